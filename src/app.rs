@@ -1,0 +1,137 @@
+//! Wires the command line to the core and the edges, and maps outcomes to exit statuses:
+//! 0 success, 1 findings (invalid site, differences), 2 errors (usage, IO, internal).
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Color, Command, ErrorFormat};
+use crate::core::compile::{self, Output};
+use crate::core::{diagnostic, init, rules, schema};
+use crate::edge::load::{self, Loaded};
+use crate::edge::{report, write};
+
+pub const SUCCESS: u8 = 0;
+pub const FINDINGS: u8 = 1;
+pub const ERROR: u8 = 2;
+
+/// Runs one command; errors are printed here, so `main` only returns the status.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::from(SUCCESS);
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Schema => {
+            std::io::stdout().write_all(schema::site_schema_text().as_bytes())?;
+            Ok(SUCCESS)
+        }
+        Command::Init { dir, name, age_recipients } => init_site(dir, name.as_deref(), age_recipients),
+        Command::Validate { site } => {
+            let (loaded, output) = compile_site(site)?;
+            let code = print_diagnostics(cli, &loaded, &output);
+            if code == SUCCESS {
+                println!("{}: valid", loaded.display_name(&loaded.inputs.site.name));
+            }
+            Ok(code)
+        }
+        Command::Render { site, out, check } => {
+            let (loaded, output) = compile_site(site)?;
+            let code = print_diagnostics(cli, &loaded, &output);
+            let Some(tree) = output.tree else { return Ok(code) };
+            if *check {
+                let differences = write::check(out, &tree)?;
+                if differences.is_empty() {
+                    println!("{}: up to date", out.display());
+                    return Ok(SUCCESS);
+                }
+                println!("{}: differs from a fresh render of site `{}`:", out.display(), tree.site);
+                for difference in &differences {
+                    println!("  {difference}");
+                }
+                println!("run `railyard render {} --out {}` and commit the result", site.display(), out.display());
+                return Ok(FINDINGS);
+            }
+            let summary = write::render(out, &tree)?;
+            println!(
+                "rendered site `{}` into {}: {} written, {} removed, {} unchanged",
+                tree.site,
+                out.display(),
+                summary.written.len(),
+                summary.removed.len(),
+                summary.unchanged
+            );
+            Ok(SUCCESS)
+        }
+    }
+}
+
+fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
+    let loaded = load::load(site)?;
+    let output = compile::compile(&loaded.inputs);
+    Ok((loaded, output))
+}
+
+fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
+    if !output.diagnostics.is_empty() {
+        let text = match cli.error_format {
+            ErrorFormat::Json => report::json(&output.diagnostics, loaded),
+            ErrorFormat::Human => {
+                let color = match cli.color {
+                    Color::Always => true,
+                    Color::Never => false,
+                    Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                };
+                report::human(&output.diagnostics, loaded, color)
+            }
+        };
+        match cli.error_format {
+            // Machine-readable output goes to stdout so it can be piped; people read stderr.
+            ErrorFormat::Json => print!("{text}"),
+            ErrorFormat::Human => eprint!("{text}"),
+        }
+    }
+    if diagnostic::has_errors(&output.diagnostics) { FINDINGS } else { SUCCESS }
+}
+
+fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Result<u8> {
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => {
+            let absolute = std::path::absolute(dir).with_context(|| format!("cannot resolve `{}`", dir.display()))?;
+            absolute.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_else(|| "gitpod".to_owned())
+        }
+    };
+    if let Err(why) = rules::dns_label(&name) {
+        anyhow::bail!("site name `{name}` is not a DNS label: {why}; pass `--name`");
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let files = [("site.yaml", init::site_file(&name)), (".sops.yaml", init::sops_config(age_recipients))];
+    let existing: Vec<String> = files.iter().map(|(f, _)| dir.join(f)).filter(|p| p.exists()).map(|p| format!("`{}`", p.display())).collect();
+    if !existing.is_empty() {
+        anyhow::bail!("refusing to overwrite {}; init never overwrites", existing.join(", "));
+    }
+    for (file, text) in files {
+        let path = dir.join(file);
+        let mut handle = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
+        handle.write_all(text.as_bytes()).with_context(|| format!("cannot write `{}`", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!("next: create the secrets file (see README), then `railyard validate {}`", dir.join("site.yaml").display());
+    Ok(SUCCESS)
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}

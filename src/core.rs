@@ -1,0 +1,22 @@
+//! The pure core: parsing, validation, resolution and generation as functions of values.
+//!
+//! **Nothing under `core` does IO**: no files, network, clock, environment, processes or
+//! randomness. `tests/tidy.rs` enforces it by scanning these sources.
+
+pub mod compile;
+pub mod defaults;
+pub mod diagnostic;
+pub mod emit;
+pub mod generate;
+pub mod init;
+pub mod json_tree;
+pub mod model;
+pub mod rules;
+pub mod schema;
+pub mod secrets_file;
+pub mod site;
+pub mod source;
+pub mod ssh_key;
+pub mod suggest;
+pub mod tree;
+pub mod yaml;

@@ -1,0 +1,121 @@
+//! The compiler: inputs as values in, a rendered tree and every diagnostic out.
+//!
+//! parse → schema check → semantic rules → resolve → generate → lock. Nothing here reads a
+//! file, the clock or the environment; the edge hands in every byte it may look at.
+
+use std::collections::BTreeMap;
+
+use crate::core::diagnostic::{self, Diagnostic};
+use crate::core::json_tree::JsonTree;
+use crate::core::rules::{self, LoadedFiles, normalize, relative_path};
+use crate::core::site::SiteFile;
+use crate::core::source::{SourceFile, Span};
+use crate::core::tree::{Lock, Tree};
+use crate::core::{generate, model, schema, yaml};
+
+/// Everything the compiler may read.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The site file, named by its file name (`site.yaml`).
+    pub site: SourceFile,
+    /// Files the site names (secrets file, SSH key files), keyed by normalised relative path.
+    pub files: LoadedFiles,
+}
+
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The rendered tree, present when there is no error.
+    pub tree: Option<Tree>,
+    /// Every problem found, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The relative paths of the files a site names, for the edge to load before compiling.
+/// Unsafe paths are left out here and reported by `compile`.
+pub fn references(site: &SourceFile) -> Vec<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    let Some(root) = documents.first() else { return Vec::new() };
+    let tree = JsonTree::new(&site.name, root);
+    let mut paths = Vec::new();
+    if let Some(path) = tree.str_at("/spec/secrets/file") {
+        paths.push(path.to_owned());
+    }
+    if let Some(files) = tree.value.pointer("/spec/ssh/authorizedKeyFiles").and_then(|v| v.as_array()) {
+        paths.extend(files.iter().filter_map(|f| f.as_str()).map(str::to_owned));
+    }
+    paths.into_iter().filter(|p| relative_path(p).is_ok()).map(|p| normalize(&p)).collect()
+}
+
+/// Validates a site and, when it is valid, renders it.
+pub fn compile(inputs: &Inputs) -> Output {
+    let (tree, mut diagnostics) = check(inputs);
+    let tree = if diagnostic::has_errors(&diagnostics) { None } else { tree };
+    diagnostic::sort(&mut diagnostics);
+    Output { tree, diagnostics }
+}
+
+fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+    let site = &inputs.site;
+    let (documents, mut diagnostics) = yaml::parse_stream(site);
+    if !diagnostics.is_empty() {
+        return (None, diagnostics);
+    }
+    let root = match documents.as_slice() {
+        [root] => root,
+        [] => {
+            let diagnostic = Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
+                .expected("a `kind: Site` document")
+                .hint("start from `railyard init`, which writes a commented site file");
+            return (None, vec![diagnostic]);
+        }
+        [_, second, ..] => {
+            let diagnostic = Diagnostic::error(&site.name, second.span, "", "the site file holds more than one document")
+                .expected("exactly one `kind: Site` document")
+                .hint("keep one site per file; remove the extra `---` and what follows");
+            return (None, vec![diagnostic]);
+        }
+    };
+    let json = JsonTree::new(&site.name, root);
+    diagnostics.extend(schema::check(&json));
+    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
+    diagnostics.extend(rule_diagnostics);
+    if diagnostic::has_errors(&diagnostics) {
+        return (None, diagnostics);
+    }
+    let site_file: SiteFile = match serde_json::from_value(json.value.clone()) {
+        Ok(site_file) => site_file,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(&site.name, Span::default(), "", format!("the site does not match railyard's model: {error}")).hint("this is a railyard bug: the schema admitted a site the model cannot hold; please report it"));
+            return (None, diagnostics);
+        }
+    };
+    let (Some(secrets), Some(secrets_file)) = (secrets, secrets_source(inputs, &site_file)) else {
+        return (None, diagnostics);
+    };
+    let ssh_keys = ssh_keys(inputs, &site_file);
+    let resolved = model::resolve(site_file, &secrets, ssh_keys);
+    let files = generate::generate(&resolved, &secrets_file.text);
+    let mut input_bytes = BTreeMap::new();
+    input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());
+    for (name, file) in &inputs.files {
+        if let Ok(file) = file {
+            input_bytes.insert(name.clone(), file.text.clone().into_bytes());
+        }
+    }
+    let lock = Lock::new(&resolved.name, &input_bytes, &files);
+    (Some(Tree { site: resolved.name, files, lock }), diagnostics)
+}
+
+fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceFile> {
+    inputs.files.get(&normalize(&site.spec.secrets.file))?.as_ref().ok()
+}
+
+fn ssh_keys(inputs: &Inputs, site: &SiteFile) -> Vec<String> {
+    let mut keys = site.spec.ssh.authorized_keys.clone();
+    for path in &site.spec.ssh.authorized_key_files {
+        if let Some(Ok(file)) = inputs.files.get(&normalize(path)) {
+            keys.extend(file.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
+        }
+    }
+    keys
+}

@@ -1,0 +1,36 @@
+//! Generators: the resolved site in, rendered files out, each generator owning its paths.
+
+pub mod cloud_init;
+pub mod flux;
+pub mod machines;
+
+use std::collections::BTreeMap;
+
+use crate::core::model::Site;
+
+/// Every rendered file of a site, by path relative to the output root.
+pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    cloud_init::generate(site, &mut files);
+    machines::generate(site, &mut files);
+    flux::generate(site, secrets_text, &mut files);
+    files
+}
+
+/// `hosts/<site>`: files for machines, outside every directory Flux applies.
+pub fn hosts_dir(site: &Site) -> String {
+    format!("hosts/{}", site.name)
+}
+
+/// `clusters/<site>`: the directory Flux applies.
+pub fn cluster_dir(site: &Site) -> String {
+    format!("clusters/{}", site.name)
+}
+
+/// Labels on every Kubernetes object railyard renders.
+pub fn common_labels(site: &Site) -> serde_json::Value {
+    serde_json::json!({
+        "app.kubernetes.io/managed-by": "railyard",
+        "railyard.dev/site": site.name,
+    })
+}

@@ -1,0 +1,309 @@
+//! The site file as written (v1alpha1): serde types that are also the JSON Schema's source.
+//!
+//! These types mirror the YAML closely and hold no defaults beyond "absent"; `resolve` turns
+//! them into the model the generators use. `schema/site.schema.json` is generated from them.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// A railyard site: one self-hosted Gitpod installation on k3s.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "railyard site")]
+pub struct SiteFile {
+    /// Always `railyard.dev/v1alpha1`.
+    pub api_version: ApiVersion,
+    /// Always `Site`.
+    pub kind: SiteKind,
+    pub metadata: Metadata,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "railyard.dev/v1alpha1")]
+    V1alpha1,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum SiteKind {
+    Site,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metadata {
+    /// The site's name: a DNS label (lowercase letters, digits and `-`, at most 63). Names the cluster, the output paths and the cloud labels.
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Spec {
+    pub cloud: Cloud,
+    /// `small` (one server, one worker) or `medium` (three servers with embedded etcd, workers from `sizeData.workers`).
+    pub size: Size,
+    /// Overrides of railyard's defaults for this provider and size.
+    #[serde(default)]
+    pub size_data: Option<SizeData>,
+    /// Gitpod's domain, a lowercase FQDN; Gitpod also serves `*.domain` and `*.ws.domain`.
+    pub domain: String,
+    pub ssh: Ssh,
+    pub git: Git,
+    pub cert_manager: CertManager,
+    pub gitpod: Gitpod,
+    pub secrets: Secrets,
+    /// User overlay directories, relative to the site file, applied after railyard's own.
+    #[serde(default)]
+    pub overlays: Vec<String>,
+    /// Version pins that override railyard's defaults.
+    #[serde(default)]
+    pub versions: Option<Versions>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cloud {
+    pub provider: Provider,
+    /// The provider's location: `nbg1`, `fsn1`, `hel1`, `ash`, `hil`, `sin` (Hetzner); a region slug (DigitalOcean); a zone such as `fr-par-1` (Scaleway); a region such as `westeurope` (Azure).
+    pub location: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Hetzner,
+    Digitalocean,
+    Scaleway,
+    Azure,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Size {
+    Small,
+    Medium,
+    Large,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SizeData {
+    /// Server type of the k3s servers (managers).
+    pub manager_type: Option<String>,
+    /// Server type of the workers.
+    pub worker_type: Option<String>,
+    /// Number of workers (`medium` only: 3 to 100).
+    pub workers: Option<u32>,
+    /// Operating system image.
+    pub image: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Ssh {
+    /// Public keys for the machines' admin user, inline (`ssh-ed25519 AAAA... name`).
+    #[serde(default)]
+    pub authorized_keys: Vec<String>,
+    /// Public key files, relative to the site file.
+    #[serde(default)]
+    pub authorized_key_files: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Git {
+    /// The repository Flux pulls: `ssh://git@host/org/repo.git` or `https://host/org/repo.git`.
+    pub url: String,
+    /// The branch Flux follows (default `main`).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Where the rendered tree sits inside the repository (default `.`, the repository root).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertManager {
+    /// The ACME account's e-mail address.
+    pub email: String,
+    /// `production` or `staging` (Let's Encrypt), or an `https://` ACME directory URL (default `production`).
+    #[serde(default)]
+    pub acme: Option<String>,
+    pub dns01: Dns01,
+}
+
+/// Exactly one DNS01 solver for the wildcard certificate.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns01 {
+    pub cloudflare: Option<Cloudflare>,
+    pub route53: Option<Route53>,
+    pub digitalocean: Option<TokenSolver>,
+    #[serde(rename = "azureDNS")]
+    pub azure_dns: Option<AzureDns>,
+    #[serde(rename = "cloudDNS")]
+    pub cloud_dns: Option<CloudDns>,
+    pub rfc2136: Option<Rfc2136>,
+    #[serde(rename = "acmeDNS")]
+    pub acme_dns: Option<AcmeDns>,
+    pub akamai: Option<Akamai>,
+    /// Hetzner DNS through Hetzner's official cert-manager webhook.
+    pub hetzner: Option<TokenSolver>,
+    pub webhook: Option<Webhook>,
+}
+
+/// A reference to one key of the secrets file; the value is never written to rendered output.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretRef {
+    /// A key of the secrets file's `stringData` (letters, digits and `_`).
+    pub secret_key: String,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cloudflare {
+    pub email: Option<String>,
+    pub api_token: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TokenSolver {
+    pub token: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Route53 {
+    pub region: String,
+    #[serde(rename = "hostedZoneID")]
+    pub hosted_zone_id: Option<String>,
+    pub role: Option<String>,
+    #[serde(rename = "accessKeyID")]
+    pub access_key_id: Option<SecretRef>,
+    pub secret_access_key: Option<SecretRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureDns {
+    #[serde(rename = "subscriptionID")]
+    pub subscription_id: String,
+    pub resource_group_name: String,
+    pub hosted_zone_name: String,
+    pub environment: Option<String>,
+    /// Client ID of a managed identity; or use `clientID`, `clientSecret` and `tenantID`.
+    #[serde(rename = "managedIdentityClientID")]
+    pub managed_identity_client_id: Option<String>,
+    #[serde(rename = "clientID")]
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretRef>,
+    #[serde(rename = "tenantID")]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudDns {
+    pub project: String,
+    pub hosted_zone_name: Option<String>,
+    pub service_account: Option<SecretRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rfc2136 {
+    pub nameserver: String,
+    pub tsig_key_name: Option<String>,
+    pub tsig_algorithm: Option<String>,
+    pub tsig_secret: Option<SecretRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcmeDns {
+    pub host: String,
+    pub account: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Akamai {
+    pub service_consumer_domain: String,
+    pub client_token: SecretRef,
+    pub client_secret: SecretRef,
+    pub access_token: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Webhook {
+    pub group_name: String,
+    pub solver_name: String,
+    /// Solver configuration passed to the webhook as is.
+    #[serde(default)]
+    pub config: Option<serde_json::Map<String, Json>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Gitpod {
+    pub installer: Installer,
+    /// Gitpod installer config (v1), deep-merged over railyard's base config.
+    #[serde(default)]
+    pub config: Option<serde_json::Map<String, Json>>,
+    /// OAuth providers users sign in with.
+    #[serde(default)]
+    pub auth_providers: Vec<AuthProvider>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Installer {
+    /// The Gitpod installer image, without tag (Gitpod's public images stopped in 2023, so this is yours).
+    pub image: String,
+    /// The installer image tag.
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthProvider {
+    pub id: String,
+    pub host: String,
+    #[serde(rename = "type")]
+    pub kind: AuthProviderKind,
+    pub client_id: String,
+    pub client_secret: SecretRef,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum AuthProviderKind {
+    GitHub,
+    GitLab,
+    Bitbucket,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// The SOPS-encrypted Kubernetes Secret, relative to the site file.
+    pub file: String,
+    /// The age recipients the secrets file is encrypted to (`age1...`).
+    pub age_recipients: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Versions {
+    /// k3s release, e.g. `v1.36.2+k3s1`.
+    pub k3s: Option<String>,
+    /// Version of the `flux2` Helm chart that installs Flux.
+    pub flux: Option<String>,
+    /// cert-manager chart version, e.g. `v1.21.1`.
+    pub cert_manager: Option<String>,
+}

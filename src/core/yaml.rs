@@ -1,0 +1,493 @@
+//! YAML text to a tree of nodes that remember where they came from.
+//!
+//! saphyr-parser gives events with character positions; this module turns them into
+//! [`Node`]s with byte spans, resolves plain scalars with the YAML 1.2 core schema, refuses
+//! duplicate keys, and bounds the work a hostile file can cause (depth, alias expansion, size).
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan};
+
+use crate::core::diagnostic::Diagnostic;
+use crate::core::source::{SourceFile, Span};
+
+/// Largest input accepted, in bytes.
+pub const MAX_INPUT_BYTES: usize = 1 << 20;
+/// Deepest nesting of mappings and sequences accepted.
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes a document may expand to, aliases included.
+pub const MAX_NODES: usize = 100_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in file order; keys are scalars rendered as text.
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// The JSON type name used in messages (`string`, `mapping`, ...).
+    pub fn type_name(&self) -> &'static str {
+        type_name(&self.value)
+    }
+}
+
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Int(_) => "integer",
+        Value::Float(_) => "number",
+        Value::Str(_) => "string",
+        Value::Seq(_) => "list",
+        Value::Map(_) => "mapping",
+    }
+}
+
+/// Parses every document in `file`. Problems come back as diagnostics, never as a panic.
+pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
+    if file.text.len() > MAX_INPUT_BYTES {
+        let diagnostic = Diagnostic::error(&file.name, Span::new(0, 0), "", "file is too large")
+            .expected(format!("at most {MAX_INPUT_BYTES} bytes"))
+            .hint("railyard inputs are small hand-written files; check that this is the right file");
+        return (Vec::new(), vec![diagnostic]);
+    }
+    let mut builder = Builder::new(file);
+    let documents = builder.stream();
+    (documents, builder.diagnostics)
+}
+
+struct Builder<'a> {
+    file: &'a SourceFile,
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    /// Byte offset of each character, present only when the text is not ASCII.
+    char_bytes: Option<Vec<usize>>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Raised inside the builder to abandon the current document.
+struct Abort;
+
+impl<'a> Builder<'a> {
+    fn new(file: &'a SourceFile) -> Builder<'a> {
+        let char_bytes = (!file.text.is_ascii()).then(|| {
+            let mut offsets: Vec<usize> = file.text.char_indices().map(|(i, _)| i).collect();
+            offsets.push(file.text.len());
+            offsets
+        });
+        Builder {
+            file,
+            parser: Parser::new_from_str(&file.text),
+            char_bytes,
+            anchors: HashMap::new(),
+            nodes: 0,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn stream(&mut self) -> Vec<Node> {
+        let mut documents = Vec::new();
+        loop {
+            match self.next() {
+                Ok((Event::StreamEnd, _)) => return documents,
+                Ok((Event::DocumentStart(_), _)) => {
+                    self.anchors.clear();
+                    match self.node(0) {
+                        Ok(node) => documents.push(node),
+                        Err(Abort) => return documents,
+                    }
+                    if self.next().is_err() {
+                        return documents;
+                    }
+                }
+                Ok(_) => {}
+                Err(Abort) => return documents,
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event<'a>, YamlSpan), Abort> {
+        match self.parser.next_event() {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(error)) => {
+                self.scan_error(&error);
+                Err(Abort)
+            }
+            None => Err(Abort),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_bytes {
+            Some(offsets) => offsets[char_index.min(offsets.len() - 1)],
+            None => char_index.min(self.file.text.len()),
+        }
+    }
+
+    fn span(&self, span: YamlSpan) -> Span {
+        Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
+    }
+
+    fn count(&mut self, span: Span) -> Result<(), Abort> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.diagnostics.push(
+                Diagnostic::error(&self.file.name, span, "", "document expands to too many nodes")
+                    .expected(format!("at most {MAX_NODES} nodes, aliases expanded"))
+                    .hint("remove the aliases (`*name`) that repeat large parts of the document"),
+            );
+            return Err(Abort);
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, depth: usize) -> Result<Node, Abort> {
+        let (event, yaml_span) = self.next()?;
+        let span = self.span(yaml_span);
+        if depth > MAX_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::error(&self.file.name, span, "", "nesting is too deep")
+                    .expected(format!("at most {MAX_DEPTH} levels of mappings and lists"))
+                    .hint("a site file needs only a few levels; check the indentation"),
+            );
+            return Err(Abort);
+        }
+        self.count(span)?;
+        let (node, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                (Node { span, value }, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.container_tag(tag.as_deref(), "seq", span)?;
+                let mut items = Vec::new();
+                let end = loop {
+                    if let Some(Ok((Event::SequenceEnd, end))) = self.parser.peek() {
+                        let end = *end;
+                        self.next()?;
+                        break self.span(end).end;
+                    }
+                    items.push(self.node(depth + 1)?);
+                };
+                let span = Span::new(span.start, end.max(span.end));
+                (Node { span, value: Value::Seq(items) }, anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.container_tag(tag.as_deref(), "map", span)?;
+                let entries = self.mapping(depth)?;
+                let end = entries.last().map_or(span.end, |e| e.value.span.end);
+                let span = Span::new(span.start, end.max(span.end));
+                (Node { span, value: Value::Map(entries) }, anchor)
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    self.diagnostics.push(Diagnostic::error(&self.file.name, span, "", "alias names no anchor"));
+                    return Err(Abort);
+                };
+                self.count_tree(&target, span)?;
+                (Node { span, value: target.value }, 0)
+            }
+            _ => {
+                self.diagnostics.push(Diagnostic::error(&self.file.name, span, "", "unexpected YAML event"));
+                return Err(Abort);
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    fn mapping(&mut self, depth: usize) -> Result<Vec<Entry>, Abort> {
+        let mut entries: Vec<Entry> = Vec::new();
+        loop {
+            if let Some(Ok((Event::MappingEnd, _))) = self.parser.peek() {
+                self.next()?;
+                return Ok(entries);
+            }
+            let key = self.node(depth + 1)?;
+            let key_text = match &key.value {
+                Value::Str(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Float(f) => f.to_string(),
+                Value::Null => "null".to_owned(),
+                Value::Seq(_) | Value::Map(_) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(&self.file.name, key.span, "", "mapping key is not a scalar")
+                            .expected("a plain key such as `name:`")
+                            .hint("complex keys (`? ...`) are not used in railyard files"),
+                    );
+                    return Err(Abort);
+                }
+            };
+            let value = self.node(depth + 1)?;
+            if let Some(first) = entries.iter().find(|e| e.key == key_text) {
+                let (line, _) = self.file.line_col(first.key_span.start);
+                self.diagnostics.push(
+                    Diagnostic::error(&self.file.name, key.span, "", format!("duplicate key `{key_text}`"))
+                        .expected("each key once per mapping")
+                        .hint(format!("`{key_text}` is already set on line {line}; remove one of them")),
+                );
+                continue;
+            }
+            entries.push(Entry {
+                key: key_text,
+                key_span: key.span,
+                value,
+            });
+        }
+    }
+
+    fn count_tree(&mut self, node: &Node, span: Span) -> Result<(), Abort> {
+        self.count(span)?;
+        match &node.value {
+            Value::Seq(items) => items.iter().try_for_each(|n| self.count_tree(n, span)),
+            Value::Map(entries) => entries.iter().try_for_each(|e| self.count_tree(&e.value, span)),
+            _ => Ok(()),
+        }
+    }
+
+    fn container_tag(&mut self, tag: Option<&saphyr_parser::Tag>, core: &str, span: Span) -> Result<(), Abort> {
+        match tag {
+            None => Ok(()),
+            Some(tag) if tag.handle == "!!" && tag.suffix == core => Ok(()),
+            Some(tag) => {
+                self.unsupported_tag(tag, span);
+                Err(Abort)
+            }
+        }
+    }
+
+    fn unsupported_tag(&mut self, tag: &saphyr_parser::Tag, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(&self.file.name, span, "", format!("unsupported tag `{}{}`", tag.handle, tag.suffix))
+                .expected("plain YAML without tags, or a core tag such as `!!str`")
+                .hint("remove the tag; quote the value if it should be text"),
+        );
+    }
+
+    fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Value, Abort> {
+        if let Some(tag) = tag {
+            let resolved = match (tag.handle.as_str(), tag.suffix.as_str()) {
+                ("!!", "str") => Some(Value::Str(text.to_owned())),
+                ("!!", "null" | "bool" | "int" | "float") => match resolve_plain(text) {
+                    v @ Value::Null if tag.suffix == "null" => Some(v),
+                    v @ Value::Bool(_) if tag.suffix == "bool" => Some(v),
+                    v @ Value::Int(_) if tag.suffix == "int" => Some(v),
+                    Value::Int(i) if tag.suffix == "float" => Some(Value::Float(i as f64)),
+                    v @ Value::Float(_) if tag.suffix == "float" => Some(v),
+                    _ => None,
+                },
+                _ => None,
+            };
+            return match resolved {
+                Some(value) => Ok(value),
+                None => {
+                    self.unsupported_tag(tag, span);
+                    Err(Abort)
+                }
+            };
+        }
+        Ok(match style {
+            ScalarStyle::Plain => resolve_plain(text),
+            _ => Value::Str(text.to_owned()),
+        })
+    }
+
+    fn scan_error(&mut self, error: &ScanError) {
+        let at = self.byte(error.marker().index());
+        let info = error.info();
+        let (line, _) = self.file.line_col(at);
+        let line_text = self.file.text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let hint = if line_text.starts_with('\t') || info.contains("tab") {
+            "YAML does not allow tabs for indentation; indent with spaces"
+        } else if info.contains("mapping values are not allowed") {
+            "a value that contains `: ` must be quoted, or the line is indented wrongly"
+        } else if info.contains("did not find expected key") || info.contains("block") {
+            "check the indentation of this line against the lines above it"
+        } else if info.contains("unclosed") || info.contains("end of stream") || info.contains("quoted") {
+            "close the quote or bracket that was opened before this point"
+        } else {
+            "fix the YAML syntax at this point"
+        };
+        self.diagnostics.push(
+            Diagnostic::error(&self.file.name, Span::new(at, at), "", format!("invalid YAML: {info}"))
+                .expected("well-formed YAML")
+                .hint(hint),
+        );
+    }
+}
+
+/// Resolves a plain scalar with the YAML 1.2 core schema.
+pub fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Int(i);
+        }
+    }
+    if let Some(hex) = text.strip_prefix("0x").filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Int(i);
+        }
+    }
+    if let Some(oct) = text.strip_prefix("0o").filter(|o| !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b))) {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Value::Int(i);
+        }
+    }
+    if is_core_float(digits) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.to_owned())
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float without sign.
+fn is_core_float(text: &str) -> bool {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match frac {
+        Some(f) => all_digits(int) && all_digits(f) && !(int.is_empty() && f.is_empty()) && (!int.is_empty() || !f.is_empty()),
+        None => !int.is_empty() && all_digits(int),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && all_digits(e)
+    });
+    mantissa_ok && exponent_ok && (frac.is_some() || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<Node>, Vec<Diagnostic>) {
+        parse_stream(&SourceFile::new("t.yaml", text))
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_core_schema() {
+        let cases: &[(&str, Value)] = &[
+            ("~", Value::Null),
+            ("true", Value::Bool(true)),
+            ("yes", Value::Str("yes".into())),
+            ("42", Value::Int(42)),
+            ("-7", Value::Int(-7)),
+            ("0x1f", Value::Int(31)),
+            ("0o17", Value::Int(15)),
+            ("1.5", Value::Float(1.5)),
+            ("1e3", Value::Float(1000.0)),
+            ("1.30", Value::Float(1.3)),
+            ("v1.30", Value::Str("v1.30".into())),
+            ("0600", Value::Int(600)),
+            ("1.2.3", Value::Str("1.2.3".into())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&resolve_plain(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "a:\n  bé: \"x\"\n  c: [1, 2]\n";
+        let (docs, diags) = parse(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let a = docs[0].get("a").unwrap();
+        let entry = &a.entries()[0];
+        assert_eq!(&text[entry.key_span.start..entry.key_span.end], "bé");
+        assert_eq!(&text[entry.value.span.start..entry.value.span.end], "\"x\"");
+    }
+
+    #[test]
+    fn problems_are_diagnostics() {
+        let cases = [
+            ("a: 1\na: 2\n", "duplicate key `a`"),
+            ("a:\n\tb: 1\n", "invalid YAML"),
+            ("a: !custom x\n", "unsupported tag `!custom`"),
+            ("a: [1, 2\n", "invalid YAML"),
+            ("a: *nope\n", "invalid YAML"),
+        ];
+        for (text, want) in cases {
+            let (_, diags) = parse(text);
+            assert!(diags.iter().any(|d| d.message.contains(want)), "{text:?}: {diags:?}");
+        }
+    }
+
+    #[test]
+    fn alias_bombs_are_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+        }
+        let (_, diags) = parse(&text);
+        assert!(diags.iter().any(|d| d.message.contains("too many nodes")), "{diags:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let (_, diags) = parse(&text);
+        assert!(diags.iter().any(|d| d.message.contains("too deep")), "{diags:?}");
+    }
+}

@@ -1,0 +1,5 @@
+//! The edges: everything that touches the outside world (files, terminal), kept out of `core`.
+
+pub mod load;
+pub mod report;
+pub mod write;

@@ -1,0 +1,282 @@
+//! Writes a rendered tree into an output directory atomically, and compares without writing.
+//!
+//! A render may touch many files in directories it shares with the user, so no single rename
+//! can swap old for new. Instead: every new file is staged under `.railyard/<site>.txn.tmp`,
+//! the staging directory is renamed to `.railyard/<site>.txn` (the commit point), then each
+//! staged file is renamed into place and the transaction removed. A run killed before the
+//! commit point leaves the previous output untouched (the next run discards the staging); a
+//! run killed after it is rolled forward by the next run. railyard writes only the paths its
+//! lock says it owns, and never through a symlink.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::tree::{Lock, Tree, sha256};
+
+const STATE_DIR: &str = ".railyard";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot {action} `{path}`: {source}")]
+    Io { action: &'static str, path: PathBuf, source: io::Error },
+    #[error("refusing to overwrite files railyard does not own (not in `{lock}`): {}", list(.paths))]
+    NotOwned { lock: String, paths: Vec<String> },
+    #[error("refusing to write through symlink `{0}`")]
+    Symlink(PathBuf),
+    #[error("lock file `{path}` is damaged ({reason}); restore it from git or delete it to re-own the output")]
+    BadLock { path: PathBuf, reason: String },
+}
+
+fn list(paths: &[String]) -> String {
+    paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io { action, path: path.to_owned(), source }
+}
+
+/// What a render changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub written: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// One way the output directory differs from a fresh render.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Difference {
+    /// The output is older than its inputs or the tool: re-render.
+    Stale(String),
+    /// The file no longer matches what railyard wrote: someone edited it.
+    EditedByHand(String),
+    Missing(String),
+    /// railyard rendered it before and no longer does.
+    NotRendered(String),
+    /// A render was interrupted; the next render finishes it.
+    Interrupted(String),
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Stale(p) => write!(f, "stale: {p}"),
+            Difference::EditedByHand(p) => write!(f, "edited by hand: {p}"),
+            Difference::Missing(p) => write!(f, "missing: {p}"),
+            Difference::NotRendered(p) => write!(f, "no longer rendered: {p}"),
+            Difference::Interrupted(p) => write!(f, "interrupted render pending: {p}"),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Journal {
+    writes: Vec<(String, String)>,
+    removes: Vec<String>,
+}
+
+/// Writes `tree` into `out`; see the module documentation for the guarantees.
+pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
+    fs::create_dir_all(out).map_err(io_error("create directory", out))?;
+    recover(out)?;
+    let old = read_lock(out, &tree.lock_path())?;
+    let owned: BTreeSet<&String> = old.as_ref().map(|l| l.outputs.keys().collect()).unwrap_or_default();
+    let files = tree.all_files();
+    let mut summary = Summary::default();
+    let mut not_owned = Vec::new();
+    let mut writes = Vec::new();
+    for (path, bytes) in &files {
+        let target = safe_join(out, path)?;
+        match fs::read(&target) {
+            Ok(current) if &current == bytes => summary.unchanged += 1,
+            Ok(_) if owned.contains(path) || *path == tree.lock_path() => writes.push((path.clone(), bytes)),
+            Ok(_) => not_owned.push(path.clone()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => writes.push((path.clone(), bytes)),
+            Err(e) => return Err(io_error("read", &target)(e)),
+        }
+    }
+    if !not_owned.is_empty() {
+        return Err(WriteError::NotOwned { lock: tree.lock_path(), paths: not_owned });
+    }
+    let mut removes = Vec::new();
+    for path in owned.iter().filter(|p| !files.contains_key(p.as_str())) {
+        let target = safe_join(out, path)?;
+        if fs::symlink_metadata(&target).is_ok() {
+            removes.push((*path).clone());
+        }
+    }
+    if writes.is_empty() && removes.is_empty() {
+        return Ok(summary);
+    }
+    // The lock goes last, so that an old lock never describes new files or the reverse.
+    writes.sort_by_key(|(path, _)| *path == tree.lock_path());
+    let state = out.join(STATE_DIR);
+    let staging = state.join(format!("{}.txn.tmp", tree.site));
+    let committed = state.join(format!("{}.txn", tree.site));
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
+    }
+    fs::create_dir_all(&staging).map_err(io_error("create directory", &staging))?;
+    let mut journal = Journal { writes: Vec::new(), removes: removes.clone() };
+    for (index, (path, bytes)) in writes.iter().enumerate() {
+        let staged = format!("{index}");
+        write_synced(&staging.join(&staged), bytes)?;
+        journal.writes.push((path.clone(), staged));
+    }
+    let journal_text = serde_json::to_vec_pretty(&journal).expect("a journal always serialises");
+    write_synced(&staging.join("journal.json"), &journal_text)?;
+    sync_dir(&staging)?;
+    failpoint("render-staged");
+    fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
+    sync_dir(&state)?;
+    failpoint("render-committed");
+    apply(out, &committed, &journal)?;
+    summary.written = writes.into_iter().map(|(p, _)| p).collect();
+    summary.removed = removes;
+    Ok(summary)
+}
+
+/// Compares a fresh render with `out`, writing nothing.
+pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
+    let mut differences = Vec::new();
+    let state = out.join(STATE_DIR);
+    if let Ok(entries) = fs::read_dir(&state) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".txn") {
+                differences.push(Difference::Interrupted(format!("{STATE_DIR}/{name}")));
+            }
+        }
+    }
+    let old = read_lock(out, &tree.lock_path())?;
+    let inputs_changed = old.as_ref().is_none_or(|l| l.inputs != tree.lock.inputs || l.tool != tree.lock.tool);
+    for (path, bytes) in &tree.files {
+        let target = safe_join(out, path)?;
+        match fs::read(&target) {
+            Ok(current) if &current == bytes => {}
+            Ok(current) => {
+                let recorded = old.as_ref().and_then(|l| l.outputs.get(path));
+                if recorded.is_some_and(|r| *r == sha256(&current)) {
+                    differences.push(Difference::Stale(path.clone()));
+                } else {
+                    differences.push(Difference::EditedByHand(path.clone()));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => differences.push(Difference::Missing(path.clone())),
+            Err(e) => return Err(io_error("read", &target)(e)),
+        }
+    }
+    if let Some(old) = &old {
+        for path in old.outputs.keys().filter(|p| !tree.files.contains_key(*p)) {
+            if fs::symlink_metadata(out.join(path)).is_ok() {
+                differences.push(Difference::NotRendered(path.clone()));
+            }
+        }
+    }
+    let lock_matches = fs::read(out.join(tree.lock_path())).is_ok_and(|b| b == tree.lock.to_text().into_bytes());
+    if !lock_matches && (inputs_changed || differences.is_empty()) {
+        differences.push(Difference::Stale(tree.lock_path()));
+    }
+    differences.sort();
+    Ok(differences)
+}
+
+/// Finishes or discards any interrupted render in `out`.
+pub fn recover(out: &Path) -> Result<(), WriteError> {
+    let state = out.join(STATE_DIR);
+    let Ok(entries) = fs::read_dir(&state) else { return Ok(()) };
+    let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    names.sort();
+    for path in names {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.ends_with(".txn.tmp") {
+            fs::remove_dir_all(&path).map_err(io_error("remove", &path))?;
+        } else if name.ends_with(".txn") {
+            let journal_path = path.join("journal.json");
+            let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;
+            let journal: Journal = serde_json::from_slice(&text).map_err(|e| WriteError::BadLock { path: journal_path.clone(), reason: e.to_string() })?;
+            apply(out, &path, &journal)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply(out: &Path, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
+    for (path, staged) in &journal.writes {
+        let source = txn.join(staged);
+        if !source.exists() {
+            continue; // Moved into place before an interruption.
+        }
+        let target = safe_join(out, path)?;
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+        }
+        fs::rename(&source, &target).map_err(io_error("write", &target))?;
+    }
+    for path in &journal.removes {
+        let target = safe_join(out, path)?;
+        match fs::remove_file(&target) {
+            Ok(()) => remove_empty_parents(out, &target),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("remove", &target)(e)),
+        }
+    }
+    if let Some(parent) = out.join(STATE_DIR).parent() {
+        sync_dir(parent).ok();
+    }
+    fs::remove_dir_all(txn).map_err(io_error("remove", txn))
+}
+
+fn remove_empty_parents(out: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == out || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
+    let path = out.join(lock_path);
+    match fs::read_to_string(&path) {
+        Ok(text) => Lock::parse(&text).map(Some).map_err(|e| WriteError::BadLock { path, reason: e.to_string() }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("read", &path)(e)),
+    }
+}
+
+/// `out/relative`, refusing any existing symlink on the way (the output root itself may be one).
+fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
+    let mut path = out.to_path_buf();
+    for part in relative.split('/') {
+        path.push(part);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(WriteError::Symlink(path));
+        }
+    }
+    Ok(path)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let mut file = File::create(path).map_err(io_error("write", path))?;
+    file.write_all(bytes).map_err(io_error("write", path))?;
+    file.sync_all().map_err(io_error("sync", path))
+}
+
+fn sync_dir(path: &Path) -> Result<(), WriteError> {
+    File::open(path).and_then(|d| d.sync_all()).map_err(io_error("sync", path))
+}
+
+/// Test hook: `RAILYARD_FAILPOINT=<name>` stops the process here until it is killed, so tests
+/// can kill a render at a known point.
+fn failpoint(name: &str) {
+    if std::env::var("RAILYARD_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("railyard: failpoint {name} reached");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
