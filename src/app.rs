@@ -37,7 +37,11 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             std::io::stdout().write_all(schema::site_schema_text().as_bytes())?;
             Ok(SUCCESS)
         }
-        Command::Init { dir, name, age_recipients } => init_site(dir, name.as_deref(), age_recipients),
+        Command::Init {
+            dir,
+            name,
+            age_recipients,
+        } => init_site(dir, name.as_deref(), age_recipients),
         Command::Validate { site } => {
             let (loaded, output) = compile_site(site)?;
             let code = print_diagnostics(cli, &loaded, &output);
@@ -49,18 +53,28 @@ fn dispatch(cli: &Cli) -> Result<u8> {
         Command::Render { site, out, check } => {
             let (loaded, output) = compile_site(site)?;
             let code = print_diagnostics(cli, &loaded, &output);
-            let Some(tree) = output.tree else { return Ok(code) };
+            let Some(tree) = output.tree else {
+                return Ok(code);
+            };
             if *check {
                 let differences = write::check(out, &tree)?;
                 if differences.is_empty() {
                     println!("{}: up to date", out.display());
                     return Ok(SUCCESS);
                 }
-                println!("{}: differs from a fresh render of site `{}`:", out.display(), tree.site);
+                println!(
+                    "{}: differs from a fresh render of site `{}`:",
+                    out.display(),
+                    tree.site
+                );
                 for difference in &differences {
                     println!("  {difference}");
                 }
-                println!("run `railyard render {} --out {}` and commit the result", site.display(), out.display());
+                println!(
+                    "run `railyard render {} --out {}` and commit the result",
+                    site.display(),
+                    out.display()
+                );
                 return Ok(FINDINGS);
             }
             let summary = write::render(out, &tree)?;
@@ -91,7 +105,9 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
                 let color = match cli.color {
                     Color::Always => true,
                     Color::Never => false,
-                    Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                    Color::Auto => {
+                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                    }
                 };
                 report::human(&output.diagnostics, loaded, color)
             }
@@ -102,36 +118,68 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
             ErrorFormat::Human => eprint!("{text}"),
         }
     }
-    if diagnostic::has_errors(&output.diagnostics) { FINDINGS } else { SUCCESS }
+    if diagnostic::has_errors(&output.diagnostics) {
+        FINDINGS
+    } else {
+        SUCCESS
+    }
 }
 
 fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Result<u8> {
     let name = match name {
         Some(name) => name.to_owned(),
         None => {
-            let absolute = std::path::absolute(dir).with_context(|| format!("cannot resolve `{}`", dir.display()))?;
-            absolute.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_else(|| "gitpod".to_owned())
+            let absolute = std::path::absolute(dir)
+                .with_context(|| format!("cannot resolve `{}`", dir.display()))?;
+            absolute
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_else(|| "gitpod".to_owned())
         }
     };
     if let Err(why) = rules::dns_label(&name) {
         anyhow::bail!("site name `{name}` is not a DNS label: {why}; pass `--name`");
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let files = [("site.yaml", init::site_file(&name)), (".sops.yaml", init::sops_config(age_recipients))];
-    let existing: Vec<String> = files.iter().map(|(f, _)| dir.join(f)).filter(|p| p.exists()).map(|p| format!("`{}`", p.display())).collect();
+    let files = [
+        ("site.yaml", init::site_file(&name)),
+        (".sops.yaml", init::sops_config(age_recipients)),
+    ];
+    let existing: Vec<String> = files
+        .iter()
+        .map(|(f, _)| dir.join(f))
+        .filter(|p| p.exists())
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
     if !existing.is_empty() {
-        anyhow::bail!("refusing to overwrite {}; init never overwrites", existing.join(", "));
+        anyhow::bail!(
+            "refusing to overwrite {}; init never overwrites",
+            existing.join(", ")
+        );
     }
     for (file, text) in files {
         let path = dir.join(file);
-        let mut handle = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
-        handle.write_all(text.as_bytes()).with_context(|| format!("cannot write `{}`", path.display()))?;
+        let mut handle = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create `{}`", path.display()))?;
+        handle
+            .write_all(text.as_bytes())
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
         println!("wrote {}", path.display());
     }
-    println!("next: create the secrets file (see README), then `railyard validate {}`", dir.join("site.yaml").display());
+    println!(
+        "next: create the secrets file (see README), then `railyard validate {}`",
+        dir.join("site.yaml").display()
+    );
     Ok(SUCCESS)
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

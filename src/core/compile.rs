@@ -34,22 +34,36 @@ pub struct Output {
 /// Unsafe paths are left out here and reported by `compile`.
 pub fn references(site: &SourceFile) -> Vec<String> {
     let (documents, _) = yaml::parse_stream(site);
-    let Some(root) = documents.first() else { return Vec::new() };
+    let Some(root) = documents.first() else {
+        return Vec::new();
+    };
     let tree = JsonTree::new(&site.name, root);
     let mut paths = Vec::new();
     if let Some(path) = tree.str_at("/spec/secrets/file") {
         paths.push(path.to_owned());
     }
-    if let Some(files) = tree.value.pointer("/spec/ssh/authorizedKeyFiles").and_then(|v| v.as_array()) {
+    if let Some(files) = tree
+        .value
+        .pointer("/spec/ssh/authorizedKeyFiles")
+        .and_then(|v| v.as_array())
+    {
         paths.extend(files.iter().filter_map(|f| f.as_str()).map(str::to_owned));
     }
-    paths.into_iter().filter(|p| relative_path(p).is_ok()).map(|p| normalize(&p)).collect()
+    paths
+        .into_iter()
+        .filter(|p| relative_path(p).is_ok())
+        .map(|p| normalize(&p))
+        .collect()
 }
 
 /// Validates a site and, when it is valid, renders it.
 pub fn compile(inputs: &Inputs) -> Output {
     let (tree, mut diagnostics) = check(inputs);
-    let tree = if diagnostic::has_errors(&diagnostics) { None } else { tree };
+    let tree = if diagnostic::has_errors(&diagnostics) {
+        None
+    } else {
+        tree
+    };
     diagnostic::sort(&mut diagnostics);
     Output { tree, diagnostics }
 }
@@ -63,15 +77,21 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let root = match documents.as_slice() {
         [root] => root,
         [] => {
-            let diagnostic = Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
-                .expected("a `kind: Site` document")
-                .hint("start from `railyard init`, which writes a commented site file");
+            let diagnostic =
+                Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
+                    .expected("a `kind: Site` document")
+                    .hint("start from `railyard init`, which writes a commented site file");
             return (None, vec![diagnostic]);
         }
         [_, second, ..] => {
-            let diagnostic = Diagnostic::error(&site.name, second.span, "", "the site file holds more than one document")
-                .expected("exactly one `kind: Site` document")
-                .hint("keep one site per file; remove the extra `---` and what follows");
+            let diagnostic = Diagnostic::error(
+                &site.name,
+                Span::new(second.span.start, second.span.start),
+                "",
+                "the site file holds more than one document",
+            )
+            .expected("exactly one `kind: Site` document")
+            .hint("keep one site per file; remove the extra `---` and what follows");
             return (None, vec![diagnostic]);
         }
     };
@@ -103,18 +123,35 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         }
     }
     let lock = Lock::new(&resolved.name, &input_bytes, &files);
-    (Some(Tree { site: resolved.name, files, lock }), diagnostics)
+    (
+        Some(Tree {
+            site: resolved.name,
+            files,
+            lock,
+        }),
+        diagnostics,
+    )
 }
 
 fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceFile> {
-    inputs.files.get(&normalize(&site.spec.secrets.file))?.as_ref().ok()
+    inputs
+        .files
+        .get(&normalize(&site.spec.secrets.file))?
+        .as_ref()
+        .ok()
 }
 
 fn ssh_keys(inputs: &Inputs, site: &SiteFile) -> Vec<String> {
     let mut keys = site.spec.ssh.authorized_keys.clone();
     for path in &site.spec.ssh.authorized_key_files {
         if let Some(Ok(file)) = inputs.files.get(&normalize(path)) {
-            keys.extend(file.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
+            keys.extend(
+                file.text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
         }
     }
     keys

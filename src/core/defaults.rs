@@ -52,14 +52,21 @@ impl ProviderDefaults {
 }
 
 pub fn provider(provider: Provider) -> &'static ProviderDefaults {
-    PROVIDERS.iter().find(|p| p.provider == provider).expect("every provider has a row")
+    PROVIDERS
+        .iter()
+        .find(|p| p.provider == provider)
+        .expect("every provider has a row")
 }
 
 /// The supported combinations as text, for messages.
 pub fn supported_combinations() -> String {
     PROVIDERS
         .iter()
-        .flat_map(|p| p.sizes.iter().map(move |s| format!("{} {}", p.name, size_name(s.size))))
+        .flat_map(|p| {
+            p.sizes
+                .iter()
+                .map(move |s| format!("{} {}", p.name, size_name(s.size)))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -92,51 +99,125 @@ const PROVIDERS: &[ProviderDefaults] = &[
         images: &["ubuntu-24.04", "ubuntu-22.04"],
         // cloud-apis.md §2 "Sizes and locations": x86 types only, Gitpod's images are amd64.
         server_types: &[
-            "cx23", "cx33", "cx43", "cx53", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62", "cpx11", "cpx21", "cpx31", "cpx41", "cpx51", "cx22", "cx32", "cx42", "cx52", "ccx13", "ccx23", "ccx33", "ccx43", "ccx53", "ccx63",
+            "cx23", "cx33", "cx43", "cx53", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62", "cpx11",
+            "cpx21", "cpx31", "cpx41", "cpx51", "cx22", "cx32", "cx42", "cx52", "ccx13", "ccx23",
+            "ccx33", "ccx43", "ccx53", "ccx63",
         ],
         sizes: &[
             // seed-reference.md §1.6 Hetzner: small = 1 manager + 1 worker of 4 vCPU/16 GB (cx41,
             // gone). cloud-apis.md §2: cpx42 (8 vCPU/16 GB, shared) is sold in every location.
-            SizeDefaults { size: Size::Small, managers: 1, manager_type: "cpx42", workers: 1, worker_range: None, worker_type: "cpx42" },
+            SizeDefaults {
+                size: Size::Small,
+                managers: 1,
+                manager_type: "cpx42",
+                workers: 1,
+                worker_range: None,
+                worker_type: "cpx42",
+            },
             // seed-reference.md §1.6: medium = 3 × cpx31 (4/8) managers, node_count workers
             // (default 3). cloud-apis.md §2: cpx32 is cpx31's 4/8 successor; issue: 3 to 100 workers.
-            SizeDefaults { size: Size::Medium, managers: 3, manager_type: "cpx32", workers: 3, worker_range: Some((3, 100)), worker_type: "cpx42" },
+            SizeDefaults {
+                size: Size::Medium,
+                managers: 3,
+                manager_type: "cpx32",
+                workers: 3,
+                worker_range: Some((3, 100)),
+                worker_type: "cpx42",
+            },
         ],
     },
     ProviderDefaults {
         provider: Provider::Digitalocean,
         name: "digitalocean",
         // cloud-apis.md §3 "Endpoints": region slugs of the spec enum, plus atl1.
-        locations: &["ams1", "ams2", "ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo1", "sfo2", "sfo3", "sgp1", "syd1", "tor1"],
+        locations: &[
+            "ams1", "ams2", "ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo1",
+            "sfo2", "sfo3", "sgp1", "syd1", "tor1",
+        ],
         // cloud-apis.md §3: ubuntu-24-04-x64 / ubuntu-22-04-x64.
         images: &["ubuntu-24-04-x64", "ubuntu-22-04-x64"],
         // cloud-apis.md §3 "Sizes (4 vCPU / 16 GB)".
-        server_types: &["s-4vcpu-16gb-amd", "s-4vcpu-16gb-320gb-intel", "g-4vcpu-16gb", "gd-4vcpu-16gb", "s-8vcpu-16gb"],
+        server_types: &[
+            "s-4vcpu-16gb-amd",
+            "s-4vcpu-16gb-320gb-intel",
+            "g-4vcpu-16gb",
+            "gd-4vcpu-16gb",
+            "s-8vcpu-16gb",
+        ],
         // seed-reference.md §1.6 DigitalOcean: small only, 1 + 1 droplets.
-        sizes: &[SizeDefaults { size: Size::Small, managers: 1, manager_type: "s-4vcpu-16gb-amd", workers: 1, worker_range: None, worker_type: "s-4vcpu-16gb-amd" }],
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "s-4vcpu-16gb-amd",
+            workers: 1,
+            worker_range: None,
+            worker_type: "s-4vcpu-16gb-amd",
+        }],
     },
     ProviderDefaults {
         provider: Provider::Scaleway,
         name: "scaleway",
         // cloud-apis.md §4 "Basics": zones.
-        locations: &["fr-par-1", "fr-par-2", "fr-par-3", "nl-ams-1", "nl-ams-2", "nl-ams-3", "pl-waw-1", "pl-waw-2", "pl-waw-3", "it-mil-1"],
+        locations: &[
+            "fr-par-1", "fr-par-2", "fr-par-3", "nl-ams-1", "nl-ams-2", "nl-ams-3", "pl-waw-1",
+            "pl-waw-2", "pl-waw-3", "it-mil-1",
+        ],
         // cloud-apis.md §4 "Image resolution": ubuntu_noble (24.04), ubuntu_jammy (22.04).
         images: &["ubuntu_noble", "ubuntu_jammy"],
         // cloud-apis.md §4 "Sizes": DEV1-XL (the seed's) is too small; PRO2-XS is 4/16.
         server_types: &["PRO2-XS", "POP2-4C-16G", "GP1-XS", "PRO2-S", "POP2-8C-32G"],
-        sizes: &[SizeDefaults { size: Size::Small, managers: 1, manager_type: "PRO2-XS", workers: 1, worker_range: None, worker_type: "PRO2-XS" }],
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "PRO2-XS",
+            workers: 1,
+            worker_range: None,
+            worker_type: "PRO2-XS",
+        }],
     },
     ProviderDefaults {
         provider: Provider::Azure,
         name: "azure",
         // seed-reference.md §1.6 Azure (default uksouth); Azure region names.
         locations: &[
-            "uksouth", "ukwest", "westeurope", "northeurope", "francecentral", "germanywestcentral", "swedencentral", "switzerlandnorth", "norwayeast", "eastus", "eastus2", "westus2", "westus3", "centralus", "canadacentral", "australiaeast", "japaneast", "southeastasia",
+            "uksouth",
+            "ukwest",
+            "westeurope",
+            "northeurope",
+            "francecentral",
+            "germanywestcentral",
+            "swedencentral",
+            "switzerlandnorth",
+            "norwayeast",
+            "eastus",
+            "eastus2",
+            "westus2",
+            "westus3",
+            "centralus",
+            "canadacentral",
+            "australiaeast",
+            "japaneast",
+            "southeastasia",
         ],
         // cloud-apis.md §5 "Resources": Canonical:ubuntu-24_04-lts:server.
-        images: &["Canonical:ubuntu-24_04-lts:server", "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2"],
+        images: &[
+            "Canonical:ubuntu-24_04-lts:server",
+            "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2",
+        ],
         // cloud-apis.md §5 "Sizes and quota".
-        server_types: &["Standard_D4s_v5", "Standard_D4as_v5", "Standard_D4ds_v5", "Standard_B4ms"],
-        sizes: &[SizeDefaults { size: Size::Small, managers: 1, manager_type: "Standard_D4s_v5", workers: 1, worker_range: None, worker_type: "Standard_D4s_v5" }],
+        server_types: &[
+            "Standard_D4s_v5",
+            "Standard_D4as_v5",
+            "Standard_D4ds_v5",
+            "Standard_B4ms",
+        ],
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "Standard_D4s_v5",
+            workers: 1,
+            worker_range: None,
+            worker_type: "Standard_D4s_v5",
+        }],
     },
 ];

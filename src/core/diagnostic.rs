@@ -72,7 +72,12 @@ impl Diagnostic {
 /// Sorts diagnostics by file and position so output is stable whatever order rules ran in.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (&a.file, a.span.start, &a.path, &a.message).cmp(&(&b.file, b.span.start, &b.path, &b.message))
+        (&a.file, a.span.start, &a.path, &a.message).cmp(&(
+            &b.file,
+            b.span.start,
+            &b.path,
+            &b.message,
+        ))
     });
 }
 

@@ -25,7 +25,11 @@ pub fn document(value: &Json) -> String {
 
 /// Several documents separated by `---`.
 pub fn documents(values: &[Json]) -> String {
-    values.iter().map(document).collect::<Vec<_>>().join("---\n")
+    values
+        .iter()
+        .map(document)
+        .collect::<Vec<_>>()
+        .join("---\n")
 }
 
 fn write_map(out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
@@ -105,13 +109,20 @@ fn scalar_text(value: &Json, indent: usize) -> String {
 
 /// A string as a YAML scalar: plain when safe, a literal block when multi-line, else quoted.
 fn string_scalar(s: &str, indent: usize, is_key: bool) -> String {
-    if !is_key && s.contains('\n') && s.chars().all(|c| c == '\n' || !c.is_control()) && !s.contains(" \n") {
+    if !is_key
+        && s.contains('\n')
+        && s.chars().all(|c| c == '\n' || !c.is_control())
+        && !s.contains(" \n")
+    {
         return literal_block(s, indent);
     }
     if plain_is_safe(s) {
         return s.to_owned();
     }
-    if !matches!(resolve_plain(s), YamlValue::Str(_)) || s.chars().any(char::is_control) || s.contains('\'') {
+    if !matches!(resolve_plain(s), YamlValue::Str(_))
+        || s.chars().any(char::is_control)
+        || s.contains('\'')
+    {
         return serde_json::to_string(s).expect("a string always serialises");
     }
     format!("'{s}'")
@@ -140,7 +151,9 @@ fn literal_block(s: &str, indent: usize) -> String {
 
 /// Whether `s` reads back as the same string when written plain.
 fn plain_is_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     if !matches!(resolve_plain(s), YamlValue::Str(_)) {
         return false;
     }
@@ -149,19 +162,28 @@ fn plain_is_safe(s: &str) -> bool {
     if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off") || looks_numeric(s) {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) && !(matches!(first, '-' | '?' | ':') && s.len() > 1 && !s[1..].starts_with(' ')) {
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
+        && !(matches!(first, '-' | '?' | ':') && s.len() > 1 && !s[1..].starts_with(' '))
+    {
         return false;
     }
     if first == ' ' || s.ends_with(' ') || s.ends_with(':') {
         return false;
     }
-    !(s.contains(": ") || s.contains(" #") || s.contains(['\t', '\n', '\r']) || s.chars().any(char::is_control))
+    !(s.contains(": ")
+        || s.contains(" #")
+        || s.contains(['\t', '\n', '\r'])
+        || s.chars().any(char::is_control))
 }
 
 /// Sexagesimal, underscored or dotted numbers that YAML 1.1 would read as numbers.
 fn looks_numeric(s: &str) -> bool {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    body.starts_with(|c: char| c.is_ascii_digit() || c == '.') && body.chars().all(|c| c.is_ascii_digit() || "._:eE+-".contains(c)) && body.chars().any(|c| c.is_ascii_digit())
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || "._:eE+-".contains(c))
+        && body.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -174,18 +196,50 @@ mod tests {
 
     #[test]
     fn scalars_round_trip_through_the_parser() {
-        let strings = ["plain", "true", "yes", "0600", "1.30", "10:20", "*.example.com", "a: b", "x #y", "- z", "", " lead", "trail ", "it's", "tab\there", "line\nbreak\n", "no newline\nat end", "  indented\nblock\n", "@at", "~", "ünïcode", "v1.36.2+k3s1", "ssh://git@h/x.git", "k=v:NoSchedule"];
+        let strings = [
+            "plain",
+            "true",
+            "yes",
+            "0600",
+            "1.30",
+            "10:20",
+            "*.example.com",
+            "a: b",
+            "x #y",
+            "- z",
+            "",
+            " lead",
+            "trail ",
+            "it's",
+            "tab\there",
+            "line\nbreak\n",
+            "no newline\nat end",
+            "  indented\nblock\n",
+            "@at",
+            "~",
+            "ünïcode",
+            "v1.36.2+k3s1",
+            "ssh://git@h/x.git",
+            "k=v:NoSchedule",
+        ];
         for s in strings {
             let text = document(&json!({ "key": s }));
             let (docs, diags) = parse_stream(&SourceFile::new("t", text.clone()));
             assert!(diags.is_empty(), "{s:?} -> {text}: {diags:?}");
-            assert_eq!(docs[0].get("key").unwrap().value, Value::Str(s.to_owned()), "{s:?} -> {text}");
+            assert_eq!(
+                docs[0].get("key").unwrap().value,
+                Value::Str(s.to_owned()),
+                "{s:?} -> {text}"
+            );
         }
     }
 
     #[test]
     fn layout() {
         let value = json!({"a": {"b": [1, {"c": "d", "e": []}], "f": {}}, "g": [[1]]});
-        assert_eq!(document(&value), "a:\n  b:\n  - 1\n  - c: d\n    e: []\n  f: {}\ng:\n-\n  - 1\n");
+        assert_eq!(
+            document(&value),
+            "a:\n  b:\n  - 1\n  - c: d\n    e: []\n  f: {}\ng:\n-\n  - 1\n"
+        );
     }
 }

@@ -4,13 +4,19 @@ use crate::core::schema::SCHEMA_ID;
 
 /// A commented starting site named `name`.
 pub fn site_file(name: &str) -> String {
-    SITE_TEMPLATE.replace("{schema}", SCHEMA_ID).replace("{name}", name)
+    SITE_TEMPLATE
+        .replace("{schema}", SCHEMA_ID)
+        .replace("{name}", name)
 }
 
 /// `.sops.yaml`: encrypt only `data`/`stringData` of `*.sops.yaml` files (Flux's convention),
 /// to the given age recipients.
 pub fn sops_config(recipients: &[String]) -> String {
-    let recipients = if recipients.is_empty() { "age1REPLACE-WITH-YOUR-AGE-RECIPIENT".to_owned() } else { recipients.join(",") };
+    let recipients = if recipients.is_empty() {
+        "age1REPLACE-WITH-YOUR-AGE-RECIPIENT".to_owned()
+    } else {
+        recipients.join(",")
+    };
     format!(
         "# railyard: sops encrypts only the values of Secrets, so keys stay reviewable.\ncreation_rules:\n  - path_regex: .*\\.sops\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: {recipients}\n"
     )

@@ -39,7 +39,10 @@ impl JsonTree {
 
     /// The dotted YAML path (`spec.ssh.authorizedKeys[0]`) of a pointer.
     pub fn yaml_path(&self, pointer: &str) -> String {
-        self.places.get(pointer).map_or_else(|| pointer.trim_start_matches('/').replace('/', "."), |p| p.yaml_path.clone())
+        self.places.get(pointer).map_or_else(
+            || pointer.trim_start_matches('/').replace('/', "."),
+            |p| p.yaml_path.clone(),
+        )
     }
 
     /// The last part of the YAML path, for messages (`authorizedKeys[0]`).
@@ -53,22 +56,36 @@ impl JsonTree {
     }
 
     pub fn value_span(&self, pointer: &str) -> Span {
-        self.places.get(pointer).map_or_else(Span::default, |p| p.value)
+        self.places
+            .get(pointer)
+            .map_or_else(Span::default, |p| p.value)
     }
 
     /// The key's span where the value has one, else the value's.
     pub fn key_span(&self, pointer: &str) -> Span {
-        self.places.get(pointer).map_or_else(Span::default, |p| p.key.unwrap_or(p.value))
+        self.places
+            .get(pointer)
+            .map_or_else(Span::default, |p| p.key.unwrap_or(p.value))
     }
 
     /// An error pointing at the value found at `pointer`.
     pub fn value_error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(&self.file, self.value_span(pointer), &self.yaml_path(pointer), message)
+        Diagnostic::error(
+            &self.file,
+            self.value_span(pointer),
+            &self.yaml_path(pointer),
+            message,
+        )
     }
 
     /// An error pointing at the key of `pointer` (used for unknown and missing fields).
     pub fn key_error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(&self.file, self.key_span(pointer), &self.yaml_path(pointer), message)
+        Diagnostic::error(
+            &self.file,
+            self.key_span(pointer),
+            &self.yaml_path(pointer),
+            message,
+        )
     }
 
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
@@ -76,7 +93,13 @@ impl JsonTree {
     }
 }
 
-fn convert(node: &Node, pointer: String, yaml_path: String, key: Option<Span>, places: &mut HashMap<String, Place>) -> Json {
+fn convert(
+    node: &Node,
+    pointer: String,
+    yaml_path: String,
+    key: Option<Span>,
+    places: &mut HashMap<String, Place>,
+) -> Json {
     let value = match &node.value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -87,7 +110,15 @@ fn convert(node: &Node, pointer: String, yaml_path: String, key: Option<Span>, p
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| convert(item, format!("{pointer}/{i}"), format!("{yaml_path}[{i}]"), None, places))
+                .map(|(i, item)| {
+                    convert(
+                        item,
+                        format!("{pointer}/{i}"),
+                        format!("{yaml_path}[{i}]"),
+                        None,
+                        places,
+                    )
+                })
                 .collect(),
         ),
         Value::Map(entries) => Json::Object(
@@ -95,13 +126,30 @@ fn convert(node: &Node, pointer: String, yaml_path: String, key: Option<Span>, p
                 .iter()
                 .map(|entry| {
                     let escaped = entry.key.replace('~', "~0").replace('/', "~1");
-                    let child_path = if yaml_path.is_empty() { entry.key.clone() } else { format!("{yaml_path}.{}", entry.key) };
-                    let child = convert(&entry.value, format!("{pointer}/{escaped}"), child_path, Some(entry.key_span), places);
+                    let child_path = if yaml_path.is_empty() {
+                        entry.key.clone()
+                    } else {
+                        format!("{yaml_path}.{}", entry.key)
+                    };
+                    let child = convert(
+                        &entry.value,
+                        format!("{pointer}/{escaped}"),
+                        child_path,
+                        Some(entry.key_span),
+                        places,
+                    );
                     (entry.key.clone(), child)
                 })
                 .collect(),
         ),
     };
-    places.insert(pointer, Place { key, value: node.span, yaml_path });
+    places.insert(
+        pointer,
+        Place {
+            key,
+            value: node.span,
+            yaml_path,
+        },
+    );
     value
 }

@@ -5,7 +5,7 @@
 use crate::core::defaults::{self, VERSIONS};
 use crate::core::rules::normalize;
 use crate::core::secrets_file::SecretsInfo;
-use crate::core::site::{CertManager, Gitpod, Provider, Size, SiteFile};
+use crate::core::site::{CertManager, Gitpod, Provider, SiteFile, Size};
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
 /// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
@@ -94,9 +94,13 @@ impl Site {
 pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> Site {
     let spec = file.spec;
     let table = defaults::provider(spec.cloud.provider);
-    let size = table.size(spec.size).expect("validation admits only supported sizes");
+    let size = table
+        .size(spec.size)
+        .expect("validation admits only supported sizes");
     let size_data = spec.size_data.unwrap_or_default();
-    let manager_type = size_data.manager_type.unwrap_or_else(|| size.manager_type.to_owned());
+    let manager_type = size_data
+        .manager_type
+        .unwrap_or_else(|| size.manager_type.to_owned());
     let dedicated = size.managers > 1;
     let servers: Vec<Server> = (0..size.managers)
         .map(|index| Server {
@@ -106,7 +110,11 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
             runs_workloads: !dedicated,
         })
         .collect();
-    let api_address = if dedicated { API_LOAD_BALANCER_IP.to_owned() } else { servers[0].private_ip.clone() };
+    let api_address = if dedicated {
+        API_LOAD_BALANCER_IP.to_owned()
+    } else {
+        servers[0].private_ip.clone()
+    };
     let pins = spec.versions.unwrap_or_default();
     Site {
         name: file.metadata.name,
@@ -117,7 +125,9 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
         servers,
         workers: Workers {
             count: size_data.workers.unwrap_or(size.workers),
-            server_type: size_data.worker_type.unwrap_or_else(|| size.worker_type.to_owned()),
+            server_type: size_data
+                .worker_type
+                .unwrap_or_else(|| size.worker_type.to_owned()),
         },
         api_address,
         domain: spec.domain,
@@ -134,7 +144,9 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
         versions: Versions {
             k3s: pins.k3s.unwrap_or_else(|| VERSIONS.k3s.to_owned()),
             flux_chart: pins.flux.unwrap_or_else(|| VERSIONS.flux_chart.to_owned()),
-            cert_manager: pins.cert_manager.unwrap_or_else(|| VERSIONS.cert_manager.to_owned()),
+            cert_manager: pins
+                .cert_manager
+                .unwrap_or_else(|| VERSIONS.cert_manager.to_owned()),
         },
         cert_manager: spec.cert_manager,
         gitpod: spec.gitpod,

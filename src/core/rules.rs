@@ -18,9 +18,18 @@ use crate::core::suggest::did_you_mean;
 
 /// Keys railyard itself reads from the secrets file, whatever the site says.
 pub const BUILTIN_SECRET_KEYS: &[(&str, &str)] = &[
-    ("k3s_token", "the k3s server token, filled into the servers' user-data by bootstrap"),
-    ("k3s_agent_token", "the k3s agent token workers join with, filled into their user-data by bootstrap"),
+    (
+        "k3s_token",
+        "the k3s server token, filled into the servers' user-data by bootstrap",
+    ),
+    (
+        "k3s_agent_token",
+        "the k3s agent token workers join with, filled into their user-data by bootstrap",
+    ),
 ];
+
+/// A pinned version's field, its format check, and what it should look like.
+type VersionCheck = (&'static str, fn(&str) -> bool, &'static str);
 
 const LARGE_HINT: &str = "`large` (autoscaled workers) is not available for any provider yet; use `medium` with `sizeData.workers`";
 
@@ -30,7 +39,10 @@ pub type LoadedFiles = BTreeMap<String, Result<SourceFile, String>>;
 /// Runs every rule; returns the secrets file's key names when it could be read.
 pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
     let mut out = Vec::new();
-    let c = Rules { tree, out: &mut out };
+    let c = Rules {
+        tree,
+        out: &mut out,
+    };
     c.run(files)
 }
 
@@ -58,8 +70,19 @@ impl Rules<'_> {
         self.tree.str_at(pointer)
     }
 
-    fn error(&mut self, pointer: &str, message: impl Into<String>, expected: impl Into<String>, hint: impl Into<String>) {
-        self.out.push(self.tree.value_error(pointer, message).expected(expected).hint(hint));
+    fn error(
+        &mut self,
+        pointer: &str,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.out.push(
+            self.tree
+                .value_error(pointer, message)
+                .expected(expected)
+                .hint(hint),
+        );
     }
 
     fn name(&mut self) {
@@ -80,49 +103,132 @@ impl Rules<'_> {
 
     /// Checks provider × size, location, and sizeData.
     fn cloud(&mut self) -> Option<()> {
-        let size: Option<Size> = self.tree.value.pointer("/spec/size").and_then(|v| serde_json::from_value(v.clone()).ok());
-        let provider: Option<Provider> = self.tree.value.pointer("/spec/cloud/provider").and_then(|v| serde_json::from_value(v.clone()).ok());
+        let size: Option<Size> = self
+            .tree
+            .value
+            .pointer("/spec/size")
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let provider: Option<Provider> = self
+            .tree
+            .value
+            .pointer("/spec/cloud/provider")
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
         if provider.is_none() && size == Some(Size::Large) {
-            self.error("/spec/size", "size `large` is not supported by any provider yet", format!("one of the supported combinations: {}", defaults::supported_combinations()), LARGE_HINT);
+            self.error(
+                "/spec/size",
+                "size `large` is not supported by any provider yet",
+                format!(
+                    "one of the supported combinations: {}",
+                    defaults::supported_combinations()
+                ),
+                LARGE_HINT,
+            );
         }
         let provider = provider?;
         let table = defaults::provider(provider);
         if let Some(location) = self.str("/spec/cloud/location") {
             if !table.locations.contains(&location) {
-                let hint = did_you_mean(location, table.locations).map_or_else(|| format!("valid {} locations: {}", table.name, table.locations.join(", ")), |n| format!("did you mean `{n}`?"));
-                self.error("/spec/cloud/location", format!("unknown {} location `{location}`", table.name), format!("one of {}", table.locations.join(", ")), hint);
+                let hint = did_you_mean(location, table.locations).map_or_else(
+                    || {
+                        format!(
+                            "valid {} locations: {}",
+                            table.name,
+                            table.locations.join(", ")
+                        )
+                    },
+                    |n| format!("did you mean `{n}`?"),
+                );
+                self.error(
+                    "/spec/cloud/location",
+                    format!("unknown {} location `{location}`", table.name),
+                    format!("one of {}", table.locations.join(", ")),
+                    hint,
+                );
             }
         }
         let size = size?;
         let Some(size_defaults) = table.size(size) else {
             self.error(
                 "/spec/size",
-                format!("size `{}` is not supported on {}", size_name(size), table.name),
-                format!("one of the supported combinations: {}", defaults::supported_combinations()),
-                if size == Size::Large { LARGE_HINT.to_owned() } else { format!("choose a size {} supports, or another provider", table.name) },
+                format!(
+                    "size `{}` is not supported on {}",
+                    size_name(size),
+                    table.name
+                ),
+                format!(
+                    "one of the supported combinations: {}",
+                    defaults::supported_combinations()
+                ),
+                if size == Size::Large {
+                    LARGE_HINT.to_owned()
+                } else {
+                    format!("choose a size {} supports, or another provider", table.name)
+                },
             );
             return None;
         };
-        for (field, kind) in [("managerType", "server type"), ("workerType", "server type")] {
+        for (field, kind) in [
+            ("managerType", "server type"),
+            ("workerType", "server type"),
+        ] {
             let pointer = format!("/spec/sizeData/{field}");
             if let Some(value) = self.str(&pointer) {
                 if !table.server_types.contains(&value) {
-                    let hint = did_you_mean(value, table.server_types).map_or_else(|| format!("known {} types: {}", table.name, table.server_types.join(", ")), |n| format!("did you mean `{n}`?"));
-                    self.error(&pointer, format!("unknown {} {kind} `{value}`", table.name), format!("an x86 {kind} with at least 4 vCPU such as `{}`", size_defaults.worker_type), hint);
+                    let hint = did_you_mean(value, table.server_types).map_or_else(
+                        || {
+                            format!(
+                                "known {} types: {}",
+                                table.name,
+                                table.server_types.join(", ")
+                            )
+                        },
+                        |n| format!("did you mean `{n}`?"),
+                    );
+                    self.error(
+                        &pointer,
+                        format!("unknown {} {kind} `{value}`", table.name),
+                        format!(
+                            "an x86 {kind} with at least 4 vCPU such as `{}`",
+                            size_defaults.worker_type
+                        ),
+                        hint,
+                    );
                 }
             }
         }
         if let Some(image) = self.str("/spec/sizeData/image") {
             if !table.images.contains(&image) {
-                self.error("/spec/sizeData/image", format!("image `{image}` is not supported on {}", table.name), format!("one of {}", table.images.join(", ")), "railyard's cloud-init is tested on these Ubuntu LTS images only");
+                self.error(
+                    "/spec/sizeData/image",
+                    format!("image `{image}` is not supported on {}", table.name),
+                    format!("one of {}", table.images.join(", ")),
+                    "railyard's cloud-init is tested on these Ubuntu LTS images only",
+                );
             }
         }
-        if let Some(workers) = self.tree.value.pointer("/spec/sizeData/workers").and_then(Json::as_u64) {
+        if let Some(workers) = self
+            .tree
+            .value
+            .pointer("/spec/sizeData/workers")
+            .and_then(Json::as_u64)
+        {
             match size_defaults.worker_range {
-                None => self.error("/spec/sizeData/workers", format!("`{}` has a fixed worker count", size_name(size)), format!("no `workers` (it is {})", size_defaults.workers), "use size `medium` for more workers"),
-                Some((min, max)) if workers < u64::from(min) || workers > u64::from(max) => {
-                    self.error("/spec/sizeData/workers", format!("{workers} workers is out of range for `{}`", size_name(size)), format!("{min} to {max}"), "Hetzner spread placement groups and the seed's sizing bound this range")
-                }
+                None => self.error(
+                    "/spec/sizeData/workers",
+                    format!("`{}` has a fixed worker count", size_name(size)),
+                    format!("no `workers` (it is {})", size_defaults.workers),
+                    "use size `medium` for more workers",
+                ),
+                Some((min, max)) if workers < u64::from(min) || workers > u64::from(max) => self
+                    .error(
+                        "/spec/sizeData/workers",
+                        format!(
+                            "{workers} workers is out of range for `{}`",
+                            size_name(size)
+                        ),
+                        format!("{min} to {max}"),
+                        "Hetzner spread placement groups and the seed's sizing bound this range",
+                    ),
                 Some(_) => {}
             }
         }
@@ -130,9 +236,25 @@ impl Rules<'_> {
     }
 
     fn ssh(&mut self, files: &LoadedFiles) {
-        let inline = self.tree.value.pointer("/spec/ssh/authorizedKeys").and_then(Json::as_array).map_or(0, Vec::len);
-        let from_files = self.tree.value.pointer("/spec/ssh/authorizedKeyFiles").and_then(Json::as_array).map_or(0, Vec::len);
-        if inline + from_files == 0 && self.tree.value.pointer("/spec/ssh").is_some_and(Json::is_object) {
+        let inline = self
+            .tree
+            .value
+            .pointer("/spec/ssh/authorizedKeys")
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len);
+        let from_files = self
+            .tree
+            .value
+            .pointer("/spec/ssh/authorizedKeyFiles")
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len);
+        if inline + from_files == 0
+            && self
+                .tree
+                .value
+                .pointer("/spec/ssh")
+                .is_some_and(Json::is_object)
+        {
             self.out.push(
                 self.tree.key_error("/spec/ssh", "no SSH public key")
                     .expected("at least one key in `authorizedKeys` or `authorizedKeyFiles`")
@@ -143,27 +265,56 @@ impl Rules<'_> {
             let pointer = format!("/spec/ssh/authorizedKeys/{i}");
             if let Some(line) = self.str(&pointer) {
                 if let Err(why) = ssh_key::parse(line) {
-                    self.error(&pointer, format!("invalid SSH public key: {why}"), "an OpenSSH public key line (ed25519, RSA of 2048 bits or more, or ECDSA)", "paste the content of your `~/.ssh/id_ed25519.pub`, never a private key");
+                    self.error(
+                        &pointer,
+                        format!("invalid SSH public key: {why}"),
+                        "an OpenSSH public key line (ed25519, RSA of 2048 bits or more, or ECDSA)",
+                        "paste the content of your `~/.ssh/id_ed25519.pub`, never a private key",
+                    );
                 }
             }
         }
         for i in 0..from_files {
             let pointer = format!("/spec/ssh/authorizedKeyFiles/{i}");
-            let Some(path) = self.str(&pointer).map(str::to_owned) else { continue };
+            let Some(path) = self.str(&pointer).map(str::to_owned) else {
+                continue;
+            };
             if self.safe_path(&pointer, &path) {
                 match files.get(&normalize(&path)) {
                     Some(Ok(file)) => {
-                        let lines: Vec<&str> = file.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+                        let lines: Vec<&str> = file
+                            .text
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                            .collect();
                         if lines.is_empty() {
-                            self.error(&pointer, format!("SSH key file `{path}` holds no key"), "one OpenSSH public key per line", "point at a `.pub` file");
+                            self.error(
+                                &pointer,
+                                format!("SSH key file `{path}` holds no key"),
+                                "one OpenSSH public key per line",
+                                "point at a `.pub` file",
+                            );
                         }
                         for line in lines {
                             if let Err(why) = ssh_key::parse(line) {
-                                self.error(&pointer, format!("SSH key file `{path}` holds an invalid public key: {why}"), "OpenSSH public key lines", "point at a `.pub` file, never at a private key");
+                                self.error(
+                                    &pointer,
+                                    format!(
+                                        "SSH key file `{path}` holds an invalid public key: {why}"
+                                    ),
+                                    "OpenSSH public key lines",
+                                    "point at a `.pub` file, never at a private key",
+                                );
                             }
                         }
                     }
-                    Some(Err(why)) => self.error(&pointer, format!("cannot read SSH key file `{path}`: {why}"), "a readable file, relative to the site file", "check the path"),
+                    Some(Err(why)) => self.error(
+                        &pointer,
+                        format!("cannot read SSH key file `{path}`: {why}"),
+                        "a readable file, relative to the site file",
+                        "check the path",
+                    ),
                     None => {}
                 }
             }
@@ -173,12 +324,22 @@ impl Rules<'_> {
     fn git(&mut self) {
         if let Some(url) = self.str("/spec/git/url") {
             if let Err((why, hint)) = git_url(url) {
-                self.error("/spec/git/url", format!("git URL `{url}` cannot be used by Flux: {why}"), "`ssh://git@host/org/repo.git` or `https://host/org/repo.git`", hint);
+                self.error(
+                    "/spec/git/url",
+                    format!("git URL `{url}` cannot be used by Flux: {why}"),
+                    "`ssh://git@host/org/repo.git` or `https://host/org/repo.git`",
+                    hint,
+                );
             }
         }
         if let Some(branch) = self.str("/spec/git/branch") {
             if let Err(why) = branch_name(branch) {
-                self.error("/spec/git/branch", format!("`{branch}` is not a valid branch name: {why}"), "a git branch name such as `main`", "see `git check-ref-format --branch`");
+                self.error(
+                    "/spec/git/branch",
+                    format!("`{branch}` is not a valid branch name: {why}"),
+                    "a git branch name such as `main`",
+                    "see `git check-ref-format --branch`",
+                );
             }
         }
         if let Some(path) = self.str("/spec/git/path").map(str::to_owned) {
@@ -187,16 +348,41 @@ impl Rules<'_> {
     }
 
     fn versions(&mut self) {
-        let checks: [(&str, fn(&str) -> bool, &str); 3] = [
-            ("k3s", |v| v.strip_prefix('v').and_then(|r| r.split_once("+k3s")).is_some_and(|(semver, build)| is_semver(semver) && !build.is_empty() && build.bytes().all(|b| b.is_ascii_digit())), "a k3s release such as `v1.36.2+k3s1`"),
-            ("flux", is_semver, "a `flux2` chart version such as `2.18.3`"),
-            ("certManager", |v| v.strip_prefix('v').is_some_and(is_semver), "a cert-manager version such as `v1.21.1`"),
+        let checks: [VersionCheck; 3] = [
+            (
+                "k3s",
+                |v| {
+                    v.strip_prefix('v')
+                        .and_then(|r| r.split_once("+k3s"))
+                        .is_some_and(|(semver, build)| {
+                            is_semver(semver)
+                                && !build.is_empty()
+                                && build.bytes().all(|b| b.is_ascii_digit())
+                        })
+                },
+                "a k3s release such as `v1.36.2+k3s1`",
+            ),
+            (
+                "flux",
+                is_semver,
+                "a `flux2` chart version such as `2.18.3`",
+            ),
+            (
+                "certManager",
+                |v| v.strip_prefix('v').is_some_and(is_semver),
+                "a cert-manager version such as `v1.21.1`",
+            ),
         ];
         for (field, valid, expected) in checks {
             let pointer = format!("/spec/versions/{field}");
             if let Some(version) = self.str(&pointer) {
                 if !valid(version) {
-                    self.error(&pointer, format!("`{version}` is not a valid {field} version"), expected, "remove the pin to use railyard's tested default");
+                    self.error(
+                        &pointer,
+                        format!("`{version}` is not a valid {field} version"),
+                        expected,
+                        "remove the pin to use railyard's tested default",
+                    );
                 }
             }
         }
@@ -204,20 +390,40 @@ impl Rules<'_> {
 
     fn cert_manager(&mut self) {
         if let Some(email) = self.str("/spec/certManager/email") {
-            let valid = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && fqdn(host).is_ok());
+            let valid = email
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && fqdn(host).is_ok());
             if !valid {
-                self.error("/spec/certManager/email", format!("`{email}` is not an e-mail address"), "an address such as `ops@example.com`", "Let's Encrypt sends expiry notices here");
+                self.error(
+                    "/spec/certManager/email",
+                    format!("`{email}` is not an e-mail address"),
+                    "an address such as `ops@example.com`",
+                    "Let's Encrypt sends expiry notices here",
+                );
             }
         }
         if let Some(acme) = self.str("/spec/certManager/acme") {
             if !matches!(acme, "production" | "staging") && !acme.starts_with("https://") {
-                self.error("/spec/certManager/acme", format!("unknown ACME server `{acme}`"), "`production`, `staging`, or an `https://` ACME directory URL", "use `staging` while testing: Let's Encrypt rate-limits production");
+                self.error(
+                    "/spec/certManager/acme",
+                    format!("unknown ACME server `{acme}`"),
+                    "`production`, `staging`, or an `https://` ACME directory URL",
+                    "use `staging` while testing: Let's Encrypt rate-limits production",
+                );
             }
         }
         if let Some(Json::Object(solvers)) = self.tree.value.pointer("/spec/certManager/dns01") {
             if solvers.len() != 1 {
                 let names: Vec<&str> = solvers.keys().map(String::as_str).collect();
-                let message = if names.is_empty() { "no DNS01 solver".to_owned() } else { format!("{} DNS01 solvers ({}); exactly one is used", names.len(), names.join(", ")) };
+                let message = if names.is_empty() {
+                    "no DNS01 solver".to_owned()
+                } else {
+                    format!(
+                        "{} DNS01 solvers ({}); exactly one is used",
+                        names.len(),
+                        names.join(", ")
+                    )
+                };
                 self.out.push(
                     self.tree.key_error("/spec/certManager/dns01", message)
                         .expected("exactly one of cloudflare, route53, digitalocean, azureDNS, cloudDNS, rfc2136, acmeDNS, akamai, hetzner, webhook")
@@ -230,33 +436,69 @@ impl Rules<'_> {
     fn gitpod(&mut self) {
         if let Some(image) = self.str("/spec/gitpod/installer/image") {
             if !image_name(image) {
-                self.error("/spec/gitpod/installer/image", format!("`{image}` is not an image name without tag"), "a registry path such as `registry.example.com/gitpod/installer`", "put the tag in `installer.version`");
+                self.error(
+                    "/spec/gitpod/installer/image",
+                    format!("`{image}` is not an image name without tag"),
+                    "a registry path such as `registry.example.com/gitpod/installer`",
+                    "put the tag in `installer.version`",
+                );
             }
         }
         if let Some(version) = self.str("/spec/gitpod/installer/version") {
-            let valid = !version.is_empty() && version.len() <= 128 && !version.starts_with(['.', '-']) && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            let valid = !version.is_empty()
+                && version.len() <= 128
+                && !version.starts_with(['.', '-'])
+                && version
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
             if !valid {
-                self.error("/spec/gitpod/installer/version", format!("`{version}` is not an image tag"), "letters, digits, `_`, `.` and `-`, at most 128", "e.g. `2023.03.1`");
+                self.error(
+                    "/spec/gitpod/installer/version",
+                    format!("`{version}` is not an image tag"),
+                    "letters, digits, `_`, `.` and `-`, at most 128",
+                    "e.g. `2023.03.1`",
+                );
             }
         }
-        let providers = self.tree.value.pointer("/spec/gitpod/authProviders").and_then(Json::as_array).cloned().unwrap_or_default();
+        let providers = self
+            .tree
+            .value
+            .pointer("/spec/gitpod/authProviders")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut seen = BTreeMap::new();
         for (i, provider) in providers.iter().enumerate() {
             if let Some(id) = provider.get("id").and_then(Json::as_str) {
                 if let Some(first) = seen.insert(id.to_owned(), i) {
-                    self.error(&format!("/spec/gitpod/authProviders/{i}/id"), format!("auth provider id `{id}` is used twice"), "a unique id per provider", format!("it is already used by authProviders[{first}]"));
+                    self.error(
+                        &format!("/spec/gitpod/authProviders/{i}/id"),
+                        format!("auth provider id `{id}` is used twice"),
+                        "a unique id per provider",
+                        format!("it is already used by authProviders[{first}]"),
+                    );
                 }
             }
             if let Some(host) = provider.get("host").and_then(Json::as_str) {
                 if fqdn(host).is_err() {
-                    self.error(&format!("/spec/gitpod/authProviders/{i}/host"), format!("`{host}` is not a host name"), "a host such as `github.com`", "no scheme or path");
+                    self.error(
+                        &format!("/spec/gitpod/authProviders/{i}/host"),
+                        format!("`{host}` is not a host name"),
+                        "a host such as `github.com`",
+                        "no scheme or path",
+                    );
                 }
             }
         }
     }
 
     fn overlays(&mut self) {
-        let count = self.tree.value.pointer("/spec/overlays").and_then(Json::as_array).map_or(0, Vec::len);
+        let count = self
+            .tree
+            .value
+            .pointer("/spec/overlays")
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len);
         for i in 0..count {
             let pointer = format!("/spec/overlays/{i}");
             if let Some(path) = self.str(&pointer).map(str::to_owned) {
@@ -268,13 +510,32 @@ impl Rules<'_> {
     }
 
     fn secrets(&mut self, files: &LoadedFiles) -> Option<SecretsInfo> {
-        let recipients = self.tree.value.pointer("/spec/secrets/ageRecipients").and_then(Json::as_array).cloned().unwrap_or_default();
-        if recipients.is_empty() && self.tree.value.pointer("/spec/secrets/ageRecipients").is_some() {
-            self.error("/spec/secrets/ageRecipients", "no age recipient", "at least one `age1...` public key", "add the public key of the cluster's age identity (`age-keygen -y KEYFILE`)");
+        let recipients = self
+            .tree
+            .value
+            .pointer("/spec/secrets/ageRecipients")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if recipients.is_empty()
+            && self
+                .tree
+                .value
+                .pointer("/spec/secrets/ageRecipients")
+                .is_some()
+        {
+            self.error(
+                "/spec/secrets/ageRecipients",
+                "no age recipient",
+                "at least one `age1...` public key",
+                "add the public key of the cluster's age identity (`age-keygen -y KEYFILE`)",
+            );
         }
         for (i, recipient) in recipients.iter().enumerate() {
             if let Some(r) = recipient.as_str() {
-                if !age_recipient(r) {
+                if r.starts_with("AGE-SECRET-KEY-") {
+                    self.error(&format!("/spec/secrets/ageRecipients/{i}"), "this is an age secret key, not a recipient", "an X25519 recipient: `age1` and 58 more characters", "remove it now and rotate that key: it is committed in plain text; list its public half (`age-keygen -y KEYFILE`) instead");
+                } else if !age_recipient(r) {
                     self.error(&format!("/spec/secrets/ageRecipients/{i}"), "not an age recipient", "an X25519 recipient: `age1` and 58 more characters", "print it with `age-keygen -y KEYFILE`; never paste the secret key (`AGE-SECRET-KEY-1...`)");
                 }
             }
@@ -286,16 +547,36 @@ impl Rules<'_> {
         let file = match files.get(&normalize(&path))? {
             Ok(file) => file,
             Err(why) => {
-                self.error("/spec/secrets/file", format!("cannot read secrets file `{path}`: {why}"), "a SOPS-encrypted Secret, relative to the site file", "create it with `railyard secrets init`, or fix the path");
+                self.error(
+                    "/spec/secrets/file",
+                    format!("cannot read secrets file `{path}`: {why}"),
+                    "a SOPS-encrypted Secret, relative to the site file",
+                    "create it with `railyard secrets init`, or fix the path",
+                );
                 return None;
             }
         };
         let (info, diagnostics) = secrets_file::read(file);
         self.out.extend(diagnostics);
-        let declared: Vec<&str> = recipients.iter().filter_map(Json::as_str).collect();
-        for (i, declared_recipient) in declared.iter().enumerate() {
-            if !info.recipients.is_empty() && !info.recipients.iter().any(|r| r == declared_recipient) {
-                self.error(&format!("/spec/secrets/ageRecipients/{i}"), format!("the secrets file is not encrypted to `{declared_recipient}`"), "the recipients in the secrets file's `sops.age` list", "re-encrypt the file to every declared recipient (`sops updatekeys FILE`)");
+        let declared: Vec<&str> = recipients
+            .iter()
+            .filter_map(Json::as_str)
+            .filter(|r| age_recipient(r))
+            .collect();
+        for declared_recipient in &declared {
+            let i = recipients
+                .iter()
+                .position(|r| r.as_str() == Some(declared_recipient))
+                .unwrap_or_default();
+            if !info.recipients.is_empty()
+                && !info.recipients.iter().any(|r| r == declared_recipient)
+            {
+                self.error(
+                    &format!("/spec/secrets/ageRecipients/{i}"),
+                    format!("the secrets file is not encrypted to `{declared_recipient}`"),
+                    "the recipients in the secrets file's `sops.age` list",
+                    "re-encrypt the file to every declared recipient (`sops updatekeys FILE`)",
+                );
             }
         }
         let keys: Vec<&str> = info.keys.iter().map(String::as_str).collect();
@@ -303,10 +584,23 @@ impl Rules<'_> {
         collect_secret_refs(&self.tree.value, String::new(), &mut references);
         for (pointer, key) in references {
             if !secret_key_name(&key) {
-                self.error(&pointer, format!("`{key}` is not a usable secret key name"), "letters, digits and `_`, not starting with a digit", "Flux substitutes only such names; rename the key in the secrets file too");
+                self.error(
+                    &pointer,
+                    format!("`{key}` is not a usable secret key name"),
+                    "letters, digits and `_`, not starting with a digit",
+                    "Flux substitutes only such names; rename the key in the secrets file too",
+                );
             } else if !keys.contains(&key.as_str()) {
-                let hint = did_you_mean(&key, &keys).map_or_else(|| format!("add `{key}` to the secrets file (`railyard secrets edit`)"), |n| format!("did you mean `{n}`?"));
-                self.error(&pointer, format!("secret key `{key}` is not in the secrets file `{path}`"), "a key of the secrets file's `stringData`", hint);
+                let hint = did_you_mean(&key, &keys).map_or_else(
+                    || format!("add `{key}` to the secrets file (`railyard secrets edit`)"),
+                    |n| format!("did you mean `{n}`?"),
+                );
+                self.error(
+                    &pointer,
+                    format!("secret key `{key}` is not in the secrets file `{path}`"),
+                    "a key of the secrets file's `stringData`",
+                    hint,
+                );
             }
         }
         for (key, purpose) in BUILTIN_SECRET_KEYS {
@@ -326,7 +620,12 @@ impl Rules<'_> {
         match relative_path(path) {
             Ok(()) => true,
             Err(why) => {
-                self.error(pointer, format!("path `{path}` {why}"), "a relative path inside the site's directory", "railyard reads and writes only below the site file's directory");
+                self.error(
+                    pointer,
+                    format!("path `{path}` {why}"),
+                    "a relative path inside the site's directory",
+                    "railyard reads and writes only below the site file's directory",
+                );
                 false
             }
         }
@@ -357,7 +656,10 @@ fn collect_secret_refs(value: &Json, pointer: String, out: &mut Vec<(String, Str
 
 /// `./a/b` and `a/b` name the same file.
 pub fn normalize(path: &str) -> String {
-    path.split('/').filter(|p| !p.is_empty() && *p != ".").collect::<Vec<_>>().join("/")
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 pub fn relative_path(path: &str) -> Result<(), &'static str> {
@@ -381,7 +683,10 @@ pub fn dns_label(name: &str) -> Result<(), &'static str> {
     if name.len() > 63 {
         return Err("it is longer than 63 characters");
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return Err("only lowercase letters, digits and `-` are allowed");
     }
     if name.starts_with('-') || name.ends_with('-') {
@@ -401,7 +706,10 @@ pub fn fqdn(name: &str) -> Result<(), String> {
     for label in &labels {
         dns_label(label).map_err(|why| format!("label `{label}`: {why}"))?;
     }
-    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err("the last label cannot be numeric".to_owned());
     }
     Ok(())
@@ -410,22 +718,40 @@ pub fn fqdn(name: &str) -> Result<(), String> {
 fn git_url(url: &str) -> Result<(), (&'static str, &'static str)> {
     let scp_like = !url.contains("://") && url.contains('@') && url.contains(':');
     if scp_like {
-        return Err(("Flux does not accept the scp-like form `user@host:path`", "write it as `ssh://git@host/org/repo.git` (a `:` before the path becomes `/`)"));
+        return Err((
+            "Flux does not accept the scp-like form `user@host:path`",
+            "write it as `ssh://git@host/org/repo.git` (a `:` before the path becomes `/`)",
+        ));
     }
     let rest = if let Some(rest) = url.strip_prefix("ssh://") {
         if !rest.split('/').next().unwrap_or("").contains('@') {
-            return Err(("an ssh URL needs a user", "most git hosts use `ssh://git@host/org/repo.git`"));
+            return Err((
+                "an ssh URL needs a user",
+                "most git hosts use `ssh://git@host/org/repo.git`",
+            ));
         }
         rest
     } else if let Some(rest) = url.strip_prefix("https://") {
         rest
     } else {
-        return Err(("the scheme must be `ssh://` or `https://`", "Flux pulls over SSH (with a deploy key) or HTTPS"));
+        return Err((
+            "the scheme must be `ssh://` or `https://`",
+            "Flux pulls over SSH (with a deploy key) or HTTPS",
+        ));
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("");
+    let host = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .split(':')
+        .next()
+        .unwrap_or("");
     if host.is_empty() || path.trim_matches('/').is_empty() || url.contains(char::is_whitespace) {
-        return Err(("it needs a host and a repository path", "e.g. `ssh://git@github.com/example/fleet.git`"));
+        return Err((
+            "it needs a host and a repository path",
+            "e.g. `ssh://git@github.com/example/fleet.git`",
+        ));
     }
     Ok(())
 }
@@ -437,10 +763,17 @@ fn branch_name(name: &str) -> Result<(), &'static str> {
     if name.starts_with(['-', '/']) || name.ends_with(['/', '.']) || name.ends_with(".lock") {
         return Err("it cannot start with `-` or `/`, or end with `/`, `.` or `.lock`");
     }
-    if name.contains("..") || name.contains("//") || name.contains("@{") || name.split('/').any(|p| p.starts_with('.')) {
+    if name.contains("..")
+        || name.contains("//")
+        || name.contains("@{")
+        || name.split('/').any(|p| p.starts_with('.'))
+    {
         return Err("it cannot contain `..`, `//`, `@{` or a part starting with `.`");
     }
-    if name.chars().any(|c| c.is_control() || " ~^:?*[\\".contains(c)) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
+    {
         return Err("it cannot contain spaces or any of `~^:?*[\\`");
     }
     Ok(())
@@ -448,7 +781,10 @@ fn branch_name(name: &str) -> Result<(), &'static str> {
 
 fn is_semver(version: &str) -> bool {
     let parts: Vec<&str> = version.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn image_name(image: &str) -> bool {
@@ -456,15 +792,28 @@ fn image_name(image: &str) -> bool {
     !image.is_empty()
         && !last.contains(':')
         && !image.contains('@')
-        && image.split('/').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-:".contains(&b)))
+        && image.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-:".contains(&b))
+        })
 }
 
 fn age_recipient(recipient: &str) -> bool {
-    recipient.strip_prefix("age1").is_some_and(|rest| rest.len() == 58 && rest.bytes().all(|b| b"qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(&b)))
+    recipient.strip_prefix("age1").is_some_and(|rest| {
+        rest.len() == 58
+            && rest
+                .bytes()
+                .all(|b| b"qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(&b))
+    })
 }
 
 pub fn secret_key_name(key: &str) -> bool {
-    key.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    key.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 #[cfg(test)]
@@ -473,10 +822,25 @@ mod tests {
 
     #[test]
     fn names_and_domains() {
-        for (name, ok) in [("demo", true), ("gitpod-eu-1", true), ("Demo", false), ("-demo", false), ("a_b", false), ("", false), (&"a".repeat(64)[..], false)] {
+        for (name, ok) in [
+            ("demo", true),
+            ("gitpod-eu-1", true),
+            ("Demo", false),
+            ("-demo", false),
+            ("a_b", false),
+            ("", false),
+            (&"a".repeat(64)[..], false),
+        ] {
             assert_eq!(dns_label(name).is_ok(), ok, "{name}");
         }
-        for (name, ok) in [("gitpod.example.com", true), ("example", false), ("Gitpod.example.com", false), ("a..b", false), ("x.123", false), ("gitpod.example.com.", false)] {
+        for (name, ok) in [
+            ("gitpod.example.com", true),
+            ("example", false),
+            ("Gitpod.example.com", false),
+            ("a..b", false),
+            ("x.123", false),
+            ("gitpod.example.com.", false),
+        ] {
             assert_eq!(fqdn(name).is_ok(), ok, "{name}");
         }
     }
@@ -494,14 +858,29 @@ mod tests {
         ] {
             assert_eq!(git_url(url).is_ok(), ok, "{url}");
         }
-        for (branch, ok) in [("main", true), ("release/2026-11", true), ("a..b", false), ("-x", false), ("x.lock", false), ("a b", false), ("x/.y", false)] {
+        for (branch, ok) in [
+            ("main", true),
+            ("release/2026-11", true),
+            ("a..b", false),
+            ("-x", false),
+            ("x.lock", false),
+            ("a b", false),
+            ("x/.y", false),
+        ] {
             assert_eq!(branch_name(branch).is_ok(), ok, "{branch}");
         }
     }
 
     #[test]
     fn paths_stay_inside() {
-        for (path, ok) in [("secrets.sops.yaml", true), ("./keys/admin.pub", true), ("../x", false), ("/etc/passwd", false), ("a/../../b", false), ("", false)] {
+        for (path, ok) in [
+            ("secrets.sops.yaml", true),
+            ("./keys/admin.pub", true),
+            ("../x", false),
+            ("/etc/passwd", false),
+            ("a/../../b", false),
+            ("", false),
+        ] {
             assert_eq!(relative_path(path).is_ok(), ok, "{path}");
         }
     }

@@ -18,7 +18,8 @@ pub const SCHEMA_ID: &str = "https://railyard.dev/schema/v1alpha1/site.schema.js
 
 /// The site JSON Schema (draft 2020-12), self-contained, as pretty JSON with a final newline.
 pub fn site_schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(site_schema()).expect("a JSON value always serialises");
+    let mut text =
+        serde_json::to_string_pretty(site_schema()).expect("a JSON value always serialises");
     text.push('\n');
     text
 }
@@ -27,7 +28,8 @@ pub fn site_schema_text() -> String {
 pub fn site_schema() -> &'static Json {
     static SCHEMA: OnceLock<Json> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true);
+        let settings =
+            schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true);
         let schema = settings.into_generator().into_root_schema_for::<SiteFile>();
         let mut value = schema.to_value();
         strip_nullable(&mut value);
@@ -51,7 +53,11 @@ fn strip_nullable(value: &mut Json) {
                 }
             }
             if let Some(Json::Array(alternatives)) = map.get("anyOf") {
-                let rest: Vec<Json> = alternatives.iter().filter(|a| a.get("type") != Some(&Json::from("null"))).cloned().collect();
+                let rest: Vec<Json> = alternatives
+                    .iter()
+                    .filter(|a| a.get("type") != Some(&Json::from("null")))
+                    .cloned()
+                    .collect();
                 if rest.len() == 1 && alternatives.len() == 2 {
                     map.remove("anyOf");
                     if let Json::Object(inner) = &rest[0] {
@@ -70,24 +76,54 @@ fn strip_nullable(value: &mut Json) {
 
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::draft202012::new(site_schema()).expect("the generated schema is valid"))
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::new(site_schema()).expect("the generated schema is valid")
+    })
 }
 
 /// Checks the site document against the schema; one diagnostic per problem.
 pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
     let schema = site_schema();
+    let errors: Vec<_> = validator().iter_errors(&tree.value).collect();
+    // A value of the wrong type fails its enum or pattern too; say it once.
+    let mistyped: Vec<String> = errors
+        .iter()
+        .filter(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
+        .map(|e| e.instance_path().as_str().to_owned())
+        .collect();
     let mut diagnostics = Vec::new();
-    for error in validator().iter_errors(&tree.value) {
+    for error in &errors {
         let pointer = error.instance_path().as_str().to_owned();
+        if mistyped.contains(&pointer) && !matches!(error.kind(), ValidationErrorKind::Type { .. })
+        {
+            continue;
+        }
         let schema_path = error.schema_path().as_str().to_owned();
-        diagnostics.extend(describe(tree, schema, &pointer, &schema_path, error.kind(), error.instance()));
+        diagnostics.extend(describe(
+            tree,
+            schema,
+            &pointer,
+            &schema_path,
+            error.kind(),
+            error.instance(),
+        ));
     }
     diagnostics
 }
 
-fn describe(tree: &JsonTree, schema: &Json, pointer: &str, schema_path: &str, kind: &ValidationErrorKind, instance: &Json) -> Vec<Diagnostic> {
+fn describe(
+    tree: &JsonTree,
+    schema: &Json,
+    pointer: &str,
+    schema_path: &str,
+    kind: &ValidationErrorKind,
+    instance: &Json,
+) -> Vec<Diagnostic> {
     let parent_schema = schema.pointer(schema_path.rsplit_once('/').map_or("", |(p, _)| p));
-    let description = parent_schema.and_then(|s| s.get("description")).and_then(Json::as_str);
+    let description = parent_schema
+        .and_then(|s| s.get("description"))
+        .and_then(Json::as_str)
+        .map(|d| d.trim_end_matches('.'));
     let field = tree.field_name(pointer);
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -102,24 +138,45 @@ fn describe(tree: &JsonTree, schema: &Json, pointer: &str, schema_path: &str, ki
                     let child = child_pointer(pointer, key);
                     let hint = match did_you_mean(key, &allowed) {
                         Some(near) => format!("did you mean `{near}`?"),
-                        None => format!("remove `{key}`, or check that it sits under the right parent"),
+                        None => {
+                            format!("remove `{key}`, or check that it sits under the right parent")
+                        }
                     };
-                    tree.key_error(&child, format!("unknown field `{key}`")).expected(one_of("a field among", &allowed)).hint(hint)
+                    tree.key_error(&child, format!("unknown field `{key}`"))
+                        .expected(one_of("a field among", &allowed))
+                        .hint(hint)
                 })
                 .collect()
         }
         ValidationErrorKind::Required { property } => {
             let property = property.as_str().unwrap_or_default();
-            let property_schema = parent_schema.and_then(|s| s.pointer(&format!("/properties/{property}")));
-            let what = property_schema.and_then(|s| s.get("description")).and_then(Json::as_str);
-            let place = if pointer.is_empty() { "at the top of the file".to_owned() } else { format!("under `{field}:`") };
+            let property_schema =
+                parent_schema.and_then(|s| s.pointer(&format!("/properties/{property}")));
+            let what = property_schema
+                .and_then(|s| s.get("description"))
+                .and_then(Json::as_str)
+                .map(|d| d.trim_end_matches('.'));
+            let place = if pointer.is_empty() {
+                "at the top of the file".to_owned()
+            } else {
+                format!("under `{field}:`")
+            };
             let hint = match what {
                 Some(what) => format!("add `{property}:` {place}: {what}"),
                 None => format!("add `{property}:` {place}"),
             };
             let path = tree.yaml_path(pointer);
-            let path = if path.is_empty() { property.to_owned() } else { format!("{path}.{property}") };
-            let mut diagnostic = tree.key_error(pointer, format!("missing required field `{property}`")).hint(hint);
+            let path = if path.is_empty() {
+                property.to_owned()
+            } else {
+                format!("{path}.{property}")
+            };
+            let mut diagnostic = tree
+                .key_error(pointer, format!("missing required field `{property}`"))
+                .hint(hint);
+            if pointer.is_empty() {
+                diagnostic.span = crate::core::source::Span::default();
+            }
             diagnostic.path = path;
             if let Some(kind) = property_schema.map(expected_type) {
                 diagnostic = diagnostic.expected(kind);
@@ -127,36 +184,72 @@ fn describe(tree: &JsonTree, schema: &Json, pointer: &str, schema_path: &str, ki
             vec![diagnostic]
         }
         ValidationErrorKind::Enum { options } => {
-            let options: Vec<String> = options.as_array().map(|o| o.iter().map(scalar_text).collect()).unwrap_or_default();
+            let options: Vec<String> = options
+                .as_array()
+                .map(|o| o.iter().map(scalar_text).collect())
+                .unwrap_or_default();
             let options: Vec<&str> = options.iter().map(String::as_str).collect();
             let found = scalar_text(instance);
             let hint = did_you_mean(&found, &options)
                 .map(|near| format!("did you mean `{near}`?"))
                 .or_else(|| description.map(str::to_owned))
                 .unwrap_or_else(|| "use one of the listed values".to_owned());
-            vec![tree.value_error(pointer, format!("invalid value `{found}` for `{field}`")).expected(one_of("one of", &options)).hint(hint)]
+            vec![
+                tree.value_error(pointer, format!("invalid value `{found}` for `{field}`"))
+                    .expected(one_of("one of", &options))
+                    .hint(hint),
+            ]
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => article(&t.to_string()),
-                TypeKind::Multiple(set) => set.iter().map(|t| article(&t.to_string())).collect::<Vec<_>>().join(" or "),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| article(&t.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
             };
             let found = article(json_type(instance));
-            let hint = description.map_or_else(|| format!("write `{field}` as {expected}"), str::to_owned);
-            vec![tree.value_error(pointer, format!("`{field}` must be {expected}, not {found}")).expected(expected).hint(hint)]
+            let hint =
+                description.map_or_else(|| format!("write `{field}` as {expected}"), str::to_owned);
+            vec![
+                tree.value_error(
+                    pointer,
+                    format!("`{field}` must be {expected}, not {found}"),
+                )
+                .expected(expected)
+                .hint(hint),
+            ]
         }
         ValidationErrorKind::MinItems { limit } => {
-            vec![tree.value_error(pointer, format!("`{field}` needs at least {limit} item(s)")).expected(format!("a list of at least {limit}")).maybe_hint(description.map(str::to_owned))]
+            vec![
+                tree.value_error(pointer, format!("`{field}` needs at least {limit} item(s)"))
+                    .expected(format!("a list of at least {limit}"))
+                    .maybe_hint(description.map(str::to_owned)),
+            ]
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            vec![tree.value_error(pointer, format!("`{field}` is too small")).expected(format!("at least {limit}")).maybe_hint(description.map(str::to_owned))]
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            vec![
+                tree.value_error(pointer, format!("`{field}` is too small"))
+                    .expected(format!("at least {limit}"))
+                    .maybe_hint(description.map(str::to_owned)),
+            ]
         }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            vec![tree.value_error(pointer, format!("`{field}` is too large")).expected(format!("at most {limit}")).maybe_hint(description.map(str::to_owned))]
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            vec![
+                tree.value_error(pointer, format!("`{field}` is too large"))
+                    .expected(format!("at most {limit}"))
+                    .maybe_hint(description.map(str::to_owned)),
+            ]
         }
         other => {
             let message = format!("{other:?}").to_lowercase();
-            vec![tree.value_error(pointer, format!("invalid `{field}`: {message}")).maybe_hint(description.map(str::to_owned))]
+            vec![
+                tree.value_error(pointer, format!("invalid `{field}`: {message}"))
+                    .maybe_hint(description.map(str::to_owned)),
+            ]
         }
     }
 }
@@ -192,7 +285,10 @@ fn json_type(value: &Json) -> &'static str {
 fn expected_type(schema: &Json) -> String {
     if let Some(options) = schema.get("enum").and_then(Json::as_array) {
         let options: Vec<String> = options.iter().map(scalar_text).collect();
-        return one_of("one of", &options.iter().map(String::as_str).collect::<Vec<_>>());
+        return one_of(
+            "one of",
+            &options.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
     }
     match schema.get("type").and_then(Json::as_str) {
         Some(t) => article(t),

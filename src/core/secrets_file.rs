@@ -26,8 +26,13 @@ pub fn read(file: &SourceFile) -> (SecretsInfo, Vec<Diagnostic>) {
     if !diagnostics.is_empty() {
         return (info, diagnostics);
     }
-    let error = |span: Span, path: &str, message: String| Diagnostic::error(&file.name, span, path, message);
-    let documents: Vec<&Node> = documents.iter().filter(|d| d.value != Value::Null).collect();
+    let error = |span: Span, path: &str, message: String| {
+        Diagnostic::error(&file.name, span, path, message)
+    };
+    let documents: Vec<&Node> = documents
+        .iter()
+        .filter(|d| d.value != Value::Null)
+        .collect();
     let [document] = documents.as_slice() else {
         diagnostics.push(
             error(Span::default(), "", format!("expected one Kubernetes Secret, found {} documents", documents.len()))
@@ -36,25 +41,43 @@ pub fn read(file: &SourceFile) -> (SecretsInfo, Vec<Diagnostic>) {
         );
         return (info, diagnostics);
     };
-    if document.get("kind").and_then(Node::as_str) != Some("Secret") || document.get("apiVersion").and_then(Node::as_str) != Some("v1") {
+    if document.get("kind").and_then(Node::as_str) != Some("Secret")
+        || document.get("apiVersion").and_then(Node::as_str) != Some("v1")
+    {
         diagnostics.push(
-            error(document.span, "kind", "the secrets file is not a Kubernetes Secret".to_owned())
-                .expected("`apiVersion: v1` and `kind: Secret`")
-                .hint("the secrets file is applied by Flux as a Secret; see `railyard secrets init`"),
+            error(
+                document.span,
+                "kind",
+                "the secrets file is not a Kubernetes Secret".to_owned(),
+            )
+            .expected("`apiVersion: v1` and `kind: Secret`")
+            .hint("the secrets file is applied by Flux as a Secret; see `railyard secrets init`"),
         );
     }
     let metadata = document.get("metadata");
     match metadata.and_then(|m| m.get("name")).and_then(Node::as_str) {
         Some(name) => info.secret_name = name.to_owned(),
-        None => diagnostics.push(error(document.span, "metadata.name", "the secrets Secret has no `metadata.name`".to_owned()).expected("a name such as `railyard-secrets`").hint("add `metadata.name`")),
+        None => diagnostics.push(
+            error(
+                document.span,
+                "metadata.name",
+                "the secrets Secret has no `metadata.name`".to_owned(),
+            )
+            .expected("a name such as `railyard-secrets`")
+            .hint("add `metadata.name`"),
+        ),
     }
     let namespace = metadata.and_then(|m| m.get("namespace"));
     if namespace.and_then(Node::as_str) != Some(NAMESPACE) {
         let span = namespace.map_or(document.span, |n| n.span);
         diagnostics.push(
-            error(span, "metadata.namespace", format!("the secrets Secret must be in namespace `{NAMESPACE}`"))
-                .expected(format!("`namespace: {NAMESPACE}`"))
-                .hint("Flux substitutes values only from Secrets in the Kustomization's namespace"),
+            error(
+                span,
+                "metadata.namespace",
+                format!("the secrets Secret must be in namespace `{NAMESPACE}`"),
+            )
+            .expected(format!("`namespace: {NAMESPACE}`"))
+            .hint("Flux substitutes values only from Secrets in the Kustomization's namespace"),
         );
     }
     for section in ["stringData", "data"] {

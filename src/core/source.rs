@@ -60,7 +60,13 @@ mod tests {
     #[test]
     fn line_col_counts_characters_from_one() {
         let text = "a: 1\nbé: x\n";
-        for (offset, want) in [(0, (1, 1)), (3, (1, 4)), (5, (2, 1)), (9, (2, 4)), (99, (3, 1))] {
+        for (offset, want) in [
+            (0, (1, 1)),
+            (3, (1, 4)),
+            (5, (2, 1)),
+            (9, (2, 4)),
+            (99, (3, 1)),
+        ] {
             assert_eq!(line_col(text, offset), want, "offset {offset}");
         }
     }

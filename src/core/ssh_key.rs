@@ -17,7 +17,15 @@ pub enum KeyError {
     WeakRsa(usize),
 }
 
-const TYPES: &[&str] = &["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"];
+const TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
 
 /// Parses one key line and returns its type.
 pub fn parse(line: &str) -> Result<&str, KeyError> {
@@ -26,9 +34,15 @@ pub fn parse(line: &str) -> Result<&str, KeyError> {
         return Err(KeyError::Shape);
     };
     if !TYPES.contains(&kind) {
-        return Err(if kind.starts_with("-----") || kind.starts_with("AAAA") { KeyError::Shape } else { KeyError::Type(kind.to_owned()) });
+        return Err(if kind.starts_with("-----") || kind.starts_with("AAAA") {
+            KeyError::Shape
+        } else {
+            KeyError::Type(kind.to_owned())
+        });
     }
-    let blob = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| KeyError::Base64)?;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| KeyError::Base64)?;
     let mut reader = Reader(&blob);
     let bad = || KeyError::Blob(kind.to_owned());
     if reader.string().ok_or_else(bad)? != kind.as_bytes() {
@@ -89,8 +103,18 @@ mod tests {
             (ed, Ok("ssh-ed25519")),
             (ec, Ok("ecdsa-sha2-nistp256")),
             (weak, Err(KeyError::WeakRsa(1024))),
-            ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq", Err(KeyError::Base64)),
-            ("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ==", Err(KeyError::Blob("ssh-ed25519".into()))),
+            (
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOM",
+                Err(KeyError::Base64),
+            ),
+            (
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq",
+                Err(KeyError::Blob("ssh-ed25519".into())),
+            ),
+            (
+                "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ==",
+                Err(KeyError::Blob("ssh-ed25519".into())),
+            ),
             ("ssh-dss AAAA", Err(KeyError::Type("ssh-dss".into()))),
             ("-----BEGIN OPENSSH PRIVATE KEY-----", Err(KeyError::Shape)),
             ("", Err(KeyError::Shape)),

@@ -34,7 +34,12 @@ mod tests {
     #[test]
     fn suggests_near_names_only() {
         let names = ["provider", "location", "authorizedKeys"];
-        for (word, want) in [("provder", Some("provider")), ("Location", Some("location")), ("authorizedkey", Some("authorizedKeys")), ("zone", None)] {
+        for (word, want) in [
+            ("provder", Some("provider")),
+            ("Location", Some("location")),
+            ("authorizedkey", Some("authorizedKeys")),
+            ("zone", None),
+        ] {
             assert_eq!(did_you_mean(word, &names), want, "{word}");
         }
     }

@@ -30,8 +30,13 @@ pub struct Lock {
 }
 
 impl Lock {
-    pub fn new(site: &str, inputs: &BTreeMap<String, Vec<u8>>, outputs: &BTreeMap<String, Vec<u8>>) -> Lock {
-        let inputs: BTreeMap<String, String> = inputs.iter().map(|(k, v)| (k.clone(), sha256(v))).collect();
+    pub fn new(
+        site: &str,
+        inputs: &BTreeMap<String, Vec<u8>>,
+        outputs: &BTreeMap<String, Vec<u8>>,
+    ) -> Lock {
+        let inputs: BTreeMap<String, String> =
+            inputs.iter().map(|(k, v)| (k.clone(), sha256(v))).collect();
         let joined: String = inputs.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
         Lock {
             lock_version: LOCK_VERSION,
@@ -39,7 +44,10 @@ impl Lock {
             site: site.to_owned(),
             inputs_digest: sha256(joined.as_bytes()),
             inputs,
-            outputs: outputs.iter().map(|(k, v)| (k.clone(), sha256(v))).collect(),
+            outputs: outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), sha256(v)))
+                .collect(),
         }
     }
 

@@ -88,7 +88,9 @@ pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
     if file.text.len() > MAX_INPUT_BYTES {
         let diagnostic = Diagnostic::error(&file.name, Span::new(0, 0), "", "file is too large")
             .expected(format!("at most {MAX_INPUT_BYTES} bytes"))
-            .hint("railyard inputs are small hand-written files; check that this is the right file");
+            .hint(
+                "railyard inputs are small hand-written files; check that this is the right file",
+            );
         return (Vec::new(), vec![diagnostic]);
     }
     let mut builder = Builder::new(file);
@@ -173,9 +175,14 @@ impl<'a> Builder<'a> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             self.diagnostics.push(
-                Diagnostic::error(&self.file.name, span, "", "document expands to too many nodes")
-                    .expected(format!("at most {MAX_NODES} nodes, aliases expanded"))
-                    .hint("remove the aliases (`*name`) that repeat large parts of the document"),
+                Diagnostic::error(
+                    &self.file.name,
+                    span,
+                    "",
+                    "document expands to too many nodes",
+                )
+                .expected(format!("at most {MAX_NODES} nodes, aliases expanded"))
+                .hint("remove the aliases (`*name`) that repeat large parts of the document"),
             );
             return Err(Abort);
         }
@@ -211,25 +218,53 @@ impl<'a> Builder<'a> {
                     items.push(self.node(depth + 1)?);
                 };
                 let span = Span::new(span.start, end.max(span.end));
-                (Node { span, value: Value::Seq(items) }, anchor)
+                (
+                    Node {
+                        span,
+                        value: Value::Seq(items),
+                    },
+                    anchor,
+                )
             }
             Event::MappingStart(anchor, tag) => {
                 self.container_tag(tag.as_deref(), "map", span)?;
                 let entries = self.mapping(depth)?;
                 let end = entries.last().map_or(span.end, |e| e.value.span.end);
                 let span = Span::new(span.start, end.max(span.end));
-                (Node { span, value: Value::Map(entries) }, anchor)
+                (
+                    Node {
+                        span,
+                        value: Value::Map(entries),
+                    },
+                    anchor,
+                )
             }
             Event::Alias(id) => {
                 let Some(target) = self.anchors.get(&id).cloned() else {
-                    self.diagnostics.push(Diagnostic::error(&self.file.name, span, "", "alias names no anchor"));
+                    self.diagnostics.push(Diagnostic::error(
+                        &self.file.name,
+                        span,
+                        "",
+                        "alias names no anchor",
+                    ));
                     return Err(Abort);
                 };
                 self.count_tree(&target, span)?;
-                (Node { span, value: target.value }, 0)
+                (
+                    Node {
+                        span,
+                        value: target.value,
+                    },
+                    0,
+                )
             }
             _ => {
-                self.diagnostics.push(Diagnostic::error(&self.file.name, span, "", "unexpected YAML event"));
+                self.diagnostics.push(Diagnostic::error(
+                    &self.file.name,
+                    span,
+                    "",
+                    "unexpected YAML event",
+                ));
                 return Err(Abort);
             }
         };
@@ -255,9 +290,14 @@ impl<'a> Builder<'a> {
                 Value::Null => "null".to_owned(),
                 Value::Seq(_) | Value::Map(_) => {
                     self.diagnostics.push(
-                        Diagnostic::error(&self.file.name, key.span, "", "mapping key is not a scalar")
-                            .expected("a plain key such as `name:`")
-                            .hint("complex keys (`? ...`) are not used in railyard files"),
+                        Diagnostic::error(
+                            &self.file.name,
+                            key.span,
+                            "",
+                            "mapping key is not a scalar",
+                        )
+                        .expected("a plain key such as `name:`")
+                        .hint("complex keys (`? ...`) are not used in railyard files"),
                     );
                     return Err(Abort);
                 }
@@ -266,9 +306,16 @@ impl<'a> Builder<'a> {
             if let Some(first) = entries.iter().find(|e| e.key == key_text) {
                 let (line, _) = self.file.line_col(first.key_span.start);
                 self.diagnostics.push(
-                    Diagnostic::error(&self.file.name, key.span, "", format!("duplicate key `{key_text}`"))
-                        .expected("each key once per mapping")
-                        .hint(format!("`{key_text}` is already set on line {line}; remove one of them")),
+                    Diagnostic::error(
+                        &self.file.name,
+                        key.span,
+                        "",
+                        format!("duplicate key `{key_text}`"),
+                    )
+                    .expected("each key once per mapping")
+                    .hint(format!(
+                        "`{key_text}` is already set on line {line}; remove one of them"
+                    )),
                 );
                 continue;
             }
@@ -284,15 +331,22 @@ impl<'a> Builder<'a> {
         self.count(span)?;
         match &node.value {
             Value::Seq(items) => items.iter().try_for_each(|n| self.count_tree(n, span)),
-            Value::Map(entries) => entries.iter().try_for_each(|e| self.count_tree(&e.value, span)),
+            Value::Map(entries) => entries
+                .iter()
+                .try_for_each(|e| self.count_tree(&e.value, span)),
             _ => Ok(()),
         }
     }
 
-    fn container_tag(&mut self, tag: Option<&saphyr_parser::Tag>, core: &str, span: Span) -> Result<(), Abort> {
+    fn container_tag(
+        &mut self,
+        tag: Option<&saphyr_parser::Tag>,
+        core: &str,
+        span: Span,
+    ) -> Result<(), Abort> {
         match tag {
             None => Ok(()),
-            Some(tag) if tag.handle == "!!" && tag.suffix == core => Ok(()),
+            Some(tag) if is_core(tag) && tag.suffix == core => Ok(()),
             Some(tag) => {
                 self.unsupported_tag(tag, span);
                 Err(Abort)
@@ -302,17 +356,33 @@ impl<'a> Builder<'a> {
 
     fn unsupported_tag(&mut self, tag: &saphyr_parser::Tag, span: Span) {
         self.diagnostics.push(
-            Diagnostic::error(&self.file.name, span, "", format!("unsupported tag `{}{}`", tag.handle, tag.suffix))
-                .expected("plain YAML without tags, or a core tag such as `!!str`")
-                .hint("remove the tag; quote the value if it should be text"),
+            Diagnostic::error(
+                &self.file.name,
+                span,
+                "",
+                format!("unsupported tag `{}`", tag_text(tag)),
+            )
+            .expected("plain YAML without tags, or a core tag such as `!!str`")
+            .hint("remove the tag; quote the value if it should be text"),
         );
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Value, Abort> {
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&saphyr_parser::Tag>,
+        span: Span,
+    ) -> Result<Value, Abort> {
         if let Some(tag) = tag {
-            let resolved = match (tag.handle.as_str(), tag.suffix.as_str()) {
-                ("!!", "str") => Some(Value::Str(text.to_owned())),
-                ("!!", "null" | "bool" | "int" | "float") => match resolve_plain(text) {
+            let core = if is_core(tag) {
+                tag.suffix.as_str()
+            } else {
+                ""
+            };
+            let resolved = match core {
+                "str" => Some(Value::Str(text.to_owned())),
+                "null" | "bool" | "int" | "float" => match resolve_plain(text) {
                     v @ Value::Null if tag.suffix == "null" => Some(v),
                     v @ Value::Bool(_) if tag.suffix == "bool" => Some(v),
                     v @ Value::Int(_) if tag.suffix == "int" => Some(v),
@@ -337,26 +407,63 @@ impl<'a> Builder<'a> {
     }
 
     fn scan_error(&mut self, error: &ScanError) {
-        let at = self.byte(error.marker().index());
+        let mut at = self.byte(error.marker().index());
         let info = error.info();
+        if info.contains("tab") {
+            // Point at the tab itself rather than where the scanner noticed it.
+            if let Some(offset) = self.file.text[at..].find('\t') {
+                at += offset;
+            }
+        }
         let (line, _) = self.file.line_col(at);
-        let line_text = self.file.text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let line_text = self
+            .file
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("");
         let hint = if line_text.starts_with('\t') || info.contains("tab") {
             "YAML does not allow tabs for indentation; indent with spaces"
         } else if info.contains("mapping values are not allowed") {
             "a value that contains `: ` must be quoted, or the line is indented wrongly"
-        } else if info.contains("did not find expected key") || info.contains("block") {
-            "check the indentation of this line against the lines above it"
-        } else if info.contains("unclosed") || info.contains("end of stream") || info.contains("quoted") {
+        } else if info.contains("did not find expected key")
+            || info.contains("block")
+            || info.contains("indentation")
+        {
+            "check the indentation of this line, and look above it for an unclosed `[`, `{` or quote"
+        } else if info.contains("unclosed")
+            || info.contains("end of stream")
+            || info.contains("quoted")
+        {
             "close the quote or bracket that was opened before this point"
         } else {
             "fix the YAML syntax at this point"
         };
         self.diagnostics.push(
-            Diagnostic::error(&self.file.name, Span::new(at, at), "", format!("invalid YAML: {info}"))
-                .expected("well-formed YAML")
-                .hint(hint),
+            Diagnostic::error(
+                &self.file.name,
+                Span::new(at, at),
+                "",
+                format!("invalid YAML: {info}"),
+            )
+            .expected("well-formed YAML")
+            .hint(hint),
         );
+    }
+}
+
+/// The parser expands `!!` to the core schema's prefix.
+fn is_core(tag: &saphyr_parser::Tag) -> bool {
+    tag.handle == "!!" || tag.handle == CORE_PREFIX
+}
+
+const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+
+fn tag_text(tag: &saphyr_parser::Tag) -> String {
+    if is_core(tag) {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
     }
 }
 
@@ -366,7 +473,9 @@ pub fn resolve_plain(text: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -377,12 +486,18 @@ pub fn resolve_plain(text: &str) -> Value {
             return Value::Int(i);
         }
     }
-    if let Some(hex) = text.strip_prefix("0x").filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+    if let Some(hex) = text
+        .strip_prefix("0x")
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
         if let Ok(i) = i64::from_str_radix(hex, 16) {
             return Value::Int(i);
         }
     }
-    if let Some(oct) = text.strip_prefix("0o").filter(|o| !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b))) {
+    if let Some(oct) = text
+        .strip_prefix("0o")
+        .filter(|o| !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+    {
         if let Ok(i) = i64::from_str_radix(oct, 8) {
             return Value::Int(i);
         }
@@ -407,7 +522,12 @@ fn is_core_float(text: &str) -> bool {
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let mantissa_ok = match frac {
-        Some(f) => all_digits(int) && all_digits(f) && !(int.is_empty() && f.is_empty()) && (!int.is_empty() || !f.is_empty()),
+        Some(f) => {
+            all_digits(int)
+                && all_digits(f)
+                && !(int.is_empty() && f.is_empty())
+                && (!int.is_empty() || !f.is_empty())
+        }
         None => !int.is_empty() && all_digits(int),
     };
     let exponent_ok = exponent.is_none_or(|e| {
@@ -448,6 +568,14 @@ mod tests {
     }
 
     #[test]
+    fn core_tags_resolve() {
+        let (docs, diags) = parse("a: !!str 12\nb: !!int \"7\"\nc: !!map {}\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(docs[0].get("a").unwrap().value, Value::Str("12".into()));
+        assert_eq!(docs[0].get("b").unwrap().value, Value::Int(7));
+    }
+
+    #[test]
     fn spans_point_at_keys_and_values() {
         let text = "a:\n  bé: \"x\"\n  c: [1, 2]\n";
         let (docs, diags) = parse(text);
@@ -464,12 +592,16 @@ mod tests {
             ("a: 1\na: 2\n", "duplicate key `a`"),
             ("a:\n\tb: 1\n", "invalid YAML"),
             ("a: !custom x\n", "unsupported tag `!custom`"),
+            ("a: !!binary eA==\n", "unsupported tag `!!binary`"),
             ("a: [1, 2\n", "invalid YAML"),
             ("a: *nope\n", "invalid YAML"),
         ];
         for (text, want) in cases {
             let (_, diags) = parse(text);
-            assert!(diags.iter().any(|d| d.message.contains(want)), "{text:?}: {diags:?}");
+            assert!(
+                diags.iter().any(|d| d.message.contains(want)),
+                "{text:?}: {diags:?}"
+            );
         }
     }
 
@@ -481,13 +613,19 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
         }
         let (_, diags) = parse(&text);
-        assert!(diags.iter().any(|d| d.message.contains("too many nodes")), "{diags:?}");
+        assert!(
+            diags.iter().any(|d| d.message.contains("too many nodes")),
+            "{diags:?}"
+        );
     }
 
     #[test]
     fn deep_nesting_is_bounded() {
         let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let (_, diags) = parse(&text);
-        assert!(diags.iter().any(|d| d.message.contains("too deep")), "{diags:?}");
+        assert!(
+            diags.iter().any(|d| d.message.contains("too deep")),
+            "{diags:?}"
+        );
     }
 }

@@ -33,22 +33,38 @@ impl Loaded {
 }
 
 pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
-    let name = site_path.file_name().ok_or_else(|| LoadError::NoFileName(site_path.to_owned()))?.to_string_lossy().into_owned();
-    let text = read_text(site_path).map_err(|source| LoadError::Site { path: site_path.to_owned(), source })?;
+    let name = site_path
+        .file_name()
+        .ok_or_else(|| LoadError::NoFileName(site_path.to_owned()))?
+        .to_string_lossy()
+        .into_owned();
+    let text = read_text(site_path).map_err(|source| LoadError::Site {
+        path: site_path.to_owned(),
+        source,
+    })?;
     let site = SourceFile::new(name, text);
-    let site_dir = site_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let site_dir = site_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut files = LoadedFiles::new();
     for relative in compile::references(&site) {
         let path = site_dir.join(&relative);
-        let loaded = read_text(&path).map(|text| SourceFile::new(relative.clone(), text)).map_err(|e| describe(&e));
+        let loaded = read_text(&path)
+            .map(|text| SourceFile::new(relative.clone(), text))
+            .map_err(|e| describe(&e));
         files.insert(relative, loaded);
     }
-    Ok(Loaded { inputs: Inputs { site, files }, site_dir })
+    Ok(Loaded {
+        inputs: Inputs { site, files },
+        site_dir,
+    })
 }
 
 fn read_text(path: &Path) -> io::Result<String> {
     let bytes = std::fs::read(path)?;
-    String::from_utf8(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+    String::from_utf8(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// An IO error as a short lower-case phrase, without the OS error number.

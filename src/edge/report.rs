@@ -15,7 +15,10 @@ use crate::edge::load::Loaded;
 /// Renders diagnostics for a terminal; only the site file's lines are quoted.
 pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String {
     let mut files = SimpleFiles::new();
-    let site_id = files.add(loaded.display_name(&loaded.inputs.site.name), loaded.inputs.site.text.clone());
+    let site_id = files.add(
+        loaded.display_name(&loaded.inputs.site.name),
+        loaded.inputs.site.text.clone(),
+    );
     let config = Config::default();
     let styles = Styles::default();
     let mut out = Vec::new();
@@ -34,7 +37,10 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
             }]);
         } else {
             let (line, column) = position(diagnostic, loaded);
-            notes.push(format!("at: {}:{line}:{column}", loaded.display_name(&diagnostic.file)));
+            notes.push(format!(
+                "at: {}:{line}:{column}",
+                loaded.display_name(&diagnostic.file)
+            ));
             if let Some(expected) = &diagnostic.expected {
                 notes.push(format!("expected: {expected}"));
             }
@@ -46,14 +52,33 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
             notes.push(format!("help: {hint}"));
         }
         report = report.with_notes(notes);
-        let mut buffer = if color { Buffer::ansi() } else { Buffer::no_color() };
-        term::emit_to_write_style(&mut StylesWriter::new(&mut buffer, &styles), &config, &files, &report).expect("diagnostic spans lie inside their file");
+        let mut buffer = if color {
+            Buffer::ansi()
+        } else {
+            Buffer::no_color()
+        };
+        term::emit_to_write_style(
+            &mut StylesWriter::new(&mut buffer, &styles),
+            &config,
+            &files,
+            &report,
+        )
+        .expect("diagnostic spans lie inside their file");
         out.extend_from_slice(buffer.as_slice());
     }
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     if errors > 0 {
         let plural = if errors == 1 { "" } else { "s" };
-        out.extend_from_slice(format!("{errors} error{plural} in {}\n", loaded.display_name(&loaded.inputs.site.name)).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "{errors} error{plural} found checking {}\n",
+                loaded.display_name(&loaded.inputs.site.name)
+            )
+            .as_bytes(),
+        );
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -85,7 +110,12 @@ fn position(diagnostic: &Diagnostic, loaded: &Loaded) -> (usize, usize) {
     let text = if diagnostic.file == loaded.inputs.site.name {
         Some(loaded.inputs.site.text.as_str())
     } else {
-        loaded.inputs.files.get(&diagnostic.file).and_then(|f| f.as_ref().ok()).map(|f| f.text.as_str())
+        loaded
+            .inputs
+            .files
+            .get(&diagnostic.file)
+            .and_then(|f| f.as_ref().ok())
+            .map(|f| f.text.as_str())
     };
     text.map_or((1, 1), |t| line_col(t, diagnostic.span.start))
 }

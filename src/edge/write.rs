@@ -22,21 +22,35 @@ const STATE_DIR: &str = ".railyard";
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("cannot {action} `{path}`: {source}")]
-    Io { action: &'static str, path: PathBuf, source: io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("refusing to overwrite files railyard does not own (not in `{lock}`): {}", list(.paths))]
     NotOwned { lock: String, paths: Vec<String> },
     #[error("refusing to write through symlink `{0}`")]
     Symlink(PathBuf),
-    #[error("lock file `{path}` is damaged ({reason}); restore it from git or delete it to re-own the output")]
+    #[error(
+        "lock file `{path}` is damaged ({reason}); restore it from git or delete it to re-own the output"
+    )]
     BadLock { path: PathBuf, reason: String },
 }
 
 fn list(paths: &[String]) -> String {
-    paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
-    move |source| WriteError::Io { action, path: path.to_owned(), source }
+    move |source| WriteError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// What a render changed.
@@ -84,7 +98,10 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create directory", out))?;
     recover(out)?;
     let old = read_lock(out, &tree.lock_path())?;
-    let owned: BTreeSet<&String> = old.as_ref().map(|l| l.outputs.keys().collect()).unwrap_or_default();
+    let owned: BTreeSet<&String> = old
+        .as_ref()
+        .map(|l| l.outputs.keys().collect())
+        .unwrap_or_default();
     let files = tree.all_files();
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
@@ -93,14 +110,19 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
         let target = safe_join(out, path)?;
         match fs::read(&target) {
             Ok(current) if &current == bytes => summary.unchanged += 1,
-            Ok(_) if owned.contains(path) || *path == tree.lock_path() => writes.push((path.clone(), bytes)),
+            Ok(_) if owned.contains(path) || *path == tree.lock_path() => {
+                writes.push((path.clone(), bytes))
+            }
             Ok(_) => not_owned.push(path.clone()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => writes.push((path.clone(), bytes)),
             Err(e) => return Err(io_error("read", &target)(e)),
         }
     }
     if !not_owned.is_empty() {
-        return Err(WriteError::NotOwned { lock: tree.lock_path(), paths: not_owned });
+        return Err(WriteError::NotOwned {
+            lock: tree.lock_path(),
+            paths: not_owned,
+        });
     }
     let mut removes = Vec::new();
     for path in owned.iter().filter(|p| !files.contains_key(p.as_str())) {
@@ -121,7 +143,10 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
     fs::create_dir_all(&staging).map_err(io_error("create directory", &staging))?;
-    let mut journal = Journal { writes: Vec::new(), removes: removes.clone() };
+    let mut journal = Journal {
+        writes: Vec::new(),
+        removes: removes.clone(),
+    };
     for (index, (path, bytes)) in writes.iter().enumerate() {
         let staged = format!("{index}");
         write_synced(&staging.join(&staged), bytes)?;
@@ -153,7 +178,9 @@ pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
         }
     }
     let old = read_lock(out, &tree.lock_path())?;
-    let inputs_changed = old.as_ref().is_none_or(|l| l.inputs != tree.lock.inputs || l.tool != tree.lock.tool);
+    let inputs_changed = old
+        .as_ref()
+        .is_none_or(|l| l.inputs != tree.lock.inputs || l.tool != tree.lock.tool);
     for (path, bytes) in &tree.files {
         let target = safe_join(out, path)?;
         match fs::read(&target) {
@@ -166,7 +193,9 @@ pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
                     differences.push(Difference::EditedByHand(path.clone()));
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => differences.push(Difference::Missing(path.clone())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                differences.push(Difference::Missing(path.clone()))
+            }
             Err(e) => return Err(io_error("read", &target)(e)),
         }
     }
@@ -177,7 +206,8 @@ pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
             }
         }
     }
-    let lock_matches = fs::read(out.join(tree.lock_path())).is_ok_and(|b| b == tree.lock.to_text().into_bytes());
+    let lock_matches =
+        fs::read(out.join(tree.lock_path())).is_ok_and(|b| b == tree.lock.to_text().into_bytes());
     if !lock_matches && (inputs_changed || differences.is_empty()) {
         differences.push(Difference::Stale(tree.lock_path()));
     }
@@ -188,17 +218,26 @@ pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
 /// Finishes or discards any interrupted render in `out`.
 pub fn recover(out: &Path) -> Result<(), WriteError> {
     let state = out.join(STATE_DIR);
-    let Ok(entries) = fs::read_dir(&state) else { return Ok(()) };
+    let Ok(entries) = fs::read_dir(&state) else {
+        return Ok(());
+    };
     let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     names.sort();
     for path in names {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".txn.tmp") {
             fs::remove_dir_all(&path).map_err(io_error("remove", &path))?;
         } else if name.ends_with(".txn") {
             let journal_path = path.join("journal.json");
             let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;
-            let journal: Journal = serde_json::from_slice(&text).map_err(|e| WriteError::BadLock { path: journal_path.clone(), reason: e.to_string() })?;
+            let journal: Journal =
+                serde_json::from_slice(&text).map_err(|e| WriteError::BadLock {
+                    path: journal_path.clone(),
+                    reason: e.to_string(),
+                })?;
             apply(out, &path, &journal)?;
         }
     }
@@ -244,7 +283,12 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
     let path = out.join(lock_path);
     match fs::read_to_string(&path) {
-        Ok(text) => Lock::parse(&text).map(Some).map_err(|e| WriteError::BadLock { path, reason: e.to_string() }),
+        Ok(text) => Lock::parse(&text)
+            .map(Some)
+            .map_err(|e| WriteError::BadLock {
+                path,
+                reason: e.to_string(),
+            }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("read", &path)(e)),
     }
@@ -269,7 +313,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 }
 
 fn sync_dir(path: &Path) -> Result<(), WriteError> {
-    File::open(path).and_then(|d| d.sync_all()).map_err(io_error("sync", path))
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error("sync", path))
 }
 
 /// Test hook: `RAILYARD_FAILPOINT=<name>` stops the process here until it is killed, so tests

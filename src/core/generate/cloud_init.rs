@@ -31,24 +31,46 @@ pub fn secret_placeholder(name: &str) -> String {
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     for server in &site.servers {
-        let path = format!("{}/cloud-init/server-{}.yaml", hosts_dir(site), server.index);
-        files.insert(path, render(site, &format!("server {}", server.index), "server", &server_config(site, server)).into_bytes());
+        let path = format!(
+            "{}/cloud-init/server-{}.yaml",
+            hosts_dir(site),
+            server.index
+        );
+        files.insert(
+            path,
+            render(
+                site,
+                &format!("server {}", server.index),
+                "server",
+                &server_config(site, server),
+            )
+            .into_bytes(),
+        );
     }
     if site.workers.count > 0 {
         let path = format!("{}/cloud-init/worker.yaml", hosts_dir(site));
-        files.insert(path, render(site, "worker", "agent", &worker_config(site)).into_bytes());
+        files.insert(
+            path,
+            render(site, "worker", "agent", &worker_config(site)).into_bytes(),
+        );
     }
 }
 
 fn server_config(site: &Site, server: &Server) -> Json {
     let mut config = serde_json::Map::new();
     config.insert("token".into(), json!(secret_placeholder("k3s_token")));
-    config.insert("agent-token".into(), json!(secret_placeholder("k3s_agent_token")));
+    config.insert(
+        "agent-token".into(),
+        json!(secret_placeholder("k3s_agent_token")),
+    );
     if site.has_dedicated_servers() {
         if server.index == 0 {
             config.insert("cluster-init".into(), json!(true));
         } else {
-            config.insert("server".into(), json!(format!("https://{}:6443", site.api_address)));
+            config.insert(
+                "server".into(),
+                json!(format!("https://{}:6443", site.api_address)),
+            );
         }
     }
     let mut sans = vec![site.api_address.clone()];
@@ -76,11 +98,18 @@ fn worker_config(site: &Site) -> Json {
 }
 
 fn node_labels() -> Json {
-    Json::from(GITPOD_NODE_LABELS.iter().map(|l| format!("{l}=true")).collect::<Vec<_>>())
+    Json::from(
+        GITPOD_NODE_LABELS
+            .iter()
+            .map(|l| format!("{l}=true"))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &Json) -> String {
-    let network_script = registry().render("node-network", &json!({ "network_cidr": NETWORK_CIDR })).expect("the network script template renders");
+    let network_script = registry()
+        .render("node-network", &json!({ "network_cidr": NETWORK_CIDR }))
+        .expect("the network script template renders");
     let data = json!({
         "role": role,
         "site": site.name,
@@ -92,7 +121,9 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &Json) -> Stri
         "k3s_version": site.versions.k3s,
         "k3s_command": k3s_command,
     });
-    registry().render("node", &data).expect("the node template renders with complete data")
+    registry()
+        .render("node", &data)
+        .expect("the node template renders with complete data")
 }
 
 handlebars_helper!(json_helper: |value: Json| serde_json::to_string(&value).expect("a JSON value always serialises"));
@@ -101,7 +132,17 @@ handlebars_helper!(indent_helper: |width: u64, text: str| indent(text, usize::tr
 /// Indents every non-empty line by `width` spaces; drops the final newline (the template has it).
 fn indent(text: &str, width: usize) -> String {
     let pad = " ".repeat(width);
-    text.trim_end_matches('\n').lines().map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") }).collect::<Vec<_>>().join("\n")
+    text.trim_end_matches('\n')
+        .lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn registry() -> &'static Handlebars<'static> {
@@ -112,8 +153,12 @@ fn registry() -> &'static Handlebars<'static> {
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("json", Box::new(json_helper));
         registry.register_helper("indent", Box::new(indent_helper));
-        registry.register_template_string("node", NODE_TEMPLATE).expect("the node template parses");
-        registry.register_template_string("node-network", NODE_NETWORK_SCRIPT).expect("the network script template parses");
+        registry
+            .register_template_string("node", NODE_TEMPLATE)
+            .expect("the node template parses");
+        registry
+            .register_template_string("node-network", NODE_NETWORK_SCRIPT)
+            .expect("the network script template parses");
         registry
     })
 }

@@ -18,10 +18,22 @@ pub const SECRETS_FILE: &str = "secrets.sops.yaml";
 
 pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Vec<u8>>) {
     let root = cluster_dir(site);
-    files.insert(format!("{root}/kustomization.yaml"), kustomization(&["flux-system"]).into_bytes());
-    files.insert(format!("{root}/flux-system/kustomization.yaml"), kustomization(&["gotk-sync.yaml", SECRETS_FILE]).into_bytes());
-    files.insert(format!("{root}/flux-system/gotk-sync.yaml"), emit::documents(&[git_repository(site), root_kustomization(site)]).into_bytes());
-    files.insert(format!("{root}/flux-system/{SECRETS_FILE}"), secrets_text.as_bytes().to_vec());
+    files.insert(
+        format!("{root}/kustomization.yaml"),
+        kustomization(&["flux-system"]).into_bytes(),
+    );
+    files.insert(
+        format!("{root}/flux-system/kustomization.yaml"),
+        kustomization(&["gotk-sync.yaml", SECRETS_FILE]).into_bytes(),
+    );
+    files.insert(
+        format!("{root}/flux-system/gotk-sync.yaml"),
+        emit::documents(&[git_repository(site), root_kustomization(site)]).into_bytes(),
+    );
+    files.insert(
+        format!("{root}/flux-system/{SECRETS_FILE}"),
+        secrets_text.as_bytes().to_vec(),
+    );
 }
 
 fn kustomization(resources: &[&str]) -> String {
@@ -51,7 +63,11 @@ fn git_repository(site: &Site) -> Json {
 }
 
 fn root_kustomization(site: &Site) -> Json {
-    let path = if site.git.root.is_empty() { format!("./{}", cluster_dir(site)) } else { format!("./{}/{}", site.git.root, cluster_dir(site)) };
+    let path = if site.git.root.is_empty() {
+        format!("./{}", cluster_dir(site))
+    } else {
+        format!("./{}/{}", site.git.root, cluster_dir(site))
+    };
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",

@@ -51,6 +51,13 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     if site.has_dedicated_servers() {
         machines["apiLoadBalancer"] = json!({ "privateIP": site.api_address, "ports": [6443] });
     }
-    let text = format!("# railyard: the machines of site `{}`; bootstrap creates exactly these.\n{}", site.name, emit::document(&machines));
-    files.insert(format!("{}/machines.yaml", hosts_dir(site)), text.into_bytes());
+    let text = format!(
+        "# railyard: the machines of site `{}`; bootstrap creates exactly these.\n{}",
+        site.name,
+        emit::document(&machines)
+    );
+    files.insert(
+        format!("{}/machines.yaml", hosts_dir(site)),
+        text.into_bytes(),
+    );
 }

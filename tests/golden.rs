@@ -1,0 +1,202 @@
+//! Golden cases: `golden/ok/<case>/` (inputs + `expected/` tree), `golden/err/<case>/` (inputs +
+//! `expected.json` and `expected.txt` diagnostics), and `golden/examples/<name>/expected/` for
+//! each `examples/<name>/`. `UPDATE_GOLDEN=1 cargo test` rewrites the expected files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use railyard::core::compile::compile;
+use railyard::edge::load::{Loaded, load};
+use railyard::edge::report;
+
+use crate::support::{cases, root, snapshot, updating};
+
+fn load_case(site: &Path) -> Loaded {
+    let mut loaded = load(site).expect("case site file loads");
+    // Names as the user would see them when running inside the case directory.
+    loaded.site_dir = PathBuf::new();
+    loaded
+}
+
+fn check_tree(site: &Path, expected_dir: &Path, failures: &mut Vec<String>) {
+    let loaded = load_case(site);
+    let output = compile(&loaded.inputs);
+    let Some(tree) = output.tree else {
+        failures.push(format!(
+            "{}: expected a tree, got diagnostics:\n{}",
+            site.display(),
+            report::human(&output.diagnostics, &loaded, false)
+        ));
+        return;
+    };
+    let actual = tree.all_files();
+    if updating() {
+        let _ = std::fs::remove_dir_all(expected_dir);
+        for (path, bytes) in &actual {
+            let target = expected_dir.join(path);
+            std::fs::create_dir_all(target.parent().expect("has parent")).expect("create");
+            std::fs::write(target, bytes).expect("write");
+        }
+        return;
+    }
+    let expected = snapshot(expected_dir);
+    if expected.is_empty() {
+        failures.push(format!(
+            "{}: no expected tree; run with UPDATE_GOLDEN=1 and review the new files",
+            expected_dir.display()
+        ));
+        return;
+    }
+    compare_trees(
+        &expected,
+        &actual,
+        &expected_dir.display().to_string(),
+        failures,
+    );
+}
+
+fn compare_trees(
+    expected: &BTreeMap<String, Vec<u8>>,
+    actual: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    failures: &mut Vec<String>,
+) {
+    for (path, bytes) in actual {
+        match expected.get(path) {
+            None => failures.push(format!("{name}: unexpected file `{path}`")),
+            Some(want) if want != bytes => {
+                let diff = similar::TextDiff::from_lines(
+                    std::str::from_utf8(want).unwrap_or(""),
+                    std::str::from_utf8(bytes).unwrap_or(""),
+                );
+                failures.push(format!(
+                    "{name}: `{path}` differs:\n{}",
+                    diff.unified_diff().header("expected", "actual")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in expected.keys().filter(|p| !actual.contains_key(*p)) {
+        failures.push(format!("{name}: missing file `{path}`"));
+    }
+}
+
+fn check_expected_text(path: &Path, actual: &str, failures: &mut Vec<String>) {
+    if updating() {
+        std::fs::write(path, actual).expect("write");
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(want) if want == actual => {}
+        Ok(want) => {
+            let diff = similar::TextDiff::from_lines(want.as_str(), actual);
+            failures.push(format!(
+                "`{}` differs:\n{}",
+                path.display(),
+                diff.unified_diff().header("expected", "actual")
+            ));
+        }
+        Err(_) => failures.push(format!(
+            "`{}` is missing; run with UPDATE_GOLDEN=1 and review it",
+            path.display()
+        )),
+    }
+}
+
+fn finish(failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{} golden failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn ok_cases_render_their_expected_tree() {
+    let cases = cases(&root().join("golden/ok"));
+    assert!(!cases.is_empty(), "no golden ok cases");
+    let mut failures = Vec::new();
+    for case in cases {
+        check_tree(
+            &case.join("site.yaml"),
+            &case.join("expected"),
+            &mut failures,
+        );
+    }
+    finish(failures);
+}
+
+#[test]
+fn examples_render_their_expected_tree() {
+    let examples = cases(&root().join("examples"));
+    assert!(examples.len() >= 2, "examples are missing");
+    let mut failures = Vec::new();
+    for example in examples {
+        let name = example
+            .file_name()
+            .expect("named")
+            .to_string_lossy()
+            .into_owned();
+        check_tree(
+            &example.join("site.yaml"),
+            &root().join("golden/examples").join(name).join("expected"),
+            &mut failures,
+        );
+    }
+    finish(failures);
+}
+
+#[test]
+fn err_cases_report_their_expected_diagnostics() {
+    let cases = cases(&root().join("golden/err"));
+    assert!(
+        cases.len() >= 25,
+        "at least 25 invalid cases, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let loaded = load_case(&case.join("site.yaml"));
+        let output = compile(&loaded.inputs);
+        if output.tree.is_some() || output.diagnostics.is_empty() {
+            failures.push(format!(
+                "{}: expected diagnostics, the site compiled",
+                case.display()
+            ));
+            continue;
+        }
+        check_expected_text(
+            &case.join("expected.json"),
+            &report::json(&output.diagnostics, &loaded),
+            &mut failures,
+        );
+        check_expected_text(
+            &case.join("expected.txt"),
+            &report::human(&output.diagnostics, &loaded, false),
+            &mut failures,
+        );
+    }
+    finish(failures);
+}
+
+/// Canary: the plaintext values behind the golden and example secrets files (their own words
+/// `golden-test-` and `-not-real`) appear in no expected tree or diagnostic.
+#[test]
+fn no_plaintext_secret_reaches_any_expected_output() {
+    let mut leaks = Vec::new();
+    for dir in ["golden/ok", "golden/err", "golden/examples"] {
+        for case in cases(&root().join(dir)) {
+            for (path, bytes) in snapshot(&case) {
+                let is_input =
+                    path == "secrets.sops.yaml" || path == "site.yaml" || path.starts_with("keys/");
+                let text = String::from_utf8_lossy(&bytes);
+                if !is_input && (text.contains("golden-test-") || text.contains("-not-real")) {
+                    leaks.push(format!("{}/{path}", case.display()));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "plaintext secret values in {leaks:?}");
+}

@@ -1,0 +1,16 @@
+//! The one integration test binary: each module says what belongs in it.
+
+/// Helpers shared by the modules below: running the binary, temporary trees, snapshots.
+mod support;
+
+/// Golden directories: site in, expected tree or expected diagnostics out.
+mod golden;
+
+/// The command line as a user runs it: exit codes, determinism, atomic writes, ownership.
+mod cli;
+
+/// Architecture invariants checked as tests: pure core, module docs, schema freshness.
+mod tidy;
+
+/// Real tools nobody here wrote, run over the rendered trees.
+mod oracles;

