@@ -1,5 +1,5 @@
 //! Test oracles: real tools that nobody on this project wrote judge the rendered golden trees
-//! (`golden/ok/<case>/expected/`), as DESIGN.md section 10 asks.
+//! (`golden/ok/<case>/expected/` and `golden/examples/<name>/expected/`), as DESIGN.md section 10 asks.
 //!
 //! | test                                 | oracle                                              |
 //! |--------------------------------------|-----------------------------------------------------|
@@ -34,10 +34,10 @@ const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";
 /// The smallest user-data limit among the supported providers (Hetzner Cloud: 32 KiB).
 const USER_DATA_LIMIT: u64 = 32 * 1024;
 
-/// Kubernetes version passed to `kubernetes-validate -k`: the newest one whose schemas
-/// `kubernetes-validate` 1.37.0 bundles (it ships 1.33 to 1.37). Pinned rather than left to the
-/// tool's default so that upgrading the tool cannot silently change what is checked.
-const KUBERNETES_VERSION: &str = "1.37.0";
+/// Kubernetes version passed to `kubernetes-validate -k`: the minor of the k3s release railyard
+/// pins (`core::defaults::VERSIONS.k3s`, v1.36), so a field newer than the cluster fails here.
+/// `kubernetes-validate` 1.37.0 bundles schemas for 1.33 to 1.37.
+const KUBERNETES_VERSION: &str = "1.36.0";
 
 /// File names kustomize accepts for a kustomization; such files are built, not validated.
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -282,9 +282,11 @@ fn parse_yaml_with(paths: &[PathBuf], mode: &str) -> Option<Parsed> {
 // Finding what to check in the golden trees
 // ---------------------------------------------------------------------------------------------
 
-/// `golden/ok/<case>/expected` directories, sorted.
+/// `golden/ok/<case>/expected` and `golden/examples/<name>/expected` directories, sorted.
 fn golden_trees() -> Vec<PathBuf> {
-    sorted_entries(&crate_root().join("golden/ok"))
+    let mut cases = sorted_entries(&crate_root().join("golden/ok"));
+    cases.extend(sorted_entries(&crate_root().join("golden/examples")));
+    cases
         .into_iter()
         .map(|case| case.join("expected"))
         .filter(|expected| expected.is_dir())
@@ -361,6 +363,7 @@ fn kustomization_dirs() -> Vec<PathBuf> {
         .filter(|path| is_kustomization_file(path))
         .filter_map(|path| path.parent().map(Path::to_path_buf))
         .collect();
+    dirs.sort();
     dirs.dedup();
     dirs
 }
@@ -476,6 +479,18 @@ fn verdict(out: &Output) -> Result<String, String> {
 // ---------------------------------------------------------------------------------------------
 // cloud-init
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn kubernetes_version_matches_the_pinned_k3s() {
+    let k3s = railyard::core::defaults::VERSIONS.k3s;
+    let minor = KUBERNETES_VERSION
+        .rsplit_once('.')
+        .map_or(KUBERNETES_VERSION, |(m, _)| m);
+    assert!(
+        k3s.starts_with(&format!("v{minor}.")),
+        "k3s {k3s} vs kubernetes-validate {KUBERNETES_VERSION}"
+    );
+}
 
 #[test]
 fn cloud_init_user_data_passes_schema() {
@@ -1381,4 +1396,37 @@ fn shebangs_map_to_shellcheck_dialects() {
     for (script, expected) in cases {
         assert_eq!(shell_dialect(script).ok(), expected, "{script:?}");
     }
+}
+
+/// The examples' secrets files are real SOPS files: `sops` decrypts them with the example key.
+#[test]
+fn example_secrets_decrypt_with_sops() {
+    let Some(sops) = oracle("sops") else { return };
+    let examples = sorted_entries(&crate_root().join("examples"));
+    let mut checked = 0;
+    for example in examples
+        .iter()
+        .filter(|e| e.join("secrets.sops.yaml").is_file())
+    {
+        let output = Command::new(&sops)
+            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+            .args(["decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(example.join("secrets.sops.yaml"))
+            .output()
+            .expect("sops runs");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            example.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let plain = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            plain.contains("kind: Secret") && plain.contains("k3s_agent_token:"),
+            "{}",
+            example.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "no example secrets checked");
 }

@@ -61,7 +61,7 @@ install_python_oracles() {
         return 0
     fi
     if [[ ! -x "$venv/bin/python3" ]]; then
-        if ! python3 -m venv "$venv" >/dev/null; then
+        if ! command -v python3 >/dev/null 2>&1 || ! python3 -m venv "$venv" >/dev/null; then
             warn "could not create $venv (is python3-venv installed?); kubernetes-validate and sops unavailable"
             return 0
         fi
