@@ -46,7 +46,10 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             let (loaded, output) = compile_site(site)?;
             let code = print_diagnostics(cli, &loaded, &output);
             if code == SUCCESS {
-                println!("{}: valid", loaded.display_name(&loaded.inputs.site.name));
+                status(
+                    cli,
+                    &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
+                );
             }
             Ok(code)
         }
@@ -78,7 +81,7 @@ fn dispatch(cli: &Cli) -> Result<u8> {
                 return Ok(FINDINGS);
             }
             let summary = write::render(out, &tree)?;
-            println!(
+            let line = format!(
                 "rendered site `{}` into {}: {} written, {} removed, {} unchanged",
                 tree.site,
                 out.display(),
@@ -86,6 +89,7 @@ fn dispatch(cli: &Cli) -> Result<u8> {
                 summary.removed.len(),
                 summary.unchanged
             );
+            status(cli, &line);
             Ok(SUCCESS)
         }
     }
@@ -97,8 +101,17 @@ fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
     Ok((loaded, output))
 }
 
+/// A line for people: stdout, unless stdout carries JSON diagnostics.
+fn status(cli: &Cli, line: &str) {
+    match cli.error_format {
+        ErrorFormat::Human => println!("{line}"),
+        ErrorFormat::Json => eprintln!("{line}"),
+    }
+}
+
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
-    if !output.diagnostics.is_empty() {
+    // JSON consumers always get an array, empty when the site is clean.
+    if !output.diagnostics.is_empty() || cli.error_format == ErrorFormat::Json {
         let text = match cli.error_format {
             ErrorFormat::Json => report::json(&output.diagnostics, loaded),
             ErrorFormat::Human => {

@@ -369,6 +369,21 @@ fn json_diagnostics_carry_every_field() {
 }
 
 #[test]
+fn json_output_is_an_array_even_when_the_site_is_clean() {
+    let output = run(railyard().current_dir(root()).args([
+        "--error-format",
+        "json",
+        "validate",
+        &format!("{EXAMPLE}/site.yaml"),
+    ]));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON on stdout"),
+        serde_json::json!([])
+    );
+}
+
+#[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let case = root().join("golden/err/location-unknown");
     let always =
