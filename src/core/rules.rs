@@ -14,7 +14,7 @@ use crate::core::secrets_file::{self, SecretsInfo};
 use crate::core::site::{Provider, Size};
 use crate::core::source::{SourceFile, Span};
 use crate::core::ssh_key;
-use crate::core::suggest::did_you_mean;
+use crate::core::suggest;
 
 /// Keys railyard itself reads from the secrets file, whatever the site says.
 pub const BUILTIN_SECRET_KEYS: &[(&str, &str)] = &[
@@ -128,16 +128,13 @@ impl Rules<'_> {
         let table = defaults::provider(provider);
         if let Some(location) = self.str("/spec/cloud/location") {
             if !table.locations.contains(&location) {
-                let hint = did_you_mean(location, table.locations).map_or_else(
-                    || {
-                        format!(
-                            "valid {} locations: {}",
-                            table.name,
-                            table.locations.join(", ")
-                        )
-                    },
-                    |n| format!("did you mean `{n}`?"),
-                );
+                let hint = suggest::hint(location, table.locations, || {
+                    format!(
+                        "valid {} locations: {}",
+                        table.name,
+                        table.locations.join(", ")
+                    )
+                });
                 self.error(
                     "/spec/cloud/location",
                     format!("unknown {} location `{location}`", table.name),
@@ -174,16 +171,13 @@ impl Rules<'_> {
             let pointer = format!("/spec/sizeData/{field}");
             if let Some(value) = self.str(&pointer) {
                 if !table.server_types.contains(&value) {
-                    let hint = did_you_mean(value, table.server_types).map_or_else(
-                        || {
-                            format!(
-                                "known {} types: {}",
-                                table.name,
-                                table.server_types.join(", ")
-                            )
-                        },
-                        |n| format!("did you mean `{n}`?"),
-                    );
+                    let hint = suggest::hint(value, table.server_types, || {
+                        format!(
+                            "known {} types: {}",
+                            table.name,
+                            table.server_types.join(", ")
+                        )
+                    });
                     self.error(
                         &pointer,
                         format!("unknown {} {kind} `{value}`", table.name),
@@ -591,10 +585,9 @@ impl Rules<'_> {
                     "Flux substitutes only such names; rename the key in the secrets file too",
                 );
             } else if !keys.contains(&key.as_str()) {
-                let hint = did_you_mean(&key, &keys).map_or_else(
-                    || format!("add `{key}` to the secrets file (`railyard secrets edit`)"),
-                    |n| format!("did you mean `{n}`?"),
-                );
+                let hint = suggest::hint(&key, &keys, || {
+                    format!("add `{key}` to the secrets file (`railyard secrets edit`)")
+                });
                 self.error(
                     &pointer,
                     format!("secret key `{key}` is not in the secrets file `{path}`"),

@@ -11,6 +11,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// "did you mean `x`?" for a near miss, else `otherwise`.
+pub fn hint(word: &str, candidates: &[&str], otherwise: impl FnOnce() -> String) -> String {
+    did_you_mean(word, candidates).map_or_else(otherwise, |near| format!("did you mean `{near}`?"))
+}
+
 /// Levenshtein distance over characters.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
