@@ -11,6 +11,7 @@ pub mod generate;
 pub mod init;
 pub mod json_tree;
 pub mod model;
+pub mod placeholder;
 pub mod rules;
 pub mod schema;
 pub mod secrets_file;

@@ -263,7 +263,7 @@ fn render_removes_what_it_no_longer_renders_and_keeps_user_files() {
     );
     let output = render(site.path(), out.path());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("2 removed"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("4 removed"), "{}", stdout(&output));
     assert!(
         !out.path()
             .join("hosts/demo-medium/cloud-init/server-1.yaml")
@@ -274,6 +274,12 @@ fn render_removes_what_it_no_longer_renders_and_keeps_user_files() {
             .join("hosts/demo-medium/cloud-init/server-2.yaml")
             .exists()
     );
+    for gone in [
+        "hosts/demo-medium/k3s/server-1.config.yaml",
+        "hosts/demo-medium/k3s/server-2.config.yaml",
+    ] {
+        assert!(!out.path().join(gone).exists(), "{gone} was not removed");
+    }
     for file in user_files {
         assert_eq!(
             std::fs::read_to_string(out.path().join(file)).expect("kept"),

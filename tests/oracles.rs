@@ -346,13 +346,24 @@ fn cloud_init_files() -> Vec<PathBuf> {
     files
 }
 
-/// `clusters/**.yaml` of every golden tree, kustomization files excluded.
+/// `clusters/**.yaml` of every golden tree, kustomization files excluded, and the manifests k3s
+/// applies at first boot (`hosts/<site>/k3s/manifests/*.yaml`).
 fn cluster_object_files() -> Vec<PathBuf> {
-    golden_trees()
+    let mut files: Vec<PathBuf> = golden_trees()
         .iter()
         .flat_map(|tree| files_under(&tree.join("clusters")))
         .filter(|path| has_yaml_extension(path) && !is_kustomization_file(path))
-        .collect()
+        .collect();
+    for tree in golden_trees() {
+        for site in sorted_entries(&tree.join("hosts")) {
+            files.extend(
+                files_under(&site.join("k3s/manifests"))
+                    .into_iter()
+                    .filter(|p| has_yaml_extension(p)),
+            );
+        }
+    }
+    files
 }
 
 /// Directories under `clusters/` of every golden tree that hold a kustomization file.
@@ -1429,4 +1440,60 @@ fn example_secrets_decrypt_with_sops() {
         checked += 1;
     }
     assert!(checked >= 2, "no example secrets checked");
+}
+
+/// No rendered file holds any value of the example secrets: each example's secrets file is
+/// decrypted with `sops` and the example key, and every value is searched for in the render.
+#[test]
+fn no_rendered_file_contains_a_secret_value() {
+    let Some(sops) = oracle("sops") else { return };
+    let mut checked = 0;
+    for example in sorted_entries(&crate_root().join("examples"))
+        .iter()
+        .filter(|e| e.join("site.yaml").is_file())
+    {
+        let output = Command::new(&sops)
+            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+            .args(["decrypt", "--output-type", "json"])
+            .arg(example.join("secrets.sops.yaml"))
+            .output()
+            .expect("sops runs");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            example.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let secret: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("sops prints JSON");
+        let values: Vec<String> = secret["stringData"]
+            .as_object()
+            .expect("stringData")
+            .values()
+            .filter_map(|v| v.as_str())
+            .filter(|v| v.len() >= 8)
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            !values.is_empty(),
+            "{}: no values to look for",
+            example.display()
+        );
+        let loaded = railyard::edge::load::load(&example.join("site.yaml")).expect("loads");
+        let tree = railyard::core::compile::compile(&loaded.inputs)
+            .tree
+            .expect("the example renders");
+        for (path, bytes) in tree.all_files() {
+            let text = String::from_utf8_lossy(&bytes);
+            for value in &values {
+                assert!(
+                    !text.contains(value.as_str()),
+                    "{}: `{path}` contains a secret value",
+                    example.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "nothing checked");
 }

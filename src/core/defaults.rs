@@ -38,6 +38,9 @@ pub struct ProviderDefaults {
     pub images: &'static [&'static str],
     pub server_types: &'static [&'static str],
     pub sizes: &'static [SizeDefaults],
+    /// Whether a server's private address can be chosen at creation; when not, user-data names
+    /// the join address with a placeholder bootstrap fills in.
+    pub fixed_private_ips: bool,
 }
 
 impl ProviderDefaults {
@@ -125,6 +128,8 @@ const PROVIDERS: &[ProviderDefaults] = &[
                 worker_type: "cpx42",
             },
         ],
+        // cloud-apis.md §2: servers attach to a network with an explicit `ip`.
+        fixed_private_ips: true,
     },
     ProviderDefaults {
         provider: Provider::Digitalocean,
@@ -153,6 +158,8 @@ const PROVIDERS: &[ProviderDefaults] = &[
             worker_range: None,
             worker_type: "s-4vcpu-16gb-amd",
         }],
+        // cloud-apis.md §3: droplets take VPC addresses by DHCP; there is no way to choose one.
+        fixed_private_ips: false,
     },
     ProviderDefaults {
         provider: Provider::Scaleway,
@@ -174,6 +181,8 @@ const PROVIDERS: &[ProviderDefaults] = &[
             worker_range: None,
             worker_type: "PRO2-XS",
         }],
+        // cloud-apis.md §4: a private NIC takes reserved IPAM addresses (`ipam_ip_ids`).
+        fixed_private_ips: true,
     },
     ProviderDefaults {
         provider: Provider::Azure,
@@ -219,5 +228,7 @@ const PROVIDERS: &[ProviderDefaults] = &[
             worker_range: None,
             worker_type: "Standard_D4s_v5",
         }],
+        // cloud-apis.md §5: a NIC's ipConfiguration takes a static private address.
+        fixed_private_ips: true,
     },
 ];

@@ -2,7 +2,9 @@
 
 pub mod cloud_init;
 pub mod flux;
+pub mod k3s;
 pub mod machines;
+pub mod network;
 
 use std::collections::BTreeMap;
 
@@ -12,7 +14,9 @@ use crate::core::model::Site;
 pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     cloud_init::generate(site, &mut files);
+    k3s::generate(site, &mut files);
     machines::generate(site, &mut files);
+    network::generate(site, &mut files);
     flux::generate(site, secrets_text, &mut files);
     files
 }

@@ -3,6 +3,7 @@
 //! `resolve` is the only function that reads `defaults`; generators read only this model.
 
 use crate::core::defaults::{self, VERSIONS};
+use crate::core::placeholder;
 use crate::core::rules::normalize;
 use crate::core::secrets_file::SecretsInfo;
 use crate::core::site::{CertManager, Gitpod, Provider, SiteFile, Size};
@@ -12,6 +13,8 @@ use crate::core::site::{CertManager, Gitpod, Provider, SiteFile, Size};
 /// name them before any machine exists; workers take addresses from the cloud's DHCP.
 pub const NETWORK_CIDR: &str = "10.2.0.0/16";
 pub const SUBNET_CIDR: &str = "10.2.0.0/24";
+/// k3s' pod network, set explicitly so the metadata block and k3s agree on it.
+pub const CLUSTER_CIDR: &str = "10.42.0.0/16";
 const API_LOAD_BALANCER_IP: &str = "10.2.0.5";
 const FIRST_SERVER_HOST: u8 = 10;
 
@@ -39,6 +42,8 @@ pub struct Site {
     pub api_address: String,
     pub domain: String,
     pub ssh_keys: Vec<String>,
+    /// Who may reach the Kubernetes API; empty means anyone.
+    pub admin_cidrs: Vec<String>,
     pub git: GitSource,
     pub secrets: SecretsSource,
     pub versions: Versions,
@@ -106,7 +111,11 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
         .map(|index| Server {
             index,
             server_type: manager_type.clone(),
-            private_ip: format!("10.2.0.{}", u32::from(FIRST_SERVER_HOST) + index),
+            private_ip: if table.fixed_private_ips {
+                format!("10.2.0.{}", u32::from(FIRST_SERVER_HOST) + index)
+            } else {
+                placeholder::address(&format!("server-{index}-private-ip"))
+            },
             runs_workloads: !dedicated,
         })
         .collect();
@@ -132,6 +141,7 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
         api_address,
         domain: spec.domain,
         ssh_keys,
+        admin_cidrs: spec.firewall.map(|f| f.admin_cidrs).unwrap_or_default(),
         git: GitSource {
             url: spec.git.url,
             branch: spec.git.branch.unwrap_or_else(|| "main".to_owned()),

@@ -62,6 +62,7 @@ impl Rules<'_> {
         self.cert_manager();
         self.gitpod();
         self.overlays();
+        self.firewall();
         let secrets = self.secrets(files);
         (secrets, std::mem::take(self.out))
     }
@@ -486,6 +487,28 @@ impl Rules<'_> {
         }
     }
 
+    fn firewall(&mut self) {
+        let count = self
+            .tree
+            .value
+            .pointer("/spec/firewall/adminCidrs")
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len);
+        for i in 0..count {
+            let pointer = format!("/spec/firewall/adminCidrs/{i}");
+            if let Some(cidr) = self.str(&pointer) {
+                if let Err(why) = cidr_block(cidr) {
+                    self.error(
+                        &pointer,
+                        format!("`{cidr}` is not a CIDR block: {why}"),
+                        "an IPv4 or IPv6 network such as `203.0.113.0/24` or `2001:db8::/32`",
+                        "a single address is `/32` (IPv4) or `/128` (IPv6)",
+                    );
+                }
+            }
+        }
+    }
+
     fn overlays(&mut self) {
         let count = self
             .tree
@@ -667,6 +690,17 @@ pub fn relative_path(path: &str) -> Result<(), &'static str> {
     } else {
         Ok(())
     }
+}
+
+pub fn cidr_block(cidr: &str) -> Result<(), &'static str> {
+    let (address, prefix) = cidr.split_once('/').ok_or("it has no `/prefix`")?;
+    let address: ::core::net::IpAddr = address.parse().map_err(|_| "the address does not parse")?;
+    let prefix: u8 = prefix.parse().map_err(|_| "the prefix is not a number")?;
+    let max = if address.is_ipv4() { 32 } else { 128 };
+    if prefix > max {
+        return Err("the prefix is too long for the address family");
+    }
+    Ok(())
 }
 
 pub fn dns_label(name: &str) -> Result<(), &'static str> {
@@ -861,6 +895,21 @@ mod tests {
             ("x/.y", false),
         ] {
             assert_eq!(branch_name(branch).is_ok(), ok, "{branch}");
+        }
+    }
+
+    #[test]
+    fn cidr_blocks() {
+        for (cidr, ok) in [
+            ("203.0.113.0/24", true),
+            ("2001:db8::/32", true),
+            ("10.0.0.1/32", true),
+            ("10.0.0.0", false),
+            ("10.0.0.0/33", false),
+            ("300.0.0.0/8", false),
+            ("::/129", false),
+        ] {
+            assert_eq!(cidr_block(cidr).is_ok(), ok, "{cidr}");
         }
     }
 

@@ -60,6 +60,16 @@ pub struct Spec {
     /// Version pins that override railyard's defaults.
     #[serde(default)]
     pub versions: Option<Versions>,
+    #[serde(default)]
+    pub firewall: Option<Firewall>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Firewall {
+    /// CIDRs allowed to reach the Kubernetes API (6443); without it the API is open to all, protected by its certificates and tokens only.
+    #[serde(default)]
+    pub admin_cidrs: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

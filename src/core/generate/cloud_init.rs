@@ -1,33 +1,27 @@
 //! cloud-init user-data for k3s servers and workers, from the Handlebars templates in `cloud-init/`.
 //!
-//! k3s is configured through `/etc/rancher/k3s/config.yaml`, written here as data; secret
-//! values are `@@railyard:secret:NAME@@` placeholders that bootstrap fills in at creation.
+//! Secret values and cloud-assigned addresses are placeholders (`core::placeholder`) that
+//! bootstrap fills in when it creates a machine; nothing secret is committed.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use handlebars::{Handlebars, handlebars_helper};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
-use crate::core::emit;
-use crate::core::generate::hosts_dir;
-use crate::core::model::{GITPOD_NODE_LABELS, NETWORK_CIDR, Server, Site};
+use crate::core::generate::{hosts_dir, k3s};
+use crate::core::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
 
 const NODE_TEMPLATE: &str = include_str!("../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../cloud-init/sshd-port.sh");
 const NODE_NETWORK_SCRIPT: &str = include_str!("../../../cloud-init/node-network.sh.hbs");
+const METADATA_BLOCK_SCRIPT: &str = include_str!("../../../cloud-init/metadata-block.sh.hbs");
+const METADATA_BLOCK_UNIT: &str =
+    include_str!("../../../cloud-init/railyard-metadata-block.service");
 
-/// Packages every node installs: curl for the k3s installer, fuse3 for Gitpod's FUSE-based
-/// filesystem shifting (shiftfs is gone from the kernels of Ubuntu 22.04 and 24.04).
-const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3"];
-
-/// Taint that keeps workloads off dedicated servers (k3s docs: `CriticalAddonsOnly`).
-const SERVER_TAINT: &str = "CriticalAddonsOnly=true:NoExecute";
-
-/// The placeholder bootstrap replaces with the value of secrets-file key `name`.
-pub fn secret_placeholder(name: &str) -> String {
-    format!("@@railyard:secret:{name}@@")
-}
+/// Packages every node installs: curl for the k3s installer, iptables for the metadata block,
+/// fuse3 for Gitpod's FUSE filesystem shifting (shiftfs is gone from Ubuntu 22.04 and 24.04).
+const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3", "iptables"];
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     for server in &site.servers {
@@ -36,80 +30,40 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             hosts_dir(site),
             server.index
         );
-        files.insert(
-            path,
-            render(
-                site,
-                &format!("server {}", server.index),
-                "server",
-                &server_config(site, server),
-            )
-            .into_bytes(),
+        // k3s does not sync its auto-deploy directory between servers: Flux goes on the first.
+        let flux = (server.index == 0).then(|| k3s::flux_manifest(site));
+        let text = render(
+            site,
+            &format!("server {}", server.index),
+            "server",
+            &k3s::server_config(site, server),
+            flux.as_deref(),
         );
+        files.insert(path, text.into_bytes());
     }
     if site.workers.count > 0 {
         let path = format!("{}/cloud-init/worker.yaml", hosts_dir(site));
         files.insert(
             path,
-            render(site, "worker", "agent", &worker_config(site)).into_bytes(),
+            render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),
         );
     }
 }
 
-fn server_config(site: &Site, server: &Server) -> Json {
-    let mut config = serde_json::Map::new();
-    config.insert("token".into(), json!(secret_placeholder("k3s_token")));
-    config.insert(
-        "agent-token".into(),
-        json!(secret_placeholder("k3s_agent_token")),
-    );
-    if site.has_dedicated_servers() {
-        if server.index == 0 {
-            config.insert("cluster-init".into(), json!(true));
-        } else {
-            config.insert(
-                "server".into(),
-                json!(format!("https://{}:6443", site.api_address)),
-            );
-        }
-    }
-    let mut sans = vec![site.api_address.clone()];
-    if server.private_ip != site.api_address {
-        sans.push(server.private_ip.clone());
-    }
-    config.insert("tls-san".into(), json!(sans));
-    config.insert("disable".into(), json!(["traefik"]));
-    config.insert("write-kubeconfig-mode".into(), json!("0600"));
-    config.insert("secrets-encryption".into(), json!(true));
-    if server.runs_workloads {
-        config.insert("node-label".into(), node_labels());
-    } else {
-        config.insert("node-taint".into(), json!([SERVER_TAINT]));
-    }
-    Json::Object(config)
-}
-
-fn worker_config(site: &Site) -> Json {
-    json!({
-        "server": format!("https://{}:6443", site.api_address),
-        "token": secret_placeholder("k3s_agent_token"),
-        "node-label": node_labels(),
-    })
-}
-
-fn node_labels() -> Json {
-    Json::from(
-        GITPOD_NODE_LABELS
-            .iter()
-            .map(|l| format!("{l}=true"))
-            .collect::<Vec<_>>(),
-    )
-}
-
-fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &Json) -> String {
-    let network_script = registry()
+fn render(
+    site: &Site,
+    role: &str,
+    k3s_command: &str,
+    k3s_config: &str,
+    flux_manifest: Option<&str>,
+) -> String {
+    let templates = registry();
+    let network_script = templates
         .render("node-network", &json!({ "network_cidr": NETWORK_CIDR }))
-        .expect("the network script template renders");
+        .expect("the network script renders");
+    let metadata_script = templates
+        .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))
+        .expect("the metadata script renders");
     let data = json!({
         "role": role,
         "site": site.name,
@@ -117,11 +71,14 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &Json) -> Stri
         "ssh_keys": site.ssh_keys,
         "sshd_port_script": SSHD_PORT_SCRIPT,
         "node_network_script": network_script,
-        "k3s_config": emit::document(k3s_config),
+        "metadata_block_script": metadata_script,
+        "metadata_block_unit": METADATA_BLOCK_UNIT,
+        "k3s_config": k3s_config,
+        "flux_manifest": flux_manifest,
         "k3s_version": site.versions.k3s,
         "k3s_command": k3s_command,
     });
-    registry()
+    templates
         .render("node", &data)
         .expect("the node template renders with complete data")
 }
@@ -153,12 +110,15 @@ fn registry() -> &'static Handlebars<'static> {
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("json", Box::new(json_helper));
         registry.register_helper("indent", Box::new(indent_helper));
-        registry
-            .register_template_string("node", NODE_TEMPLATE)
-            .expect("the node template parses");
-        registry
-            .register_template_string("node-network", NODE_NETWORK_SCRIPT)
-            .expect("the network script template parses");
+        for (name, text) in [
+            ("node", NODE_TEMPLATE),
+            ("node-network", NODE_NETWORK_SCRIPT),
+            ("metadata-block", METADATA_BLOCK_SCRIPT),
+        ] {
+            registry
+                .register_template_string(name, text)
+                .expect("templates parse");
+        }
         registry
     })
 }

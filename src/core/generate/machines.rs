@@ -48,8 +48,17 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             "userData": "cloud-init/worker.yaml",
         },
     });
+    // seed-reference.md §1.6: one load balancer for Gitpod (80, 443, 22) in every size, in front
+    // of the machines that run Gitpod's workloads; a second one for the API when HA.
+    let ingress_targets = if site.has_dedicated_servers() {
+        json!(["workers"])
+    } else {
+        json!(["servers", "workers"])
+    };
+    machines["ingressLoadBalancer"] = json!({ "ports": [80, 443, 22], "targets": ingress_targets });
     if site.has_dedicated_servers() {
-        machines["apiLoadBalancer"] = json!({ "privateIP": site.api_address, "ports": [6443] });
+        machines["apiLoadBalancer"] =
+            json!({ "privateIP": site.api_address, "ports": [6443], "targets": ["servers"] });
     }
     let text = format!(
         "# railyard: the machines of site `{}`; bootstrap creates exactly these.\n{}",

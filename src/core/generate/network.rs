@@ -1,0 +1,80 @@
+//! `hosts/<site>/firewall.yaml` and `dns-records.yaml`: what bootstrap applies to the cloud and
+//! what the user creates at their DNS provider, as reviewable data.
+//!
+//! The firewall keeps the seed's list of ports (seed-reference.md §1.4), with kubelet's 10250
+//! as TCP (the seed had UDP), and opens the ports only k3s nodes talk on (etcd, kubelet,
+//! flannel, DNS) to the private network alone: node traffic runs there, and etcd or the kubelet
+//! open to the internet would be a hole.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use crate::core::emit;
+use crate::core::generate::hosts_dir;
+use crate::core::model::{NETWORK_CIDR, Site};
+use crate::core::placeholder;
+
+const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
+
+pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
+    let dir = hosts_dir(site);
+    files.insert(format!("{dir}/firewall.yaml"), firewall(site).into_bytes());
+    files.insert(
+        format!("{dir}/dns-records.yaml"),
+        dns_records(site).into_bytes(),
+    );
+}
+
+fn firewall(site: &Site) -> String {
+    let anywhere: Vec<String> = ANYWHERE.iter().map(|s| (*s).to_owned()).collect();
+    let private = vec![NETWORK_CIDR.to_owned()];
+    let admin = if site.admin_cidrs.is_empty() {
+        anywhere.clone()
+    } else {
+        site.admin_cidrs.clone()
+    };
+    let rule = |description: &str, protocol: &str, port: &str, sources: &[String]| json!({ "description": description, "protocol": protocol, "port": port, "sources": sources });
+    let rules: Vec<Json> = vec![
+        rule("Gitpod SSH gateway", "tcp", "22", &anywhere),
+        rule("SSH (moved from 22)", "tcp", "2244", &anywhere),
+        rule("HTTP", "tcp", "80", &anywhere),
+        rule("HTTPS", "tcp", "443", &anywhere),
+        rule("Kubernetes API", "tcp", "6443", &admin),
+        rule("k3s etcd clients and peers", "tcp", "2379-2380", &private),
+        rule("k3s kubelet metrics", "tcp", "10250", &private),
+        rule("k3s flannel VXLAN", "udp", "8472", &private),
+        rule("k3s flannel WireGuard", "udp", "51820-51821", &private),
+        rule("DNS", "tcp", "53", &private),
+        rule("DNS", "udp", "53", &private),
+    ];
+    let document = json!({
+        "apiVersion": "railyard.dev/v1alpha1",
+        "kind": "Firewall",
+        "site": site.name,
+        "direction": "in",
+        "rules": rules,
+    });
+    format!(
+        "# railyard: inbound rules for every machine of site `{}`; bootstrap applies them.\n{}",
+        site.name,
+        emit::document(&document)
+    )
+}
+
+fn dns_records(site: &Site) -> String {
+    let address = placeholder::address("ingress-ipv4");
+    let records: Vec<Json> = [
+        site.domain.clone(),
+        format!("*.{}", site.domain),
+        format!("*.ws.{}", site.domain),
+    ]
+    .into_iter()
+    .map(|name| json!({ "name": name, "type": "A", "ttl": 60, "value": address }))
+    .collect();
+    let document = json!({ "apiVersion": "railyard.dev/v1alpha1", "kind": "DNSRecords", "site": site.name, "records": records });
+    format!(
+        "# railyard: the DNS records Gitpod needs; `{address}` is the public address of the site's\n# load balancer, which `railyard bootstrap` prints when it has created it.\n{}",
+        emit::document(&document)
+    )
+}
