@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod emit;
 pub mod generate;
+pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
 pub mod model;

@@ -80,9 +80,7 @@ fn rendering_is_deterministic_across_directories_and_environments() {
         for absolute in [
             root_text.as_str(),
             &a.path().display().to_string(),
-            "/home/",
-            "/root/",
-            "/tmp/",
+            &b.path().display().to_string(),
         ] {
             assert!(
                 !text.contains(absolute),
@@ -425,9 +423,11 @@ fn exit_codes() {
         );
     }
     let schema = run(railyard().arg("schema"));
-    assert_eq!(
-        stdout(&schema),
-        std::fs::read_to_string(root().join("schema/site.schema.json")).expect("schema file")
+    let committed =
+        std::fs::read_to_string(root().join("schema/site.schema.json")).expect("schema file");
+    assert!(
+        stdout(&schema) == committed,
+        "`railyard schema` differs from schema/site.schema.json"
     );
 }
 

@@ -200,3 +200,45 @@ fn no_plaintext_secret_reaches_any_expected_output() {
     }
     assert!(leaks.is_empty(), "plaintext secret values in {leaks:?}");
 }
+
+/// One Gitpod config value changed: only the installer's config and Job change (the Job under
+/// a new name, so a new Job runs), nothing else in the tree.
+#[test]
+fn one_gitpod_config_change_touches_only_the_installer() {
+    let loaded = load_case(&root().join("golden/ok/gitpod-config-overrides/site.yaml"));
+    let before = compile(&loaded.inputs).tree.expect("the case renders");
+    let mut inputs = loaded.inputs.clone();
+    assert!(inputs.site.text.contains("maxLifetime: 12h"));
+    inputs.site.text = inputs
+        .site
+        .text
+        .replace("maxLifetime: 12h", "maxLifetime: 24h");
+    let after = compile(&inputs).tree.expect("the changed case renders");
+    let changed: Vec<&str> = before
+        .files
+        .keys()
+        .chain(after.files.keys())
+        .filter(|p| before.files.get(*p) != after.files.get(*p))
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "clusters/golden/gitpod/installer-config.yaml",
+            "clusters/golden/gitpod/installer-job.yaml"
+        ]
+    );
+    let job_name = |tree: &railyard::core::tree::Tree| {
+        let text =
+            String::from_utf8(tree.files["clusters/golden/gitpod/installer-job.yaml"].clone())
+                .expect("text");
+        text.lines()
+            .find(|l| l.trim_start().starts_with("name: gitpod-installer-"))
+            .expect("a job name")
+            .trim()
+            .to_owned()
+    };
+    assert_ne!(job_name(&before), job_name(&after), "the Job kept its name");
+}

@@ -1442,16 +1442,16 @@ fn example_secrets_decrypt_with_sops() {
     assert!(checked >= 2, "no example secrets checked");
 }
 
-/// No rendered file holds any value of the example secrets: each example's secrets file is
+/// No rendered file holds any value of the example or golden secrets: each secrets file is
 /// decrypted with `sops` and the example key, and every value is searched for in the render.
 #[test]
 fn no_rendered_file_contains_a_secret_value() {
     let Some(sops) = oracle("sops") else { return };
     let mut checked = 0;
-    for example in sorted_entries(&crate_root().join("examples"))
-        .iter()
-        .filter(|e| e.join("site.yaml").is_file())
-    {
+    // Every example and golden case: all of them are encrypted to the example key.
+    let mut sites = sorted_entries(&crate_root().join("examples"));
+    sites.extend(sorted_entries(&crate_root().join("golden/ok")));
+    for example in sites.iter().filter(|e| e.join("site.yaml").is_file()) {
         let output = Command::new(&sops)
             .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
             .args(["decrypt", "--output-type", "json"])
@@ -1496,4 +1496,68 @@ fn no_rendered_file_contains_a_secret_value() {
         }
     }
     assert!(checked > 0, "nothing checked");
+}
+
+/// Containers of Jobs and CronJobs that run a script (`command: [/bin/sh, -c]`): each script
+/// passes shellcheck in that shell's dialect.
+#[test]
+fn job_scripts_pass_shellcheck() {
+    let files = cluster_object_files();
+    let Some(shellcheck) = oracle("shellcheck") else {
+        return;
+    };
+    let Some(parsed) = parse_yaml_files(&files) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let mut tally = Tally::new("job_scripts_pass_shellcheck", "Job and CronJob scripts");
+    for (file, docs) in parsed {
+        for doc in docs.unwrap_or_default() {
+            let pod = match doc.get("kind").and_then(Value::as_str) {
+                Some("Job") => doc.pointer("/spec/template/spec"),
+                Some("CronJob") => doc.pointer("/spec/jobTemplate/spec/template/spec"),
+                _ => None,
+            };
+            let containers = pod
+                .and_then(|p| p.get("containers"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for container in containers {
+                let command: Vec<&str> = container
+                    .get("command")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let dialect = match command.as_slice() {
+                    ["/bin/sh", "-c"] => "sh",
+                    ["/bin/bash", "-c"] => "bash",
+                    _ => continue,
+                };
+                let Some(script) = container.pointer("/args/0").and_then(Value::as_str) else {
+                    continue;
+                };
+                tally.checked += 1;
+                let what = format!(
+                    "{} {} {}",
+                    shown(&file),
+                    doc.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?"),
+                    container.get("name").and_then(Value::as_str).unwrap_or("?")
+                );
+                let path = scratch.path().join(format!("job-{:04}.sh", tally.checked));
+                fs::write(&path, script).expect("writing a temporary script");
+                if let Err(output) = run(Command::new(&shellcheck)
+                    .args(["--norc", "--color=never", "--shell", dialect])
+                    .arg(&path))
+                {
+                    tally.fail(&what, output);
+                }
+            }
+        }
+    }
+    tally.finish();
 }

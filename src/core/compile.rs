@@ -11,7 +11,7 @@ use crate::core::rules::{self, LoadedFiles, normalize, relative_path};
 use crate::core::site::SiteFile;
 use crate::core::source::{SourceFile, Span};
 use crate::core::tree::{Lock, Tree};
-use crate::core::{generate, model, schema, yaml};
+use crate::core::{generate, gitpod_config, model, schema, yaml};
 
 /// Everything the compiler may read.
 #[derive(Clone, Debug)]
@@ -99,6 +99,7 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     diagnostics.extend(schema::check(&json));
     let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
     diagnostics.extend(rule_diagnostics);
+    diagnostics.extend(gitpod_config::check(&json));
     if diagnostic::has_errors(&diagnostics) {
         return (None, diagnostics);
     }
@@ -113,7 +114,8 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         return (None, diagnostics);
     };
     let ssh_keys = ssh_keys(inputs, &site_file);
-    let resolved = model::resolve(site_file, &secrets, ssh_keys);
+    let gitpod = gitpod_config::merged(&json.value);
+    let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
     let files = generate::generate(&resolved, &secrets_file.text);
     let mut input_bytes = BTreeMap::new();
     input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());

@@ -20,6 +20,22 @@ pub const VERSIONS: PinnedVersions = PinnedVersions {
     cert_manager: "v1.21.1",
 };
 
+/// Charts railyard installs beside cert-manager, pinned (not overridable from the site yet).
+pub struct PinnedCharts {
+    pub hetzner_webhook: &'static str,
+    pub hetzner_csi: &'static str,
+    pub monitoring: &'static str,
+}
+
+/// Hetzner's chart repository (formats.md §4): `cert-manager-webhook-hetzner` 0.7.0 and
+/// `hcloud-csi` 2.19.0, the versions of their `chart/Chart.yaml` upstream (2026);
+/// seed-reference.md §5: `gitpod-monitoring` v0.1.0 from helm.simonemms.com.
+pub const CHARTS: PinnedCharts = PinnedCharts {
+    hetzner_webhook: "0.7.0",
+    hetzner_csi: "2.19.0",
+    monitoring: "0.1.0",
+};
+
 /// One supported provider × size, with its machine defaults.
 pub struct SizeDefaults {
     pub size: Size,

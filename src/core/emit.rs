@@ -9,6 +9,25 @@ use serde_json::Value as Json;
 
 use crate::core::yaml::{Value as YamlValue, resolve_plain};
 
+/// The key of a one-entry object the emitter writes as a literal block (`|-`) whatever its text.
+/// A NUL cannot come from any YAML input, so no real mapping is mistaken for it.
+const LITERAL_KEY: &str = "\u{0}literal";
+
+/// A string to be written as a literal block even on one line: Flux substitutes `${var}`
+/// textually, and a literal block keeps any single-line value intact (quotes, `: `, `#`).
+pub fn literal(text: &str) -> Json {
+    let mut map = serde_json::Map::new();
+    map.insert(LITERAL_KEY.to_owned(), Json::String(text.to_owned()));
+    Json::Object(map)
+}
+
+fn as_literal(value: &Json) -> Option<&str> {
+    match value {
+        Json::Object(map) if map.len() == 1 => map.get(LITERAL_KEY).and_then(Json::as_str),
+        _ => None,
+    }
+}
+
 /// One document, without a leading `---`, ending in a newline.
 pub fn document(value: &Json) -> String {
     let mut out = String::new();
@@ -42,6 +61,12 @@ fn write_map(out: &mut String, map: &serde_json::Map<String, Json>, indent: usiz
 }
 
 fn write_value_after_key(out: &mut String, value: &Json, indent: usize) {
+    if let Some(text) = as_literal(value) {
+        out.push(' ');
+        out.push_str(&literal_block(text, indent + 2));
+        out.push('\n');
+        return;
+    }
     match value {
         Json::Object(map) if !map.is_empty() => {
             out.push('\n');
@@ -230,6 +255,21 @@ mod tests {
                 docs[0].get("key").unwrap().value,
                 Value::Str(s.to_owned()),
                 "{s:?} -> {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn forced_literal_blocks_keep_any_single_line() {
+        for text in ["${password}", "a: b # \"c\" 'd'", "${x}"] {
+            let yaml = document(&json!({ "key": super::literal(text) }));
+            assert!(yaml.starts_with("key: |-\n  "), "{yaml}");
+            let (docs, diags) = parse_stream(&SourceFile::new("t", yaml.clone()));
+            assert!(diags.is_empty(), "{yaml}: {diags:?}");
+            assert_eq!(
+                docs[0].get("key").unwrap().value,
+                Value::Str(text.to_owned()),
+                "{yaml}"
             );
         }
     }

@@ -1,10 +1,15 @@
 //! Generators: the resolved site in, rendered files out, each generator owning its paths.
 
+pub mod certificates;
 pub mod cloud_init;
 pub mod flux;
+pub mod gitpod;
+pub mod infrastructure;
 pub mod k3s;
+pub mod layers;
 pub mod machines;
 pub mod network;
+pub mod substituted;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +22,9 @@ pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
     k3s::generate(site, &mut files);
     machines::generate(site, &mut files);
     network::generate(site, &mut files);
+    infrastructure::generate(site, &mut files);
+    certificates::generate(site, &mut files);
+    gitpod::generate(site, &mut files);
     flux::generate(site, secrets_text, &mut files);
     files
 }

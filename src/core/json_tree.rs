@@ -37,12 +37,32 @@ impl JsonTree {
         }
     }
 
-    /// The dotted YAML path (`spec.ssh.authorizedKeys[0]`) of a pointer.
+    /// The dotted YAML path (`spec.ssh.authorizedKeys[0]`) of a pointer, present in the file or not.
     pub fn yaml_path(&self, pointer: &str) -> String {
-        self.places.get(pointer).map_or_else(
-            || pointer.trim_start_matches('/').replace('/', "."),
-            |p| p.yaml_path.clone(),
-        )
+        if let Some(place) = self.places.get(pointer) {
+            return place.yaml_path.clone();
+        }
+        let mut path = String::new();
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                path.push_str(&format!("[{segment}]"));
+            } else {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&segment);
+            }
+        }
+        path
+    }
+
+    /// The pointer itself when the file has it, else its closest ancestor that the file has.
+    pub fn nearest<'p>(&self, mut pointer: &'p str) -> &'p str {
+        while !pointer.is_empty() && !self.places.contains_key(pointer) {
+            pointer = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
+        }
+        pointer
     }
 
     /// The last part of the YAML path, for messages (`authorizedKeys[0]`).
@@ -57,14 +77,14 @@ impl JsonTree {
 
     pub fn value_span(&self, pointer: &str) -> Span {
         self.places
-            .get(pointer)
+            .get(self.nearest(pointer))
             .map_or_else(Span::default, |p| p.value)
     }
 
     /// The key's span where the value has one, else the value's.
     pub fn key_span(&self, pointer: &str) -> Span {
         self.places
-            .get(pointer)
+            .get(self.nearest(pointer))
             .map_or_else(Span::default, |p| p.key.unwrap_or(p.value))
     }
 

@@ -6,7 +6,7 @@ use crate::core::defaults::{self, VERSIONS};
 use crate::core::placeholder;
 use crate::core::rules::normalize;
 use crate::core::secrets_file::SecretsInfo;
-use crate::core::site::{CertManager, Gitpod, Provider, SiteFile, Size};
+use crate::core::site::{CertManager, Features, Gitpod, Provider, SiteFile, Size};
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
 /// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
@@ -49,6 +49,9 @@ pub struct Site {
     pub versions: Versions,
     pub cert_manager: CertManager,
     pub gitpod: Gitpod,
+    /// Gitpod's installer config: railyard's base merged with `spec.gitpod.config`.
+    pub gitpod_config: serde_json::Value,
+    pub features: Features,
 }
 
 #[derive(Clone, Debug)]
@@ -96,7 +99,12 @@ impl Site {
 }
 
 /// Applies railyard's defaults to a site that passed validation.
-pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> Site {
+pub fn resolve(
+    file: SiteFile,
+    secrets: &SecretsInfo,
+    ssh_keys: Vec<String>,
+    gitpod_config: serde_json::Value,
+) -> Site {
     let spec = file.spec;
     let table = defaults::provider(spec.cloud.provider);
     let size = table
@@ -160,5 +168,7 @@ pub fn resolve(file: SiteFile, secrets: &SecretsInfo, ssh_keys: Vec<String>) -> 
         },
         cert_manager: spec.cert_manager,
         gitpod: spec.gitpod,
+        gitpod_config,
+        features: spec.features.unwrap_or_default(),
     }
 }

@@ -16,6 +16,8 @@ use crate::core::source::{SourceFile, Span};
 use crate::core::ssh_key;
 use crate::core::suggest;
 
+mod platform;
+
 /// Keys railyard itself reads from the secrets file, whatever the site says.
 pub const BUILTIN_SECRET_KEYS: &[(&str, &str)] = &[
     (
@@ -25,6 +27,10 @@ pub const BUILTIN_SECRET_KEYS: &[(&str, &str)] = &[
     (
         "k3s_agent_token",
         "the k3s agent token workers join with, filled into their user-data by bootstrap",
+    ),
+    (
+        "gitpod_ssh_gateway_host_key",
+        "the private host key of Gitpod's SSH gateway, base64-encoded (it is multi-line)",
     ),
 ];
 
@@ -63,6 +69,7 @@ impl Rules<'_> {
         self.gitpod();
         self.overlays();
         self.firewall();
+        self.platform();
         let secrets = self.secrets(files);
         (secrets, std::mem::take(self.out))
     }

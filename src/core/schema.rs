@@ -83,8 +83,20 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Checks the site document against the schema; one diagnostic per problem.
 pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
-    let schema = site_schema();
-    let errors: Vec<_> = validator().iter_errors(&tree.value).collect();
+    check_instance(tree, "", validator(), site_schema(), &tree.value)
+}
+
+/// Checks `instance` against `schema`, reporting each problem at `prefix` + its pointer in `tree`
+/// (or the closest place the file has): how a value built from part of the site file, such as
+/// the merged Gitpod config, is checked against its own schema.
+pub fn check_instance(
+    tree: &JsonTree,
+    prefix: &str,
+    validator: &jsonschema::Validator,
+    schema: &Json,
+    instance: &Json,
+) -> Vec<Diagnostic> {
+    let errors: Vec<_> = validator.iter_errors(instance).collect();
     // A value of the wrong type fails its enum or pattern too; say it once.
     let mistyped: Vec<String> = errors
         .iter()
@@ -102,7 +114,7 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
         diagnostics.extend(describe(
             tree,
             schema,
-            &pointer,
+            &format!("{prefix}{pointer}"),
             &schema_path,
             error.kind(),
             error.instance(),
@@ -174,7 +186,7 @@ fn describe(
             let mut diagnostic = tree
                 .key_error(pointer, format!("missing required field `{property}`"))
                 .hint(hint);
-            if pointer.is_empty() {
+            if tree.nearest(pointer).is_empty() {
                 diagnostic.span = crate::core::source::Span::default();
             }
             diagnostic.path = path;
@@ -242,6 +254,19 @@ fn describe(
                 tree.value_error(pointer, format!("`{field}` is too large"))
                     .expected(format!("at most {limit}"))
                     .maybe_hint(description.map(str::to_owned)),
+            ]
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let found = scalar_text(instance);
+            let expected =
+                description.map_or_else(|| format!("text matching `{pattern}`"), str::to_owned);
+            vec![
+                tree.value_error(
+                    pointer,
+                    format!("`{found}` is not in the form `{field}` takes"),
+                )
+                .expected(expected)
+                .hint(format!("it must match `{pattern}`")),
             ]
         }
         other => {

@@ -62,6 +62,8 @@ pub struct Spec {
     pub versions: Option<Versions>,
     #[serde(default)]
     pub firewall: Option<Firewall>,
+    #[serde(default)]
+    pub features: Option<Features>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -269,6 +271,128 @@ pub struct Gitpod {
     /// OAuth providers users sign in with.
     #[serde(default)]
     pub auth_providers: Vec<AuthProvider>,
+    /// Where Gitpod keeps its database (default: in the cluster).
+    #[serde(default)]
+    pub database: Option<Database>,
+    /// Where Gitpod keeps workspace backups (default: in the cluster).
+    #[serde(default)]
+    pub object_storage: Option<ObjectStorage>,
+    /// Where Gitpod pushes workspace images (default: in the cluster).
+    #[serde(default)]
+    pub container_registry: Option<ContainerRegistry>,
+}
+
+/// Exactly one of `external` or `cloudSQL`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Database {
+    pub external: Option<ExternalDatabase>,
+    #[serde(rename = "cloudSQL")]
+    pub cloud_sql: Option<CloudSqlDatabase>,
+}
+
+/// A MySQL 5.7 server Gitpod connects to.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalDatabase {
+    pub host: String,
+    /// Default 3306.
+    pub port: Option<u16>,
+    pub username: String,
+    pub password: SecretRef,
+    /// Gitpod's database encryption keys (a JSON list, one line).
+    pub encryption_keys: SecretRef,
+    /// The server's CA certificate, base64 in the secrets file, when it needs one.
+    pub ca_cert: Option<SecretRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudSqlDatabase {
+    /// `project:region:instance`.
+    pub instance: String,
+    pub username: String,
+    pub password: SecretRef,
+    pub encryption_keys: SecretRef,
+    /// The Google service account's JSON key, base64 in the secrets file.
+    pub service_account: SecretRef,
+}
+
+/// Exactly one of `s3`, `azure` or `cloudStorage`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectStorage {
+    pub s3: Option<S3Storage>,
+    pub azure: Option<AzureStorage>,
+    pub cloud_storage: Option<CloudStorage>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3Storage {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key_id: SecretRef,
+    pub secret_access_key: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureStorage {
+    pub account_name: String,
+    pub account_key: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudStorage {
+    pub project: String,
+    /// The Google service account's JSON key, base64 in the secrets file.
+    pub service_account: SecretRef,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerRegistry {
+    pub external: Option<ExternalRegistry>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalRegistry {
+    /// Registry and path images are pushed to, e.g. `registry.example.com/gitpod`.
+    pub url: String,
+    /// A `.dockerconfigjson` document (one line) with push credentials for it.
+    pub docker_config_json: SecretRef,
+}
+
+/// Optional parts of the platform.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Features {
+    /// The seed's monitoring stack (Prometheus, Grafana and Gitpod's dashboards).
+    #[serde(default)]
+    pub monitoring: bool,
+    /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
+    pub hetzner_csi: Option<HetznerCsi>,
+    /// A daily `mysqldump` of the in-cluster database to a volume.
+    pub database_backup: Option<DatabaseBackup>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HetznerCsi {
+    /// An API token of the site's Hetzner project.
+    pub token: SecretRef,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatabaseBackup {
+    /// Cron schedule (default `0 3 * * *`, daily at 03:00).
+    pub schedule: Option<String>,
+    /// Size of the backup volume (default `8Gi`).
+    pub size: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

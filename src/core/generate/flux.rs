@@ -20,7 +20,13 @@ pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Ve
     let root = cluster_dir(site);
     files.insert(
         format!("{root}/kustomization.yaml"),
-        kustomization(&["flux-system"]).into_bytes(),
+        kustomization(&[
+            "flux-system",
+            "infrastructure.yaml",
+            "certificates.yaml",
+            "gitpod.yaml",
+        ])
+        .into_bytes(),
     );
     files.insert(
         format!("{root}/flux-system/kustomization.yaml"),
