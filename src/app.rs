@@ -1,8 +1,12 @@
 //! Wires the command line to the core and the edges, and maps outcomes to exit statuses:
 //! 0 success, 1 findings (invalid site, differences), 2 errors (usage, IO, internal).
 
+mod commit;
+mod diff;
+mod fleet;
+
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -53,46 +57,112 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             }
             Ok(code)
         }
-        Command::Render { site, out, check } => {
-            let (loaded, output) = compile_site(site)?;
-            let code = print_diagnostics(cli, &loaded, &output);
-            let Some(tree) = output.tree else {
-                return Ok(code);
-            };
-            if *check {
-                let differences = write::check(out, &tree)?;
-                if differences.is_empty() {
-                    println!("{}: up to date", out.display());
-                    return Ok(SUCCESS);
-                }
-                println!(
-                    "{}: differs from a fresh render of site `{}`:",
-                    out.display(),
-                    tree.site
-                );
-                for difference in &differences {
-                    println!("  {difference}");
-                }
-                println!(
-                    "run `railyard render {} --out {}` and commit the result",
-                    site.display(),
-                    out.display()
-                );
-                return Ok(FINDINGS);
-            }
-            let summary = write::render(out, &tree)?;
-            let line = format!(
-                "rendered site `{}` into {}: {} written, {} removed, {} unchanged",
-                tree.site,
-                out.display(),
-                summary.written.len(),
-                summary.removed.len(),
-                summary.unchanged
-            );
-            status(cli, &line);
-            Ok(SUCCESS)
+        Command::Render {
+            site,
+            all: Some(dir),
+            out,
+            check,
+        } => {
+            debug_assert!(site.is_none());
+            fleet::render_all(cli, dir, out, *check)
         }
+        Command::Render {
+            site,
+            all: None,
+            out,
+            check,
+        } => render_one(cli, &site_or_default(site.as_deref()), out, *check),
+        Command::Diff {
+            site,
+            all,
+            out,
+            git,
+            repo,
+            format,
+        } => diff::run(
+            cli,
+            &diff::Request {
+                site: site.as_deref(),
+                all: all.as_deref(),
+                out,
+                git: git.as_deref(),
+                repo,
+                format: *format,
+            },
+        ),
+        Command::Commit {
+            site,
+            repo,
+            branch,
+            message,
+            author,
+        } => commit::run(
+            cli,
+            site,
+            repo,
+            branch.as_deref(),
+            message.as_deref(),
+            author.as_deref(),
+        ),
     }
+}
+
+fn site_or_default(site: Option<&Path>) -> PathBuf {
+    site.map_or_else(|| PathBuf::from("site.yaml"), Path::to_path_buf)
+}
+
+fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<u8> {
+    let (loaded, output) = compile_site(site)?;
+    let code = print_diagnostics(cli, &loaded, &output);
+    let Some(tree) = output.tree else {
+        return Ok(code);
+    };
+    if check {
+        let differences = write::check(out, &tree)?;
+        if differences.is_empty() {
+            status(
+                cli,
+                &format!("{}: site `{}` is up to date", out.display(), tree.site),
+            );
+            return Ok(SUCCESS);
+        }
+        println!(
+            "{}: differs from a fresh render of site `{}`:",
+            out.display(),
+            tree.site
+        );
+        for difference in &differences {
+            println!("  {difference}");
+        }
+        println!(
+            "run `railyard render {} --out {}` and commit the result",
+            site.display(),
+            out.display()
+        );
+        return Ok(FINDINGS);
+    }
+    let summary = write::render(out, &tree)?;
+    let line = format!(
+        "rendered site `{}` into {}: {} written, {} removed, {} unchanged",
+        tree.site,
+        out.display(),
+        summary.written.len(),
+        summary.removed.len(),
+        summary.unchanged
+    );
+    status(cli, &line);
+    Ok(SUCCESS)
+}
+
+/// Where the site's rendered tree sits in its repository: its `spec.git.path` (`` for the top).
+fn site_root(loaded: &Loaded) -> String {
+    let file = &loaded.inputs.site;
+    let (documents, _) = crate::core::yaml::parse_stream(file);
+    documents
+        .first()
+        .map(|d| crate::core::json_tree::JsonTree::new(&file.name, d))
+        .and_then(|t| t.str_at("/spec/git/path").map(rules::normalize))
+        .unwrap_or_default()
 }
 
 fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
@@ -101,7 +171,7 @@ fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
     Ok((loaded, output))
 }
 
-/// A line for people: stdout, unless stdout carries JSON diagnostics.
+/// A line for people: stdout, unless stdout carries JSON.
 fn status(cli: &Cli, line: &str) {
     match cli.error_format {
         ErrorFormat::Human => println!("{line}"),
@@ -109,27 +179,33 @@ fn status(cli: &Cli, line: &str) {
     }
 }
 
+/// Whether diagnostics on stderr get colour.
+fn stderr_color(cli: &Cli) -> bool {
+    match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Whether output on stdout gets colour.
+fn stdout_color(cli: &Cli) -> bool {
+    match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
-    // JSON consumers always get an array, empty when the site is clean.
-    if !output.diagnostics.is_empty() || cli.error_format == ErrorFormat::Json {
-        let text = match cli.error_format {
-            ErrorFormat::Json => report::json(&output.diagnostics, loaded),
-            ErrorFormat::Human => {
-                let color = match cli.color {
-                    Color::Always => true,
-                    Color::Never => false,
-                    Color::Auto => {
-                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                    }
-                };
-                report::human(&output.diagnostics, loaded, color)
-            }
-        };
-        match cli.error_format {
-            // Machine-readable output goes to stdout so it can be piped; people read stderr.
-            ErrorFormat::Json => print!("{text}"),
-            ErrorFormat::Human => eprint!("{text}"),
-        }
+    match cli.error_format {
+        // JSON consumers always get an array, empty when the site is clean, on stdout.
+        ErrorFormat::Json => print!("{}", report::json(&output.diagnostics, loaded)),
+        ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(
+            "{}",
+            report::human(&output.diagnostics, loaded, stderr_color(cli))
+        ),
+        ErrorFormat::Human => {}
     }
     if diagnostic::has_errors(&output.diagnostics) {
         FINDINGS

@@ -50,10 +50,13 @@ pub enum Command {
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
     },
-    /// Render a site into the output directory atomically.
+    /// Render a site (or every site under a directory) into the output directory atomically.
     Render {
-        #[arg(default_value = "site.yaml")]
-        site: PathBuf,
+        /// The site file (default `site.yaml`).
+        site: Option<PathBuf>,
+        /// Render every `site.yaml` found under this directory instead, in parallel.
+        #[arg(long, value_name = "DIR", conflicts_with = "site")]
+        all: Option<PathBuf>,
         /// Output directory (a git work tree, typically).
         #[arg(long, default_value = "rendered")]
         out: PathBuf,
@@ -61,6 +64,49 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compare a fresh render with the output directory or a git revision; exit 1 on differences.
+    Diff {
+        /// The site file (default `site.yaml`).
+        site: Option<PathBuf>,
+        /// Compare every `site.yaml` found under this directory instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "site")]
+        all: Option<PathBuf>,
+        /// The rendered output to compare with.
+        #[arg(long, default_value = "rendered")]
+        out: PathBuf,
+        /// Compare with this revision of the repository instead, read without a checkout.
+        #[arg(long, value_name = "REV")]
+        git: Option<String>,
+        /// The repository for `--git`.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Render into a git repository's work tree and commit railyard's paths.
+    Commit {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        /// The repository (its work tree receives the render at the site's `git.path`).
+        #[arg(long)]
+        repo: PathBuf,
+        /// Refuse unless this branch is checked out.
+        #[arg(long)]
+        branch: Option<String>,
+        /// The commit's subject (default `railyard: render site NAME`).
+        #[arg(long)]
+        message: Option<String>,
+        /// `Name <email>` (default: `user.name` and `user.email` from git config).
+        #[arg(long)]
+        author: Option<String>,
+    },
     /// Print the site file's JSON Schema.
     Schema,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }

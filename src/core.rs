@@ -6,6 +6,7 @@
 pub mod compile;
 pub mod defaults;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod generate;
 pub mod gitpod_config;

@@ -1,5 +1,6 @@
 //! The edges: everything that touches the outside world (files, terminal), kept out of `core`.
 
+pub mod git;
 pub mod load;
 pub mod report;
 pub mod write;

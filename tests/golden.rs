@@ -130,7 +130,10 @@ fn ok_cases_render_their_expected_tree() {
 
 #[test]
 fn examples_render_their_expected_tree() {
-    let examples = cases(&root().join("examples"));
+    let examples: Vec<_> = cases(&root().join("examples"))
+        .into_iter()
+        .filter(|e| e.join("site.yaml").is_file())
+        .collect();
     assert!(examples.len() >= 2, "examples are missing");
     let mut failures = Vec::new();
     for example in examples {
@@ -241,4 +244,56 @@ fn one_gitpod_config_change_touches_only_the_installer() {
             .to_owned()
     };
     assert_ne!(job_name(&before), job_name(&after), "the Job kept its name");
+}
+
+/// `golden/diff/<case>/`: `before/` and `after/` trees, the expected text and JSON reports; the
+/// JSON is also checked against `schema/diff.schema.json`.
+#[test]
+fn diff_cases_report_their_expected_changes() {
+    let cases = cases(&root().join("golden/diff"));
+    assert!(
+        cases.len() >= 15,
+        "at least 15 diff cases, found {}",
+        cases.len()
+    );
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/diff.schema.json")).expect("diff schema"),
+    )
+    .expect("JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
+    let mut failures = Vec::new();
+    for case in cases {
+        let diff = railyard::core::diff::compare(
+            "golden",
+            &snapshot(&case.join("before")),
+            &snapshot(&case.join("after")),
+        );
+        let json = railyard::core::diff::format::json(std::slice::from_ref(&diff));
+        for error in validator.iter_errors(&json) {
+            failures.push(format!(
+                "{}: JSON does not match the schema at `{}`: {error}",
+                case.display(),
+                error.instance_path()
+            ));
+        }
+        let mut json_text = serde_json::to_string_pretty(&json).expect("serialises");
+        json_text.push('\n');
+        let text = railyard::core::diff::format::text(std::slice::from_ref(&diff), false);
+        let markdown = railyard::core::diff::format::markdown(&[diff]);
+        for (format, output) in [
+            ("json", &json_text),
+            ("text", &text),
+            ("markdown", &markdown),
+        ] {
+            if output.contains("ENC[") {
+                failures.push(format!(
+                    "{}: the {format} report shows ciphertext",
+                    case.display()
+                ));
+            }
+        }
+        check_expected_text(&case.join("expected.json"), &json_text, &mut failures);
+        check_expected_text(&case.join("expected.txt"), &text, &mut failures);
+    }
+    finish(failures);
 }

@@ -9,6 +9,9 @@ mod golden;
 /// The command line as a user runs it: exit codes, determinism, atomic writes, ownership.
 mod cli;
 
+/// `commit` and `diff --git` on real repositories, checked with the git command line.
+mod git_workflow;
+
 /// Architecture invariants checked as tests: pure core, module docs, schema freshness.
 mod tidy;
 

@@ -12,7 +12,7 @@ use crate::core::source::SourceFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read site file `{path}`: {source}")]
+    #[error("cannot read site file `{path}`")]
     Site { path: PathBuf, source: io::Error },
     #[error("site file `{0}` has no file name")]
     NoFileName(PathBuf),

@@ -21,7 +21,7 @@ const STATE_DIR: &str = ".railyard";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("cannot {action} `{path}`: {source}")]
+    #[error("cannot {action} `{path}`")]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -96,7 +96,7 @@ struct Journal {
 /// Writes `tree` into `out`; see the module documentation for the guarantees.
 pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create directory", out))?;
-    recover(out)?;
+    recover(out, &tree.site)?;
     let old = read_lock(out, &tree.lock_path())?;
     let owned: BTreeSet<&String> = old
         .as_ref()
@@ -168,14 +168,9 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
 /// Compares a fresh render with `out`, writing nothing.
 pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
     let mut differences = Vec::new();
-    let state = out.join(STATE_DIR);
-    if let Ok(entries) = fs::read_dir(&state) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".txn") {
-                differences.push(Difference::Interrupted(format!("{STATE_DIR}/{name}")));
-            }
-        }
+    let pending = format!("{}.txn", tree.site);
+    if out.join(STATE_DIR).join(&pending).is_dir() {
+        differences.push(Difference::Interrupted(format!("{STATE_DIR}/{pending}")));
     }
     let old = read_lock(out, &tree.lock_path())?;
     let inputs_changed = old
@@ -215,31 +210,47 @@ pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
     Ok(differences)
 }
 
-/// Finishes or discards any interrupted render in `out`.
-pub fn recover(out: &Path) -> Result<(), WriteError> {
-    let state = out.join(STATE_DIR);
-    let Ok(entries) = fs::read_dir(&state) else {
-        return Ok(());
-    };
-    let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    names.sort();
-    for path in names {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.ends_with(".txn.tmp") {
-            fs::remove_dir_all(&path).map_err(io_error("remove", &path))?;
-        } else if name.ends_with(".txn") {
-            let journal_path = path.join("journal.json");
-            let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;
-            let journal: Journal =
-                serde_json::from_slice(&text).map_err(|e| WriteError::BadLock {
-                    path: journal_path.clone(),
-                    reason: e.to_string(),
-                })?;
-            apply(out, &path, &journal)?;
+/// The files a render of `tree` would compare with in `out`: its own paths and every output of
+/// the lock found there.
+pub fn read_current(
+    out: &Path,
+    tree: &Tree,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>, WriteError> {
+    let mut paths: BTreeSet<String> = tree.files.keys().cloned().collect();
+    if let Some(lock) = read_lock(out, &tree.lock_path())? {
+        paths.extend(lock.outputs.into_keys());
+    }
+    let mut files = std::collections::BTreeMap::new();
+    for path in paths {
+        let target = safe_join(out, &path)?;
+        match fs::read(&target) {
+            Ok(bytes) => {
+                files.insert(path, bytes);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("read", &target)(e)),
         }
+    }
+    Ok(files)
+}
+
+/// Finishes or discards an interrupted render of `site` in `out`. Only the site's own
+/// transaction: other sites may be rendering into the same directory at this moment.
+pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
+    let state = out.join(STATE_DIR);
+    let staging = state.join(format!("{site}.txn.tmp"));
+    if staging.is_dir() {
+        fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
+    }
+    let committed = state.join(format!("{site}.txn"));
+    if committed.is_dir() {
+        let journal_path = committed.join("journal.json");
+        let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;
+        let journal: Journal = serde_json::from_slice(&text).map_err(|e| WriteError::BadLock {
+            path: journal_path.clone(),
+            reason: e.to_string(),
+        })?;
+        apply(out, &committed, &journal)?;
     }
     Ok(())
 }
@@ -320,7 +331,7 @@ fn sync_dir(path: &Path) -> Result<(), WriteError> {
 
 /// Test hook: `RAILYARD_FAILPOINT=<name>` stops the process here until it is killed, so tests
 /// can kill a render at a known point.
-fn failpoint(name: &str) {
+pub fn failpoint(name: &str) {
     if std::env::var("RAILYARD_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("railyard: failpoint {name} reached");
         std::thread::sleep(std::time::Duration::from_secs(60));

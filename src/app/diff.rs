@@ -1,0 +1,82 @@
+//! `railyard diff`: a fresh render against the output directory or a git revision.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{ERROR, FINDINGS, SUCCESS, compile_site, fleet, site_root, stderr_color, stdout_color};
+use crate::cli::{Cli, DiffFormat};
+use crate::core::diagnostic;
+use crate::core::diff::{self, SiteDiff, format};
+use crate::edge::{git, report, write};
+
+pub(super) struct Request<'a> {
+    pub site: Option<&'a Path>,
+    pub all: Option<&'a Path>,
+    pub out: &'a Path,
+    pub git: Option<&'a str>,
+    pub repo: &'a Path,
+    pub format: DiffFormat,
+}
+
+pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<u8> {
+    let sites = match request.all {
+        Some(dir) => fleet::find_sites(dir)?,
+        None => vec![super::site_or_default(request.site)],
+    };
+    let results = fleet::par_map(&sites, |site| one(cli, site, request));
+    let mut diffs = Vec::new();
+    let mut code = SUCCESS;
+    for result in results {
+        match result {
+            Ok(Some(diff)) => diffs.push(diff),
+            Ok(None) => code = code.max(FINDINGS),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                code = ERROR;
+            }
+        }
+    }
+    let text = match request.format {
+        DiffFormat::Text => format::text(&diffs, stdout_color(cli)),
+        DiffFormat::Markdown => format::markdown(&diffs),
+        DiffFormat::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&format::json(&diffs)).expect("JSON values serialise");
+            text.push('\n');
+            text
+        }
+    };
+    print!("{text}");
+    if diffs.iter().any(|d| !d.is_empty()) {
+        code = code.max(FINDINGS);
+    }
+    Ok(code)
+}
+
+/// The diff of one site; `None` when the site is invalid (its diagnostics go to stderr, so that
+/// stdout stays one document in every format).
+fn one(cli: &Cli, site: &Path, request: &Request<'_>) -> Result<Option<SiteDiff>> {
+    let (loaded, output) = compile_site(site)?;
+    if !output.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            report::human(&output.diagnostics, &loaded, stderr_color(cli))
+        );
+    }
+    let Some(tree) = output
+        .tree
+        .filter(|_| !diagnostic::has_errors(&output.diagnostics))
+    else {
+        return Ok(None);
+    };
+    let old = match request.git {
+        Some(rev) => {
+            let wanted: BTreeSet<String> = tree.files.keys().cloned().collect();
+            git::read_at(request.repo, rev, &site_root(&loaded), &tree.site, &wanted)?
+        }
+        None => write::read_current(request.out, &tree)?,
+    };
+    Ok(Some(diff::compare(&tree.site, &old, &tree.files)))
+}

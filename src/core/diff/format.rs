@@ -1,0 +1,243 @@
+//! A site diff as text for a terminal, Markdown for a pull-request comment, or JSON for tools.
+//!
+//! The JSON shape is documented by `schema/diff.schema.json` and checked against it in tests.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value as Json, json};
+
+use super::{FieldChange, SiteDiff, Status};
+
+/// Diff lines beyond which Markdown folds a file's diff away.
+const FOLD_LINES: usize = 40;
+/// Longest value shown inline before it is shortened.
+const VALUE_CHARS: usize = 60;
+
+fn value_text(value: Option<&Json>) -> String {
+    let text = match value {
+        None => return "(none)".to_owned(),
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let text = text.replace('\n', "⏎");
+    if text.chars().count() > VALUE_CHARS {
+        format!("{}…", text.chars().take(VALUE_CHARS).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn field_text(field: &FieldChange) -> String {
+    match (&field.old, &field.new) {
+        (None, Some(new)) => format!("{} added: {}", field.path, value_text(Some(new))),
+        (Some(old), None) => format!("{} removed (was {})", field.path, value_text(Some(old))),
+        (old, new) => format!(
+            "{} {} → {}",
+            field.path,
+            value_text(old.as_ref()),
+            value_text(new.as_ref())
+        ),
+    }
+}
+
+fn counts(diff: &SiteDiff) -> String {
+    let count = |status| diff.files.iter().filter(|f| f.status == status).count();
+    format!(
+        "{} file(s) differ ({} added, {} removed, {} changed), {} object(s), {} secret key(s)",
+        diff.files.len(),
+        count(Status::Added),
+        count(Status::Removed),
+        count(Status::Changed),
+        diff.objects.len(),
+        diff.secrets.len()
+    )
+}
+
+/// For a terminal; ANSI colour when `color`.
+pub fn text(diffs: &[SiteDiff], color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_owned()
+        }
+    };
+    let sign_color = |status: Status| match status {
+        Status::Added => "32",
+        Status::Removed => "31",
+        Status::Changed => "33",
+    };
+    let mut out = String::new();
+    for diff in diffs {
+        if diff.is_empty() {
+            let _ = writeln!(out, "site `{}`: no changes", diff.site);
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            paint("1", &format!("site `{}`: {}", diff.site, counts(diff)))
+        );
+        if !diff.objects.is_empty() {
+            out.push_str("objects:\n");
+            for object in &diff.objects {
+                let _ = writeln!(
+                    out,
+                    "  {} {} ({})",
+                    paint(sign_color(object.status), &object.status.sign().to_string()),
+                    object.id,
+                    object.file
+                );
+                for field in &object.fields {
+                    let _ = writeln!(out, "      {}", field_text(field));
+                }
+            }
+        }
+        if !diff.secrets.is_empty() {
+            out.push_str("secret keys (values never shown):\n");
+            for key in &diff.secrets {
+                let _ = writeln!(
+                    out,
+                    "  {} {} in {}",
+                    paint(sign_color(key.status), &key.status.sign().to_string()),
+                    key.key,
+                    key.file
+                );
+            }
+        }
+        out.push_str("files:\n");
+        for file in &diff.files {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint(sign_color(file.status), &file.status.sign().to_string()),
+                file.path
+            );
+        }
+        for file in &diff.files {
+            let Some(unified) = &file.unified else {
+                continue;
+            };
+            out.push('\n');
+            for line in unified.lines() {
+                let code = match line.chars().next() {
+                    _ if line.starts_with("+++") || line.starts_with("---") => "1",
+                    Some('+') => "32",
+                    Some('-') => "31",
+                    Some('@') => "36",
+                    _ => "",
+                };
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    if code.is_empty() {
+                        line.to_owned()
+                    } else {
+                        paint(code, line)
+                    }
+                );
+            }
+        }
+    }
+    out
+}
+
+/// For a pull-request comment: a summary table, long diffs folded in `<details>`.
+pub fn markdown(diffs: &[SiteDiff]) -> String {
+    let mut out = String::new();
+    for diff in diffs {
+        let _ = writeln!(out, "### railyard: site `{}`\n", diff.site);
+        if diff.is_empty() {
+            out.push_str("No changes.\n\n");
+            continue;
+        }
+        let _ = writeln!(out, "{}.\n", counts(diff));
+        if !diff.objects.is_empty() {
+            out.push_str("| | object | file | changes |\n|---|---|---|---|\n");
+            for object in &diff.objects {
+                let changes: Vec<String> = object
+                    .fields
+                    .iter()
+                    .map(|f| format!("`{}`", field_text(f).replace('|', "\\|").replace('`', "'")))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | `{}` | {} |",
+                    object.status.sign(),
+                    object.id,
+                    object.file,
+                    changes.join("<br>")
+                );
+            }
+            out.push('\n');
+        }
+        if !diff.secrets.is_empty() {
+            out.push_str("Secret keys (values never shown):\n\n");
+            for key in &diff.secrets {
+                let _ = writeln!(
+                    out,
+                    "- {} `{}` in `{}`",
+                    key.status.as_str(),
+                    key.key,
+                    key.file
+                );
+            }
+            out.push('\n');
+        }
+        out.push_str("Files:\n\n");
+        for file in &diff.files {
+            let _ = writeln!(out, "- {} `{}`", file.status.as_str(), file.path);
+        }
+        out.push('\n');
+        for file in &diff.files {
+            let Some(unified) = &file.unified else {
+                continue;
+            };
+            let lines = unified.lines().count();
+            let fence = if unified.contains("```") {
+                "````"
+            } else {
+                "```"
+            };
+            if lines > FOLD_LINES {
+                let _ = writeln!(
+                    out,
+                    "<details><summary><code>{}</code> ({lines} lines)</summary>\n\n{fence}diff\n{unified}{fence}\n\n</details>\n",
+                    file.path
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "<code>{}</code>\n\n{fence}diff\n{unified}{fence}\n",
+                    file.path
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Stable JSON; see `schema/diff.schema.json`.
+pub fn json(diffs: &[SiteDiff]) -> Json {
+    let sites: Vec<Json> = diffs
+        .iter()
+        .map(|diff| {
+            json!({
+                "site": diff.site,
+                "changed": !diff.is_empty(),
+                "files": diff.files.iter().map(|f| json!({ "path": f.path, "status": f.status.as_str(), "diff": f.unified })).collect::<Vec<_>>(),
+                "objects": diff.objects.iter().map(|o| json!({
+                    "status": o.status.as_str(),
+                    "apiVersion": o.id.api_version,
+                    "kind": o.id.kind,
+                    "namespace": o.id.namespace,
+                    "name": o.id.name,
+                    "file": o.file,
+                    "fields": o.fields.iter().map(|f| json!({ "path": f.path, "old": f.old, "new": f.new })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "secrets": diff.secrets.iter().map(|s| json!({ "file": s.file, "key": s.key, "status": s.status.as_str() })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "formatVersion": 1, "changed": diffs.iter().any(|d| !d.is_empty()), "sites": sites })
+}

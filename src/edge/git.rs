@@ -1,0 +1,268 @@
+//! git for `diff --git` and `commit`: reads rendered files at a revision without a checkout,
+//! and commits exactly railyard's paths of a site with git2.
+//!
+//! The commit's tree is HEAD's tree with only railyard's paths replaced, built in a private
+//! in-memory index, so changes the user has staged elsewhere never ride along. The repository's
+//! own index is updated for railyard's paths before the commit, and the branch moves last, in
+//! one atomic ref update: a kill at any point leaves HEAD at the old or the new commit, and the
+//! next run finishes the job.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use git2::{
+    ErrorCode, Index, IndexEntry, IndexTime, Oid, Repository, RepositoryState, Signature, Status,
+};
+
+use crate::core::tree::{Lock, TOOL, Tree, lock_path};
+use crate::edge::write::{self, WriteError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("`{path}` is not in a git repository")]
+    NotARepository { path: PathBuf, source: git2::Error },
+    #[error("refusing to commit: {0}")]
+    Refused(String),
+    #[error("git operation failed")]
+    Git(#[from] git2::Error),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("invalid author `{0}`: expected `Name <email>`")]
+    Author(String),
+    #[error(
+        "no author: set `user.name` and `user.email` in git config, or pass `--author \"Name <email>\"`"
+    )]
+    NoAuthor,
+}
+
+/// `root/path` inside the repository, `root` being where rendered trees sit (`` for the top).
+fn in_repo(root: &str, path: &str) -> String {
+    if root.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{root}/{path}")
+    }
+}
+
+fn open(dir: &Path) -> Result<Repository, GitError> {
+    Repository::discover(dir).map_err(|source| GitError::NotARepository {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+/// The files of a site's rendered tree at `rev`: every path in `wanted` plus every output the
+/// lock committed at `rev` lists, read from the object database.
+pub fn read_at(
+    repo_dir: &Path,
+    rev: &str,
+    root: &str,
+    site: &str,
+    wanted: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Vec<u8>>, GitError> {
+    let repo = open(repo_dir)?;
+    let tree = repo.revparse_single(rev)?.peel_to_tree()?;
+    let blob = |path: &str| -> Result<Option<Vec<u8>>, GitError> {
+        match tree.get_path(Path::new(&in_repo(root, path))) {
+            Ok(entry) => Ok(entry
+                .to_object(&repo)?
+                .as_blob()
+                .map(|b| b.content().to_vec())),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    };
+    let mut paths = wanted.clone();
+    if let Some(lock) =
+        blob(&lock_path(site))?.and_then(|b| Lock::parse(&String::from_utf8_lossy(&b)).ok())
+    {
+        paths.extend(lock.outputs.into_keys());
+    }
+    let mut files = BTreeMap::new();
+    for path in paths {
+        if let Some(bytes) = blob(&path)? {
+            files.insert(path, bytes);
+        }
+    }
+    Ok(files)
+}
+
+pub struct CommitRequest<'a> {
+    pub repo_dir: &'a Path,
+    /// Where rendered trees sit in the repository (the site's `git.path`).
+    pub root: &'a str,
+    pub branch: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub tree: &'a Tree,
+}
+
+pub enum CommitOutcome {
+    Committed {
+        id: Oid,
+        written: usize,
+        removed: usize,
+    },
+    Unchanged,
+}
+
+/// Renders `tree` into the repository's work tree and commits railyard's paths.
+pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
+    let repo = open(request.repo_dir)?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError::Refused("the repository has no work tree".to_owned()))?
+        .to_owned();
+    if repo.state() != RepositoryState::Clean {
+        return Err(GitError::Refused(
+            format!(
+                "the repository is in the middle of a {:?}; finish or abort it first",
+                repo.state()
+            )
+            .to_lowercase(),
+        ));
+    }
+    let head_ref = repo.find_reference("HEAD")?;
+    let branch_ref = head_ref
+        .symbolic_target()?
+        .map(str::to_owned)
+        .ok_or_else(|| GitError::Refused("HEAD is detached; check out a branch".to_owned()))?;
+    let current = branch_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&branch_ref)
+        .to_owned();
+    if let Some(wanted) = request.branch {
+        if wanted != current {
+            return Err(GitError::Refused(format!(
+                "branch `{wanted}` is not checked out (HEAD is on `{current}`)"
+            )));
+        }
+    }
+    let parent = match repo.head() {
+        Ok(head) => Some(head.peel_to_commit()?),
+        Err(e) if e.code() == ErrorCode::UnbornBranch => None,
+        Err(e) => return Err(e.into()),
+    };
+    let out = workdir.join(request.root);
+    let files = request.tree.all_files();
+    let old_outputs: BTreeSet<String> = std::fs::read_to_string(out.join(request.tree.lock_path()))
+        .ok()
+        .and_then(|text| Lock::parse(&text).ok())
+        .map(|lock| lock.outputs.into_keys().collect())
+        .unwrap_or_default();
+    let owned: BTreeSet<String> = files
+        .keys()
+        .cloned()
+        .chain(old_outputs.iter().cloned())
+        .collect();
+    // An uncommitted change is refused unless it is exactly what this render writes: that is a
+    // render or commit that was interrupted, and finishing it loses nothing.
+    let mut dirty = Vec::new();
+    for path in &owned {
+        let status = repo
+            .status_file(Path::new(&in_repo(request.root, path)))
+            .unwrap_or(Status::CURRENT);
+        if status.is_empty() || status.contains(Status::IGNORED) {
+            continue;
+        }
+        let on_disk = std::fs::read(out.join(path)).ok();
+        if on_disk.as_ref() != files.get(path) {
+            dirty.push(format!("`{}`", in_repo(request.root, path)));
+        }
+    }
+    if !dirty.is_empty() {
+        return Err(GitError::Refused(format!(
+            "railyard's paths have uncommitted changes: {}; commit or discard them first",
+            dirty.join(", ")
+        )));
+    }
+    let signature = signature(&repo, request.author)?;
+    let summary = write::render(&out, request.tree)?;
+    let removed: Vec<&String> = old_outputs
+        .iter()
+        .filter(|p| !files.contains_key(*p))
+        .collect();
+
+    // The repository's index: railyard's paths only, so `git status` is clean for them.
+    let mut index = repo.index()?;
+    for path in files.keys() {
+        index.add_path(Path::new(&in_repo(request.root, path)))?;
+    }
+    for path in &removed {
+        let _ = index.remove_path(Path::new(&in_repo(request.root, path)));
+    }
+    index.write()?;
+    write::failpoint("commit-staged");
+
+    // The commit's tree: HEAD's tree plus railyard's paths, nothing else the user staged.
+    let mut staging = Index::new()?;
+    if let Some(parent) = &parent {
+        staging.read_tree(&parent.tree()?)?;
+    }
+    for (path, bytes) in &files {
+        let id = repo.blob(bytes)?;
+        staging.add(&entry(&in_repo(request.root, path), id, bytes.len()))?;
+    }
+    for path in &removed {
+        let _ = staging.remove_path(Path::new(&in_repo(request.root, path)));
+    }
+    let tree_id = staging.write_tree_to(&repo)?;
+    if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
+        return Ok(CommitOutcome::Unchanged);
+    }
+    let tree = repo.find_tree(tree_id)?;
+    let subject = request.message.map_or_else(
+        || format!("railyard: render site {}", request.tree.site),
+        str::to_owned,
+    );
+    let message = format!(
+        "{subject}\n\nSite: {}\nInputs: {}\nTool: {TOOL}\n",
+        request.tree.site, request.tree.lock.inputs_digest
+    );
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let id = repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        &message,
+        &tree,
+        &parents,
+    )?;
+    write::failpoint("commit-written");
+    Ok(CommitOutcome::Committed {
+        id,
+        written: summary.written.len(),
+        removed: removed.len(),
+    })
+}
+
+fn entry(path: &str, id: Oid, size: usize) -> IndexEntry {
+    IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100_644,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(size).unwrap_or(u32::MAX),
+        id,
+        flags: u16::try_from(path.len()).unwrap_or(0xfff).min(0xfff),
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
+
+fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'static>, GitError> {
+    match author {
+        Some(text) => {
+            let (name, email) = text
+                .split_once('<')
+                .and_then(|(n, e)| e.strip_suffix('>').map(|e| (n.trim(), e.trim())))
+                .filter(|(n, e)| !n.is_empty() && e.contains('@'))
+                .ok_or_else(|| GitError::Author(text.to_owned()))?;
+            Ok(Signature::now(name, email)?)
+        }
+        None => repo.signature().map_err(|_| GitError::NoAuthor),
+    }
+}
