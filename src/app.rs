@@ -4,6 +4,7 @@
 mod commit;
 mod diff;
 mod fleet;
+mod secrets;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -90,6 +91,7 @@ fn dispatch(cli: &Cli) -> Result<u8> {
                 format: *format,
             },
         ),
+        Command::Secrets(command) => secrets::run(cli, command),
         Command::Commit {
             site,
             repo,

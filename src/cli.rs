@@ -102,6 +102,64 @@ pub enum Command {
     },
     /// Print the site file's JSON Schema.
     Schema,
+    /// The SOPS secrets file: create, edit, encrypt, decrypt, rotate, check.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Create `secrets.sops.yaml` with generated values for what railyard needs, empty
+    /// placeholders for what the site references, and `.sops.yaml`; never overwrites.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// age recipient to encrypt to (repeatable).
+        #[arg(long = "age", required = true)]
+        recipients: Vec<String>,
+        /// The site whose secret references get placeholders (default: DIR/site.yaml if present).
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
+    /// Decrypt to a private temporary file, open `$EDITOR`, re-encrypt; unchanged values keep
+    /// their ciphertext.
+    Edit { file: PathBuf },
+    /// Encrypt a plaintext file (standard input when absent or `-`).
+    Encrypt {
+        file: Option<PathBuf>,
+        /// age recipient (repeatable); default: the nearest `.sops.yaml` creation rule.
+        #[arg(long = "age")]
+        recipients: Vec<String>,
+        /// Replace the file instead of printing.
+        #[arg(long)]
+        in_place: bool,
+    },
+    /// Decrypt a file (standard input when absent or `-`) to standard output.
+    Decrypt {
+        file: Option<PathBuf>,
+        /// Replace the file instead of printing.
+        #[arg(long)]
+        in_place: bool,
+    },
+    /// Add or remove recipients: the data key is re-wrapped, values are untouched.
+    Rotate {
+        file: PathBuf,
+        #[arg(long = "add")]
+        add: Vec<String>,
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+        /// Use a new data key and encrypt every value again.
+        #[arg(long)]
+        rekey: bool,
+    },
+    /// Check that the site's secret references resolve; with `--mac`, decrypt too: the MAC
+    /// verifies and no value is empty.
+    Check {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        #[arg(long)]
+        mac: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,8 @@
 //! The edges: everything that touches the outside world (files, terminal), kept out of `core`.
 
+pub mod age_keys;
 pub mod git;
 pub mod load;
 pub mod report;
+pub mod sops_config;
 pub mod write;

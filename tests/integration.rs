@@ -12,6 +12,9 @@ mod cli;
 /// `commit` and `diff --git` on real repositories, checked with the git command line.
 mod git_workflow;
 
+/// `railyard secrets` against the real sops: interoperability, edit, tampering, leaks.
+mod secrets;
+
 /// Architecture invariants checked as tests: pure core, module docs, schema freshness.
 mod tidy;
 

@@ -56,6 +56,15 @@ pub fn references(site: &SourceFile) -> Vec<String> {
         .collect()
 }
 
+/// The secrets file a site names, relative to its directory, when it names a safe one.
+pub fn secrets_file(site: &SourceFile) -> Option<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    let tree = JsonTree::new(&site.name, documents.first()?);
+    tree.str_at("/spec/secrets/file")
+        .filter(|p| relative_path(p).is_ok())
+        .map(normalize)
+}
+
 /// Validates a site and, when it is valid, renders it.
 pub fn compile(inputs: &Inputs) -> Output {
     let (tree, mut diagnostics) = check(inputs);

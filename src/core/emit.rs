@@ -132,6 +132,15 @@ fn scalar_text(value: &Json, indent: usize) -> String {
     }
 }
 
+/// A string as a one-line YAML scalar: plain when safe, else quoted (never a block).
+pub fn inline_string(s: &str) -> String {
+    if s.contains('\n') {
+        serde_json::to_string(s).expect("a string always serialises")
+    } else {
+        string_scalar(s, 0, false)
+    }
+}
+
 /// A string as a YAML scalar: plain when safe, a literal block when multi-line, else quoted.
 fn string_scalar(s: &str, indent: usize, is_key: bool) -> String {
     if !is_key

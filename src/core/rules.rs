@@ -655,6 +655,22 @@ impl Rules<'_> {
     }
 }
 
+/// Every secret reference of a site's text: (YAML path of the reference, key name).
+pub fn secret_references(site_text: &str) -> Vec<(String, String)> {
+    let file = SourceFile::new("site.yaml", site_text);
+    let (documents, _) = crate::core::yaml::parse_stream(&file);
+    let Some(root) = documents.first() else {
+        return Vec::new();
+    };
+    let tree = JsonTree::new(&file.name, root);
+    let mut references = Vec::new();
+    collect_secret_refs(&tree.value, String::new(), &mut references);
+    references
+        .into_iter()
+        .map(|(pointer, key)| (tree.yaml_path(&pointer), key))
+        .collect()
+}
+
 /// Every `{secretKey: name}` object in the site, with the pointer to its `secretKey`.
 fn collect_secret_refs(value: &Json, pointer: String, out: &mut Vec<(String, String)>) {
     match value {

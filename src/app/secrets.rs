@@ -1,0 +1,388 @@
+//! `railyard secrets`: the SOPS file's life: init, edit, encrypt, decrypt, rotate, check.
+//!
+//! Decrypted values go to standard output only for `decrypt`, and to a private temporary file
+//! (mode 0600, removed whatever happens) for `edit`; never into a message.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use rand_core::{OsRng, RngCore};
+
+use super::{FINDINGS, SUCCESS, compile_site, print_diagnostics};
+use crate::cli::{Cli, SecretsCommand};
+use crate::core::{init, rules};
+use crate::edge::{age_keys, sops_config};
+use crate::sops::file::{self, Settings};
+use crate::sops::rules::Rule;
+
+pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
+    match command {
+        SecretsCommand::Init {
+            dir,
+            recipients,
+            site,
+        } => init_secrets(dir, recipients, site.as_deref()),
+        SecretsCommand::Edit { file } => edit(file),
+        SecretsCommand::Encrypt {
+            file,
+            recipients,
+            in_place,
+        } => {
+            let (path, text) = read_input(file.as_deref())?;
+            let settings = settings_for(path.as_deref(), recipients)?;
+            let encrypted = file::encrypt(&text, &settings, &mut OsRng, &now())
+                .with_context(|| describe(path.as_deref()))?;
+            output(path.as_deref(), *in_place, &encrypted)
+        }
+        SecretsCommand::Decrypt { file, in_place } => {
+            let (path, text) = read_input(file.as_deref())?;
+            let decrypted = file::decrypt(&text, &age_keys::load()?)
+                .with_context(|| describe(path.as_deref()))?;
+            output(path.as_deref(), *in_place, &decrypted.plaintext)
+        }
+        SecretsCommand::Rotate {
+            file,
+            add,
+            remove,
+            rekey,
+        } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read `{}`", file.display()))?;
+            let decrypted =
+                file::decrypt(&text, &age_keys::load()?).with_context(|| describe(Some(file)))?;
+            let mut recipients: Vec<String> = decrypted
+                .metadata
+                .age
+                .iter()
+                .map(|(r, _)| r.clone())
+                .filter(|r| !remove.contains(r))
+                .collect();
+            for recipient in add {
+                if !recipients.contains(recipient) {
+                    recipients.push(recipient.clone());
+                }
+            }
+            if recipients.is_empty() {
+                bail!(
+                    "refusing to remove every recipient of `{}`: nobody could decrypt it",
+                    file.display()
+                );
+            }
+            let rotated = file::rotate(&text, &decrypted, &recipients, *rekey, &mut OsRng, &now())
+                .with_context(|| describe(Some(file)))?;
+            write_atomically(file, &rotated)?;
+            println!("{}: encrypted to {}", file.display(), recipients.join(", "));
+            Ok(SUCCESS)
+        }
+        SecretsCommand::Check { site, mac } => check(cli, site, *mac),
+    }
+}
+
+fn describe(path: Option<&Path>) -> String {
+    match path {
+        Some(path) => format!("`{}`", path.display()),
+        None => "standard input".to_owned(),
+    }
+}
+
+/// The current time as sops writes `lastmodified`: UTC, seconds, `Z`.
+fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+fn read_input(file: Option<&Path>) -> Result<(Option<PathBuf>, String)> {
+    match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => Ok((
+            Some(path.to_owned()),
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?,
+        )),
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
+            Ok((None, text))
+        }
+    }
+}
+
+fn output(path: Option<&Path>, in_place: bool, text: &str) -> Result<u8> {
+    match (path, in_place) {
+        (Some(path), true) => write_atomically(path, text)?,
+        (None, true) => bail!("`--in-place` needs a file"),
+        (_, false) => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(SUCCESS)
+}
+
+/// Writes beside the file and renames over it: the old file stays whole until the new one is.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let directory = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = directory.join(format!(".{name}.railyard-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut handle = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)?;
+        handle.write_all(text.as_bytes())?;
+        handle.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temporary, meta.permissions())?;
+        }
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+fn settings_for(path: Option<&Path>, recipients: &[String]) -> Result<Settings> {
+    let rule = path.map(sops_config::creation_rule).transpose()?.flatten();
+    let recipients = if recipients.is_empty() {
+        rule.as_ref()
+            .map(|r| r.recipients.clone())
+            .unwrap_or_default()
+    } else {
+        recipients.to_vec()
+    };
+    if recipients.is_empty() {
+        bail!("no age recipient: pass `--age`, or add a creation rule to `.sops.yaml`");
+    }
+    Ok(Settings {
+        recipients,
+        rule: rule
+            .and_then(|r| r.rule)
+            .unwrap_or_else(Rule::default_for_railyard),
+    })
+}
+
+/// A private directory for a decrypted copy, removed with everything in it when dropped.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn new() -> Result<PrivateDir> {
+        let mut random = [0_u8; 8];
+        OsRng.fill_bytes(&mut random);
+        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("railyard-secrets-{name}"));
+        std::fs::create_dir(&path)
+            .with_context(|| format!("cannot create `{}`", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+        Ok(PrivateDir(path))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn edit(path: &Path) -> Result<u8> {
+    let original = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let decrypted =
+        file::decrypt(&original, &age_keys::load()?).with_context(|| describe(Some(path)))?;
+    let private = PrivateDir::new()?;
+    let copy = private
+        .0
+        .join(path.file_name().unwrap_or_else(|| "secrets.yaml".as_ref()));
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&copy)?;
+    handle.write_all(decrypted.plaintext.as_bytes())?;
+    drop(handle);
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".to_owned());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("railyard-editor")
+        .arg(&copy)
+        .status()
+        .context("cannot start the editor")?;
+    if !status.success() {
+        bail!(
+            "the editor exited with {status}; `{}` is unchanged",
+            path.display()
+        );
+    }
+    let edited = std::fs::read_to_string(&copy).context("cannot read the edited copy")?;
+    drop(private);
+    if edited == decrypted.plaintext {
+        println!("{}: no change", path.display());
+        return Ok(SUCCESS);
+    }
+    let encrypted = file::reencrypt(&original, &decrypted, &edited, &mut OsRng, &now())
+        .with_context(|| format!("the edited copy of `{}`", path.display()))?;
+    write_atomically(path, &encrypted)?;
+    println!("{}: saved", path.display());
+    Ok(SUCCESS)
+}
+
+/// 48 letters and digits from the OS's random source (about 285 bits).
+fn token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(48);
+    while out.len() < 48 {
+        let mut byte = [0_u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
+        if byte[0] < 248 {
+            out.push(char::from(ALPHABET[usize::from(byte[0]) % ALPHABET.len()]));
+        }
+    }
+    out
+}
+
+fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<u8> {
+    let secrets = dir.join("secrets.sops.yaml");
+    let config = dir.join(".sops.yaml");
+    for path in [&secrets, &config] {
+        if path.exists() {
+            bail!(
+                "refusing to overwrite `{}`; init never overwrites",
+                path.display()
+            );
+        }
+    }
+    let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
+    let mut references = Vec::new();
+    if site_path.is_file() {
+        let text = std::fs::read_to_string(&site_path)?;
+        for (pointer, key) in crate::core::rules::secret_references(&text) {
+            if !references.iter().any(|(k, _)| *k == key) {
+                references.push((key, pointer));
+            }
+        }
+    }
+    let host_key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519)
+        .context("cannot generate the SSH gateway host key")?;
+    let host_key = host_key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .context("cannot encode the SSH gateway host key")?;
+    let mut plain = String::from(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n    name: railyard-secrets\n    namespace: flux-system\ntype: Opaque\nstringData:\n",
+    );
+    plain.push_str("    # Generated by `railyard secrets init`.\n");
+    plain.push_str(&format!(
+        "    k3s_token: {}\n    k3s_agent_token: {}\n",
+        token(),
+        token()
+    ));
+    plain.push_str(&format!(
+        "    gitpod_ssh_gateway_host_key: {}\n",
+        base64::engine::general_purpose::STANDARD.encode(host_key.as_bytes())
+    ));
+    for (key, pointer) in references
+        .iter()
+        .filter(|(k, _)| !rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| b == k))
+    {
+        plain.push_str(&format!(
+            "    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n"
+        ));
+    }
+    let settings = Settings {
+        recipients: recipients.to_vec(),
+        rule: Rule::default_for_railyard(),
+    };
+    let encrypted = file::encrypt(&plain, &settings, &mut OsRng, &now())?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(&config, init::sops_config(recipients))
+        .with_context(|| format!("cannot write `{}`", config.display()))?;
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&secrets)
+        .with_context(|| format!("cannot create `{}`", secrets.display()))?;
+    handle.write_all(encrypted.as_bytes())?;
+    println!("wrote {} and {}", secrets.display(), config.display());
+    if references.len() > rules::BUILTIN_SECRET_KEYS.len()
+        || references
+            .iter()
+            .any(|(k, _)| !rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| b == k))
+    {
+        println!(
+            "next: fill in the empty values with `railyard secrets edit {}`",
+            secrets.display()
+        );
+    }
+    Ok(SUCCESS)
+}
+
+fn check(cli: &Cli, site: &Path, mac: bool) -> Result<u8> {
+    let (loaded, output) = compile_site(site)?;
+    let code = print_diagnostics(cli, &loaded, &output);
+    if code != SUCCESS || !mac {
+        if code == SUCCESS {
+            println!(
+                "{}: every secret reference resolves",
+                loaded.display_name(&loaded.inputs.site.name)
+            );
+        }
+        return Ok(code);
+    }
+    let Some(secrets) = crate::core::compile::secrets_file(&loaded.inputs.site) else {
+        return Ok(code);
+    };
+    let path = loaded.site_dir.join(&secrets);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let decrypted =
+        file::decrypt(&text, &age_keys::load()?).with_context(|| describe(Some(&path)))?;
+    let empty: Vec<String> = decrypted
+        .values()
+        .into_iter()
+        .filter(|(p, v)| v.is_empty() && (p.starts_with("stringData:") || p.starts_with("data:")))
+        .map(|(p, _)| format!("`{}`", p.replace(':', ".")))
+        .collect();
+    if !empty.is_empty() {
+        println!(
+            "{}: the MAC verifies, but these values are empty: {}",
+            path.display(),
+            empty.join(", ")
+        );
+        return Ok(FINDINGS);
+    }
+    println!(
+        "{}: every reference resolves, the MAC verifies, no value is empty",
+        path.display()
+    );
+    Ok(SUCCESS)
+}

@@ -1,0 +1,37 @@
+//! SOPS files with age recipients, compatible with the `sops` CLI both ways.
+//!
+//! Not part of the pure core: encryption needs randomness and a clock, which callers pass in
+//! (`rng`, `now`), and age draws its own. Nothing here reads files or the environment.
+
+pub mod cipher;
+pub mod document;
+pub mod file;
+pub mod mac;
+pub mod rules;
+
+/// What can go wrong with a secrets file; messages name key paths, never values.
+#[derive(Debug, thiserror::Error)]
+pub enum SopsError {
+    #[error("the file is not encrypted (it has no `sops:` block)")]
+    NotEncrypted,
+    #[error("the file is already encrypted")]
+    AlreadyEncrypted,
+    #[error("cannot decrypt: {0}")]
+    Unsupported(String),
+    #[error("none of the age identities opens the data key; the file is encrypted to {}", .0.join(", "))]
+    NoIdentity(Vec<String>),
+    #[error("the value at `{0}` cannot be decrypted: {1}")]
+    Value(String, String),
+    #[error("the MAC does not match: the file was changed without its key")]
+    MacMismatch,
+    #[error("the file is damaged: {0}")]
+    Corrupt(String),
+    #[error("`{0}` is not an age recipient")]
+    BadRecipient(String),
+    #[error("age: {0}")]
+    Age(String),
+    #[error(
+        "the value at `{0}` has a comment on its line, which would stay unencrypted; put the comment on a line of its own"
+    )]
+    TrailingComment(String),
+}
