@@ -313,9 +313,22 @@ fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Resul
         .iter()
         .filter(|(k, _)| !rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| b == k))
     {
-        plain.push_str(&format!(
-            "    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n"
-        ));
+        if pointer.ends_with("encryptionKeys.secretKey") {
+            // Gitpod's database encryption keys: railyard can make them (a fresh 32-byte key).
+            let mut material = [0_u8; 32];
+            OsRng.fill_bytes(&mut material);
+            let material = base64::engine::general_purpose::STANDARD.encode(material);
+            let keys = format!(
+                "[{{\"name\":\"general\",\"version\":1,\"primary\":true,\"material\":\"{material}\"}}]"
+            );
+            plain.push_str(&format!(
+                "    # Generated for {pointer}.\n    {key}: '{keys}'\n"
+            ));
+        } else {
+            plain.push_str(&format!(
+                "    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n"
+            ));
+        }
     }
     let settings = Settings {
         recipients: recipients.to_vec(),
