@@ -1,13 +1,11 @@
-//! A small, deterministic YAML emitter for rendered objects.
+//! A small, deterministic YAML emitter, byte-compatible with what Go's yaml.v3 writes.
 //!
-//! Keys keep the order the generators built them in (`apiVersion`, `kind`, `metadata`, `spec`
-//! first, as people write them); strings are quoted only when plain style would change their
-//! meaning; multi-line strings become literal blocks. Lists sit at their key's indentation,
-//! as kustomize prints them.
+//! Rendered files keep keys in the order the generators built them (`apiVersion`, `kind`,
+//! `metadata`, `spec` first, as people write them); kustomize-compatible output sorts them.
+//! Scalars get yaml.v3's styles (plain, single, double, literal block); lists sit at their
+//! key's indentation, as kustomize prints them.
 
 use serde_json::Value as Json;
-
-use crate::core::yaml::{Value as YamlValue, resolve_plain};
 
 /// The key of a one-entry object the emitter writes as a literal block (`|-`) whatever its text.
 /// A NUL cannot come from any YAML input, so no real mapping is mistaken for it.
@@ -28,18 +26,9 @@ fn as_literal(value: &Json) -> Option<&str> {
     }
 }
 
-/// One document, without a leading `---`, ending in a newline.
+/// One document, without a leading `---`, ending in a newline; keys in the order built.
 pub fn document(value: &Json) -> String {
-    let mut out = String::new();
-    match value {
-        Json::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
-        Json::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
-        scalar => {
-            out.push_str(&scalar_text(scalar, 0));
-            out.push('\n');
-        }
-    }
-    out
+    Writer { sorted: false }.document(value)
 }
 
 /// Several documents separated by `---`.
@@ -51,67 +40,99 @@ pub fn documents(values: &[Json]) -> String {
         .join("---\n")
 }
 
-fn write_map(out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
-    for (key, value) in map {
-        push_indent(out, indent);
-        out.push_str(&string_scalar(key, indent, true));
-        out.push(':');
-        write_value_after_key(out, value, indent);
-    }
+/// One document as kustomize prints it: every mapping's keys sorted.
+pub fn sorted_document(value: &Json) -> String {
+    Writer { sorted: true }.document(value)
 }
 
-fn write_value_after_key(out: &mut String, value: &Json, indent: usize) {
-    if let Some(text) = as_literal(value) {
-        out.push(' ');
-        out.push_str(&literal_block(text, indent + 2));
-        out.push('\n');
-        return;
-    }
-    match value {
-        Json::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_map(out, map, indent + 2);
-        }
-        Json::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_seq(out, items, indent);
-        }
-        scalar => {
-            out.push(' ');
-            out.push_str(&scalar_text(scalar, indent + 2));
-            out.push('\n');
-        }
-    }
+struct Writer {
+    sorted: bool,
 }
 
-fn write_seq(out: &mut String, items: &[Json], indent: usize) {
-    for item in items {
-        push_indent(out, indent);
-        out.push('-');
-        if !matches!(item, Json::Array(inner) if !inner.is_empty()) {
-            out.push(' ');
-        }
-        match item {
-            Json::Object(map) if !map.is_empty() => {
-                let mut first = true;
-                for (key, value) in map {
-                    if !first {
-                        push_indent(out, indent + 2);
-                    }
-                    first = false;
-                    out.push_str(&string_scalar(key, indent + 2, true));
-                    out.push(':');
-                    write_value_after_key(out, value, indent + 2);
-                }
-            }
-            Json::Array(inner) if !inner.is_empty() => {
-                // A nested list starts on its own line, indented under the dash.
+impl Writer {
+    fn document(&self, value: &Json) -> String {
+        let mut out = String::new();
+        match value {
+            Json::Object(map) if !map.is_empty() => self.map(&mut out, map, 0),
+            Json::Array(items) if !items.is_empty() => self.seq(&mut out, items, 0, false),
+            scalar => {
+                out.push_str(&scalar_text(scalar, 0));
                 out.push('\n');
-                write_seq(out, inner, indent + 2);
+            }
+        }
+        out
+    }
+
+    fn entries<'a>(&self, map: &'a serde_json::Map<String, Json>) -> Vec<(&'a String, &'a Json)> {
+        let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+        if self.sorted {
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        entries
+    }
+
+    /// A mapping's entries; the first starts where the cursor is when `inline` (after `- `).
+    fn map_entries(
+        &self,
+        out: &mut String,
+        map: &serde_json::Map<String, Json>,
+        indent: usize,
+        inline: bool,
+    ) {
+        for (i, (key, value)) in self.entries(map).into_iter().enumerate() {
+            if i > 0 || !inline {
+                push_indent(out, indent);
+            }
+            out.push_str(&string_scalar(key, indent, true));
+            out.push(':');
+            self.value_after_key(out, value, indent);
+        }
+    }
+
+    fn map(&self, out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
+        self.map_entries(out, map, indent, false);
+    }
+
+    fn value_after_key(&self, out: &mut String, value: &Json, indent: usize) {
+        if let Some(text) = as_literal(value) {
+            out.push(' ');
+            out.push_str(&literal_block(text, indent + 2));
+            out.push('\n');
+            return;
+        }
+        match value {
+            Json::Object(map) if !map.is_empty() => {
+                out.push('\n');
+                self.map(out, map, indent + 2);
+            }
+            Json::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                self.seq(out, items, indent, false);
             }
             scalar => {
+                out.push(' ');
                 out.push_str(&scalar_text(scalar, indent + 2));
                 out.push('\n');
+            }
+        }
+    }
+
+    /// A sequence's items; the first starts where the cursor is when `inline` (a list in a list).
+    fn seq(&self, out: &mut String, items: &[Json], indent: usize, inline: bool) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 || !inline {
+                push_indent(out, indent);
+            }
+            out.push_str("- ");
+            match item {
+                Json::Object(map) if !map.is_empty() => {
+                    self.map_entries(out, map, indent + 2, true)
+                }
+                Json::Array(inner) if !inner.is_empty() => self.seq(out, inner, indent + 2, true),
+                scalar => {
+                    out.push_str(&scalar_text(scalar, indent + 2));
+                    out.push('\n');
+                }
             }
         }
     }
@@ -125,11 +146,32 @@ fn scalar_text(value: &Json, indent: usize) -> String {
     match value {
         Json::Null => "null".to_owned(),
         Json::Bool(b) => b.to_string(),
-        Json::Number(n) => n.to_string(),
+        Json::Number(n) => number_text(n),
         Json::String(s) => string_scalar(s, indent, false),
         Json::Object(_) => "{}".to_owned(),
         Json::Array(_) => "[]".to_owned(),
     }
+}
+
+/// Numbers as Go's JSON encoder writes a float64 (kustomize round-trips through it): integral
+/// values without a fraction, exponents only below 1e-6 or from 1e21.
+fn number_text(n: &serde_json::Number) -> String {
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-6..1e21).contains(&magnitude) {
+        return format!("{f}");
+    }
+    let text = format!("{f:e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    format!(
+        "{mantissa}e{}{:02}",
+        if exponent < 0 { '-' } else { '+' },
+        exponent.abs()
+    )
 }
 
 /// A string as a one-line YAML scalar: plain when safe, else quoted (never a block).
@@ -141,37 +183,316 @@ pub fn inline_string(s: &str) -> String {
     }
 }
 
-/// A string as a YAML scalar: plain when safe, a literal block when multi-line, else quoted.
+/// A string as a YAML scalar, styled as Go's yaml.v3 (and so kustomize and kubectl) writes it:
+/// plain when it reads back as the same string, a literal block when it has line breaks,
+/// single quotes where only YAML syntax is in the way, double quotes otherwise.
 fn string_scalar(s: &str, indent: usize, is_key: bool) -> String {
-    if !is_key
-        && s.contains('\n')
-        && s.chars().all(|c| c == '\n' || !c.is_control())
-        && !s.contains(" \n")
-    {
-        return literal_block(s, indent);
+    let analysis = Analysis::of(s);
+    let mut style = if s.contains('\n') {
+        Style::Literal
+    } else if reads_as_string(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    };
+    if style == Style::Plain && (!analysis.plain_allowed || (s.is_empty() && is_key)) {
+        style = Style::Single;
     }
-    if plain_is_safe(s) {
-        return s.to_owned();
+    if style == Style::Single && !analysis.single_allowed {
+        style = Style::Double;
     }
-    if !matches!(resolve_plain(s), YamlValue::Str(_))
-        || s.chars().any(char::is_control)
-        || s.contains('\'')
-    {
-        return serde_json::to_string(s).expect("a string always serialises");
+    if style == Style::Literal && (!analysis.block_allowed || is_key) {
+        style = Style::Double;
     }
-    format!("'{s}'")
+    match style {
+        Style::Plain => s.to_owned(),
+        Style::Single => format!("'{}'", s.replace('\'', "''")),
+        Style::Double => double_quoted(s),
+        Style::Literal => literal_block(s, indent),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// What YAML syntax allows for a string in block context (libyaml's scalar analysis).
+struct Analysis {
+    plain_allowed: bool,
+    single_allowed: bool,
+    block_allowed: bool,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{10000}'..='\u{10FFFF}')
+        || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
+}
+
+impl Analysis {
+    fn of(s: &str) -> Analysis {
+        if s.is_empty() {
+            return Analysis {
+                plain_allowed: true,
+                single_allowed: true,
+                block_allowed: false,
+            };
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+        let (mut line_breaks, mut special, mut tabs) = (false, false, false);
+        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+            (false, false, false, false);
+        let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
+            (false, false, false, false);
+        let mut preceded_by_whitespace = true;
+        for (i, &c) in chars.iter().enumerate() {
+            let followed_by_whitespace = chars.get(i + 1).is_none_or(|n| *n == ' ' || *n == '\t');
+            if i == 0 {
+                match c {
+                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
+                    | '"' | '%' | '@' | '`' => block_indicators = true,
+                    '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    ':' if followed_by_whitespace => block_indicators = true,
+                    '#' if preceded_by_whitespace => block_indicators = true,
+                    _ => {}
+                }
+            }
+            if c == '\t' {
+                tabs = true;
+            } else if !is_printable(c) {
+                special = true;
+            }
+            let last = i + 1 == chars.len();
+            if c == ' ' {
+                leading_space |= i == 0;
+                trailing_space |= last;
+                break_space |= previous_break;
+                previous_space = true;
+                previous_break = false;
+            } else if is_break(c) {
+                line_breaks = true;
+                leading_break |= i == 0;
+                trailing_break |= last;
+                space_break |= previous_space;
+                previous_space = false;
+                previous_break = true;
+            } else {
+                previous_space = false;
+                previous_break = false;
+            }
+            preceded_by_whitespace = c == ' ' || c == '\t' || is_break(c);
+        }
+        let mut analysis = Analysis {
+            plain_allowed: true,
+            single_allowed: true,
+            block_allowed: true,
+        };
+        if leading_space
+            || leading_break
+            || trailing_space
+            || trailing_break
+            || line_breaks
+            || block_indicators
+        {
+            analysis.plain_allowed = false;
+        }
+        if trailing_space {
+            analysis.block_allowed = false;
+        }
+        if break_space || space_break || tabs || special {
+            analysis.plain_allowed = false;
+            analysis.single_allowed = false;
+        }
+        if space_break || special {
+            analysis.block_allowed = false;
+        }
+        analysis
+    }
+}
+
+/// Whether Go's yaml.v3 reads `s`, written plain, back as a string: not null, a bool, a
+/// number, a timestamp, a merge key, a YAML 1.1 bool or a sexagesimal number.
+fn reads_as_string(s: &str) -> bool {
+    const OLD_BOOLS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
+    const WORDS: &[&str] = &[
+        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", ".nan",
+        ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf",
+        "-.INF", "<<",
+    ];
+    if WORDS.contains(&s) || OLD_BOOLS.contains(&s) || is_sexagesimal(s) {
+        return false;
+    }
+    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-' || c == '.') {
+        return true;
+    }
+    !(is_timestamp(s) || is_go_int(&s.replace('_', "")) || is_yaml_float(&s.replace('_', "")))
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` syntax (or ParseUint): sign, then 0x/0o/0b prefixes or digits.
+fn is_go_int(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (digits, radix) = match body.get(..2) {
+        Some("0x" | "0X") => (&body[2..], 16),
+        Some("0o" | "0O") => (&body[2..], 8),
+        Some("0b" | "0B") => (&body[2..], 2),
+        _ if body.len() > 1 && body.starts_with('0') => (&body[1..], 8),
+        _ => (body, 10),
+    };
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_digit(radix))
+        && u64::from_str_radix(digits, radix).is_ok()
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, yaml.v3's float syntax.
+fn is_yaml_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => !frac.is_empty() && digits(frac),
+        Some((int, frac)) => !int.is_empty() && digits(int) && digits(frac),
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`, YAML 1.1's sexagesimal numbers.
+fn is_sexagesimal(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (body, fraction) = match body.split_once('.') {
+        Some((b, f)) => (b, Some(f)),
+        None => (body, None),
+    };
+    let mut parts = body.split(':');
+    let first = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    first.starts_with(|c: char| c.is_ascii_digit())
+        && first.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            (1..=2).contains(&p.len())
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+        })
+        && fraction.is_none_or(|f| f.bytes().all(|b| b.is_ascii_digit() || b == b'_'))
+}
+
+/// yaml.v3's timestamp layouts: `2006-1-2`, with `T`/`t`/space and `15:4:5`, fraction, zone.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !(b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-') {
+        return false;
+    }
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some((s.as_bytes()[i], &s[i + 1..]))),
+        None => (s, None),
+    };
+    let small = |t: &str| (1..=2).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = date.split('-').collect();
+    if !(parts.len() == 3 && parts[0].len() == 4 && small(parts[1]) && small(parts[2])) {
+        return false;
+    }
+    let Some((separator, time)) = time else {
+        return true;
+    };
+    let (clock, zone) = match time.find(['Z', '+', '-']) {
+        Some(i) if separator != b' ' => (&time[..i], Some(&time[i..])),
+        _ => (time, None),
+    };
+    let (clock, fraction) = match clock.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (clock, None),
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    let zone_ok = zone.is_none_or(|z| {
+        z == "Z"
+            || (z.len() == 6
+                && z.as_bytes()[3] == b':'
+                && z[1..3]
+                    .bytes()
+                    .chain(z[4..].bytes())
+                    .all(|b| b.is_ascii_digit()))
+    });
+    fields.len() == 3
+        && fields.iter().all(|f| small(f))
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+        && zone_ok
+}
+
+/// A double-quoted scalar with yaml.v3's escapes.
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        let escaped = match c {
+            '\0' => Some("\\0".to_owned()),
+            '\u{7}' => Some("\\a".to_owned()),
+            '\u{8}' => Some("\\b".to_owned()),
+            '\t' => Some("\\t".to_owned()),
+            '\n' => Some("\\n".to_owned()),
+            '\u{b}' => Some("\\v".to_owned()),
+            '\u{c}' => Some("\\f".to_owned()),
+            '\r' => Some("\\r".to_owned()),
+            '\u{1b}' => Some("\\e".to_owned()),
+            '"' => Some("\\\"".to_owned()),
+            '\\' => Some("\\\\".to_owned()),
+            '\u{85}' => Some("\\N".to_owned()),
+            '\u{a0}' => Some("\\_".to_owned()),
+            '\u{2028}' => Some("\\L".to_owned()),
+            '\u{2029}' => Some("\\P".to_owned()),
+            c if !is_printable(c) || c == '\u{FEFF}' => Some(match u32::from(c) {
+                v if v <= 0xFF => format!("\\x{v:02X}"),
+                v if v <= 0xFFFF => format!("\\u{v:04X}"),
+                v => format!("\\U{v:08X}"),
+            }),
+            _ => None,
+        };
+        match escaped {
+            Some(text) => out.push_str(&text),
+            None => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn literal_block(s: &str, indent: usize) -> String {
-    let body = s.strip_suffix('\n').unwrap_or(s);
-    let chomp = if !s.ends_with('\n') {
+    let first = s.chars().next();
+    let indicator = if first.is_some_and(|c| c == ' ' || is_break(c)) {
+        "2"
+    } else {
+        ""
+    };
+    let chomp = if !s.ends_with(is_break) {
         "-"
-    } else if body.ends_with('\n') {
+    } else if s.chars().count() == 1 || s[..s.len() - 1].ends_with(is_break) {
         "+"
     } else {
         ""
     };
-    let indicator = if body.starts_with(' ') { "2" } else { "" };
+    let body = s.strip_suffix('\n').unwrap_or(s);
     let mut out = format!("|{indicator}{chomp}");
     for line in body.split('\n') {
         out.push('\n');
@@ -181,43 +502,6 @@ fn literal_block(s: &str, indent: usize) -> String {
         }
     }
     out
-}
-
-/// Whether `s` reads back as the same string when written plain.
-fn plain_is_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if !matches!(resolve_plain(s), YamlValue::Str(_)) {
-        return false;
-    }
-    // YAML 1.1 readers (kubectl's, Go's) still take these for booleans or numbers.
-    let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off") || looks_numeric(s) {
-        return false;
-    }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        && !(matches!(first, '-' | '?' | ':') && s.len() > 1 && !s[1..].starts_with(' '))
-    {
-        return false;
-    }
-    if first == ' ' || s.ends_with(' ') || s.ends_with(':') {
-        return false;
-    }
-    !(s.contains(": ")
-        || s.contains(" #")
-        || s.contains(['\t', '\n', '\r'])
-        || s.chars().any(char::is_control))
-}
-
-/// Sexagesimal, underscored or dotted numbers that YAML 1.1 would read as numbers.
-fn looks_numeric(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || "._:eE+-".contains(c))
-        && body.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -283,12 +567,46 @@ mod tests {
         }
     }
 
+    /// Styles as `kubectl kustomize` (kustomize v5.5.0, yaml.v3) printed these strings.
+    #[test]
+    fn scalar_styles_match_yaml_v3() {
+        let cases = [
+            ("a: b", "'a: b'"),
+            ("*x", "'*x'"),
+            ("it's", "it's"),
+            (" lead", "' lead'"),
+            ("tab\there", "\"tab\\there\""),
+            ("trail \nx", "\"trail \\nx\""),
+            ("yes", "\"yes\""),
+            ("on", "\"on\""),
+            ("1", "\"1\""),
+            ("1:20", "\"1:20\""),
+            ("", "\"\""),
+            ("#x", "'#x'"),
+            ("- y", "'- y'"),
+            ("a #b", "'a #b'"),
+            ("@at", "'@at'"),
+            ("%p", "'%p'"),
+            ("`b", "'`b'"),
+            ("10.2.0.10", "10.2.0.10"),
+            ("2026-11-21", "\"2026-11-21\""),
+            ("0x1f", "\"0x1f\""),
+            ("1_000", "\"1_000\""),
+            ("v1.36.2+k3s1", "v1.36.2+k3s1"),
+            ("*.example.com", "'*.example.com'"),
+            ("multi\nline", "|-\n  multi\n  line"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(super::string_scalar(text, 2, false), want, "{text:?}");
+        }
+    }
+
     #[test]
     fn layout() {
         let value = json!({"a": {"b": [1, {"c": "d", "e": []}], "f": {}}, "g": [[1]]});
         assert_eq!(
             document(&value),
-            "a:\n  b:\n  - 1\n  - c: d\n    e: []\n  f: {}\ng:\n-\n  - 1\n"
+            "a:\n  b:\n  - 1\n  - c: d\n    e: []\n  f: {}\ng:\n- - 1\n"
         );
     }
 }
