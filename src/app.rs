@@ -92,6 +92,7 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             },
         ),
         Command::Secrets(command) => secrets::run(cli, command),
+        Command::Overlay(crate::cli::OverlayCommand::Build { dir }) => overlay_build(cli, dir),
         Command::Commit {
             site,
             repo,
@@ -265,6 +266,27 @@ fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Resul
         dir.join("site.yaml").display()
     );
     Ok(SUCCESS)
+}
+
+fn overlay_build(cli: &Cli, dir: &Path) -> Result<u8> {
+    let dir = dir.to_string_lossy().into_owned();
+    match crate::core::overlay::build(&crate::edge::disk_files::DiskFiles, &dir) {
+        Ok(built) => {
+            std::io::stdout().write_all(crate::core::overlay::print(&built.objects).as_bytes())?;
+            Ok(SUCCESS)
+        }
+        Err(diagnostics) => {
+            let text = match cli.error_format {
+                ErrorFormat::Json => report::json_files(&diagnostics),
+                ErrorFormat::Human => report::human_files(&diagnostics, stderr_color(cli)),
+            };
+            match cli.error_format {
+                ErrorFormat::Json => print!("{text}"),
+                ErrorFormat::Human => eprint!("{text}"),
+            }
+            Ok(FINDINGS)
+        }
+    }
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

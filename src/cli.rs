@@ -102,9 +102,21 @@ pub enum Command {
     },
     /// Print the site file's JSON Schema.
     Schema,
+    /// kustomize-compatible overlays.
+    #[command(subcommand)]
+    Overlay(OverlayCommand),
     /// The SOPS secrets file: create, edit, encrypt, decrypt, rotate, check.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OverlayCommand {
+    /// Print what `kubectl kustomize DIR` prints.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

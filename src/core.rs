@@ -13,6 +13,7 @@ pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
 pub mod model;
+pub mod overlay;
 pub mod placeholder;
 pub mod rules;
 pub mod schema;

@@ -56,7 +56,7 @@ impl Writer {
             Json::Object(map) if !map.is_empty() => self.map(&mut out, map, 0),
             Json::Array(items) if !items.is_empty() => self.seq(&mut out, items, 0, false),
             scalar => {
-                out.push_str(&scalar_text(scalar, 0));
+                out.push_str(&scalar_text(scalar, 0, Some(0)));
                 out.push('\n');
             }
         }
@@ -83,9 +83,11 @@ impl Writer {
             if i > 0 || !inline {
                 push_indent(out, indent);
             }
-            out.push_str(&string_scalar(key, indent, true));
+            let key = string_scalar(key, indent, None, true);
+            let column = indent + key.chars().count() + 2;
+            out.push_str(&key);
             out.push(':');
-            self.value_after_key(out, value, indent);
+            self.value_after_key(out, value, indent, column);
         }
     }
 
@@ -93,7 +95,8 @@ impl Writer {
         self.map_entries(out, map, indent, false);
     }
 
-    fn value_after_key(&self, out: &mut String, value: &Json, indent: usize) {
+    /// The value of a mapping entry; `column` is where a scalar value would start.
+    fn value_after_key(&self, out: &mut String, value: &Json, indent: usize, column: usize) {
         if let Some(text) = as_literal(value) {
             out.push(' ');
             out.push_str(&literal_block(text, indent + 2));
@@ -111,7 +114,7 @@ impl Writer {
             }
             scalar => {
                 out.push(' ');
-                out.push_str(&scalar_text(scalar, indent + 2));
+                out.push_str(&scalar_text(scalar, indent + 2, Some(column)));
                 out.push('\n');
             }
         }
@@ -130,7 +133,7 @@ impl Writer {
                 }
                 Json::Array(inner) if !inner.is_empty() => self.seq(out, inner, indent + 2, true),
                 scalar => {
-                    out.push_str(&scalar_text(scalar, indent + 2));
+                    out.push_str(&scalar_text(scalar, indent + 2, Some(indent + 2)));
                     out.push('\n');
                 }
             }
@@ -142,12 +145,13 @@ fn push_indent(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-fn scalar_text(value: &Json, indent: usize) -> String {
+/// A scalar starting at `column` (`None`: never folded), continued at `indent` when folded.
+fn scalar_text(value: &Json, indent: usize, column: Option<usize>) -> String {
     match value {
         Json::Null => "null".to_owned(),
         Json::Bool(b) => b.to_string(),
         Json::Number(n) => number_text(n),
-        Json::String(s) => string_scalar(s, indent, false),
+        Json::String(s) => string_scalar(s, indent, column, false),
         Json::Object(_) => "{}".to_owned(),
         Json::Array(_) => "[]".to_owned(),
     }
@@ -177,16 +181,16 @@ fn number_text(n: &serde_json::Number) -> String {
 /// A string as a one-line YAML scalar: plain when safe, else quoted (never a block).
 pub fn inline_string(s: &str) -> String {
     if s.contains('\n') {
-        serde_json::to_string(s).expect("a string always serialises")
+        double_quoted(s, 0, None)
     } else {
-        string_scalar(s, 0, false)
+        string_scalar(s, 0, None, false)
     }
 }
 
 /// A string as a YAML scalar, styled as Go's yaml.v3 (and so kustomize and kubectl) writes it:
 /// plain when it reads back as the same string, a literal block when it has line breaks,
 /// single quotes where only YAML syntax is in the way, double quotes otherwise.
-fn string_scalar(s: &str, indent: usize, is_key: bool) -> String {
+fn string_scalar(s: &str, indent: usize, column: Option<usize>, is_key: bool) -> String {
     let analysis = Analysis::of(s);
     let mut style = if s.contains('\n') {
         Style::Literal
@@ -204,12 +208,53 @@ fn string_scalar(s: &str, indent: usize, is_key: bool) -> String {
     if style == Style::Literal && (!analysis.block_allowed || is_key) {
         style = Style::Double;
     }
+    // Keys are simple keys: never folded.
+    let column = if is_key { None } else { column };
     match style {
-        Style::Plain => s.to_owned(),
-        Style::Single => format!("'{}'", s.replace('\'', "''")),
-        Style::Double => double_quoted(s),
+        Style::Plain => fold(s, column, indent, false),
+        Style::Single => single_quoted(s, column, indent),
+        Style::Double => double_quoted(s, indent, column),
         Style::Literal => literal_block(s, indent),
     }
+}
+
+/// libyaml's line width: a scalar breaks at the first space past this column.
+const WIDTH: usize = 80;
+
+/// A plain scalar, folded at spaces past `WIDTH` as libyaml folds it (`inner`: single-quoted
+/// rules, where the first and last characters never break).
+fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
+    let Some(mut column) = column else {
+        return s.to_owned();
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let inside = !inner || (i > 0 && i + 1 < chars.len());
+            if !spaces && column > WIDTH && inside && chars.get(i + 1) != Some(&' ') {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
+        }
+    }
+    out
+}
+
+fn single_quoted(s: &str, column: Option<usize>, indent: usize) -> String {
+    // Quotes inside are doubled; fold on the escaped text, from just after the opening quote.
+    let escaped = s.replace('\'', "''");
+    format!("'{}'", fold(&escaped, column.map(|c| c + 1), indent, true))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -231,8 +276,9 @@ fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
+/// yaml.v3's printable set: no NEL, nothing beyond the Basic Multilingual Plane.
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{10000}'..='\u{10FFFF}')
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}')
         || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
 }
 
@@ -315,7 +361,8 @@ impl Analysis {
             analysis.plain_allowed = false;
             analysis.single_allowed = false;
         }
-        if space_break || special {
+        // kustomize's YAML library also refuses literal blocks with tabs.
+        if space_break || special || tabs {
             analysis.block_allowed = false;
         }
         analysis
@@ -441,11 +488,14 @@ fn is_timestamp(s: &str) -> bool {
         && zone_ok
 }
 
-/// A double-quoted scalar with yaml.v3's escapes.
-fn double_quoted(s: &str) -> String {
+/// A double-quoted scalar with yaml.v3's escapes, folded past `WIDTH` like libyaml folds it.
+fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
+    let mut at = column.map(|c| c + 1);
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
         let escaped = match c {
             '\0' => Some("\\0".to_owned()),
             '\u{7}' => Some("\\a".to_owned()),
@@ -469,9 +519,30 @@ fn double_quoted(s: &str) -> String {
             }),
             _ => None,
         };
-        match escaped {
-            Some(text) => out.push_str(&text),
-            None => out.push(c),
+        if let Some(text) = escaped {
+            at = at.map(|a| a + text.chars().count());
+            out.push_str(&text);
+            spaces = false;
+        } else if c == ' ' {
+            let breaks =
+                at.is_some_and(|column| !spaces && column > WIDTH && i > 0 && i + 1 < chars.len());
+            if breaks {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                at = Some(indent);
+                if chars.get(i + 1) == Some(&' ') {
+                    out.push('\\');
+                    at = at.map(|a| a + 1);
+                }
+            } else {
+                out.push(' ');
+                at = at.map(|a| a + 1);
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            at = at.map(|a| a + 1);
+            spaces = false;
         }
     }
     out.push('"');
@@ -597,7 +668,11 @@ mod tests {
             ("multi\nline", "|-\n  multi\n  line"),
         ];
         for (text, want) in cases {
-            assert_eq!(super::string_scalar(text, 2, false), want, "{text:?}");
+            assert_eq!(
+                super::string_scalar(text, 2, Some(2), false),
+                want,
+                "{text:?}"
+            );
         }
     }
 

@@ -203,6 +203,7 @@ impl<'a> Builder<'a> {
         self.count(span)?;
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let text = self.unterminated_block(text, style, span);
                 let value = self.scalar(&text, style, tag.as_deref(), span)?;
                 (Node { span, value }, anchor)
             }
@@ -338,6 +339,34 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A block scalar that ends the file without a final line break has no final line break
+    /// in its value (YAML 1.2, 8.1.1.2; libyaml and Go agree), but the parser adds one.
+    fn unterminated_block<'t>(
+        &self,
+        text: std::borrow::Cow<'t, str>,
+        style: ScalarStyle,
+        span: Span,
+    ) -> std::borrow::Cow<'t, str> {
+        let source = &self.file.text;
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+            || source.ends_with('\n')
+            || !text.ends_with('\n')
+        {
+            return text;
+        }
+        let last_line_start = source.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = source[last_line_start..].trim();
+        if last_line.is_empty()
+            || span.start > last_line_start
+            || !text.trim_end_matches('\n').ends_with(last_line)
+        {
+            return text;
+        }
+        let mut owned = text.into_owned();
+        owned.pop();
+        std::borrow::Cow::Owned(owned)
+    }
+
     fn container_tag(
         &mut self,
         tag: Option<&saphyr_parser::Tag>,
@@ -467,7 +496,9 @@ fn tag_text(tag: &saphyr_parser::Tag) -> String {
     }
 }
 
-/// Resolves a plain scalar with the YAML 1.2 core schema.
+/// Resolves a plain scalar as Go's yaml.v3 does, which is what Kubernetes tools (kubectl,
+/// kustomize, Flux, sops) read: YAML 1.2's core schema, plus Go's integer syntax (`0755` is
+/// octal, `1_000` has separators) and timestamps, which come back as RFC 3339 text.
 pub fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -480,34 +511,128 @@ pub fn resolve_plain(text: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = text.parse::<i64>() {
-            return Value::Int(i);
-        }
+    if !text.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-' || c == '.') {
+        return Value::Str(text.to_owned());
     }
-    if let Some(hex) = text
-        .strip_prefix("0x")
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    if let Some(timestamp) = timestamp(text) {
+        return Value::Str(timestamp);
+    }
+    let plain = text.replace('_', "");
+    if let Some(i) = go_int(&plain) {
+        return Value::Int(i);
+    }
+    if is_core_float(plain.strip_prefix(['-', '+']).unwrap_or(&plain))
+        || (!plain.is_empty()
+            && plain
+                .strip_prefix(['-', '+'])
+                .unwrap_or(&plain)
+                .bytes()
+                .all(|b| b.is_ascii_digit()))
     {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Value::Int(i);
-        }
-    }
-    if let Some(oct) = text
-        .strip_prefix("0o")
-        .filter(|o| !o.is_empty() && o.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-    {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Value::Int(i);
-        }
-    }
-    if is_core_float(digits) {
-        if let Ok(f) = text.parse::<f64>() {
+        if let Ok(f) = plain.parse::<f64>() {
             return Value::Float(f);
         }
     }
     Value::Str(text.to_owned())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: sign, then `0x`, `0o`, `0b` or a leading `0` (octal).
+fn go_int(text: &str) -> Option<i64> {
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (digits, radix) = match body.get(..2) {
+        Some("0x" | "0X") => (&body[2..], 16),
+        Some("0o" | "0O") => (&body[2..], 8),
+        Some("0b" | "0B") => (&body[2..], 2),
+        _ if body.len() > 1 && body.starts_with('0') => (&body[1..], 8),
+        _ => (body, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(digits, radix).ok()?;
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
+/// yaml.v3's timestamp layouts (`2006-1-2`, `2006-1-2T15:4:5.999999999Z07:00`, the same with
+/// `t`, and `2006-1-2 15:4:5.999999999`), written back as Go writes a time in JSON.
+fn timestamp(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if !(b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-') {
+        return None;
+    }
+    let number = |t: &str, widths: std::ops::RangeInclusive<usize>| {
+        (widths.contains(&t.len()) && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    let (date, rest) = match text.find(['T', 't', ' ']) {
+        Some(i) => (&text[..i], Some((b[i], &text[i + 1..]))),
+        None => (text, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return None;
+    };
+    let (year, month, day) = (
+        number(year, 4..=4)?,
+        number(month, 1..=2)?,
+        number(day, 1..=2)?,
+    );
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let Some((separator, rest)) = rest else {
+        return Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"));
+    };
+    let (clock, zone) = match rest.find(['Z', '+', '-']) {
+        Some(i) if separator != b' ' => (&rest[..i], &rest[i..]),
+        None if separator != b' ' => return None,
+        _ => (rest, "Z"),
+    };
+    let (clock, fraction) = match clock.split_once('.') {
+        Some((c, f)) => (c, f),
+        None => (clock, ""),
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    let [hour, minute, second] = fields.as_slice() else {
+        return None;
+    };
+    let (hour, minute, second) = (
+        number(hour, 1..=2)?,
+        number(minute, 1..=2)?,
+        number(second, 1..=2)?,
+    );
+    if hour > 23
+        || minute > 59
+        || second > 60
+        || !fraction.bytes().all(|c| c.is_ascii_digit())
+        || fraction.len() > 9
+    {
+        return None;
+    }
+    let zone_ok = zone == "Z"
+        || (zone.len() == 6
+            && zone.as_bytes()[3] == b':'
+            && zone[1..3]
+                .bytes()
+                .chain(zone[4..].bytes())
+                .all(|c| c.is_ascii_digit()));
+    if !zone_ok {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    let fraction = if fraction.is_empty() {
+        String::new()
+    } else {
+        format!(".{fraction}")
+    };
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
+    ))
 }
 
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float without sign.
@@ -522,12 +647,7 @@ fn is_core_float(text: &str) -> bool {
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let mantissa_ok = match frac {
-        Some(f) => {
-            all_digits(int)
-                && all_digits(f)
-                && !(int.is_empty() && f.is_empty())
-                && (!int.is_empty() || !f.is_empty())
-        }
+        Some(f) => all_digits(int) && all_digits(f) && (!int.is_empty() || !f.is_empty()),
         None => !int.is_empty() && all_digits(int),
     };
     let exponent_ok = exponent.is_none_or(|e| {
@@ -559,7 +679,16 @@ mod tests {
             ("1e3", Value::Float(1000.0)),
             ("1.30", Value::Float(1.3)),
             ("v1.30", Value::Str("v1.30".into())),
-            ("0600", Value::Int(600)),
+            ("0600", Value::Int(384)),
+            ("08", Value::Float(8.0)),
+            ("1_000", Value::Int(1000)),
+            ("0b101", Value::Int(5)),
+            ("2024-03-01", Value::Str("2024-03-01T00:00:00Z".into())),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Value::Str("2001-12-14T21:59:43.1-05:00".into()),
+            ),
+            ("2024-13-01", Value::Str("2024-13-01".into())),
             ("1.2.3", Value::Str("1.2.3".into())),
         ];
         for (text, want) in cases {

@@ -119,3 +119,72 @@ fn position(diagnostic: &Diagnostic, loaded: &Loaded) -> (usize, usize) {
     };
     text.map_or((1, 1), |t| line_col(t, diagnostic.span.start))
 }
+
+/// Diagnostics about files read from disk by path (the overlay engine's), each file quoted
+/// from disk; a file that cannot be read again is named without a snippet.
+pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut files = SimpleFiles::new();
+    let mut ids = std::collections::BTreeMap::new();
+    for diagnostic in diagnostics {
+        if !ids.contains_key(&diagnostic.file) {
+            if let Ok(text) = std::fs::read_to_string(&diagnostic.file) {
+                ids.insert(
+                    diagnostic.file.clone(),
+                    files.add(diagnostic.file.clone(), text),
+                );
+            }
+        }
+    }
+    let config = Config::default();
+    let styles = Styles::default();
+    let mut out = Vec::new();
+    for diagnostic in diagnostics {
+        let mut report = Report::error().with_message(&diagnostic.message);
+        let mut notes = Vec::new();
+        match ids.get(&diagnostic.file) {
+            Some(id) => {
+                let label = Label::primary(*id, diagnostic.span.start..diagnostic.span.end);
+                report = report.with_labels(vec![match &diagnostic.expected {
+                    Some(expected) => label.with_message(format!("expected {expected}")),
+                    None => label,
+                }]);
+            }
+            None => notes.push(format!("at: {}", diagnostic.file)),
+        }
+        if !diagnostic.path.is_empty() {
+            notes.push(format!("path: {}", diagnostic.path));
+        }
+        if let Some(hint) = &diagnostic.hint {
+            notes.push(format!("help: {hint}"));
+        }
+        report = report.with_notes(notes);
+        let mut buffer = if color {
+            Buffer::ansi()
+        } else {
+            Buffer::no_color()
+        };
+        term::emit_to_write_style(
+            &mut StylesWriter::new(&mut buffer, &styles),
+            &config,
+            &files,
+            &report,
+        )
+        .expect("diagnostic spans lie inside their file");
+        out.extend_from_slice(buffer.as_slice());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The JSON form of `human_files`.
+pub fn json_files(diagnostics: &[Diagnostic]) -> String {
+    let items: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = std::fs::read_to_string(&d.file).map_or((1, 1), |text| line_col(&text, d.span.start));
+            json!({ "severity": d.severity.as_str(), "file": d.file, "line": line, "column": column, "path": d.path, "message": d.message, "expected": d.expected, "hint": d.hint })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&items).expect("JSON values always serialise");
+    text.push('\n');
+    text
+}

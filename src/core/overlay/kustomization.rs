@@ -1,0 +1,348 @@
+//! Reading one kustomization: its fields checked, its resources and bases loaded, then its
+//! generators and transformers run over them, in kustomize's order.
+
+use serde_json::Value as Json;
+
+use super::resource::Resource;
+use super::{Engine, generators, join, patch, transform};
+use crate::core::diagnostic::Diagnostic;
+use crate::core::json_tree::JsonTree;
+use crate::core::source::{SourceFile, Span};
+use crate::core::suggest;
+use crate::core::yaml;
+
+const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+const SUPPORTED: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+];
+
+const UNSUPPORTED: &[&str] = &[
+    "buildMetadata",
+    "components",
+    "configurations",
+    "crds",
+    "generators",
+    "helmChartInflationGenerator",
+    "helmCharts",
+    "helmGlobals",
+    "openapi",
+    "replacements",
+    "sortOptions",
+    "transformers",
+    "validators",
+    "vars",
+];
+
+/// One kustomization file, parsed, with positions for messages.
+pub(super) struct Kustomization {
+    pub(super) dir: String,
+    pub(super) path: String,
+    pub(super) tree: JsonTree,
+}
+
+impl Kustomization {
+    pub(super) fn value(&self, key: &str) -> Option<&Json> {
+        self.tree.value.get(key)
+    }
+
+    /// An error at the value of `pointer` in this kustomization.
+    pub(super) fn error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        self.tree.value_error(pointer, message)
+    }
+
+    /// A list of strings at `key`, with the pointer of each.
+    pub(super) fn strings(&self, key: &str) -> Vec<(String, String)> {
+        self.value(key)
+            .and_then(Json::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.as_str().map(|s| (s.to_owned(), format!("/{key}/{i}"))))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Engine<'_> {
+    fn load_kustomization(&mut self, dir: &str) -> Result<Kustomization, Vec<Diagnostic>> {
+        let Some(path) = FILE_NAMES
+            .iter()
+            .map(|name| join(dir, name))
+            .find(|p| self.files.is_file(p))
+        else {
+            return Err(vec![
+                Diagnostic::error(
+                    dir,
+                    Span::default(),
+                    "",
+                    format!("no kustomization in `{dir}`"),
+                )
+                .expected("a `kustomization.yaml`")
+                .hint("point at a directory that holds a kustomization.yaml"),
+            ]);
+        };
+        let text = self.read(&path).map_err(|why| {
+            vec![Diagnostic::error(
+                &path,
+                Span::default(),
+                "",
+                format!("cannot read `{path}`: {why}"),
+            )]
+        })?;
+        let file = SourceFile::new(path.clone(), text);
+        let (documents, diagnostics) = yaml::parse_stream(&file);
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let root = documents.first().cloned().unwrap_or(yaml::Node {
+            span: Span::default(),
+            value: yaml::Value::Map(Vec::new()),
+        });
+        let tree = JsonTree::new(&path, &root);
+        let kustomization = Kustomization {
+            dir: dir.to_owned(),
+            path,
+            tree,
+        };
+        let mut problems = Vec::new();
+        if let Some(map) = kustomization.tree.value.as_object() {
+            for key in map.keys() {
+                let pointer = format!("/{key}");
+                if UNSUPPORTED.contains(&key.as_str()) {
+                    problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
+                } else if !SUPPORTED.contains(&key.as_str()) {
+                    let hint = suggest::hint(key, SUPPORTED, || {
+                        "remove it; kustomize would reject it too".to_owned()
+                    });
+                    problems.push(
+                        kustomization
+                            .tree
+                            .key_error(
+                                &pointer,
+                                format!("unknown field `{key}` in a kustomization"),
+                            )
+                            .expected(format!("one of {}", SUPPORTED.join(", ")))
+                            .hint(hint),
+                    );
+                }
+            }
+        } else if kustomization.tree.value != Json::Null {
+            problems.push(kustomization.error("", "a kustomization must be a mapping"));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(kustomization)
+    }
+
+    /// Builds the kustomization in `dir` without hashes and name references (done at the top).
+    pub(super) fn build_dir(
+        &mut self,
+        dir: &str,
+        referenced_at: Option<Diagnostic>,
+    ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+        if self.stack.contains(&dir.to_owned()) {
+            let chain = self
+                .stack
+                .iter()
+                .chain(std::iter::once(&dir.to_owned()))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" → ");
+            let at =
+                referenced_at.unwrap_or_else(|| Diagnostic::error(dir, Span::default(), "", ""));
+            return Err(vec![
+                Diagnostic {
+                    message: format!("kustomizations include each other: {chain}"),
+                    ..at
+                }
+                .expected("bases that do not refer back")
+                .hint("remove the reference that closes the cycle"),
+            ]);
+        }
+        let kustomization = self.load_kustomization(dir)?;
+        self.stack.push(dir.to_owned());
+        let mut resources = Vec::new();
+        let mut problems = Vec::new();
+        let entries: Vec<(String, String)> = kustomization
+            .strings("resources")
+            .into_iter()
+            .chain(kustomization.strings("bases"))
+            .collect();
+        for (entry, pointer) in entries {
+            if entry.contains("://") || entry.starts_with("github.com/") {
+                problems.push(
+                    kustomization
+                        .error(
+                            &pointer,
+                            format!("remote resource `{entry}` is not supported"),
+                        )
+                        .expected("a file or directory path")
+                        .hint("vendor the remote base into the repository"),
+                );
+                continue;
+            }
+            if entry.starts_with('/') {
+                problems.push(kustomization.error(&pointer, format!("absolute path `{entry}`")).expected("a path relative to the kustomization").hint("kustomize resolves resources relative to the kustomization's directory"));
+                continue;
+            }
+            let path = join(dir, &entry);
+            if self.files.is_dir(&path) {
+                match self.build_dir(&path, Some(kustomization.error(&pointer, ""))) {
+                    Ok(built) => resources.extend(built),
+                    Err(mut e) => problems.append(&mut e),
+                }
+            } else if self.files.is_file(&path) {
+                match self.load_resources(&path) {
+                    Ok(loaded) => resources.extend(loaded),
+                    Err(mut e) => problems.append(&mut e),
+                }
+            } else {
+                problems.push(
+                    kustomization
+                        .error(&pointer, format!("resource `{entry}` does not exist"))
+                        .expected(format!(
+                            "a file or a directory with a kustomization, at `{path}`"
+                        ))
+                        .hint("check the path; it is relative to the kustomization's directory"),
+                );
+            }
+        }
+        self.stack.pop();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        check_unique(&kustomization, &resources)?;
+        generators::run(self, &kustomization, &mut resources)?;
+        check_unique(&kustomization, &resources)?;
+        patch::strategic_merge_files(self, &kustomization, &mut resources)?;
+        patch::patches(self, &kustomization, &mut resources)?;
+        transform::namespace(&kustomization, &mut resources);
+        transform::prefix_suffix(&kustomization, &mut resources);
+        transform::labels(&kustomization, &mut resources)?;
+        transform::annotations(&kustomization, &mut resources)?;
+        patch::json6902_files(self, &kustomization, &mut resources)?;
+        transform::replicas(&kustomization, &mut resources)?;
+        transform::images(&kustomization, &mut resources)?;
+        Ok(resources)
+    }
+
+    /// Every object of a YAML file (`List` objects unpacked).
+    pub(super) fn load_resources(&mut self, path: &str) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+        let text = self.read(path).map_err(|why| {
+            vec![Diagnostic::error(
+                path,
+                Span::default(),
+                "",
+                format!("cannot read `{path}`: {why}"),
+            )]
+        })?;
+        let file = SourceFile::new(path, text);
+        let (documents, diagnostics) = yaml::parse_stream(&file);
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let mut resources = Vec::new();
+        let mut problems = Vec::new();
+        for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
+            let tree = JsonTree::new(path, document);
+            let objects = match tree.value.get("kind").and_then(Json::as_str) {
+                Some("List") => tree
+                    .value
+                    .get("items")
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => vec![tree.value.clone()],
+            };
+            for object in objects {
+                let missing: Vec<&str> = ["/apiVersion", "/kind", "/metadata/name"]
+                    .into_iter()
+                    .filter(|p| {
+                        object
+                            .pointer(p)
+                            .and_then(Json::as_str)
+                            .is_none_or(str::is_empty)
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    let fields = missing
+                        .iter()
+                        .map(|p| format!("`{}`", p.trim_start_matches('/').replace('/', ".")))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    problems.push(
+                        tree.value_error("", format!("a resource without {fields}"))
+                            .expected("a Kubernetes object with apiVersion, kind and metadata.name")
+                            .hint("every document of a resource file must be one object"),
+                    );
+                    continue;
+                }
+                resources.push(Resource::new(object, path));
+            }
+        }
+        if problems.is_empty() {
+            Ok(resources)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Two resources with the same apiVersion, kind, namespace and name are an error.
+fn check_unique(
+    kustomization: &Kustomization,
+    resources: &[Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    let mut seen = std::collections::BTreeMap::new();
+    for resource in resources {
+        let id = (
+            resource.group_version().0,
+            resource.kind(),
+            resource.namespace().unwrap_or_default(),
+            resource.name(),
+        );
+        if let Some(first) = seen.insert(id.clone(), resource.file.clone()) {
+            let namespace = if id.2.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", id.2)
+            };
+            return Err(vec![
+                Diagnostic::error(
+                    &kustomization.path,
+                    Span::default(),
+                    "",
+                    format!(
+                        "`{} {namespace}{}` is defined twice (in `{first}` and `{}`)",
+                        id.1, id.3, resource.file
+                    ),
+                )
+                .expected("each object once")
+                .hint("remove one, or patch the base's object instead of redefining it"),
+            ]);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Name references: once names have their prefixes, suffixes and hashes, every field that
+//! referred to an object by its old name is pointed at its new one (kustomize's back
+//! references). Which fields refer to which kinds is the table below.
+
+use serde_json::Value as Json;
+
+use super::resource::{Resource, is_cluster_scoped};
+use super::transform::visit;
+
+/// Kinds that carry a pod spec, and where.
+const POD_SPECS: &[(&str, &str)] = &[
+    ("Pod", "spec"),
+    ("PodTemplate", "template/spec"),
+    ("Deployment", "spec/template/spec"),
+    ("ReplicaSet", "spec/template/spec"),
+    ("DaemonSet", "spec/template/spec"),
+    ("StatefulSet", "spec/template/spec"),
+    ("Job", "spec/template/spec"),
+    ("CronJob", "spec/jobTemplate/spec/template/spec"),
+];
+
+/// Pod-spec kinds that reference service accounts, claims and priority classes.
+const POD_SPECS_WITH_RC: &[(&str, &str)] = &[
+    ("Pod", "spec"),
+    ("StatefulSet", "spec/template/spec"),
+    ("Deployment", "spec/template/spec"),
+    ("ReplicationController", "spec/template/spec"),
+    ("CronJob", "spec/jobTemplate/spec/template/spec"),
+    ("Job", "spec/template/spec"),
+    ("DaemonSet", "spec/template/spec"),
+];
+
+const CONFIG_MAP_IN_POD: &[&str] = &[
+    "volumes/configMap/name",
+    "containers/env/valueFrom/configMapKeyRef/name",
+    "initContainers/env/valueFrom/configMapKeyRef/name",
+    "containers/envFrom/configMapRef/name",
+    "initContainers/envFrom/configMapRef/name",
+    "volumes/projected/sources/configMap/name",
+];
+
+const SECRET_IN_POD: &[&str] = &[
+    "volumes/secret/secretName",
+    "containers/env/valueFrom/secretKeyRef/name",
+    "initContainers/env/valueFrom/secretKeyRef/name",
+    "containers/envFrom/secretRef/name",
+    "initContainers/envFrom/secretRef/name",
+    "imagePullSecrets/name",
+    "volumes/projected/sources/secret/name",
+];
+
+/// (referrer kind, path) pairs through which an object of `kind` is referred to by name.
+fn referrers(kind: &str) -> Vec<(&'static str, String)> {
+    let in_pods =
+        |specs: &[(&'static str, &'static str)], paths: &[&str]| -> Vec<(&'static str, String)> {
+            specs
+                .iter()
+                .flat_map(|(k, base)| paths.iter().map(move |p| (*k, format!("{base}/{p}"))))
+                .collect()
+        };
+    let fixed = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, p)| (*k, (*p).to_owned())).collect()
+    };
+    match kind {
+        "ConfigMap" => {
+            let mut refs = in_pods(POD_SPECS, CONFIG_MAP_IN_POD);
+            refs.extend(fixed(&[
+                ("Node", "spec/configSource/configMap"),
+                ("Role", "rules/resourceNames"),
+                ("ClusterRole", "rules/resourceNames"),
+            ]));
+            refs
+        }
+        "Secret" => {
+            let mut refs = in_pods(POD_SPECS, SECRET_IN_POD);
+            refs.extend(fixed(&[
+                ("Ingress", "spec/tls/secretName"),
+                ("ServiceAccount", "imagePullSecrets/name"),
+                ("StorageClass", "parameters/secretName"),
+                ("StorageClass", "parameters/adminSecretName"),
+                ("StorageClass", "parameters/userSecretName"),
+                ("StorageClass", "parameters/secretRef"),
+                ("Role", "rules/resourceNames"),
+                ("ClusterRole", "rules/resourceNames"),
+                ("PersistentVolume", "spec/azureFile/secretName"),
+            ]));
+            refs
+        }
+        "ServiceAccount" => in_pods(POD_SPECS_WITH_RC, &["serviceAccountName"]),
+        "Service" => fixed(&[
+            ("StatefulSet", "spec/serviceName"),
+            ("Ingress", "spec/rules/http/paths/backend/serviceName"),
+            ("Ingress", "spec/backend/serviceName"),
+            ("Ingress", "spec/rules/http/paths/backend/service/name"),
+            ("Ingress", "spec/defaultBackend/service/name"),
+            ("APIService", "spec/service/name"),
+        ]),
+        "Role" => fixed(&[("RoleBinding", "roleRef/name")]),
+        "ClusterRole" => fixed(&[
+            ("RoleBinding", "roleRef/name"),
+            ("ClusterRoleBinding", "roleRef/name"),
+        ]),
+        "PersistentVolumeClaim" => in_pods(
+            POD_SPECS_WITH_RC,
+            &["volumes/persistentVolumeClaim/claimName"],
+        ),
+        "PersistentVolume" => fixed(&[
+            ("PersistentVolumeClaim", "spec/volumeName"),
+            ("ClusterRole", "rules/resourceNames"),
+        ]),
+        "StorageClass" => fixed(&[
+            ("PersistentVolume", "spec/storageClassName"),
+            ("PersistentVolumeClaim", "spec/storageClassName"),
+            (
+                "StatefulSet",
+                "spec/volumeClaimTemplates/spec/storageClassName",
+            ),
+        ]),
+        "PriorityClass" => in_pods(POD_SPECS_WITH_RC, &["priorityClassName"]),
+        "IngressClass" => fixed(&[("Ingress", "spec/ingressClassName")]),
+        "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet" => {
+            fixed(&[("HorizontalPodAutoscaler", "spec/scaleTargetRef/name")])
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Every name a resource answered to before its current one.
+fn old_names(resource: &Resource) -> Vec<(String, Option<String>)> {
+    let mut names = vec![resource.original.clone()];
+    names.extend(resource.previous.iter().cloned());
+    names
+}
+
+/// A renamed object: kind, new name, new namespace and every name it had before.
+type Referral = (
+    String,
+    String,
+    Option<String>,
+    Vec<(String, Option<String>)>,
+);
+
+pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
+    let referrals: Vec<Referral> = resources
+        .iter()
+        .filter(|r| r.name() != r.original.0 || r.namespace() != r.original.1)
+        .map(|r| (r.kind(), r.name(), r.namespace(), old_names(r)))
+        .collect();
+    for (kind, name, namespace, old) in &referrals {
+        let specs = referrers(kind);
+        for referrer in resources.iter_mut() {
+            let referrer_kind = referrer.kind();
+            let referrer_namespace = referrer.namespace();
+            let same_namespace = is_cluster_scoped(kind)
+                || is_cluster_scoped(&referrer_kind)
+                || referrer_namespace.as_deref().unwrap_or("")
+                    == namespace.as_deref().unwrap_or("");
+            if same_namespace {
+                for (_, path) in specs.iter().filter(|(k, _)| *k == referrer_kind) {
+                    visit(&mut referrer.object, path, false, &mut |value| {
+                        rename(value, old, name)
+                    });
+                }
+            }
+            if kind == "ServiceAccount"
+                && matches!(referrer_kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+            {
+                retarget_subjects(referrer, old, name, namespace.as_deref());
+            }
+            if kind == "Service"
+                && matches!(
+                    referrer_kind.as_str(),
+                    "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+                )
+            {
+                visit(
+                    &mut referrer.object,
+                    "webhooks/clientConfig/service",
+                    false,
+                    &mut |service| retarget(service, old, name, namespace.as_deref()),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reference by plain name: a string, or each string of a list (`resourceNames`).
+fn rename(value: &mut Json, old: &[(String, Option<String>)], new: &str) {
+    match value {
+        Json::String(s) if old.iter().any(|(n, _)| n == s) => *s = new.to_owned(),
+        Json::Array(items) => items.iter_mut().for_each(|i| rename(i, old, new)),
+        _ => {}
+    }
+}
+
+/// A reference by name and namespace (`{name, namespace}`): it matches the object's original
+/// name and namespace (an absent namespace meaning `default`), as kustomize matches it, and
+/// then follows the object's current name and namespace.
+fn retarget(
+    reference: &mut Json,
+    old: &[(String, Option<String>)],
+    name: &str,
+    namespace: Option<&str>,
+) {
+    let Some((original_name, original_namespace)) = old.first() else {
+        return;
+    };
+    let current_name = reference
+        .get("name")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let current_namespace = reference
+        .get("namespace")
+        .and_then(Json::as_str)
+        .unwrap_or("default");
+    if current_name == original_name
+        && current_namespace == original_namespace.as_deref().unwrap_or("default")
+    {
+        reference["name"] = Json::String(name.to_owned());
+        if let Some(namespace) = namespace {
+            reference["namespace"] = Json::String(namespace.to_owned());
+        }
+    }
+}
+
+fn retarget_subjects(
+    binding: &mut Resource,
+    old: &[(String, Option<String>)],
+    name: &str,
+    namespace: Option<&str>,
+) {
+    if let Some(Json::Array(subjects)) = binding.object.get_mut("subjects") {
+        for subject in subjects
+            .iter_mut()
+            .filter(|s| s.get("kind").and_then(Json::as_str) == Some("ServiceAccount"))
+        {
+            retarget(subject, old, name, namespace);
+        }
+    }
+}
