@@ -20,3 +20,9 @@ mod tidy;
 
 /// Real tools nobody here wrote, run over the rendered trees.
 mod oracles;
+
+/// The overlay engine against the kustomize differential corpus in `tests/kustomize/`.
+mod overlay;
+
+/// Random kustomizations, built by railyard and by kubectl kustomize: same bytes.
+mod overlay_property;

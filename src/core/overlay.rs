@@ -64,7 +64,7 @@ impl Files for MemoryFiles {
     }
 }
 
-/// The result of a build: the objects in output order, and the texts read (for diagnostics).
+/// The result of a build: the objects in output order.
 pub struct Built {
     pub objects: Vec<Json>,
 }

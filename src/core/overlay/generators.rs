@@ -9,6 +9,7 @@ use super::kustomization::Kustomization;
 use super::resource::Resource;
 use super::{Engine, join};
 use crate::core::diagnostic::Diagnostic;
+use crate::core::source::Span;
 
 pub(super) fn run(
     engine: &mut Engine<'_>,
@@ -46,6 +47,14 @@ pub(super) fn run(
     } else {
         Err(problems)
     }
+}
+
+/// Where a generator's key was written.
+enum Written {
+    /// A pointer below the generator entry in the kustomization.
+    At(String),
+    /// A byte offset in an env file.
+    Env(String, usize),
 }
 
 /// Adds a generated object, or merges it into / replaces the existing one (`behavior`).
@@ -134,7 +143,7 @@ fn place(
             return Err(vec![
                 kustomization
                     .error(
-                        &format!("{pointer}/behavior"),
+                        pointer,
                         format!("`behavior: {behavior}` but no {kind} `{name}` comes from a base"),
                     )
                     .expected(format!("a {kind} `{name}` in the resources or bases"))
@@ -169,7 +178,8 @@ fn generate(
     let Some(name) = item.get("name").and_then(Json::as_str) else {
         return Err(error("", format!("a {kind} generator needs a `name`")));
     };
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    // each entry remembers where it was written: a kustomization pointer, or an env file offset
+    let mut entries: Vec<(String, Vec<u8>, Written)> = Vec::new();
     for (i, literal) in item
         .get("literals")
         .and_then(Json::as_array)
@@ -179,9 +189,11 @@ fn generate(
     {
         let text = literal.as_str().unwrap_or_default();
         match text.split_once('=').filter(|(k, _)| !k.is_empty()) {
-            Some((key, value)) => {
-                entries.push((key.to_owned(), unquote(value).as_bytes().to_vec()))
-            }
+            Some((key, value)) => entries.push((
+                key.to_owned(),
+                unquote(value).as_bytes().to_vec(),
+                Written::At(format!("/literals/{i}")),
+            )),
             None => {
                 return Err(error(
                     &format!("/literals/{i}"),
@@ -207,7 +219,7 @@ fn generate(
         };
         let full = join(&kustomization.dir, &path);
         match engine.read_bytes(&full) {
-            Ok(content) => entries.push((key, content)),
+            Ok(content) => entries.push((key, content, Written::At(format!("/files/{i}")))),
             Err(why) => {
                 return Err(error(
                     &format!("/files/{i}"),
@@ -232,13 +244,21 @@ fn generate(
                     format!("cannot read `{path}`: {why}"),
                 )
             })?;
-        for line in content.lines() {
-            let line = line.trim_start();
+        let full = join(&kustomization.dir, path);
+        let mut offset = 0;
+        for raw in content.split_inclusive('\n') {
+            let start = offset;
+            offset += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']).trim_start();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
             match line.split_once('=') {
-                Some((key, value)) => entries.push((key.to_owned(), value.as_bytes().to_vec())),
+                Some((key, value)) => entries.push((
+                    key.to_owned(),
+                    value.as_bytes().to_vec(),
+                    Written::Env(full.clone(), start),
+                )),
                 None => {
                     return Err(error(
                         &format!("/envs/{i}"),
@@ -250,7 +270,21 @@ fn generate(
     }
     let mut data = Map::new();
     let mut binary = Map::new();
-    for (key, bytes) in entries {
+    for (key, bytes, written) in entries {
+        if data.contains_key(&key) || binary.contains_key(&key) {
+            let message = format!("the {kind} `{name}` gets the key `{key}` twice");
+            let diagnostic = match written {
+                Written::At(at) => kustomization.error(&format!("{pointer}{at}"), message),
+                Written::Env(file, offset) => {
+                    Diagnostic::error(&file, Span::new(offset, offset), "", message)
+                }
+            };
+            return Err(vec![
+                diagnostic
+                    .expected("each key once across literals, files and envs")
+                    .hint("remove one of them; kustomize rejects a repeated key too"),
+            ]);
+        }
         match (kind, String::from_utf8(bytes)) {
             ("Secret", Ok(text)) => {
                 data.insert(key, json!(wrapped_base64(text.as_bytes())));

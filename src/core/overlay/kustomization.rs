@@ -150,6 +150,11 @@ impl Engine<'_> {
         } else if kustomization.tree.value != Json::Null {
             problems.push(kustomization.error("", "a kustomization must be a mapping"));
         }
+        let source = self
+            .texts
+            .get(&kustomization.path)
+            .map_or("", String::as_str);
+        problems.extend(check_strings(&kustomization, source));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -209,13 +214,34 @@ impl Engine<'_> {
             }
             let path = join(dir, &entry);
             if self.files.is_dir(&path) {
+                if !FILE_NAMES
+                    .iter()
+                    .any(|name| self.files.is_file(&join(&path, name)))
+                {
+                    problems.push(kustomization.error(&pointer, format!("directory `{entry}` holds no kustomization")).expected("a directory with a kustomization.yaml, or a file").hint("add a kustomization.yaml listing the directory's files, or list the files themselves"));
+                    continue;
+                }
                 match self.build_dir(&path, Some(kustomization.error(&pointer, ""))) {
-                    Ok(built) => resources.extend(built),
+                    Ok(built) => add_unique(
+                        &kustomization,
+                        &pointer,
+                        true,
+                        &mut resources,
+                        built,
+                        &mut problems,
+                    ),
                     Err(mut e) => problems.append(&mut e),
                 }
             } else if self.files.is_file(&path) {
                 match self.load_resources(&path) {
-                    Ok(loaded) => resources.extend(loaded),
+                    Ok(loaded) => add_unique(
+                        &kustomization,
+                        &pointer,
+                        false,
+                        &mut resources,
+                        loaded,
+                        &mut problems,
+                    ),
                     Err(mut e) => problems.append(&mut e),
                 }
             } else {
@@ -299,7 +325,9 @@ impl Engine<'_> {
                     );
                     continue;
                 }
-                resources.push(Resource::new(object, path));
+                let mut resource = Resource::new(object, path);
+                resource.at = Span::new(document.span.start, document.span.start);
+                resources.push(resource);
             }
         }
         if problems.is_empty() {
@@ -307,6 +335,129 @@ impl Engine<'_> {
         } else {
             Err(problems)
         }
+    }
+}
+
+/// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain
+/// `yes`, `no`, `on` or `off` is a boolean there, and an error, even though resources read
+/// them as strings.
+fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic> {
+    let mut pointers: Vec<String> = ["/namespace", "/namePrefix", "/nameSuffix"]
+        .iter()
+        .filter(|p| kustomization.tree.value.pointer(p).is_some())
+        .map(|p| (*p).to_owned())
+        .collect();
+    let mut maps = vec!["/commonLabels".to_owned(), "/commonAnnotations".to_owned()];
+    if let Some(Json::Array(groups)) = kustomization.value("labels") {
+        maps.extend((0..groups.len()).map(|i| format!("/labels/{i}/pairs")));
+    }
+    for map in maps {
+        if let Some(Json::Object(pairs)) = kustomization.tree.value.pointer(&map) {
+            pointers.extend(
+                pairs
+                    .keys()
+                    .map(|k| format!("{map}/{}", k.replace('~', "~0").replace('/', "~1"))),
+            );
+        }
+    }
+    let mut problems = Vec::new();
+    for pointer in pointers {
+        let value = kustomization
+            .tree
+            .value
+            .pointer(&pointer)
+            .cloned()
+            .unwrap_or(Json::Null);
+        let span = kustomization.tree.value_span(&pointer);
+        let raw = source.get(span.start..span.end).unwrap_or_default();
+        let yaml11_bool = matches!(
+            raw,
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "on"
+                | "On"
+                | "ON"
+                | "off"
+                | "Off"
+                | "OFF"
+        );
+        let found = match &value {
+            Json::String(_) if yaml11_bool => "a YAML 1.1 boolean",
+            Json::String(_) => continue,
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::Null => "null",
+            _ => "a list or mapping",
+        };
+        problems.push(
+            kustomization
+                .error(
+                    &pointer,
+                    format!(
+                        "`{}` is {found} (`{raw}`), not a string",
+                        kustomization.tree.yaml_path(&pointer)
+                    ),
+                )
+                .expected("a string")
+                .hint(format!(
+                    "quote it: `\"{raw}\"`; kustomize reads kustomizations as YAML 1.1"
+                )),
+        );
+    }
+    problems
+}
+
+/// Adds the objects one `resources` entry brought in, reporting any that is already there: at
+/// the object's document for a file, at the entry for a base.
+fn add_unique(
+    kustomization: &Kustomization,
+    pointer: &str,
+    from_base: bool,
+    resources: &mut Vec<Resource>,
+    added: Vec<Resource>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    for resource in added {
+        let id = |r: &Resource| {
+            (
+                r.group_version().0,
+                r.kind(),
+                r.namespace().unwrap_or_default(),
+                r.name(),
+            )
+        };
+        if let Some(first) = resources.iter().find(|r| id(r) == id(&resource)) {
+            let namespace = resource
+                .namespace()
+                .map(|ns| format!("{ns}/"))
+                .unwrap_or_default();
+            let message = format!(
+                "`{} {namespace}{}` is defined twice (in `{}` and `{}`)",
+                resource.kind(),
+                resource.name(),
+                first.file,
+                resource.file
+            );
+            let diagnostic = if from_base {
+                kustomization.error(pointer, message)
+            } else {
+                Diagnostic::error(&resource.file, resource.at, "", message)
+            };
+            problems.push(
+                diagnostic
+                    .expected("each object once")
+                    .hint("remove one, or patch the base's object instead of redefining it"),
+            );
+            continue;
+        }
+        resources.push(resource);
     }
 }
 

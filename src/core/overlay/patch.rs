@@ -8,12 +8,15 @@ use super::resource::{Resource, is_cluster_scoped, split_api_version};
 use super::{Engine, join};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
-use crate::core::source::SourceFile;
+use crate::core::source::{SourceFile, Span};
 use crate::core::yaml;
 
 /// One patch as written, with where it was written.
 struct Patch {
     documents: Vec<Json>,
+    /// Where each document (strategic merge) or each operation (JSON 6902) is written: file
+    /// and span in that file's own coordinates, inline patches mapped into the kustomization.
+    locations: Vec<(String, Span)>,
     /// The pointer of the entry in the kustomization, for messages.
     pointer: String,
     is_json6902: bool,
@@ -28,7 +31,7 @@ fn read_patch(
     path: Option<&str>,
 ) -> Result<Patch, Vec<Diagnostic>> {
     let (name, text) = match (inline, path) {
-        (Some(text), _) => (kustomization.path.clone(), text.to_owned()),
+        (Some(text), _) => (format!("{}#inline", kustomization.path), text.to_owned()),
         (None, Some(path)) => {
             let full = join(&kustomization.dir, path);
             let text = engine
@@ -60,17 +63,113 @@ fn read_patch(
             ),
         )]);
     }
-    let documents: Vec<Json> = documents
+    let nodes: Vec<&yaml::Node> = documents
         .iter()
         .filter(|d| d.value != yaml::Value::Null)
+        .collect();
+    let is_json6902 = nodes
+        .first()
+        .is_some_and(|d| matches!(d.value, yaml::Value::Seq(_)));
+    let spans: Vec<Span> = match (is_json6902, nodes.first()) {
+        (
+            true,
+            Some(yaml::Node {
+                value: yaml::Value::Seq(items),
+                ..
+            }),
+        ) => items.iter().map(|item| item.span).collect(),
+        _ => nodes.iter().map(|d| d.span).collect(),
+    };
+    let locations = spans
+        .into_iter()
+        .map(|span| match inline {
+            Some(_) => {
+                let source = engine
+                    .texts
+                    .get(&kustomization.path)
+                    .map_or("", String::as_str);
+                let block = kustomization.tree.value_span(&format!(
+                    "{pointer}{}",
+                    if pointer.starts_with("/patchesStrategicMerge") {
+                        ""
+                    } else {
+                        "/patch"
+                    }
+                ));
+                let at = inline_offset(source, block, &file.text, span.start);
+                (kustomization.path.clone(), Span::new(at, at))
+            }
+            None => (name.clone(), Span::new(span.start, span.start)),
+        })
+        .collect();
+    let documents: Vec<Json> = nodes
+        .iter()
         .map(|d| JsonTree::new(&name, d).value)
         .collect();
-    let is_json6902 = documents.first().is_some_and(Json::is_array);
     Ok(Patch {
         documents,
+        locations,
         pointer: pointer.to_owned(),
         is_json6902,
     })
+}
+
+/// A target as one line: `Deployment web-.* in prod with app=web`.
+fn describe(target: &Json) -> String {
+    let field = |key: &str| {
+        target
+            .get(key)
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let mut text = [
+        field("group"),
+        field("version"),
+        field("kind"),
+        field("name"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    if let Some(namespace) = field("namespace") {
+        text.push_str(&format!(" in {namespace}"));
+    }
+    for (key, word) in [
+        ("labelSelector", "labels"),
+        ("annotationSelector", "annotations"),
+    ] {
+        if let Some(selector) = field(key) {
+            text.push_str(&format!(" with {word} {selector}"));
+        }
+    }
+    text
+}
+
+/// The offset in `source` of `offset` in the text of the block scalar whose value starts at
+/// `block`: content line k sits k lines below the indicator line, shifted by the block's indent.
+fn inline_offset(source: &str, block: Span, content: &str, offset: usize) -> usize {
+    let starts_block = matches!(source.as_bytes().get(block.start), Some(b'|' | b'>'));
+    let Some(newline) = source[block.start.min(source.len())..]
+        .find('\n')
+        .filter(|_| starts_block)
+    else {
+        return block.start;
+    };
+    let before = &content[..offset.min(content.len())];
+    let line = before.matches('\n').count();
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1);
+    let body = &source[block.start + newline + 1..];
+    let indent = body
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+    let line_start = body
+        .split_inclusive('\n')
+        .take(line)
+        .map(str::len)
+        .sum::<usize>();
+    (block.start + newline + 1 + line_start + indent + column).min(source.len())
 }
 
 /// `patchesStrategicMerge`: each entry a file or inline YAML naming its own targets.
@@ -90,8 +189,8 @@ pub(super) fn strategic_merge_files(
             inline.then_some(entry.as_str()),
             (!inline).then_some(entry.as_str()),
         )?;
-        for document in &patch.documents {
-            apply_named(kustomization, &patch.pointer, document, resources)?;
+        for (document, location) in patch.documents.iter().zip(&patch.locations) {
+            apply_named(kustomization, &patch.pointer, document, location, resources)?;
         }
     }
     Ok(())
@@ -130,7 +229,7 @@ pub(super) fn patches(
                     .map(|(i, _)| i)
                     .collect();
                 if selected.is_empty() {
-                    return Err(vec![kustomization.error(&format!("{pointer}/target"), "the patch's target matches no resource").expected("a target that selects at least one resource").hint("check kind, name and namespace; names are anchored regular expressions")]);
+                    return Err(vec![kustomization.error(&pointer, format!("the patch's target `{}` matches no resource", describe(target))).expected("a target that selects at least one resource").hint("check kind, name and namespace; names are anchored regular expressions")]);
                 }
                 if patch.is_json6902 {
                     let operations = patch
@@ -139,7 +238,13 @@ pub(super) fn patches(
                         .cloned()
                         .unwrap_or(Json::Array(Vec::new()));
                     for index in selected {
-                        json6902(kustomization, &pointer, &operations, &mut resources[index])?;
+                        json6902(
+                            kustomization,
+                            &pointer,
+                            &operations,
+                            &patch.locations,
+                            &mut resources[index],
+                        )?;
                     }
                 } else {
                     let mut deleted = Vec::new();
@@ -173,8 +278,8 @@ pub(super) fn patches(
                 ]);
             }
             None => {
-                for document in &patch.documents {
-                    apply_named(kustomization, &patch.pointer, document, resources)?;
+                for (document, location) in patch.documents.iter().zip(&patch.locations) {
+                    apply_named(kustomization, &patch.pointer, document, location, resources)?;
                 }
             }
         }
@@ -210,14 +315,23 @@ pub(super) fn json6902_files(
         let mut matched = false;
         for resource in resources.iter_mut().filter(|r| selector.matches(r)) {
             matched = true;
-            json6902(kustomization, &pointer, &operations, resource)?;
+            json6902(
+                kustomization,
+                &pointer,
+                &operations,
+                &patch.locations,
+                resource,
+            )?;
         }
         if !matched {
             return Err(vec![
                 kustomization
                     .error(
-                        &format!("{pointer}/target"),
-                        "the patch's target matches no resource",
+                        &pointer,
+                        format!(
+                            "the patch's target `{}` matches no resource",
+                            describe(entry.get("target").unwrap_or(&Json::Null))
+                        ),
                     )
                     .expected("a target that selects at least one resource")
                     .hint("check kind, name and namespace"),
@@ -232,6 +346,7 @@ fn apply_named(
     kustomization: &Kustomization,
     pointer: &str,
     document: &Json,
+    location: &(String, Span),
     resources: &mut Vec<Resource>,
 ) -> Result<(), Vec<Diagnostic>> {
     let text = |p: &str| {
@@ -256,15 +371,14 @@ fn apply_named(
         .collect();
     match found.as_slice() {
         [] => Err(vec![
-            kustomization
-                .error(
-                    pointer,
-                    format!("the patch for {kind} `{name}` matches no resource"),
-                )
-                .expected(format!("a {kind} named `{name}` among the resources"))
-                .hint(
-                    "check the patch's apiVersion, kind, name and namespace, or give it a `target`",
-                ),
+            Diagnostic::error(
+                &location.0,
+                location.1,
+                "",
+                format!("the patch for {kind} `{name}` matches no resource"),
+            )
+            .expected(format!("a {kind} named `{name}` among the resources"))
+            .hint("check the patch's apiVersion, kind, name and namespace, or give it a `target`"),
         ]),
         [index] => {
             let mut patch = document.clone();
@@ -501,6 +615,7 @@ fn json6902(
     kustomization: &Kustomization,
     pointer: &str,
     operations: &Json,
+    locations: &[(String, Span)],
     resource: &mut Resource,
 ) -> Result<(), Vec<Diagnostic>> {
     let Json::Array(operations) = operations else {
@@ -517,14 +632,16 @@ fn json6902(
         };
         let (kind, name) = (resource.kind(), resource.name());
         let fail = |why: String| {
-            vec![kustomization.error(
-                pointer,
-                format!(
-                    "operation {i} (`{} {}`) on {kind} `{name}` failed: {why}",
-                    field("op"),
-                    field("path")
-                ),
-            )]
+            let message = format!(
+                "operation {i} (`{} {}`) on {kind} `{name}` failed: {why}",
+                field("op"),
+                field("path")
+            );
+            let diagnostic = match locations.get(i) {
+                Some((file, span)) => Diagnostic::error(file, *span, &format!("[{i}]"), message),
+                None => kustomization.error(pointer, message),
+            };
+            vec![diagnostic.expected("an operation that applies to the object").hint("operations apply before namespace, prefix and labels; `remove` and `replace` need an existing path")]
         };
         let path = field("path");
         let object = &mut resource.object;

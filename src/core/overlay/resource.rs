@@ -16,6 +16,8 @@ pub struct Resource {
     pub needs_hash: bool,
     /// Places that share one label or annotation value (see `transform::add_pairs`).
     pub aliases: Vec<Alias>,
+    /// Where its document starts in `file`, for messages (empty for generated objects).
+    pub at: crate::core::source::Span,
 }
 
 /// A label or annotation that one transform created at several places at once. kustomize
@@ -42,6 +44,7 @@ impl Resource {
             previous: Vec::new(),
             needs_hash: false,
             aliases: Vec::new(),
+            at: crate::core::source::Span::default(),
         }
     }
 

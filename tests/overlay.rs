@@ -1,0 +1,164 @@
+//! The overlay engine against kustomize: the differential corpus in `tests/kustomize/` (see its
+//! README) built in-process and compared byte for byte, its expected files re-checked against
+//! the live `kubectl kustomize`, and its error cases run through the command line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use railyard::core::overlay;
+use railyard::edge::disk_files::DiskFiles;
+
+use crate::support::{self, cases};
+
+/// The corpus must stay large enough to mean something (issue: at least 60 and 15).
+const MIN_CASES: usize = 60;
+const MIN_ERROR_CASES: usize = 15;
+
+fn corpus(kind: &str) -> Vec<PathBuf> {
+    cases(&support::root().join("tests/kustomize").join(kind))
+}
+
+/// The directory a case builds: the case itself, or `<case>/<contents of BUILD>`.
+fn build_dir(case: &Path) -> PathBuf {
+    match std::fs::read_to_string(case.join("BUILD")) {
+        Ok(sub) => case.join(sub.trim()),
+        Err(_) => case.to_path_buf(),
+    }
+}
+
+fn name(case: &Path) -> String {
+    case.file_name()
+        .expect("named")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// First differing line, for a readable failure.
+fn first_difference(got: &str, want: &str) -> String {
+    let line = got
+        .lines()
+        .zip(want.lines())
+        .position(|(g, w)| g != w)
+        .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+    format!(
+        "line {}: got `{}`, want `{}`",
+        line + 1,
+        got.lines().nth(line).unwrap_or("<end>"),
+        want.lines().nth(line).unwrap_or("<end>")
+    )
+}
+
+#[test]
+fn every_case_builds_exactly_as_kustomize() {
+    let all = corpus("cases");
+    assert!(all.len() >= MIN_CASES, "only {} cases", all.len());
+    let mut failures = Vec::new();
+    for case in &all {
+        let dir = build_dir(case).to_string_lossy().into_owned();
+        let want = std::fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
+        match overlay::build(&DiskFiles, &dir) {
+            Ok(built) => {
+                let got = overlay::print(&built.objects);
+                if got != want {
+                    failures.push(format!("{}: {}", name(case), first_difference(&got, &want)));
+                }
+            }
+            Err(diagnostics) => failures.push(format!(
+                "{}: rejected: {}",
+                name(case),
+                diagnostics
+                    .iter()
+                    .map(|d| d.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The expected files are kubectl's output; this keeps them honest after edits to the inputs.
+#[test]
+fn expected_files_are_what_kubectl_kustomize_prints() {
+    let Some(kubectl) = crate::oracles::oracle("kubectl") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let all = corpus("cases");
+    for case in &all {
+        let out = Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(build_dir(case))
+            .output()
+            .expect("kubectl runs");
+        let want = std::fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
+        let got = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || got != want {
+            failures.push(format!("{}: {}", name(case), first_difference(&got, &want)));
+        }
+    }
+    assert!(!all.is_empty());
+    assert!(
+        failures.is_empty(),
+        "regenerate with `bash tests/kustomize/regenerate.sh`:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_error_case_fails_at_the_expected_line_and_says_why() {
+    let all = corpus("errors");
+    assert!(
+        all.len() >= MIN_ERROR_CASES,
+        "only {} error cases",
+        all.len()
+    );
+    let errors_dir = support::root().join("tests/kustomize/errors");
+    let mut failures = Vec::new();
+    for case in &all {
+        let expected = std::fs::read_to_string(case.join("expected.txt")).expect("expected.txt");
+        let mut lines = expected.lines();
+        let location = format!("{}/{}", name(case), lines.next().expect("location line"));
+        let words = lines.next().unwrap_or_default().to_lowercase();
+        let dir = build_dir(case);
+        let relative = dir.strip_prefix(&errors_dir).expect("inside errors/");
+        let output = support::run(
+            support::railyard()
+                .current_dir(&errors_dir)
+                .args(["--error-format", "json", "overlay", "build"])
+                .arg(relative),
+        );
+        if output.status.code() != Some(1) {
+            failures.push(format!("{}: exit {:?}", name(case), output.status.code()));
+            continue;
+        }
+        let diagnostics: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("JSON diagnostics");
+        let first = &diagnostics[0];
+        let got = format!("{}:{}", first["file"].as_str().unwrap_or(""), first["line"]);
+        let message = first["message"].as_str().unwrap_or("").to_lowercase();
+        if got != location || !message.contains(&words) {
+            failures.push(format!(
+                "{}: got {got} `{message}`, want {location} containing `{words}`",
+                name(case)
+            ));
+        }
+        for field in ["expected", "hint", "path"] {
+            if first.get(field).is_none() {
+                failures.push(format!("{}: diagnostic without `{field}`", name(case)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A failed build prints nothing on stdout, so `railyard overlay build dir > out.yaml` never
+/// leaves half a manifest behind a pipe.
+#[test]
+fn a_failed_build_prints_no_objects() {
+    let case = support::root().join("tests/kustomize/errors/patch-target-matches-nothing");
+    let output = support::run(support::railyard().args(["overlay", "build"]).arg(&case));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "{}", support::stdout(&output));
+    assert!(support::stderr(&output).contains("matches no resource"));
+}
