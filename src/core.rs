@@ -23,4 +23,5 @@ pub mod source;
 pub mod ssh_key;
 pub mod suggest;
 pub mod tree;
+pub mod user_overlays;
 pub mod yaml;

@@ -11,7 +11,7 @@ use crate::core::rules::{self, LoadedFiles, normalize, relative_path};
 use crate::core::site::SiteFile;
 use crate::core::source::{SourceFile, Span};
 use crate::core::tree::{Lock, Tree};
-use crate::core::{generate, gitpod_config, model, schema, yaml};
+use crate::core::{generate, gitpod_config, model, schema, user_overlays, yaml};
 
 /// Everything the compiler may read.
 #[derive(Clone, Debug)]
@@ -28,6 +28,25 @@ pub struct Output {
     pub tree: Option<Tree>,
     /// Every problem found, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The user overlay directories a site names (`spec.overlays`), for the edge to load every
+/// file below them into `Inputs::files`. Unsafe paths are left out here and reported by `compile`.
+pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    let Some(root) = documents.first() else {
+        return Vec::new();
+    };
+    let tree = JsonTree::new(&site.name, root);
+    tree.value
+        .pointer("/spec/overlays")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .filter(|p| relative_path(p).is_ok())
+        .map(normalize)
+        .collect()
 }
 
 /// The relative paths of the files a site names, for the edge to load before compiling.
@@ -124,8 +143,18 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     };
     let ssh_keys = ssh_keys(inputs, &site_file);
     let gitpod = gitpod_config::merged(&json.value);
+    let overlays = site_file.spec.overlays.clone();
     let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
-    let files = generate::generate(&resolved, &secrets_file.text);
+    let mut files = generate::generate(&resolved, &secrets_file.text);
+    if let Err(mut problems) = user_overlays::apply(
+        &generate::cluster_dir(&resolved),
+        &overlays,
+        &inputs.files,
+        &mut files,
+    ) {
+        diagnostics.append(&mut problems);
+        return (None, diagnostics);
+    }
     let mut input_bytes = BTreeMap::new();
     input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());
     for (name, file) in &inputs.files {

@@ -38,6 +38,29 @@ pub trait Files {
     fn is_file(&self, path: &str) -> bool;
 }
 
+/// Files as bytes, keyed by normalised path (a site's overlay directories, loaded by the edge).
+impl Files for BTreeMap<String, Vec<u8>> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let bytes = self.get(path).ok_or_else(|| "no such file".to_owned())?;
+        String::from_utf8(bytes.clone()).map_err(|_| "not UTF-8 text".to_owned())
+    }
+
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.get(path)
+            .cloned()
+            .ok_or_else(|| "no such file".to_owned())
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        !self.contains_key(path) && self.keys().any(|k| k.starts_with(&prefix))
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        self.contains_key(path)
+    }
+}
+
 /// Files held in memory, keyed by normalised path; directories are implied by file paths.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryFiles(pub BTreeMap<String, String>);
@@ -71,10 +94,33 @@ pub struct Built {
 
 /// Builds the kustomization in `dir`; every problem comes back as a diagnostic.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
+    let resources = build_resources(files, dir, Vec::new())?;
+    Ok(Built {
+        objects: resources.into_iter().map(|r| r.object).collect(),
+    })
+}
+
+/// Builds the kustomization in `dir` on top of `base`: objects that act as if listed first in
+/// its `resources` (railyard's rendered objects, for user overlays). Each result keeps its
+/// `file`, so base objects can be written back where they came from.
+pub fn build_onto(
+    files: &dyn Files,
+    dir: &str,
+    base: Vec<Resource>,
+) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+    build_resources(files, dir, base)
+}
+
+fn build_resources(
+    files: &dyn Files,
+    dir: &str,
+    base: Vec<Resource>,
+) -> Result<Vec<Resource>, Vec<Diagnostic>> {
     let mut engine = Engine {
         files,
         stack: Vec::new(),
         texts: BTreeMap::new(),
+        base: Some(base),
     };
     let mut resources = engine.build_dir(&normalize(dir), None)?;
     generators::add_hashes(&mut resources);
@@ -87,9 +133,7 @@ pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
         )]
     })?;
     order::legacy(&mut resources);
-    Ok(Built {
-        objects: resources.into_iter().map(|r| r.object).collect(),
-    })
+    Ok(resources)
 }
 
 /// The objects as `kubectl kustomize` prints them.
@@ -107,6 +151,8 @@ struct Engine<'a> {
     stack: Vec<String>,
     /// Texts read so far, for diagnostics.
     texts: BTreeMap<String, String>,
+    /// Objects the top kustomization starts from before its own resources (`build_onto`).
+    base: Option<Vec<Resource>>,
 }
 
 impl Engine<'_> {

@@ -67,7 +67,7 @@ impl Rules<'_> {
         self.versions();
         self.cert_manager();
         self.gitpod();
-        self.overlays();
+        self.overlays(files);
         self.firewall();
         self.platform();
         let secrets = self.secrets(files);
@@ -516,7 +516,7 @@ impl Rules<'_> {
         }
     }
 
-    fn overlays(&mut self) {
+    fn overlays(&mut self, files: &LoadedFiles) {
         let count = self
             .tree
             .value
@@ -526,8 +526,18 @@ impl Rules<'_> {
         for i in 0..count {
             let pointer = format!("/spec/overlays/{i}");
             if let Some(path) = self.str(&pointer).map(str::to_owned) {
-                if self.safe_path(&pointer, &path) {
-                    self.error(&pointer, "user overlays are not supported by this version of railyard", "no `overlays`", "remove `spec.overlays`; the overlay engine is not built yet, and railyard never ignores an input silently");
+                let dir = normalize(&path);
+                let has_kustomization =
+                    ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                        .iter()
+                        .any(|name| matches!(files.get(&format!("{dir}/{name}")), Some(Ok(_))));
+                if self.safe_path(&pointer, &path) && !has_kustomization {
+                    self.error(
+                        &pointer,
+                        format!("overlay directory `{path}` holds no kustomization.yaml"),
+                        "a directory beside the site file with a kustomization.yaml",
+                        "create it, or remove the entry; paths are relative to the site file",
+                    );
                 }
             }
         }

@@ -55,10 +55,41 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
             .map_err(|e| describe(&e));
         files.insert(relative, loaded);
     }
+    for dir in compile::overlay_dirs(&site) {
+        let mut found = Vec::new();
+        walk(&site_dir.join(&dir), &dir, &mut found);
+        for relative in found {
+            let loaded = read_text(&site_dir.join(&relative))
+                .map(|text| SourceFile::new(relative.clone(), text))
+                .map_err(|e| describe(&e));
+            files.insert(relative, loaded);
+        }
+    }
     Ok(Loaded {
         inputs: Inputs { site, files },
         site_dir,
     })
+}
+
+/// Every regular file below `dir`, as `prefix/relative` paths; unreadable directories are
+/// skipped (a missing kustomization is then reported by the compiler at the site's line).
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&entry.path(), &format!("{prefix}/{name}"), out);
+        } else if kind.is_file() {
+            out.push(format!("{prefix}/{name}"));
+        }
+    }
 }
 
 fn read_text(path: &Path) -> io::Result<String> {

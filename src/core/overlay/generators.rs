@@ -134,6 +134,9 @@ fn place(
                 }
             }
             result.needs_hash = old.needs_hash && result.needs_hash;
+            result.file = old.file;
+            result.position = old.position;
+            result.at = old.at;
             result.original = old.original;
             result.previous = old.previous;
             result.aliases = Vec::new();

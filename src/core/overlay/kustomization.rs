@@ -188,7 +188,7 @@ impl Engine<'_> {
         }
         let kustomization = self.load_kustomization(dir)?;
         self.stack.push(dir.to_owned());
-        let mut resources = Vec::new();
+        let mut resources = self.base.take().unwrap_or_default();
         let mut problems = Vec::new();
         let entries: Vec<(String, String)> = kustomization
             .strings("resources")

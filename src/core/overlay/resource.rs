@@ -18,6 +18,9 @@ pub struct Resource {
     pub aliases: Vec<Alias>,
     /// Where its document starts in `file`, for messages (empty for generated objects).
     pub at: crate::core::source::Span,
+    /// Its place among the objects it was loaded with (`build_onto` writes base objects back
+    /// in their rendered order).
+    pub position: usize,
 }
 
 /// A label or annotation that one transform created at several places at once. kustomize
@@ -45,6 +48,7 @@ impl Resource {
             needs_hash: false,
             aliases: Vec::new(),
             at: crate::core::source::Span::default(),
+            position: 0,
         }
     }
 
