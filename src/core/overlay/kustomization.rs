@@ -424,16 +424,22 @@ fn add_unique(
     added: Vec<Resource>,
     problems: &mut Vec<Diagnostic>,
 ) {
+    let id = |r: &Resource| {
+        (
+            r.group_version().0,
+            r.kind(),
+            r.namespace().unwrap_or_default(),
+            r.name(),
+        )
+    };
+    let mut seen: std::collections::HashMap<_, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (id(r), i))
+        .collect();
     for resource in added {
-        let id = |r: &Resource| {
-            (
-                r.group_version().0,
-                r.kind(),
-                r.namespace().unwrap_or_default(),
-                r.name(),
-            )
-        };
-        if let Some(first) = resources.iter().find(|r| id(r) == id(&resource)) {
+        let key = id(&resource);
+        if let Some(&first) = seen.get(&key) {
             let namespace = resource
                 .namespace()
                 .map(|ns| format!("{ns}/"))
@@ -442,7 +448,7 @@ fn add_unique(
                 "`{} {namespace}{}` is defined twice (in `{}` and `{}`)",
                 resource.kind(),
                 resource.name(),
-                first.file,
+                resources[first].file,
                 resource.file
             );
             let diagnostic = if from_base {
@@ -457,6 +463,7 @@ fn add_unique(
             );
             continue;
         }
+        seen.insert(key, resources.len());
         resources.push(resource);
     }
 }
@@ -466,7 +473,7 @@ fn check_unique(
     kustomization: &Kustomization,
     resources: &[Resource],
 ) -> Result<(), Vec<Diagnostic>> {
-    let mut seen = std::collections::BTreeMap::new();
+    let mut seen = std::collections::HashMap::new();
     for resource in resources {
         let id = (
             resource.group_version().0,

@@ -146,50 +146,87 @@ pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
         .filter(|r| r.name() != r.original.0 || r.namespace() != r.original.1)
         .map(|r| (r.kind(), r.name(), r.namespace(), old_names(r)))
         .collect();
-    for (kind, name, namespace, old) in &referrals {
-        let specs = referrers(kind);
-        for referrer in resources.iter_mut() {
-            let referrer_kind = referrer.kind();
-            let referrer_namespace = referrer.namespace();
-            let same_namespace = is_cluster_scoped(kind)
-                || is_cluster_scoped(&referrer_kind)
-                || referrer_namespace.as_deref().unwrap_or("")
-                    == namespace.as_deref().unwrap_or("");
-            if same_namespace {
-                for (_, path) in specs.iter().filter(|(k, _)| *k == referrer_kind) {
-                    visit(&mut referrer.object, path, false, &mut |value| {
-                        rename(value, old, name)
-                    });
+    // kinds and namespaces do not change here: index the objects by kind once, so each renamed
+    // object visits only the kinds that can refer to it
+    let mut by_kind: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    let namespaces: Vec<Option<String>> = resources.iter().map(Resource::namespace).collect();
+    for (i, resource) in resources.iter().enumerate() {
+        by_kind.entry(resource.kind()).or_default().push(i);
+    }
+    // references by plain name: each referring field is visited once per kind, and looked up
+    // among the old names of that kind's renamed objects (the first in order wins)
+    let mut kinds: Vec<&str> = referrals.iter().map(|r| r.0.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let mut by_old: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, referral) in referrals.iter().enumerate().filter(|(_, r)| r.0 == kind) {
+            for (old, _) in &referral.3 {
+                let candidates = by_old.entry(old.as_str()).or_default();
+                if !candidates.contains(&i) {
+                    candidates.push(i);
                 }
             }
-            if kind == "ServiceAccount"
-                && matches!(referrer_kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
-            {
-                retarget_subjects(referrer, old, name, namespace.as_deref());
+        }
+        for (referrer_kind, path) in referrers(kind) {
+            for &index in by_kind.get(referrer_kind).map_or(&[][..], Vec::as_slice) {
+                let namespace = namespaces[index].as_deref().unwrap_or("");
+                let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
+                let pick = |name: &str| {
+                    by_old
+                        .get(name)?
+                        .iter()
+                        .map(|&i| &referrals[i])
+                        .find(|r| any_namespace || r.2.as_deref().unwrap_or("") == namespace)
+                        .map(|r| r.1.clone())
+                };
+                visit(&mut resources[index].object, &path, false, &mut |value| {
+                    rename(value, &pick)
+                });
             }
-            if kind == "Service"
-                && matches!(
-                    referrer_kind.as_str(),
-                    "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
-                )
-            {
-                visit(
-                    &mut referrer.object,
-                    "webhooks/clientConfig/service",
-                    false,
-                    &mut |service| retarget(service, old, name, namespace.as_deref()),
-                );
+        }
+    }
+    // references by name and namespace: few objects carry them
+    for (kind, name, namespace, old) in &referrals {
+        let special: &[&str] = match kind.as_str() {
+            "ServiceAccount" => &["RoleBinding", "ClusterRoleBinding"],
+            "Service" => &[
+                "ValidatingWebhookConfiguration",
+                "MutatingWebhookConfiguration",
+            ],
+            _ => &[],
+        };
+        for referrer_kind in special {
+            for &index in by_kind.get(*referrer_kind).map_or(&[][..], Vec::as_slice) {
+                let referrer = &mut resources[index];
+                if kind == "ServiceAccount" {
+                    retarget_subjects(referrer, old, name, namespace.as_deref());
+                } else {
+                    visit(
+                        &mut referrer.object,
+                        "webhooks/clientConfig/service",
+                        false,
+                        &mut |service| retarget(service, old, name, namespace.as_deref()),
+                    );
+                }
             }
         }
     }
     Ok(())
 }
 
-/// A reference by plain name: a string, or each string of a list (`resourceNames`).
-fn rename(value: &mut Json, old: &[(String, Option<String>)], new: &str) {
+/// A reference by plain name: a string, or each string of a list (`resourceNames`), renamed
+/// when `pick` knows its new name.
+fn rename(value: &mut Json, pick: &dyn Fn(&str) -> Option<String>) {
     match value {
-        Json::String(s) if old.iter().any(|(n, _)| n == s) => *s = new.to_owned(),
-        Json::Array(items) => items.iter_mut().for_each(|i| rename(i, old, new)),
+        Json::String(s) => {
+            if let Some(new) = pick(s) {
+                *s = new;
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(|i| rename(i, pick)),
         _ => {}
     }
 }

@@ -55,36 +55,61 @@ fn gvk_key(resource: &Resource) -> String {
 }
 
 pub(super) fn legacy(resources: &mut [Resource]) {
-    resources.sort_by(|a, b| {
-        let (ka, kb) = (gvk_key(a), gvk_key(b));
-        if ka != kb {
-            let (ra, rb) = (rank(&a.kind()), rank(&b.kind()));
-            if ra != rb {
-                return ra.cmp(&rb);
+    // keys computed once per object, not once per comparison
+    struct Key {
+        gvk: String,
+        rank: i64,
+        namespace_kind: bool,
+        no_group: bool,
+        id: String,
+    }
+    let keys: Vec<Key> = resources
+        .iter()
+        .map(|r| {
+            let gvk = gvk_key(r);
+            let namespace = r
+                .namespace()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "~X".to_owned());
+            let name = if r.name().is_empty() {
+                "~N".to_owned()
+            } else {
+                r.name()
+            };
+            Key {
+                id: format!("{gvk}|{namespace}|{name}"),
+                rank: rank(&r.kind()),
+                namespace_kind: r.kind() == "Namespace",
+                no_group: r.group_version().0.is_empty(),
+                gvk,
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&keys[a], &keys[b]);
+        if a.gvk != b.gvk {
+            if a.rank != b.rank {
+                return a.rank.cmp(&b.rank);
             }
             // kustomize reverses the order of two Namespace kinds when one has no group.
-            if a.kind() == "Namespace"
-                && b.kind() == "Namespace"
-                && (a.group_version().0.is_empty() || b.group_version().0.is_empty())
-            {
-                return kb.cmp(&ka);
+            if a.namespace_kind && b.namespace_kind && (a.no_group || b.no_group) {
+                return b.gvk.cmp(&a.gvk);
             }
-            return ka.cmp(&kb);
+            return a.gvk.cmp(&b.gvk);
         }
-        let id = |r: &Resource| {
-            format!(
-                "{}|{}|{}",
-                gvk_key(r),
-                r.namespace()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "~X".to_owned()),
-                if r.name().is_empty() {
-                    "~N".to_owned()
-                } else {
-                    r.name()
-                }
-            )
-        };
-        id(a).cmp(&id(b))
+        a.id.cmp(&b.id)
     });
+    let mut taken: Vec<Option<Resource>> = resources
+        .iter_mut()
+        .map(|r| {
+            Some(std::mem::replace(
+                r,
+                Resource::new(serde_json::Value::Null, ""),
+            ))
+        })
+        .collect();
+    for (slot, index) in resources.iter_mut().zip(order) {
+        *slot = taken[index].take().expect("each index once");
+    }
 }
