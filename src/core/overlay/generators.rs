@@ -334,7 +334,8 @@ fn generate(
     if kind == "Secret" {
         object["type"] = json!(item.get("type").and_then(Json::as_str).unwrap_or("Opaque"));
     }
-    if !data.is_empty() {
+    // kustomize writes an empty `data: {}` for a Secret with no sources, not for a ConfigMap
+    if !data.is_empty() || kind == "Secret" {
         object["data"] = Json::Object(data);
     }
     if !binary.is_empty() {
@@ -396,7 +397,7 @@ pub(super) fn hash(object: &Json) -> String {
         "data".into(),
         object
             .get("data")
-            .filter(|d| d.as_object().is_some_and(|m| !m.is_empty()))
+            .filter(|d| d.is_object())
             .cloned()
             .unwrap_or(json!("")),
     );

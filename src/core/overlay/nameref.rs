@@ -172,14 +172,15 @@ pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
         }
         for (referrer_kind, path) in referrers(kind) {
             for &index in by_kind.get(referrer_kind).map_or(&[][..], Vec::as_slice) {
-                let namespace = namespaces[index].as_deref().unwrap_or("");
+                // no namespace means `default` to kustomize
+                let namespace = same(namespaces[index].as_deref());
                 let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
                 let pick = |name: &str| {
                     by_old
                         .get(name)?
                         .iter()
                         .map(|&i| &referrals[i])
-                        .find(|r| any_namespace || r.2.as_deref().unwrap_or("") == namespace)
+                        .find(|r| any_namespace || same(r.2.as_deref()) == namespace)
                         .map(|r| r.1.clone())
                 };
                 visit(&mut resources[index].object, &path, false, &mut |value| {
@@ -229,6 +230,11 @@ fn rename(value: &mut Json, pick: &dyn Fn(&str) -> Option<String>) {
         Json::Array(items) => items.iter_mut().for_each(|i| rename(i, pick)),
         _ => {}
     }
+}
+
+/// A namespace as kustomize compares them: none means `default`.
+fn same(namespace: Option<&str>) -> &str {
+    namespace.filter(|n| !n.is_empty()).unwrap_or("default")
 }
 
 /// A reference by name and namespace (`{name, namespace}`): it matches the object's original

@@ -207,11 +207,13 @@ pub(super) fn patches(
     };
     for (i, entry) in entries.iter().enumerate() {
         let pointer = format!("/patches/{i}");
+        // kustomize trims an inline `patches[].patch` (so a block scalar ending it loses its
+        // final newline); files and the deprecated forms are read as they are
         let patch = read_patch(
             engine,
             kustomization,
             &pointer,
-            entry.get("patch").and_then(Json::as_str),
+            entry.get("patch").and_then(Json::as_str).map(str::trim),
             entry.get("path").and_then(Json::as_str),
         )?;
         let allow_name_change = entry

@@ -374,20 +374,12 @@ pub(super) fn labels(
     kustomization: &Kustomization,
     resources: &mut [Resource],
 ) -> Result<(), Vec<Diagnostic>> {
-    if let Some(common) = kustomization.value("commonLabels") {
-        let pairs = string_map(kustomization, "/commonLabels", common)?;
-        for resource in resources.iter_mut() {
-            add_pairs(
-                resource,
-                "labels",
-                &pairs,
-                &[SELECTOR_LABELS, TEMPLATE_LABELS],
-            );
-        }
-    }
-    let Some(Json::Array(sets)) = kustomization.value("labels") else {
-        return Ok(());
-    };
+    // `labels` first, then `commonLabels`, which wins on a shared key (as in kustomize)
+    let sets = kustomization
+        .value("labels")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
     for (i, set) in sets.iter().enumerate() {
         if set.get("fields").is_some() {
             return Err(vec![
@@ -419,6 +411,17 @@ pub(super) fn labels(
         };
         for resource in resources.iter_mut() {
             add_pairs(resource, "labels", &pairs, &specs);
+        }
+    }
+    if let Some(common) = kustomization.value("commonLabels") {
+        let pairs = string_map(kustomization, "/commonLabels", common)?;
+        for resource in resources.iter_mut() {
+            add_pairs(
+                resource,
+                "labels",
+                &pairs,
+                &[SELECTOR_LABELS, TEMPLATE_LABELS],
+            );
         }
     }
     Ok(())
