@@ -458,16 +458,8 @@ fn reads_as_string(s: &str) -> bool {
 /// Go's `strconv.ParseInt(s, 0, 64)` syntax (or ParseUint): sign, then 0x/0o/0b prefixes or digits.
 fn is_go_int(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (digits, radix) = match body.get(..2) {
-        Some("0x" | "0X") => (&body[2..], 16),
-        Some("0o" | "0O") => (&body[2..], 8),
-        Some("0b" | "0B") => (&body[2..], 2),
-        _ if body.len() > 1 && body.starts_with('0') => (&body[1..], 8),
-        _ => (body, 10),
-    };
-    !digits.is_empty()
-        && digits.chars().all(|c| c.is_digit(radix))
-        && u64::from_str_radix(digits, radix).is_ok()
+    crate::core::yaml::go_int_digits(body)
+        .is_some_and(|(digits, radix)| u64::from_str_radix(digits, radix).is_ok())
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, yaml.v3's float syntax.

@@ -543,6 +543,14 @@ fn go_int(text: &str) -> Option<i64> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
+    let (digits, radix) = go_int_digits(body)?;
+    let magnitude = i128::from_str_radix(digits, radix).ok()?;
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
+/// The digits and radix of an unsigned Go integer literal (`0x1F`, `0o17`, `0b1`, `017`, `15`),
+/// when it is one: the syntax `strconv.ParseInt(s, 0, 64)` accepts after the sign.
+pub fn go_int_digits(body: &str) -> Option<(&str, u32)> {
     let (digits, radix) = match body.get(..2) {
         Some("0x" | "0X") => (&body[2..], 16),
         Some("0o" | "0O") => (&body[2..], 8),
@@ -550,11 +558,7 @@ fn go_int(text: &str) -> Option<i64> {
         _ if body.len() > 1 && body.starts_with('0') => (&body[1..], 8),
         _ => (body, 10),
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(digits, radix).ok()?;
-    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+    (!digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))).then_some((digits, radix))
 }
 
 /// yaml.v3's timestamp layouts (`2006-1-2`, `2006-1-2T15:4:5.999999999Z07:00`, the same with

@@ -19,8 +19,6 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
         loaded.display_name(&loaded.inputs.site.name),
         loaded.inputs.site.text.clone(),
     );
-    let config = Config::default();
-    let styles = Styles::default();
     let mut out = Vec::new();
     for diagnostic in diagnostics {
         let mut report = match diagnostic.severity {
@@ -45,26 +43,7 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
                 notes.push(format!("expected: {expected}"));
             }
         }
-        if !diagnostic.path.is_empty() {
-            notes.push(format!("path: {}", diagnostic.path));
-        }
-        if let Some(hint) = &diagnostic.hint {
-            notes.push(format!("help: {hint}"));
-        }
-        report = report.with_notes(notes);
-        let mut buffer = if color {
-            Buffer::ansi()
-        } else {
-            Buffer::no_color()
-        };
-        term::emit_to_write_style(
-            &mut StylesWriter::new(&mut buffer, &styles),
-            &config,
-            &files,
-            &report,
-        )
-        .expect("diagnostic spans lie inside their file");
-        out.extend_from_slice(buffer.as_slice());
+        out.extend(render(report, notes, diagnostic, &files, color));
     }
     let errors = diagnostics
         .iter()
@@ -135,8 +114,6 @@ pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
             }
         }
     }
-    let config = Config::default();
-    let styles = Styles::default();
     let mut out = Vec::new();
     for diagnostic in diagnostics {
         let mut report = Report::error().with_message(&diagnostic.message);
@@ -151,26 +128,7 @@ pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
             }
             None => notes.push(format!("at: {}", diagnostic.file)),
         }
-        if !diagnostic.path.is_empty() {
-            notes.push(format!("path: {}", diagnostic.path));
-        }
-        if let Some(hint) = &diagnostic.hint {
-            notes.push(format!("help: {hint}"));
-        }
-        report = report.with_notes(notes);
-        let mut buffer = if color {
-            Buffer::ansi()
-        } else {
-            Buffer::no_color()
-        };
-        term::emit_to_write_style(
-            &mut StylesWriter::new(&mut buffer, &styles),
-            &config,
-            &files,
-            &report,
-        )
-        .expect("diagnostic spans lie inside their file");
-        out.extend_from_slice(buffer.as_slice());
+        out.extend(render(report, notes, diagnostic, &files, color));
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -187,4 +145,34 @@ pub fn json_files(diagnostics: &[Diagnostic]) -> String {
     let mut text = serde_json::to_string_pretty(&items).expect("JSON values always serialise");
     text.push('\n');
     text
+}
+
+/// One report with the diagnostic's path and hint as notes, rendered for a terminal.
+fn render(
+    report: Report<usize>,
+    mut notes: Vec<String>,
+    diagnostic: &Diagnostic,
+    files: &SimpleFiles<String, String>,
+    color: bool,
+) -> Vec<u8> {
+    if !diagnostic.path.is_empty() {
+        notes.push(format!("path: {}", diagnostic.path));
+    }
+    if let Some(hint) = &diagnostic.hint {
+        notes.push(format!("help: {hint}"));
+    }
+    let report = report.with_notes(notes);
+    let mut buffer = if color {
+        Buffer::ansi()
+    } else {
+        Buffer::no_color()
+    };
+    term::emit_to_write_style(
+        &mut StylesWriter::new(&mut buffer, &Styles::default()),
+        &Config::default(),
+        files,
+        &report,
+    )
+    .expect("diagnostic spans lie inside their file");
+    buffer.into_inner()
 }
