@@ -3,6 +3,7 @@
 //! **Nothing under `core` does IO**: no files, network, clock, environment, processes or
 //! randomness. `tests/tidy.rs` enforces it by scanning these sources.
 
+pub mod builtin_overlays;
 pub mod compile;
 pub mod defaults;
 pub mod diagnostic;

@@ -162,3 +162,43 @@ fn a_failed_build_prints_no_objects() {
     assert!(output.stdout.is_empty(), "{}", support::stdout(&output));
     assert!(support::stderr(&output).contains("matches no resource"));
 }
+
+/// Built-in overlays are plain kustomize: the embedded copy railyard builds from is the file on
+/// disk, and `kubectl kustomize overlays/<dir>` prints what railyard's engine prints.
+#[test]
+fn builtin_overlays_build_as_kubectl_kustomize_does() {
+    use railyard::core::builtin_overlays;
+    let root = support::root();
+    for builtin in builtin_overlays::ALL {
+        let dir = root.join("overlays").join(builtin.dir);
+        for (name, text) in builtin.files {
+            let on_disk = std::fs::read_to_string(dir.join(name)).expect("overlay file");
+            assert_eq!(&on_disk, text, "{}/{name}", builtin.dir);
+        }
+        let memory = builtin_overlays::files(builtin);
+        let ours = overlay::build(&memory, &format!("overlays/{}", builtin.dir))
+            .map(|built| overlay::print(&built.objects))
+            .unwrap_or_else(|d| panic!("{}: {d:?}", builtin.dir));
+        let Some(kubectl) = crate::oracles::oracle("kubectl") else {
+            continue;
+        };
+        let out = Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(&dir)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            ours,
+            theirs,
+            "{}: {}",
+            builtin.dir,
+            first_difference(&ours, &theirs)
+        );
+    }
+}

@@ -24,16 +24,14 @@ pub const VERSIONS: PinnedVersions = PinnedVersions {
 pub struct PinnedCharts {
     pub hetzner_webhook: &'static str,
     pub hetzner_csi: &'static str,
-    pub monitoring: &'static str,
 }
 
 /// Hetzner's chart repository (formats.md §4): `cert-manager-webhook-hetzner` 0.7.0 and
-/// `hcloud-csi` 2.19.0, the versions of their `chart/Chart.yaml` upstream (2026);
-/// seed-reference.md §5: `gitpod-monitoring` v0.1.0 from helm.simonemms.com.
+/// `hcloud-csi` 2.19.0, the versions of their `chart/Chart.yaml` upstream (2026). The
+/// monitoring chart's pin lives in its built-in overlay, `overlays/features/monitoring/`.
 pub const CHARTS: PinnedCharts = PinnedCharts {
     hetzner_webhook: "0.7.0",
     hetzner_csi: "2.19.0",
-    monitoring: "0.1.0",
 };
 
 /// One supported provider × size, with its machine defaults.

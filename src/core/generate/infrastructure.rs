@@ -1,10 +1,12 @@
 //! The infrastructure layer: namespaces, cert-manager (and Hetzner's DNS01 webhook when chosen),
-//! and the optional Hetzner CSI driver and monitoring stack, as Flux Helm objects.
+//! and the optional Hetzner CSI driver, as Flux Helm objects; the optional monitoring stack
+//! comes from its built-in overlay.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+use crate::core::builtin_overlays;
 use crate::core::defaults::CHARTS;
 use crate::core::generate::layers::{self, INFRASTRUCTURE};
 use crate::core::generate::{common_labels, substituted};
@@ -12,7 +14,6 @@ use crate::core::model::Site;
 
 pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
 pub const GITPOD_NAMESPACE: &str = "gitpod";
-const MONITORING_NAMESPACE: &str = "monitoring";
 
 /// The solver Secret key holding the Hetzner DNS token, read by the webhook.
 pub const HETZNER_TOKEN_KEY: &str = "token";
@@ -71,22 +72,8 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         documents.push(("hetzner.yaml".to_owned(), hetzner));
     }
     if site.features.monitoring {
-        documents.push((
-            "monitoring.yaml".to_owned(),
-            vec![
-                namespace(site, MONITORING_NAMESPACE),
-                helm_repository(site, "gitpod-monitoring", "https://helm.simonemms.com"),
-                helm_release(
-                    site,
-                    "monitoring",
-                    MONITORING_NAMESPACE,
-                    "gitpod-monitoring",
-                    CHARTS.monitoring,
-                    "gitpod-monitoring",
-                    json!({ "gitpodNamespace": GITPOD_NAMESPACE }),
-                ),
-            ],
-        ));
+        let objects = builtin_overlays::build(&builtin_overlays::MONITORING, &common_labels(site));
+        documents.push(("monitoring.yaml".to_owned(), objects));
     }
     layers::write(site, &INFRASTRUCTURE, documents, files);
 }
