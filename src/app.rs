@@ -92,7 +92,9 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             },
         ),
         Command::Secrets(command) => secrets::run(cli, command),
-        Command::Overlay(crate::cli::OverlayCommand::Build { dir }) => overlay_build(cli, dir),
+        Command::Overlay(crate::cli::OverlayCommand::Build { dir, root }) => {
+            overlay_build(cli, dir, root)
+        }
         Command::Commit {
             site,
             repo,
@@ -268,14 +270,36 @@ fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Resul
     Ok(SUCCESS)
 }
 
-fn overlay_build(cli: &Cli, dir: &Path) -> Result<u8> {
-    let dir = dir.to_string_lossy().into_owned();
-    match crate::core::overlay::build(&crate::edge::disk_files::DiskFiles, &dir) {
+fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<u8> {
+    let files = crate::edge::disk_files::DiskFiles::new(root)
+        .with_context(|| format!("cannot read the overlay root `{}`", root.display()))?;
+    // The engine sees paths relative to the root; links in DIR itself are resolved first.
+    let real_root = root.canonicalize()?;
+    let real_dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot read `{}`", dir.display()))?;
+    let Ok(relative) = real_dir.strip_prefix(&real_root) else {
+        anyhow::bail!(
+            "`{}` is outside the overlay root `{}`; pass `--root` with a directory that contains it",
+            dir.display(),
+            root.display()
+        );
+    };
+    let relative = match relative.to_string_lossy().into_owned() {
+        empty if empty.is_empty() => ".".to_owned(),
+        relative => relative,
+    };
+    match crate::core::overlay::build(&files, &relative) {
         Ok(built) => {
             std::io::stdout().write_all(crate::core::overlay::print(&built.objects).as_bytes())?;
             Ok(SUCCESS)
         }
-        Err(diagnostics) => {
+        Err(mut diagnostics) => {
+            if root != Path::new(".") {
+                for diagnostic in &mut diagnostics {
+                    diagnostic.file = root.join(&diagnostic.file).display().to_string();
+                }
+            }
             let text = match cli.error_format {
                 ErrorFormat::Json => report::json_files(&diagnostics),
                 ErrorFormat::Human => report::human_files(&diagnostics, stderr_color(cli)),

@@ -116,6 +116,10 @@ pub enum OverlayCommand {
     Build {
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Nothing outside this directory is read, through `..`, absolute paths or symbolic
+        /// links alike; DIR must be inside it.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
 }
 

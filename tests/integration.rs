@@ -26,3 +26,6 @@ mod overlay;
 
 /// Random kustomizations, built by railyard and by kubectl kustomize: same bytes.
 mod overlay_property;
+
+/// Path safety: links, `..` and absolute paths never lead a read or a write outside.
+mod path_safety;

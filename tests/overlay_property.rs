@@ -204,7 +204,7 @@ fn check(kubectl: &Path, seed: u64, number: u64) -> Result<(), Failure> {
         .expect("kubectl runs");
     let result = if output.status.success() {
         let expected = String::from_utf8_lossy(&output.stdout).into_owned();
-        compare(&case, &build_dir, &expected)
+        compare(&case, dir.path(), &expected)
     } else {
         Err((
             "kubectl rejects the generated kustomization (a bug in the generator)".to_owned(),
@@ -219,9 +219,9 @@ fn check(kubectl: &Path, seed: u64, number: u64) -> Result<(), Failure> {
 }
 
 /// Builds with railyard, from disk (the same files kubectl read) and from memory.
-fn compare(case: &Case, build_dir: &Path, expected: &str) -> Result<(), (String, String)> {
-    let on_disk = build_dir.to_str().expect("a UTF-8 temporary directory");
-    let actual = match overlay::build(&DiskFiles, on_disk) {
+fn compare(case: &Case, root: &Path, expected: &str) -> Result<(), (String, String)> {
+    let files = DiskFiles::new(root).expect("the case directory");
+    let actual = match overlay::build(&files, &case.build) {
         Ok(built) => overlay::print(&built.objects),
         Err(diagnostics) => {
             return Err((

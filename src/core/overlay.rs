@@ -92,9 +92,10 @@ pub struct Built {
     pub objects: Vec<Json>,
 }
 
-/// Builds the kustomization in `dir`; every problem comes back as a diagnostic.
+/// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
+/// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
-    let resources = build_resources(files, dir, Vec::new())?;
+    let resources = build_resources(files, dir, ".", Vec::new())?;
     Ok(Built {
         objects: resources.into_iter().map(|r| r.object).collect(),
     })
@@ -102,31 +103,47 @@ pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
 
 /// Builds the kustomization in `dir` on top of `base`: objects that act as if listed first in
 /// its `resources` (railyard's rendered objects, for user overlays). Each result keeps its
-/// `file`, so base objects can be written back where they came from.
+/// `file`, so base objects can be written back where they came from. `dir` is the root: the
+/// overlay reads nothing outside it.
 pub fn build_onto(
     files: &dyn Files,
     dir: &str,
     base: Vec<Resource>,
 ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-    build_resources(files, dir, base)
+    build_resources(files, dir, dir, base)
 }
 
 fn build_resources(
     files: &dyn Files,
     dir: &str,
+    root: &str,
     base: Vec<Resource>,
 ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
     let mut engine = Engine {
         files,
+        root: normalize(root),
         stack: Vec::new(),
         texts: BTreeMap::new(),
         base: Some(base),
     };
-    let mut resources = engine.build_dir(&normalize(dir), None)?;
+    let dir = normalize(dir);
+    if !within(&engine.root, &dir) {
+        return Err(vec![
+            Diagnostic::error(
+                &dir,
+                Span::default(),
+                "",
+                format!("`{dir}` is outside the overlay root `{}`", engine.root),
+            )
+            .expected("a directory inside the overlay root")
+            .hint("build from a directory that contains it, or widen the root"),
+        ]);
+    }
+    let mut resources = engine.build_dir(&dir, None)?;
     generators::add_hashes(&mut resources);
     nameref::fix(&mut resources).map_err(|message| {
         vec![Diagnostic::error(
-            &join(dir, "kustomization.yaml"),
+            &join(&dir, "kustomization.yaml"),
             Span::default(),
             "",
             message,
@@ -147,6 +164,8 @@ pub fn print(objects: &[Json]) -> String {
 
 struct Engine<'a> {
     files: &'a dyn Files,
+    /// Everything read must be at or below this normalised path (`.`: the whole namespace).
+    root: String,
     /// Directories being built, to find cycles.
     stack: Vec<String>,
     /// Texts read so far, for diagnostics.
@@ -164,6 +183,40 @@ impl Engine<'_> {
         let text = self.files.read(path)?;
         self.texts.insert(path.to_owned(), text.clone());
         Ok(text)
+    }
+
+    /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
+    /// absolute or leaves the root. A file must also be in or below `dir` itself, as kustomize's
+    /// default load restrictor demands; a directory (a base) may sit anywhere under the root.
+    fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, String> {
+        if entry.starts_with('/') {
+            return Err(format!("`{entry}` is an absolute path"));
+        }
+        let path = join(dir, entry);
+        if !within(&self.root, &path) {
+            return Err(format!(
+                "`{entry}` leads outside the overlay root `{}`",
+                self.root
+            ));
+        }
+        if is_file && !within(dir, &path) {
+            return Err(format!(
+                "`{entry}` is not in or below the kustomization's directory `{dir}`"
+            ));
+        }
+        Ok(path)
+    }
+}
+
+/// Whether normalised `path` is `root` or below it.
+fn within(root: &str, path: &str) -> bool {
+    if root == "." {
+        !path.starts_with('/') && path != ".." && !path.starts_with("../")
+    } else {
+        path == root
+            || path
+                .strip_prefix(root)
+                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 

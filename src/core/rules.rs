@@ -531,7 +531,14 @@ impl Rules<'_> {
                     ["kustomization.yaml", "kustomization.yml", "Kustomization"]
                         .iter()
                         .any(|name| matches!(files.get(&format!("{dir}/{name}")), Some(Ok(_))));
-                if self.safe_path(&pointer, &path) && !has_kustomization {
+                if let Some(Err(why)) = files.get(&dir) {
+                    self.error(
+                        &pointer,
+                        format!("overlay directory `{path}` {why}"),
+                        "a directory inside the site's directory",
+                        "copy the overlay into the site's directory; railyard reads nothing outside it",
+                    );
+                } else if self.safe_path(&pointer, &path) && !has_kustomization {
                     self.error(
                         &pointer,
                         format!("overlay directory `{path}` holds no kustomization.yaml"),

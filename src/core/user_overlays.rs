@@ -16,7 +16,7 @@ use serde_json::{Value as Json, json};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::emit;
 use crate::core::json_tree::JsonTree;
-use crate::core::overlay::{self, MemoryFiles, Resource};
+use crate::core::overlay::{self, Files, Resource};
 use crate::core::rules::{LoadedFiles, normalize};
 use crate::core::source::SourceFile;
 use crate::core::yaml;
@@ -32,23 +32,49 @@ pub fn apply(
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), Vec<Diagnostic>> {
     for dir in overlays.iter().map(|d| normalize(d)) {
-        let prefix = format!("{dir}/");
-        let sources = MemoryFiles(
-            inputs
-                .iter()
-                .filter(|(name, _)| name.starts_with(&prefix))
-                .filter_map(|(name, file)| Some((name.clone(), file.as_ref().ok()?.text.clone())))
-                .collect(),
-        );
+        let sources = Loaded {
+            inputs,
+            prefix: format!("{dir}/"),
+        };
         apply_one(cluster_dir, &dir, &sources, files)?;
     }
     Ok(())
 }
 
+/// One overlay directory's files as the edge loaded them; a file it could not load (a link out
+/// of the site, unreadable) answers with the reason instead of pretending to be absent.
+struct Loaded<'a> {
+    inputs: &'a LoadedFiles,
+    prefix: String,
+}
+
+impl Files for Loaded<'_> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        match self
+            .inputs
+            .get(path)
+            .filter(|_| path.starts_with(&self.prefix))
+        {
+            Some(Ok(file)) => Ok(file.text.clone()),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err("no such file".to_owned()),
+        }
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = format!("{path}/");
+        self.inputs.keys().any(|k| k.starts_with(&prefix)) && !self.inputs.contains_key(path)
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        path.starts_with(&self.prefix) && self.inputs.contains_key(path)
+    }
+}
+
 fn apply_one(
     cluster_dir: &str,
     dir: &str,
-    sources: &MemoryFiles,
+    sources: &dyn Files,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut base = Vec::new();

@@ -1,29 +1,65 @@
-//! The overlay engine's view of the disk: read-only, paths as given (relative to the working
-//! directory or absolute).
+//! The overlay engine's view of the disk: read-only, below one root directory.
+//!
+//! The engine refuses paths that leave the root by name (`..`, absolute); here the same holds
+//! for symbolic links, which only the disk can resolve: a file or directory whose real location
+//! is outside the root reads as an error, so an overlay cannot smuggle `/etc/passwd` into a
+//! generated Secret through a link.
+
+use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::core::overlay::Files;
+use crate::edge::load::describe;
 
-pub struct DiskFiles;
+pub struct DiskFiles {
+    /// The root as given, joined to the engine's relative paths.
+    root: PathBuf,
+    /// The root with every link resolved, for the containment check.
+    real_root: PathBuf,
+}
 
-impl Files for DiskFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-            std::io::ErrorKind::InvalidData => "not UTF-8 text".to_owned(),
-            _ => e.to_string().to_lowercase(),
+impl DiskFiles {
+    /// Files below `root`, which must exist.
+    pub fn new(root: &Path) -> io::Result<DiskFiles> {
+        Ok(DiskFiles {
+            root: root.to_path_buf(),
+            real_root: root.canonicalize()?,
         })
     }
 
-    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(path).map_err(|e| e.to_string().to_lowercase())
+    /// The real location of the engine's `path`, refused when a link takes it outside the root.
+    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
+        let joined = self.root.join(path);
+        let real = joined.canonicalize().map_err(|e| describe(&e))?;
+        if real.starts_with(&self.real_root) {
+            Ok(real)
+        } else {
+            Err(format!(
+                "a symbolic link leads it to `{}`, outside the overlay root",
+                real.display()
+            ))
+        }
+    }
+}
+
+impl Files for DiskFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let bytes = self.read_bytes(path)?;
+        String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
     }
 
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+        let real = self.resolve(path)?;
+        std::fs::read(real).map_err(|e| describe(&e))
+    }
+
+    /// A directory that a link takes outside the root still answers true, so that reading
+    /// its kustomization reports the link instead of a missing resource.
     fn is_dir(&self, path: &str) -> bool {
-        std::path::Path::new(path).is_dir()
+        self.root.join(path).is_dir()
     }
 
     fn is_file(&self, path: &str) -> bool {
-        std::path::Path::new(path).is_file()
+        self.root.join(path).is_file()
     }
 }

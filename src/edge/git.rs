@@ -143,7 +143,13 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         Err(e) if e.code() == ErrorCode::UnbornBranch => None,
         Err(e) => return Err(e.into()),
     };
-    let out = workdir.join(request.root);
+    // The site's directory in the repository must be the repository's own: a link planted on
+    // the way would carry the render somewhere else.
+    let out = if request.root.is_empty() {
+        workdir.clone()
+    } else {
+        write::safe_join(&workdir, request.root.trim_end_matches('/'))?
+    };
     let files = request.tree.all_files();
     let old_outputs: BTreeSet<String> = std::fs::read_to_string(out.join(request.tree.lock_path()))
         .ok()

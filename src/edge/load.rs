@@ -48,20 +48,33 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let mut files = LoadedFiles::new();
+    // Names are checked by the compiler (`..` and absolute paths are refused there); links can
+    // only be checked here, against where the site directory really is.
+    let home = Confined::new(&site_dir);
     for relative in compile::references(&site) {
-        let path = site_dir.join(&relative);
-        let loaded = read_text(&path)
-            .map(|text| SourceFile::new(relative.clone(), text))
-            .map_err(|e| describe(&e));
+        let loaded = home
+            .read_text(&relative)
+            .map(|text| SourceFile::new(relative.clone(), text));
         files.insert(relative, loaded);
     }
     for dir in compile::overlay_dirs(&site) {
+        if let Err(why) = home.real(&dir) {
+            if why != "no such file" {
+                files.insert(dir.clone(), Err(why));
+            }
+            continue;
+        }
         let mut found = Vec::new();
         walk(&site_dir.join(&dir), &dir, &mut found);
-        for relative in found {
-            let loaded = read_text(&site_dir.join(&relative))
-                .map(|text| SourceFile::new(relative.clone(), text))
-                .map_err(|e| describe(&e));
+        for (relative, link) in found {
+            let loaded = match link {
+                Found::File => home.read_text(&relative),
+                Found::DirectoryLink => Err(
+                    "is a symbolic link to a directory, which railyard does not follow in overlays"
+                        .to_owned(),
+                ),
+            }
+            .map(|text| SourceFile::new(relative.clone(), text));
             files.insert(relative, loaded);
         }
     }
@@ -71,9 +84,59 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
     })
 }
 
-/// Every regular file below `dir`, as `prefix/relative` paths; unreadable directories are
-/// skipped (a missing kustomization is then reported by the compiler at the site's line).
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+/// The site's directory, as the place every input must really be in.
+struct Confined {
+    dir: PathBuf,
+    /// `dir` with its links resolved; `None` when it cannot be resolved (then nothing reads).
+    real: Option<PathBuf>,
+}
+
+impl Confined {
+    fn new(dir: &Path) -> Confined {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        Confined {
+            dir: dir.to_path_buf(),
+            real: dir.canonicalize().ok(),
+        }
+    }
+
+    /// Where `relative` really is, refused when a symbolic link takes it outside the directory.
+    fn real(&self, relative: &str) -> Result<PathBuf, String> {
+        let real = self
+            .dir
+            .join(relative)
+            .canonicalize()
+            .map_err(|e| describe(&e))?;
+        match &self.real {
+            Some(home) if real.starts_with(home) => Ok(real),
+            _ => Err(format!(
+                "is a symbolic link to `{}`, outside the site directory",
+                real.display()
+            )),
+        }
+    }
+
+    fn read_text(&self, relative: &str) -> Result<String, String> {
+        let real = self.real(relative)?;
+        read_text(&real).map_err(|e| describe(&e))
+    }
+}
+
+/// What the walk found: a file (perhaps through a link, checked when read), or a link to a
+/// directory, which is not followed.
+enum Found {
+    File,
+    DirectoryLink,
+}
+
+/// Every file below `dir`, as `prefix/relative` paths; symbolic links are reported, not
+/// followed into directories (a loop would never end); unreadable directories are skipped (a
+/// missing kustomization is then reported by the compiler at the site's line).
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Found)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -84,10 +147,13 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        let path = format!("{prefix}/{name}");
         if kind.is_dir() {
-            walk(&entry.path(), &format!("{prefix}/{name}"), out);
-        } else if kind.is_file() {
-            out.push(format!("{prefix}/{name}"));
+            walk(&entry.path(), &path, out);
+        } else if kind.is_symlink() && entry.path().is_dir() {
+            out.push((path, Found::DirectoryLink));
+        } else if kind.is_file() || kind.is_symlink() {
+            out.push((path, Found::File));
         }
     }
 }
@@ -99,7 +165,7 @@ fn read_text(path: &Path) -> io::Result<String> {
 }
 
 /// An IO error as a short lower-case phrase, without the OS error number.
-fn describe(error: &io::Error) -> String {
+pub fn describe(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::NotFound => "no such file".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),

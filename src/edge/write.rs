@@ -136,7 +136,7 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     }
     // The lock goes last, so that an old lock never describes new files or the reverse.
     writes.sort_by_key(|(path, _)| *path == tree.lock_path());
-    let state = out.join(STATE_DIR);
+    let state = safe_join(out, STATE_DIR)?;
     let staging = state.join(format!("{}.txn.tmp", tree.site));
     let committed = state.join(format!("{}.txn", tree.site));
     if staging.exists() {
@@ -237,7 +237,7 @@ pub fn read_current(
 /// Finishes or discards an interrupted render of `site` in `out`. Only the site's own
 /// transaction: other sites may be rendering into the same directory at this moment.
 pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
-    let state = out.join(STATE_DIR);
+    let state = safe_join(out, STATE_DIR)?;
     let staging = state.join(format!("{site}.txn.tmp"));
     if staging.is_dir() {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
@@ -306,7 +306,7 @@ fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
 }
 
 /// `out/relative`, refusing any existing symlink on the way (the output root itself may be one).
-fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
+pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
     let mut path = out.to_path_buf();
     for part in relative.split('/') {
         path.push(part);

@@ -5,9 +5,9 @@ use base64::Engine as _;
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use super::Engine;
 use super::kustomization::Kustomization;
 use super::resource::Resource;
-use super::{Engine, join};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::source::Span;
 
@@ -220,7 +220,9 @@ fn generate(
                 text.to_owned(),
             ),
         };
-        let full = join(&kustomization.dir, &path);
+        let full = engine
+            .locate(&kustomization.dir, &path, true)
+            .map_err(|why| error(&format!("/files/{i}"), why))?;
         match engine.read_bytes(&full) {
             Ok(content) => entries.push((key, content, Written::At(format!("/files/{i}")))),
             Err(why) => {
@@ -239,15 +241,15 @@ fn generate(
         .enumerate()
     {
         let path = source.as_str().unwrap_or_default();
-        let content = engine
-            .read(&join(&kustomization.dir, path))
-            .map_err(|why| {
-                error(
-                    &format!("/envs/{i}"),
-                    format!("cannot read `{path}`: {why}"),
-                )
-            })?;
-        let full = join(&kustomization.dir, path);
+        let full = engine
+            .locate(&kustomization.dir, path, true)
+            .map_err(|why| error(&format!("/envs/{i}"), why))?;
+        let content = engine.read(&full).map_err(|why| {
+            error(
+                &format!("/envs/{i}"),
+                format!("cannot read `{path}`: {why}"),
+            )
+        })?;
         let mut offset = 0;
         for raw in content.split_inclusive('\n') {
             let start = offset;

@@ -208,11 +208,13 @@ impl Engine<'_> {
                 );
                 continue;
             }
-            if entry.starts_with('/') {
-                problems.push(kustomization.error(&pointer, format!("absolute path `{entry}`")).expected("a path relative to the kustomization").hint("kustomize resolves resources relative to the kustomization's directory"));
-                continue;
-            }
-            let path = join(dir, &entry);
+            let path = match self.locate(dir, &entry, false) {
+                Ok(path) => path,
+                Err(why) => {
+                    problems.push(kustomization.error(&pointer, why).expected("a path relative to the kustomization, inside the overlay root").hint("copy what it names into the overlay directory; railyard reads nothing outside it"));
+                    continue;
+                }
+            };
             if self.files.is_dir(&path) {
                 if !FILE_NAMES
                     .iter()
@@ -233,6 +235,10 @@ impl Engine<'_> {
                     Err(mut e) => problems.append(&mut e),
                 }
             } else if self.files.is_file(&path) {
+                if let Err(why) = self.locate(dir, &entry, true) {
+                    problems.push(kustomization.error(&pointer, why).expected("a resource file in or below the kustomization's directory").hint("as with kustomize, files come from the kustomization's own directory; reach other directories through their kustomization"));
+                    continue;
+                }
                 match self.load_resources(&path) {
                     Ok(loaded) => add_unique(
                         &kustomization,

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::Engine;
 use super::kustomization::Kustomization;
 use super::resource::{Resource, is_cluster_scoped, split_api_version};
-use super::{Engine, join};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
 use crate::core::source::{SourceFile, Span};
@@ -33,7 +33,14 @@ fn read_patch(
     let (name, text) = match (inline, path) {
         (Some(text), _) => (format!("{}#inline", kustomization.path), text.to_owned()),
         (None, Some(path)) => {
-            let full = join(&kustomization.dir, path);
+            let full = engine
+                .locate(&kustomization.dir, path, true)
+                .map_err(|why| {
+                    vec![kustomization
+                        .error(pointer, why)
+                        .expected("a patch file in or below the kustomization's directory")
+                        .hint("as with kustomize, patch files come from the kustomization's own directory")]
+                })?;
             let text = engine
                 .read(&full)
                 .map_err(|why| {
