@@ -29,3 +29,6 @@ mod overlay_property;
 
 /// Path safety: links, `..` and absolute paths never lead a read or a write outside.
 mod path_safety;
+
+/// Hostile filesystem conditions: read-only, full, unreadable, a file where a directory goes.
+mod filesystem;

@@ -16,6 +16,10 @@ pub enum LoadError {
     Site { path: PathBuf, source: io::Error },
     #[error("site file `{0}` has no file name")]
     NoFileName(PathBuf),
+    /// A file the site names exists but cannot be read (permissions, a failing disk): an
+    /// error of the machine, not of the site, so it stops the run instead of becoming a finding.
+    #[error("cannot read `{path}`")]
+    Input { path: PathBuf, source: io::Error },
 }
 
 /// The loaded inputs and where the site lives, for showing file names to the user.
@@ -53,7 +57,7 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
     let home = Confined::new(&site_dir);
     for relative in compile::references(&site) {
         let loaded = home
-            .read_text(&relative)
+            .read_text(&relative)?
             .map(|text| SourceFile::new(relative.clone(), text));
         files.insert(relative, loaded);
     }
@@ -68,7 +72,7 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
         walk(&site_dir.join(&dir), &dir, &mut found);
         for (relative, link) in found {
             let loaded = match link {
-                Found::File => home.read_text(&relative),
+                Found::File => home.read_text(&relative)?,
                 Found::DirectoryLink => Err(
                     "is a symbolic link to a directory, which railyard does not follow in overlays"
                         .to_owned(),
@@ -120,9 +124,21 @@ impl Confined {
         }
     }
 
-    fn read_text(&self, relative: &str) -> Result<String, String> {
-        let real = self.real(relative)?;
-        read_text(&real).map_err(|e| describe(&e))
+    /// The text of `relative`, or why the site cannot use it (a finding); an error of the
+    /// machine (permission denied, a failing disk) is the outer error.
+    fn read_text(&self, relative: &str) -> Result<Result<String, String>, LoadError> {
+        let real = match self.real(relative) {
+            Ok(real) => real,
+            Err(why) => return Ok(Err(why)),
+        };
+        match read_text(&real) {
+            Ok(text) => Ok(Ok(text)),
+            Err(e) if is_finding(&e) => Ok(Err(describe(&e))),
+            Err(source) => Err(LoadError::Input {
+                path: self.dir.join(relative),
+                source,
+            }),
+        }
     }
 }
 
@@ -162,6 +178,15 @@ fn read_text(path: &Path) -> io::Result<String> {
     let bytes = std::fs::read(path)?;
     String::from_utf8(bytes)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Whether a failed read is the site's problem (a missing file, a directory, not text) rather
+/// than the machine's.
+fn is_finding(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::InvalidData | io::ErrorKind::IsADirectory
+    )
 }
 
 /// An IO error as a short lower-case phrase, without the OS error number.

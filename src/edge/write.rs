@@ -142,19 +142,17 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
-    fs::create_dir_all(&staging).map_err(io_error("create directory", &staging))?;
     let mut journal = Journal {
         writes: Vec::new(),
         removes: removes.clone(),
     };
-    for (index, (path, bytes)) in writes.iter().enumerate() {
-        let staged = format!("{index}");
-        write_synced(&staging.join(&staged), bytes)?;
-        journal.writes.push((path.clone(), staged));
+    if let Err(error) = stage(&staging, &writes, &mut journal) {
+        // Before the commit point nothing in the output changed; leave no debris either (a
+        // full disk is the usual cause, and the staging is what filled it).
+        let _ = fs::remove_dir_all(&staging);
+        let _ = fs::remove_dir(&state);
+        return Err(error);
     }
-    let journal_text = serde_json::to_vec_pretty(&journal).expect("a journal always serialises");
-    write_synced(&staging.join("journal.json"), &journal_text)?;
-    sync_dir(&staging)?;
     failpoint("render-staged");
     fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
     sync_dir(&state)?;
@@ -163,6 +161,23 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     summary.written = writes.into_iter().map(|(p, _)| p).collect();
     summary.removed = removes;
     Ok(summary)
+}
+
+/// Writes every new file and the journal into `staging`, synced.
+fn stage(
+    staging: &Path,
+    writes: &[(String, &Vec<u8>)],
+    journal: &mut Journal,
+) -> Result<(), WriteError> {
+    fs::create_dir_all(staging).map_err(io_error("create directory", staging))?;
+    for (index, (path, bytes)) in writes.iter().enumerate() {
+        let staged = format!("{index}");
+        write_synced(&staging.join(&staged), bytes)?;
+        journal.writes.push((path.clone(), staged));
+    }
+    let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
+    write_synced(&staging.join("journal.json"), &journal_text)?;
+    sync_dir(staging)
 }
 
 /// Compares a fresh render with `out`, writing nothing.
