@@ -1,22 +1,55 @@
 #!/usr/bin/env bash
-# A fleet of 1,000 sites: `render --check --all` and `diff --all` against a rendered tree that is
-# up to date (the CI gate's common case), timed with hyperfine on a release build.
-# Target (git-workflow issue): <= 3 s each on the 2-core reference machine.
-# Usage: benches/fleet.sh [N] ; results in target/bench/fleet.json.
+# A fleet of sites from benches/make-fleet.py, release build, timed with hyperfine:
+#   - `render --all` into an empty output directory at 100, 500 and 1,000 sites (the growth
+#     must be linear; three points in BENCHMARKS.md);
+#   - `render --check --all` and `diff --all` at 1,000 sites against an up-to-date output (the
+#     CI gate's common case).
+# Targets: hostile-input issue, 1,000 sites render in <= 2 s wall with both cores and peak
+# memory <= 300 MB; git-workflow issue, check and diff <= 3 s each.
+# Usage: benches/fleet.sh [N...] (default 100 500 1000; the largest is used for check and diff);
+# results in target/bench/fleet-render.json, target/bench/fleet.json, target/bench/peak.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-1000}
+source benches/peak.sh
+counts=("${@:-100 500 1000}")
+read -r -a counts <<<"${counts[*]}"
 command -v hyperfine >/dev/null || { echo "hyperfine is missing (Debian package \`hyperfine\`)" >&2; exit 2; }
 cargo build --release --quiet
-fleet=$(mktemp -d)
-trap 'rm -rf "$fleet"' EXIT
-python3 benches/make-fleet.py "$count" "$fleet"
 bin="$PWD/target/release/railyard"
-(cd "$fleet" && "$bin" render --all sites --out rendered 2>&1 | tail -1)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 mkdir -p target/bench
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $count sites"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+render_args=()
+for count in "${counts[@]}"; do
+  python3 benches/make-fleet.py "$count" "$work/fleet-$count"
+  render_args+=(--prepare "rm -rf $work/fleet-$count/rendered"
+    -n "render --all ($count sites, fresh output)"
+    "$bin render --all $work/fleet-$count/sites --out $work/fleet-$count/rendered")
+done
+hyperfine --warmup 1 --runs 5 --shell=none --export-json target/bench/fleet-render.json "${render_args[@]}"
+for count in "${counts[@]}"; do
+  rm -rf "$work/fleet-$count/rendered"
+  peak "render --all ($count sites, fresh output)" "$bin" render --all "$work/fleet-$count/sites" --out "$work/fleet-$count/rendered"
+done
+largest=${counts[-1]}
+fleet="$work/fleet-$largest"
+(cd "$fleet" && "$bin" render --all sites --out rendered 2>&1 | tail -1)
 cd "$fleet"
 hyperfine --warmup 1 --runs 10 --shell=none \
   --export-json "$OLDPWD/target/bench/fleet.json" \
-  -n "render --check --all ($count sites)" "$bin render --check --all sites --out rendered" \
-  -n "diff --all ($count sites)" "$bin diff --all sites --out rendered"
+  -n "render --check --all ($largest sites)" "$bin render --check --all sites --out rendered" \
+  -n "diff --all ($largest sites)" "$bin diff --all sites --out rendered"
+cd "$OLDPWD"
+peak "render --check --all ($largest sites)" "$bin" render --check --all "$fleet/sites" --out "$fleet/rendered"
+peak "diff --all ($largest sites)" "$bin" diff --all "$fleet/sites" --out "$fleet/rendered"
+python3 - "${counts[@]}" <<'PY'
+import json, sys
+results = {r["command"]: r["median"] for r in json.load(open("target/bench/fleet-render.json"))["results"]}
+counts = [int(c) for c in sys.argv[1:]]
+base = results[f"render --all ({counts[0]} sites, fresh output)"] / counts[0]
+for count in counts:
+    median = results[f"render --all ({count} sites, fresh output)"]
+    print(f"render --all, {count} sites: median {median:.3f} s, {median / count * 1000:.2f} ms per site "
+          f"({median / count / base:.2f}x the per-site time at {counts[0]})")
+PY

@@ -14,6 +14,7 @@
 # and target/bench/overlay-large.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/peak.sh
 command -v hyperfine >/dev/null || { echo "hyperfine is missing (Debian package \`hyperfine\`)" >&2; exit 2; }
 kubectl=$(command -v kubectl || true)
 if [[ -z $kubectl && -x /usr/local/bin/kubectl ]]; then kubectl=/usr/local/bin/kubectl; fi
@@ -346,7 +347,7 @@ EOF
 # Same bytes from both before anything is timed.
 for input in small large; do
   dir="$work/$input/overlay"
-  "$bin" overlay build "$dir" > "$work/$input.railyard.yaml"
+  "$bin" overlay build "$dir" --root "$work" > "$work/$input.railyard.yaml"
   "$kubectl" kustomize "$dir" > "$work/$input.kubectl.yaml"
   if ! cmp -s "$work/$input.railyard.yaml" "$work/$input.kubectl.yaml"; then
     echo "$input: railyard overlay build and kubectl kustomize differ:" >&2
@@ -359,10 +360,10 @@ done
 mkdir -p target/bench
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $("$kubectl" version --client 2>/dev/null | tr '\n' ' ')"
 hyperfine --warmup 3 --runs 20 --shell=none --export-json target/bench/overlay-small.json \
-  -n "railyard overlay build (small)" "$bin overlay build $small/overlay" \
+  -n "railyard overlay build (small)" "$bin overlay build $small/overlay --root $work" \
   -n "kubectl kustomize (small)" "$kubectl kustomize $small/overlay"
 hyperfine --warmup 3 --runs 10 --shell=none --export-json target/bench/overlay-large.json \
-  -n "railyard overlay build (large)" "$bin overlay build $large/overlay" \
+  -n "railyard overlay build (large)" "$bin overlay build $large/overlay --root $work" \
   -n "kubectl kustomize (large)" "$kubectl kustomize $large/overlay"
 python3 - <<'PY'
 import json
@@ -374,3 +375,7 @@ for size, target in (("small", 20), ("large", 10)):
     print(f"{size}: railyard {ours * 1000:.1f} ms, kubectl {theirs * 1000:.1f} ms (medians): "
           f"{ratio:.1f}x (target >= {target}x: {verdict})")
 PY
+for input in small large; do
+  peak "railyard overlay build ($input)" "$bin" overlay build "$work/$input/overlay" --root "$work"
+  peak "kubectl kustomize ($input)" "$kubectl" kustomize "$work/$input/overlay"
+done

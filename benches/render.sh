@@ -6,6 +6,7 @@
 # target/bench/render.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/peak.sh
 command -v hyperfine >/dev/null || { echo "hyperfine is missing (Debian package \`hyperfine\`)" >&2; exit 2; }
 cargo build --release --quiet
 out=$(mktemp -d)
@@ -26,3 +27,8 @@ hyperfine --warmup 5 --runs 100 --shell=none \
   --prepare "true" \
   -n "validate" "target/release/railyard validate examples/hetzner-small/site.yaml" \
   "$@"
+rm -rf "$out/fresh"
+peak "render (fresh output)" target/release/railyard render examples/hetzner-small/site.yaml --out "$out/fresh"
+rm -rf "$out/fresh"
+peak "render medium, 100 workers (fresh output)" target/release/railyard render golden/ok/medium-100-workers/site.yaml --out "$out/fresh"
+peak "validate" target/release/railyard validate examples/hetzner-small/site.yaml

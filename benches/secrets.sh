@@ -5,6 +5,7 @@
 # target/bench/secrets.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/peak.sh
 export PATH="$PWD/.oracles/venv/bin:$PATH"
 for tool in hyperfine sops age-keygen; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (see tests/run.sh)" >&2; exit 2; }
@@ -35,3 +36,7 @@ for op in ("encrypt", "decrypt"):
     ours, theirs = results[f"railyard {op}"], results[f"sops {op}"]
     print(f"{op}: railyard {ours * 1000:.1f} ms, sops {theirs * 1000:.1f} ms (medians): {theirs / ours:.1f}x")
 PY
+peak "railyard encrypt" target/release/railyard secrets encrypt "$work/plain.yaml"
+peak "sops encrypt" sops encrypt --input-type yaml --output-type yaml --age "$recipient" --encrypted-regex '^(data|stringData)$' "$work/plain.yaml"
+peak "railyard decrypt" target/release/railyard secrets decrypt "$work/sops.sops.yaml"
+peak "sops decrypt" sops decrypt --input-type yaml --output-type yaml "$work/sops.sops.yaml"

@@ -9,8 +9,8 @@
 //! lock says it owns, and never through a symlink.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -106,16 +106,16 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
     let mut writes = Vec::new();
+    let mut guard = Guard::new(out);
     for (path, bytes) in &files {
-        let target = safe_join(out, path)?;
-        match fs::read(&target) {
+        match guard.read(path)? {
             Ok(current) if &current == bytes => summary.unchanged += 1,
             Ok(_) if owned.contains(path) || *path == tree.lock_path() => {
                 writes.push((path.clone(), bytes))
             }
             Ok(_) => not_owned.push(path.clone()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => writes.push((path.clone(), bytes)),
-            Err(e) => return Err(io_error("read", &target)(e)),
+            Err(e) => return Err(io_error("read", &out.join(path))(e)),
         }
     }
     if !not_owned.is_empty() {
@@ -155,15 +155,14 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     }
     failpoint("render-staged");
     fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
-    sync_dir(&state)?;
     failpoint("render-committed");
-    apply(out, &committed, &journal)?;
+    apply(&mut guard, &committed, &journal)?;
     summary.written = writes.into_iter().map(|(p, _)| p).collect();
     summary.removed = removes;
     Ok(summary)
 }
 
-/// Writes every new file and the journal into `staging`, synced.
+/// Writes every new file and the journal into `staging`.
 fn stage(
     staging: &Path,
     writes: &[(String, &Vec<u8>)],
@@ -172,12 +171,11 @@ fn stage(
     fs::create_dir_all(staging).map_err(io_error("create directory", staging))?;
     for (index, (path, bytes)) in writes.iter().enumerate() {
         let staged = format!("{index}");
-        write_synced(&staging.join(&staged), bytes)?;
+        write_file(&staging.join(&staged), bytes)?;
         journal.writes.push((path.clone(), staged));
     }
     let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
-    write_synced(&staging.join("journal.json"), &journal_text)?;
-    sync_dir(staging)
+    write_file(&staging.join("journal.json"), &journal_text)
 }
 
 /// Compares a fresh render with `out`, writing nothing.
@@ -265,22 +263,22 @@ pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
             path: journal_path.clone(),
             reason: e.to_string(),
         })?;
-        apply(out, &committed, &journal)?;
+        apply(&mut Guard::new(out), &committed, &journal)?;
     }
     Ok(())
 }
 
-fn apply(out: &Path, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
+fn apply(guard: &mut Guard<'_>, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
+    let out = guard.out;
     for (path, staged) in &journal.writes {
         let source = txn.join(staged);
-        if !source.exists() {
-            continue; // Moved into place before an interruption.
+        let target = guard.create_parents(path)?;
+        match fs::rename(&source, &target) {
+            Ok(()) => {}
+            // Moved into place before an interruption.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !source.exists() => {}
+            Err(e) => return Err(io_error("write", &target)(e)),
         }
-        let target = safe_join(out, path)?;
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
-        }
-        fs::rename(&source, &target).map_err(io_error("write", &target))?;
     }
     for path in &journal.removes {
         let target = safe_join(out, path)?;
@@ -289,9 +287,6 @@ fn apply(out: &Path, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error("remove", &target)(e)),
         }
-    }
-    if let Some(parent) = out.join(STATE_DIR).parent() {
-        sync_dir(parent).ok();
     }
     fs::remove_dir_all(txn).map_err(io_error("remove", txn))
 }
@@ -320,6 +315,89 @@ fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
     }
 }
 
+/// Paths below an output directory, each directory on the way checked once per run: never a
+/// symlink, and remembered when missing, so that a first render does not probe for thousands of
+/// files that cannot exist yet.
+struct Guard<'a> {
+    out: &'a Path,
+    /// Relative directory → whether it exists.
+    dirs: std::collections::HashMap<String, bool>,
+}
+
+impl<'a> Guard<'a> {
+    fn new(out: &'a Path) -> Guard<'a> {
+        Guard {
+            out,
+            dirs: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether the parent directories of `relative` exist; an error on a symlink among them.
+    fn parents_exist(&mut self, relative: &str) -> Result<bool, WriteError> {
+        let mut end = 0;
+        while let Some(slash) = relative[end..].find('/') {
+            end += slash;
+            let dir = &relative[..end];
+            let exists = match self.dirs.get(dir) {
+                Some(exists) => *exists,
+                None => {
+                    let path = self.out.join(dir);
+                    let exists = match fs::symlink_metadata(&path) {
+                        Ok(meta) if meta.file_type().is_symlink() => {
+                            return Err(WriteError::Symlink(path));
+                        }
+                        Ok(meta) if !meta.is_dir() => {
+                            let source = io::Error::from(io::ErrorKind::NotADirectory);
+                            return Err(io_error("use as a directory", &path)(source));
+                        }
+                        Ok(_) => true,
+                        Err(_) => false,
+                    };
+                    self.dirs.insert(dir.to_owned(), exists);
+                    exists
+                }
+            };
+            if !exists {
+                return Ok(false);
+            }
+            end += 1;
+        }
+        Ok(true)
+    }
+
+    /// The bytes at `relative`; NotFound without a syscall when its directory is missing.
+    fn read(&mut self, relative: &str) -> Result<io::Result<Vec<u8>>, WriteError> {
+        if !self.parents_exist(relative)? {
+            return Ok(Err(io::ErrorKind::NotFound.into()));
+        }
+        let path = self.out.join(relative);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(WriteError::Symlink(path));
+        }
+        Ok(fs::read(path))
+    }
+
+    /// `out/relative` with its parent directories created, refusing symlinks on the way.
+    fn create_parents(&mut self, relative: &str) -> Result<PathBuf, WriteError> {
+        if !self.parents_exist(relative)? {
+            let target = self.out.join(relative);
+            let parent = target.parent().unwrap_or(self.out);
+            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+            let mut end = 0;
+            while let Some(slash) = relative[end..].find('/') {
+                end += slash;
+                self.dirs.insert(relative[..end].to_owned(), true);
+                end += 1;
+            }
+        }
+        let target = self.out.join(relative);
+        if fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(WriteError::Symlink(target));
+        }
+        Ok(target)
+    }
+}
+
 /// `out/relative`, refusing any existing symlink on the way (the output root itself may be one).
 pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
     let mut path = out.to_path_buf();
@@ -332,16 +410,8 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
     Ok(path)
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let mut file = File::create(path).map_err(io_error("write", path))?;
-    file.write_all(bytes).map_err(io_error("write", path))?;
-    file.sync_all().map_err(io_error("sync", path))
-}
-
-fn sync_dir(path: &Path) -> Result<(), WriteError> {
-    File::open(path)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error("sync", path))
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    fs::write(path, bytes).map_err(io_error("write", path))
 }
 
 /// Test hook: `RAILYARD_FAILPOINT=<name>` stops the process here until it is killed, so tests

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md: every bench script in one run on this machine, then one report.
+#   render.sh   render small and medium (100 workers), validate
+#   overlay.sh  railyard overlay build vs kubectl kustomize, small and large
+#   secrets.sh  railyard secrets vs sops 3.11, encrypt and decrypt
+#   fleet.sh    render --all at 100, 500 and 1,000 sites; render --check --all and diff --all
+#   hostile.sh  the hostile-input corpus: slowest case and largest peak memory (when present)
+# Medians come from hyperfine; peak memory from one run of each command under GNU time.
+# Usage: bash benches/all.sh   (about 10 minutes; needs hyperfine, GNU time, kubectl, sops)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.oracles/venv/bin:$PATH"
+rm -f target/bench/*.json target/bench/peak.jsonl target/bench/hostile.txt
+mkdir -p target/bench
+bash benches/render.sh
+bash benches/overlay.sh
+bash benches/secrets.sh
+bash benches/fleet.sh 100 500 1000
+if [[ -f benches/hostile.sh ]]; then
+  bash benches/hostile.sh | tee target/bench/hostile.txt
+fi
+python3 benches/report.py > BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
