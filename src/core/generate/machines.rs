@@ -40,6 +40,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         "image": site.image,
         "network": network,
         "apiAddress": site.api_address,
+        "sshKeys": site.ssh_keys,
         "servers": servers,
         "workers": {
             "count": site.workers.count,
