@@ -1,6 +1,7 @@
 //! Wires the command line to the core and the edges, and maps outcomes to exit statuses:
 //! 0 success, 1 findings (invalid site, differences), 2 errors (usage, IO, internal).
 
+mod cloud;
 mod commit;
 mod diff;
 mod fleet;
@@ -92,6 +93,9 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             },
         ),
         Command::Secrets(command) => secrets::run(cli, command),
+        Command::Plan { site, cloud } => cloud::plan(cli, site, &cloud.api_url),
+        Command::Bootstrap { site, cloud } => cloud::bootstrap(cli, site, &cloud.api_url),
+        Command::Destroy { site, yes, cloud } => cloud::destroy(cli, site, &cloud.api_url, *yes),
         Command::Overlay(crate::cli::OverlayCommand::Build { dir, root }) => {
             overlay_build(cli, dir, root)
         }

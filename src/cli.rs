@@ -105,9 +105,42 @@ pub enum Command {
     /// kustomize-compatible overlays.
     #[command(subcommand)]
     Overlay(OverlayCommand),
+    /// Read the cloud and print what bootstrap would create, finish, keep, or report as
+    /// different; exit 1 when there is anything to do.
+    Plan {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
+    /// Provision the site's machines on Hetzner Cloud (token in `HCLOUD_TOKEN`), finishing
+    /// whatever an earlier run left; then print the DNS records to create.
+    Bootstrap {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
+    /// Delete every cloud resource carrying the site's label, and nothing else.
+    Destroy {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        /// Delete; without it, list what would be deleted and exit 1.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
     /// The SOPS secrets file: create, edit, encrypt, decrypt, rotate, check.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CloudArgs {
+    /// The cloud API's base URL (tests point it at a local fake).
+    #[arg(long, value_name = "URL", default_value = crate::edge::hetzner::DEFAULT_URL)]
+    pub api_url: String,
 }
 
 #[derive(Debug, Subcommand)]

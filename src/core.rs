@@ -16,6 +16,7 @@ pub mod json_tree;
 pub mod model;
 pub mod overlay;
 pub mod placeholder;
+pub mod plan;
 pub mod rules;
 pub mod schema;
 pub mod secrets_file;

@@ -1,8 +1,10 @@
-//! The edges: everything that touches the outside world (files, terminal), kept out of `core`.
+//! The edges: everything that touches the outside world (files, terminal, network), kept out
+//! of `core`.
 
 pub mod age_keys;
 pub mod disk_files;
 pub mod git;
+pub mod hetzner;
 pub mod load;
 pub mod report;
 pub mod sops_config;
