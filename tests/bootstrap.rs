@@ -1,0 +1,275 @@
+//! `plan`, `bootstrap` and `destroy` against the fake Hetzner API (`fake_hetzner`): the real
+//! binary, real HTTP, faults injected by the fake and by killing the process.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::fake_hetzner::{FakeHetzner, Faults};
+use crate::support::{railyard, root, run, stderr, stdout};
+
+const SITE_LABEL: &str = "railyard.dev/site";
+
+/// The example site's resources, by kind and name, as bootstrap must leave them.
+fn wanted(site: &str, servers: usize, workers: usize, api_lb: bool) -> BTreeSet<(String, String)> {
+    let mut wanted = BTreeSet::new();
+    let mut add = |kind: &str, name: String| {
+        wanted.insert((kind.to_owned(), name));
+    };
+    add("ssh_keys", format!("{site}-key-0"));
+    add("networks", format!("{site}-network"));
+    add("firewalls", format!("{site}-firewall"));
+    add("placement_groups", format!("{site}-servers"));
+    for g in 0..workers.div_ceil(10) {
+        add("placement_groups", format!("{site}-workers-{g}"));
+    }
+    add("load_balancers", format!("{site}-ingress"));
+    if api_lb {
+        add("load_balancers", format!("{site}-api"));
+    }
+    for i in 0..servers {
+        add("servers", format!("{site}-server-{i}"));
+    }
+    for i in 0..workers {
+        add("servers", format!("{site}-worker-{i}"));
+    }
+    wanted
+}
+
+fn railyard_against(fake: &FakeHetzner, args: &[&str]) -> Command {
+    let mut command = railyard();
+    command
+        .current_dir(root())
+        .args(args)
+        .args(["--api-url", &fake.url()])
+        .env("HCLOUD_TOKEN", "test-token")
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .env("RAILYARD_RETRY_BASE_MS", "5")
+        .env("RAILYARD_POLL_MS", "5");
+    command
+}
+
+/// The site's resources in the fake, as (kind, name); panics on a duplicate name.
+fn site_resources(fake: &FakeHetzner, site: &str) -> BTreeSet<(String, String)> {
+    let mut seen = BTreeSet::new();
+    for (kind, _id, name, labels) in fake.resources() {
+        if labels.get(SITE_LABEL).map(String::as_str) == Some(site) {
+            assert!(seen.insert((kind.clone(), name.clone())), "duplicate {kind} `{name}`");
+        }
+    }
+    seen
+}
+
+fn creating_posts(fake: &FakeHetzner) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && !r.path.contains("/actions/"))
+        .count()
+}
+
+fn assert_ok(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+#[test]
+fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
+    for (example, site, servers, workers, api_lb) in [
+        ("examples/hetzner-small/site.yaml", "demo-small", 1, 0, false),
+        ("examples/hetzner-medium/site.yaml", "demo-medium", 3, 5, true),
+    ] {
+        let fake = FakeHetzner::start_in_background(Faults {
+            page_size: 2,
+            action_polls: 2,
+            ..Faults::default()
+        });
+        let output = run(railyard_against(&fake, &["plan", example]));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
+
+        assert_ok(&run(railyard_against(&fake, &["bootstrap", example])));
+        assert_eq!(site_resources(&fake, site), wanted(site, servers, workers, api_lb));
+        let posts = creating_posts(&fake);
+
+        let again = run(railyard_against(&fake, &["bootstrap", example]));
+        assert_ok(&again);
+        assert_eq!(creating_posts(&fake), posts, "a second run created something");
+        assert!(stdout(&again).contains("0 to create, 0 to finish"), "{}", stdout(&again));
+
+        let output = run(railyard_against(&fake, &["plan", example]));
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        fake.stop();
+    }
+}
+
+/// A small deterministic generator for the fault schedule (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+/// Runs bootstrap, killing it after `kill_after` if given; returns whether it was killed.
+fn bootstrap_maybe_killed(fake: &FakeHetzner, example: &str, kill_after: Option<Duration>) -> bool {
+    let mut command = railyard_against(fake, &["bootstrap", example]);
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("railyard starts");
+    let Some(after) = kill_after else {
+        child.wait().expect("railyard runs");
+        return false;
+    };
+    std::thread::sleep(after);
+    let killed = matches!(child.try_wait(), Ok(None));
+    let _ = child.kill();
+    let _ = child.wait();
+    killed
+}
+
+#[test]
+fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
+    let example = "examples/hetzner-medium/site.yaml";
+    let site = "demo-medium";
+    let want = wanted(site, 3, 5, true);
+    for seed in 1..=20u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let faults = Faults {
+            page_size: 1 + rng.next(4) as usize,
+            action_polls: rng.next(3) as u32,
+            rate_limit_every: [0, 7, 11][rng.next(3) as usize],
+            server_error_every: [0, 5, 9][rng.next(3) as usize],
+            drop_response_every: [0, 3, 4][rng.next(3) as usize],
+            seed,
+            ..Faults::default()
+        };
+        let fake = FakeHetzner::start_in_background(faults);
+        let kill_after = (rng.next(2) == 0).then(|| Duration::from_millis(50 + rng.next(400)));
+        bootstrap_maybe_killed(&fake, example, kill_after);
+        let first = site_resources(&fake, site);
+        fake.set_faults(Faults::default());
+        let rerun = run(railyard_against(&fake, &["bootstrap", example]));
+        assert!(
+            rerun.status.success(),
+            "seed {seed}: the re-run failed after {} resources:\n{}\n{}",
+            first.len(),
+            stdout(&rerun),
+            stderr(&rerun)
+        );
+        assert_eq!(site_resources(&fake, site), want, "seed {seed}");
+        fake.stop();
+    }
+}
+
+#[test]
+fn destroy_deletes_the_site_and_nothing_else() {
+    let example = "examples/hetzner-small/site.yaml";
+    let fake = FakeHetzner::start_in_background(Faults {
+        page_size: 2,
+        ..Faults::default()
+    });
+    let foreign = BTreeMap::from([("team".to_owned(), "other".to_owned())]);
+    fake.add_foreign("servers", "someone-elses-server", foreign.clone());
+    fake.add_foreign("networks", "demo-small-network", foreign);
+    assert_ok(&run(railyard_against(&fake, &["bootstrap", example])));
+    assert!(!site_resources(&fake, "demo-small").is_empty());
+
+    let before = fake.resources().len();
+    let dry = run(railyard_against(&fake, &["destroy", example]));
+    assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("--yes"), "{}", stdout(&dry));
+    assert_eq!(fake.resources().len(), before, "destroy without --yes deleted something");
+
+    assert_ok(&run(railyard_against(&fake, &["destroy", example, "--yes"])));
+    assert!(site_resources(&fake, "demo-small").is_empty());
+    let left: Vec<String> = fake.resources().into_iter().map(|(_, _, name, _)| name).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"someone-elses-server".to_owned()));
+    assert!(left.contains(&"demo-small-network".to_owned()));
+}
+
+/// Secret values travel only in the create-server user-data, and never reach a message.
+#[test]
+fn secrets_appear_only_in_user_data() {
+    let example = "examples/hetzner-medium/site.yaml";
+    let decrypted = run(railyard()
+        .current_dir(root())
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .args(["secrets", "decrypt", "examples/hetzner-medium/secrets.sops.yaml"]));
+    let secrets: Vec<String> = stdout(&decrypted)
+        .lines()
+        .skip_while(|l| !l.starts_with("stringData:"))
+        .skip(1)
+        .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
+        .filter(|v| v.len() >= 16)
+        .collect();
+    assert!(secrets.len() >= 2, "{secrets:?}");
+    let fake = FakeHetzner::start_in_background(Faults {
+        server_error_every: 6,
+        ..Faults::default()
+    });
+    let output = run(railyard_against(&fake, &["bootstrap", example]));
+    assert_ok(&output);
+    let mut carried = 0;
+    for request in fake.requests() {
+        let body = request.body.as_ref().map(ToString::to_string).unwrap_or_default();
+        let is_create_server = request.method == "POST" && request.path.ends_with("/servers");
+        for secret in &secrets {
+            if body.contains(secret.as_str()) {
+                assert!(is_create_server, "a secret in {} {}", request.method, request.path);
+                carried += 1;
+            }
+        }
+        if is_create_server && request.status < 300 {
+            assert!(!body.contains("@@railyard:"), "an unfilled placeholder was sent");
+        }
+    }
+    assert!(carried > 0, "no user-data carried the k3s tokens");
+    for secret in &secrets {
+        assert!(!stdout(&output).contains(secret.as_str()) && !stderr(&output).contains(secret.as_str()));
+    }
+    fake.stop();
+}
+
+/// Not a pass/fail test: the wall time of a medium site with 10 workers at 100 ms per request,
+/// for benches/bootstrap.sh (`cargo test ... -- --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement, run by benches/bootstrap.sh"]
+fn measure_bootstrap_with_latency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = root().join("examples/hetzner-medium");
+    for file in ["site.yaml", "secrets.sops.yaml"] {
+        std::fs::copy(site.join(file), dir.path().join(file)).expect("copy");
+    }
+    let path = dir.path().join("site.yaml");
+    let text = std::fs::read_to_string(&path).expect("site");
+    std::fs::write(&path, text.replace("workers: 5", "workers: 10")).expect("site");
+    let fake = FakeHetzner::start_in_background(Faults {
+        latency: Duration::from_millis(100),
+        action_polls: 1,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let mut command = railyard_against(&fake, &["bootstrap", &path.to_string_lossy()]);
+    command.env("RAILYARD_POLL_MS", "500");
+    let output = run(&mut command);
+    let elapsed = started.elapsed();
+    assert_ok(&output);
+    println!(
+        "bootstrap medium, 3 servers + 10 workers, 100 ms per request: {:.2} s wall, {} requests",
+        elapsed.as_secs_f64(),
+        fake.requests().len()
+    );
+    fake.stop();
+}
