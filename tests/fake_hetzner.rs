@@ -9,10 +9,14 @@
 //! `railyard` binary against `fake.url()`.
 
 mod api;
+mod bodies;
 mod catalog;
 mod check;
 mod create;
 mod model;
+mod query;
+mod render;
+mod state;
 mod tests;
 mod verbs;
 
@@ -29,7 +33,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use self::model::State;
+use self::state::State;
 
 /// Faults to inject; all off by default. Every-Nth counters restart with `set_faults`.
 #[derive(Clone, Debug, Default)]
@@ -72,7 +76,7 @@ impl Recorded {
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (api::decode(k), api::decode(v))
+                (query::decode(k), query::decode(v))
             })
             .collect()
     }

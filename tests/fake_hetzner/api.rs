@@ -1,13 +1,16 @@
 //! The fake's HTTP surface: faults, authentication, rate-limit headers, routing, lists (filters,
 //! sorting, pagination with `meta` and `Link`), reads, updates, deletes and the action
-//! endpoints. Creating POSTs are in `create.rs`, `…/actions/<verb>` POSTs in `verbs.rs`.
+//! endpoints. Creating POSTs are in `create.rs`, `…/actions/<verb>` POSTs in `verbs.rs`,
+//! query parsing in `query.rs`.
 
 use serde_json::{Map, Value, json};
 
 use super::Recorded;
-use super::catalog;
+use super::catalog::{CATALOGS, catalog_items};
 use super::check::{self, ApiError, Result, Selector};
-use super::model::{Applied, Data, Effect, Kind, RATE_LIMIT, State, unix_now};
+use super::model::{Applied, Data, Effect, Kind, RATE_LIMIT, unix_now};
+use super::query::{Query, positive, sorted};
+use super::state::State;
 
 /// One request as the fake sees it.
 pub(super) struct Request<'a> {
@@ -73,66 +76,6 @@ const SERVER_STATUSES: &[&str] = &[
     "rebuilding",
     "unknown",
 ];
-
-/// The decoded query string.
-pub(super) struct Query(Vec<(String, String)>);
-
-impl Query {
-    pub(super) fn parse(raw: &str) -> Query {
-        Query(
-            raw.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                    (decode(k), decode(v))
-                })
-                .collect(),
-        )
-    }
-
-    pub(super) fn first(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(super) fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// Percent-decoding, `+` as a space (form encoding, as reqwest's `query` writes it).
-pub(super) fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (other, _) => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn authorized(header: Option<&str>) -> bool {
     header
@@ -242,7 +185,7 @@ impl State {
             }
             ("GET", [collection, id]) if CATALOGS.contains(collection) => {
                 let root = collection.strip_suffix('s').unwrap_or(collection);
-                catalog_items(collection, &Query(Vec::new()))?
+                catalog_items(collection, &Query::parse(""))?
                     .into_iter()
                     .find(|item| id.parse::<u64>().is_ok_and(|id| item["id"] == id))
                     .map(|item| Reply::wrapped(200, root, item))
@@ -591,107 +534,4 @@ pub(super) fn check_name(kind: Kind, name: &str) -> Result<()> {
         return Err(ApiError::invalid("name", "at most 128 characters"));
     }
     Ok(())
-}
-
-fn positive(query: &Query, key: &str) -> Result<Option<u64>> {
-    query
-        .first(key)
-        .map(|v| {
-            v.parse::<u64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ApiError::invalid(key, format!("'{v}' is not a positive integer")))
-        })
-        .transpose()
-}
-
-/// Sorted by the `sort` parameters (`key`, `key:asc`, `key:desc`; earlier ones first), each
-/// allowed key naming the JSON field it sorts by; by ID when there are none.
-fn sorted(mut items: Vec<Value>, query: &Query, allowed: &[(&str, &str)]) -> Result<Vec<Value>> {
-    let mut keys = Vec::new();
-    for sort in query.all("sort") {
-        let (key, descending) = match sort.split_once(':') {
-            Some((key, "asc")) => (key, false),
-            Some((key, "desc")) => (key, true),
-            Some(_) => return Err(ApiError::invalid("sort", format!("'{sort}' is not valid"))),
-            None => (sort, false),
-        };
-        let field = allowed
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| ApiError::invalid("sort", format!("cannot sort by '{key}'")))?;
-        keys.push((field, descending));
-    }
-    items.sort_by(|a, b| compare(&a["id"], &b["id"]));
-    for (field, descending) in keys.into_iter().rev() {
-        items.sort_by(|a, b| {
-            let order = compare(&a[field], &b[field]);
-            if descending { order.reverse() } else { order }
-        });
-    }
-    Ok(items)
-}
-
-fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-        (Value::Null, _) => std::cmp::Ordering::Less,
-        (_, Value::Null) => std::cmp::Ordering::Greater,
-        _ => a.to_string().cmp(&b.to_string()),
-    }
-}
-
-const CATALOGS: &[&str] = &["server_types", "images", "locations", "load_balancer_types"];
-
-/// A catalogue's entries, filtered as the spec's parameters say.
-fn catalog_items(collection: &str, query: &Query) -> Result<Vec<Value>> {
-    let name = query.first("name");
-    let items: Vec<Value> = match collection {
-        "server_types" => catalog::SERVER_TYPES.iter().map(|t| t.json()).collect(),
-        "locations" => catalog::LOCATIONS.iter().map(|l| l.json()).collect(),
-        "load_balancer_types" => catalog::LOAD_BALANCER_TYPES
-            .iter()
-            .map(|t| t.json())
-            .collect(),
-        _ => {
-            let selector = query
-                .first("label_selector")
-                .filter(|s| !s.trim().is_empty())
-                .map(Selector::parse)
-                .transpose()?;
-            let types = query.all("type");
-            let architectures = query.all("architecture");
-            let statuses = query.all("status");
-            catalog::IMAGES
-                .iter()
-                .map(|i| i.json())
-                .filter(|i| types.is_empty() || types.iter().any(|t| i["type"] == *t))
-                .filter(|i| {
-                    architectures.is_empty()
-                        || architectures.iter().any(|a| i["architecture"] == *a)
-                })
-                .filter(|i| statuses.is_empty() || statuses.iter().any(|s| i["status"] == *s))
-                .filter(|_| {
-                    selector
-                        .as_ref()
-                        .is_none_or(|s| s.matches(&check::Labels::new()))
-                })
-                .collect()
-        }
-    };
-    let items = items
-        .into_iter()
-        .filter(|i| name.is_none_or(|n| i["name"] == n))
-        .collect();
-    sorted(
-        items,
-        query,
-        &[("id", "id"), ("name", "name"), ("created", "id")],
-    )
 }

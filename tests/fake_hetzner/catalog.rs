@@ -1,11 +1,14 @@
-//! The fake's fixed catalogue: locations, server types (every Hetzner type in
-//! `src/core/defaults.rs`, plus the Arm CAX line), system images and load balancer types.
+//! The fake's fixed catalogue and its list endpoints: locations, server types (every Hetzner
+//! type in `src/core/defaults.rs`, plus the Arm CAX line), system images, load balancer types.
 //!
 //! Sizes follow cloud-apis.md §2 "Sizes and locations"; disks and categories are illustrative.
 //! Availability: CX and CAX types only in the EU locations (cloud-apis.md: "CX is EU-only",
 //! exact matrix unverified), everything else everywhere.
 
 use serde_json::{Value, json};
+
+use super::check::{self, Result, Selector};
+use super::query::{Query, sorted};
 
 pub(super) struct Location {
     pub(super) id: u64,
@@ -344,4 +347,51 @@ impl LoadBalancerType {
             "prices": [],
         })
     }
+}
+
+pub(super) const CATALOGS: &[&str] =
+    &["server_types", "images", "locations", "load_balancer_types"];
+
+/// A catalogue's entries, filtered as the spec's parameters say.
+pub(super) fn catalog_items(collection: &str, query: &Query) -> Result<Vec<Value>> {
+    let name = query.first("name");
+    let items: Vec<Value> = match collection {
+        "server_types" => SERVER_TYPES.iter().map(|t| t.json()).collect(),
+        "locations" => LOCATIONS.iter().map(|l| l.json()).collect(),
+        "load_balancer_types" => LOAD_BALANCER_TYPES.iter().map(|t| t.json()).collect(),
+        _ => {
+            let selector = query
+                .first("label_selector")
+                .filter(|s| !s.trim().is_empty())
+                .map(Selector::parse)
+                .transpose()?;
+            let types = query.all("type");
+            let architectures = query.all("architecture");
+            let statuses = query.all("status");
+            IMAGES
+                .iter()
+                .map(|i| i.json())
+                .filter(|i| types.is_empty() || types.iter().any(|t| i["type"] == *t))
+                .filter(|i| {
+                    architectures.is_empty()
+                        || architectures.iter().any(|a| i["architecture"] == *a)
+                })
+                .filter(|i| statuses.is_empty() || statuses.iter().any(|s| i["status"] == *s))
+                .filter(|_| {
+                    selector
+                        .as_ref()
+                        .is_none_or(|s| s.matches(&check::Labels::new()))
+                })
+                .collect()
+        }
+    };
+    let items = items
+        .into_iter()
+        .filter(|i| name.is_none_or(|n| i["name"] == n))
+        .collect();
+    sorted(
+        items,
+        query,
+        &[("id", "id"), ("name", "name"), ("created", "id")],
+    )
 }

@@ -8,11 +8,12 @@ use std::net::Ipv4Addr;
 use serde_json::{Value, json};
 
 use super::api::Reply;
-use super::check::{self, ApiError, Cidr4, Object, Result, element, opt_array, opt_str, req_u64};
-use super::create::{
+use super::bodies::{
     check_listen_port, check_new_target, parse_rules, parse_service, parse_subnet, same_target,
 };
-use super::model::{Applied, Data, Effect, Kind, PrivateNet, Resource, State, Target};
+use super::check::{self, ApiError, Cidr4, Object, Result, element, opt_array, opt_str, req_u64};
+use super::model::{Applied, Data, Effect, Kind, PrivateNet, Resource, Target};
+use super::state::State;
 
 const VERBS: &[(Kind, &str)] = &[
     (Kind::Server, "attach_to_network"),
