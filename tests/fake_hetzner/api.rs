@@ -171,7 +171,7 @@ impl State {
         let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
         let query = Query::parse(request.query);
         match (request.method, segments.as_slice()) {
-            ("GET", ["actions"]) => self.list_actions(&query),
+            ("GET", ["actions"]) => self.list_actions(&query, request),
             ("GET", ["actions", id]) => {
                 let id = parse_id(id)?;
                 let action = self
@@ -452,9 +452,9 @@ impl State {
         Ok(Reply::no_content())
     }
 
-    /// `GET /actions?id=…&id=…`: ids required; unknown ones are simply absent. Not paginated
-    /// (the spec gives this endpoint no `page`, and no `meta` in its answer).
-    fn list_actions(&mut self, query: &Query) -> Result<Reply> {
+    /// `GET /actions?id=…&id=…`: ids required; unknown ones are simply absent. Paginated like
+    /// every list (hcloud-go's fixtures show `meta.pagination` here and it sends `page=1`).
+    fn list_actions(&mut self, query: &Query, request: &Request) -> Result<Reply> {
         let ids = query.all("id");
         if ids.is_empty() {
             return Err(ApiError::invalid("id", "at least one id is required"));
@@ -469,7 +469,7 @@ impl State {
             }
         }
         let actions = self.observe_all(wanted, query)?;
-        Ok(Reply::wrapped(200, "actions", Value::Array(actions)))
+        self.page("actions", actions, query, request)
     }
 
     fn resource_actions(

@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::check::Selector;
 use super::model::{
@@ -13,18 +13,22 @@ use super::state::State;
 
 impl State {
     pub(super) fn render(&self, resource: &Resource) -> Value {
-        let common = |mut value: Value| {
-            value["id"] = json!(resource.id);
-            value["name"] = json!(resource.name);
-            value["labels"] = json!(resource.labels);
-            value["created"] = json!(resource.created);
-            value
+        // The fields every kind has first, then the kind's own.
+        let common = |specific: Value| {
+            let mut map = Map::new();
+            map.insert("id".to_owned(), json!(resource.id));
+            map.insert("name".to_owned(), json!(resource.name));
+            map.insert("labels".to_owned(), json!(resource.labels));
+            map.insert("created".to_owned(), json!(resource.created));
+            if let Value::Object(specific) = specific {
+                map.extend(specific);
+            }
+            Value::Object(map)
         };
         let id = resource.id;
         common(match &resource.data {
             Data::SshKey(k) => json!({
-                "id": id, "name": "", "fingerprint": k.fingerprint, "public_key": k.public_key,
-                "labels": {}, "created": "",
+                "fingerprint": k.fingerprint, "public_key": k.public_key,
             }),
             Data::PlacementGroup => {
                 let servers: Vec<u64> = self
@@ -32,10 +36,10 @@ impl State {
                     .filter(|(_, s)| s.placement_group == Some(id))
                     .map(|(r, _)| r.id)
                     .collect();
-                json!({ "id": id, "name": "", "labels": {}, "created": "", "type": "spread", "servers": servers })
+                json!({ "type": "spread", "servers": servers })
             }
             Data::Network(n) => self.render_network(id, n),
-            Data::Firewall(f) => self.render_firewall(id, f),
+            Data::Firewall(f) => self.render_firewall(f),
             Data::LoadBalancer(l) => self.render_load_balancer(l),
             Data::Server(s) => self.render_server(resource, s),
         })
@@ -64,14 +68,14 @@ impl State {
             .map(|(r, _)| r.id)
             .collect();
         json!({
-            "id": id, "name": "", "ip_range": network.ip_range.to_string(), "subnets": subnets,
+            "ip_range": network.ip_range.to_string(), "subnets": subnets,
             "routes": network.routes, "servers": servers, "load_balancers": balancers,
-            "protection": { "delete": false }, "labels": {}, "created": "",
+            "protection": { "delete": false },
             "expose_routes_to_vswitch": network.expose_routes_to_vswitch,
         })
     }
 
-    fn render_firewall(&self, id: u64, firewall: &Firewall) -> Value {
+    fn render_firewall(&self, firewall: &Firewall) -> Value {
         let applied: Vec<Value> = firewall
             .applied
             .iter()
@@ -91,7 +95,6 @@ impl State {
             })
             .collect();
         json!({
-            "id": id, "name": "", "labels": {}, "created": "",
             "rules": firewall.rules, "applied_to": applied,
         })
     }
