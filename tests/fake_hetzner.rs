@@ -7,7 +7,27 @@
 //! Tests either `FakeHetzner::start(faults).await` inside their own runtime, or
 //! `FakeHetzner::start_in_background(faults)` (a thread with its own runtime) and run the
 //! `railyard` binary against `fake.url()`.
-
+//!
+//! Where it is simpler than Hetzner (each a place a client bug could hide):
+//! - Actions advance only when GET shows them (`/actions/{id}`, `/actions?id=`,
+//!   `/<kind>/{id}/actions[/{id}]`), never with time; a list steps every action it matched,
+//!   even those on other pages. They never end in `error`.
+//! - Only create_server, poweron/poweroff and delete_server wait for their action; every other
+//!   change (network attachments, firewall rules and applications, load balancer services and
+//!   targets, subnets) shows at once, and its action only locks.
+//! - A running action locks every resource it lists against PUT, DELETE and action POSTs.
+//! - Firewall action endpoints answer `{"actions": [...]}` as hcloud-go's schema has it
+//!   (cloud-apis.md says `{action}` for every verb).
+//! - Network names may repeat; codes the spec leaves open are chosen: 422 `invalid_input` for
+//!   unknown references in bodies, 412 `resource_unavailable` for CX/CAX types outside the EU,
+//!   422 `resource_in_use` for networks and placement groups still used.
+//! - Private addresses: the lowest free one from a subnet's `.2`; public ones from
+//!   198.51.100.0/24 (servers) and 203.0.113.0/24 (load balancers); no primary IP objects,
+//!   volumes or datacenters (refused); alias IPs unchecked.
+//! - Faults: 5xx is 503 (some 504 with a seed), never 500 or a bodiless 502; a dropped answer
+//!   is a 504 with an HTML page, never a closed connection. Any non-empty bearer token works.
+//! - Load balancer limits (targets, services) and the 500 effective firewall rules are not
+//!   enforced; health is `healthy` when the server runs (and shares the network if private).
 mod api;
 mod bodies;
 mod catalog;
