@@ -32,3 +32,6 @@ mod path_safety;
 
 /// Hostile filesystem conditions: read-only, full, unreadable, a file where a directory goes.
 mod filesystem;
+
+/// A stateful fake of the Hetzner Cloud API for `bootstrap`'s tests, and tests of the fake.
+mod fake_hetzner;
