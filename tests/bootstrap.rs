@@ -16,22 +16,22 @@ fn wanted(site: &str, servers: usize, workers: usize, api_lb: bool) -> BTreeSet<
     let mut add = |kind: &str, name: String| {
         wanted.insert((kind.to_owned(), name));
     };
-    add("ssh_keys", format!("{site}-key-0"));
-    add("networks", format!("{site}-network"));
-    add("firewalls", format!("{site}-firewall"));
-    add("placement_groups", format!("{site}-servers"));
+    add("ssh_key", format!("{site}-key-0"));
+    add("network", format!("{site}-network"));
+    add("firewall", format!("{site}-firewall"));
+    add("placement_group", format!("{site}-servers"));
     for g in 0..workers.div_ceil(10) {
-        add("placement_groups", format!("{site}-workers-{g}"));
+        add("placement_group", format!("{site}-workers-{g}"));
     }
-    add("load_balancers", format!("{site}-ingress"));
+    add("load_balancer", format!("{site}-ingress"));
     if api_lb {
-        add("load_balancers", format!("{site}-api"));
+        add("load_balancer", format!("{site}-api"));
     }
     for i in 0..servers {
-        add("servers", format!("{site}-server-{i}"));
+        add("server", format!("{site}-server-{i}"));
     }
     for i in 0..workers {
-        add("servers", format!("{site}-worker-{i}"));
+        add("server", format!("{site}-worker-{i}"));
     }
     wanted
 }
@@ -54,7 +54,10 @@ fn site_resources(fake: &FakeHetzner, site: &str) -> BTreeSet<(String, String)> 
     let mut seen = BTreeSet::new();
     for (kind, _id, name, labels) in fake.resources() {
         if labels.get(SITE_LABEL).map(String::as_str) == Some(site) {
-            assert!(seen.insert((kind.clone(), name.clone())), "duplicate {kind} `{name}`");
+            assert!(
+                seen.insert((kind.clone(), name.clone())),
+                "duplicate {kind} `{name}`"
+            );
         }
     }
     seen
@@ -80,28 +83,51 @@ fn assert_ok(output: &Output) {
 #[test]
 fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
     for (example, site, servers, workers, api_lb) in [
-        ("examples/hetzner-small/site.yaml", "demo-small", 1, 0, false),
-        ("examples/hetzner-medium/site.yaml", "demo-medium", 3, 5, true),
+        (
+            "examples/hetzner-small/site.yaml",
+            "demo-small",
+            1,
+            1,
+            false,
+        ),
+        (
+            "examples/hetzner-medium/site.yaml",
+            "demo-medium",
+            3,
+            5,
+            true,
+        ),
     ] {
         let fake = FakeHetzner::start_in_background(Faults {
             page_size: 2,
             action_polls: 2,
             ..Faults::default()
         });
-        let output = run(railyard_against(&fake, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &["plan", example]));
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
 
-        assert_ok(&run(railyard_against(&fake, &["bootstrap", example])));
-        assert_eq!(site_resources(&fake, site), wanted(site, servers, workers, api_lb));
+        assert_ok(&run(&mut railyard_against(&fake, &["bootstrap", example])));
+        assert_eq!(
+            site_resources(&fake, site),
+            wanted(site, servers, workers, api_lb)
+        );
         let posts = creating_posts(&fake);
 
-        let again = run(railyard_against(&fake, &["bootstrap", example]));
+        let again = run(&mut railyard_against(&fake, &["bootstrap", example]));
         assert_ok(&again);
-        assert_eq!(creating_posts(&fake), posts, "a second run created something");
-        assert!(stdout(&again).contains("0 to create, 0 to finish"), "{}", stdout(&again));
+        assert_eq!(
+            creating_posts(&fake),
+            posts,
+            "a second run created something"
+        );
+        assert!(
+            stdout(&again).contains("0 to create, 0 to finish"),
+            "{}",
+            stdout(&again)
+        );
 
-        let output = run(railyard_against(&fake, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &["plan", example]));
         assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
         fake.stop();
     }
@@ -143,6 +169,7 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
     let example = "examples/hetzner-medium/site.yaml";
     let site = "demo-medium";
     let want = wanted(site, 3, 5, true);
+    let (mut killed, mut faulted, mut incomplete) = (0, 0, 0);
     for seed in 1..=20u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let faults = Faults {
@@ -156,10 +183,16 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         };
         let fake = FakeHetzner::start_in_background(faults);
         let kill_after = (rng.next(2) == 0).then(|| Duration::from_millis(50 + rng.next(400)));
-        bootstrap_maybe_killed(&fake, example, kill_after);
+        killed += usize::from(bootstrap_maybe_killed(&fake, example, kill_after));
+        faulted += fake
+            .requests()
+            .iter()
+            .filter(|r| r.status == 429 || r.status >= 500)
+            .count();
         let first = site_resources(&fake, site);
+        incomplete += usize::from(first != want);
         fake.set_faults(Faults::default());
-        let rerun = run(railyard_against(&fake, &["bootstrap", example]));
+        let rerun = run(&mut railyard_against(&fake, &["bootstrap", example]));
         assert!(
             rerun.status.success(),
             "seed {seed}: the re-run failed after {} resources:\n{}\n{}",
@@ -170,6 +203,12 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         assert_eq!(site_resources(&fake, site), want, "seed {seed}");
         fake.stop();
     }
+    // The schedule must really hurt: kills mid-run, injected faults, first runs left unfinished.
+    eprintln!("20 runs: {killed} killed, {faulted} faulty answers, {incomplete} left unfinished");
+    assert!(
+        killed >= 5 && faulted >= 20 && incomplete >= 5,
+        "{killed} {faulted} {incomplete}"
+    );
 }
 
 #[test]
@@ -182,18 +221,29 @@ fn destroy_deletes_the_site_and_nothing_else() {
     let foreign = BTreeMap::from([("team".to_owned(), "other".to_owned())]);
     fake.add_foreign("servers", "someone-elses-server", foreign.clone());
     fake.add_foreign("networks", "demo-small-network", foreign);
-    assert_ok(&run(railyard_against(&fake, &["bootstrap", example])));
+    assert_ok(&run(&mut railyard_against(&fake, &["bootstrap", example])));
     assert!(!site_resources(&fake, "demo-small").is_empty());
 
     let before = fake.resources().len();
-    let dry = run(railyard_against(&fake, &["destroy", example]));
+    let dry = run(&mut railyard_against(&fake, &["destroy", example]));
     assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
     assert!(stdout(&dry).contains("--yes"), "{}", stdout(&dry));
-    assert_eq!(fake.resources().len(), before, "destroy without --yes deleted something");
+    assert_eq!(
+        fake.resources().len(),
+        before,
+        "destroy without --yes deleted something"
+    );
 
-    assert_ok(&run(railyard_against(&fake, &["destroy", example, "--yes"])));
+    assert_ok(&run(&mut railyard_against(
+        &fake,
+        &["destroy", example, "--yes"],
+    )));
     assert!(site_resources(&fake, "demo-small").is_empty());
-    let left: Vec<String> = fake.resources().into_iter().map(|(_, _, name, _)| name).collect();
+    let left: Vec<String> = fake
+        .resources()
+        .into_iter()
+        .map(|(_, _, name, _)| name)
+        .collect();
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.contains(&"someone-elses-server".to_owned()));
     assert!(left.contains(&"demo-small-network".to_owned()));
@@ -206,7 +256,11 @@ fn secrets_appear_only_in_user_data() {
     let decrypted = run(railyard()
         .current_dir(root())
         .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
-        .args(["secrets", "decrypt", "examples/hetzner-medium/secrets.sops.yaml"]));
+        .args([
+            "secrets",
+            "decrypt",
+            "examples/hetzner-medium/secrets.sops.yaml",
+        ]));
     let secrets: Vec<String> = stdout(&decrypted)
         .lines()
         .skip_while(|l| !l.starts_with("stringData:"))
@@ -219,25 +273,39 @@ fn secrets_appear_only_in_user_data() {
         server_error_every: 6,
         ..Faults::default()
     });
-    let output = run(railyard_against(&fake, &["bootstrap", example]));
+    let output = run(&mut railyard_against(&fake, &["bootstrap", example]));
     assert_ok(&output);
     let mut carried = 0;
     for request in fake.requests() {
-        let body = request.body.as_ref().map(ToString::to_string).unwrap_or_default();
+        let body = request
+            .body
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let is_create_server = request.method == "POST" && request.path.ends_with("/servers");
         for secret in &secrets {
             if body.contains(secret.as_str()) {
-                assert!(is_create_server, "a secret in {} {}", request.method, request.path);
+                assert!(
+                    is_create_server,
+                    "a secret in {} {}",
+                    request.method, request.path
+                );
                 carried += 1;
             }
         }
         if is_create_server && request.status < 300 {
-            assert!(!body.contains("@@railyard:"), "an unfilled placeholder was sent");
+            assert!(
+                !body.contains("@@railyard:"),
+                "an unfilled placeholder was sent"
+            );
         }
     }
     assert!(carried > 0, "no user-data carried the k3s tokens");
     for secret in &secrets {
-        assert!(!stdout(&output).contains(secret.as_str()) && !stderr(&output).contains(secret.as_str()));
+        assert!(
+            !stdout(&output).contains(secret.as_str())
+                && !stderr(&output).contains(secret.as_str())
+        );
     }
     fake.stop();
 }

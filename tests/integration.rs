@@ -35,3 +35,6 @@ mod filesystem;
 
 /// A stateful fake of the Hetzner Cloud API for `bootstrap`'s tests, and tests of the fake.
 mod fake_hetzner;
+
+/// `plan`, `bootstrap` and `destroy` against the fake Hetzner API, faults and kills included.
+mod bootstrap;

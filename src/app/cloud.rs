@@ -228,14 +228,11 @@ async fn execute(
         }
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
-    let first_wave = [
-        Kind::SshKey,
-        Kind::Network,
-        Kind::Firewall,
-        Kind::PlacementGroup,
-    ];
-    for wave in [&first_wave[..], &[Kind::LoadBalancer, Kind::Server][..]] {
-        let creates: Vec<&Wanted> = plan.creates().filter(|w| wave.contains(&w.kind)).collect();
+    for wave in 0..3 {
+        let creates: Vec<&Wanted> = plan
+            .creates()
+            .filter(|w| wave_of(w.kind, &w.then) == wave)
+            .collect();
         let finishes: Vec<(Kind, &String, u64, &Vec<FollowUp>)> = plan
             .steps
             .iter()
@@ -245,7 +242,7 @@ async fn execute(
                     name,
                     id,
                     then,
-                } if wave.contains(kind) => Some((*kind, name, *id, then)),
+                } if wave_of(*kind, then) == wave => Some((*kind, name, *id, then)),
                 _ => None,
             })
             .collect();
@@ -266,7 +263,9 @@ async fn execute(
                     let then: Vec<&FollowUp> = wanted
                         .then
                         .iter()
-                        .filter(|f| !f.done(&created.raw))
+                        // A fresh create's answer predates its follow-ups; an adopted
+                        // resource was just read, so what it already has is skipped.
+                        .filter(|f| !created.adopted || !f.done(&created.raw))
                         .collect();
                     follow_up(client, wanted.kind, created.id, &then, network).await?;
                     let raw = if wanted.then.is_empty() {
@@ -317,6 +316,23 @@ async fn execute(
         .get(&(Kind::LoadBalancer, format!("{site}-ingress")))
         .and_then(|lb| lb["public_net"]["ipv4"]["ip"].as_str())
         .map(str::to_owned))
+}
+
+/// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
+/// groups); 1 what takes a fixed private address (servers, the API load balancer), before
+/// 2 what takes any free one (workers, the ingress load balancer), which could otherwise take
+/// a fixed address first.
+fn wave_of(kind: Kind, then: &[FollowUp]) -> u8 {
+    match kind {
+        Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
+        _ if then
+            .iter()
+            .any(|f| matches!(f, FollowUp::AttachToNetwork { ip: Some(_) })) =>
+        {
+            1
+        }
+        _ => 2,
+    }
 }
 
 /// The create body with names of other resources replaced by their ids and the user-data file

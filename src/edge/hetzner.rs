@@ -438,8 +438,37 @@ impl Hetzner {
         body: &Json,
     ) -> Result<Vec<u64>, CloudError> {
         let path = format!("/{}/{id}/actions/{verb}", kind.path());
-        let answer = self.call(Method::POST, &path, &[], Some(body)).await?;
-        Ok(action_ids(&answer))
+        let mut attempt = 0;
+        loop {
+            match self.call(Method::POST, &path, &[], Some(body)).await {
+                Ok(answer) => return Ok(action_ids(&answer)),
+                // Another action holds the resource (one an interrupted run started, say):
+                // wait for the resource's running actions, then ask again.
+                Err(e) if e.code() == Some("locked") && attempt < self.timing.attempts => {
+                    self.wait_for_resource(kind, id).await?;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Waits for every running action of one resource.
+    async fn wait_for_resource(&self, kind: Kind, id: u64) -> Result<(), CloudError> {
+        let path = format!("/{}/{id}/actions", kind.path());
+        let query = [("status".to_owned(), "running".to_owned())];
+        let answer = self.call(Method::GET, &path, &query, None).await?;
+        let running: Vec<u64> = answer["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["status"].as_str() == Some("running"))
+            .filter_map(|a| a["id"].as_u64())
+            .collect();
+        if running.is_empty() {
+            tokio::time::sleep(self.backoff(0)).await;
+        }
+        self.wait(&running).await
     }
 
     pub async fn get(&self, kind: Kind, id: u64) -> Result<Json, CloudError> {
