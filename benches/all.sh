@@ -4,18 +4,20 @@
 #   overlay.sh  railyard overlay build vs kubectl kustomize, small and large
 #   secrets.sh  railyard secrets vs sops 3.11, encrypt and decrypt
 #   fleet.sh    render --all at 100, 500 and 1,000 sites; render --check --all and diff --all
+#   bootstrap.sh  bootstrap of a medium site against the fake Hetzner API, 100 ms per request
 #   hostile.sh  the hostile-input corpus: slowest case and largest peak memory (when present)
 # Medians come from hyperfine; peak memory from one run of each command under GNU time.
 # Usage: bash benches/all.sh   (about 10 minutes; needs hyperfine, GNU time, kubectl, sops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.oracles/venv/bin:$PATH"
-rm -f target/bench/*.json target/bench/peak.jsonl target/bench/hostile.txt
+rm -f target/bench/*.json target/bench/peak.jsonl target/bench/hostile.txt target/bench/bootstrap.txt
 mkdir -p target/bench
 bash benches/render.sh
 bash benches/overlay.sh
 bash benches/secrets.sh
 bash benches/fleet.sh 100 500 1000
+bash benches/bootstrap.sh
 if [[ -f benches/hostile.sh ]]; then
   bash benches/hostile.sh | tee target/bench/hostile.txt
 fi

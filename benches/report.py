@@ -88,6 +88,14 @@ def main():
         out.append(f"| {name} | {ms(r['median'])} | {r['median'] / count * 1000:.2f} ms | {mib(peak.get(name))} |")
     out.append("")
 
+    bootstrap = BENCH / "bootstrap.txt"
+    if bootstrap.exists():
+        out.append("## Bootstrap against the fake Hetzner API (benches/bootstrap.sh)\n")
+        out.append("Medium site, 3 servers and 10 workers, 100 ms added to every request; target under 15 s.\n")
+        out.append("```")
+        out.append(bootstrap.read_text().rstrip())
+        out.append("```\n")
+
     hostile = BENCH / "hostile.txt"
     if hostile.exists():
         out.append("## Hostile inputs (benches/hostile.sh)\n")
