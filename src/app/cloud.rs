@@ -228,6 +228,24 @@ async fn execute(
         }
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let work = plan.creates().count()
+        + plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Finish { .. }))
+            .count();
+    // A bar on a terminal (stderr); the lines it prints go to stdout either way.
+    let progress = indicatif::ProgressBar::with_draw_target(
+        Some(work as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    )
+    .with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} resources {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = &progress;
     for wave in 0..3 {
         let creates: Vec<&Wanted> = plan
             .creates()
@@ -273,17 +291,20 @@ async fn execute(
                     } else {
                         client.get(wanted.kind, created.id).await?
                     };
-                    println!(
-                        "{} {} `{}` (#{})",
-                        if created.adopted {
-                            "adopted"
-                        } else {
-                            "created"
-                        },
-                        wanted.kind.noun(),
-                        wanted.name,
-                        created.id
-                    );
+                    progress.inc(1);
+                    progress.suspend(|| {
+                        println!(
+                            "{} {} `{}` (#{})",
+                            if created.adopted {
+                                "adopted"
+                            } else {
+                                "created"
+                            },
+                            wanted.kind.noun(),
+                            wanted.name,
+                            created.id
+                        )
+                    });
                     Ok::<_, anyhow::Error>(((wanted.kind, wanted.name.clone()), created.id, raw))
                 }
             }))
@@ -302,7 +323,8 @@ async fn execute(
                 let _slot = limit.acquire().await.map_err(|e| anyhow::anyhow!(e))?;
                 let then: Vec<&FollowUp> = then.iter().collect();
                 follow_up(client, *kind, *id, &then, network).await?;
-                println!("finished {} `{name}` (#{id})", kind.noun());
+                progress.inc(1);
+                progress.suspend(|| println!("finished {} `{name}` (#{id})", kind.noun()));
                 Ok::<_, anyhow::Error>(((*kind, (*name).clone()), client.get(*kind, *id).await?))
             }
         }))
@@ -312,6 +334,7 @@ async fn execute(
             raws.insert(key, raw);
         }
     }
+    progress.finish_and_clear();
     Ok(raws
         .get(&(Kind::LoadBalancer, format!("{site}-ingress")))
         .and_then(|lb| lb["public_net"]["ipv4"]["ip"].as_str())

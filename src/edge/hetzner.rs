@@ -352,6 +352,9 @@ impl Hetzner {
             if !error.is_transient() || attempt + 1 >= self.timing.attempts {
                 return Err(error);
             }
+            if error.code() == Some("locked") {
+                self.wait_for_referenced(body).await?;
+            }
             tokio::time::sleep(self.backoff(attempt)).await;
             attempt += 1;
             if error.may_have_committed() {
@@ -446,11 +449,29 @@ impl Hetzner {
                 // wait for the resource's running actions, then ask again.
                 Err(e) if e.code() == Some("locked") && attempt < self.timing.attempts => {
                     self.wait_for_resource(kind, id).await?;
+                    self.wait_for_referenced(body).await?;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Waits for the running actions of the networks a body refers to: attaching anything to a
+    /// network locks the network, so concurrent attaches (or one an interrupted run left
+    /// running) lock each other out for a moment.
+    async fn wait_for_referenced(&self, body: &Json) -> Result<(), CloudError> {
+        let networks = body["network"].as_u64().into_iter().chain(
+            body["networks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_u64),
+        );
+        for network in networks {
+            self.wait_for_resource(Kind::Network, network).await?;
+        }
+        Ok(())
     }
 
     /// Waits for every running action of one resource.
