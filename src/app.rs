@@ -94,7 +94,22 @@ fn dispatch(cli: &Cli) -> Result<u8> {
         ),
         Command::Secrets(command) => secrets::run(cli, command),
         Command::Plan { site, cloud } => cloud::plan(cli, site, &cloud.api_url),
-        Command::Bootstrap { site, cloud } => cloud::bootstrap(cli, site, &cloud.api_url),
+        Command::Bootstrap {
+            site,
+            cloud,
+            kubeconfig,
+            ssh_key,
+            wait,
+        } => cloud::bootstrap(
+            cli,
+            site,
+            &cloud.api_url,
+            &cloud::Cluster {
+                kubeconfig: kubeconfig.clone(),
+                ssh_key: ssh_key.clone(),
+                wait: std::time::Duration::from_secs(*wait),
+            },
+        ),
         Command::Destroy { site, yes, cloud } => cloud::destroy(cli, site, &cloud.api_url, *yes),
         Command::Overlay(crate::cli::OverlayCommand::Build { dir, root }) => {
             overlay_build(cli, dir, root)

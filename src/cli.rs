@@ -120,6 +120,16 @@ pub enum Command {
         site: PathBuf,
         #[command(flatten)]
         cloud: CloudArgs,
+        /// Where to write the cluster's kubeconfig (mode 0600; default
+        /// `~/.kube/railyard/<site>.yaml`).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// The SSH identity for the machines (default: the agent and `~/.ssh/config`).
+        #[arg(long, value_name = "FILE")]
+        ssh_key: Option<PathBuf>,
+        /// How long to wait for k3s on the first server, in seconds.
+        #[arg(long, default_value_t = 900)]
+        wait: u64,
     },
     /// Delete every cloud resource carrying the site's label, and nothing else.
     Destroy {

@@ -8,4 +8,5 @@ pub mod hetzner;
 pub mod load;
 pub mod report;
 pub mod sops_config;
+pub mod ssh;
 pub mod write;

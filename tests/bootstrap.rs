@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::fake_hetzner::{FakeHetzner, Faults};
+use crate::ssh::{K3S_YAML, Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
 const SITE_LABEL: &str = "railyard.dev/site";
@@ -36,7 +37,14 @@ fn wanted(site: &str, servers: usize, workers: usize, api_lb: bool) -> BTreeSet<
     wanted
 }
 
-fn railyard_against(fake: &FakeHetzner, args: &[&str]) -> Command {
+/// A local sshd that serves k3s' kubeconfig to every machine bootstrap waits for.
+fn cluster_sshd() -> Sshd {
+    let binary =
+        sshd_binary().expect("sshd (Debian package openssh-server; tests/run.sh installs it)");
+    Sshd::start(&binary, K3S_YAML)
+}
+
+fn railyard_against(fake: &FakeHetzner, sshd: &Sshd, args: &[&str]) -> Command {
     let mut command = railyard();
     command
         .current_dir(root())
@@ -45,7 +53,15 @@ fn railyard_against(fake: &FakeHetzner, args: &[&str]) -> Command {
         .env("HCLOUD_TOKEN", "test-token")
         .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
         .env("RAILYARD_RETRY_BASE_MS", "5")
-        .env("RAILYARD_POLL_MS", "5");
+        .env("RAILYARD_POLL_MS", "5")
+        .env("RAILYARD_SSH_REDIRECT", format!("127.0.0.1:{}", sshd.port))
+        .env("HOME", sshd.dir.path());
+    if args.first() == Some(&"bootstrap") {
+        command
+            .arg("--ssh-key")
+            .arg(&sshd.client_key)
+            .args(["--wait", "20"]);
+    }
     command
 }
 
@@ -82,6 +98,7 @@ fn assert_ok(output: &Output) {
 
 #[test]
 fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
+    let sshd = cluster_sshd();
     for (example, site, servers, workers, api_lb) in [
         (
             "examples/hetzner-small/site.yaml",
@@ -103,18 +120,39 @@ fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
             action_polls: 2,
             ..Faults::default()
         });
-        let output = run(&mut railyard_against(&fake, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &sshd, &["plan", example]));
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
 
-        assert_ok(&run(&mut railyard_against(&fake, &["bootstrap", example])));
+        assert_ok(&run(&mut railyard_against(
+            &fake,
+            &sshd,
+            &["bootstrap", example],
+        )));
         assert_eq!(
             site_resources(&fake, site),
             wanted(site, servers, workers, api_lb)
         );
+        // k3s' kubeconfig, fetched from the (local) first server, for the API's public address:
+        // the API load balancer's (203.0.113.0/24 in the fake) or the single server's.
+        let kubeconfig = sshd.dir.path().join(format!(".kube/railyard/{site}.yaml"));
+        let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig written");
+        let api = if api_lb {
+            "https://203.0.113."
+        } else {
+            "https://198.51.100."
+        };
+        assert!(text.contains(&format!("server: {api}")), "{text}");
+        assert!(text.contains(&format!("current-context: {site}")), "{text}");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&kubeconfig)
+                .expect("metadata")
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
         let posts = creating_posts(&fake);
 
-        let again = run(&mut railyard_against(&fake, &["bootstrap", example]));
+        let again = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
         assert_ok(&again);
         assert_eq!(
             creating_posts(&fake),
@@ -127,7 +165,7 @@ fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
             stdout(&again)
         );
 
-        let output = run(&mut railyard_against(&fake, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &sshd, &["plan", example]));
         assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
         fake.stop();
     }
@@ -146,8 +184,13 @@ impl Rng {
 }
 
 /// Runs bootstrap, killing it after `kill_after` if given; returns whether it was killed.
-fn bootstrap_maybe_killed(fake: &FakeHetzner, example: &str, kill_after: Option<Duration>) -> bool {
-    let mut command = railyard_against(fake, &["bootstrap", example]);
+fn bootstrap_maybe_killed(
+    fake: &FakeHetzner,
+    sshd: &Sshd,
+    example: &str,
+    kill_after: Option<Duration>,
+) -> bool {
+    let mut command = railyard_against(fake, sshd, &["bootstrap", example]);
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -166,6 +209,7 @@ fn bootstrap_maybe_killed(fake: &FakeHetzner, example: &str, kill_after: Option<
 
 #[test]
 fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
+    let sshd = cluster_sshd();
     let example = "examples/hetzner-medium/site.yaml";
     let site = "demo-medium";
     let want = wanted(site, 3, 5, true);
@@ -183,7 +227,7 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         };
         let fake = FakeHetzner::start_in_background(faults);
         let kill_after = (rng.next(2) == 0).then(|| Duration::from_millis(50 + rng.next(400)));
-        killed += usize::from(bootstrap_maybe_killed(&fake, example, kill_after));
+        killed += usize::from(bootstrap_maybe_killed(&fake, &sshd, example, kill_after));
         faulted += fake
             .requests()
             .iter()
@@ -192,7 +236,7 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         let first = site_resources(&fake, site);
         incomplete += usize::from(first != want);
         fake.set_faults(Faults::default());
-        let rerun = run(&mut railyard_against(&fake, &["bootstrap", example]));
+        let rerun = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
         assert!(
             rerun.status.success(),
             "seed {seed}: the re-run failed after {} resources:\n{}\n{}",
@@ -213,6 +257,7 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
 
 #[test]
 fn destroy_deletes_the_site_and_nothing_else() {
+    let sshd = cluster_sshd();
     let example = "examples/hetzner-small/site.yaml";
     let fake = FakeHetzner::start_in_background(Faults {
         page_size: 2,
@@ -221,11 +266,15 @@ fn destroy_deletes_the_site_and_nothing_else() {
     let foreign = BTreeMap::from([("team".to_owned(), "other".to_owned())]);
     fake.add_foreign("servers", "someone-elses-server", foreign.clone());
     fake.add_foreign("networks", "demo-small-network", foreign);
-    assert_ok(&run(&mut railyard_against(&fake, &["bootstrap", example])));
+    assert_ok(&run(&mut railyard_against(
+        &fake,
+        &sshd,
+        &["bootstrap", example],
+    )));
     assert!(!site_resources(&fake, "demo-small").is_empty());
 
     let before = fake.resources().len();
-    let dry = run(&mut railyard_against(&fake, &["destroy", example]));
+    let dry = run(&mut railyard_against(&fake, &sshd, &["destroy", example]));
     assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
     assert!(stdout(&dry).contains("--yes"), "{}", stdout(&dry));
     assert_eq!(
@@ -236,6 +285,7 @@ fn destroy_deletes_the_site_and_nothing_else() {
 
     assert_ok(&run(&mut railyard_against(
         &fake,
+        &sshd,
         &["destroy", example, "--yes"],
     )));
     assert!(site_resources(&fake, "demo-small").is_empty());
@@ -252,6 +302,7 @@ fn destroy_deletes_the_site_and_nothing_else() {
 /// Secret values travel only in the create-server user-data, and never reach a message.
 #[test]
 fn secrets_appear_only_in_user_data() {
+    let sshd = cluster_sshd();
     let example = "examples/hetzner-medium/site.yaml";
     let decrypted = run(railyard()
         .current_dir(root())
@@ -273,7 +324,7 @@ fn secrets_appear_only_in_user_data() {
         server_error_every: 6,
         ..Faults::default()
     });
-    let output = run(&mut railyard_against(&fake, &["bootstrap", example]));
+    let output = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
     assert_ok(&output);
     let mut carried = 0;
     for request in fake.requests() {
@@ -315,6 +366,7 @@ fn secrets_appear_only_in_user_data() {
 #[test]
 #[ignore = "a measurement, run by benches/bootstrap.sh"]
 fn measure_bootstrap_with_latency() {
+    let sshd = cluster_sshd();
     let dir = tempfile::tempdir().expect("tempdir");
     let site = root().join("examples/hetzner-medium");
     for file in ["site.yaml", "secrets.sops.yaml"] {
@@ -329,7 +381,7 @@ fn measure_bootstrap_with_latency() {
         ..Faults::default()
     });
     let started = std::time::Instant::now();
-    let mut command = railyard_against(&fake, &["bootstrap", &path.to_string_lossy()]);
+    let mut command = railyard_against(&fake, &sshd, &["bootstrap", &path.to_string_lossy()]);
     command.env("RAILYARD_POLL_MS", "500");
     let output = run(&mut command);
     let elapsed = started.elapsed();

@@ -38,3 +38,6 @@ mod fake_hetzner;
 
 /// `plan`, `bootstrap` and `destroy` against the fake Hetzner API, faults and kills included.
 mod bootstrap;
+
+/// k3s' kubeconfig fetched over SSH from a real sshd on loopback, then rewritten.
+mod ssh;

