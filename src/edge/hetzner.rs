@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::core::plan::{Kind, Observed, SITE_LABEL};
 
@@ -596,9 +596,4 @@ fn observed(kind: Kind, raw: Json) -> Observed {
         labels,
         raw,
     }
-}
-
-/// The body of a `set_rules` action, for converging a firewall.
-pub fn set_rules(rules: &Json) -> Json {
-    json!({ "rules": rules })
 }
