@@ -393,3 +393,62 @@ fn measure_bootstrap_with_latency() {
     );
     fake.stop();
 }
+
+/// After a bootstrap, a site asking for fewer workers of another type: the plan reports the
+/// changed type and the extra workers, and bootstrap leaves both alone.
+#[test]
+fn plan_reports_changed_types_and_unwanted_machines() {
+    let sshd = cluster_sshd();
+    let fake = FakeHetzner::start_in_background(Faults::default());
+    let example = "examples/hetzner-medium/site.yaml";
+    assert_ok(&run(&mut railyard_against(
+        &fake,
+        &sshd,
+        &["bootstrap", example],
+    )));
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["site.yaml", "secrets.sops.yaml"] {
+        std::fs::copy(
+            root().join("examples/hetzner-medium").join(file),
+            dir.path().join(file),
+        )
+        .expect("copy");
+    }
+    let site = dir.path().join("site.yaml");
+    let text = std::fs::read_to_string(&site).expect("site");
+    let changed = text.replace(
+        "    workers: 5\n",
+        "    workers: 3\n    workerType: cpx52\n",
+    );
+    assert_ne!(changed, text, "the example's worker count moved");
+    std::fs::write(&site, changed).expect("site");
+    let site = site.to_string_lossy().into_owned();
+    let output = run(&mut railyard_against(&fake, &sshd, &["plan", &site]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let plan = stdout(&output);
+    assert!(plan.contains("0 to create, 0 to finish"), "{plan}");
+    assert_eq!(plan.matches("~ differs").count(), 3, "{plan}");
+    assert!(
+        plan.contains("server type is `cpx42`, the site wants `cpx52`"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("! unwanted  server           demo-medium-worker-3"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("! unwanted  server           demo-medium-worker-4"),
+        "{plan}"
+    );
+    let before = fake.resources().len();
+    assert_ok(&run(&mut railyard_against(
+        &fake,
+        &sshd,
+        &["bootstrap", &site],
+    )));
+    assert_eq!(
+        fake.resources().len(),
+        before,
+        "bootstrap deleted or added machines"
+    );
+}
