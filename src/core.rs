@@ -13,6 +13,7 @@ pub mod generate;
 pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
+pub mod limits;
 pub mod model;
 pub mod overlay;
 pub mod placeholder;
