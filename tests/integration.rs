@@ -32,3 +32,6 @@ mod path_safety;
 
 /// Hostile filesystem conditions: read-only, full, unreadable, a file where a directory goes.
 mod filesystem;
+
+/// Hostile inputs: bombs, depth, size, loops; each a located error, bounded in time and memory.
+mod hostile;
