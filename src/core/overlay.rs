@@ -55,7 +55,7 @@ impl Files for BTreeMap<String, Vec<u8>> {
 
     fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{}/", path.trim_end_matches('/'));
-        !self.contains_key(path) && self.keys().any(|k| k.starts_with(&prefix))
+        !self.contains_key(path) && any_below(self, &prefix)
     }
 
     fn is_file(&self, path: &str) -> bool {
@@ -81,12 +81,23 @@ impl Files for MemoryFiles {
         } else {
             format!("{path}/")
         };
-        self.0.keys().any(|k| k.starts_with(&prefix)) && !self.0.contains_key(path)
+        any_below(&self.0, &prefix) && !self.0.contains_key(path)
     }
 
     fn is_file(&self, path: &str) -> bool {
         self.0.contains_key(path)
     }
+}
+
+/// Whether a key of `map` starts with `prefix`: the first key at or after it in order, as the
+/// keys that start with it sit together (a directory test, asked for every `resources` entry).
+pub fn any_below<V>(map: &BTreeMap<String, V>, prefix: &str) -> bool {
+    map.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+    .next()
+    .is_some_and(|(k, _)| k.starts_with(prefix))
 }
 
 /// The result of a build: the objects in output order.

@@ -531,6 +531,19 @@ def _():
     return files
 
 
+@case("overlay-site-45000-missing-resources", "validate site.yaml",
+      "overlays/x/kustomization.yaml", "does not exist", "more problems")
+def _():
+    files = with_secrets({
+        "site.yaml": site(extra="  overlays:\n    - overlays/x\n"),
+        "overlays/x/kustomization.yaml": "resources:\n"
+        + "".join(f"- r{i}\n" for i in range(45000)),
+    })
+    for i in range(990):
+        files[f"overlays/x/junk/f{i:03}.txt"] = "x\n"
+    return files
+
+
 @case("overlay-prefix-amplified", "overlay build dir", "dir/", "too long")
 def _():
     # a 300-byte prefix at each of eight levels, over one object
