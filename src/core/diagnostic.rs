@@ -98,7 +98,10 @@ pub fn cap(diagnostics: &mut Vec<Diagnostic>) {
         &first.file,
         first.span,
         &first.path,
-        format!("{more} more problems from here on are not shown"),
+        match more {
+            1 => "1 more problem from here on is not shown".to_owned(),
+            _ => format!("{more} more problems from here on are not shown"),
+        },
     )
     .expected(format!(
         "at most {MAX_DIAGNOSTICS} problems reported at once"

@@ -108,7 +108,10 @@ pub struct Built {
 /// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
 /// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
-    let resources = build_resources(files, dir, ".", Vec::new())?;
+    let resources = build_resources(files, dir, ".", Vec::new()).map_err(|mut diagnostics| {
+        diagnostic::cap(&mut diagnostics);
+        diagnostics
+    })?;
     Ok(Built {
         objects: resources.into_iter().map(|r| r.object).collect(),
     })
@@ -127,18 +130,6 @@ pub fn build_onto(
 }
 
 fn build_resources(
-    files: &dyn Files,
-    dir: &str,
-    root: &str,
-    base: Vec<Resource>,
-) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-    build_bounded(files, dir, root, base).map_err(|mut diagnostics| {
-        diagnostic::cap(&mut diagnostics);
-        diagnostics
-    })
-}
-
-fn build_bounded(
     files: &dyn Files,
     dir: &str,
     root: &str,
