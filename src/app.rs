@@ -191,7 +191,14 @@ fn site_root(loaded: &Loaded) -> String {
 
 fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
     let loaded = load::load(site)?;
-    let output = compile::compile(&loaded.inputs);
+    let output = if loaded.problems.is_empty() {
+        compile::compile(&loaded.inputs)
+    } else {
+        Output {
+            tree: None,
+            diagnostics: loaded.problems.clone(),
+        }
+    };
     Ok((loaded, output))
 }
 

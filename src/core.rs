@@ -14,6 +14,7 @@ pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
 pub mod kubeconfig;
+pub mod limits;
 pub mod model;
 pub mod overlay;
 pub mod placeholder;

@@ -26,6 +26,13 @@ pub enum SopsError {
     MacMismatch,
     #[error("the file is damaged: {0}")]
     Corrupt(String),
+    /// At a 1-based line and column of the file.
+    #[error("the file is not valid YAML: {message}")]
+    Yaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("`{0}` is not an age recipient")]
     BadRecipient(String),
     #[error("age: {0}")]
@@ -34,4 +41,31 @@ pub enum SopsError {
         "the value at `{0}` has a comment on its line, which would stay unencrypted; put the comment on a line of its own"
     )]
     TrailingComment(String),
+}
+
+impl SopsError {
+    /// Where in the file the problem is, when it is at one place.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match self {
+            SopsError::Yaml { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+}
+
+impl From<document::DocumentError> for SopsError {
+    fn from(error: document::DocumentError) -> SopsError {
+        match error {
+            document::DocumentError::Yaml {
+                line,
+                column,
+                message,
+            } => SopsError::Yaml {
+                line,
+                column,
+                message,
+            },
+            other => SopsError::Corrupt(other.to_string()),
+        }
+    }
 }

@@ -361,11 +361,10 @@ fn secrets_appear_only_in_user_data() {
     fake.stop();
 }
 
-/// Not a pass/fail test: the wall time of a medium site with 10 workers at 100 ms per request,
-/// for benches/bootstrap.sh (`cargo test ... -- --ignored --nocapture`).
+/// A medium site with 10 workers at 100 ms per request converges; the wall time it prints is
+/// what benches/bootstrap.sh reports (speed is measured there, never asserted here).
 #[test]
-#[ignore = "a measurement, run by benches/bootstrap.sh"]
-fn measure_bootstrap_with_latency() {
+fn bootstrap_with_latency_converges_and_prints_its_time() {
     let sshd = cluster_sshd();
     let dir = tempfile::tempdir().expect("tempdir");
     let site = root().join("examples/hetzner-medium");

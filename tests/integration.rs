@@ -41,3 +41,6 @@ mod bootstrap;
 
 /// k3s' kubeconfig fetched over SSH from a real sshd on loopback, then rewritten.
 mod ssh;
+
+/// Hostile inputs: bombs, depth, size, loops; each a located error, bounded in time and memory.
+mod hostile;

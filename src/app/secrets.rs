@@ -13,8 +13,11 @@ use rand_core::{OsRng, RngCore};
 
 use super::{FINDINGS, SUCCESS, compile_site, print_diagnostics};
 use crate::cli::{Cli, SecretsCommand};
+use crate::core::limits::MAX_INPUT_BYTES;
+use crate::core::source::line_col;
 use crate::core::{init, rules};
-use crate::edge::{age_keys, sops_config};
+use crate::edge::{age_keys, load, sops_config};
+use crate::sops::SopsError;
 use crate::sops::file::{self, Settings};
 use crate::sops::rules::Rule;
 
@@ -34,13 +37,13 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
             let (path, text) = read_input(file.as_deref())?;
             let settings = settings_for(path.as_deref(), recipients)?;
             let encrypted = file::encrypt(&text, &settings, &mut OsRng, &now())
-                .with_context(|| describe(path.as_deref()))?;
+                .map_err(|e| located(path.as_deref(), e))?;
             output(path.as_deref(), *in_place, &encrypted)
         }
         SecretsCommand::Decrypt { file, in_place } => {
             let (path, text) = read_input(file.as_deref())?;
             let decrypted = file::decrypt(&text, &age_keys::load()?)
-                .with_context(|| describe(path.as_deref()))?;
+                .map_err(|e| located(path.as_deref(), e))?;
             output(path.as_deref(), *in_place, &decrypted.plaintext)
         }
         SecretsCommand::Rotate {
@@ -49,10 +52,9 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
             remove,
             rekey,
         } => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read `{}`", file.display()))?;
+            let text = read_secrets(file)?;
             let decrypted =
-                file::decrypt(&text, &age_keys::load()?).with_context(|| describe(Some(file)))?;
+                file::decrypt(&text, &age_keys::load()?).map_err(|e| located(Some(file), e))?;
             let mut recipients: Vec<String> = decrypted
                 .metadata
                 .age
@@ -72,7 +74,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
                 );
             }
             let rotated = file::rotate(&text, &decrypted, &recipients, *rekey, &mut OsRng, &now())
-                .with_context(|| describe(Some(file)))?;
+                .map_err(|e| located(Some(file), e))?;
             write_atomically(file, &rotated)?;
             println!("{}: encrypted to {}", file.display(), recipients.join(", "));
             Ok(SUCCESS)
@@ -86,6 +88,40 @@ fn describe(path: Option<&Path>) -> String {
         Some(path) => format!("`{}`", path.display()),
         None => "standard input".to_owned(),
     }
+}
+
+/// A SOPS error with the file it is about: `FILE:LINE:COLUMN` when it is at one place.
+fn located(path: Option<&Path>, error: SopsError) -> anyhow::Error {
+    let context = match error.location() {
+        Some((line, column)) => format!("{}:{line}:{column}", name(path)),
+        None => describe(path),
+    };
+    anyhow::Error::new(error).context(context)
+}
+
+fn name(path: Option<&Path>) -> String {
+    path.map_or_else(|| "standard input".to_owned(), |p| p.display().to_string())
+}
+
+/// A secrets file's text, refused without reading it when it is larger than
+/// [`MAX_INPUT_BYTES`]; a file that is not UTF-8 is refused at its first bad byte.
+fn read_secrets(path: &Path) -> Result<String> {
+    let bytes = load::read_bounded(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            anyhow::anyhow!("{}:1:1: {e}", path.display())
+        } else {
+            anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))
+        }
+    })?;
+    text_of(bytes, Some(path))
+}
+
+fn text_of(bytes: Vec<u8>, path: Option<&Path>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+        let (line, column) = line_col(&valid, valid.len());
+        anyhow::anyhow!("{}:{line}:{column}: not UTF-8 text", name(path))
+    })
 }
 
 /// The current time as sops writes `lastmodified`: UTC, seconds, `Z`.
@@ -114,17 +150,17 @@ fn now() -> String {
 
 fn read_input(file: Option<&Path>) -> Result<(Option<PathBuf>, String)> {
     match file.filter(|f| f.as_os_str() != "-") {
-        Some(path) => Ok((
-            Some(path.to_owned()),
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?,
-        )),
+        Some(path) => Ok((Some(path.to_owned()), read_secrets(path)?)),
         None => {
-            let mut text = String::new();
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
+                .take(MAX_INPUT_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
                 .context("cannot read standard input")?;
-            Ok((None, text))
+            if bytes.len() > MAX_INPUT_BYTES {
+                bail!("standard input:1:1: the input is larger than {MAX_INPUT_BYTES} bytes");
+            }
+            Ok((None, text_of(bytes, None)?))
         }
     }
 }
@@ -211,10 +247,9 @@ impl Drop for PrivateDir {
 }
 
 fn edit(path: &Path) -> Result<u8> {
-    let original = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let original = read_secrets(path)?;
     let decrypted =
-        file::decrypt(&original, &age_keys::load()?).with_context(|| describe(Some(path)))?;
+        file::decrypt(&original, &age_keys::load()?).map_err(|e| located(Some(path), e))?;
     let private = PrivateDir::new()?;
     let copy = private
         .0
@@ -284,7 +319,8 @@ fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Resul
     let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
     let mut references = Vec::new();
     if site_path.is_file() {
-        let text = std::fs::read_to_string(&site_path)?;
+        let text = load::read_text(&site_path)
+            .with_context(|| format!("cannot read `{}`", site_path.display()))?;
         for (pointer, key) in crate::core::rules::secret_references(&text) {
             if !references.iter().any(|(k, _)| *k == key) {
                 references.push((key, pointer));
@@ -375,10 +411,9 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<u8> {
         return Ok(code);
     };
     let path = loaded.site_dir.join(&secrets);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = read_secrets(&path)?;
     let decrypted =
-        file::decrypt(&text, &age_keys::load()?).with_context(|| describe(Some(&path)))?;
+        file::decrypt(&text, &age_keys::load()?).map_err(|e| located(Some(&path), e))?;
     let empty: Vec<String> = decrypted
         .values()
         .into_iter()

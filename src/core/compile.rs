@@ -34,16 +34,8 @@ pub struct Output {
 /// file below them into `Inputs::files`. Unsafe paths are left out here and reported by `compile`.
 pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
     let (documents, _) = yaml::parse_stream(site);
-    let Some(root) = documents.first() else {
-        return Vec::new();
-    };
-    let tree = JsonTree::new(&site.name, root);
-    tree.value
-        .pointer("/spec/overlays")
-        .and_then(|v| v.as_array())
+    strings_at(documents.first(), &["spec", "overlays"])
         .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
         .filter(|p| relative_path(p).is_ok())
         .map(normalize)
         .collect()
@@ -53,35 +45,40 @@ pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
 /// Unsafe paths are left out here and reported by `compile`.
 pub fn references(site: &SourceFile) -> Vec<String> {
     let (documents, _) = yaml::parse_stream(site);
-    let Some(root) = documents.first() else {
-        return Vec::new();
-    };
-    let tree = JsonTree::new(&site.name, root);
-    let mut paths = Vec::new();
-    if let Some(path) = tree.str_at("/spec/secrets/file") {
-        paths.push(path.to_owned());
-    }
-    if let Some(files) = tree
-        .value
-        .pointer("/spec/ssh/authorizedKeyFiles")
-        .and_then(|v| v.as_array())
-    {
-        paths.extend(files.iter().filter_map(|f| f.as_str()).map(str::to_owned));
-    }
-    paths
+    let root = documents.first();
+    string_at(root, &["spec", "secrets", "file"])
         .into_iter()
+        .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
         .filter(|p| relative_path(p).is_ok())
-        .map(|p| normalize(&p))
+        .map(normalize)
         .collect()
 }
 
 /// The secrets file a site names, relative to its directory, when it names a safe one.
 pub fn secrets_file(site: &SourceFile) -> Option<String> {
     let (documents, _) = yaml::parse_stream(site);
-    let tree = JsonTree::new(&site.name, documents.first()?);
-    tree.str_at("/spec/secrets/file")
+    string_at(documents.first(), &["spec", "secrets", "file"])
         .filter(|p| relative_path(p).is_ok())
         .map(normalize)
+}
+
+/// The node at `path` below `root`. Read from the YAML nodes directly: the edge asks before
+/// compiling, and a whole JSON tree of a large hostile file is not worth building for two fields.
+fn node_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Option<&'a yaml::Node> {
+    path.iter().try_fold(root?, |node, key| node.get(key))
+}
+
+/// The string at `path`, when there is one.
+fn string_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Option<&'a str> {
+    node_at(root, path).and_then(yaml::Node::as_str)
+}
+
+/// The strings of the list at `path`.
+fn strings_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Vec<&'a str> {
+    match node_at(root, path).map(|n| &n.value) {
+        Some(yaml::Value::Seq(items)) => items.iter().filter_map(yaml::Node::as_str).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Validates a site and, when it is valid, renders it.
@@ -93,6 +90,7 @@ pub fn compile(inputs: &Inputs) -> Output {
         tree
     };
     diagnostic::sort(&mut diagnostics);
+    diagnostic::cap(&mut diagnostics);
     Output { tree, diagnostics }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! The core collects all of them and never stops at the first; rendering lives in the edge.
 
+use crate::core::limits::MAX_DIAGNOSTICS;
 use crate::core::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,4 +84,47 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// Keeps the first [`MAX_DIAGNOSTICS`] diagnostics; the rest are counted in one more, at the
+/// first of them, so a file with thousands of the same mistake stays readable.
+pub fn cap(diagnostics: &mut Vec<Diagnostic>) {
+    if diagnostics.len() <= MAX_DIAGNOSTICS {
+        return;
+    }
+    let more = diagnostics.len() - MAX_DIAGNOSTICS;
+    let first = &diagnostics[MAX_DIAGNOSTICS];
+    let summary = Diagnostic::error(
+        &first.file,
+        first.span,
+        &first.path,
+        match more {
+            1 => "1 more problem from here on is not shown".to_owned(),
+            _ => format!("{more} more problems from here on are not shown"),
+        },
+    )
+    .expected(format!(
+        "at most {MAX_DIAGNOSTICS} problems reported at once"
+    ))
+    .hint("fix the problems above and run again");
+    diagnostics.truncate(MAX_DIAGNOSTICS);
+    diagnostics.push(summary);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Diagnostic, MAX_DIAGNOSTICS, cap};
+    use crate::core::source::Span;
+
+    #[test]
+    fn cap_counts_what_it_leaves_out_at_the_first_left_out() {
+        let mut diagnostics: Vec<Diagnostic> = (0..MAX_DIAGNOSTICS + 7)
+            .map(|i| Diagnostic::error("f.yaml", Span::new(i, i), "", format!("problem {i}")))
+            .collect();
+        cap(&mut diagnostics);
+        assert_eq!(diagnostics.len(), MAX_DIAGNOSTICS + 1);
+        let last = &diagnostics[MAX_DIAGNOSTICS];
+        assert_eq!(last.message, "7 more problems from here on are not shown");
+        assert_eq!(last.span, Span::new(MAX_DIAGNOSTICS, MAX_DIAGNOSTICS));
+    }
 }

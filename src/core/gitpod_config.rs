@@ -193,6 +193,7 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
     diagnostics.extend(schema::check_instance(
         tree, PREFIX, validator, schema, &config,
     ));
+    fractional_integers(tree, schema, &config, PREFIX, &mut diagnostics);
     if config.pointer("/blockNewUsers/enabled") == Some(&Json::Bool(true)) {
         let passlist = config
             .pointer("/blockNewUsers/passlist")
@@ -214,6 +215,59 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// Numbers where the schema asks for an integer that are not integers Go can read: JSON Schema
+/// takes any whole number (`1e+23`, what YAML makes of an integer literal too long for 64
+/// bits), the installer reads `int32`s and `int64`s, so such a value passed the schema and
+/// failed in the cluster. Walks the schema's `properties`, `additionalProperties` and `items`.
+fn fractional_integers(
+    tree: &JsonTree,
+    schema: &Json,
+    value: &Json,
+    pointer: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    match value {
+        Json::Number(n)
+            if schema.get("type").and_then(Json::as_str) == Some("integer")
+                && !(n.is_i64() || n.is_u64())
+                // a fraction is the schema's own finding
+                && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+        {
+            out.push(
+                tree.value_error(
+                    pointer,
+                    format!(
+                        "`{}` is {n}, not an integer the installer can read",
+                        tree.field_name(pointer)
+                    ),
+                )
+                .expected("a whole number of at most 19 digits")
+                .hint("write the number without a fraction or exponent"),
+            );
+        }
+        Json::Object(map) => {
+            for (key, child) in map {
+                let sub = schema
+                    .get("properties")
+                    .and_then(|p| p.get(key))
+                    .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
+                if let Some(sub) = sub {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    fractional_integers(tree, sub, child, &format!("{pointer}/{escaped}"), out);
+                }
+            }
+        }
+        Json::Array(items) => {
+            if let Some(sub) = schema.get("items") {
+                for (i, child) in items.iter().enumerate() {
+                    fractional_integers(tree, sub, child, &format!("{pointer}/{i}"), out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -15,11 +15,13 @@ mod patch;
 mod resource;
 mod transform;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::core::diagnostic::Diagnostic;
+use crate::core::diagnostic::{self, Diagnostic};
+use crate::core::limits::{MAX_OVERLAY_BYTES, MAX_OVERLAY_WORK, MAX_REGEX_BYTES};
 use crate::core::source::Span;
 
 pub use resource::Resource;
@@ -53,7 +55,7 @@ impl Files for BTreeMap<String, Vec<u8>> {
 
     fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{}/", path.trim_end_matches('/'));
-        !self.contains_key(path) && self.keys().any(|k| k.starts_with(&prefix))
+        !self.contains_key(path) && any_below(self, &prefix)
     }
 
     fn is_file(&self, path: &str) -> bool {
@@ -79,12 +81,23 @@ impl Files for MemoryFiles {
         } else {
             format!("{path}/")
         };
-        self.0.keys().any(|k| k.starts_with(&prefix)) && !self.0.contains_key(path)
+        any_below(&self.0, &prefix) && !self.0.contains_key(path)
     }
 
     fn is_file(&self, path: &str) -> bool {
         self.0.contains_key(path)
     }
+}
+
+/// Whether a key of `map` starts with `prefix`: the first key at or after it in order, as the
+/// keys that start with it sit together (a directory test, asked for every `resources` entry).
+pub fn any_below<V>(map: &BTreeMap<String, V>, prefix: &str) -> bool {
+    map.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+    .next()
+    .is_some_and(|(k, _)| k.starts_with(prefix))
 }
 
 /// The result of a build: the objects in output order.
@@ -95,7 +108,10 @@ pub struct Built {
 /// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
 /// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
-    let resources = build_resources(files, dir, ".", Vec::new())?;
+    let resources = build_resources(files, dir, ".", Vec::new()).map_err(|mut diagnostics| {
+        diagnostic::cap(&mut diagnostics);
+        diagnostics
+    })?;
     Ok(Built {
         objects: resources.into_iter().map(|r| r.object).collect(),
     })
@@ -125,6 +141,9 @@ fn build_resources(
         stack: Vec::new(),
         texts: BTreeMap::new(),
         base: Some(base),
+        kustomizations: 0,
+        bytes: 0,
+        work: Work::default(),
     };
     let dir = normalize(dir);
     if !within(&engine.root, &dir) {
@@ -141,7 +160,7 @@ fn build_resources(
     }
     let mut resources = engine.build_dir(&dir, None)?;
     generators::add_hashes(&mut resources);
-    nameref::fix(&mut resources).map_err(|message| {
+    nameref::fix(&mut resources, &engine.work).map_err(|message| {
         vec![Diagnostic::error(
             &join(&dir, "kustomization.yaml"),
             Span::default(),
@@ -172,17 +191,35 @@ struct Engine<'a> {
     texts: BTreeMap<String, String>,
     /// Objects the top kustomization starts from before its own resources (`build_onto`).
     base: Option<Vec<Resource>>,
+    /// Kustomizations loaded so far (bounded by `MAX_KUSTOMIZATIONS`).
+    kustomizations: usize,
+    /// Bytes read so far (bounded by `MAX_OVERLAY_BYTES`).
+    bytes: usize,
+    work: Work,
 }
 
 impl Engine<'_> {
     fn read_bytes(&mut self, path: &str) -> Result<Vec<u8>, String> {
-        self.files.read_bytes(path)
+        let bytes = self.files.read_bytes(path)?;
+        self.count_bytes(bytes.len())?;
+        Ok(bytes)
     }
 
     fn read(&mut self, path: &str) -> Result<String, String> {
         let text = self.files.read(path)?;
+        self.count_bytes(text.len())?;
         self.texts.insert(path.to_owned(), text.clone());
         Ok(text)
+    }
+
+    fn count_bytes(&mut self, bytes: usize) -> Result<(), String> {
+        self.bytes += bytes;
+        if self.bytes > MAX_OVERLAY_BYTES {
+            return Err(format!(
+                "the overlay reads more than {MAX_OVERLAY_BYTES} bytes in all (a file read twice counts twice)"
+            ));
+        }
+        Ok(())
     }
 
     /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
@@ -206,6 +243,73 @@ impl Engine<'_> {
         }
         Ok(path)
     }
+}
+
+/// The work an overlay build may still do ([`MAX_OVERLAY_WORK`]): one step is an object
+/// compared with a selector or a name, a list entry compared while merging, a node walked (name
+/// references, images); a node a patch, a copy or a transformer adds costs [`KEEP`] steps. Steps that loop
+/// spend as they go and stop early once it is exhausted; the step's caller then reports it.
+#[derive(Default)]
+pub(crate) struct Work {
+    spent: Cell<usize>,
+}
+
+impl Work {
+    /// Spends `steps`; false once the build has taken more than [`MAX_OVERLAY_WORK`].
+    pub(crate) fn spend(&self, steps: usize) -> bool {
+        let spent = self.spent.get().saturating_add(steps);
+        self.spent.set(spent);
+        spent <= MAX_OVERLAY_WORK
+    }
+
+    pub(crate) fn exhausted(&self) -> bool {
+        self.spent.get() > MAX_OVERLAY_WORK
+    }
+}
+
+/// The error for a build that ran out of [`Work`], at the step that did.
+fn too_much_work(at: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        message: "the overlay takes too many steps to build".to_owned(),
+        ..at
+    }
+    .expected(format!(
+        "at most {MAX_OVERLAY_WORK} steps of patching, selecting, merging and renaming"
+    ))
+    .hint("use fewer or smaller patches, or narrower targets; each patch applies to every object it selects")
+}
+
+/// What one node an operation adds to an object costs, in steps: besides being walked, it is
+/// memory the build keeps (a JSON node with its map costs a couple of hundred bytes).
+const KEEP: usize = 8;
+
+/// What an object costs to copy or walk: one step per node, one more per 8 bytes of text.
+fn weight(value: &Json) -> usize {
+    match value {
+        Json::String(s) => 1 + s.len() / 8,
+        Json::Array(items) => 1 + items.iter().map(weight).sum::<usize>(),
+        Json::Object(map) => {
+            1 + map
+                .iter()
+                .map(|(k, v)| k.len() / 8 + weight(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+/// A regular expression from an overlay, compiled within [`MAX_REGEX_BYTES`].
+fn regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_BYTES)
+        .dfa_size_limit(MAX_REGEX_BYTES)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => {
+                format!("it compiles to more than {limit} bytes")
+            }
+            other => other.to_string(),
+        })
 }
 
 /// Whether normalised `path` is `root` or below it.

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use crate::core::defaults::{self, size_name};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
+use crate::core::limits::{MAX_OVERLAY_ENTRIES, MAX_OVERLAYS};
 use crate::core::secrets_file::{self, SecretsInfo};
 use crate::core::site::{Provider, Size};
 use crate::core::source::{SourceFile, Span};
@@ -523,20 +524,53 @@ impl Rules<'_> {
             .pointer("/spec/overlays")
             .and_then(Json::as_array)
             .map_or(0, Vec::len);
-        for i in 0..count {
+        if count > MAX_OVERLAYS {
+            self.error(
+                &format!("/spec/overlays/{MAX_OVERLAYS}"),
+                format!("too many overlays ({count})"),
+                format!("at most {MAX_OVERLAYS} overlay directories"),
+                "combine overlays: one kustomization may list others as its resources",
+            );
+        }
+        for i in 0..count.min(MAX_OVERLAYS) {
             let pointer = format!("/spec/overlays/{i}");
             if let Some(path) = self.str(&pointer).map(str::to_owned) {
                 let dir = normalize(&path);
-                let has_kustomization =
+                let kustomizations: Vec<(String, &Result<SourceFile, String>)> =
                     ["kustomization.yaml", "kustomization.yml", "Kustomization"]
                         .iter()
-                        .any(|name| matches!(files.get(&format!("{dir}/{name}")), Some(Ok(_))));
-                if let Some(Err(why)) = files.get(&dir) {
+                        .map(|name| format!("{dir}/{name}"))
+                        .filter_map(|path| files.get(&path).map(|file| (path, file)))
+                        .collect();
+                let has_kustomization = kustomizations.iter().any(|(_, file)| file.is_ok());
+                let unreadable = kustomizations.iter().find_map(|(path, file)| {
+                    file.as_ref().err().map(|why| (path.clone(), why.clone()))
+                });
+                if let (false, Some((path, why))) = (has_kustomization, unreadable) {
+                    self.error(
+                        &pointer,
+                        format!("cannot read `{path}`: {why}"),
+                        "a readable kustomization.yaml",
+                        "railyard overlays are small hand-written kustomizations; check the file",
+                    );
+                } else if let Some(Err(why)) = files.get(&dir) {
+                    // the edge's reasons: too many files (a limit), or a link out of the site
+                    let (expected, hint) = if why.starts_with("holds more than") {
+                        (
+                            format!("at most {MAX_OVERLAY_ENTRIES} files and directories below it"),
+                            "keep only the overlay's own files in its directory",
+                        )
+                    } else {
+                        (
+                            "a directory inside the site's directory".to_owned(),
+                            "copy the overlay into the site's directory; railyard reads nothing outside it",
+                        )
+                    };
                     self.error(
                         &pointer,
                         format!("overlay directory `{path}` {why}"),
-                        "a directory inside the site's directory",
-                        "copy the overlay into the site's directory; railyard reads nothing outside it",
+                        expected,
+                        hint,
                     );
                 } else if self.safe_path(&pointer, &path) && !has_kustomization {
                     self.error(

@@ -98,7 +98,7 @@ pub fn check_instance(
 ) -> Vec<Diagnostic> {
     let errors: Vec<_> = validator.iter_errors(instance).collect();
     // A value of the wrong type fails its enum or pattern too; say it once.
-    let mistyped: Vec<String> = errors
+    let mistyped: std::collections::HashSet<String> = errors
         .iter()
         .filter(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
         .map(|e| e.instance_path().as_str().to_owned())

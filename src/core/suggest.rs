@@ -3,9 +3,14 @@
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
+    let word = word.to_lowercase();
+    let length = word.chars().count();
     candidates
         .iter()
-        .map(|c| (distance(&word.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| (c.to_lowercase(), *c))
+        // the distance is at least the difference in length: skip what cannot be near
+        .filter(|(lower, _)| lower.chars().count().abs_diff(length) <= limit)
+        .map(|(lower, c)| (distance(&word, &lower), c))
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c)

@@ -63,7 +63,7 @@ impl Files for Loaded<'_> {
 
     fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{path}/");
-        self.inputs.keys().any(|k| k.starts_with(&prefix)) && !self.inputs.contains_key(path)
+        overlay::any_below(self.inputs, &prefix) && !self.inputs.contains_key(path)
     }
 
     fn is_file(&self, path: &str) -> bool {

@@ -9,14 +9,9 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan};
 
 use crate::core::diagnostic::Diagnostic;
-use crate::core::source::{SourceFile, Span};
-
-/// Largest input accepted, in bytes.
-pub const MAX_INPUT_BYTES: usize = 1 << 20;
-/// Deepest nesting of mappings and sequences accepted.
-pub const MAX_DEPTH: usize = 64;
-/// Most nodes a document may expand to, aliases included.
-pub const MAX_NODES: usize = 100_000;
+use crate::core::limits::MAX_DIAGNOSTICS;
+pub use crate::core::limits::{MAX_DEPTH, MAX_INPUT_BYTES, MAX_NODES, MAX_PATH_BYTES};
+use crate::core::source::{self, SourceFile, Span};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -86,12 +81,7 @@ pub fn type_name(value: &Value) -> &'static str {
 /// Parses every document in `file`. Problems come back as diagnostics, never as a panic.
 pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
     if file.text.len() > MAX_INPUT_BYTES {
-        let diagnostic = Diagnostic::error(&file.name, Span::new(0, 0), "", "file is too large")
-            .expected(format!("at most {MAX_INPUT_BYTES} bytes"))
-            .hint(
-                "railyard inputs are small hand-written files; check that this is the right file",
-            );
-        return (Vec::new(), vec![diagnostic]);
+        return (Vec::new(), vec![source::too_large(&file.name)]);
     }
     let mut builder = Builder::new(file);
     let documents = builder.stream();
@@ -104,7 +94,12 @@ struct Builder<'a> {
     /// Byte offset of each character, present only when the text is not ASCII.
     char_bytes: Option<Vec<usize>>,
     anchors: HashMap<usize, Node>,
+    /// Nodes built so far in the whole stream, aliases expanded and anchored copies counted.
     nodes: usize,
+    /// The length of every node's key path so far, summed (see [`MAX_PATH_BYTES`]).
+    path_bytes: usize,
+    /// Whether an alias was expanded, for the hint when there are too many nodes.
+    aliased: bool,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -124,6 +119,8 @@ impl<'a> Builder<'a> {
             char_bytes,
             anchors: HashMap::new(),
             nodes: 0,
+            path_bytes: 0,
+            aliased: false,
             diagnostics: Vec::new(),
         }
     }
@@ -135,7 +132,7 @@ impl<'a> Builder<'a> {
                 Ok((Event::StreamEnd, _)) => return documents,
                 Ok((Event::DocumentStart(_), _)) => {
                     self.anchors.clear();
-                    match self.node(0) {
+                    match self.node(0, 0) {
                         Ok(node) => documents.push(node),
                         Err(Abort) => return documents,
                     }
@@ -171,9 +168,16 @@ impl<'a> Builder<'a> {
         Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
     }
 
-    fn count(&mut self, span: Span) -> Result<(), Abort> {
-        self.nodes += 1;
+    /// Counts `nodes` more nodes whose key paths are `path_bytes` long in all.
+    fn count(&mut self, span: Span, nodes: usize, path_bytes: usize) -> Result<(), Abort> {
+        self.nodes += nodes;
+        self.path_bytes += path_bytes;
         if self.nodes > MAX_NODES {
+            let hint = if self.aliased {
+                "remove the aliases (`*name`) that repeat large parts of the document"
+            } else {
+                "railyard inputs are small hand-written files; split this one or check that it is the right file"
+            };
             self.diagnostics.push(
                 Diagnostic::error(
                     &self.file.name,
@@ -182,25 +186,66 @@ impl<'a> Builder<'a> {
                     "document expands to too many nodes",
                 )
                 .expected(format!("at most {MAX_NODES} nodes, aliases expanded"))
-                .hint("remove the aliases (`*name`) that repeat large parts of the document"),
+                .hint(hint),
+            );
+            return Err(Abort);
+        }
+        if self.path_bytes > MAX_PATH_BYTES {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    &self.file.name,
+                    span,
+                    "",
+                    "key paths are too long in total",
+                )
+                .expected(format!(
+                    "at most {MAX_PATH_BYTES} bytes of key paths, summed over every value"
+                ))
+                .hint("every value below a key repeats it in its path; shorten the long keys above this point"),
             );
             return Err(Abort);
         }
         Ok(())
     }
 
-    fn node(&mut self, depth: usize) -> Result<Node, Abort> {
+    /// Reports `diagnostic`; abandons the file once there are as many as will be shown.
+    fn report(&mut self, diagnostic: Diagnostic) -> Result<(), Abort> {
+        if self.diagnostics.len() + 1 >= MAX_DIAGNOSTICS {
+            let at = Diagnostic::error(
+                &self.file.name,
+                diagnostic.span,
+                "",
+                "too many problems: the rest of this file is not checked",
+            )
+            .expected(format!(
+                "at most {MAX_DIAGNOSTICS} problems reported at once"
+            ))
+            .hint("fix the problems above and run again");
+            self.diagnostics.push(at);
+            return Err(Abort);
+        }
+        self.diagnostics.push(diagnostic);
+        Ok(())
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(&self.file.name, span, "", "nesting is too deep")
+                .expected(format!("at most {MAX_DEPTH} levels of mappings and lists"))
+                .hint("a site file needs only a few levels; check the indentation"),
+        );
+    }
+
+    /// Builds the next node, `depth` levels down, whose key path is `path_len` bytes long.
+    fn node(&mut self, depth: usize, path_len: usize) -> Result<Node, Abort> {
         let (event, yaml_span) = self.next()?;
         let span = self.span(yaml_span);
         if depth > MAX_DEPTH {
-            self.diagnostics.push(
-                Diagnostic::error(&self.file.name, span, "", "nesting is too deep")
-                    .expected(format!("at most {MAX_DEPTH} levels of mappings and lists"))
-                    .hint("a site file needs only a few levels; check the indentation"),
-            );
+            self.too_deep(span);
             return Err(Abort);
         }
-        self.count(span)?;
+        let nodes_before = self.nodes;
+        self.count(span, 1, path_len)?;
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let text = self.unterminated_block(text, style, span);
@@ -216,7 +261,8 @@ impl<'a> Builder<'a> {
                         self.next()?;
                         break self.span(end).end;
                     }
-                    items.push(self.node(depth + 1)?);
+                    let index_len = 2 + decimal_digits(items.len());
+                    items.push(self.node(depth + 1, path_len + index_len)?);
                 };
                 let span = Span::new(span.start, end.max(span.end));
                 (
@@ -229,7 +275,7 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, tag) => {
                 self.container_tag(tag.as_deref(), "map", span)?;
-                let entries = self.mapping(depth)?;
+                let entries = self.mapping(depth, path_len)?;
                 let end = entries.last().map_or(span.end, |e| e.value.span.end);
                 let span = Span::new(span.start, end.max(span.end));
                 (
@@ -250,7 +296,8 @@ impl<'a> Builder<'a> {
                     ));
                     return Err(Abort);
                 };
-                self.count_tree(&target, span)?;
+                self.aliased = true;
+                self.count_tree(&target, span, path_len)?;
                 (
                     Node {
                         span,
@@ -270,19 +317,24 @@ impl<'a> Builder<'a> {
             }
         };
         if anchor != 0 {
+            // the copy kept for aliases costs as much as the node itself
+            let copied = self.nodes - nodes_before;
+            self.count(span, copied, 0)?;
             self.anchors.insert(anchor, node.clone());
         }
         Ok(node)
     }
 
-    fn mapping(&mut self, depth: usize) -> Result<Vec<Entry>, Abort> {
+    fn mapping(&mut self, depth: usize, path_len: usize) -> Result<Vec<Entry>, Abort> {
         let mut entries: Vec<Entry> = Vec::new();
+        // key → position, once the mapping is large enough for a linear search to cost
+        let mut index: Option<HashMap<String, usize>> = None;
         loop {
             if let Some(Ok((Event::MappingEnd, _))) = self.parser.peek() {
                 self.next()?;
                 return Ok(entries);
             }
-            let key = self.node(depth + 1)?;
+            let key = self.node(depth + 1, path_len)?;
             let key_text = match &key.value {
                 Value::Str(s) => s.clone(),
                 Value::Int(i) => i.to_string(),
@@ -303,10 +355,14 @@ impl<'a> Builder<'a> {
                     return Err(Abort);
                 }
             };
-            let value = self.node(depth + 1)?;
-            if let Some(first) = entries.iter().find(|e| e.key == key_text) {
+            let value = self.node(depth + 1, path_len + 1 + key_text.len())?;
+            let first = match &index {
+                Some(index) => index.get(&key_text).copied(),
+                None => entries.iter().position(|e| e.key == key_text),
+            };
+            if let Some(first) = first.map(|i| &entries[i]) {
                 let (line, _) = self.file.line_col(first.key_span.start);
-                self.diagnostics.push(
+                self.report(
                     Diagnostic::error(
                         &self.file.name,
                         key.span,
@@ -317,8 +373,22 @@ impl<'a> Builder<'a> {
                     .hint(format!(
                         "`{key_text}` is already set on line {line}; remove one of them"
                     )),
-                );
+                )?;
                 continue;
+            }
+            if let Some(index) = &mut index {
+                index.insert(key_text.clone(), entries.len());
+            } else if entries.len() == 16 {
+                index = Some(
+                    entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect(),
+                );
+                if let Some(index) = &mut index {
+                    index.insert(key_text.clone(), entries.len());
+                }
             }
             entries.push(Entry {
                 key: key_text,
@@ -328,13 +398,17 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn count_tree(&mut self, node: &Node, span: Span) -> Result<(), Abort> {
-        self.count(span)?;
+    /// Counts the copy of `node` an alias at `span` makes, its root's path `path_len` long.
+    fn count_tree(&mut self, node: &Node, span: Span, path_len: usize) -> Result<(), Abort> {
+        self.count(span, 1, path_len)?;
         match &node.value {
-            Value::Seq(items) => items.iter().try_for_each(|n| self.count_tree(n, span)),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, n)| self.count_tree(n, span, path_len + 2 + decimal_digits(i))),
             Value::Map(entries) => entries
                 .iter()
-                .try_for_each(|e| self.count_tree(&e.value, span)),
+                .try_for_each(|e| self.count_tree(&e.value, span, path_len + 1 + e.key.len())),
             _ => Ok(()),
         }
     }
@@ -438,6 +512,11 @@ impl<'a> Builder<'a> {
     fn scan_error(&mut self, error: &ScanError) {
         let mut at = self.byte(error.marker().index());
         let info = error.info();
+        if info.contains("recursion limit") {
+            // the parser's own guard against deep flow nesting, which it meets first
+            self.too_deep(Span::new(at, at));
+            return;
+        }
         if info.contains("tab") {
             // Point at the tab itself rather than where the scanner noticed it.
             if let Some(offset) = self.file.text[at..].find('\t') {
@@ -479,6 +558,11 @@ impl<'a> Builder<'a> {
             .hint(hint),
         );
     }
+}
+
+/// How many decimal digits `n` has (a list index's length in a path).
+fn decimal_digits(n: usize) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// The parser expands `!!` to the core schema's prefix.
@@ -753,12 +837,66 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_bounded() {
-        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    fn anchored_copies_count_as_nodes() {
+        // each anchored level keeps a copy of everything below it
+        let mut text: String = (0..40)
+            .map(|i| format!("{}l{i}: &n{i}\n", " ".repeat(i)))
+            .collect();
+        text.push_str(&format!(
+            "{}v: [{}]\n",
+            " ".repeat(40),
+            vec!["x"; 5000].join(", ")
+        ));
         let (_, diags) = parse(&text);
         assert!(
-            diags.iter().any(|d| d.message.contains("too deep")),
+            diags.iter().any(|d| d.message.contains("too many nodes")),
             "{diags:?}"
         );
+    }
+
+    #[test]
+    fn long_keys_above_many_values_are_bounded() {
+        let text = format!(
+            "? {}\n: [{}]\n",
+            "k".repeat(500_000),
+            vec!["x"; 40_000].join(", ")
+        );
+        let (_, diags) = parse(&text);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.message.contains("key paths are too long")),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn a_flood_of_problems_stops_the_file() {
+        let (_, diags) = parse(&"a: 1\n".repeat(1_000));
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS);
+        assert!(diags[diags.len() - 1].message.contains("too many problems"));
+    }
+
+    #[test]
+    fn large_mappings_find_duplicates() {
+        let mut text: String = (0..100).map(|i| format!("k{i}: 1\n")).collect();
+        text.push_str("k7: 2\nk99: 3\n");
+        let (_, diags) = parse(&text);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["duplicate key `k7`", "duplicate key `k99`"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        for depth in [66, 200, 100_000] {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let (_, diags) = parse(&text);
+            assert!(
+                diags.iter().any(|d| d.message == "nesting is too deep"),
+                "{depth}: {diags:?}"
+            );
+        }
+        let (_, diags) = parse(&format!("{}{}", "[".repeat(65), "]".repeat(65)));
+        assert!(diags.is_empty(), "{diags:?}");
     }
 }

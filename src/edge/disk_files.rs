@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::core::overlay::Files;
-use crate::edge::load::describe;
+use crate::edge::load::{decode, describe, read_bounded};
 
 pub struct DiskFiles {
     /// The root as given, joined to the engine's relative paths.
@@ -44,13 +44,12 @@ impl DiskFiles {
 
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, String> {
-        let bytes = self.read_bytes(path)?;
-        String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
+        decode(self.read_bytes(path)?)
     }
 
     fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
         let real = self.resolve(path)?;
-        std::fs::read(real).map_err(|e| describe(&e))
+        read_bounded(&real).map_err(|e| describe(&e))
     }
 
     /// A directory that a link takes outside the root still answers true, so that reading

@@ -3,12 +3,16 @@
 //! Names are relative to the site file's directory, so the compiler's output does not depend
 //! on where railyard was started from.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::core::compile::{self, Inputs};
+use crate::core::diagnostic::Diagnostic;
+use crate::core::limits::{
+    MAX_INPUT_BYTES, MAX_OVERLAY_ENTRIES, MAX_OVERLAYS, MAX_SITE_FILES, MAX_SITE_INPUT_BYTES,
+};
 use crate::core::rules::LoadedFiles;
-use crate::core::source::SourceFile;
+use crate::core::source::{self, SourceFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -27,6 +31,9 @@ pub struct Loaded {
     pub inputs: Inputs,
     /// The site file's directory as the user gave it (`examples/hetzner-small`, or ``).
     pub site_dir: PathBuf,
+    /// Why the site file itself cannot be compiled (larger than the limit, not UTF-8), at the
+    /// place in it; when present, `inputs.site` holds what could be read of it, or nothing.
+    pub problems: Vec<Diagnostic>,
 }
 
 impl Loaded {
@@ -42,26 +49,57 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
         .ok_or_else(|| LoadError::NoFileName(site_path.to_owned()))?
         .to_string_lossy()
         .into_owned();
-    let text = read_text(site_path).map_err(|source| LoadError::Site {
-        path: site_path.to_owned(),
-        source,
-    })?;
+    let mut problems = Vec::new();
+    let text = match read_bounded(site_path) {
+        Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+            problems.push(source::too_large(&name));
+            String::new()
+        }
+        Err(source) => {
+            return Err(LoadError::Site {
+                path: site_path.to_owned(),
+                source,
+            });
+        }
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            problems.push(source::not_utf8(&name, &valid));
+            valid
+        }),
+    };
     let site = SourceFile::new(name, text);
     let site_dir = site_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let mut files = LoadedFiles::new();
+    if !problems.is_empty() {
+        return Ok(Loaded {
+            inputs: Inputs { site, files },
+            site_dir,
+            problems,
+        });
+    }
     // Names are checked by the compiler (`..` and absolute paths are refused there); links can
     // only be checked here, against where the site directory really is.
-    let home = Confined::new(&site_dir);
+    let mut home = Confined::new(&site_dir);
+    home.budget.bytes = site.text.len();
     for relative in compile::references(&site) {
+        if files.contains_key(&relative) {
+            continue;
+        }
         let loaded = home
             .read_text(&relative)?
             .map(|text| SourceFile::new(relative.clone(), text));
         files.insert(relative, loaded);
     }
-    for dir in compile::overlay_dirs(&site) {
+    let mut overlay_dirs = compile::overlay_dirs(&site);
+    // more are refused by the compiler; the same directory twice is read once
+    overlay_dirs.truncate(MAX_OVERLAYS);
+    overlay_dirs.sort();
+    overlay_dirs.dedup();
+    for dir in overlay_dirs {
         if let Err(why) = home.real(&dir) {
             if why != "no such file" {
                 files.insert(dir.clone(), Err(why));
@@ -69,7 +107,16 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
             continue;
         }
         let mut found = Vec::new();
-        walk(&site_dir.join(&dir), &dir, &mut found);
+        let mut room = MAX_OVERLAY_ENTRIES;
+        if !walk(&site_dir.join(&dir), &dir, &mut found, &mut room) {
+            files.insert(
+                dir.clone(),
+                Err(format!(
+                    "holds more than {MAX_OVERLAY_ENTRIES} files and directories"
+                )),
+            );
+            continue;
+        }
         for (relative, link) in found {
             let loaded = match link {
                 Found::File => home.read_text(&relative)?,
@@ -85,7 +132,15 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
     Ok(Loaded {
         inputs: Inputs { site, files },
         site_dir,
+        problems,
     })
+}
+
+/// What the edge has read for one site so far (see [`MAX_SITE_INPUT_BYTES`], [`MAX_SITE_FILES`]).
+#[derive(Default)]
+struct Budget {
+    files: usize,
+    bytes: usize,
 }
 
 /// The site's directory, as the place every input must really be in.
@@ -93,6 +148,7 @@ struct Confined {
     dir: PathBuf,
     /// `dir` with its links resolved; `None` when it cannot be resolved (then nothing reads).
     real: Option<PathBuf>,
+    budget: Budget,
 }
 
 impl Confined {
@@ -105,6 +161,7 @@ impl Confined {
         Confined {
             dir: dir.to_path_buf(),
             real: dir.canonicalize().ok(),
+            budget: Budget::default(),
         }
     }
 
@@ -126,13 +183,32 @@ impl Confined {
 
     /// The text of `relative`, or why the site cannot use it (a finding); an error of the
     /// machine (permission denied, a failing disk) is the outer error.
-    fn read_text(&self, relative: &str) -> Result<Result<String, String>, LoadError> {
+    fn read_text(&mut self, relative: &str) -> Result<Result<String, String>, LoadError> {
+        if self.budget.files >= MAX_SITE_FILES {
+            return Ok(Err(format!(
+                "the site and its overlays name more than {MAX_SITE_FILES} files in all"
+            )));
+        }
+        if self.budget.bytes > MAX_SITE_INPUT_BYTES {
+            return Ok(Err(format!(
+                "the site's inputs are larger than {MAX_SITE_INPUT_BYTES} bytes in all"
+            )));
+        }
+        self.budget.files += 1;
         let real = match self.real(relative) {
             Ok(real) => real,
             Err(why) => return Ok(Err(why)),
         };
         match read_text(&real) {
-            Ok(text) => Ok(Ok(text)),
+            Ok(text) => {
+                self.budget.bytes += text.len();
+                if self.budget.bytes > MAX_SITE_INPUT_BYTES {
+                    return Ok(Err(format!(
+                        "the site's inputs are larger than {MAX_SITE_INPUT_BYTES} bytes in all"
+                    )));
+                }
+                Ok(Ok(text))
+            }
             Err(e) if is_finding(&e) => Ok(Err(describe(&e))),
             Err(source) => Err(LoadError::Input {
                 path: self.dir.join(relative),
@@ -151,33 +227,85 @@ enum Found {
 
 /// Every file below `dir`, as `prefix/relative` paths; symbolic links are reported, not
 /// followed into directories (a loop would never end); unreadable directories are skipped (a
-/// missing kustomization is then reported by the compiler at the site's line).
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Found)>) {
+/// missing kustomization is then reported by the compiler at the site's line). Stops, false,
+/// when there are more than `room` files and directories.
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Found)>, room: &mut usize) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return true;
     };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
+    let mut listed = Vec::new();
+    for entry in entries.flatten() {
+        if *room == 0 {
+            return false;
+        }
+        *room -= 1;
+        listed.push(entry);
+    }
+    listed.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in listed {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Ok(kind) = entry.file_type() else {
             continue;
         };
         let path = format!("{prefix}/{name}");
         if kind.is_dir() {
-            walk(&entry.path(), &path, out);
+            if !walk(&entry.path(), &path, out, room) {
+                return false;
+            }
         } else if kind.is_symlink() && entry.path().is_dir() {
             out.push((path, Found::DirectoryLink));
         } else if kind.is_file() || kind.is_symlink() {
             out.push((path, Found::File));
         }
     }
+    true
 }
 
-fn read_text(path: &Path) -> io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    String::from_utf8(bytes)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+/// The bytes of a regular file, refused without reading it when it is larger than
+/// [`MAX_INPUT_BYTES`] (`FileTooLarge`), or when it is not a regular file (`InvalidInput`: a
+/// FIFO would block, a device would never end).
+pub fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(io::Error::from(io::ErrorKind::IsADirectory));
+    }
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a regular file",
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("the file is larger than {MAX_INPUT_BYTES} bytes"),
+        )
+    };
+    if metadata.len() > MAX_INPUT_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The text of a regular file of at most [`MAX_INPUT_BYTES`]; not UTF-8 is `InvalidData`.
+pub fn read_text(path: &Path) -> io::Result<String> {
+    decode(read_bounded(path)?).map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))
+}
+
+/// Bytes as text, or why not: `not UTF-8 text`, with the line and column of the first bad byte.
+pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+        let (line, column) = source::line_col(&valid, valid.len());
+        format!("not UTF-8 text (line {line}, column {column})")
+    })
 }
 
 /// Whether a failed read is the site's problem (a missing file, a directory, not text) rather
@@ -185,7 +313,11 @@ fn read_text(path: &Path) -> io::Result<String> {
 fn is_finding(error: &io::Error) -> bool {
     matches!(
         error.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::InvalidData | io::ErrorKind::IsADirectory
+        io::ErrorKind::NotFound
+            | io::ErrorKind::InvalidData
+            | io::ErrorKind::IsADirectory
+            | io::ErrorKind::FileTooLarge
+            | io::ErrorKind::InvalidInput
     )
 }
 
@@ -194,6 +326,12 @@ pub fn describe(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::NotFound => "no such file".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        // railyard's own messages (`read_bounded`, `read_text`) say what and where
+        io::ErrorKind::InvalidData | io::ErrorKind::FileTooLarge | io::ErrorKind::InvalidInput
+            if error.get_ref().is_some() =>
+        {
+            error.to_string()
+        }
         io::ErrorKind::InvalidData => "not UTF-8 text".to_owned(),
         io::ErrorKind::IsADirectory => "is a directory".to_owned(),
         _ => error.to_string().to_lowercase(),

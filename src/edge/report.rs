@@ -8,12 +8,19 @@ use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, Styles, StylesWriter, termcolor::Buffer};
 use serde_json::json;
 
+use std::ops::Range;
+
 use crate::core::diagnostic::{Diagnostic, Severity};
+use crate::core::limits::MAX_QUOTED_LINE;
 use crate::core::source::line_col;
-use crate::edge::load::Loaded;
+use crate::edge::load::{Loaded, read_text};
+
+/// Most lines one label may quote; a longer span is quoted by its first line.
+const MAX_QUOTED_LINES: usize = 20;
 
 /// Renders diagnostics for a terminal; only the site file's lines are quoted.
 pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String {
+    let diagnostics = &shortened(diagnostics);
     let mut files = SimpleFiles::new();
     let site_id = files.add(
         loaded.display_name(&loaded.inputs.site.name),
@@ -27,8 +34,11 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
         }
         .with_message(&diagnostic.message);
         let mut notes = Vec::new();
-        if diagnostic.file == loaded.inputs.site.name {
-            let label = Label::primary(site_id, diagnostic.span.start..diagnostic.span.end);
+        let quoted = (diagnostic.file == loaded.inputs.site.name)
+            .then(|| quotable(&loaded.inputs.site.text, diagnostic))
+            .flatten();
+        if let Some(range) = quoted {
+            let label = Label::primary(site_id, range);
             report = report.with_labels(vec![match &diagnostic.expected {
                 Some(expected) => label.with_message(format!("expected {expected}")),
                 None => label,
@@ -64,6 +74,7 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
 
 /// A JSON array of `{severity, file, line, column, path, message, expected, hint}`.
 pub fn json(diagnostics: &[Diagnostic], loaded: &Loaded) -> String {
+    let diagnostics = &shortened(diagnostics);
     let items: Vec<_> = diagnostics
         .iter()
         .map(|d| {
@@ -100,13 +111,16 @@ fn position(diagnostic: &Diagnostic, loaded: &Loaded) -> (usize, usize) {
 }
 
 /// Diagnostics about files read from disk by path (the overlay engine's), each file quoted
-/// from disk; a file that cannot be read again is named without a snippet.
+/// from disk; a file that cannot be read again (or is too large to) is named without a snippet.
 pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
+    let diagnostics = &shortened(diagnostics);
     let mut files = SimpleFiles::new();
     let mut ids = std::collections::BTreeMap::new();
+    let mut texts = std::collections::BTreeMap::new();
     for diagnostic in diagnostics {
         if !ids.contains_key(&diagnostic.file) {
-            if let Ok(text) = std::fs::read_to_string(&diagnostic.file) {
+            if let Ok(text) = read_text(std::path::Path::new(&diagnostic.file)) {
+                texts.insert(diagnostic.file.clone(), text.clone());
                 ids.insert(
                     diagnostic.file.clone(),
                     files.add(diagnostic.file.clone(), text),
@@ -118,15 +132,28 @@ pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
     for diagnostic in diagnostics {
         let mut report = Report::error().with_message(&diagnostic.message);
         let mut notes = Vec::new();
-        match ids.get(&diagnostic.file) {
-            Some(id) => {
-                let label = Label::primary(*id, diagnostic.span.start..diagnostic.span.end);
+        let text = texts.get(&diagnostic.file);
+        match ids
+            .get(&diagnostic.file)
+            .zip(text.and_then(|t| quotable(t, diagnostic)))
+        {
+            Some((id, range)) => {
+                let label = Label::primary(*id, range);
                 report = report.with_labels(vec![match &diagnostic.expected {
                     Some(expected) => label.with_message(format!("expected {expected}")),
                     None => label,
                 }]);
             }
-            None => notes.push(format!("at: {}", diagnostic.file)),
+            None if std::path::Path::new(&diagnostic.file).is_dir() => {
+                notes.push(format!("at: {}", diagnostic.file));
+            }
+            None => {
+                let (line, column) = text.map_or((1, 1), |t| line_col(t, diagnostic.span.start));
+                notes.push(format!("at: {}:{line}:{column}", diagnostic.file));
+                if let Some(expected) = &diagnostic.expected {
+                    notes.push(format!("expected: {expected}"));
+                }
+            }
         }
         out.extend(render(report, notes, diagnostic, &files, color));
     }
@@ -135,16 +162,88 @@ pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
 
 /// The JSON form of `human_files`.
 pub fn json_files(diagnostics: &[Diagnostic]) -> String {
+    let diagnostics = &shortened(diagnostics);
     let items: Vec<_> = diagnostics
         .iter()
         .map(|d| {
-            let (line, column) = std::fs::read_to_string(&d.file).map_or((1, 1), |text| line_col(&text, d.span.start));
+            let (line, column) = read_text(std::path::Path::new(&d.file)).map_or((1, 1), |text| line_col(&text, d.span.start));
             json!({ "severity": d.severity.as_str(), "file": d.file, "line": line, "column": column, "path": d.path, "message": d.message, "expected": d.expected, "hint": d.hint })
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&items).expect("JSON values always serialise");
     text.push('\n');
     text
+}
+
+/// Longest value quoted in backticks in a message; a longer one is cut, with `…`.
+const MAX_QUOTED_VALUE: usize = 80;
+/// Longest message, path, expectation or hint printed.
+const MAX_MESSAGE: usize = 2_000;
+
+/// The diagnostics with long user values cut: a message quotes what it is about, and a
+/// megabyte-long key or JSON pointer would bury the message itself.
+fn shortened(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    let cut = |text: &str| -> String {
+        let mut out = String::new();
+        for (i, part) in text.split('`').enumerate() {
+            if i > 0 {
+                out.push('`');
+            }
+            if i % 2 == 1 && part.chars().count() > MAX_QUOTED_VALUE {
+                out.extend(part.chars().take(MAX_QUOTED_VALUE));
+                out.push('…');
+            } else {
+                out.push_str(part);
+            }
+        }
+        if out.chars().count() > MAX_MESSAGE {
+            out = out.chars().take(MAX_MESSAGE).collect();
+            out.push('…');
+        }
+        out
+    };
+    diagnostics
+        .iter()
+        .map(|d| Diagnostic {
+            message: cut(&d.message),
+            path: cut(&d.path),
+            expected: d.expected.as_deref().map(cut),
+            hint: d.hint.as_deref().map(cut),
+            ..d.clone()
+        })
+        .collect()
+}
+
+/// What of `text` to quote under `diagnostic`: its span, or the span's first line when the span
+/// covers more than [`MAX_QUOTED_LINES`]; `None` when a line to quote is longer than
+/// [`MAX_QUOTED_LINE`] (a minified or hostile file), so the position alone is shown.
+fn quotable(text: &str, diagnostic: &Diagnostic) -> Option<Range<usize>> {
+    let boundary = |mut at: usize| {
+        at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = boundary(diagnostic.span.start);
+    let mut end = boundary(diagnostic.span.end.max(start));
+    let first_line = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i);
+    if text[start..end].matches('\n').count() >= MAX_QUOTED_LINES {
+        end = line_end(start);
+    }
+    let mut at = first_line;
+    loop {
+        let next = line_end(at);
+        if next - at > MAX_QUOTED_LINE {
+            return None;
+        }
+        if next >= end || next >= text.len() {
+            break;
+        }
+        at = next + 1;
+    }
+    Some(start..end)
 }
 
 /// One report with the diagnostic's path and hint as notes, rendered for a terminal.

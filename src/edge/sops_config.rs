@@ -47,7 +47,7 @@ pub fn creation_rule(file: &Path) -> Result<Option<CreationRule>, ConfigError> {
     let Some(config) = find(&directory) else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&config).map_err(|source| ConfigError::Read {
+    let text = crate::edge::load::read_text(&config).map_err(|source| ConfigError::Read {
         path: config.clone(),
         source,
     })?;

@@ -46,8 +46,13 @@ pub struct Parsed {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    #[error("not valid YAML: {0}")]
-    Yaml(String),
+    /// At a 1-based line and column of the file.
+    #[error("not valid YAML: {message}")]
+    Yaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the file holds no YAML document")]
     Empty,
     #[error("a document is not a mapping at its top level")]
@@ -59,10 +64,15 @@ pub fn parse(text: &str) -> Result<Parsed, DocumentError> {
     let (roots, diagnostics) = yaml::parse_stream(&file);
     if let Some(first) = diagnostics.first() {
         let (line, column) = file.line_col(first.span.start);
-        return Err(DocumentError::Yaml(format!(
-            "line {line}, column {column}: {}",
-            first.message
-        )));
+        let message = match &first.expected {
+            Some(expected) => format!("{} (expected {expected})", first.message),
+            None => first.message.clone(),
+        };
+        return Err(DocumentError::Yaml {
+            line,
+            column,
+            message,
+        });
     }
     let roots: Vec<Node> = roots
         .into_iter()
@@ -232,6 +242,17 @@ fn extend(text: &str, mut end: usize, column: usize) -> usize {
 }
 
 fn comments(text: &str, parsed: &Parsed, regions: &[Region]) -> Vec<Comment> {
+    // Lines are visited in order, so the spans and regions that hold a line are found with a
+    // sweep: values by binary search over their starts (with the farthest end so far), regions
+    // from a heap of those begun, deepest first, dropping the ones that ended.
+    let inside_value = Cover::new(parsed.leaves.iter().map(|l| l.span));
+    let inside_sops = Cover::new(parsed.documents.iter().filter_map(|d| d.sops_span));
+    let mut order: Vec<usize> = (0..regions.len()).collect();
+    order.sort_by_key(|&i| regions[i].start);
+    let mut next_region = 0;
+    // (depth, index): the deepest region, the last listed among equals, as before
+    let mut open: std::collections::BinaryHeap<(usize, usize)> =
+        std::collections::BinaryHeap::new();
     let mut comments = Vec::new();
     let mut at = 0;
     while at < text.len() {
@@ -239,33 +260,65 @@ fn comments(text: &str, parsed: &Parsed, regions: &[Region]) -> Vec<Comment> {
         let line = &text[at..next];
         let trimmed = line.trim_start();
         let start = at + (line.len() - trimmed.len());
-        let inside_value = parsed
-            .leaves
-            .iter()
-            .any(|l| l.span.start <= start && start < l.span.end);
-        let inside_sops = parsed.documents.iter().any(|d| {
-            d.sops_span
-                .is_some_and(|s| s.start <= start && start < s.end)
-        });
-        if trimmed.starts_with('#')
-            && !inside_value
-            && !inside_sops
-            && !text[start..].starts_with("#cloud-config")
-        {
-            let owner = regions
-                .iter()
-                .filter(|r| r.start <= start && start < r.end)
-                .max_by_key(|r| r.depth);
-            let end = start + trimmed.trim_end_matches(['\n', '\r']).len();
-            comments.push(Comment {
-                path: owner.map(|r| r.path.clone()).unwrap_or_default(),
-                span: Span::new(start, end),
-                text: text[start + 1..end].to_owned(),
-            });
-        }
         at = next;
+        if !trimmed.starts_with('#') || text[start..].starts_with("#cloud-config") {
+            continue;
+        }
+        if inside_value.holds(start) || inside_sops.holds(start) {
+            continue;
+        }
+        while next_region < order.len() && regions[order[next_region]].start <= start {
+            let i = order[next_region];
+            open.push((regions[i].depth, i));
+            next_region += 1;
+        }
+        // a region that ended before this line ends before every later one too
+        let owner = loop {
+            match open.peek() {
+                Some(&(_, i)) if regions[i].end <= start => {
+                    open.pop();
+                }
+                Some(&(_, i)) => break Some(&regions[i]),
+                None => break None,
+            }
+        };
+        let end = start + trimmed.trim_end_matches(['\n', '\r']).len();
+        comments.push(Comment {
+            path: owner.map(|r| r.path.clone()).unwrap_or_default(),
+            span: Span::new(start, end),
+            text: text[start + 1..end].to_owned(),
+        });
     }
     comments
+}
+
+/// Spans, for asking which offsets any of them holds in logarithmic time.
+struct Cover {
+    /// Sorted by start.
+    spans: Vec<Span>,
+    /// The farthest end among the spans up to each one.
+    farthest: Vec<usize>,
+}
+
+impl Cover {
+    fn new(spans: impl Iterator<Item = Span>) -> Cover {
+        let mut spans: Vec<Span> = spans.collect();
+        spans.sort_by_key(|s| s.start);
+        let farthest = spans
+            .iter()
+            .scan(0, |end, span| {
+                *end = span.end.max(*end);
+                Some(*end)
+            })
+            .collect();
+        Cover { spans, farthest }
+    }
+
+    /// Whether some span holds `at` (`start <= at < end`).
+    fn holds(&self, at: usize) -> bool {
+        let begun = self.spans.partition_point(|s| s.start <= at);
+        begun > 0 && self.farthest[begun - 1] > at
+    }
 }
 
 #[cfg(test)]

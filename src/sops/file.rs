@@ -237,7 +237,7 @@ fn wrap_key(key: &DataKey, recipient: &str) -> Result<String, SopsError> {
 /// Decrypts a file with the first identity that opens its data key, verifying every value and
 /// the MAC. Errors name the key path, never a value.
 pub fn decrypt(text: &str, identities: &[age::x25519::Identity]) -> Result<Decrypted, SopsError> {
-    let parsed = document::parse(text).map_err(|e| SopsError::Corrupt(e.to_string()))?;
+    let parsed = document::parse(text)?;
     let metadata = metadata(&parsed)?;
     let key = unwrap_key(&metadata, identities)?;
     let mut edits = Vec::new();
@@ -414,7 +414,7 @@ pub fn rotate(
         metadata.mac_only_encrypted,
         &metadata.version,
     );
-    let parsed = document::parse(original_text).map_err(|e| SopsError::Corrupt(e.to_string()))?;
+    let parsed = document::parse(original_text)?;
     let edits = parsed
         .documents
         .iter()
@@ -438,7 +438,7 @@ fn seal(
     now: &str,
     make_block: impl FnOnce(&str) -> String,
 ) -> Result<String, SopsError> {
-    let parsed = document::parse(plaintext).map_err(|e| SopsError::Corrupt(e.to_string()))?;
+    let parsed = document::parse(plaintext)?;
     if parsed.documents.iter().any(|d| d.sops_span.is_some()) {
         return Err(SopsError::AlreadyEncrypted);
     }

@@ -3,6 +3,8 @@
 
 use regex::Regex;
 
+use crate::core::limits::MAX_REGEX_BYTES;
+
 #[derive(Clone, Debug)]
 pub enum Rule {
     UnencryptedSuffix(String),
@@ -34,8 +36,8 @@ impl Rule {
         Ok(Some(match name {
             "unencrypted_suffix" => Rule::UnencryptedSuffix(value.to_owned()),
             "encrypted_suffix" => Rule::EncryptedSuffix(value.to_owned()),
-            "unencrypted_regex" => Rule::UnencryptedRegex(Regex::new(value)?),
-            "encrypted_regex" => Rule::EncryptedRegex(Regex::new(value)?),
+            "unencrypted_regex" => Rule::UnencryptedRegex(bounded(value)?),
+            "encrypted_regex" => Rule::EncryptedRegex(bounded(value)?),
             _ => return Ok(None),
         }))
     }
@@ -49,6 +51,14 @@ impl Rule {
             Rule::EncryptedRegex(r) => path.iter().any(|k| r.is_match(k)),
         }
     }
+}
+
+/// A rule's regular expression, compiled within [`MAX_REGEX_BYTES`].
+fn bounded(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_BYTES)
+        .dfa_size_limit(MAX_REGEX_BYTES)
+        .build()
 }
 
 /// sops' default when a file names no rule.

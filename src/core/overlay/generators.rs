@@ -5,9 +5,9 @@ use base64::Engine as _;
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use super::Engine;
 use super::kustomization::Kustomization;
 use super::resource::Resource;
+use super::{Engine, too_much_work};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::source::Span;
 
@@ -30,6 +30,11 @@ pub(super) fn run(
         };
         for (index, item) in items.iter().enumerate() {
             let pointer = format!("/{field}/{index}");
+            // placing it compares it with every object
+            if !engine.work.spend(1 + resources.len()) {
+                problems.push(too_much_work(kustomization.error(&pointer, "")));
+                break;
+            }
             match generate(engine, kustomization, &pointer, kind, item, &options) {
                 Ok(generated) => {
                     if let Err(mut problem) =

@@ -4,9 +4,10 @@
 use serde_json::Value as Json;
 
 use super::resource::Resource;
-use super::{Engine, generators, join, patch, transform};
+use super::{Engine, KEEP, generators, join, patch, too_much_work, transform, weight};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
+use crate::core::limits::{MAX_BASE_DEPTH, MAX_KUSTOMIZATIONS, MAX_NAME_BYTES, MAX_OBJECTS};
 use crate::core::source::{SourceFile, Span};
 use crate::core::suggest;
 use crate::core::yaml;
@@ -186,9 +187,36 @@ impl Engine<'_> {
                 .hint("remove the reference that closes the cycle"),
             ]);
         }
+        if self.stack.len() >= MAX_BASE_DEPTH || self.kustomizations >= MAX_KUSTOMIZATIONS {
+            let (message, expected) = if self.stack.len() >= MAX_BASE_DEPTH {
+                (
+                    "bases are nested too deeply",
+                    format!("at most {MAX_BASE_DEPTH} kustomizations, each a base of the next"),
+                )
+            } else {
+                (
+                    "the overlay loads too many kustomizations",
+                    format!(
+                        "at most {MAX_KUSTOMIZATIONS} kustomizations in one build, a base listed twice counting twice"
+                    ),
+                )
+            };
+            let at =
+                referenced_at.unwrap_or_else(|| Diagnostic::error(dir, Span::default(), "", ""));
+            return Err(vec![
+                Diagnostic {
+                    message: message.to_owned(),
+                    ..at
+                }
+                .expected(expected)
+                .hint("list each base once, and flatten long chains of bases"),
+            ]);
+        }
+        self.kustomizations += 1;
         let kustomization = self.load_kustomization(dir)?;
         self.stack.push(dir.to_owned());
         let mut resources = self.base.take().unwrap_or_default();
+        let mut seen = Identities::new(&resources);
         let mut problems = Vec::new();
         let entries: Vec<(String, String)> = kustomization
             .strings("resources")
@@ -224,7 +252,7 @@ impl Engine<'_> {
                     continue;
                 }
                 match self.build_dir(&path, Some(kustomization.error(&pointer, ""))) {
-                    Ok(built) => add_unique(
+                    Ok(built) => seen.add(
                         &kustomization,
                         &pointer,
                         true,
@@ -240,7 +268,7 @@ impl Engine<'_> {
                     continue;
                 }
                 match self.load_resources(&path) {
-                    Ok(loaded) => add_unique(
+                    Ok(loaded) => seen.add(
                         &kustomization,
                         &pointer,
                         false,
@@ -260,6 +288,10 @@ impl Engine<'_> {
                         .hint("check the path; it is relative to the kustomization's directory"),
                 );
             }
+            if resources.len() > MAX_OBJECTS {
+                problems.push(too_many_objects(&kustomization, &pointer));
+                break;
+            }
         }
         self.stack.pop();
         if !problems.is_empty() {
@@ -267,17 +299,74 @@ impl Engine<'_> {
         }
         check_unique(&kustomization, &resources)?;
         generators::run(self, &kustomization, &mut resources)?;
+        if resources.len() > MAX_OBJECTS {
+            return Err(vec![too_many_objects(&kustomization, "")]);
+        }
+        check_names(
+            &kustomization,
+            &resources,
+            &["configMapGenerator", "secretGenerator"],
+        )?;
         check_unique(&kustomization, &resources)?;
         patch::strategic_merge_files(self, &kustomization, &mut resources)?;
         patch::patches(self, &kustomization, &mut resources)?;
+        self.spend_on_transforms(&kustomization, &resources)?;
         transform::namespace(&kustomization, &mut resources);
         transform::prefix_suffix(&kustomization, &mut resources);
+        check_names(
+            &kustomization,
+            &resources,
+            &["namePrefix", "nameSuffix", "namespace"],
+        )?;
         transform::labels(&kustomization, &mut resources)?;
         transform::annotations(&kustomization, &mut resources)?;
         patch::json6902_files(self, &kustomization, &mut resources)?;
         transform::replicas(&kustomization, &mut resources)?;
         transform::images(&kustomization, &mut resources)?;
         Ok(resources)
+    }
+
+    /// Charges the transformers' work before they run: each writes its strings into every
+    /// object (labels at several places each), and `replicas` and `images` compare each entry
+    /// with every object (`images` walking all of it).
+    fn spend_on_transforms(
+        &self,
+        kustomization: &Kustomization,
+        resources: &[Resource],
+    ) -> Result<(), Vec<Diagnostic>> {
+        let fields: [(&str, usize); 8] = [
+            ("namespace", 1),
+            ("namePrefix", 1),
+            ("nameSuffix", 1),
+            ("commonLabels", 8),
+            ("labels", 8),
+            ("commonAnnotations", 4),
+            ("replicas", 1),
+            ("images", 1),
+        ];
+        for (field, places) in fields {
+            let Some(value) = kustomization.value(field) else {
+                continue;
+            };
+            let per_object = match field {
+                // every entry walks every object: charged below, by the objects' weight
+                "images" => value.as_array().map_or(0, Vec::len),
+                "replicas" => value.as_array().map_or(0, Vec::len) * 2,
+                _ => KEEP * places * weight(value),
+            };
+            let mut steps = per_object.saturating_mul(resources.len());
+            if field == "images" && per_object > 0 {
+                // a walk that only looks for `containers` is cheap: a quarter step a node
+                let total: usize = resources.iter().map(|r| weight(&r.object)).sum::<usize>() / 4;
+                steps = steps.saturating_add(per_object.saturating_mul(total));
+            }
+            if !self.work.spend(steps) {
+                return Err(vec![too_much_work(
+                    kustomization.tree.key_error(&format!("/{field}"), ""),
+                )]);
+            }
+        }
+        Ok(())
     }
 
     /// Every object of a YAML file (`List` objects unpacked).
@@ -318,6 +407,17 @@ impl Engine<'_> {
                             .is_none_or(str::is_empty)
                     })
                     .collect();
+                if let Some(field) = long_name(&object) {
+                    problems.push(
+                        tree.value_error(
+                            &format!("/{}", field.replace('.', "/")),
+                            format!("`{field}` is too long"),
+                        )
+                        .expected(format!("at most {MAX_NAME_BYTES} bytes"))
+                        .hint("Kubernetes names are at most 253 characters"),
+                    );
+                    continue;
+                }
                 if !missing.is_empty() {
                     let fields = missing
                         .iter()
@@ -420,58 +520,129 @@ fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic>
     problems
 }
 
-/// Adds the objects one `resources` entry brought in, reporting any that is already there: at
-/// the object's document for a file, at the entry for a base.
-fn add_unique(
-    kustomization: &Kustomization,
-    pointer: &str,
-    from_base: bool,
-    resources: &mut Vec<Resource>,
-    added: Vec<Resource>,
-    problems: &mut Vec<Diagnostic>,
-) {
-    let id = |r: &Resource| {
-        (
-            r.group_version().0,
-            r.kind(),
-            r.namespace().unwrap_or_default(),
-            r.name(),
+/// The identities of the objects gathered so far, to find one defined twice.
+struct Identities(std::collections::HashMap<(String, String, String, String), usize>);
+
+fn identity(r: &Resource) -> (String, String, String, String) {
+    (
+        r.group_version().0,
+        r.kind(),
+        r.namespace().unwrap_or_default(),
+        r.name(),
+    )
+}
+
+impl Identities {
+    fn new(resources: &[Resource]) -> Identities {
+        Identities(
+            resources
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (identity(r), i))
+                .collect(),
         )
-    };
-    let mut seen: std::collections::HashMap<_, usize> = resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (id(r), i))
-        .collect();
-    for resource in added {
-        let key = id(&resource);
-        if let Some(&first) = seen.get(&key) {
-            let namespace = resource
-                .namespace()
-                .map(|ns| format!("{ns}/"))
-                .unwrap_or_default();
-            let message = format!(
-                "`{} {namespace}{}` is defined twice (in `{}` and `{}`)",
-                resource.kind(),
-                resource.name(),
-                resources[first].file,
-                resource.file
-            );
-            let diagnostic = if from_base {
-                kustomization.error(pointer, message)
-            } else {
-                Diagnostic::error(&resource.file, resource.at, "", message)
-            };
-            problems.push(
-                diagnostic
-                    .expected("each object once")
-                    .hint("remove one, or patch the base's object instead of redefining it"),
-            );
-            continue;
-        }
-        seen.insert(key, resources.len());
-        resources.push(resource);
     }
+
+    /// Adds the objects one `resources` entry brought in, reporting any that is already there:
+    /// at the object's document for a file, at the entry for a base.
+    fn add(
+        &mut self,
+        kustomization: &Kustomization,
+        pointer: &str,
+        from_base: bool,
+        resources: &mut Vec<Resource>,
+        added: Vec<Resource>,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        for resource in added {
+            let key = identity(&resource);
+            if let Some(&first) = self.0.get(&key) {
+                let namespace = resource
+                    .namespace()
+                    .map(|ns| format!("{ns}/"))
+                    .unwrap_or_default();
+                let message = format!(
+                    "`{} {namespace}{}` is defined twice (in `{}` and `{}`)",
+                    resource.kind(),
+                    resource.name(),
+                    resources[first].file,
+                    resource.file
+                );
+                let diagnostic = if from_base {
+                    kustomization.error(pointer, message)
+                } else {
+                    Diagnostic::error(&resource.file, resource.at, "", message)
+                };
+                problems.push(
+                    diagnostic
+                        .expected("each object once")
+                        .hint("remove one, or patch the base's object instead of redefining it"),
+                );
+                continue;
+            }
+            self.0.insert(key, resources.len());
+            resources.push(resource);
+        }
+    }
+}
+
+fn too_many_objects(kustomization: &Kustomization, pointer: &str) -> Diagnostic {
+    kustomization
+        .tree
+        .key_error(pointer, "the overlay holds too many objects")
+        .expected(format!("at most {MAX_OBJECTS} objects in one build"))
+        .hint(
+            "split the overlay; railyard overlays adjust a site, they do not carry whole platforms",
+        )
+}
+
+/// The first identifying field of `object` longer than [`MAX_NAME_BYTES`].
+fn long_name(object: &Json) -> Option<&'static str> {
+    [
+        ("apiVersion", "/apiVersion"),
+        ("kind", "/kind"),
+        ("metadata.name", "/metadata/name"),
+        ("metadata.namespace", "/metadata/namespace"),
+    ]
+    .into_iter()
+    .find(|(_, pointer)| {
+        object
+            .pointer(pointer)
+            .and_then(Json::as_str)
+            .is_some_and(|s| s.len() > MAX_NAME_BYTES)
+    })
+    .map(|(field, _)| field)
+}
+
+/// Names after `namespace`, `namePrefix` and `nameSuffix`: none longer than [`MAX_NAME_BYTES`].
+/// `steps` are the fields that may have made a name long, the first present blamed.
+fn check_names(
+    kustomization: &Kustomization,
+    resources: &[Resource],
+    steps: &[&str],
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(resource) = resources.iter().find(|r| long_name(&r.object).is_some()) else {
+        return Ok(());
+    };
+    let field = long_name(&resource.object).unwrap_or_default();
+    let at = steps
+        .iter()
+        .find(|k| kustomization.value(k).is_some())
+        .map_or(String::new(), |k| format!("/{k}"));
+    Err(vec![
+        kustomization
+            .tree
+            .key_error(
+                &at,
+                format!(
+                    "`{field}` of {} `{}` becomes too long",
+                    resource.kind(),
+                    resource.original.0
+                ),
+            )
+            .expected(format!("at most {MAX_NAME_BYTES} bytes"))
+            .hint("Kubernetes names are at most 253 characters"),
+    ])
 }
 
 /// Two resources with the same apiVersion, kind, namespace and name are an error.

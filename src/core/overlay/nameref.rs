@@ -4,6 +4,7 @@
 
 use serde_json::Value as Json;
 
+use super::Work;
 use super::resource::{Resource, is_cluster_scoped};
 use super::transform::visit;
 
@@ -140,7 +141,14 @@ type Referral = (
     Vec<(String, Option<String>)>,
 );
 
-pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
+/// Spends `work` on every field visited and name compared; stops when it is exhausted.
+pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), String> {
+    let out_of_work = || {
+        Err(format!(
+            "the overlay takes too many steps to build: renaming references needs more than {} steps",
+            crate::core::limits::MAX_OVERLAY_WORK
+        ))
+    };
     let referrals: Vec<Referral> = resources
         .iter()
         .filter(|r| r.name() != r.original.0 || r.namespace() != r.original.1)
@@ -165,7 +173,8 @@ pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
         for (i, referral) in referrals.iter().enumerate().filter(|(_, r)| r.0 == kind) {
             for (old, _) in &referral.3 {
                 let candidates = by_old.entry(old.as_str()).or_default();
-                if !candidates.contains(&i) {
+                // each referral's names are added together, so a repeat is the last one
+                if candidates.last() != Some(&i) {
                     candidates.push(i);
                 }
             }
@@ -175,17 +184,22 @@ pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
                 // no namespace means `default` to kustomize
                 let namespace = same(namespaces[index].as_deref());
                 let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
+                let compared = std::cell::Cell::new(0_usize);
                 let pick = |name: &str| {
-                    by_old
-                        .get(name)?
+                    let candidates = by_old.get(name)?;
+                    let found = candidates
                         .iter()
                         .map(|&i| &referrals[i])
-                        .find(|r| any_namespace || same(r.2.as_deref()) == namespace)
-                        .map(|r| r.1.clone())
+                        .position(|r| any_namespace || same(r.2.as_deref()) == namespace);
+                    compared.set(compared.get() + found.map_or(candidates.len(), |i| i + 1));
+                    found.map(|i| referrals[candidates[i]].1.clone())
                 };
-                visit(&mut resources[index].object, &path, false, &mut |value| {
+                let visited = visit(&mut resources[index].object, &path, false, &mut |value| {
                     rename(value, &pick)
                 });
+                if !work.spend(1 + visited + compared.get()) {
+                    return out_of_work();
+                }
             }
         }
     }
@@ -202,6 +216,14 @@ pub(super) fn fix(resources: &mut [Resource]) -> Result<(), String> {
         for referrer_kind in special {
             for &index in by_kind.get(*referrer_kind).map_or(&[][..], Vec::as_slice) {
                 let referrer = &mut resources[index];
+                let subjects = ["subjects", "webhooks"]
+                    .iter()
+                    .filter_map(|k| referrer.object.get(k).and_then(Json::as_array))
+                    .map(Vec::len)
+                    .sum::<usize>();
+                if !work.spend(1 + subjects) {
+                    return out_of_work();
+                }
                 if kind == "ServiceAccount" {
                     retarget_subjects(referrer, old, name, namespace.as_deref());
                 } else {

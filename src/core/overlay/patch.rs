@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::Engine;
 use super::kustomization::Kustomization;
-use super::resource::{Resource, is_cluster_scoped, split_api_version};
+use super::resource::{Resource, is_cluster_scoped, split_api_version, str_at};
+use super::{Engine, KEEP, Work, regex, too_much_work, weight};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
+use crate::core::limits::MAX_OBJECT_DEPTH;
 use crate::core::source::{SourceFile, Span};
 use crate::core::yaml;
 
@@ -197,7 +198,14 @@ pub(super) fn strategic_merge_files(
             (!inline).then_some(entry.as_str()),
         )?;
         for (document, location) in patch.documents.iter().zip(&patch.locations) {
-            apply_named(kustomization, &patch.pointer, document, location, resources)?;
+            apply_named(
+                kustomization,
+                &patch.pointer,
+                document,
+                location,
+                resources,
+                &engine.work,
+            )?;
         }
     }
     Ok(())
@@ -231,6 +239,11 @@ pub(super) fn patches(
             Some(target) => {
                 let selector = Selector::parse(target)
                     .map_err(|why| vec![kustomization.error(&format!("{pointer}/target"), why)])?;
+                let work = &engine.work;
+                let out_of_work = || vec![too_much_work(kustomization.error(&pointer, ""))];
+                if !work.spend(selector.cost(resources)) {
+                    return Err(out_of_work());
+                }
                 let selected: Vec<usize> = resources
                     .iter()
                     .enumerate()
@@ -246,19 +259,27 @@ pub(super) fn patches(
                         .first()
                         .cloned()
                         .unwrap_or(Json::Array(Vec::new()));
+                    let cost = KEEP * weight(&operations);
                     for index in selected {
+                        if !work.spend(cost) {
+                            return Err(out_of_work());
+                        }
                         json6902(
                             kustomization,
                             &pointer,
                             &operations,
                             &patch.locations,
                             &mut resources[index],
+                            work,
                         )?;
                     }
                 } else {
                     let mut deleted = Vec::new();
-                    for index in selected {
-                        for document in &patch.documents {
+                    let cost: usize = KEEP * patch.documents.iter().map(weight).sum::<usize>();
+                    let documents: Vec<Json> = patch
+                        .documents
+                        .iter()
+                        .map(|document| {
                             let mut document = document.clone();
                             // With a target, the patch's own apiVersion and kind say nothing.
                             if let Json::Object(map) = &mut document {
@@ -271,8 +292,19 @@ pub(super) fn patches(
                                     metadata.remove("namespace");
                                 }
                             }
-                            if strategic_patch(&mut resources[index], &document) {
+                            document
+                        })
+                        .collect();
+                    for index in selected {
+                        if !work.spend(cost) {
+                            return Err(out_of_work());
+                        }
+                        for document in &documents {
+                            if strategic_patch(&mut resources[index], document, work) {
                                 deleted.push(index);
+                            }
+                            if work.exhausted() {
+                                return Err(out_of_work());
                             }
                         }
                     }
@@ -288,7 +320,14 @@ pub(super) fn patches(
             }
             None => {
                 for (document, location) in patch.documents.iter().zip(&patch.locations) {
-                    apply_named(kustomization, &patch.pointer, document, location, resources)?;
+                    apply_named(
+                        kustomization,
+                        &patch.pointer,
+                        document,
+                        location,
+                        resources,
+                        &engine.work,
+                    )?;
                 }
             }
         }
@@ -321,15 +360,25 @@ pub(super) fn json6902_files(
             .first()
             .cloned()
             .unwrap_or(Json::Array(Vec::new()));
+        let work = &engine.work;
+        let out_of_work = || vec![too_much_work(kustomization.error(&pointer, ""))];
+        if !work.spend(selector.cost(resources)) {
+            return Err(out_of_work());
+        }
+        let cost = KEEP * weight(&operations);
         let mut matched = false;
         for resource in resources.iter_mut().filter(|r| selector.matches(r)) {
             matched = true;
+            if !work.spend(cost) {
+                return Err(out_of_work());
+            }
             json6902(
                 kustomization,
                 &pointer,
                 &operations,
                 &patch.locations,
                 resource,
+                work,
             )?;
         }
         if !matched {
@@ -357,7 +406,13 @@ fn apply_named(
     document: &Json,
     location: &(String, Span),
     resources: &mut Vec<Resource>,
+    work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
+    let out_of_work = || vec![too_much_work(kustomization.error(pointer, ""))];
+    let names: usize = resources.iter().map(name_cost).sum();
+    if !work.spend(names + KEEP * weight(document)) {
+        return Err(out_of_work());
+    }
     let text = |p: &str| {
         document
             .pointer(p)
@@ -395,8 +450,11 @@ fn apply_named(
                 metadata.remove("name");
                 metadata.remove("namespace");
             }
-            if strategic_patch(&mut resources[*index], &patch) {
+            if strategic_patch(&mut resources[*index], &patch, work) {
                 resources.remove(*index);
+            }
+            if work.exhausted() {
+                return Err(out_of_work());
             }
             Ok(())
         }
@@ -414,16 +472,27 @@ fn apply_named(
     }
 }
 
-fn remove_indices(resources: &mut Vec<Resource>, mut indices: Vec<usize>) {
-    indices.sort_unstable();
-    indices.dedup();
-    for index in indices.into_iter().rev() {
-        resources.remove(index);
+fn remove_indices(resources: &mut Vec<Resource>, indices: Vec<usize>) {
+    if indices.is_empty() {
+        return;
     }
+    let indices: std::collections::HashSet<usize> = indices.into_iter().collect();
+    let mut index = 0;
+    resources.retain(|_| {
+        index += 1;
+        !indices.contains(&(index - 1))
+    });
+}
+
+/// What comparing an object's name costs: one step, one more per 8 bytes of its names.
+fn name_cost(resource: &Resource) -> usize {
+    let length = |pointer: &str| str_at(&resource.object, pointer).map_or(0, str::len);
+    1 + (length("/metadata/name") + length("/metadata/namespace") + resource.original.0.len()) / 8
 }
 
 /// Applies a strategic-merge patch; returns true when the patch deletes the whole resource.
-fn strategic_patch(resource: &mut Resource, patch: &Json) -> bool {
+/// Merging keyed lists spends `work`; a merge that exhausts it stops part way.
+fn strategic_patch(resource: &mut Resource, patch: &Json, work: &Work) -> bool {
     if patch.get("$patch").and_then(Json::as_str) == Some("delete") {
         return true;
     }
@@ -445,7 +514,7 @@ fn strategic_patch(resource: &mut Resource, patch: &Json) -> bool {
                 .collect()
         })
         .collect();
-    merge(&mut resource.object, patch, builtin, &kind, "");
+    merge(&mut resource.object, patch, builtin, &kind, "", work);
     // kustomize's merge writes into the shared value node, so changing the value at one place
     // of an alias group changes it everywhere the group still holds the old value
     for (alias, old_values) in resource.aliases.iter().zip(before) {
@@ -499,7 +568,7 @@ fn merge_key(kind: &str, parent_path: &str, key: &str) -> Option<&'static str> {
     })
 }
 
-fn merge(target: &mut Json, patch: &Json, builtin: bool, kind: &str, path: &str) {
+fn merge(target: &mut Json, patch: &Json, builtin: bool, kind: &str, path: &str, work: &Work) {
     let (Json::Object(target_map), Json::Object(patch_map)) = (&mut *target, patch) else {
         *target = patch.clone();
         return;
@@ -521,11 +590,11 @@ fn merge(target: &mut Json, patch: &Json, builtin: bool, kind: &str, path: &str)
         }
         match (target_map.get_mut(key), value) {
             (Some(existing @ Json::Object(_)), Json::Object(_)) => {
-                merge(existing, value, builtin, kind, &child_path)
+                merge(existing, value, builtin, kind, &child_path, work)
             }
             (Some(Json::Array(existing)), Json::Array(items)) if builtin => {
                 if let Some(merge_key) = merge_key(kind, path, key) {
-                    merge_list(existing, items, merge_key, builtin, kind, &child_path);
+                    merge_list(existing, items, merge_key, builtin, kind, &child_path, work);
                 } else {
                     *existing = strip_directives(items);
                 }
@@ -545,6 +614,7 @@ fn merge_list(
     builtin: bool,
     kind: &str,
     path: &str,
+    work: &Work,
 ) {
     if items
         .first()
@@ -558,6 +628,10 @@ fn merge_list(
     let mut merged = Vec::new();
     let mut rest = existing.clone();
     for item in items {
+        // finding the entry to merge with compares with every one left
+        if !work.spend(1 + rest.len()) {
+            return;
+        }
         let id = item.get(key).cloned();
         let mut position = id
             .as_ref()
@@ -587,7 +661,7 @@ fn merge_list(
         match position {
             Some(position) => {
                 let mut original = rest.remove(position);
-                merge(&mut original, item, builtin, kind, path);
+                merge(&mut original, item, builtin, kind, path, work);
                 merged.push(original);
             }
             None => merged.push(strip(item)),
@@ -626,6 +700,7 @@ fn json6902(
     operations: &Json,
     locations: &[(String, Span)],
     resource: &mut Resource,
+    work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
     let Json::Array(operations) = operations else {
         return Err(vec![
@@ -659,11 +734,26 @@ fn json6902(
             "add" => add(object, path, value()),
             "remove" => remove(object, path).map(|_| ()),
             "replace" => remove(object, path).and_then(|_| add(object, path, value())),
-            "move" => remove(object, field("from")).and_then(|moved| add(object, path, moved)),
+            "move" => remove(object, field("from"))
+                .and_then(|moved| {
+                    if work.spend(weight(&moved)) {
+                        Ok(moved)
+                    } else {
+                        Err("the overlay takes too many steps to build".to_owned())
+                    }
+                })
+                .and_then(|moved| add(object, path, moved)),
             "copy" => object
                 .pointer(field("from"))
-                .cloned()
                 .ok_or_else(|| format!("`{}` does not exist", field("from")))
+                .and_then(|copied| {
+                    // a copy can double an object; what it copies is paid for
+                    if work.spend(KEEP * weight(copied)) {
+                        Ok(copied.clone())
+                    } else {
+                        Err("the overlay takes too many steps to build".to_owned())
+                    }
+                })
                 .and_then(|copied| add(object, path, copied)),
             "test" => match object.pointer(path) {
                 Some(value) if Some(value) == operation.get("value") => Ok(()),
@@ -688,6 +778,11 @@ fn split_pointer(path: &str) -> Vec<String> {
 }
 
 fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
+    if path.matches('/').count() + depth(&value, MAX_OBJECT_DEPTH) > MAX_OBJECT_DEPTH {
+        return Err(format!(
+            "the object would nest more than {MAX_OBJECT_DEPTH} levels deep"
+        ));
+    }
     let parts = split_pointer(path);
     let Some((last, parents)) = parts.split_last() else {
         *object = value;
@@ -730,6 +825,18 @@ fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
             Ok(())
         }
         _ => Err("the parent is a scalar".to_owned()),
+    }
+}
+
+/// How deep `value` nests, counted up to just past `limit`.
+fn depth(value: &Json, limit: usize) -> usize {
+    if limit == 0 {
+        return 1;
+    }
+    match value {
+        Json::Array(items) => 1 + items.iter().map(|v| depth(v, limit - 1)).max().unwrap_or(0),
+        Json::Object(map) => 1 + map.values().map(|v| depth(v, limit - 1)).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -791,7 +898,7 @@ impl Selector {
         let anchored = |key: &str| -> Result<Option<regex::Regex>, String> {
             text(key)
                 .map(|p| {
-                    regex::Regex::new(&format!("^(?:{p})$"))
+                    regex(&format!("^(?:{p})$"))
                         .map_err(|e| format!("`{key}` is not a valid regular expression: {e}"))
                 })
                 .transpose()
@@ -813,26 +920,33 @@ impl Selector {
         })
     }
 
+    /// Whether `resource` is a target. Called for every object for every patch, so it reads
+    /// the object in place rather than through the allocating accessors.
     fn matches(&self, resource: &Resource) -> bool {
-        let (group, version) = resource.group_version();
-        let kind = resource.kind();
-        if self.group.as_ref().is_some_and(|g| *g != group)
-            || self.version.as_ref().is_some_and(|v| *v != version)
-            || self.kind.as_ref().is_some_and(|k| *k != kind)
+        let object = &resource.object;
+        let api_version = str_at(object, "/apiVersion").unwrap_or_default();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let kind = str_at(object, "/kind").unwrap_or_default();
+        if self.group.as_ref().is_some_and(|g| g != group)
+            || self.version.as_ref().is_some_and(|v| v != version)
+            || self.kind.as_ref().is_some_and(|k| k != kind)
         {
             return false;
         }
-        let effective = |ns: &Option<String>| match ns {
-            Some(ns) if !ns.is_empty() => ns.clone(),
-            _ if is_cluster_scoped(&kind) => String::new(),
-            _ => "default".to_owned(),
-        };
-        let names: Vec<String> = std::iter::once(resource.name())
-            .chain(std::iter::once(resource.original.0.clone()))
-            .collect();
+        fn effective<'a>(ns: Option<&'a str>, kind: &str) -> &'a str {
+            match ns {
+                Some(ns) if !ns.is_empty() => ns,
+                _ if is_cluster_scoped(kind) => "",
+                _ => "default",
+            }
+        }
+        let names = [
+            str_at(object, "/metadata/name").unwrap_or_default(),
+            resource.original.0.as_str(),
+        ];
         let namespaces = [
-            effective(&resource.namespace()),
-            effective(&resource.original.1),
+            effective(str_at(object, "/metadata/namespace"), kind),
+            effective(resource.original.1.as_deref(), kind),
         ];
         if self
             .name
@@ -845,20 +959,26 @@ impl Selector {
         {
             return false;
         }
-        let labels = resource
-            .object
-            .pointer("/metadata/labels")
-            .and_then(Json::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let annotations = resource
-            .object
-            .pointer("/metadata/annotations")
-            .and_then(Json::as_object)
-            .cloned()
-            .unwrap_or_default();
-        self.labels.iter().all(|r| r.matches(&labels))
-            && self.annotations.iter().all(|r| r.matches(&annotations))
+        let empty = Map::new();
+        let metadata = |field: &str| {
+            object
+                .get("metadata")
+                .and_then(|m| m.get(field))
+                .and_then(Json::as_object)
+                .unwrap_or(&empty)
+        };
+        self.labels.iter().all(|r| r.matches(metadata("labels")))
+            && self
+                .annotations
+                .iter()
+                .all(|r| r.matches(metadata("annotations")))
+    }
+
+    /// What matching every object of `resources` costs: per object, its names, and each
+    /// label or annotation requirement.
+    fn cost(&self, resources: &[Resource]) -> usize {
+        let requirements = self.labels.len() + self.annotations.len();
+        resources.iter().map(|r| name_cost(r) + requirements).sum()
     }
 }
 

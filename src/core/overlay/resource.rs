@@ -120,18 +120,22 @@ pub(super) fn split_api_version(api_version: &str) -> (String, String) {
 }
 
 fn text(object: &Json, pointer: &str) -> String {
-    object
-        .pointer(pointer)
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    str_at(object, pointer).unwrap_or_default().to_owned()
 }
 
 fn opt(object: &Json, pointer: &str) -> Option<String> {
-    object
-        .pointer(pointer)
+    str_at(object, pointer).map(str::to_owned)
+}
+
+/// The string at a plain pointer (`/metadata/name`: no `~` escapes, no list indices), found
+/// without the allocations `Json::pointer` makes for each segment: the engine asks for names
+/// and kinds of every object for every patch, so this is its innermost loop.
+pub(super) fn str_at<'a>(object: &'a Json, pointer: &str) -> Option<&'a str> {
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(object, |node, key| node.get(key))
         .and_then(Json::as_str)
-        .map(str::to_owned)
 }
 
 /// Sets `path` in `object`, creating mappings on the way.

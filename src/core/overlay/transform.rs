@@ -134,27 +134,33 @@ impl FieldSpec {
 
 /// Calls `f` on every value at `path` in `node`, walking lists on the way; creates missing
 /// mappings when `create`.
-pub(super) fn visit(node: &mut Json, path: &str, create: bool, f: &mut dyn FnMut(&mut Json)) {
+/// Calls `f` on every value at `path`; returns how many nodes it walked through.
+pub(super) fn visit(
+    node: &mut Json,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&mut Json),
+) -> usize {
     let segments: Vec<&str> = path.split('/').collect();
-    walk(node, &segments, create, f);
+    walk(node, &segments, create, f)
 }
 
-fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut Json)) {
+fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut Json)) -> usize {
     if let Json::Array(items) = node {
-        for item in items {
-            walk(item, segments, create, f);
-        }
-        return;
+        return 1 + items
+            .iter_mut()
+            .map(|item| walk(item, segments, create, f))
+            .sum::<usize>();
     }
     let Some((first, rest)) = segments.split_first() else {
         f(node);
-        return;
+        return 1;
     };
     let key = first.trim_end_matches("[]");
-    let Json::Object(map) = node else { return };
+    let Json::Object(map) = node else { return 1 };
     if !map.contains_key(key) {
         if !create || first.ends_with("[]") {
-            return;
+            return 1;
         }
         map.insert(key.to_owned(), Json::Object(Map::new()));
     }
@@ -162,7 +168,7 @@ fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
-    walk(child, rest, create, f);
+    1 + walk(child, rest, create, f)
 }
 
 /// Adds `pairs` to the mapping at every place `specs` names (plus `metadata/<field>`).
@@ -483,7 +489,7 @@ pub(super) fn images(
                 .to_owned()
         };
         let name = field("name");
-        let pattern = regex::Regex::new(&format!(
+        let pattern = super::regex(&format!(
             "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
         ))
         .map_err(|e| {
