@@ -197,16 +197,7 @@ pub(super) fn strategic_merge_files(
             inline.then_some(entry.as_str()),
             (!inline).then_some(entry.as_str()),
         )?;
-        for (document, location) in patch.documents.iter().zip(&patch.locations) {
-            apply_named(
-                kustomization,
-                &patch.pointer,
-                document,
-                location,
-                resources,
-                &engine.work,
-            )?;
-        }
+        apply_each_named(kustomization, &patch, resources, &engine.work)?;
     }
     Ok(())
 }
@@ -319,16 +310,7 @@ pub(super) fn patches(
                 ]);
             }
             None => {
-                for (document, location) in patch.documents.iter().zip(&patch.locations) {
-                    apply_named(
-                        kustomization,
-                        &patch.pointer,
-                        document,
-                        location,
-                        resources,
-                        &engine.work,
-                    )?;
-                }
+                apply_each_named(kustomization, &patch, resources, &engine.work)?;
             }
         }
     }
@@ -400,6 +382,26 @@ pub(super) fn json6902_files(
 }
 
 /// A strategic-merge patch that names its target by apiVersion, kind, name and namespace.
+/// Every document of a patch without a target, each applied to the object it names.
+fn apply_each_named(
+    kustomization: &Kustomization,
+    patch: &Patch,
+    resources: &mut Vec<Resource>,
+    work: &Work,
+) -> Result<(), Vec<Diagnostic>> {
+    for (document, location) in patch.documents.iter().zip(&patch.locations) {
+        apply_named(
+            kustomization,
+            &patch.pointer,
+            document,
+            location,
+            resources,
+            work,
+        )?;
+    }
+    Ok(())
+}
+
 fn apply_named(
     kustomization: &Kustomization,
     pointer: &str,
