@@ -26,3 +26,6 @@ mod overlay;
 
 /// Random kustomizations, built by railyard and by kubectl kustomize: same bytes.
 mod overlay_property;
+
+/// Inputs the fuzzers in `fuzz/` crashed on, and their seed corpora, replayed on stable.
+mod fuzz_regressions;
