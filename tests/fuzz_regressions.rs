@@ -63,14 +63,17 @@ fn replay(target: &str, run: Target, file: &Path) -> Result<Outcome, String> {
 #[test]
 fn every_fuzz_regression_replays_without_a_panic() {
     let mut failures = Vec::new();
+    let mut count = 0;
     for (target, run) in TARGETS {
         for file in files(&root().join("fuzz/regressions").join(target)) {
+            count += 1;
             if let Err(failure) = replay(target, *run, &file) {
                 failures.push(failure);
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(count > 0, "no regression inputs under fuzz/regressions/");
 }
 
 #[test]

@@ -121,6 +121,7 @@ fn build_resources(
         stack: Vec::new(),
         texts: BTreeMap::new(),
         base: Some(base),
+        builds: 0,
     };
     let mut resources = engine.build_dir(&normalize(dir), None)?;
     generators::add_hashes(&mut resources);
@@ -153,6 +154,8 @@ struct Engine<'a> {
     texts: BTreeMap<String, String>,
     /// Objects the top kustomization starts from before its own resources (`build_onto`).
     base: Option<Vec<Resource>>,
+    /// Kustomizations built so far; a base included from several places is built once for each.
+    builds: usize,
 }
 
 impl Engine<'_> {

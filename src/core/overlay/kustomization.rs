@@ -13,6 +13,13 @@ use crate::core::yaml;
 
 const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// Most kustomizations one build may build, counting a base once for each place that includes
+/// it: bases that include two bases each, a few levels deep, otherwise take exponential time.
+pub(super) const MAX_BUILDS: usize = 1_000;
+
+/// Most objects one kustomization may hold, for the same reason.
+pub(super) const MAX_OBJECTS: usize = 10_000;
+
 const SUPPORTED: &[&str] = &[
     "apiVersion",
     "kind",
@@ -186,6 +193,21 @@ impl Engine<'_> {
                 .hint("remove the reference that closes the cycle"),
             ]);
         }
+        self.builds += 1;
+        if self.builds > MAX_BUILDS {
+            let at =
+                referenced_at.unwrap_or_else(|| Diagnostic::error(dir, Span::default(), "", ""));
+            return Err(vec![
+                Diagnostic {
+                    message: format!(
+                        "the build needs more than {MAX_BUILDS} kustomizations, counting a base once for each place that includes it"
+                    ),
+                    ..at
+                }
+                .expected(format!("at most {MAX_BUILDS} kustomization builds"))
+                .hint("include each base from fewer places"),
+            ]);
+        }
         let kustomization = self.load_kustomization(dir)?;
         self.stack.push(dir.to_owned());
         let mut resources = self.base.take().unwrap_or_default();
@@ -253,6 +275,18 @@ impl Engine<'_> {
                         ))
                         .hint("check the path; it is relative to the kustomization's directory"),
                 );
+            }
+            if resources.len() > MAX_OBJECTS {
+                problems.push(
+                    kustomization
+                        .error(
+                            &pointer,
+                            format!("the kustomization holds more than {MAX_OBJECTS} objects"),
+                        )
+                        .expected(format!("at most {MAX_OBJECTS} objects"))
+                        .hint("include each base from fewer places"),
+                );
+                break;
             }
         }
         self.stack.pop();

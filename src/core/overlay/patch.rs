@@ -655,8 +655,18 @@ fn json6902(
             "move" => remove(object, field("from")).and_then(|moved| add(object, path, moved)),
             "copy" => object
                 .pointer(field("from"))
-                .cloned()
                 .ok_or_else(|| format!("`{}` does not exist", field("from")))
+                .and_then(|copied| {
+                    // Copies can double an object at each step; keep it to what a parsed
+                    // document may hold.
+                    let ((nodes, bytes), (more_nodes, more_bytes)) = (size(object), size(copied));
+                    if nodes + more_nodes > yaml::MAX_NODES
+                        || bytes + more_bytes > yaml::MAX_INPUT_BYTES
+                    {
+                        return Err(format!("the copy would grow the object past {} nodes or {} bytes of text, the most railyard reads in one document", yaml::MAX_NODES, yaml::MAX_INPUT_BYTES));
+                    }
+                    Ok(copied.clone())
+                })
                 .and_then(|copied| add(object, path, copied)),
             "test" => match object.pointer(path) {
                 Some(value) if Some(value) == operation.get("value") => Ok(()),
@@ -680,8 +690,57 @@ fn split_pointer(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Nodes and bytes of text (keys and strings) in a value, counted until either passes the
+/// parser's limits (so the count costs at most that much).
+fn size(value: &Json) -> (usize, usize) {
+    let mut stack = vec![value];
+    let (mut nodes, mut bytes) = (0, 0);
+    while let Some(value) = stack.pop() {
+        nodes += 1;
+        match value {
+            Json::Object(map) => {
+                bytes += map.keys().map(String::len).sum::<usize>();
+                stack.extend(map.values());
+            }
+            Json::Array(items) => stack.extend(items),
+            Json::String(text) => bytes += text.len(),
+            _ => {}
+        }
+        if nodes > yaml::MAX_NODES || bytes > yaml::MAX_INPUT_BYTES {
+            break;
+        }
+    }
+    (nodes, bytes)
+}
+
+/// Levels of mappings and lists in a value (a scalar is 0), counted up to `limit` + 1.
+fn depth(value: &Json, limit: usize) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0)];
+    while let Some((value, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        if level > limit {
+            break;
+        }
+        match value {
+            Json::Object(map) => stack.extend(map.values().map(|v| (v, level + 1))),
+            Json::Array(items) => stack.extend(items.iter().map(|v| (v, level + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
     let parts = split_pointer(path);
+    // Each `add` or `move` may nest deeper than the last; keep objects as shallow as a parsed
+    // document, so code that walks them recursively cannot run out of stack.
+    if parts.len() + depth(&value, yaml::MAX_DEPTH) > yaml::MAX_DEPTH {
+        return Err(format!(
+            "the value would sit deeper than {} levels, the most railyard reads in one document",
+            yaml::MAX_DEPTH
+        ));
+    }
     let Some((last, parents)) = parts.split_last() else {
         *object = value;
         return Ok(());
