@@ -58,7 +58,7 @@ for target in "${targets[@]}"; do
         -artifact_prefix="fuzz/artifacts/$target/" \
         >"$log" 2>&1 || status=$?
     # `#123 DONE cov: 4567 ft: 8901 corp: 234/56Kb lim: 65536 exec/s: 78 rss: 90Mb`
-    done_line="$(grep -E '^#[0-9]+ +DONE ' "$log" | tail -n1 || true)"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE[[:space:]]' "$log" | tail -n1 || true)"
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
     corpus="$(sed -n 's/.* corp: \([0-9]*\/[^ ]*\).*/\1/p' <<<"$done_line")"
