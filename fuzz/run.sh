@@ -61,6 +61,7 @@ for target in "${targets[@]}"; do
     done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE[[:space:]]' "$log" | tail -n1 || true)"
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
+    rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n1)"
     corpus="$(sed -n 's/.* corp: \([0-9]*\/[^ ]*\).*/\1/p' <<<"$done_line")"
     cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")"
     if ((status != 0)) || [[ -z "$done_line" ]]; then
@@ -70,8 +71,8 @@ for target in "${targets[@]}"; do
         grep -E 'Test unit written to|artifact_prefix' "$log" >&2 || true
         summary+=("$(printf '%-8s FAILED   exit status %s; inputs in fuzz/artifacts/%s/' "$target" "$status" "$target")")
     else
-        summary+=("$(printf '%-8s ok       %s execs, %s exec/s, corpus %s (inputs/bytes), cov %s' \
-            "$target" "${execs:-?}" "${rate:-?}" "${corpus:-?}" "${cov:-?}")")
+        summary+=("$(printf '%-8s ok       %s execs, %s exec/s, corpus %s (inputs/bytes), cov %s, peak RSS %s MB' \
+            "$target" "${execs:-?}" "${rate:-?}" "${corpus:-?}" "${cov:-?}" "${rss:-?}")")
     fi
 done
 
