@@ -7,4 +7,5 @@ pub mod app;
 pub mod cli;
 pub mod core;
 pub mod edge;
+pub mod fuzzing;
 pub mod sops;

@@ -44,3 +44,6 @@ mod ssh;
 
 /// Hostile inputs: bombs, depth, size, loops; each a located error, bounded in time and memory.
 mod hostile;
+
+/// Inputs the fuzzers in `fuzz/` crashed on, and their seed corpora, replayed on stable.
+mod fuzz_regressions;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's single test command: install the test oracles where possible, then run
-# `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings` and `cargo test --all-targets`.
+# `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test --all-targets`
+# and 60 seconds of each fuzz target (`fuzz/run.sh`).
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
@@ -89,3 +90,13 @@ export PATH="$venv/bin:$PATH"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets "$@"
+
+# A short run of each fuzz target (nightly + cargo-fuzz, installed by the script when missing);
+# longer runs are in fuzz/README.md. RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
+fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-60}"
+if [[ "$fuzz_seconds" != 0 ]]; then
+    bash fuzz/run.sh "$fuzz_seconds"
+elif [[ -n "${RAILYARD_REQUIRE_ORACLES:-}" ]]; then
+    echo "tests/run.sh: RAILYARD_FUZZ_SECONDS=0 is not allowed with RAILYARD_REQUIRE_ORACLES" >&2
+    exit 1
+fi

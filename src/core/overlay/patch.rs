@@ -779,6 +779,24 @@ fn split_pointer(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Levels of mappings and lists in a value (a scalar is 0), counted up to `limit` + 1.
+fn depth(value: &Json, limit: usize) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0)];
+    while let Some((value, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        if level > limit {
+            break;
+        }
+        match value {
+            Json::Object(map) => stack.extend(map.values().map(|v| (v, level + 1))),
+            Json::Array(items) => stack.extend(items.iter().map(|v| (v, level + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
     if path.matches('/').count() + depth(&value, MAX_OBJECT_DEPTH) > MAX_OBJECT_DEPTH {
         return Err(format!(
@@ -827,18 +845,6 @@ fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
             Ok(())
         }
         _ => Err("the parent is a scalar".to_owned()),
-    }
-}
-
-/// How deep `value` nests, counted up to just past `limit`.
-fn depth(value: &Json, limit: usize) -> usize {
-    if limit == 0 {
-        return 1;
-    }
-    match value {
-        Json::Array(items) => 1 + items.iter().map(|v| depth(v, limit - 1)).max().unwrap_or(0),
-        Json::Object(map) => 1 + map.values().map(|v| depth(v, limit - 1)).max().unwrap_or(0),
-        _ => 0,
     }
 }
 
