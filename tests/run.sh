@@ -95,7 +95,7 @@ cargo test --all-targets "$@"
 # longer runs are in fuzz/README.md. RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
 fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-60}"
 if [[ "$fuzz_seconds" != 0 ]]; then
-    bash fuzz/run.sh "$fuzz_seconds"
+    RAILYARD_FUZZ_QUICK=1 bash fuzz/run.sh "$fuzz_seconds"
 elif [[ -n "${RAILYARD_REQUIRE_ORACLES:-}" ]]; then
     echo "tests/run.sh: RAILYARD_FUZZ_SECONDS=0 is not allowed with RAILYARD_REQUIRE_ORACLES" >&2
     exit 1
