@@ -88,7 +88,7 @@ fn read_patch(
         ) => items.iter().map(|item| item.span).collect(),
         _ => nodes.iter().map(|d| d.span).collect(),
     };
-    let locations = spans
+    let locations: Vec<(String, Span)> = spans
         .into_iter()
         .map(|span| match inline {
             Some(_) => {
@@ -110,6 +110,32 @@ fn read_patch(
             None => (name.clone(), Span::new(span.start, span.start)),
         })
         .collect();
+    // A strategic-merge patch merges into the object, so it must be a mapping too; anything
+    // else would replace the whole object.
+    if !is_json6902 {
+        let not_a_map = nodes
+            .iter()
+            .zip(&locations)
+            .find(|(d, _)| !matches!(d.value, yaml::Value::Map(_)));
+        if let Some((node, (file, span))) = not_a_map {
+            let found = yaml::type_name(&node.value);
+            let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(vec![
+                Diagnostic::error(
+                    file,
+                    *span,
+                    "",
+                    format!("a strategic-merge patch is a mapping, not {article} {found}"),
+                )
+                .expected("a mapping of the fields to change, or a list of JSON 6902 operations")
+                .hint("start the patch with the object's fields (`metadata:`, `spec:`) or with `- op:`"),
+            ]);
+        }
+    }
     let documents: Vec<Json> = nodes
         .iter()
         .map(|d| JsonTree::new(&name, d).value)
@@ -805,6 +831,9 @@ fn add(object: &mut Json, path: &str, value: Json) -> Result<(), String> {
     }
     let parts = split_pointer(path);
     let Some((last, parents)) = parts.split_last() else {
+        if !value.is_object() {
+            return Err("only a mapping can replace the whole object".to_owned());
+        }
         *object = value;
         return Ok(());
     };
