@@ -5,6 +5,7 @@ mod cloud;
 mod commit;
 mod diff;
 mod fleet;
+mod flux;
 mod secrets;
 
 use std::io::{IsTerminal, Write};
@@ -100,6 +101,9 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             kubeconfig,
             ssh_key,
             wait,
+            age_key,
+            git_known_hosts,
+            flux_wait,
         } => cloud::bootstrap(
             cli,
             site,
@@ -108,8 +112,18 @@ fn dispatch(cli: &Cli) -> Result<u8> {
                 kubeconfig: kubeconfig.clone(),
                 ssh_key: ssh_key.clone(),
                 wait: std::time::Duration::from_secs(*wait),
+                flux: flux::Setup {
+                    age_key: age_key.clone(),
+                    git_known_hosts: git_known_hosts.clone(),
+                    wait: std::time::Duration::from_secs(*flux_wait),
+                },
             },
         ),
+        Command::Status {
+            site,
+            kubeconfig,
+            repo,
+        } => cloud::status(cli, site, kubeconfig.as_deref(), repo.as_deref()),
         Command::Destroy { site, yes, cloud } => cloud::destroy(cli, site, &cloud.api_url, *yes),
         Command::Overlay(crate::cli::OverlayCommand::Build { dir, root }) => {
             overlay_build(cli, dir, root)

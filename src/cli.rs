@@ -130,6 +130,29 @@ pub enum Command {
         /// How long to wait for k3s on the first server, in seconds.
         #[arg(long, default_value_t = 900)]
         wait: u64,
+        /// The age identity the cluster decrypts the secrets file with (default: your identity
+        /// that is one of its recipients; a dedicated cluster key is better).
+        #[arg(long, value_name = "FILE")]
+        age_key: Option<PathBuf>,
+        /// `known_hosts` lines of the git host for the deploy key (default: `ssh-keyscan`).
+        #[arg(long, value_name = "FILE")]
+        git_known_hosts: Option<PathBuf>,
+        /// How long to wait for Flux to install and its Kustomizations to be Ready, in seconds.
+        #[arg(long, default_value_t = 1800)]
+        flux_wait: u64,
+    },
+    /// Show the cluster: nodes, Flux sources, Kustomizations and HelmReleases, and whether
+    /// Flux applied the commit the site's branch points at. Exit 1 when not all is ready.
+    Status {
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+        /// The cluster's kubeconfig (default: `~/.kube/railyard/<site>.yaml`, which bootstrap
+        /// writes).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// The git repository Flux pulls, checked out (default: the one holding the site file).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
     },
     /// Delete every cloud resource carrying the site's label, and nothing else.
     Destroy {

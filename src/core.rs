@@ -4,6 +4,7 @@
 //! randomness. `tests/tidy.rs` enforces it by scanning these sources.
 
 pub mod builtin_overlays;
+pub mod cluster;
 pub mod compile;
 pub mod defaults;
 pub mod diagnostic;

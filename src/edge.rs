@@ -5,6 +5,7 @@ pub mod age_keys;
 pub mod disk_files;
 pub mod git;
 pub mod hetzner;
+pub mod kube;
 pub mod load;
 pub mod report;
 pub mod sops_config;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::app::{FINDINGS, SUCCESS, compile_site, print_diagnostics};
+use crate::app::{FINDINGS, SUCCESS, compile_site, flux, print_diagnostics};
 use crate::cli::Cli;
 use crate::core::plan::{self, FollowUp, Kind, Observed, Plan, Step, Wanted};
 use crate::core::{kubeconfig, placeholder};
@@ -157,16 +157,16 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Resul
     })
 }
 
-/// `railyard bootstrap`: carry out the plan, then print the DNS records to create.
 /// How bootstrap reaches the cluster once the machines exist.
 pub(super) struct Cluster {
     pub(super) kubeconfig: Option<std::path::PathBuf>,
     pub(super) ssh_key: Option<std::path::PathBuf>,
     pub(super) wait: Duration,
+    pub(super) flux: flux::Setup,
 }
 
-/// `railyard bootstrap`: carry out the plan, print the DNS records to create, wait for k3s and
-/// write the cluster's kubeconfig.
+/// `railyard bootstrap`: carry out the plan, wait for k3s and write the cluster's kubeconfig,
+/// give Flux its Secrets and sync objects, wait until it is Ready, and print the DNS records.
 pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<u8> {
     let context = match context(cli, site, api_url)? {
         Ok(context) => context,
@@ -197,22 +197,25 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
             .map(str::to_owned)
     };
     let site_name = &context.site;
-    print_dns_records(
-        &context,
-        address(Kind::LoadBalancer, format!("{site_name}-ingress")).as_deref(),
-    )?;
     let first = address(Kind::Server, format!("{site_name}-server-0"))
         .context("the first server has no public address")?;
     let api =
         address(Kind::LoadBalancer, format!("{site_name}-api")).unwrap_or_else(|| first.clone());
-    let path = write_kubeconfig(&context, cluster, &first, &api)?;
+    let (path, config) = write_kubeconfig(&context, cluster, &first, &api)?;
     println!(
         "k3s is up; kubeconfig for context `{site_name}` written to {}",
         path.display()
     );
-    println!(
-        "not yet done by bootstrap: the `sops-age` and deploy-key Secrets and waiting for Flux"
-    );
+    runtime()?.block_on(flux::install(
+        site_name,
+        &context.files,
+        &config,
+        &cluster.flux,
+    ))?;
+    print_dns_records(
+        &context,
+        address(Kind::LoadBalancer, format!("{site_name}-ingress")).as_deref(),
+    )?;
     Ok(SUCCESS)
 }
 
@@ -223,7 +226,7 @@ fn write_kubeconfig(
     cluster: &Cluster,
     first: &str,
     api: &str,
-) -> Result<std::path::PathBuf> {
+) -> Result<(std::path::PathBuf, String)> {
     let home = std::env::var_os("HOME")
         .map(std::path::PathBuf::from)
         .unwrap_or_default();
@@ -265,7 +268,7 @@ fn write_kubeconfig(
         .clone()
         .unwrap_or_else(|| state.join(format!("{}.yaml", context.site)));
     write_private(&path, config.as_bytes())?;
-    Ok(path)
+    Ok((path, config))
 }
 
 /// Writes a file only its owner can read, replacing it atomically.
@@ -551,4 +554,30 @@ fn print_dns_records(context: &Site, ingress: Option<&str>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `railyard status`: the cluster's state as Flux and the nodes report it; exit 1 unless all
+/// is ready at the committed HEAD.
+pub(super) fn status(
+    cli: &Cli,
+    site: &Path,
+    kubeconfig: Option<&Path>,
+    repo: Option<&Path>,
+) -> Result<u8> {
+    let (loaded, output) = compile_site(site)?;
+    let code = print_diagnostics(cli, &loaded, &output);
+    let Some(tree) = output.tree else {
+        return Ok(code);
+    };
+    let path = match kubeconfig {
+        Some(path) => path.to_owned(),
+        None => std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default()
+            .join(".kube/railyard")
+            .join(format!("{}.yaml", tree.site)),
+    };
+    let repo = repo.map_or_else(|| loaded.site_dir.clone(), Path::to_owned);
+    let healthy = flux::status(&tree.site, &tree.files, &path, &repo)?;
+    Ok(if healthy { SUCCESS } else { FINDINGS })
 }

@@ -9,6 +9,98 @@ use crate::core::json_tree::JsonTree;
 use crate::core::source::SourceFile;
 use crate::core::yaml;
 
+/// What a client needs from a kubeconfig's current context.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// `https://HOST:PORT`, as written.
+    pub server: String,
+    /// The PEM the server's certificate must chain to; `None` trusts nothing but this file's
+    /// absence is refused by the client, so `None` only arises with a bearer token and public CA.
+    pub certificate_authority: Option<Vec<u8>>,
+    /// PEM certificate and key of the client certificate, when the user has one.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Never print the key or the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The current context's server and credentials, from the `*-data` fields (what k3s writes;
+/// file references would make the result depend on the reader's disk).
+pub fn credentials(text: &str) -> Result<Credentials, String> {
+    let file = SourceFile::new("kubeconfig", text);
+    let (documents, diagnostics) = yaml::parse_stream(&file);
+    if let Some(first) = diagnostics.first() {
+        return Err(format!("the kubeconfig does not parse: {}", first.message));
+    }
+    let root = documents.first().ok_or("the kubeconfig is empty")?;
+    let config = JsonTree::new("kubeconfig", root).value;
+    let current = config["current-context"]
+        .as_str()
+        .ok_or("the kubeconfig has no `current-context`")?;
+    let named = |list: &str, name: &str| -> Result<Json, String> {
+        config[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|entry| entry["name"].as_str() == Some(name))
+            .cloned()
+            .ok_or_else(|| format!("the kubeconfig has no entry `{name}` in `{list}`"))
+    };
+    let context = named("contexts", current)?;
+    let cluster_name = context["context"]["cluster"].as_str().unwrap_or_default();
+    let user_name = context["context"]["user"].as_str().unwrap_or_default();
+    let cluster = named("clusters", cluster_name)?;
+    let user = named("users", user_name)?;
+    let server = cluster["cluster"]["server"]
+        .as_str()
+        .filter(|s| s.starts_with("https://"))
+        .ok_or_else(|| format!("cluster `{cluster_name}` has no `https://` server"))?
+        .to_owned();
+    let data = |value: &Json, key: &str| -> Result<Option<Vec<u8>>, String> {
+        use base64::Engine as _;
+        value[key]
+            .as_str()
+            .map(|text| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| format!("`{key}` is not base64"))
+            })
+            .transpose()
+    };
+    let certificate_authority = data(&cluster["cluster"], "certificate-authority-data")?;
+    let client = match (
+        data(&user["user"], "client-certificate-data")?,
+        data(&user["user"], "client-key-data")?,
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(format!(
+                "user `{user_name}` has a client certificate or key but not both"
+            ));
+        }
+    };
+    let token = user["user"]["token"].as_str().map(str::to_owned);
+    if client.is_none() && token.is_none() {
+        return Err(format!(
+            "user `{user_name}` has neither `client-certificate-data` nor `token`"
+        ));
+    }
+    Ok(Credentials {
+        server,
+        certificate_authority,
+        client,
+        token,
+    })
+}
+
 /// `text` (k3s' `/etc/rancher/k3s/k3s.yaml`) with `server` as the API address (`https://IP:6443`)
 /// and every name set to `site`.
 pub fn rewrite(text: &str, site: &str, server: &str) -> Result<String, String> {
@@ -84,6 +176,30 @@ users:
         assert!(out.contains("current-context: demo"), "{out}");
         assert!(!out.contains("default"), "{out}");
         assert!(out.contains("client-key-data: LS0tS0VZ"), "{out}");
+    }
+
+    #[test]
+    fn credentials_come_from_the_current_context() {
+        let rewritten = rewrite(K3S_YAML, "demo", "https://203.0.113.7:6443").expect("rewrites");
+        let credentials = credentials(&rewritten).expect("reads");
+        assert_eq!(credentials.server, "https://203.0.113.7:6443");
+        assert_eq!(
+            credentials.certificate_authority.as_deref(),
+            Some(&b"---CA"[..])
+        );
+        assert_eq!(
+            credentials.client,
+            Some((b"---CERT".to_vec(), b"---KEY".to_vec()))
+        );
+        assert!(!format!("{credentials:?}").contains("KEY"));
+        for broken in [
+            K3S_YAML.replace("current-context: default", "current-context: other"),
+            K3S_YAML.replace("https://127.0.0.1", "http://127.0.0.1"),
+            K3S_YAML.replace("    client-key-data: LS0tS0VZ\n", ""),
+            K3S_YAML.replace("LS0tS0VZ", "%%%"),
+        ] {
+            assert!(super::credentials(&broken).is_err(), "{broken}");
+        }
     }
 
     #[test]

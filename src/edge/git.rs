@@ -51,6 +51,23 @@ fn open(dir: &Path) -> Result<Repository, GitError> {
     })
 }
 
+/// The commit `branch` points at in the repository holding `dir` (the local branch, else the
+/// `origin` remote's), for `status` to compare with what Flux applied.
+pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, GitError> {
+    let repo = open(dir)?;
+    for name in [
+        format!("refs/heads/{branch}"),
+        format!("refs/remotes/origin/{branch}"),
+    ] {
+        match repo.refname_to_id(&name) {
+            Ok(id) => return Ok(Some(id.to_string())),
+            Err(e) if e.code() == ErrorCode::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
 /// The files of a site's rendered tree at `rev`: every path in `wanted` plus every output the
 /// lock committed at `rev` lists, read from the object database.
 pub fn read_at(

@@ -91,3 +91,25 @@ pub fn wait_for(
         std::thread::sleep(every);
     }
 }
+
+/// The host keys `host` offers on `port`, as `known_hosts` lines (`ssh-keyscan`), for a git
+/// host Flux will pull from.
+pub fn keyscan(host: &str, port: u16) -> Result<String, SshError> {
+    let output = Command::new("ssh-keyscan")
+        .args(["-T", "10", "-p", &port.to_string(), host])
+        .output()
+        .map_err(SshError::Spawn)?;
+    let lines: String = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if lines.is_empty() {
+        return Err(SshError::Timeout {
+            host: format!("{host}:{port}"),
+            waited: Duration::from_secs(10),
+            last: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    Ok(lines)
+}

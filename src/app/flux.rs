@@ -1,0 +1,399 @@
+//! The cluster half of `bootstrap` and the `status` command: the `sops-age` and deploy-key
+//! Secrets, the Flux sync objects, and waiting until every Flux Kustomization is Ready.
+//!
+//! k3s installs Flux itself (the rendered HelmChart in the server's auto-deploy manifests), so
+//! bootstrap only waits for Flux's API, gives it what it cannot get from git, and applies the
+//! GitRepository and root Kustomization once; from then on Flux manages them from the
+//! repository. Every step is an idempotent apply, so a re-run after any failure goes on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value as Json;
+
+use crate::core::cluster::{self, FLUX_NAMESPACE, Readiness};
+use crate::core::generate::flux::GIT_SECRET;
+use crate::core::kubeconfig;
+use crate::edge::kube::{Kube, KubeError};
+use crate::edge::{age_keys, ssh};
+
+/// What the cluster half of bootstrap needs besides the rendered tree.
+pub(super) struct Setup {
+    /// The age identity the cluster decrypts with (default: the user's identity that is a
+    /// recipient of the secrets file).
+    pub(super) age_key: Option<PathBuf>,
+    /// `known_hosts` lines for the git host (default: `ssh-keyscan` of it).
+    pub(super) git_known_hosts: Option<PathBuf>,
+    /// How long to wait for Flux to install and for its Kustomizations to become Ready.
+    pub(super) wait: Duration,
+}
+
+/// A client for the cluster a kubeconfig names. `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends
+/// its requests elsewhere: tests put a local fake API server behind the fake cloud's address.
+pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
+    let credentials = kubeconfig::credentials(kubeconfig_text).map_err(anyhow::Error::msg)?;
+    let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
+    Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
+}
+
+fn millis(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+}
+
+fn retry_base() -> Duration {
+    millis("RAILYARD_RETRY_BASE_MS").unwrap_or(Duration::from_secs(1))
+}
+
+fn poll() -> Duration {
+    millis("RAILYARD_POLL_MS").unwrap_or(Duration::from_secs(2))
+}
+
+/// The age identity to give the cluster, as its `AGE-SECRET-KEY-1...` line.
+fn cluster_identity(setup: &Setup, secrets_text: &str) -> Result<String> {
+    use age::secrecy::ExposeSecret as _;
+    if let Some(path) = &setup.age_key {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the age key `{}`", path.display()))?;
+        let identity = text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+            .with_context(|| format!("`{}` holds no age identity", path.display()))?;
+        let parsed: age::x25519::Identity = identity
+            .parse()
+            .map_err(|_| anyhow::anyhow!("`{}` holds no valid age identity", path.display()))?;
+        let recipient = parsed.to_public().to_string();
+        if !secrets_text.contains(&recipient) {
+            bail!(
+                "the age key in `{}` (recipient `{recipient}`) cannot decrypt the secrets file: add the recipient to `spec.secrets.ageRecipients` and run `railyard secrets rotate`",
+                path.display()
+            );
+        }
+        return Ok(parsed.to_string().expose_secret().to_owned());
+    }
+    age_keys::load()?
+        .into_iter()
+        .find(|identity| secrets_text.contains(&identity.to_public().to_string()))
+        .map(|identity| identity.to_string().expose_secret().to_owned())
+        .context("none of your age identities is a recipient of the secrets file: pass the cluster's key with `--age-key FILE`")
+}
+
+/// `ssh://[user@]host[:port]/path` or `user@host:path`: the host and port to scan.
+fn ssh_host(url: &str) -> Option<(String, u16)> {
+    if let Some(rest) = url.strip_prefix("ssh://") {
+        let authority = rest.split('/').next()?;
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        return Some(match host_port.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), port.parse().ok()?),
+            None => (host_port.to_owned(), 22),
+        });
+    }
+    if url.contains("://") {
+        return None;
+    }
+    let (user_host, _) = url.split_once(':')?;
+    let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
+    Some((host.to_owned(), 22))
+}
+
+/// Waits until `ready` says so, every poll interval, until `deadline`; transient failures of
+/// the API count as "not yet".
+async fn wait_until<T>(
+    what: &str,
+    deadline: Instant,
+    mut ready: impl AsyncFnMut() -> Result<Option<T>, KubeError>,
+) -> Result<T> {
+    let mut last = String::from("not yet");
+    loop {
+        match ready().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(e @ (KubeError::Transport { .. } | KubeError::Api { .. })) => {
+                last = e.to_string();
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if Instant::now() >= deadline {
+            bail!("gave up waiting for {what}; last: {last}");
+        }
+        tokio::time::sleep(poll()).await;
+    }
+}
+
+fn spinner(message: &str) -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Gives Flux its Secrets and sync objects and waits until every Kustomization the render
+/// expects is Ready.
+pub(super) async fn install(
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    kubeconfig_text: &str,
+    setup: &Setup,
+) -> Result<()> {
+    let deadline = Instant::now() + setup.wait;
+    let sync = cluster::sync_objects(site, files).map_err(anyhow::Error::msg)?;
+    let expected = cluster::expected_kustomizations(site, files).map_err(anyhow::Error::msg)?;
+    let secrets_path = format!("clusters/{site}/flux-system/secrets.sops.yaml");
+    let secrets_text = files
+        .get(&secrets_path)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .with_context(|| format!("the render has no `{secrets_path}`"))?;
+    let identity = cluster_identity(setup, &secrets_text)?;
+    let kube = client(kubeconfig_text)?;
+
+    let bar = spinner("waiting for Flux to be installed by k3s");
+    wait_until("the Kubernetes API", deadline, async || {
+        kube.get("/version").await
+    })
+    .await?;
+    let namespace = cluster::NAMESPACE.object_path(None, FLUX_NAMESPACE);
+    wait_until("the `flux-system` namespace", deadline, async || {
+        kube.get(&namespace).await
+    })
+    .await?;
+    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+
+    kube.apply(&cluster::sops_age_secret(site, &identity))
+        .await?;
+    bar.suspend(|| println!("applied Secret `sops-age` (the cluster's age identity)"));
+    let repository = sync
+        .iter()
+        .find(|o| o["kind"] == cluster::GIT_REPOSITORY.kind)
+        .context("the render's gotk-sync.yaml has no GitRepository")?;
+    let url = repository["spec"]["url"].as_str().unwrap_or_default();
+    deploy_key(&kube, site, url, setup, &bar).await?;
+
+    for group in [
+        &cluster::GIT_REPOSITORY,
+        &cluster::KUSTOMIZATION,
+        &cluster::HELM_RELEASE,
+    ] {
+        let path = group.group_path();
+        wait_until(
+            &format!("Flux's API `{}`", group.api_version),
+            deadline,
+            async || kube.get(&path).await,
+        )
+        .await?;
+    }
+    for object in &sync {
+        kube.apply(object).await?;
+        bar.suspend(|| {
+            println!(
+                "applied {} `{}`",
+                object["kind"].as_str().unwrap_or("?"),
+                object["metadata"]["name"].as_str().unwrap_or("?")
+            )
+        });
+    }
+    bar.finish_and_clear();
+
+    let progress = indicatif::ProgressBar::with_draw_target(
+        Some(expected.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    )
+    .with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} Flux Kustomizations ready {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut announced: BTreeMap<String, Readiness> = BTreeMap::new();
+    let list = cluster::KUSTOMIZATION.list_path();
+    let result = wait_until("Flux", deadline, async || {
+        let items = kube.list(&list).await?.unwrap_or_default();
+        let states = cluster::kustomizations(&expected, &items);
+        for (name, state) in &states {
+            let changed = announced.get(name).is_none_or(|before| {
+                std::mem::discriminant(before) != std::mem::discriminant(state)
+            });
+            if changed && !matches!(state, Readiness::Missing) {
+                progress.suspend(|| match state {
+                    Readiness::Ready(Some(revision)) => {
+                        println!("Kustomization `{name}` ready at {revision}")
+                    }
+                    _ => println!("Kustomization `{name}`: {state}"),
+                });
+            }
+            announced.insert(name.clone(), state.clone());
+        }
+        let ready = states.iter().filter(|(_, s)| s.is_ready()).count();
+        progress.set_position(ready as u64);
+        Ok((ready == states.len()).then_some(()))
+    })
+    .await;
+    progress.finish_and_clear();
+    if result.is_err() {
+        let waiting: Vec<String> = announced
+            .iter()
+            .filter(|(_, s)| !s.is_ready())
+            .map(|(name, state)| format!("`{name}` {state}"))
+            .collect();
+        bail!(
+            "Flux is not ready after {} s: {}; run bootstrap again to keep waiting, or `railyard status` for details",
+            setup.wait.as_secs(),
+            waiting.join("; ")
+        );
+    }
+    println!("Flux Ready: {} Kustomizations", expected.len());
+    Ok(())
+}
+
+/// The Secret Flux pulls with: an SSH deploy key, generated once and then kept in the cluster,
+/// its public half printed for the user to add to the git host.
+async fn deploy_key(
+    kube: &Kube,
+    site: &str,
+    url: &str,
+    setup: &Setup,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let path = cluster::SECRET.object_path(Some(FLUX_NAMESPACE), GIT_SECRET);
+    let existing = kube.get(&path).await?;
+    let Some((host, port)) = ssh_host(url) else {
+        if existing.is_none() {
+            bar.suspend(|| {
+                println!(
+                    "Flux pulls `{url}` over HTTPS: create Secret `{GIT_SECRET}` in `{FLUX_NAMESPACE}` with `username` and `password` (a read-only token) unless the repository is public"
+                )
+            });
+        }
+        return Ok(());
+    };
+    if let Some(public) = existing.as_ref().and_then(cluster::deploy_key_public) {
+        bar.suspend(|| {
+            println!("deploy key kept; it must be a read-only deploy key of `{url}`:\n  {public}")
+        });
+        return Ok(());
+    }
+    let known_hosts = match &setup.git_known_hosts {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read `{}`", file.display()))?,
+        None => ssh::keyscan(&host, port).with_context(|| {
+            format!(
+                "cannot read the host keys of `{host}`; pass them with `--git-known-hosts FILE`"
+            )
+        })?,
+    };
+    let private = ssh_key::PrivateKey::random(&mut rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+        .context("cannot generate a deploy key")?;
+    let mut public = private.public_key().clone();
+    public.set_comment(format!("flux-{site}"));
+    let public = public
+        .to_openssh()
+        .context("cannot encode the deploy key")?;
+    let private_text = private
+        .to_openssh(ssh_key::LineEnding::LF)
+        .context("cannot encode the deploy key")?;
+    kube.apply(&cluster::deploy_key_secret(
+        site,
+        &private_text,
+        &public,
+        &known_hosts,
+    ))
+    .await?;
+    bar.suspend(|| {
+        println!(
+            "applied Secret `{GIT_SECRET}` with a new deploy key; add it to `{url}` as a read-only deploy key:\n  {public}"
+        )
+    });
+    Ok(())
+}
+
+/// `railyard status`: nodes, Flux sources, Kustomizations and HelmReleases, compared with the
+/// commit the site's branch points at in the local repository.
+pub(super) fn status(
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    kubeconfig_path: &Path,
+    repo: &Path,
+) -> Result<bool> {
+    let text = std::fs::read_to_string(kubeconfig_path).with_context(|| {
+        format!(
+            "cannot read the kubeconfig `{}` (bootstrap writes it; or pass `--kubeconfig`)",
+            kubeconfig_path.display()
+        )
+    })?;
+    let kube = client(&text)?;
+    let branch = cluster::sync_objects(site, files)
+        .map_err(anyhow::Error::msg)?
+        .iter()
+        .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "main".to_owned());
+    let head = match crate::edge::git::branch_head(repo, &branch) {
+        Ok(head) => head,
+        Err(e) => {
+            eprintln!("note: no committed HEAD to compare with: {e}");
+            None
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let observed = runtime.block_on(async {
+        let nodes = kube
+            .list(&cluster::NODE.list_path())
+            .await?
+            .unwrap_or_default();
+        let mut sources: Option<Vec<Json>> = None;
+        for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {
+            if let Some(items) = kube.list(&kind.list_path()).await? {
+                sources.get_or_insert_with(Vec::new).extend(items);
+            }
+        }
+        Ok::<_, KubeError>(cluster::Observed {
+            nodes,
+            sources,
+            kustomizations: kube.list(&cluster::KUSTOMIZATION.list_path()).await?,
+            helm_releases: kube.list(&cluster::HELM_RELEASE.list_path()).await?,
+            head,
+        })
+    })?;
+    let (report, healthy) = cluster::report(site, &observed);
+    print!("{report}");
+    Ok(healthy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ssh_host;
+
+    #[test]
+    fn git_urls_name_the_host_to_scan() {
+        let cases = [
+            (
+                "ssh://git@github.com/example/fleet.git",
+                Some(("github.com", 22)),
+            ),
+            (
+                "ssh://git@git.example.com:2222/fleet.git",
+                Some(("git.example.com", 2222)),
+            ),
+            ("git@gitlab.com:group/fleet.git", Some(("gitlab.com", 22))),
+            ("https://github.com/example/fleet.git", None),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(
+                ssh_host(url),
+                expected.map(|(h, p)| (h.to_owned(), p)),
+                "{url}"
+            );
+        }
+    }
+}

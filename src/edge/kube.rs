@@ -1,0 +1,248 @@
+//! A thin Kubernetes API client for bootstrap and `status`: GET, LIST and server-side apply of
+//! the few kinds in `core::cluster`, authenticated as the kubeconfig says (client certificate
+//! or bearer token, the cluster's own CA), over rustls with ring.
+//!
+//! Answers of 429 and 5xx and failed connections are retried a few times with capped backoff:
+//! a fresh k3s server restarts its API server while it installs its manifests. Messages name
+//! the path and the server's reason, never a request body (Secrets travel in them).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::Value as Json;
+
+use crate::core::cluster;
+use crate::core::kubeconfig::Credentials;
+
+/// The field manager railyard's applies are recorded under.
+const FIELD_MANAGER: &str = "railyard";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("the kubeconfig's credentials are unusable: {0}")]
+    Credentials(String),
+    #[error("cannot reach the Kubernetes API at `{server}` for `{method} {path}`: {reason}")]
+    Transport {
+        server: String,
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("the Kubernetes API refused `{method} {path}`: {status}: {message}")]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+    },
+    #[error("the Kubernetes API answered `{method} {path}` with something unexpected: {reason}")]
+    Decode {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Object(String),
+}
+
+impl KubeError {
+    fn is_transient(&self) -> bool {
+        match self {
+            KubeError::Transport { .. } => true,
+            KubeError::Api { status, .. } => matches!(*status, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+/// A connection to one cluster's API server.
+pub struct Kube {
+    http: reqwest::Client,
+    server: String,
+    token: Option<String>,
+    /// Delay before the first retry, doubled up to 16 times that.
+    retry_base: Duration,
+    attempts: u32,
+}
+
+impl Kube {
+    /// A client for `credentials`; `connect_to` (`HOST:PORT`) replaces the server's address,
+    /// for tests whose cluster is a local fake.
+    pub fn new(
+        credentials: &Credentials,
+        connect_to: Option<&str>,
+        retry_base: Duration,
+    ) -> Result<Kube, KubeError> {
+        let bad = |why: &str| KubeError::Credentials(why.to_owned());
+        let mut roots = rustls::RootCertStore::empty();
+        let authority = credentials
+            .certificate_authority
+            .as_deref()
+            .ok_or_else(|| bad("no `certificate-authority-data` to check the server with"))?;
+        for cert in CertificateDer::pem_slice_iter(authority) {
+            let cert = cert.map_err(|_| bad("`certificate-authority-data` is not PEM"))?;
+            roots
+                .add(cert)
+                .map_err(|_| bad("`certificate-authority-data` holds an unusable certificate"))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| KubeError::Credentials(e.to_string()))?
+            .with_root_certificates(roots);
+        let mut config = match &credentials.client {
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_slice_iter(cert)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| bad("`client-certificate-data` is not PEM"))?;
+                let key = PrivateKeyDer::from_pem_slice(key)
+                    .map_err(|_| bad("`client-key-data` is not a PEM private key"))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| KubeError::Credentials(e.to_string()))?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("railyard/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(config)
+            .build()
+            .map_err(|e| KubeError::Credentials(e.to_string()))?;
+        let mut server = credentials.server.trim_end_matches('/').to_owned();
+        if let Some(address) = connect_to {
+            server = format!("https://{address}");
+        }
+        Ok(Kube {
+            http,
+            server,
+            token: credentials.token.clone(),
+            retry_base,
+            attempts: 5,
+        })
+    }
+
+    /// The server this client talks to.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    async fn once(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> Result<Option<Json>, KubeError> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.server))
+            .header("Accept", "application/json");
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .query(&[("fieldManager", FIELD_MANAGER), ("force", "true")])
+                .header("Content-Type", "application/apply-patch+yaml")
+                .body(body.to_string());
+        }
+        let transport = |e: reqwest::Error| KubeError::Transport {
+            server: self.server.clone(),
+            method: method.to_string(),
+            path: path.to_owned(),
+            // The error's source chain says why (refused, certificate, timeout).
+            reason: std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": "),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let text = response.text().await.map_err(transport)?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let json: Result<Json, _> = serde_json::from_str(&text);
+        if !status.is_success() {
+            let message = json
+                .ok()
+                .and_then(|j| j["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+            return Err(KubeError::Api {
+                method: method.to_string(),
+                path: path.to_owned(),
+                status: status.as_u16(),
+                message,
+            });
+        }
+        json.map(Some).map_err(|e| KubeError::Decode {
+            method: method.to_string(),
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> Result<Option<Json>, KubeError> {
+        let mut attempt = 0;
+        loop {
+            match self.once(&method, path, body).await {
+                Err(e) if e.is_transient() && attempt + 1 < self.attempts => {
+                    tokio::time::sleep(self.retry_base * (1 << attempt.min(4))).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The object or list at `path`; `None` when the server has no such thing (404).
+    pub async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// The items of a list; `None` when the kind's API is not installed.
+    pub async fn list(&self, path: &str) -> Result<Option<Vec<Json>>, KubeError> {
+        let Some(list) = self.get(path).await? else {
+            return Ok(None);
+        };
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        // Items of a list carry no kind; the report names them by it.
+        let kind = list["kind"].as_str().and_then(|k| k.strip_suffix("List"));
+        Ok(Some(
+            items
+                .into_iter()
+                .map(|mut item| {
+                    if let (Some(kind), Some(object)) = (kind, item.as_object_mut()) {
+                        object
+                            .entry("kind")
+                            .or_insert_with(|| Json::String(kind.to_owned()));
+                    }
+                    item
+                })
+                .collect(),
+        ))
+    }
+
+    /// Server-side apply (`force`, field manager `railyard`): creates or updates the object.
+    pub async fn apply(&self, object: &Json) -> Result<Json, KubeError> {
+        let path = cluster::object_path(object).map_err(KubeError::Object)?;
+        self.send(Method::PATCH, &path, Some(object))
+            .await?
+            .ok_or_else(|| KubeError::Api {
+                method: "PATCH".to_owned(),
+                path,
+                status: 404,
+                message: "not found (is the namespace or the kind's API missing?)".to_owned(),
+            })
+    }
+}
