@@ -176,7 +176,12 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
     let raws = runtime()?.block_on(async {
         let (plan, observed) = current_plan(&context).await?;
         print!("{}", plan.to_text());
+        let started = std::time::Instant::now();
         let raws = execute(&context, &plan, &observed, &secrets).await?;
+        println!(
+            "cloud resources in place after {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
         for step in &plan.steps {
             if let Step::Differs {
                 kind,

@@ -197,34 +197,43 @@ pub fn sync_objects(site: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec
     documents(&name, bytes)
 }
 
-/// Every Flux Kustomization the render makes the cluster hold, as (namespace, name): the root
-/// one and those beside the directories in `clusters/<site>/`.
+/// Every Flux Kustomization the render makes the cluster hold: the root one and those beside
+/// the directories in `clusters/<site>/`.
+pub fn rendered_kustomizations(
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<Json>, String> {
+    let prefix = format!("clusters/{site}/");
+    let mut objects = sync_objects(site, files)?;
+    for (path, bytes) in files {
+        let top_level = path
+            .strip_prefix(&prefix)
+            .is_some_and(|rest| !rest.contains('/') && rest != "kustomization.yaml");
+        if top_level {
+            objects.extend(documents(path, bytes)?);
+        }
+    }
+    objects.retain(|object| {
+        object["kind"] == KUSTOMIZATION.kind && object["apiVersion"] == KUSTOMIZATION.api_version
+    });
+    Ok(objects)
+}
+
+/// The rendered Kustomizations as (namespace, name), sorted.
 pub fn expected_kustomizations(
     site: &str,
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Vec<(String, String)>, String> {
-    let prefix = format!("clusters/{site}/");
-    let mut expected = Vec::new();
-    let top_level = files.iter().filter(|(path, _)| {
-        path.strip_prefix(&prefix)
-            .is_some_and(|rest| !rest.contains('/') && rest != "kustomization.yaml")
-    });
-    for object in sync_objects(site, files)?.into_iter().chain(
-        top_level
-            .map(|(path, bytes)| documents(path, bytes))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten(),
-    ) {
-        if object["kind"] == KUSTOMIZATION.kind && object["apiVersion"] == KUSTOMIZATION.api_version
-        {
+    let mut expected: Vec<(String, String)> = rendered_kustomizations(site, files)?
+        .iter()
+        .map(|object| {
             let namespace = object["metadata"]["namespace"]
                 .as_str()
                 .unwrap_or(FLUX_NAMESPACE);
             let name = object["metadata"]["name"].as_str().unwrap_or_default();
-            expected.push((namespace.to_owned(), name.to_owned()));
-        }
-    }
+            (namespace.to_owned(), name.to_owned())
+        })
+        .collect();
     expected.sort();
     Ok(expected)
 }
