@@ -35,6 +35,7 @@ mod filesystem;
 
 /// A stateful fake of the Hetzner Cloud API for `bootstrap`'s tests, and tests of the fake.
 mod fake_hetzner;
+mod fake_kube;
 
 /// `plan`, `bootstrap` and `destroy` against the fake Hetzner API, faults and kills included.
 mod bootstrap;
