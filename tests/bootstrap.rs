@@ -2,11 +2,15 @@
 //! binary, real HTTP, faults injected by the fake and by killing the process.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::fake_hetzner::{FakeHetzner, Faults};
-use crate::ssh::{K3S_YAML, Sshd, sshd_binary};
+use crate::fake_kube::{FakeKube, KubeFaults};
+use crate::ssh::{Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
 const SITE_LABEL: &str = "railyard.dev/site";
@@ -37,30 +41,97 @@ fn wanted(site: &str, servers: usize, workers: usize, api_lb: bool) -> BTreeSet<
     wanted
 }
 
-/// A local sshd that serves k3s' kubeconfig to every machine bootstrap waits for.
-fn cluster_sshd() -> Sshd {
-    let binary =
-        sshd_binary().expect("sshd (Debian package openssh-server; tests/run.sh installs it)");
-    Sshd::start(&binary, K3S_YAML)
+/// The cluster bootstrap reaches once the machines exist: a local sshd standing in for the
+/// first server (it serves k3s' kubeconfig), and a fake Kubernetes API server behind it whose
+/// simulated Flux applies the site's rendered Kustomizations.
+struct TestCluster {
+    sshd: Sshd,
+    kube: FakeKube,
+    known_hosts: PathBuf,
 }
 
-fn railyard_against(fake: &FakeHetzner, sshd: &Sshd, args: &[&str]) -> Command {
+impl TestCluster {
+    fn start(example: &str, faults: KubeFaults) -> TestCluster {
+        let binary =
+            sshd_binary().expect("sshd (Debian package openssh-server; tests/run.sh installs it)");
+        let kube = FakeKube::start_in_background(faults);
+        kube.set_children(flux_children(example));
+        let sshd = Sshd::start(&binary, &kube.kubeconfig());
+        let known_hosts = sshd.dir.path().join("git_known_hosts");
+        std::fs::write(
+            &known_hosts,
+            "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+        )
+        .expect("write");
+        TestCluster {
+            sshd,
+            kube,
+            known_hosts,
+        }
+    }
+
+    /// Flux installs after two looks and each Kustomization needs two reconciles.
+    fn quick(example: &str) -> TestCluster {
+        TestCluster::start(
+            example,
+            KubeFaults {
+                flux_installed_after: 2,
+                ready_after: 2,
+                ..KubeFaults::default()
+            },
+        )
+    }
+
+    /// The kubeconfig bootstrap wrote for `site`.
+    fn kubeconfig(&self, site: &str) -> PathBuf {
+        self.sshd
+            .dir
+            .path()
+            .join(format!(".kube/railyard/{site}.yaml"))
+    }
+}
+
+/// The Kustomizations the example renders beside its directories (Flux creates them from git).
+fn flux_children(example: &str) -> Vec<Value> {
+    let loaded = railyard::edge::load::load(&root().join(example)).expect("example loads");
+    let tree = railyard::core::compile::compile(&loaded.inputs)
+        .tree
+        .expect("example compiles");
+    railyard::core::cluster::rendered_kustomizations(&tree.site, &tree.files)
+        .expect("rendered Kustomizations parse")
+        .into_iter()
+        .filter(|k| k["metadata"]["name"] != "flux-system")
+        .collect()
+}
+
+fn railyard_against(fake: &FakeHetzner, cluster: &TestCluster, args: &[&str]) -> Command {
     let mut command = railyard();
     command
         .current_dir(root())
         .args(args)
-        .args(["--api-url", &fake.url()])
         .env("HCLOUD_TOKEN", "test-token")
         .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
         .env("RAILYARD_RETRY_BASE_MS", "5")
         .env("RAILYARD_POLL_MS", "5")
-        .env("RAILYARD_SSH_REDIRECT", format!("127.0.0.1:{}", sshd.port))
-        .env("HOME", sshd.dir.path());
+        .env(
+            "RAILYARD_SSH_REDIRECT",
+            format!("127.0.0.1:{}", cluster.sshd.port),
+        )
+        .env("RAILYARD_KUBE_REDIRECT", cluster.kube.address())
+        .env("HOME", cluster.sshd.dir.path());
+    if args.first() != Some(&"status") {
+        command.args(["--api-url", &fake.url()]);
+    }
     if args.first() == Some(&"bootstrap") {
         command
             .arg("--ssh-key")
-            .arg(&sshd.client_key)
+            .arg(&cluster.sshd.client_key)
+            .arg("--git-known-hosts")
+            .arg(&cluster.known_hosts)
             .args(["--wait", "20"]);
+        if !args.contains(&"--flux-wait") {
+            command.args(["--flux-wait", "30"]);
+        }
     }
     command
 }
@@ -97,8 +168,7 @@ fn assert_ok(output: &Output) {
 }
 
 #[test]
-fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
-    let sshd = cluster_sshd();
+fn small_and_medium_bootstrap_reach_flux_ready_and_a_second_run_creates_nothing() {
     for (example, site, servers, workers, api_lb) in [
         (
             "examples/hetzner-small/site.yaml",
@@ -115,27 +185,30 @@ fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
             true,
         ),
     ] {
+        let cluster = TestCluster::quick(example);
         let fake = FakeHetzner::start_in_background(Faults {
             page_size: 2,
             action_polls: 2,
             ..Faults::default()
         });
-        let output = run(&mut railyard_against(&fake, &sshd, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &cluster, &["plan", example]));
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
 
-        assert_ok(&run(&mut railyard_against(
+        let first = run(&mut railyard_against(
             &fake,
-            &sshd,
+            &cluster,
             &["bootstrap", example],
-        )));
+        ));
+        assert_ok(&first);
+        let out = stdout(&first);
         assert_eq!(
             site_resources(&fake, site),
             wanted(site, servers, workers, api_lb)
         );
         // k3s' kubeconfig, fetched from the (local) first server, for the API's public address:
         // the API load balancer's (203.0.113.0/24 in the fake) or the single server's.
-        let kubeconfig = sshd.dir.path().join(format!(".kube/railyard/{site}.yaml"));
+        let kubeconfig = cluster.kubeconfig(site);
         let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig written");
         let api = if api_lb {
             "https://203.0.113."
@@ -150,25 +223,80 @@ fn small_and_medium_bootstrap_converge_and_a_second_run_creates_nothing() {
                 .permissions(),
         );
         assert_eq!(mode & 0o777, 0o600);
-        let posts = creating_posts(&fake);
 
-        let again = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
+        // The cluster half: both Secrets, the sync objects, every Kustomization Ready, and
+        // the DNS records last.
+        let secret = |name: &str| {
+            cluster
+                .kube
+                .object(&format!("/api/v1/namespaces/flux-system/secrets/{name}"))
+        };
+        let age = secret("sops-age").expect("sops-age applied");
+        assert!(age["data"]["age.agekey"].is_string(), "{age}");
+        let deploy = secret("flux-system").expect("deploy key applied");
+        for key in ["identity", "identity.pub", "known_hosts"] {
+            assert!(deploy["data"][key].is_string(), "{key} in {deploy}");
+        }
+        let public = base64_text(&deploy["data"]["identity.pub"]);
+        assert!(public.starts_with("ssh-ed25519 "), "{public}");
+        assert!(
+            out.contains(public.trim()),
+            "public half not printed:\n{out}"
+        );
+        assert!(
+            cluster
+                .kube
+                .object("/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/flux-system")
+                .is_some()
+        );
+        for name in ["flux-system", "infrastructure", "certificates", "gitpod"] {
+            assert!(
+                out.contains(&format!("Kustomization `{name}` ready at main@sha1:")),
+                "{name}:\n{out}"
+            );
+        }
+        let flux_ready = out.find("Flux Ready: 4 Kustomizations").expect(&out);
+        let dns = out.find("create these DNS records").expect(&out);
+        assert!(flux_ready < dns, "{out}");
+        let posts = creating_posts(&fake);
+        let applies = cluster.kube.requests().len();
+
+        let again = run(&mut railyard_against(
+            &fake,
+            &cluster,
+            &["bootstrap", example],
+        ));
         assert_ok(&again);
         assert_eq!(
             creating_posts(&fake),
             posts,
             "a second run created something"
         );
+        let again_out = stdout(&again);
         assert!(
-            stdout(&again).contains("0 to create, 0 to finish"),
-            "{}",
-            stdout(&again)
+            again_out.contains("0 to create, 0 to finish"),
+            "{again_out}"
         );
+        assert!(again_out.contains("deploy key kept"), "{again_out}");
+        assert!(again_out.contains(public.trim()), "{again_out}");
+        let deploy_applies = cluster.kube.requests()[applies..]
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with("/secrets/flux-system"))
+            .count();
+        assert_eq!(deploy_applies, 0, "the deploy key was replaced");
 
-        let output = run(&mut railyard_against(&fake, &sshd, &["plan", example]));
+        let output = run(&mut railyard_against(&fake, &cluster, &["plan", example]));
         assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
         fake.stop();
     }
+}
+
+fn base64_text(value: &Value) -> String {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().expect("a string"))
+        .expect("base64");
+    String::from_utf8(bytes).expect("UTF-8")
 }
 
 /// A small deterministic generator for the fault schedule (xorshift).
@@ -186,11 +314,11 @@ impl Rng {
 /// Runs bootstrap, killing it after `kill_after` if given; returns whether it was killed.
 fn bootstrap_maybe_killed(
     fake: &FakeHetzner,
-    sshd: &Sshd,
+    cluster: &TestCluster,
     example: &str,
     kill_after: Option<Duration>,
 ) -> bool {
-    let mut command = railyard_against(fake, sshd, &["bootstrap", example]);
+    let mut command = railyard_against(fake, cluster, &["bootstrap", example]);
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -209,7 +337,6 @@ fn bootstrap_maybe_killed(
 
 #[test]
 fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
-    let sshd = cluster_sshd();
     let example = "examples/hetzner-medium/site.yaml";
     let site = "demo-medium";
     let want = wanted(site, 3, 5, true);
@@ -226,8 +353,17 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
             ..Faults::default()
         };
         let fake = FakeHetzner::start_in_background(faults);
+        let cluster = TestCluster::start(
+            example,
+            KubeFaults {
+                server_error_every: [0, 4, 7][rng.next(3) as usize],
+                flux_installed_after: 1 + rng.next(3) as u32,
+                ready_after: 1 + rng.next(3) as u32,
+                ..KubeFaults::default()
+            },
+        );
         let kill_after = (rng.next(2) == 0).then(|| Duration::from_millis(50 + rng.next(400)));
-        killed += usize::from(bootstrap_maybe_killed(&fake, &sshd, example, kill_after));
+        killed += usize::from(bootstrap_maybe_killed(&fake, &cluster, example, kill_after));
         faulted += fake
             .requests()
             .iter()
@@ -236,7 +372,12 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         let first = site_resources(&fake, site);
         incomplete += usize::from(first != want);
         fake.set_faults(Faults::default());
-        let rerun = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
+        cluster.kube.set_faults(KubeFaults::default());
+        let rerun = run(&mut railyard_against(
+            &fake,
+            &cluster,
+            &["bootstrap", example],
+        ));
         assert!(
             rerun.status.success(),
             "seed {seed}: the re-run failed after {} resources:\n{}\n{}",
@@ -245,6 +386,11 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
             stderr(&rerun)
         );
         assert_eq!(site_resources(&fake, site), want, "seed {seed}");
+        assert!(
+            stdout(&rerun).contains("Flux Ready: 4 Kustomizations"),
+            "seed {seed}: {}",
+            stdout(&rerun)
+        );
         fake.stop();
     }
     // The schedule must really hurt: kills mid-run, injected faults, first runs left unfinished.
@@ -257,8 +403,8 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
 
 #[test]
 fn destroy_deletes_the_site_and_nothing_else() {
-    let sshd = cluster_sshd();
     let example = "examples/hetzner-small/site.yaml";
+    let cluster = TestCluster::quick(example);
     let fake = FakeHetzner::start_in_background(Faults {
         page_size: 2,
         ..Faults::default()
@@ -268,13 +414,17 @@ fn destroy_deletes_the_site_and_nothing_else() {
     fake.add_foreign("networks", "demo-small-network", foreign);
     assert_ok(&run(&mut railyard_against(
         &fake,
-        &sshd,
+        &cluster,
         &["bootstrap", example],
     )));
     assert!(!site_resources(&fake, "demo-small").is_empty());
 
     let before = fake.resources().len();
-    let dry = run(&mut railyard_against(&fake, &sshd, &["destroy", example]));
+    let dry = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["destroy", example],
+    ));
     assert_eq!(dry.status.code(), Some(1), "{}", stderr(&dry));
     assert!(stdout(&dry).contains("--yes"), "{}", stdout(&dry));
     assert_eq!(
@@ -285,7 +435,7 @@ fn destroy_deletes_the_site_and_nothing_else() {
 
     assert_ok(&run(&mut railyard_against(
         &fake,
-        &sshd,
+        &cluster,
         &["destroy", example, "--yes"],
     )));
     assert!(site_resources(&fake, "demo-small").is_empty());
@@ -302,8 +452,8 @@ fn destroy_deletes_the_site_and_nothing_else() {
 /// Secret values travel only in the create-server user-data, and never reach a message.
 #[test]
 fn secrets_appear_only_in_user_data() {
-    let sshd = cluster_sshd();
     let example = "examples/hetzner-medium/site.yaml";
+    let cluster = TestCluster::quick(example);
     let decrypted = run(railyard()
         .current_dir(root())
         .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
@@ -324,7 +474,11 @@ fn secrets_appear_only_in_user_data() {
         server_error_every: 6,
         ..Faults::default()
     });
-    let output = run(&mut railyard_against(&fake, &sshd, &["bootstrap", example]));
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", example],
+    ));
     assert_ok(&output);
     let mut carried = 0;
     for request in fake.requests() {
@@ -358,6 +512,76 @@ fn secrets_appear_only_in_user_data() {
                 && !stderr(&output).contains(secret.as_str())
         );
     }
+
+    // In the cluster: the age identity only in the `sops-age` apply, the deploy key's private
+    // half only in the `flux-system` Secret's, the machines' secrets nowhere; none in output.
+    use base64::Engine as _;
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let identity = std::fs::read_to_string(root().join("examples/age.key"))
+        .expect("age key")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .expect("an identity")
+        .to_owned();
+    let deploy = cluster
+        .kube
+        .object("/api/v1/namespaces/flux-system/secrets/flux-system")
+        .expect("deploy key applied");
+    let private = base64_text(&deploy["data"]["identity"]);
+    assert!(private.contains("OPENSSH PRIVATE KEY"), "{private}");
+    let cluster_secrets = [
+        (
+            identity.clone(),
+            encode(&format!("{identity}\n")),
+            "/secrets/sops-age",
+        ),
+        (private.clone(), encode(&private), "/secrets/flux-system"),
+    ];
+    let mut applied = 0;
+    for request in cluster.kube.requests() {
+        for secret in &secrets {
+            assert!(
+                !request.body.contains(secret.as_str()),
+                "{} {}",
+                request.method,
+                request.path
+            );
+        }
+        for (plain, encoded, path) in &cluster_secrets {
+            assert!(
+                !request.body.contains(plain.as_str()),
+                "{} {}",
+                request.method,
+                request.path
+            );
+            if request.body.contains(encoded.as_str()) {
+                assert!(
+                    request.method == "PATCH" && request.path.ends_with(path),
+                    "a cluster secret in {} {}",
+                    request.method,
+                    request.path
+                );
+                applied += 1;
+            }
+        }
+    }
+    assert!(applied >= 2, "the Secrets were not applied");
+    for request in fake.requests() {
+        let body = request
+            .body
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        for (plain, encoded, _) in &cluster_secrets {
+            assert!(!body.contains(plain.as_str()) && !body.contains(encoded.as_str()));
+        }
+    }
+    for (plain, encoded, _) in &cluster_secrets {
+        for text in [stdout(&output), stderr(&output)] {
+            assert!(!text.contains(plain.as_str()) && !text.contains(encoded.as_str()));
+        }
+    }
+    assert!(!stdout(&output).contains("PRIVATE KEY"));
     fake.stop();
 }
 
@@ -365,7 +589,7 @@ fn secrets_appear_only_in_user_data() {
 /// what benches/bootstrap.sh reports (speed is measured there, never asserted here).
 #[test]
 fn bootstrap_with_latency_converges_and_prints_its_time() {
-    let sshd = cluster_sshd();
+    let cluster = TestCluster::quick("examples/hetzner-medium/site.yaml");
     let dir = tempfile::tempdir().expect("tempdir");
     let site = root().join("examples/hetzner-medium");
     for file in ["site.yaml", "secrets.sops.yaml"] {
@@ -380,13 +604,18 @@ fn bootstrap_with_latency_converges_and_prints_its_time() {
         ..Faults::default()
     });
     let started = std::time::Instant::now();
-    let mut command = railyard_against(&fake, &sshd, &["bootstrap", &path.to_string_lossy()]);
+    let mut command = railyard_against(&fake, &cluster, &["bootstrap", &path.to_string_lossy()]);
     command.env("RAILYARD_POLL_MS", "500");
     let output = run(&mut command);
     let elapsed = started.elapsed();
     assert_ok(&output);
+    let out = stdout(&output);
+    let provisioned = out
+        .lines()
+        .find_map(|l| l.strip_prefix("cloud resources in place after "))
+        .expect(&out);
     println!(
-        "bootstrap medium, 3 servers + 10 workers, 100 ms per request: {:.2} s wall, {} requests",
+        "bootstrap medium, 3 servers + 10 workers, 100 ms per request: cloud resources in place after {provisioned}; {:.2} s wall in all (k3s, Flux), {} requests",
         elapsed.as_secs_f64(),
         fake.requests().len()
     );
@@ -397,12 +626,12 @@ fn bootstrap_with_latency_converges_and_prints_its_time() {
 /// changed type and the extra workers, and bootstrap leaves both alone.
 #[test]
 fn plan_reports_changed_types_and_unwanted_machines() {
-    let sshd = cluster_sshd();
     let fake = FakeHetzner::start_in_background(Faults::default());
     let example = "examples/hetzner-medium/site.yaml";
+    let cluster = TestCluster::quick(example);
     assert_ok(&run(&mut railyard_against(
         &fake,
-        &sshd,
+        &cluster,
         &["bootstrap", example],
     )));
     let dir = tempfile::tempdir().expect("tempdir");
@@ -422,7 +651,7 @@ fn plan_reports_changed_types_and_unwanted_machines() {
     assert_ne!(changed, text, "the example's worker count moved");
     std::fs::write(&site, changed).expect("site");
     let site = site.to_string_lossy().into_owned();
-    let output = run(&mut railyard_against(&fake, &sshd, &["plan", &site]));
+    let output = run(&mut railyard_against(&fake, &cluster, &["plan", &site]));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let plan = stdout(&output);
     assert!(plan.contains("0 to create, 0 to finish"), "{plan}");
@@ -442,7 +671,7 @@ fn plan_reports_changed_types_and_unwanted_machines() {
     let before = fake.resources().len();
     assert_ok(&run(&mut railyard_against(
         &fake,
-        &sshd,
+        &cluster,
         &["bootstrap", &site],
     )));
     assert_eq!(
@@ -450,4 +679,153 @@ fn plan_reports_changed_types_and_unwanted_machines() {
         before,
         "bootstrap deleted or added machines"
     );
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    stdout(&output).trim().to_owned()
+}
+
+/// A commit on `main` in a fresh repository; its id.
+fn commit(dir: &std::path::Path, file: &str) -> String {
+    std::fs::write(dir.join(file), file).expect("write");
+    git(dir, &["add", file]);
+    git(dir, &["commit", "-q", "-m", file]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn node(name: &str, role: Option<&str>) -> Value {
+    let mut labels = serde_json::Map::new();
+    if let Some(role) = role {
+        labels.insert(format!("node-role.kubernetes.io/{role}"), "true".into());
+    }
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": { "name": name, "labels": labels },
+        "status": {
+            "nodeInfo": { "kubeletVersion": "v1.36.1+k3s1" },
+            "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady" }],
+        },
+    })
+}
+
+/// `status` after a bootstrap: nodes and Flux objects ready at the commit the local branch
+/// points at (exit 0); once the branch moves on, the applied revision is reported as not the
+/// committed HEAD (exit 1).
+#[test]
+fn status_compares_what_flux_applied_with_the_committed_head() {
+    let example = "examples/hetzner-small/site.yaml";
+    let repo = tempfile::tempdir().expect("tempdir");
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    let first = commit(repo.path(), "one");
+    let cluster = TestCluster::quick(example);
+    cluster.kube.set_revision(&first);
+    cluster
+        .kube
+        .add(node("demo-small-server-0", Some("control-plane")));
+    cluster.kube.add(node("demo-small-worker-0", None));
+    let fake = FakeHetzner::start_in_background(Faults::default());
+    assert_ok(&run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", example],
+    )));
+    let status = |cluster: &TestCluster| {
+        let kubeconfig = cluster.kubeconfig("demo-small");
+        run(&mut railyard_against(
+            &fake,
+            cluster,
+            &[
+                "status",
+                example,
+                "--kubeconfig",
+                &kubeconfig.to_string_lossy(),
+                "--repo",
+                &repo.path().to_string_lossy(),
+            ],
+        ))
+    };
+    let output = status(&cluster);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    for expected in [
+        "demo-small-server-0",
+        "control-plane",
+        "v1.36.1+k3s1",
+        "GitRepository/flux-system",
+        "Kustomization/gitpod",
+        &format!("ready at main@sha1:{first} (committed HEAD)"),
+        "everything is ready at the committed HEAD",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+
+    let second = commit(repo.path(), "two");
+    let output = status(&cluster);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("(not the committed HEAD {second})")),
+        "{text}"
+    );
+    fake.stop();
+}
+
+/// A Kustomization Flux cannot apply stops bootstrap with the controller's reason (exit 2),
+/// and `status` shows it (exit 1).
+#[test]
+fn a_failing_kustomization_stops_bootstrap_with_its_reason() {
+    let example = "examples/hetzner-small/site.yaml";
+    let cluster = TestCluster::start(
+        example,
+        KubeFaults {
+            flux_installed_after: 1,
+            ready_after: 1,
+            failing: Some(("gitpod".to_owned(), "installer Job failed".to_owned())),
+            ..KubeFaults::default()
+        },
+    );
+    let fake = FakeHetzner::start_in_background(Faults::default());
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", example, "--flux-wait", "2"],
+    ));
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("Flux is not ready after 2 s")
+            && error.contains("`gitpod` not ready: ReconciliationFailed: installer Job failed"),
+        "{error}"
+    );
+    assert!(
+        stdout(&output).contains("Kustomization `certificates` ready"),
+        "{}",
+        stdout(&output)
+    );
+    let kubeconfig = cluster.kubeconfig("demo-small");
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &[
+            "status",
+            example,
+            "--kubeconfig",
+            &kubeconfig.to_string_lossy(),
+        ],
+    ));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("not ready: ReconciliationFailed: installer Job failed"),
+        "{}",
+        stdout(&output)
+    );
+    fake.stop();
 }

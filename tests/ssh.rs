@@ -158,3 +158,21 @@ fn a_machine_that_never_answers_is_a_timeout_naming_it() {
         "{message}"
     );
 }
+
+/// The git host's keys for the deploy-key Secret's `known_hosts`, as `ssh-keyscan` reads them.
+#[test]
+fn keyscan_reads_the_host_keys_a_server_offers() {
+    let Some(sshd) = sshd_binary() else {
+        return;
+    };
+    let server = Sshd::start(&sshd, K3S_YAML);
+    let lines = ssh::keyscan("127.0.0.1", server.port).expect("scanned");
+    let host_key = std::fs::read_to_string(server.dir.path().join("host_key.pub")).expect("key");
+    let blob = host_key.split_whitespace().nth(1).expect("a key blob");
+    assert!(
+        lines.starts_with(&format!("[127.0.0.1]:{} ssh-ed25519 {blob}", server.port)),
+        "{lines}"
+    );
+    let error = ssh::keyscan("127.0.0.1", free_port()).expect_err("nobody listens");
+    assert!(error.to_string().contains("127.0.0.1"), "{error}");
+}

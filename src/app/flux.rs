@@ -161,6 +161,19 @@ pub(super) async fn install(
         kube.get("/version").await
     })
     .await?;
+    for group in [
+        &cluster::GIT_REPOSITORY,
+        &cluster::KUSTOMIZATION,
+        &cluster::HELM_RELEASE,
+    ] {
+        let path = group.group_path();
+        wait_until(
+            &format!("Flux's API `{}`", group.api_version),
+            deadline,
+            async || kube.get(&path).await,
+        )
+        .await?;
+    }
     let namespace = cluster::NAMESPACE.object_path(None, FLUX_NAMESPACE);
     wait_until("the `flux-system` namespace", deadline, async || {
         kube.get(&namespace).await
@@ -178,19 +191,6 @@ pub(super) async fn install(
     let url = repository["spec"]["url"].as_str().unwrap_or_default();
     deploy_key(&kube, site, url, setup, &bar).await?;
 
-    for group in [
-        &cluster::GIT_REPOSITORY,
-        &cluster::KUSTOMIZATION,
-        &cluster::HELM_RELEASE,
-    ] {
-        let path = group.group_path();
-        wait_until(
-            &format!("Flux's API `{}`", group.api_version),
-            deadline,
-            async || kube.get(&path).await,
-        )
-        .await?;
-    }
     for object in &sync {
         kube.apply(object).await?;
         bar.suspend(|| {
