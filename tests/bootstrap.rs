@@ -311,12 +311,19 @@ impl Rng {
     }
 }
 
-/// Runs bootstrap, killing it after `kill_after` if given; returns whether it was killed.
+/// When a run is killed: after a time, or once the cluster has seen some requests.
+#[derive(Clone, Copy)]
+enum Kill {
+    After(Duration),
+    AfterClusterRequests(usize),
+}
+
+/// Runs bootstrap, killing it as `kill` says if given; returns whether it was killed.
 fn bootstrap_maybe_killed(
     fake: &FakeHetzner,
     cluster: &TestCluster,
     example: &str,
-    kill_after: Option<Duration>,
+    kill: Option<Kill>,
 ) -> bool {
     let mut command = railyard_against(fake, cluster, &["bootstrap", example]);
     let mut child = command
@@ -324,15 +331,26 @@ fn bootstrap_maybe_killed(
         .stderr(Stdio::null())
         .spawn()
         .expect("railyard starts");
-    let Some(after) = kill_after else {
+    let started = std::time::Instant::now();
+    let Some(kill) = kill else {
         child.wait().expect("railyard runs");
         return false;
     };
-    std::thread::sleep(after);
-    let killed = matches!(child.try_wait(), Ok(None));
-    let _ = child.kill();
-    let _ = child.wait();
-    killed
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        let due = match kill {
+            Kill::After(after) => started.elapsed() >= after,
+            Kill::AfterClusterRequests(n) => cluster.kube.requests().len() >= n,
+        };
+        if due {
+            let _ = child.kill();
+            let _ = child.wait();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 #[test]
@@ -340,7 +358,7 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
     let example = "examples/hetzner-medium/site.yaml";
     let site = "demo-medium";
     let want = wanted(site, 3, 5, true);
-    let (mut killed, mut faulted, mut incomplete) = (0, 0, 0);
+    let (mut killed, mut faulted, mut incomplete, mut in_cluster) = (0, 0, 0, 0);
     for seed in 1..=20u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let faults = Faults {
@@ -362,8 +380,15 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
                 ..KubeFaults::default()
             },
         );
-        let kill_after = (rng.next(2) == 0).then(|| Duration::from_millis(50 + rng.next(400)));
-        killed += usize::from(bootstrap_maybe_killed(&fake, &cluster, example, kill_after));
+        // Kills land anywhere from the first cloud requests to the wait for Flux.
+        let kill = match rng.next(4) {
+            0 | 1 => Some(Kill::After(Duration::from_millis(50 + rng.next(400)))),
+            2 => Some(Kill::AfterClusterRequests(1 + rng.next(12) as usize)),
+            _ => None,
+        };
+        let was_killed = bootstrap_maybe_killed(&fake, &cluster, example, kill);
+        killed += usize::from(was_killed);
+        in_cluster += usize::from(was_killed && !cluster.kube.requests().is_empty());
         faulted += fake
             .requests()
             .iter()
@@ -394,10 +419,12 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
         fake.stop();
     }
     // The schedule must really hurt: kills mid-run, injected faults, first runs left unfinished.
-    eprintln!("20 runs: {killed} killed, {faulted} faulty answers, {incomplete} left unfinished");
+    eprintln!(
+        "20 runs: {killed} killed ({in_cluster} of them in the cluster phase), {faulted} faulty answers, {incomplete} left unfinished"
+    );
     assert!(
-        killed >= 3 && faulted >= 20 && incomplete >= 3,
-        "{killed} {faulted} {incomplete}"
+        killed >= 3 && in_cluster >= 1 && faulted >= 20 && incomplete >= 3,
+        "{killed} {in_cluster} {faulted} {incomplete}"
     );
 }
 
