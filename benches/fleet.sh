@@ -21,15 +21,22 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p target/bench
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 # Each timed render starts from an empty output directory. The previous output is moved aside
-# (one rename), not deleted: ext4 avoids reusing inodes deleted a moment ago, so deleting 30,000
-# files just before a run makes the next run's file creation pay for it (seen here: 1.2 s
-# becomes 3.9 s), which measures the benchmark, not railyard.
-#
-# ext4 skips inodes freed in the last 30 seconds when it allocates (fs/ext4/ialloc.c,
-# `recently_deleted`), so a bench that follows a mass deletion (an earlier run's clean-up, the
-# hostile bench) first waits that window out.
-sync
-sleep 35
+# (one rename), not deleted, and the fleet is rendered on a new ext4 filesystem (a sparse
+# loop-mounted image) when this runs as root: on an aged filesystem, ext4's allocator pays for
+# mass deletions minutes later (recently freed inodes are skipped, and with online discard
+# freed blocks stay busy), which showed here as 1.3 s becoming 4.4 s, almost all of it system
+# time, when an earlier bench had just deleted 400,000 files. That measures the host's disk
+# history, not railyard.
+if [[ $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null && truncate -s 8G "$work/fs.img" &&
+  mkfs.ext4 -q -F -N 1200000 "$work/fs.img" && mkdir -p "$work/fs" &&
+  mount -o loop "$work/fs.img" "$work/fs"; then
+  base=$work
+  trap 'umount "$base/fs"; rm -rf "$base"' EXIT
+  work="$base/fs"
+  echo "filesystem: a new ext4 filesystem (loop mount) for the fleet"
+else
+  echo "filesystem: the temporary directory's (not root, or no loop mount)"
+fi
 mkdir -p "$work/trash"
 cat > "$work/aside.sh" <<'SH'
 #!/usr/bin/env bash

@@ -79,6 +79,8 @@ def main():
     out.append("")
 
     out.append("## Fleet (benches/make-fleet.py sites, both cores)\n")
+    out.append("Rendered on a new ext4 filesystem (a loop-mounted image; see benches/fleet.sh for why), "
+               "each run into an empty output directory.\n")
     out.append("| command | median | per site | peak memory |\n|---|---|---|---|")
     for name, r in results("fleet-render").items():
         count = int(name.split("(")[1].split()[0].replace(",", ""))
@@ -91,7 +93,7 @@ def main():
     bootstrap = BENCH / "bootstrap.txt"
     if bootstrap.exists():
         out.append("## Bootstrap against the fake Hetzner API (benches/bootstrap.sh)\n")
-        out.append("Medium site, 3 servers and 10 workers, 100 ms added to every request; target under 15 s.\n")
+        out.append("Medium site, 3 servers and 10 workers, 100 ms added to every request to the cloud API; target: cloud resources in place in under 15 s. The whole run also waits for k3s (local sshd) and Flux (fake Kubernetes API, polled every 500 ms).\n")
         out.append("```")
         out.append(bootstrap.read_text().rstrip())
         out.append("```\n")

@@ -217,6 +217,13 @@ fn small_and_medium_bootstrap_reach_flux_ready_and_a_second_run_creates_nothing(
         };
         assert!(text.contains(&format!("server: {api}")), "{text}");
         assert!(text.contains(&format!("current-context: {site}")), "{text}");
+        // The certificate is checked for the API's private address (k3s' `tls-san`); the fake
+        // API server's certificate carries no public address, as k3s' does not.
+        let private = if api_lb { "10.2.0.5" } else { "10.2.0.10" };
+        assert!(
+            text.contains(&format!("tls-server-name: {private}")),
+            "{text}"
+        );
         let mode = std::os::unix::fs::PermissionsExt::mode(
             &std::fs::metadata(&kubeconfig)
                 .expect("metadata")
@@ -758,6 +765,22 @@ fn status_compares_what_flux_applied_with_the_committed_head() {
         .kube
         .add(node("demo-small-server-0", Some("control-plane")));
     cluster.kube.add(node("demo-small-worker-0", None));
+    let condition =
+        serde_json::json!([{ "type": "Ready", "status": "True", "reason": "Succeeded" }]);
+    cluster.kube.add(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "HelmRepository",
+        "metadata": { "name": "jetstack", "namespace": "flux-system", "generation": 1 },
+        "status": { "observedGeneration": 1, "conditions": condition,
+                    "artifact": { "revision": "sha256:1a2b" } },
+    }));
+    cluster.kube.add(serde_json::json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": { "name": "cert-manager", "namespace": "cert-manager", "generation": 2 },
+        "status": { "observedGeneration": 2, "conditions": condition,
+                    "history": [{ "chartVersion": "v1.19.1" }] },
+    }));
     let fake = FakeHetzner::start_in_background(Faults::default());
     assert_ok(&run(&mut railyard_against(
         &fake,
@@ -788,6 +811,8 @@ fn status_compares_what_flux_applied_with_the_committed_head() {
         "v1.36.1+k3s1",
         "GitRepository/flux-system",
         "Kustomization/gitpod",
+        "HelmRepository/jetstack                  ready at sha256:1a2b\n",
+        "HelmRelease/cert-manager                 ready at v1.19.1\n",
         &format!("ready at main@sha1:{first} (committed HEAD)"),
         "everything is ready at the committed HEAD",
     ] {

@@ -127,7 +127,7 @@ fn the_kubeconfig_comes_over_ssh_from_the_second_port_and_is_rewritten() {
     .expect("fetched");
     assert_eq!(fetched, K3S_YAML);
     let rewritten =
-        kubeconfig::rewrite(&fetched, "demo", "https://203.0.113.7:6443").expect("rewritten");
+        kubeconfig::rewrite(&fetched, "demo", "https://203.0.113.7:6443", None).expect("rewritten");
     assert!(rewritten.contains("server: https://203.0.113.7:6443"));
     assert!(rewritten.contains("current-context: demo"));
     // The host key was remembered in railyard's own file, not the user's.

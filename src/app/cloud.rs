@@ -17,7 +17,7 @@ use serde_json::{Value as Json, json};
 use crate::app::{FINDINGS, SUCCESS, compile_site, flux, print_diagnostics};
 use crate::cli::Cli;
 use crate::core::plan::{self, FollowUp, Kind, Observed, Plan, Step, Wanted};
-use crate::core::{kubeconfig, placeholder};
+use crate::core::{cluster, kubeconfig, placeholder};
 use crate::edge::hetzner::{CloudError, Hetzner, Timing};
 use crate::edge::{age_keys, ssh};
 use crate::sops::file as sops_file;
@@ -266,8 +266,14 @@ fn write_kubeconfig(
         Duration::from_secs(5).min(cluster.wait),
         cluster.wait,
     )?;
-    let config = kubeconfig::rewrite(&text, &context.site, &format!("https://{api}:6443"))
-        .map_err(anyhow::Error::msg)?;
+    let tls_name = cluster::api_private_address(&context.site, &context.files);
+    let config = kubeconfig::rewrite(
+        &text,
+        &context.site,
+        &format!("https://{api}:6443"),
+        tls_name.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let path = cluster
         .kubeconfig
         .clone()

@@ -197,6 +197,18 @@ pub fn sync_objects(site: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec
     documents(&name, bytes)
 }
 
+/// The API's private address, the first of the first server's `tls-san`: the kubeconfig names
+/// it as `tls-server-name`, since the certificate k3s serves does not carry the public address
+/// of a load balancer in front of it.
+pub fn api_private_address(site: &str, files: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    let name = format!("hosts/{site}/k3s/server-0.config.yaml");
+    let config = documents(&name, files.get(&name)?)
+        .ok()?
+        .into_iter()
+        .next()?;
+    config["tls-san"][0].as_str().map(str::to_owned)
+}
+
 /// Every Flux Kustomization the render makes the cluster hold: the root one and those beside
 /// the directories in `clusters/<site>/`.
 pub fn rendered_kustomizations(

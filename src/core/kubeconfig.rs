@@ -20,6 +20,8 @@ pub struct Credentials {
     /// PEM certificate and key of the client certificate, when the user has one.
     pub client: Option<(Vec<u8>, Vec<u8>)>,
     pub token: Option<String>,
+    /// The name the server's certificate is checked for, when not the server's host.
+    pub tls_server_name: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -88,6 +90,9 @@ pub fn credentials(text: &str) -> Result<Credentials, String> {
         }
     };
     let token = user["user"]["token"].as_str().map(str::to_owned);
+    let tls_server_name = cluster["cluster"]["tls-server-name"]
+        .as_str()
+        .map(str::to_owned);
     if client.is_none() && token.is_none() {
         return Err(format!(
             "user `{user_name}` has neither `client-certificate-data` nor `token`"
@@ -98,12 +103,18 @@ pub fn credentials(text: &str) -> Result<Credentials, String> {
         certificate_authority,
         client,
         token,
+        tls_server_name,
     })
 }
 
-/// `text` (k3s' `/etc/rancher/k3s/k3s.yaml`) with `server` as the API address (`https://IP:6443`)
-/// and every name set to `site`.
-pub fn rewrite(text: &str, site: &str, server: &str) -> Result<String, String> {
+/// `text` (k3s' `/etc/rancher/k3s/k3s.yaml`) with `server` as the API address (`https://IP:6443`),
+/// the certificate checked for `tls_server_name` when given, and every name set to `site`.
+pub fn rewrite(
+    text: &str,
+    site: &str,
+    server: &str,
+    tls_server_name: Option<&str>,
+) -> Result<String, String> {
     let file = SourceFile::new("k3s.yaml", text);
     let (documents, diagnostics) = yaml::parse_stream(&file);
     if let Some(first) = diagnostics.first() {
@@ -132,6 +143,9 @@ pub fn rewrite(text: &str, site: &str, server: &str) -> Result<String, String> {
     }
     cluster["name"] = json!(site);
     cluster["cluster"]["server"] = json!(server);
+    if let Some(name) = tls_server_name {
+        cluster["cluster"]["tls-server-name"] = json!(name);
+    }
     user["name"] = json!(site);
     context["name"] = json!(site);
     context["context"]["cluster"] = json!(site);
@@ -171,7 +185,7 @@ users:
 
     #[test]
     fn names_and_address_are_the_sites() {
-        let out = rewrite(K3S_YAML, "demo", "https://203.0.113.7:6443").expect("rewrites");
+        let out = rewrite(K3S_YAML, "demo", "https://203.0.113.7:6443", None).expect("rewrites");
         assert!(out.contains("server: https://203.0.113.7:6443"), "{out}");
         assert!(out.contains("current-context: demo"), "{out}");
         assert!(!out.contains("default"), "{out}");
@@ -180,9 +194,16 @@ users:
 
     #[test]
     fn credentials_come_from_the_current_context() {
-        let rewritten = rewrite(K3S_YAML, "demo", "https://203.0.113.7:6443").expect("rewrites");
+        let rewritten = rewrite(
+            K3S_YAML,
+            "demo",
+            "https://203.0.113.7:6443",
+            Some("10.2.0.5"),
+        )
+        .expect("rewrites");
         let credentials = credentials(&rewritten).expect("reads");
         assert_eq!(credentials.server, "https://203.0.113.7:6443");
+        assert_eq!(credentials.tls_server_name.as_deref(), Some("10.2.0.5"));
         assert_eq!(
             credentials.certificate_authority.as_deref(),
             Some(&b"---CA"[..])
@@ -205,7 +226,10 @@ users:
     #[test]
     fn a_kubeconfig_of_another_shape_is_refused() {
         for text in ["", "clusters: []\n", "a: [\n"] {
-            assert!(rewrite(text, "demo", "https://x:6443").is_err(), "{text:?}");
+            assert!(
+                rewrite(text, "demo", "https://x:6443", None).is_err(),
+                "{text:?}"
+            );
         }
     }
 }

@@ -10,8 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value as Json;
 
 use crate::core::cluster;
@@ -89,10 +92,40 @@ impl Kube {
                 .map_err(|_| bad("`certificate-authority-data` holds an unusable certificate"))?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // The name the server's certificate must carry: `tls-server-name` when the kubeconfig
+        // has one (the API's private address, which k3s' `tls-san` holds, while the public
+        // address of a load balancer in front of it does not), else the server's host.
+        let host = credentials
+            .server
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        };
+        let name = credentials
+            .tls_server_name
+            .as_deref()
+            .unwrap_or(host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let name = ServerName::try_from(name)
+            .map_err(|_| bad("the server's name is neither a host name nor an address"))?;
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| KubeError::Credentials(e.to_string()))?;
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| KubeError::Credentials(e.to_string()))?
-            .with_root_certificates(roots);
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NamedVerifier {
+                inner: verifier,
+                name,
+            }));
         let mut config = match &credentials.client {
             Some((cert, key)) => {
                 let chain = CertificateDer::pem_slice_iter(cert)
@@ -244,5 +277,49 @@ impl Kube {
                 status: 404,
                 message: "not found (is the namespace or the kind's API missing?)".to_owned(),
             })
+    }
+}
+
+/// The standard WebPKI check against the cluster's CA, for a fixed name instead of the one
+/// the connection was made to (kubeconfig's `tls-server-name`).
+#[derive(Debug)]
+struct NamedVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    name: ServerName<'static>,
+}
+
+impl ServerCertVerifier for NamedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }

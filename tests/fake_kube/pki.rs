@@ -41,7 +41,21 @@ impl Pki {
 
         let server_key = KeyPair::generate().expect("a server key");
         let mut server_params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            // What k3s puts in its serving certificate: its default names, loopback, and the
+            // `tls-san` of the example sites (the API's private addresses), but no public
+            // address, so a client must check the name the kubeconfig's `tls-server-name` gives.
+            CertificateParams::new(
+                [
+                    "kubernetes",
+                    "kubernetes.default",
+                    "localhost",
+                    "127.0.0.1",
+                    "10.2.0.5",
+                    "10.2.0.10",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+            )
                 .expect("server parameters");
         server_params.distinguished_name = name(&[(DnType::CommonName, "k3s")]);
         server_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
