@@ -881,3 +881,64 @@ fn a_failing_kustomization_stops_bootstrap_with_its_reason() {
     );
     fake.stop();
 }
+
+/// The cluster's age identity must be a recipient of the secrets file, or bootstrap stops
+/// before it creates anything; `status` without a kubeconfig says where to get one.
+#[test]
+fn a_cluster_key_that_cannot_decrypt_and_a_missing_kubeconfig_are_clear_errors() {
+    let example = "examples/hetzner-small/site.yaml";
+    let cluster = TestCluster::quick(example);
+    let fake = FakeHetzner::start_in_background(Faults::default());
+    let stranger = cluster.sshd.dir.path().join("stranger.key");
+    let identity = {
+        use age::secrecy::ExposeSecret as _;
+        age::x25519::Identity::generate()
+            .to_string()
+            .expose_secret()
+            .to_owned()
+    };
+    std::fs::write(&stranger, format!("{identity}\n")).expect("write");
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &[
+            "bootstrap",
+            example,
+            "--age-key",
+            &stranger.to_string_lossy(),
+        ],
+    ));
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("stranger.key") && error.contains("cannot decrypt the secrets file"),
+        "{error}"
+    );
+    assert!(!error.contains("AGE-SECRET-KEY"), "{error}");
+    assert!(
+        fake.resources().is_empty(),
+        "bootstrap created cloud resources first"
+    );
+    assert!(
+        cluster.kube.requests().iter().all(|r| r.method == "GET"),
+        "bootstrap wrote to the cluster"
+    );
+
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &[
+            "status",
+            example,
+            "--kubeconfig",
+            "/nonexistent/kubeconfig.yaml",
+        ],
+    ));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot read the kubeconfig `/nonexistent/kubeconfig.yaml`"),
+        "{}",
+        stderr(&output)
+    );
+    fake.stop();
+}

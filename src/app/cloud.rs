@@ -173,6 +173,7 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
         Err(code) => return Ok(code),
     };
     let secrets = read_secrets(&context)?;
+    let identity = flux::cluster_identity(&context.site, &context.files, &cluster.flux)?;
     let raws = runtime()?.block_on(async {
         let (plan, observed) = current_plan(&context).await?;
         print!("{}", plan.to_text());
@@ -216,6 +217,7 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
         &context.files,
         &config,
         &cluster.flux,
+        &identity,
     ))?;
     print_dns_records(
         &context,

@@ -53,9 +53,19 @@ fn poll() -> Duration {
     millis("RAILYARD_POLL_MS").unwrap_or(Duration::from_secs(2))
 }
 
-/// The age identity to give the cluster, as its `AGE-SECRET-KEY-1...` line.
-fn cluster_identity(setup: &Setup, secrets_text: &str) -> Result<String> {
+/// The age identity to give the cluster, as its `AGE-SECRET-KEY-1...` line: checked before
+/// bootstrap creates anything, so a wrong key costs nothing.
+pub(super) fn cluster_identity(
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    setup: &Setup,
+) -> Result<String> {
     use age::secrecy::ExposeSecret as _;
+    let secrets_path = format!("clusters/{site}/flux-system/secrets.sops.yaml");
+    let secrets_text = files
+        .get(&secrets_path)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .with_context(|| format!("the render has no `{secrets_path}`"))?;
     if let Some(path) = &setup.age_key {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the age key `{}`", path.display()))?;
@@ -144,16 +154,11 @@ pub(super) async fn install(
     files: &BTreeMap<String, Vec<u8>>,
     kubeconfig_text: &str,
     setup: &Setup,
+    identity: &str,
 ) -> Result<()> {
     let deadline = Instant::now() + setup.wait;
     let sync = cluster::sync_objects(site, files).map_err(anyhow::Error::msg)?;
     let expected = cluster::expected_kustomizations(site, files).map_err(anyhow::Error::msg)?;
-    let secrets_path = format!("clusters/{site}/flux-system/secrets.sops.yaml");
-    let secrets_text = files
-        .get(&secrets_path)
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .with_context(|| format!("the render has no `{secrets_path}`"))?;
-    let identity = cluster_identity(setup, &secrets_text)?;
     let kube = client(kubeconfig_text)?;
 
     let bar = spinner("waiting for Flux to be installed by k3s");
@@ -181,7 +186,7 @@ pub(super) async fn install(
     .await?;
     bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
 
-    kube.apply(&cluster::sops_age_secret(site, &identity))
+    kube.apply(&cluster::sops_age_secret(site, identity))
         .await?;
     bar.suspend(|| println!("applied Secret `sops-age` (the cluster's age identity)"));
     let repository = sync
