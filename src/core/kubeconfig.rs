@@ -14,8 +14,8 @@ use crate::core::yaml;
 pub struct Credentials {
     /// `https://HOST:PORT`, as written.
     pub server: String,
-    /// The PEM the server's certificate must chain to; `None` trusts nothing but this file's
-    /// absence is refused by the client, so `None` only arises with a bearer token and public CA.
+    /// The PEM the server's certificate must chain to (k3s always writes it; the client
+    /// refuses a kubeconfig without it rather than trust the system's roots).
     pub certificate_authority: Option<Vec<u8>>,
     /// PEM certificate and key of the client certificate, when the user has one.
     pub client: Option<(Vec<u8>, Vec<u8>)>,
