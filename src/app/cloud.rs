@@ -61,12 +61,6 @@ fn context(cli: &Cli, site: &Path, api_url: &str) -> Result<Result<Site, u8>> {
 /// against the local fake (never needed against the real API).
 fn timing() -> Timing {
     let mut timing = Timing::default();
-    let millis = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_millis)
-    };
     if let Some(base) = millis("RAILYARD_RETRY_BASE_MS") {
         timing.base = base;
         timing.cap = base * 60;
@@ -78,7 +72,15 @@ fn timing() -> Timing {
     timing
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// A duration in milliseconds from the environment (the test hooks above).
+pub(super) fn millis(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+}
+
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
+use crate::app::cloud::{millis, runtime};
 use crate::core::cluster::{self, FLUX_NAMESPACE, Readiness};
 use crate::core::generate::flux::GIT_SECRET;
 use crate::core::kubeconfig;
@@ -36,13 +37,6 @@ pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
     let credentials = kubeconfig::credentials(kubeconfig_text).map_err(anyhow::Error::msg)?;
     let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
     Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
-}
-
-fn millis(name: &str) -> Option<Duration> {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
 }
 
 fn retry_base() -> Duration {
@@ -347,11 +341,7 @@ pub(super) fn status(
             None
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let observed = runtime.block_on(async {
+    let observed = runtime()?.block_on(async {
         let nodes = kube
             .list(&cluster::NODE.list_path())
             .await?

@@ -9,6 +9,17 @@ use crate::core::json_tree::JsonTree;
 use crate::core::source::SourceFile;
 use crate::core::yaml;
 
+/// The first document of a kubeconfig as JSON; `what` names it in errors.
+fn parse(text: &str, what: &str) -> Result<Json, String> {
+    let file = SourceFile::new("kubeconfig", text);
+    let (documents, diagnostics) = yaml::parse_stream(&file);
+    if let Some(first) = diagnostics.first() {
+        return Err(format!("{what} does not parse: {}", first.message));
+    }
+    let root = documents.first().ok_or(format!("{what} is empty"))?;
+    Ok(JsonTree::new("kubeconfig", root).value)
+}
+
 /// What a client needs from a kubeconfig's current context.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -36,13 +47,7 @@ impl std::fmt::Debug for Credentials {
 /// The current context's server and credentials, from the `*-data` fields (what k3s writes;
 /// file references would make the result depend on the reader's disk).
 pub fn credentials(text: &str) -> Result<Credentials, String> {
-    let file = SourceFile::new("kubeconfig", text);
-    let (documents, diagnostics) = yaml::parse_stream(&file);
-    if let Some(first) = diagnostics.first() {
-        return Err(format!("the kubeconfig does not parse: {}", first.message));
-    }
-    let root = documents.first().ok_or("the kubeconfig is empty")?;
-    let config = JsonTree::new("kubeconfig", root).value;
+    let config = parse(text, "the kubeconfig")?;
     let current = config["current-context"]
         .as_str()
         .ok_or("the kubeconfig has no `current-context`")?;
@@ -115,18 +120,7 @@ pub fn rewrite(
     server: &str,
     tls_server_name: Option<&str>,
 ) -> Result<String, String> {
-    let file = SourceFile::new("k3s.yaml", text);
-    let (documents, diagnostics) = yaml::parse_stream(&file);
-    if let Some(first) = diagnostics.first() {
-        return Err(format!(
-            "the server's kubeconfig does not parse: {}",
-            first.message
-        ));
-    }
-    let root = documents
-        .first()
-        .ok_or("the server's kubeconfig is empty")?;
-    let mut config = JsonTree::new("k3s.yaml", root).value;
+    let mut config = parse(text, "the server's kubeconfig")?;
     let one = |config: &Json, key: &str| -> Result<Json, String> {
         match config[key].as_array().map(Vec::as_slice) {
             Some([only]) => Ok(only.clone()),

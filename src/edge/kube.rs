@@ -95,16 +95,11 @@ impl Kube {
         // The name the server's certificate must carry: `tls-server-name` when the kubeconfig
         // has one (the API's private address, which k3s' `tls-san` holds, while the public
         // address of a load balancer in front of it does not), else the server's host.
-        let host = credentials
-            .server
-            .trim_start_matches("https://")
-            .split('/')
-            .next()
-            .unwrap_or_default();
-        let host = match host.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => host,
-        };
+        let url =
+            reqwest::Url::parse(&credentials.server).map_err(|_| bad("the server is not a URL"))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| bad("the server's URL has no host"))?;
         let name = credentials
             .tls_server_name
             .as_deref()
