@@ -11,70 +11,77 @@ mod secrets;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Color, Command, ErrorFormat};
+use crate::cli::{Cli, Color, Command, ErrorFormat, OverlayCommand};
 use crate::core::compile::{self, Output};
 use crate::core::{diagnostic, init, rules, schema};
 use crate::edge::load::{self, Loaded};
 use crate::edge::{report, write};
 
-pub const SUCCESS: u8 = 0;
-pub const FINDINGS: u8 = 1;
-pub const ERROR: u8 = 2;
+/// How a command ended: the exit statuses of DESIGN.md §7. Ordered by severity, so the worst
+/// of several outcomes is their `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// 0: done, nothing to report.
+    Success,
+    /// 1: the command ran and found something: an invalid site, differences, a refusal.
+    Findings,
+    /// 2: the command could not do its work: usage, IO, internal errors.
+    Error,
+}
 
-/// Runs one command; errors are printed here, so `main` only returns the status.
-pub fn run(cli: Cli) -> ExitCode {
-    match dispatch(&cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            if is_broken_pipe(&error) {
-                return ExitCode::from(SUCCESS);
-            }
-            eprintln!("error: {error:#}");
-            ExitCode::from(ERROR)
+impl Exit {
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Findings => 1,
+            Exit::Error => 2,
         }
     }
 }
 
-fn dispatch(cli: &Cli) -> Result<u8> {
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// Runs one command; errors are printed here, so `main` only returns the status.
+pub fn run(cli: Cli) -> Exit {
+    match dispatch(&cli) {
+        Ok(exit) => exit,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return Exit::Success;
+            }
+            eprintln!("error: {error:#}");
+            Exit::Error
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<Exit> {
     match &cli.command {
         Command::Schema => {
             std::io::stdout().write_all(schema::site_schema_text().as_bytes())?;
-            Ok(SUCCESS)
+            Ok(Exit::Success)
         }
         Command::Init {
             dir,
             name,
             age_recipients,
         } => init_site(dir, name.as_deref(), age_recipients),
-        Command::Validate { site } => {
-            let (loaded, output) = compile_site(site)?;
-            let code = print_diagnostics(cli, &loaded, &output);
-            if code == SUCCESS {
-                status(
-                    cli,
-                    &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
-                );
-            }
-            Ok(code)
-        }
+        Command::Validate { site } => validate(cli, site),
         Command::Render {
             site,
-            all: Some(dir),
+            all,
             out,
             check,
-        } => {
-            debug_assert!(site.is_none());
-            fleet::render_all(cli, dir, out, *check)
-        }
-        Command::Render {
-            site,
-            all: None,
-            out,
-            check,
-        } => render_one(cli, &site_or_default(site.as_deref()), out, *check),
+        } => render(cli, site.as_deref(), all.as_deref(), out, *check),
         Command::Diff {
             site,
             all,
@@ -93,7 +100,31 @@ fn dispatch(cli: &Cli) -> Result<u8> {
                 format: *format,
             },
         ),
+        Command::Commit {
+            site,
+            repo,
+            branch,
+            message,
+            author,
+        } => commit::run(
+            cli,
+            &commit::Request {
+                site,
+                repo,
+                branch: branch.as_deref(),
+                message: message.as_deref(),
+                author: author.as_deref(),
+            },
+        ),
+        Command::Overlay(OverlayCommand::Build { dir, root }) => overlay_build(cli, dir, root),
         Command::Secrets(command) => secrets::run(cli, command),
+        cloud_command => dispatch_cloud(cli, cloud_command),
+    }
+}
+
+/// The commands that talk to a cloud API or a cluster.
+fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
+    match command {
         Command::Plan { site, cloud } => cloud::plan(cli, site, &cloud.api_url),
         Command::Bootstrap {
             site,
@@ -111,11 +142,11 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             &cloud::Cluster {
                 kubeconfig: kubeconfig.clone(),
                 ssh_key: ssh_key.clone(),
-                wait: std::time::Duration::from_secs(*wait),
+                wait: Duration::from_secs(*wait),
                 flux: flux::Setup {
                     age_key: age_key.clone(),
                     git_known_hosts: git_known_hosts.clone(),
-                    wait: std::time::Duration::from_secs(*flux_wait),
+                    wait: Duration::from_secs(*flux_wait),
                 },
             },
         ),
@@ -125,23 +156,33 @@ fn dispatch(cli: &Cli) -> Result<u8> {
             repo,
         } => cloud::status(cli, site, kubeconfig.as_deref(), repo.as_deref()),
         Command::Destroy { site, yes, cloud } => cloud::destroy(cli, site, &cloud.api_url, *yes),
-        Command::Overlay(crate::cli::OverlayCommand::Build { dir, root }) => {
-            overlay_build(cli, dir, root)
-        }
-        Command::Commit {
-            site,
-            repo,
-            branch,
-            message,
-            author,
-        } => commit::run(
+        other => unreachable!("`{other:?}` is not a cloud command; `dispatch` runs it"),
+    }
+}
+
+fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
+    let (loaded, output) = compile_site(site)?;
+    let exit = print_diagnostics(cli, &loaded, &output);
+    if exit == Exit::Success {
+        status(
             cli,
-            site,
-            repo,
-            branch.as_deref(),
-            message.as_deref(),
-            author.as_deref(),
-        ),
+            &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
+        );
+    }
+    Ok(exit)
+}
+
+fn render(
+    cli: &Cli,
+    site: Option<&Path>,
+    all: Option<&Path>,
+    out: &Path,
+    check: bool,
+) -> Result<Exit> {
+    match all {
+        // clap refuses a site together with `--all`.
+        Some(dir) => fleet::render_all(cli, dir, out, check),
+        None => render_one(cli, &site_or_default(site), out, check),
     }
 }
 
@@ -149,11 +190,11 @@ fn site_or_default(site: Option<&Path>) -> PathBuf {
     site.map_or_else(|| PathBuf::from("site.yaml"), Path::to_path_buf)
 }
 
-fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<u8> {
+fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<Exit> {
     let (loaded, output) = compile_site(site)?;
-    let code = print_diagnostics(cli, &loaded, &output);
+    let exit = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
-        return Ok(code);
+        return Ok(exit);
     };
     if check {
         let differences = write::check(out, &tree)?;
@@ -162,7 +203,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<u8> {
                 cli,
                 &format!("{}: site `{}` is up to date", out.display(), tree.site),
             );
-            return Ok(SUCCESS);
+            return Ok(Exit::Success);
         }
         println!(
             "{}: differs from a fresh render of site `{}`:",
@@ -177,7 +218,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<u8> {
             site.display(),
             out.display()
         );
-        return Ok(FINDINGS);
+        return Ok(Exit::Findings);
     }
     let summary = write::render(out, &tree)?;
     let line = format!(
@@ -189,7 +230,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<u8> {
         summary.unchanged
     );
     status(cli, &line);
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Where the site's rendered tree sits in its repository: its `spec.git.path` (`` for the top).
@@ -242,7 +283,7 @@ fn stdout_color(cli: &Cli) -> bool {
     }
 }
 
-fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
+fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
         // JSON consumers always get an array, empty when the site is clean, on stdout.
         ErrorFormat::Json => print!("{}", report::json(&output.diagnostics, loaded)),
@@ -253,13 +294,13 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> u8 {
         ErrorFormat::Human => {}
     }
     if diagnostic::has_errors(&output.diagnostics) {
-        FINDINGS
+        Exit::Findings
     } else {
-        SUCCESS
+        Exit::Success
     }
 }
 
-fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Result<u8> {
+fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Result<Exit> {
     let name = match name {
         Some(name) => name.to_owned(),
         None => {
@@ -307,10 +348,10 @@ fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Resul
         "next: create the secrets file (see README), then `railyard validate {}`",
         dir.join("site.yaml").display()
     );
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
-fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<u8> {
+fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {
     let files = crate::edge::disk_files::DiskFiles::new(root)
         .with_context(|| format!("cannot read the overlay root `{}`", root.display()))?;
     // The engine sees paths relative to the root; links in DIR itself are resolved first.
@@ -332,7 +373,7 @@ fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<u8> {
     match crate::core::overlay::build(&files, &relative) {
         Ok(built) => {
             std::io::stdout().write_all(crate::core::overlay::print(&built.objects).as_bytes())?;
-            Ok(SUCCESS)
+            Ok(Exit::Success)
         }
         Err(mut diagnostics) => {
             if root != Path::new(".") {
@@ -348,7 +389,7 @@ fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<u8> {
                 ErrorFormat::Json => print!("{text}"),
                 ErrorFormat::Human => eprint!("{text}"),
             }
-            Ok(FINDINGS)
+            Ok(Exit::Findings)
         }
     }
 }

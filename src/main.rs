@@ -7,5 +7,5 @@ use clap::Parser;
 fn main() -> ExitCode {
     // One TLS crypto provider for every client, chosen before any connection (DESIGN.md §9).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    railyard::app::run(railyard::cli::Cli::parse())
+    ExitCode::from(railyard::app::run(railyard::cli::Cli::parse()))
 }

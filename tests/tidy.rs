@@ -52,7 +52,6 @@ const MAX_FILE_LINES: usize = 600;
 /// Entries marked "being split" are today's offenders that are being split; remove each entry
 /// once its function is short (the test fails on an entry that no longer applies).
 const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
-    ("src/app.rs", "dispatch", "being split"),
     (
         "src/app/cloud.rs",
         "execute",
@@ -133,6 +132,10 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
 /// Files under `src/` allowed over [`MAX_FILE_LINES`]: (file, reason), kept as
 /// [`LONG_FUNCTIONS`] is.
 const LONG_FILES: &[(&str, &str)] = &[
+    (
+        "src/app/cloud.rs",
+        "being split with the cloud commands (602 lines with the exit-code enum)",
+    ),
     (
         "src/core/cluster.rs",
         "being split; moving to `src/bootstrap/`",

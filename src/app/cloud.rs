@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value as Json, json};
 
-use crate::app::{FINDINGS, SUCCESS, compile_site, flux, print_diagnostics};
+use crate::app::{Exit, compile_site, flux, print_diagnostics};
 use crate::cli::Cli;
 use crate::core::plan::{self, FollowUp, Kind, Observed, Plan, Step, Wanted};
 use crate::core::{cluster, kubeconfig, placeholder};
@@ -35,7 +35,7 @@ struct Site {
 }
 
 /// The compiled site and a client; `Err(code)` when the site has errors (already reported).
-fn context(cli: &Cli, site: &Path, api_url: &str) -> Result<Result<Site, u8>> {
+fn context(cli: &Cli, site: &Path, api_url: &str) -> Result<Result<Site, Exit>> {
     let (loaded, output) = compile_site(site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
@@ -95,7 +95,7 @@ async fn current_plan(context: &Site) -> Result<(Plan, Vec<Observed>)> {
 }
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
-pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<u8> {
+pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
     let context = match context(cli, site, api_url)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -103,14 +103,14 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<u8> {
     let (plan, _) = runtime()?.block_on(current_plan(&context))?;
     print!("{}", plan.to_text());
     Ok(if plan.has_changes() {
-        FINDINGS
+        Exit::Findings
     } else {
-        SUCCESS
+        Exit::Success
     })
 }
 
 /// `railyard destroy`: every resource carrying the site's label, dependents first.
-pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Result<u8> {
+pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Result<Exit> {
     let context = match context(cli, site, api_url)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -122,7 +122,7 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Resul
                 "nothing in the project carries the label of site `{}`",
                 context.site
             );
-            return Ok(SUCCESS);
+            return Ok(Exit::Success);
         }
         let mut ordered = observed.clone();
         ordered.sort_by(|a, b| {
@@ -137,7 +137,7 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Resul
                 "not deleted: run again with `--yes` to delete these {} resources",
                 ordered.len()
             );
-            return Ok(FINDINGS);
+            return Ok(Exit::Findings);
         }
         for kind in Kind::ALL.into_iter().rev() {
             let batch: Vec<&Observed> = ordered.iter().filter(|o| o.kind == kind).collect();
@@ -155,7 +155,7 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Resul
                 println!("deleted {} {}(s)", batch.len(), kind.noun());
             }
         }
-        Ok(SUCCESS)
+        Ok(Exit::Success)
     })
 }
 
@@ -169,7 +169,7 @@ pub(super) struct Cluster {
 
 /// `railyard bootstrap`: carry out the plan, wait for k3s and write the cluster's kubeconfig,
 /// give Flux its Secrets and sync objects, wait until it is Ready, and print the DNS records.
-pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<u8> {
+pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<Exit> {
     let context = match context(cli, site, api_url)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -225,7 +225,7 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
         &context,
         address(Kind::LoadBalancer, format!("{site_name}-ingress")).as_deref(),
     )?;
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Waits until k3s on the first server has written its kubeconfig, fetches it over SSH (port
@@ -578,7 +578,7 @@ pub(super) fn status(
     site: &Path,
     kubeconfig: Option<&Path>,
     repo: Option<&Path>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let (loaded, output) = compile_site(site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
@@ -594,5 +594,9 @@ pub(super) fn status(
     };
     let repo = repo.map_or_else(|| loaded.site_dir.clone(), Path::to_owned);
     let healthy = flux::status(&tree.site, &tree.files, &path, &repo)?;
-    Ok(if healthy { SUCCESS } else { FINDINGS })
+    Ok(if healthy {
+        Exit::Success
+    } else {
+        Exit::Findings
+    })
 }

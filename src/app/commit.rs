@@ -4,33 +4,35 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{FINDINGS, SUCCESS, compile_site, print_diagnostics, site_root, status};
+use super::{Exit, compile_site, print_diagnostics, site_root, status};
 use crate::cli::Cli;
 use crate::edge::git::{self, CommitOutcome, CommitRequest, GitError};
 
-pub(super) fn run(
-    cli: &Cli,
-    site: &Path,
-    repo: &Path,
-    branch: Option<&str>,
-    message: Option<&str>,
-    author: Option<&str>,
-) -> Result<u8> {
-    let (loaded, output) = compile_site(site)?;
-    let code = print_diagnostics(cli, &loaded, &output);
+/// What `railyard commit` was asked to do.
+pub(super) struct Request<'a> {
+    pub site: &'a Path,
+    pub repo: &'a Path,
+    pub branch: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub author: Option<&'a str>,
+}
+
+pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
+    let (loaded, output) = compile_site(request.site)?;
+    let exit = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
-        return Ok(code);
+        return Ok(exit);
     };
     let root = site_root(&loaded);
-    let request = CommitRequest {
-        repo_dir: repo,
+    let commit = CommitRequest {
+        repo_dir: request.repo,
         root: &root,
-        branch,
-        message,
-        author,
+        branch: request.branch,
+        message: request.message,
+        author: request.author,
         tree: &tree,
     };
-    match git::commit(&request) {
+    match git::commit(&commit) {
         Ok(CommitOutcome::Committed {
             id,
             written,
@@ -43,18 +45,18 @@ pub(super) fn run(
                     tree.site
                 ),
             );
-            Ok(SUCCESS)
+            Ok(Exit::Success)
         }
         Ok(CommitOutcome::Unchanged) => {
             status(
                 cli,
                 &format!("site `{}` is unchanged; nothing to commit", tree.site),
             );
-            Ok(SUCCESS)
+            Ok(Exit::Success)
         }
         Err(GitError::Refused(why)) => {
             eprintln!("error: refusing to commit: {why}");
-            Ok(FINDINGS)
+            Ok(Exit::Findings)
         }
         Err(error) => Err(error.into()),
     }

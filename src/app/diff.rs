@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{ERROR, FINDINGS, SUCCESS, compile_site, fleet, site_root, stderr_color, stdout_color};
+use super::{Exit, compile_site, fleet, site_root, stderr_color, stdout_color};
 use crate::cli::{Cli, DiffFormat};
 use crate::core::diagnostic;
 use crate::core::diff::{self, SiteDiff, format};
@@ -20,21 +20,21 @@ pub(super) struct Request<'a> {
     pub format: DiffFormat,
 }
 
-pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<u8> {
+pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
     let sites = match request.all {
         Some(dir) => fleet::find_sites(dir)?,
         None => vec![super::site_or_default(request.site)],
     };
     let results = fleet::par_map(&sites, |site| one(cli, site, request));
     let mut diffs = Vec::new();
-    let mut code = SUCCESS;
+    let mut exit = Exit::Success;
     for result in results {
         match result {
             Ok(Some(diff)) => diffs.push(diff),
-            Ok(None) => code = code.max(FINDINGS),
+            Ok(None) => exit = exit.max(Exit::Findings),
             Err(error) => {
                 eprintln!("error: {error:#}");
-                code = ERROR;
+                exit = Exit::Error;
             }
         }
     }
@@ -50,9 +50,9 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<u8> {
     };
     print!("{text}");
     if diffs.iter().any(|d| !d.is_empty()) {
-        code = code.max(FINDINGS);
+        exit = exit.max(Exit::Findings);
     }
-    Ok(code)
+    Ok(exit)
 }
 
 /// The diff of one site; `None` when the site is invalid (its diagnostics go to stderr, so that

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 
-use super::{ERROR, FINDINGS, SUCCESS, compile_site};
+use super::{Exit, compile_site};
 use crate::cli::{Cli, ErrorFormat};
 use crate::core::diagnostic;
 use crate::edge::{report, write};
@@ -78,7 +78,7 @@ enum Outcome {
     Failed(String),
 }
 
-pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Result<u8> {
+pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Result<Exit> {
     let sites = find_sites(dir)?;
     if sites.is_empty() {
         anyhow::bail!("no `site.yaml` under `{}`", dir.display());
@@ -148,10 +148,10 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Resu
         dir.display()
     );
     Ok(if failed > 0 {
-        ERROR
+        Exit::Error
     } else if differ + invalid > 0 {
-        FINDINGS
+        Exit::Findings
     } else {
-        SUCCESS
+        Exit::Success
     })
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 
-use super::{FINDINGS, SUCCESS, compile_site, print_diagnostics};
+use super::{Exit, compile_site, print_diagnostics};
 use crate::cli::{Cli, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
@@ -21,7 +21,7 @@ use crate::sops::SopsError;
 use crate::sops::file::{self, Settings};
 use crate::sops::rules::Rule;
 
-pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
+pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
     match command {
         SecretsCommand::Init {
             dir,
@@ -77,7 +77,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<u8> {
                 .map_err(|e| located(Some(file), e))?;
             write_atomically(file, &rotated)?;
             println!("{}: encrypted to {}", file.display(), recipients.join(", "));
-            Ok(SUCCESS)
+            Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
     }
@@ -165,13 +165,13 @@ fn read_input(file: Option<&Path>) -> Result<(Option<PathBuf>, String)> {
     }
 }
 
-fn output(path: Option<&Path>, in_place: bool, text: &str) -> Result<u8> {
+fn output(path: Option<&Path>, in_place: bool, text: &str) -> Result<Exit> {
     match (path, in_place) {
         (Some(path), true) => write_atomically(path, text)?,
         (None, true) => bail!("`--in-place` needs a file"),
         (_, false) => std::io::stdout().write_all(text.as_bytes())?,
     }
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Writes beside the file and renames over it: the old file stays whole until the new one is.
@@ -246,7 +246,7 @@ impl Drop for PrivateDir {
     }
 }
 
-fn edit(path: &Path) -> Result<u8> {
+fn edit(path: &Path) -> Result<Exit> {
     let original = read_secrets(path)?;
     let decrypted =
         file::decrypt(&original, &age_keys::load()?).map_err(|e| located(Some(path), e))?;
@@ -281,13 +281,13 @@ fn edit(path: &Path) -> Result<u8> {
     drop(private);
     if edited == decrypted.plaintext {
         println!("{}: no change", path.display());
-        return Ok(SUCCESS);
+        return Ok(Exit::Success);
     }
     let encrypted = file::reencrypt(&original, &decrypted, &edited, &mut OsRng, &now())
         .with_context(|| format!("the edited copy of `{}`", path.display()))?;
     write_atomically(path, &encrypted)?;
     println!("{}: saved", path.display());
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// 48 letters and digits from the OS's random source (about 285 bits).
@@ -305,7 +305,7 @@ fn token() -> String {
     out
 }
 
-fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<u8> {
+fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<Exit> {
     let secrets = dir.join("secrets.sops.yaml");
     let config = dir.join(".sops.yaml");
     for path in [&secrets, &config] {
@@ -392,23 +392,23 @@ fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Resul
             secrets.display()
         );
     }
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }
 
-fn check(cli: &Cli, site: &Path, mac: bool) -> Result<u8> {
+fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
     let (loaded, output) = compile_site(site)?;
-    let code = print_diagnostics(cli, &loaded, &output);
-    if code != SUCCESS || !mac {
-        if code == SUCCESS {
+    let exit = print_diagnostics(cli, &loaded, &output);
+    if exit != Exit::Success || !mac {
+        if exit == Exit::Success {
             println!(
                 "{}: every secret reference resolves",
                 loaded.display_name(&loaded.inputs.site.name)
             );
         }
-        return Ok(code);
+        return Ok(exit);
     }
     let Some(secrets) = crate::core::compile::secrets_file(&loaded.inputs.site) else {
-        return Ok(code);
+        return Ok(exit);
     };
     let path = loaded.site_dir.join(&secrets);
     let text = read_secrets(&path)?;
@@ -426,11 +426,11 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<u8> {
             path.display(),
             empty.join(", ")
         );
-        return Ok(FINDINGS);
+        return Ok(Exit::Findings);
     }
     println!(
         "{}: every reference resolves, the MAC verifies, no value is empty",
         path.display()
     );
-    Ok(SUCCESS)
+    Ok(Exit::Success)
 }

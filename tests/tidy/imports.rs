@@ -129,9 +129,12 @@ fn code_path(tokens: &[Token], start: usize) -> (Vec<String>, usize) {
     (path, i)
 }
 
+/// A path a `use` tree names, with the name it binds (`None` for a glob or `as _`).
+type Bound = (Vec<String>, Option<String>);
+
 /// Every path a `use` tree names, each with the name it binds (`None` for globs and `as _`),
 /// and the index after the closing `;`.
-fn use_trees(tokens: &[Token], start: usize) -> (Vec<(Vec<String>, Option<String>)>, usize) {
+fn use_trees(tokens: &[Token], start: usize) -> (Vec<Bound>, usize) {
     let mut found = Vec::new();
     let mut i = start;
     if tokens.get(i).is_some_and(|t| t.is("::")) {
@@ -146,12 +149,7 @@ fn use_trees(tokens: &[Token], start: usize) -> (Vec<(Vec<String>, Option<String
 }
 
 /// One tree below `prefix`, from `i`; returns the index after it.
-fn tree(
-    tokens: &[Token],
-    mut i: usize,
-    prefix: &[String],
-    found: &mut Vec<(Vec<String>, Option<String>)>,
-) -> usize {
+fn tree(tokens: &[Token], mut i: usize, prefix: &[String], found: &mut Vec<Bound>) -> usize {
     let mut path = prefix.to_vec();
     while let Some(token) = tokens.get(i) {
         match token.text.as_str() {
@@ -187,12 +185,7 @@ fn tree(
 }
 
 /// `{ a, b::{c, d}, e as f }` after its `{`; returns the index after the `}`.
-fn group(
-    tokens: &[Token],
-    mut i: usize,
-    prefix: &[String],
-    found: &mut Vec<(Vec<String>, Option<String>)>,
-) -> usize {
+fn group(tokens: &[Token], mut i: usize, prefix: &[String], found: &mut Vec<Bound>) -> usize {
     while let Some(token) = tokens.get(i) {
         match token.text.as_str() {
             "}" => return i + 1,
