@@ -62,7 +62,6 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
         "install",
         "being split with the cloud commands",
     ),
-    ("src/app/secrets.rs", "init_secrets", "being split"),
     (
         "src/core/cluster.rs",
         "report",
@@ -73,9 +72,6 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
         "of",
         "being split with the YAML emitter",
     ),
-    ("src/core/diff/format.rs", "text", "being split"),
-    ("src/core/generate/certificates.rs", "solver", "being split"),
-    ("src/core/generate/gitpod.rs", "secrets", "being split"),
     (
         "src/core/overlay/generators.rs",
         "place",
@@ -125,7 +121,6 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
         "node",
         "being split with the YAML parser",
     ),
-    ("src/edge/git.rs", "commit", "being split"),
     ("src/edge/load.rs", "load", "being split"),
 ];
 

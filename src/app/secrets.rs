@@ -317,16 +317,62 @@ fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Resul
         }
     }
     let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
-    let mut references = Vec::new();
-    if site_path.is_file() {
-        let text = load::read_text(&site_path)
-            .with_context(|| format!("cannot read `{}`", site_path.display()))?;
+    let references = secret_references(&site_path)?;
+    let settings = Settings {
+        recipients: recipients.to_vec(),
+        rule: Rule::default_for_railyard(),
+    };
+    let encrypted = file::encrypt(
+        &initial_secrets(&references)?,
+        &settings,
+        &mut OsRng,
+        &now(),
+    )?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(&config, init::sops_config(recipients))
+        .with_context(|| format!("cannot write `{}`", config.display()))?;
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&secrets)
+        .with_context(|| format!("cannot create `{}`", secrets.display()))?;
+    handle.write_all(encrypted.as_bytes())?;
+    println!("wrote {} and {}", secrets.display(), config.display());
+    if references.len() > rules::BUILTIN_SECRET_KEYS.len()
+        || references.iter().any(|(k, _)| !is_builtin(k))
+    {
+        println!(
+            "next: fill in the empty values with `railyard secrets edit {}`",
+            secrets.display()
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// The secret keys a site file references, each once with the first place it is referenced;
+/// none when there is no site file yet.
+fn secret_references(site: &Path) -> Result<Vec<(String, String)>> {
+    let mut references: Vec<(String, String)> = Vec::new();
+    if site.is_file() {
+        let text =
+            load::read_text(site).with_context(|| format!("cannot read `{}`", site.display()))?;
         for (pointer, key) in crate::core::rules::secret_references(&text) {
             if !references.iter().any(|(k, _)| *k == key) {
                 references.push((key, pointer));
             }
         }
     }
+    Ok(references)
+}
+
+fn is_builtin(key: &str) -> bool {
+    rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| *b == key)
+}
+
+/// The new secrets file in plain text: the keys railyard generates, and an empty value to
+/// fill in for every other key the site references.
+fn initial_secrets(references: &[(String, String)]) -> Result<String> {
     let host_key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519)
         .context("cannot generate the SSH gateway host key")?;
     let host_key = host_key
@@ -345,54 +391,26 @@ fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Resul
         "    gitpod_ssh_gateway_host_key: {}\n",
         base64::engine::general_purpose::STANDARD.encode(host_key.as_bytes())
     ));
-    for (key, pointer) in references
-        .iter()
-        .filter(|(k, _)| !rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| b == k))
-    {
-        if pointer.ends_with("encryptionKeys.secretKey") {
-            // Gitpod's database encryption keys: railyard can make them (a fresh 32-byte key).
-            let mut material = [0_u8; 32];
-            OsRng.fill_bytes(&mut material);
-            let material = base64::engine::general_purpose::STANDARD.encode(material);
-            let keys = format!(
-                "[{{\"name\":\"general\",\"version\":1,\"primary\":true,\"material\":\"{material}\"}}]"
-            );
-            plain.push_str(&format!(
-                "    # Generated for {pointer}.\n    {key}: '{keys}'\n"
-            ));
-        } else {
-            plain.push_str(&format!(
-                "    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n"
-            ));
-        }
+    for (key, pointer) in references.iter().filter(|(k, _)| !is_builtin(k)) {
+        plain.push_str(&referenced_entry(key, pointer));
     }
-    let settings = Settings {
-        recipients: recipients.to_vec(),
-        rule: Rule::default_for_railyard(),
-    };
-    let encrypted = file::encrypt(&plain, &settings, &mut OsRng, &now())?;
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(&config, init::sops_config(recipients))
-        .with_context(|| format!("cannot write `{}`", config.display()))?;
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&secrets)
-        .with_context(|| format!("cannot create `{}`", secrets.display()))?;
-    handle.write_all(encrypted.as_bytes())?;
-    println!("wrote {} and {}", secrets.display(), config.display());
-    if references.len() > rules::BUILTIN_SECRET_KEYS.len()
-        || references
-            .iter()
-            .any(|(k, _)| !rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| b == k))
-    {
-        println!(
-            "next: fill in the empty values with `railyard secrets edit {}`",
-            secrets.display()
+    Ok(plain)
+}
+
+/// The entry for a key the site references: Gitpod's database encryption keys are generated
+/// (a fresh 32-byte key); any other value is left for the user to fill in.
+fn referenced_entry(key: &str, pointer: &str) -> String {
+    if pointer.ends_with("encryptionKeys.secretKey") {
+        let mut material = [0_u8; 32];
+        OsRng.fill_bytes(&mut material);
+        let material = base64::engine::general_purpose::STANDARD.encode(material);
+        let keys = format!(
+            "[{{\"name\":\"general\",\"version\":1,\"primary\":true,\"material\":\"{material}\"}}]"
         );
+        format!("    # Generated for {pointer}.\n    {key}: '{keys}'\n")
+    } else {
+        format!("    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n")
     }
-    Ok(Exit::Success)
 }
 
 fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {

@@ -83,7 +83,7 @@ fn strings_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Vec<&'a str> {
 
 /// Validates a site and, when it is valid, renders it.
 pub fn compile(inputs: &Inputs) -> Output {
-    let (tree, mut diagnostics) = check(inputs);
+    let (tree, mut diagnostics) = render(inputs);
     let tree = if diagnostic::has_errors(&diagnostics) {
         None
     } else {
@@ -94,33 +94,19 @@ pub fn compile(inputs: &Inputs) -> Output {
     Output { tree, diagnostics }
 }
 
-fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
+/// that stops rendering. `compile` drops the tree whenever there is an error.
+fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let site = &inputs.site;
-    let (documents, mut diagnostics) = yaml::parse_stream(site);
+    let (documents, diagnostics) = yaml::parse_stream(site);
     if !diagnostics.is_empty() {
         return (None, diagnostics);
     }
-    let root = match documents.as_slice() {
-        [root] => root,
-        [] => {
-            let diagnostic =
-                Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
-                    .expected("a `kind: Site` document")
-                    .hint("start from `railyard init`, which writes a commented site file");
-            return (None, vec![diagnostic]);
-        }
-        [_, second, ..] => {
-            let diagnostic = Diagnostic::error(
-                &site.name,
-                Span::new(second.span.start, second.span.start),
-                "",
-                "the site file holds more than one document",
-            )
-            .expected("exactly one `kind: Site` document")
-            .hint("keep one site per file; remove the extra `---` and what follows");
-            return (None, vec![diagnostic]);
-        }
+    let root = match only_document(site, &documents) {
+        Ok(root) => root,
+        Err(diagnostics) => return (None, diagnostics),
     };
+    let mut diagnostics = Vec::new();
     let json = JsonTree::new(&site.name, root);
     diagnostics.extend(schema::check(&json));
     let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
@@ -169,6 +155,29 @@ fn check(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         }),
         diagnostics,
     )
+}
+
+/// The site file's one document; an empty file or a second document is an error (a `Vec`, as
+/// every diagnostic list is, which keeps the `Err` small).
+fn only_document<'a>(
+    site: &SourceFile,
+    documents: &'a [yaml::Node],
+) -> Result<&'a yaml::Node, Vec<Diagnostic>> {
+    let diagnostic = match documents {
+        [root] => return Ok(root),
+        [] => Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
+            .expected("a `kind: Site` document")
+            .hint("start from `railyard init`, which writes a commented site file"),
+        [_, second, ..] => Diagnostic::error(
+            &site.name,
+            Span::new(second.span.start, second.span.start),
+            "",
+            "the site file holds more than one document",
+        )
+        .expected("exactly one `kind: Site` document")
+        .hint("keep one site per file; remove the extra `---` and what follows"),
+    };
+    Err(vec![diagnostic])
 }
 
 fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceFile> {

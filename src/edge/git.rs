@@ -130,31 +130,7 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         .workdir()
         .ok_or_else(|| GitError::Refused("the repository has no work tree".to_owned()))?
         .to_owned();
-    if repo.state() != RepositoryState::Clean {
-        return Err(GitError::Refused(
-            format!(
-                "the repository is in the middle of a {:?}; finish or abort it first",
-                repo.state()
-            )
-            .to_lowercase(),
-        ));
-    }
-    let head_ref = repo.find_reference("HEAD")?;
-    let branch_ref = head_ref
-        .symbolic_target()?
-        .map(str::to_owned)
-        .ok_or_else(|| GitError::Refused("HEAD is detached; check out a branch".to_owned()))?;
-    let current = branch_ref
-        .strip_prefix("refs/heads/")
-        .unwrap_or(&branch_ref)
-        .to_owned();
-    if let Some(wanted) = request.branch {
-        if wanted != current {
-            return Err(GitError::Refused(format!(
-                "branch `{wanted}` is not checked out (HEAD is on `{current}`)"
-            )));
-        }
-    }
+    check_branch(&repo, request.branch)?;
     let parent = match repo.head() {
         Ok(head) => Some(head.peel_to_commit()?),
         Err(e) if e.code() == ErrorCode::UnbornBranch => None,
@@ -173,81 +149,31 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         .and_then(|text| Lock::parse(&text).ok())
         .map(|lock| lock.outputs.into_keys().collect())
         .unwrap_or_default();
-    let owned: BTreeSet<String> = files
-        .keys()
-        .cloned()
-        .chain(old_outputs.iter().cloned())
-        .collect();
-    // An uncommitted change is refused unless it is exactly what this render writes: that is a
-    // render or commit that was interrupted, and finishing it loses nothing.
-    let mut dirty = Vec::new();
-    for path in &owned {
-        let status = repo
-            .status_file(Path::new(&in_repo(request.root, path)))
-            .unwrap_or(Status::CURRENT);
-        if status.is_empty() || status.contains(Status::IGNORED) {
-            continue;
-        }
-        let on_disk = std::fs::read(out.join(path)).ok();
-        if on_disk.as_ref() != files.get(path) {
-            dirty.push(format!("`{}`", in_repo(request.root, path)));
-        }
-    }
-    if !dirty.is_empty() {
-        return Err(GitError::Refused(format!(
-            "railyard's paths have uncommitted changes: {}; commit or discard them first",
-            dirty.join(", ")
-        )));
-    }
+    refuse_uncommitted(&repo, request.root, &out, &files, &old_outputs)?;
     let signature = signature(&repo, request.author)?;
     let summary = write::render(&out, request.tree)?;
     let removed: Vec<&String> = old_outputs
         .iter()
         .filter(|p| !files.contains_key(*p))
         .collect();
-
-    // The repository's index: railyard's paths only, so `git status` is clean for them.
-    let mut index = repo.index()?;
-    for path in files.keys() {
-        index.add_path(Path::new(&in_repo(request.root, path)))?;
-    }
-    for path in &removed {
-        let _ = index.remove_path(Path::new(&in_repo(request.root, path)));
-    }
-    index.write()?;
+    let paths = Paths {
+        root: request.root,
+        files: &files,
+        removed: &removed,
+    };
+    stage(&repo, &paths)?;
     write::failpoint("commit-staged");
-
-    // The commit's tree: HEAD's tree plus railyard's paths, nothing else the user staged.
-    let mut staging = Index::new()?;
-    if let Some(parent) = &parent {
-        staging.read_tree(&parent.tree()?)?;
-    }
-    for (path, bytes) in &files {
-        let id = repo.blob(bytes)?;
-        staging.add(&entry(&in_repo(request.root, path), id, bytes.len()))?;
-    }
-    for path in &removed {
-        let _ = staging.remove_path(Path::new(&in_repo(request.root, path)));
-    }
-    let tree_id = staging.write_tree_to(&repo)?;
+    let tree_id = commit_tree(&repo, parent.as_ref(), &paths)?;
     if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
         return Ok(CommitOutcome::Unchanged);
     }
     let tree = repo.find_tree(tree_id)?;
-    let subject = request.message.map_or_else(
-        || format!("railyard: render site {}", request.tree.site),
-        str::to_owned,
-    );
-    let message = format!(
-        "{subject}\n\nSite: {}\nInputs: {}\nTool: {TOOL}\n",
-        request.tree.site, request.tree.lock.inputs_digest
-    );
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     let id = repo.commit(
         Some("HEAD"),
         &signature,
         &signature,
-        &message,
+        &message(request),
         &tree,
         &parents,
     )?;
@@ -257,6 +183,122 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         written: summary.written.len(),
         removed: removed.len(),
     })
+}
+
+/// Refuses a repository in the middle of a merge or the like, a detached HEAD, and a branch
+/// other than the one asked for.
+fn check_branch(repo: &Repository, wanted: Option<&str>) -> Result<(), GitError> {
+    if repo.state() != RepositoryState::Clean {
+        return Err(GitError::Refused(
+            format!(
+                "the repository is in the middle of a {:?}; finish or abort it first",
+                repo.state()
+            )
+            .to_lowercase(),
+        ));
+    }
+    let head_ref = repo.find_reference("HEAD")?;
+    let branch_ref = head_ref
+        .symbolic_target()?
+        .map(str::to_owned)
+        .ok_or_else(|| GitError::Refused("HEAD is detached; check out a branch".to_owned()))?;
+    let current = branch_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&branch_ref)
+        .to_owned();
+    if let Some(wanted) = wanted {
+        if wanted != current {
+            return Err(GitError::Refused(format!(
+                "branch `{wanted}` is not checked out (HEAD is on `{current}`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An uncommitted change to railyard's paths is refused unless it is exactly what this render
+/// writes: that is a render or commit that was interrupted, and finishing it loses nothing.
+fn refuse_uncommitted(
+    repo: &Repository,
+    root: &str,
+    out: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+    old_outputs: &BTreeSet<String>,
+) -> Result<(), GitError> {
+    let owned: BTreeSet<&String> = files.keys().chain(old_outputs).collect();
+    let mut dirty = Vec::new();
+    for path in owned {
+        let status = repo
+            .status_file(Path::new(&in_repo(root, path)))
+            .unwrap_or(Status::CURRENT);
+        if status.is_empty() || status.contains(Status::IGNORED) {
+            continue;
+        }
+        let on_disk = std::fs::read(out.join(path)).ok();
+        if on_disk.as_ref() != files.get(path) {
+            dirty.push(format!("`{}`", in_repo(root, path)));
+        }
+    }
+    if dirty.is_empty() {
+        Ok(())
+    } else {
+        Err(GitError::Refused(format!(
+            "railyard's paths have uncommitted changes: {}; commit or discard them first",
+            dirty.join(", ")
+        )))
+    }
+}
+
+/// The paths one commit touches, relative to the rendered tree's `root` in the repository.
+struct Paths<'a> {
+    root: &'a str,
+    files: &'a BTreeMap<String, Vec<u8>>,
+    removed: &'a [&'a String],
+}
+
+/// The repository's index: railyard's paths only, so `git status` is clean for them.
+fn stage(repo: &Repository, paths: &Paths<'_>) -> Result<(), GitError> {
+    let mut index = repo.index()?;
+    for path in paths.files.keys() {
+        index.add_path(Path::new(&in_repo(paths.root, path)))?;
+    }
+    for path in paths.removed {
+        let _ = index.remove_path(Path::new(&in_repo(paths.root, path)));
+    }
+    index.write()?;
+    Ok(())
+}
+
+/// The commit's tree: HEAD's tree plus railyard's paths, nothing else the user staged.
+fn commit_tree(
+    repo: &Repository,
+    parent: Option<&git2::Commit<'_>>,
+    paths: &Paths<'_>,
+) -> Result<Oid, GitError> {
+    let mut staging = Index::new()?;
+    if let Some(parent) = parent {
+        staging.read_tree(&parent.tree()?)?;
+    }
+    for (path, bytes) in paths.files {
+        let id = repo.blob(bytes)?;
+        staging.add(&entry(&in_repo(paths.root, path), id, bytes.len()))?;
+    }
+    for path in paths.removed {
+        let _ = staging.remove_path(Path::new(&in_repo(paths.root, path)));
+    }
+    Ok(staging.write_tree_to(repo)?)
+}
+
+/// The user's subject (or railyard's), then the site, the inputs' digest and the tool.
+fn message(request: &CommitRequest<'_>) -> String {
+    let subject = request.message.map_or_else(
+        || format!("railyard: render site {}", request.tree.site),
+        str::to_owned,
+    );
+    format!(
+        "{subject}\n\nSite: {}\nInputs: {}\nTool: {TOOL}\n",
+        request.tree.site, request.tree.lock.inputs_digest
+    )
 }
 
 fn entry(path: &str, id: Oid, size: usize) -> IndexEntry {

@@ -55,91 +55,104 @@ fn counts(diff: &SiteDiff) -> String {
 
 /// For a terminal; ANSI colour when `color`.
 pub fn text(diffs: &[SiteDiff], color: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if color {
-            format!("\u{1b}[{code}m{text}\u{1b}[0m")
-        } else {
-            text.to_owned()
-        }
-    };
-    let sign_color = |status: Status| match status {
-        Status::Added => "32",
-        Status::Removed => "31",
-        Status::Changed => "33",
-    };
     let mut out = String::new();
     for diff in diffs {
         if diff.is_empty() {
             let _ = writeln!(out, "site `{}`: no changes", diff.site);
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "{}",
-            paint("1", &format!("site `{}`: {}", diff.site, counts(diff)))
-        );
-        if !diff.objects.is_empty() {
-            out.push_str("objects:\n");
-            for object in &diff.objects {
-                let _ = writeln!(
-                    out,
-                    "  {} {} ({})",
-                    paint(sign_color(object.status), &object.status.sign().to_string()),
-                    object.id,
-                    object.file
-                );
-                for field in &object.fields {
-                    let _ = writeln!(out, "      {}", field_text(field));
-                }
-            }
-        }
-        if !diff.secrets.is_empty() {
-            out.push_str("secret keys (values never shown):\n");
-            for key in &diff.secrets {
-                let _ = writeln!(
-                    out,
-                    "  {} {} in {}",
-                    paint(sign_color(key.status), &key.status.sign().to_string()),
-                    key.key,
-                    key.file
-                );
-            }
-        }
-        out.push_str("files:\n");
-        for file in &diff.files {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                paint(sign_color(file.status), &file.status.sign().to_string()),
-                file.path
-            );
-        }
-        for file in &diff.files {
-            let Some(unified) = &file.unified else {
-                continue;
-            };
-            out.push('\n');
-            for line in unified.lines() {
-                let code = match line.chars().next() {
-                    _ if line.starts_with("+++") || line.starts_with("---") => "1",
-                    Some('+') => "32",
-                    Some('-') => "31",
-                    Some('@') => "36",
-                    _ => "",
-                };
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    if code.is_empty() {
-                        line.to_owned()
-                    } else {
-                        paint(code, line)
-                    }
-                );
-            }
+        } else {
+            site_text(&mut out, diff, color);
         }
     }
     out
+}
+
+/// `text` in ANSI colour `code` when `color`.
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A change's sign (`+`, `-`, `~`), green, red or yellow.
+fn sign(color: bool, status: Status) -> String {
+    let code = match status {
+        Status::Added => "32",
+        Status::Removed => "31",
+        Status::Changed => "33",
+    };
+    paint(color, code, &status.sign().to_string())
+}
+
+/// One site that changed: the summary, objects, secret keys, files, then the unified diffs.
+fn site_text(out: &mut String, diff: &SiteDiff, color: bool) {
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            color,
+            "1",
+            &format!("site `{}`: {}", diff.site, counts(diff))
+        )
+    );
+    if !diff.objects.is_empty() {
+        out.push_str("objects:\n");
+        for object in &diff.objects {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})",
+                sign(color, object.status),
+                object.id,
+                object.file
+            );
+            for field in &object.fields {
+                let _ = writeln!(out, "      {}", field_text(field));
+            }
+        }
+    }
+    if !diff.secrets.is_empty() {
+        out.push_str("secret keys (values never shown):\n");
+        for key in &diff.secrets {
+            let _ = writeln!(
+                out,
+                "  {} {} in {}",
+                sign(color, key.status),
+                key.key,
+                key.file
+            );
+        }
+    }
+    out.push_str("files:\n");
+    for file in &diff.files {
+        let _ = writeln!(out, "  {} {}", sign(color, file.status), file.path);
+    }
+    for unified in diff.files.iter().filter_map(|f| f.unified.as_ref()) {
+        out.push('\n');
+        unified_text(out, unified, color);
+    }
+}
+
+/// A unified diff, its headers bold, additions green, removals red, hunk lines cyan.
+fn unified_text(out: &mut String, unified: &str, color: bool) {
+    for line in unified.lines() {
+        let code = match line.chars().next() {
+            _ if line.starts_with("+++") || line.starts_with("---") => "1",
+            Some('+') => "32",
+            Some('-') => "31",
+            Some('@') => "36",
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            if code.is_empty() {
+                line.to_owned()
+            } else {
+                paint(color, code, line)
+            }
+        );
+    }
 }
 
 /// For a pull-request comment: a summary table, long diffs folded in `<details>`.

@@ -13,7 +13,7 @@ use crate::core::generate::layers::{self, CERTIFICATES};
 use crate::core::generate::substituted::{self, Entry};
 use crate::core::gitpod_config::CERTIFICATE_SECRET;
 use crate::core::model::Site;
-use crate::core::site::Dns01;
+use crate::core::site::{Akamai, AzureDns, CloudDns, Dns01, Rfc2136, Route53};
 
 pub const ISSUER: &str = "gitpod-issuer";
 /// The solver's credentials, in cert-manager's namespace (where a ClusterIssuer reads them).
@@ -57,87 +57,21 @@ fn solver(dns01: &Dns01) -> (Json, Vec<Entry<'_>>) {
         }
         json!({ "cloudflare": solver })
     } else if let Some(s) = &dns01.route53 {
-        let mut solver = json!({ "region": s.region });
-        if let Some(zone) = &s.hosted_zone_id {
-            solver["hostedZoneID"] = json!(zone);
-        }
-        if let Some(role) = &s.role {
-            solver["role"] = json!(role);
-        }
-        if let Some(id) = &s.access_key_id {
-            entries.push(substituted::text("access-key-id", &id.secret_key));
-            solver["accessKeyIDSecretRef"] = secret_ref("access-key-id");
-        }
-        if let Some(key) = &s.secret_access_key {
-            entries.push(substituted::text("secret-access-key", &key.secret_key));
-            solver["secretAccessKeySecretRef"] = secret_ref("secret-access-key");
-        }
-        json!({ "route53": solver })
+        json!({ "route53": route53(s, &mut entries) })
     } else if let Some(s) = &dns01.digitalocean {
         entries.push(substituted::text("access-token", &s.token.secret_key));
         json!({ "digitalocean": { "tokenSecretRef": secret_ref("access-token") } })
     } else if let Some(s) = &dns01.azure_dns {
-        let mut solver = json!({ "subscriptionID": s.subscription_id, "resourceGroupName": s.resource_group_name, "hostedZoneName": s.hosted_zone_name });
-        if let Some(environment) = &s.environment {
-            solver["environment"] = json!(environment);
-        }
-        if let Some(id) = &s.managed_identity_client_id {
-            solver["managedIdentity"] = json!({ "clientID": id });
-        }
-        if let (Some(client), Some(secret), Some(tenant)) =
-            (&s.client_id, &s.client_secret, &s.tenant_id)
-        {
-            entries.push(substituted::text("client-secret", &secret.secret_key));
-            solver["clientID"] = json!(client);
-            solver["clientSecretSecretRef"] = secret_ref("client-secret");
-            solver["tenantID"] = json!(tenant);
-        }
-        json!({ "azureDNS": solver })
+        json!({ "azureDNS": azure_dns(s, &mut entries) })
     } else if let Some(s) = &dns01.cloud_dns {
-        let mut solver = json!({ "project": s.project });
-        if let Some(zone) = &s.hosted_zone_name {
-            solver["hostedZoneName"] = json!(zone);
-        }
-        if let Some(account) = &s.service_account {
-            entries.push(substituted::base64("key.json", &account.secret_key));
-            solver["serviceAccountSecretRef"] = secret_ref("key.json");
-        }
-        json!({ "cloudDNS": solver })
+        json!({ "cloudDNS": cloud_dns(s, &mut entries) })
     } else if let Some(s) = &dns01.rfc2136 {
-        let mut solver = json!({ "nameserver": s.nameserver });
-        if let Some(name) = &s.tsig_key_name {
-            solver["tsigKeyName"] = json!(name);
-        }
-        if let Some(algorithm) = &s.tsig_algorithm {
-            solver["tsigAlgorithm"] = json!(algorithm);
-        }
-        if let Some(secret) = &s.tsig_secret {
-            entries.push(substituted::text("tsig-secret", &secret.secret_key));
-            solver["tsigSecretSecretRef"] = secret_ref("tsig-secret");
-        }
-        json!({ "rfc2136": solver })
+        json!({ "rfc2136": rfc2136(s, &mut entries) })
     } else if let Some(s) = &dns01.acme_dns {
         entries.push(substituted::base64("acmedns.json", &s.account.secret_key));
         json!({ "acmeDNS": { "host": s.host, "accountSecretRef": secret_ref("acmedns.json") } })
     } else if let Some(s) = &dns01.akamai {
-        entries.push(substituted::text(
-            "client-token",
-            &s.client_token.secret_key,
-        ));
-        entries.push(substituted::text(
-            "client-secret",
-            &s.client_secret.secret_key,
-        ));
-        entries.push(substituted::text(
-            "access-token",
-            &s.access_token.secret_key,
-        ));
-        json!({ "akamai": {
-            "serviceConsumerDomain": s.service_consumer_domain,
-            "clientTokenSecretRef": secret_ref("client-token"),
-            "clientSecretSecretRef": secret_ref("client-secret"),
-            "accessTokenSecretRef": secret_ref("access-token"),
-        } })
+        json!({ "akamai": akamai(s, &mut entries) })
     } else if let Some(s) = &dns01.hetzner {
         // Hetzner's official webhook (formats.md §4).
         entries.push(substituted::text(HETZNER_TOKEN_KEY, &s.token.secret_key));
@@ -152,6 +86,92 @@ fn solver(dns01: &Dns01) -> (Json, Vec<Entry<'_>>) {
         unreachable!("validation admits exactly one DNS01 solver")
     };
     (json!({ "dns01": solver }), entries)
+}
+
+fn route53<'a>(s: &'a Route53, entries: &mut Vec<Entry<'a>>) -> Json {
+    let mut solver = json!({ "region": s.region });
+    if let Some(zone) = &s.hosted_zone_id {
+        solver["hostedZoneID"] = json!(zone);
+    }
+    if let Some(role) = &s.role {
+        solver["role"] = json!(role);
+    }
+    if let Some(id) = &s.access_key_id {
+        entries.push(substituted::text("access-key-id", &id.secret_key));
+        solver["accessKeyIDSecretRef"] = secret_ref("access-key-id");
+    }
+    if let Some(key) = &s.secret_access_key {
+        entries.push(substituted::text("secret-access-key", &key.secret_key));
+        solver["secretAccessKeySecretRef"] = secret_ref("secret-access-key");
+    }
+    solver
+}
+
+fn azure_dns<'a>(s: &'a AzureDns, entries: &mut Vec<Entry<'a>>) -> Json {
+    let mut solver = json!({ "subscriptionID": s.subscription_id, "resourceGroupName": s.resource_group_name, "hostedZoneName": s.hosted_zone_name });
+    if let Some(environment) = &s.environment {
+        solver["environment"] = json!(environment);
+    }
+    if let Some(id) = &s.managed_identity_client_id {
+        solver["managedIdentity"] = json!({ "clientID": id });
+    }
+    if let (Some(client), Some(secret), Some(tenant)) =
+        (&s.client_id, &s.client_secret, &s.tenant_id)
+    {
+        entries.push(substituted::text("client-secret", &secret.secret_key));
+        solver["clientID"] = json!(client);
+        solver["clientSecretSecretRef"] = secret_ref("client-secret");
+        solver["tenantID"] = json!(tenant);
+    }
+    solver
+}
+
+fn cloud_dns<'a>(s: &'a CloudDns, entries: &mut Vec<Entry<'a>>) -> Json {
+    let mut solver = json!({ "project": s.project });
+    if let Some(zone) = &s.hosted_zone_name {
+        solver["hostedZoneName"] = json!(zone);
+    }
+    if let Some(account) = &s.service_account {
+        entries.push(substituted::base64("key.json", &account.secret_key));
+        solver["serviceAccountSecretRef"] = secret_ref("key.json");
+    }
+    solver
+}
+
+fn rfc2136<'a>(s: &'a Rfc2136, entries: &mut Vec<Entry<'a>>) -> Json {
+    let mut solver = json!({ "nameserver": s.nameserver });
+    if let Some(name) = &s.tsig_key_name {
+        solver["tsigKeyName"] = json!(name);
+    }
+    if let Some(algorithm) = &s.tsig_algorithm {
+        solver["tsigAlgorithm"] = json!(algorithm);
+    }
+    if let Some(secret) = &s.tsig_secret {
+        entries.push(substituted::text("tsig-secret", &secret.secret_key));
+        solver["tsigSecretSecretRef"] = secret_ref("tsig-secret");
+    }
+    solver
+}
+
+fn akamai<'a>(s: &'a Akamai, entries: &mut Vec<Entry<'a>>) -> Json {
+    entries.push(substituted::text(
+        "client-token",
+        &s.client_token.secret_key,
+    ));
+    entries.push(substituted::text(
+        "client-secret",
+        &s.client_secret.secret_key,
+    ));
+    entries.push(substituted::text(
+        "access-token",
+        &s.access_token.secret_key,
+    ));
+    json!({
+        "serviceConsumerDomain": s.service_consumer_domain,
+        "clientTokenSecretRef": secret_ref("client-token"),
+        "clientSecretSecretRef": secret_ref("client-secret"),
+        "accessTokenSecretRef": secret_ref("access-token"),
+    })
 }
 
 fn cluster_issuer(site: &Site, solver: Json) -> Json {

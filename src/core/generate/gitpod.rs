@@ -16,6 +16,7 @@ use crate::core::gitpod_config::{
     SSH_HOST_KEY_SECRET, auth_provider_secret,
 };
 use crate::core::model::Site;
+use crate::core::site::{Database, ObjectStorage};
 use crate::core::tree::sha256;
 
 const INSTALLER_SCRIPT: &str = include_str!("scripts/gitpod-installer.sh");
@@ -71,6 +72,33 @@ fn secrets(site: &Site) -> Vec<Json> {
         secrets.push(auth_provider(site, provider));
     }
     let database = gitpod.database.clone().unwrap_or_default();
+    secrets.extend(database_secrets(site, &database));
+    let storage = gitpod.object_storage.clone().unwrap_or_default();
+    secrets.extend(object_storage_secret(site, &storage));
+    if let Some(registry) = gitpod
+        .container_registry
+        .as_ref()
+        .and_then(|r| r.external.as_ref())
+    {
+        let entries = [substituted::text(
+            ".dockerconfigjson",
+            &registry.docker_config_json.secret_key,
+        )];
+        secrets.push(substituted::secret(
+            site,
+            REGISTRY_SECRET,
+            GITPOD_NAMESPACE,
+            "kubernetes.io/dockerconfigjson",
+            &entries,
+        ));
+    }
+    secrets
+}
+
+/// An external database's Secrets (its credentials, and its CA when it has one), or Cloud
+/// SQL's; none for the in-cluster database.
+fn database_secrets(site: &Site, database: &Database) -> Vec<Json> {
+    let mut secrets = Vec::new();
     if let Some(db) = &database.external {
         let port = db.port.unwrap_or(3306).to_string();
         let entries = [
@@ -112,8 +140,13 @@ fn secrets(site: &Site) -> Vec<Json> {
             &entries,
         ));
     }
-    let storage = gitpod.object_storage.clone().unwrap_or_default();
-    let storage_entries: Vec<Entry<'_>> = if let Some(s3) = &storage.s3 {
+    secrets
+}
+
+/// The object store's credentials, for S3, Azure or Cloud Storage; none for the in-cluster
+/// store.
+fn object_storage_secret(site: &Site, storage: &ObjectStorage) -> Option<Json> {
+    let entries: Vec<Entry<'_>> = if let Some(s3) = &storage.s3 {
         vec![
             substituted::text("accessKeyId", &s3.access_key_id.secret_key),
             substituted::text("secretAccessKey", &s3.secret_access_key.secret_key),
@@ -129,35 +162,15 @@ fn secrets(site: &Site) -> Vec<Json> {
             &gcs.service_account.secret_key,
         )]
     } else {
-        Vec::new()
+        return None;
     };
-    if !storage_entries.is_empty() {
-        secrets.push(substituted::secret(
-            site,
-            OBJECT_STORAGE_SECRET,
-            GITPOD_NAMESPACE,
-            "Opaque",
-            &storage_entries,
-        ));
-    }
-    if let Some(registry) = gitpod
-        .container_registry
-        .as_ref()
-        .and_then(|r| r.external.as_ref())
-    {
-        let entries = [substituted::text(
-            ".dockerconfigjson",
-            &registry.docker_config_json.secret_key,
-        )];
-        secrets.push(substituted::secret(
-            site,
-            REGISTRY_SECRET,
-            GITPOD_NAMESPACE,
-            "kubernetes.io/dockerconfigjson",
-            &entries,
-        ));
-    }
-    secrets
+    Some(substituted::secret(
+        site,
+        OBJECT_STORAGE_SECRET,
+        GITPOD_NAMESPACE,
+        "Opaque",
+        &entries,
+    ))
 }
 
 /// An auth provider's Secret: key `provider`, a YAML document the installer reads.
