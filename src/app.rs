@@ -1,4 +1,4 @@
-//! Wires the command line to the core and the edges, and maps outcomes to exit statuses:
+//! Wires the command line to the core and the edges; every command ends in an [`Exit`]:
 //! 0 success, 1 findings (invalid site, differences), 2 errors (usage, IO, internal).
 
 mod cloud;
@@ -400,4 +400,24 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    #[test]
+    fn exit_statuses_are_those_of_the_design() {
+        let codes: Vec<u8> = [Exit::Success, Exit::Findings, Exit::Error]
+            .into_iter()
+            .map(Exit::code)
+            .collect();
+        assert_eq!(codes, [0, 1, 2]);
+    }
+
+    #[test]
+    fn the_worst_outcome_wins() {
+        assert_eq!(Exit::Success.max(Exit::Findings), Exit::Findings);
+        assert_eq!(Exit::Error.max(Exit::Findings), Exit::Error);
+    }
 }

@@ -250,6 +250,18 @@ fn module_of(path: &Path) -> Option<Vec<String>> {
     }
 }
 
+/// `reference` is `forbidden` or below it, or a glob that could bring it in (`std::io::*`
+/// brings `stdin`).
+fn forbids(forbidden: &[&str], reference: &imports::Reference) -> bool {
+    if reference.starts_with(forbidden) {
+        return true;
+    }
+    let path = &reference.path;
+    path.last().is_some_and(|s| s == "*")
+        && path.len() - 1 <= forbidden.len()
+        && path.iter().zip(forbidden).all(|(a, b)| a == b || a == "*")
+}
+
 /// The pure parts name nothing that does IO (see [`PURE_ROOTS`]).
 #[test]
 fn the_pure_modules_do_no_io() {
@@ -258,7 +270,7 @@ fn the_pure_modules_do_no_io() {
         let module = module_of(&file).unwrap_or_default();
         let names = imports::names(&read(&file), &module);
         for reference in &names.paths {
-            if FORBIDDEN_PATHS.iter().any(|f| reference.starts_with(f)) {
+            if FORBIDDEN_PATHS.iter().any(|f| forbids(f, reference)) {
                 found.push(format!(
                     "{}:{}: `{}`",
                     relative(&file),
@@ -439,6 +451,18 @@ fn architecture_names_only_paths_that_exist() {
         missing.is_empty(),
         "ARCHITECTURE.md names paths that do not exist: {missing:?}"
     );
+}
+
+#[test]
+fn a_glob_that_could_bring_in_io_is_forbidden() {
+    let names = imports::names("use std::io::*;\nuse std::fmt::*;\nuse std::fs::*;", &[]);
+    let flagged: Vec<String> = names
+        .paths
+        .iter()
+        .filter(|r| FORBIDDEN_PATHS.iter().any(|f| forbids(f, r)))
+        .map(imports::Reference::text)
+        .collect();
+    assert_eq!(flagged, ["std::io::*", "std::fs::*"]);
 }
 
 #[test]
