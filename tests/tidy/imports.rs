@@ -34,6 +34,7 @@ pub(crate) struct Names {
 }
 
 /// A path as written, with the module it was written in.
+#[derive(Clone)]
 struct Raw {
     path: Vec<String>,
     line: usize,
@@ -64,16 +65,17 @@ pub(crate) fn names(text: &str, module: &[String]) -> Names {
                     from_use: true,
                 };
                 if let Some(name) = binding {
-                    bindings.insert(name, raw_path.clone_path());
+                    bindings.insert(name, raw_path.clone());
                 }
                 raw.push(raw_path);
             }
             i = end;
             continue;
         }
-        let starts_path = token.is_ident() && !token.text.starts_with('\'');
-        let after_colons = i > 0 && tokens[i - 1].is("::");
-        if starts_path && !after_colons {
+        // `a::b` continues a path; `::std` after anything else starts a global one.
+        let continues =
+            i > 1 && tokens[i - 1].is("::") && (tokens[i - 2].is_ident() || tokens[i - 2].is(">"));
+        if token.is_ident() && !continues {
             if tokens.get(i + 1).is_some_and(|t| t.is("!"))
                 && tokens
                     .get(i + 2)
@@ -103,17 +105,6 @@ pub(crate) fn names(text: &str, module: &[String]) -> Names {
         .map(|(path, line)| Reference { path, line })
         .collect();
     Names { paths, macros }
-}
-
-impl Raw {
-    fn clone_path(&self) -> Raw {
-        Raw {
-            path: self.path.clone(),
-            line: self.line,
-            module: self.module.clone(),
-            from_use: self.from_use,
-        }
-    }
 }
 
 /// `a::b::c` from token `start`; stops before `::<` and anything that is not a name.
@@ -307,10 +298,10 @@ mod tests {
     #[test]
     fn paths_without_a_use_and_not_in_strings() {
         let found = paths(
-            "fn f() { let _ = std::fs::read(\"x\"); let s = \"std::env::var\"; } // std::process",
+            "fn f() { let _ = std::fs::read(\"x\"); let s = \"std::env::var\"; } // std::process\nfn g() { (::std::env::args)(); }",
             &[],
         );
-        assert_eq!(found, ["std::fs::read"]);
+        assert_eq!(found, ["std::fs::read", "std::env::args"]);
     }
 
     #[test]
