@@ -1,0 +1,144 @@
+//! Strings written in the style the YAML grammar chooses: plain or single-quoted text folded
+//! at 80 columns, double-quoted text with yaml.v3's escapes, literal blocks.
+
+use crate::core::yaml::scalar::{Style, is_break, is_printable, string_style};
+
+/// A string as a YAML scalar, styled as Go's yaml.v3 (and so kustomize and kubectl) writes it:
+/// plain when it reads back as the same string, a literal block when it has line breaks,
+/// single quotes where only YAML syntax is in the way, double quotes otherwise.
+pub(super) fn string_scalar(s: &str, indent: usize, column: Option<usize>, is_key: bool) -> String {
+    let style = string_style(s, is_key);
+    let column = if is_key { None } else { column };
+    match style {
+        Style::Plain => fold(s, column, indent, false),
+        Style::Single => single_quoted(s, column, indent),
+        Style::Double => double_quoted(s, indent, column),
+        Style::Literal => literal_block(s, indent),
+    }
+}
+
+/// libyaml's line width: a scalar breaks at the first space past this column.
+const WIDTH: usize = 80;
+
+/// A plain scalar, folded at spaces past `WIDTH` as libyaml folds it (`inner`: single-quoted
+/// rules, where the first and last characters never break).
+fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
+    let Some(mut column) = column else {
+        return s.to_owned();
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let inside = !inner || (i > 0 && i + 1 < chars.len());
+            if !spaces && column > WIDTH && inside && chars.get(i + 1) != Some(&' ') {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
+        }
+    }
+    out
+}
+
+fn single_quoted(s: &str, column: Option<usize>, indent: usize) -> String {
+    // Quotes inside are doubled; fold on the escaped text, from just after the opening quote.
+    let escaped = s.replace('\'', "''");
+    format!("'{}'", fold(&escaped, column.map(|c| c + 1), indent, true))
+}
+
+/// A double-quoted scalar with yaml.v3's escapes, folded past `WIDTH` like libyaml folds it.
+pub(super) fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut at = column.map(|c| c + 1);
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let escaped = match c {
+            '\0' => Some("\\0".to_owned()),
+            '\u{7}' => Some("\\a".to_owned()),
+            '\u{8}' => Some("\\b".to_owned()),
+            '\t' => Some("\\t".to_owned()),
+            '\n' => Some("\\n".to_owned()),
+            '\u{b}' => Some("\\v".to_owned()),
+            '\u{c}' => Some("\\f".to_owned()),
+            '\r' => Some("\\r".to_owned()),
+            '\u{1b}' => Some("\\e".to_owned()),
+            '"' => Some("\\\"".to_owned()),
+            '\\' => Some("\\\\".to_owned()),
+            '\u{85}' => Some("\\N".to_owned()),
+            '\u{a0}' => Some("\\_".to_owned()),
+            '\u{2028}' => Some("\\L".to_owned()),
+            '\u{2029}' => Some("\\P".to_owned()),
+            c if !is_printable(c) || c == '\u{FEFF}' => Some(match u32::from(c) {
+                v if v <= 0xFF => format!("\\x{v:02X}"),
+                v if v <= 0xFFFF => format!("\\u{v:04X}"),
+                v => format!("\\U{v:08X}"),
+            }),
+            _ => None,
+        };
+        if let Some(text) = escaped {
+            at = at.map(|a| a + text.chars().count());
+            out.push_str(&text);
+            spaces = false;
+        } else if c == ' ' {
+            let breaks =
+                at.is_some_and(|column| !spaces && column > WIDTH && i > 0 && i + 1 < chars.len());
+            if breaks {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                at = Some(indent);
+                if chars.get(i + 1) == Some(&' ') {
+                    out.push('\\');
+                    at = at.map(|a| a + 1);
+                }
+            } else {
+                out.push(' ');
+                at = at.map(|a| a + 1);
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            at = at.map(|a| a + 1);
+            spaces = false;
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub(super) fn literal_block(s: &str, indent: usize) -> String {
+    let first = s.chars().next();
+    let indicator = if first.is_some_and(|c| c == ' ' || is_break(c)) {
+        "2"
+    } else {
+        ""
+    };
+    let chomp = if !s.ends_with(is_break) {
+        "-"
+    } else if s.chars().count() == 1 || s[..s.len() - 1].ends_with(is_break) {
+        "+"
+    } else {
+        ""
+    };
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    let mut out = format!("|{indicator}{chomp}");
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.extend(std::iter::repeat_n(' ', indent));
+            out.push_str(line);
+        }
+    }
+    out
+}
