@@ -8,11 +8,16 @@
 //     text (floats as strconv.FormatFloat(f, 'g', -1, 64), times as RFC 3339 with nanoseconds);
 //   - the document yaml.v3 writes for map[string]string{"k": s}, with an indent of 2 as
 //     kustomize sets it.
+//
+// With -read, each input string is instead a YAML document, and the result is how yaml.v3
+// decodes the value of its key `k` into interface{} (kind and value, or an error): the test
+// reads railyard's own output back with it.
 package main
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -29,6 +34,8 @@ type result struct {
 }
 
 func main() {
+	read := flag.Bool("read", false, "decode each input as a YAML document with a key `k`")
+	flag.Parse()
 	var inputs []string
 	if err := json.NewDecoder(os.Stdin).Decode(&inputs); err != nil {
 		fmt.Fprintln(os.Stderr, "reading the input:", err)
@@ -36,7 +43,11 @@ func main() {
 	}
 	results := make([]result, 0, len(inputs))
 	for _, s := range inputs {
-		results = append(results, check(s))
+		if *read {
+			results = append(results, readBack(s))
+		} else {
+			results = append(results, check(s))
+		}
 	}
 	out := json.NewEncoder(os.Stdout)
 	out.SetEscapeHTML(false)
@@ -64,6 +75,22 @@ func check(s string) result {
 		r.Error += "close: " + err.Error()
 	}
 	r.Emitted = buf.String()
+	return r
+}
+
+func readBack(document string) result {
+	var r result
+	var decoded map[string]interface{}
+	if err := yaml.Unmarshal([]byte(document), &decoded); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	value, ok := decoded["k"]
+	if !ok || len(decoded) != 1 {
+		r.Error = "no single key `k`"
+		return r
+	}
+	r.Kind, r.Value = describe(value)
 	return r
 }
 

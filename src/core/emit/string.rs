@@ -28,7 +28,7 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
     };
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    let mut spaces = false;
+    let (mut spaces, mut breaks) = (false, false);
     for (i, &c) in chars.iter().enumerate() {
         if c == ' ' {
             let inside = !inner || (i > 0 && i + 1 < chars.len());
@@ -41,10 +41,20 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
                 column += 1;
             }
             spaces = true;
+        } else if is_break(c) {
+            // only LS and PS get here (the others are never plain or single-quoted); libyaml
+            // writes them as they are and indents the text after them
+            out.push(c);
+            column = 0;
+            breaks = true;
         } else {
+            if breaks {
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+            }
             out.push(c);
             column += 1;
-            spaces = false;
+            (spaces, breaks) = (false, false);
         }
     }
     out
@@ -63,30 +73,11 @@ pub(super) fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> St
     out.push('"');
     let mut at = column.map(|c| c + 1);
     let mut spaces = false;
+    // yaml.v3 looks for a byte order mark at the start of the text rather than at each
+    // character, so a text that starts with one has every character escaped
+    let escape_all = s.starts_with('\u{FEFF}');
     for (i, &c) in chars.iter().enumerate() {
-        let escaped = match c {
-            '\0' => Some("\\0".to_owned()),
-            '\u{7}' => Some("\\a".to_owned()),
-            '\u{8}' => Some("\\b".to_owned()),
-            '\t' => Some("\\t".to_owned()),
-            '\n' => Some("\\n".to_owned()),
-            '\u{b}' => Some("\\v".to_owned()),
-            '\u{c}' => Some("\\f".to_owned()),
-            '\r' => Some("\\r".to_owned()),
-            '\u{1b}' => Some("\\e".to_owned()),
-            '"' => Some("\\\"".to_owned()),
-            '\\' => Some("\\\\".to_owned()),
-            '\u{85}' => Some("\\N".to_owned()),
-            '\u{a0}' => Some("\\_".to_owned()),
-            '\u{2028}' => Some("\\L".to_owned()),
-            '\u{2029}' => Some("\\P".to_owned()),
-            c if !is_printable(c) || c == '\u{FEFF}' => Some(match u32::from(c) {
-                v if v <= 0xFF => format!("\\x{v:02X}"),
-                v if v <= 0xFFFF => format!("\\u{v:04X}"),
-                v => format!("\\U{v:08X}"),
-            }),
-            _ => None,
-        };
+        let escaped = (escape_all || needs_escape(c)).then(|| escape(c));
         if let Some(text) = escaped {
             at = at.map(|a| a + text.chars().count());
             out.push_str(&text);
@@ -115,6 +106,41 @@ pub(super) fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> St
     }
     out.push('"');
     out
+}
+
+/// Whether a character is escaped in double quotes: not printable, a byte order mark, a line
+/// break, or a quote or backslash. A no-break space, for one, is written as it is.
+fn needs_escape(c: char) -> bool {
+    !is_printable(c) || is_break(c) || matches!(c, '\u{FEFF}' | '"' | '\\')
+}
+
+/// A character's escape in double quotes, as libyaml writes it.
+fn escape(c: char) -> String {
+    let short = match c {
+        '\0' => '0',
+        '\u{7}' => 'a',
+        '\u{8}' => 'b',
+        '\t' => 't',
+        '\n' => 'n',
+        '\u{b}' => 'v',
+        '\u{c}' => 'f',
+        '\r' => 'r',
+        '\u{1b}' => 'e',
+        '"' => '"',
+        '\\' => '\\',
+        '\u{85}' => 'N',
+        '\u{a0}' => '_',
+        '\u{2028}' => 'L',
+        '\u{2029}' => 'P',
+        _ => {
+            return match u32::from(c) {
+                v if v <= 0xFF => format!("\\x{v:02X}"),
+                v if v <= 0xFFFF => format!("\\u{v:04X}"),
+                v => format!("\\U{v:08X}"),
+            };
+        }
+    };
+    format!("\\{short}")
 }
 
 pub(super) fn literal_block(s: &str, indent: usize) -> String {

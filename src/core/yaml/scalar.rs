@@ -43,8 +43,11 @@ pub fn resolve(text: &str) -> Plain {
         _ => {}
     }
     match text.as_bytes()[0] {
-        // Go's `strconv.ParseFloat` on the text as it is: no separators
-        b'.' => yaml_float(text).map_or(Plain::Str, Plain::Float),
+        // Go's `strconv.ParseFloat` on the text as it is, which takes `_` between digits
+        b'.' if underscores_between_digits(text) => {
+            yaml_float(&text.replace('_', "")).map_or(Plain::Str, Plain::Float)
+        }
+        b'.' => Plain::Str,
         b'0'..=b'9' | b'+' | b'-' => number_or_time(text),
         _ => Plain::Str,
     }
@@ -157,6 +160,13 @@ fn yaml_float(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
+/// Whether every `_` in a decimal number stands between two digits, as Go's number syntax asks.
+fn underscores_between_digits(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digit = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    (0..b.len()).all(|i| b[i] != b'_' || (digit(i.checked_sub(1)) && digit(Some(i + 1))))
+}
+
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`, YAML 1.1's sexagesimal numbers.
 fn is_sexagesimal(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
@@ -197,7 +207,8 @@ mod tests {
             ("1_000", Plain::Int(1000)),
             ("18446744073709551615", Plain::Uint(u64::MAX)),
             ("1e400", Plain::Str),
-            (".5_0", Plain::Str),
+            (".5_0", Plain::Float(0.5)),
+            ("._5", Plain::Str),
             (
                 "2024-02-29",
                 Plain::Timestamp("2024-02-29T00:00:00Z".into()),

@@ -21,7 +21,9 @@ pub enum Style {
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
 pub fn string_style(s: &str, is_key: bool) -> Style {
     let analysis = Analysis::of(s);
-    let mut style = if s.contains('\n') {
+    let mut style = if is_key && analysis.multiline {
+        Style::Double
+    } else if s.contains('\n') {
         Style::Literal
     } else if reads_back_plain(s) {
         Style::Plain
@@ -58,6 +60,8 @@ fn is_blankz(c: Option<&char>) -> bool {
 
 /// What YAML syntax allows for a string in block context (libyaml's scalar analysis).
 struct Analysis {
+    /// Any line break at all, `\n` or another.
+    multiline: bool,
     plain_allowed: bool,
     single_allowed: bool,
     block_allowed: bool,
@@ -82,6 +86,7 @@ impl Analysis {
     fn of(s: &str) -> Analysis {
         if s.is_empty() {
             return Analysis {
+                multiline: false,
                 plain_allowed: true,
                 single_allowed: true,
                 block_allowed: false,
@@ -89,6 +94,7 @@ impl Analysis {
         }
         let found = Found::scan(s);
         let mut analysis = Analysis {
+            multiline: found.line_breaks,
             plain_allowed: true,
             single_allowed: true,
             block_allowed: true,
