@@ -15,7 +15,9 @@ use serde_json::Value as Json;
 
 use key_order::go_yaml_key_order;
 use number::number_text;
-use string::{double_quoted, literal_block, string_scalar};
+use string::{literal_block, string_scalar};
+
+use crate::core::yaml::scalar::Place;
 
 /// The key of a one-entry object the emitter writes as a literal block (`|-`) whatever its text.
 /// A NUL cannot come from any YAML input, so no real mapping is mistaken for it.
@@ -93,7 +95,7 @@ impl Writer {
             if i > 0 || !inline {
                 push_indent(out, indent);
             }
-            let key = string_scalar(key, indent, None, true);
+            let key = string_scalar(key, indent, None, Place::Key);
             let column = indent + key.chars().count() + 2;
             out.push_str(&key);
             out.push(':');
@@ -161,7 +163,7 @@ fn scalar_text(value: &Json, indent: usize, column: Option<usize>) -> String {
         Json::Null => "null".to_owned(),
         Json::Bool(b) => b.to_string(),
         Json::Number(n) => number_text(n),
-        Json::String(s) => string_scalar(s, indent, column, false),
+        Json::String(s) => string_scalar(s, indent, column, Place::Value),
         Json::Object(_) => "{}".to_owned(),
         Json::Array(_) => "[]".to_owned(),
     }
@@ -169,9 +171,5 @@ fn scalar_text(value: &Json, indent: usize, column: Option<usize>) -> String {
 
 /// A string as a one-line YAML scalar: plain when safe, else quoted (never a block).
 pub fn inline_string(s: &str) -> String {
-    if s.contains('\n') {
-        double_quoted(s, 0, None)
-    } else {
-        string_scalar(s, 0, None, false)
-    }
+    string_scalar(s, 0, None, Place::OneLine)
 }

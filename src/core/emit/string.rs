@@ -1,14 +1,14 @@
 //! Strings written in the style the YAML grammar chooses: plain or single-quoted text folded
 //! at 80 columns, double-quoted text with yaml.v3's escapes, literal blocks.
 
-use crate::core::yaml::scalar::{Style, is_break, is_printable, string_style};
+use crate::core::yaml::scalar::{Place, Style, is_break, is_printable, string_style};
 
-/// A string as a YAML scalar, styled as Go's yaml.v3 (and so kustomize and kubectl) writes it:
-/// plain when it reads back as the same string, a literal block when it has line breaks,
-/// single quotes where only YAML syntax is in the way, double quotes otherwise.
-pub(super) fn string_scalar(s: &str, indent: usize, column: Option<usize>, is_key: bool) -> String {
-    let style = string_style(s, is_key);
-    let column = if is_key { None } else { column };
+/// A string at `place`, in the style [`string_style`] chooses, starting at `column` (`None`:
+/// never folded) and continued at `indent` when folded.
+pub(super) fn string_scalar(s: &str, indent: usize, column: Option<usize>, place: Place) -> String {
+    let style = string_style(s, place);
+    // keys are simple keys, never folded
+    let column = if place == Place::Key { None } else { column };
     match style {
         Style::Plain => fold(s, column, indent, false),
         Style::Single => single_quoted(s, column, indent),
@@ -67,7 +67,7 @@ fn single_quoted(s: &str, column: Option<usize>, indent: usize) -> String {
 }
 
 /// A double-quoted scalar with yaml.v3's escapes, folded past `WIDTH` like libyaml folds it.
-pub(super) fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
+fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::document;
 use crate::core::source::SourceFile;
+use crate::core::yaml::scalar::Place;
 use crate::core::yaml::{Value, parse_stream};
 
 #[test]
@@ -92,9 +93,20 @@ fn scalar_styles_match_yaml_v3() {
     ];
     for (text, want) in cases {
         assert_eq!(
-            super::string::string_scalar(text, 2, Some(2), false),
+            super::string::string_scalar(text, 2, Some(2), Place::Value),
             want,
             "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn keys_with_line_breaks_are_double_quoted() {
+    for (key, want) in [("a\u{2028}b", "\"a\\Lb\""), ("a\nb", "\"a\\nb\"")] {
+        assert_eq!(
+            super::string::string_scalar(key, 0, None, Place::Key),
+            want,
+            "{key:?}"
         );
     }
 }

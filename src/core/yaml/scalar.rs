@@ -9,7 +9,7 @@
 mod style;
 mod timestamp;
 
-pub use style::{Style, string_style};
+pub use style::{Place, Style, string_style};
 pub(crate) use style::{is_break, is_printable};
 
 /// What a plain (unquoted, untagged) scalar means, as yaml.v3 decodes it into `interface{}`.
@@ -216,9 +216,42 @@ mod tests {
             ("2023-02-29", Plain::Str),
             ("2024-13-01", Plain::Str),
             ("1.2.3", Plain::Str),
+            ("0xFFFFFFFFFFFFFFFF", Plain::Uint(u64::MAX)),
         ];
         for (text, want) in cases {
             assert_eq!(&resolve(text), want, "{text}");
+        }
+    }
+
+    /// As Go's `time.Parse` reads them and `time.RFC3339Nano` writes them.
+    #[test]
+    fn timestamps_follow_go() {
+        let cases = [
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Some("2001-12-14T21:59:43.1-05:00"),
+            ),
+            ("2001-12-14T21:59:43+00:00", Some("2001-12-14T21:59:43Z")),
+            (
+                "2001-12-14T21:59:43+05:60",
+                Some("2001-12-14T21:59:43+06:00"),
+            ),
+            ("2001-12-14T21:59:43,5Z", Some("2001-12-14T21:59:43.5Z")),
+            (
+                "2001-12-14T1:2:3.1234567891Z",
+                Some("2001-12-14T01:02:03.123456789Z"),
+            ),
+            ("2001-12-14  1:2:3", Some("2001-12-14T01:02:03Z")),
+            ("2001-12-14T21:59:60Z", None),
+            ("2001-12-14T21:59:43", None),
+            ("2001-12-14 21:59:43Z", None),
+            ("2001-12-14T21:59:43z", None),
+            ("2100-02-29", None),
+            ("2000-02-29", Some("2000-02-29T00:00:00Z")),
+        ];
+        for (text, want) in cases {
+            let want = want.map_or(Plain::Str, |t| Plain::Timestamp(t.to_owned()));
+            assert_eq!(resolve(text), want, "{text}");
         }
     }
 }

@@ -12,16 +12,26 @@ pub enum Style {
     Literal,
 }
 
-/// The style yaml.v3 (and so kustomize and kubectl) writes `s` in, in block context, as a
-/// mapping key (`is_key`, a simple key) or as a value: plain when it reads back as the same
-/// string, a literal block when it has line breaks, single quotes where only YAML syntax is
-/// in the way, double quotes otherwise.
+/// Where a string is written, which limits the styles it can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A mapping key, written as a simple key: on one line, and not empty when plain.
+    Key,
+    /// A value in block context.
+    Value,
+    /// A value that must stay on one line (an edit in place), so never a block.
+    OneLine,
+}
+
+/// The style yaml.v3 (and so kustomize and kubectl) writes `s` in, in block context, at
+/// `place`: plain when it reads back as the same string, a literal block when it has line
+/// breaks, single quotes where only YAML syntax is in the way, double quotes otherwise.
 ///
 /// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
-pub fn string_style(s: &str, is_key: bool) -> Style {
+pub fn string_style(s: &str, place: Place) -> Style {
     let analysis = Analysis::of(s);
-    let mut style = if is_key && analysis.multiline {
+    let mut style = if place == Place::Key && analysis.multiline {
         Style::Double
     } else if s.contains('\n') {
         Style::Literal
@@ -30,13 +40,13 @@ pub fn string_style(s: &str, is_key: bool) -> Style {
     } else {
         Style::Double
     };
-    if style == Style::Plain && (!analysis.plain_allowed || (s.is_empty() && is_key)) {
+    if style == Style::Plain && (!analysis.plain_allowed || (s.is_empty() && place == Place::Key)) {
         style = Style::Single;
     }
     if style == Style::Single && !analysis.single_allowed {
         style = Style::Double;
     }
-    if style == Style::Literal && (!analysis.block_allowed || is_key) {
+    if style == Style::Literal && (!analysis.block_allowed || place != Place::Value) {
         style = Style::Double;
     }
     style
