@@ -90,6 +90,15 @@ fn scalar_styles_match_yaml_v3() {
         ("v1.36.2+k3s1", "v1.36.2+k3s1"),
         ("*.example.com", "'*.example.com'"),
         ("multi\nline", "|-\n  multi\n  line"),
+        ("2024-13-01", "2024-13-01"),
+        ("2024-02-31", "2024-02-31"),
+        ("1e400", "1e400"),
+        ("<<", "<<"),
+        ("a\u{a0}\tb", "\"a\u{a0}\\tb\""),
+        ("\u{feff}a b", "\"\\uFEFF\\x61\\x20\\x62\""),
+        ("a\u{2028}b", "'a\u{2028}  b'"),
+        ("\na", "|2-\n\n  a"),
+        ("a\n\tb", "\"a\\n\\tb\""),
     ];
     for (text, want) in cases {
         assert_eq!(
