@@ -48,3 +48,6 @@ mod hostile;
 
 /// Inputs the fuzzers in `fuzz/` crashed on, and their seed corpora, replayed on stable.
 mod fuzz_regressions;
+
+/// The YAML scalar grammar against Go's yaml.v3: resolution and quoting, scalar by scalar.
+mod yaml_v3;

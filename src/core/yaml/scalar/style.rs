@@ -1,0 +1,191 @@
+//! Whether a string can be written plain, single-quoted, double-quoted or as a literal block:
+//! libyaml's scalar analysis as yaml.v3 runs it, and yaml.v3's choice among the styles allowed.
+
+use super::reads_back_plain;
+
+/// How a string scalar is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// Where a string is written, which limits the styles it can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A mapping key, written as a simple key: on one line, and not empty when plain.
+    Key,
+    /// A value in block context.
+    Value,
+    /// A value that must stay on one line (an edit in place), so never a block.
+    OneLine,
+}
+
+/// The style yaml.v3 (and so kustomize and kubectl) writes `s` in, in block context, at
+/// `place`: plain when it reads back as the same string, a literal block when it has line
+/// breaks, single quotes where only YAML syntax is in the way, double quotes otherwise.
+///
+/// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
+/// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
+pub fn string_style(s: &str, place: Place) -> Style {
+    let analysis = Analysis::of(s);
+    let mut style = if place == Place::Key && analysis.multiline {
+        Style::Double
+    } else if s.contains('\n') {
+        Style::Literal
+    } else if reads_back_plain(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    };
+    if style == Style::Plain && (!analysis.plain_allowed || (s.is_empty() && place == Place::Key)) {
+        style = Style::Single;
+    }
+    if style == Style::Single && !analysis.single_allowed {
+        style = Style::Double;
+    }
+    if style == Style::Literal && (!analysis.block_allowed || place != Place::Value) {
+        style = Style::Double;
+    }
+    style
+}
+
+/// YAML line breaks: CR, LF, NEL, LS, PS.
+pub(crate) fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// yaml.v3's printable set: no NEL, nothing beyond the Basic Multilingual Plane.
+pub(crate) fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}')
+        || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
+}
+
+/// libyaml's `is_blankz`: a space, a tab, a line break, NUL, or the end of the text.
+fn is_blankz(c: Option<&char>) -> bool {
+    c.is_none_or(|&c| c == ' ' || c == '\t' || c == '\0' || is_break(c))
+}
+
+/// What YAML syntax allows for a string in block context (libyaml's scalar analysis).
+struct Analysis {
+    /// Any line break at all, `\n` or another.
+    multiline: bool,
+    plain_allowed: bool,
+    single_allowed: bool,
+    block_allowed: bool,
+}
+
+/// What a pass over the characters found.
+#[derive(Default)]
+struct Found {
+    indicators: bool,
+    line_breaks: bool,
+    special: bool,
+    tabs: bool,
+    leading_space: bool,
+    leading_break: bool,
+    trailing_space: bool,
+    trailing_break: bool,
+    break_space: bool,
+    space_break: bool,
+}
+
+impl Analysis {
+    fn of(s: &str) -> Analysis {
+        if s.is_empty() {
+            return Analysis {
+                multiline: false,
+                plain_allowed: true,
+                single_allowed: true,
+                block_allowed: false,
+            };
+        }
+        let found = Found::scan(s);
+        let mut analysis = Analysis {
+            multiline: found.line_breaks,
+            plain_allowed: true,
+            single_allowed: true,
+            block_allowed: true,
+        };
+        if found.leading_space
+            || found.leading_break
+            || found.trailing_space
+            || found.trailing_break
+            || found.line_breaks
+            || found.indicators
+        {
+            analysis.plain_allowed = false;
+        }
+        if found.trailing_space {
+            analysis.block_allowed = false;
+        }
+        if found.break_space || found.space_break || found.tabs || found.special {
+            analysis.plain_allowed = false;
+            analysis.single_allowed = false;
+        }
+        // kustomize's copy of yaml.v3 also refuses literal blocks with tabs
+        if found.space_break || found.special || found.tabs {
+            analysis.block_allowed = false;
+        }
+        analysis
+    }
+}
+
+impl Found {
+    fn scan(s: &str) -> Found {
+        let chars: Vec<char> = s.chars().collect();
+        let mut found = Found {
+            indicators: s.starts_with("---") || s.starts_with("..."),
+            ..Found::default()
+        };
+        let (mut previous_space, mut previous_break) = (false, false);
+        let mut preceded_by_whitespace = true;
+        for (i, &c) in chars.iter().enumerate() {
+            let followed_by_whitespace = is_blankz(chars.get(i + 1));
+            found.indicators |=
+                is_indicator(c, i == 0, preceded_by_whitespace, followed_by_whitespace);
+            if c == '\t' {
+                found.tabs = true;
+            } else if !is_printable(c) {
+                found.special = true;
+            }
+            let last = i + 1 == chars.len();
+            if c == ' ' {
+                found.leading_space |= i == 0;
+                found.trailing_space |= last;
+                found.break_space |= previous_break;
+                (previous_space, previous_break) = (true, false);
+            } else if is_break(c) {
+                found.line_breaks = true;
+                found.leading_break |= i == 0;
+                found.trailing_break |= last;
+                found.space_break |= previous_space;
+                (previous_space, previous_break) = (false, true);
+            } else {
+                (previous_space, previous_break) = (false, false);
+            }
+            preceded_by_whitespace = is_blankz(Some(&c));
+        }
+        found
+    }
+}
+
+/// Whether `c` is a block-context indicator where it stands, which rules out a plain scalar.
+fn is_indicator(c: char, first: bool, after_blank: bool, before_blank: bool) -> bool {
+    if first {
+        match c {
+            '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
+            | '@' | '`' => true,
+            '?' | ':' | '-' => before_blank,
+            _ => false,
+        }
+    } else {
+        match c {
+            ':' => before_blank,
+            '#' => after_blank,
+            _ => false,
+        }
+    }
+}
