@@ -31,7 +31,7 @@ pub(super) fn run(
         for (index, item) in items.iter().enumerate() {
             let pointer = format!("/{field}/{index}");
             // placing it compares it with every object
-            if !engine.work.spend(1 + resources.len()) {
+            if engine.work.spend(1 + resources.len()).is_err() {
                 problems.push(too_much_work(kustomization.error(&pointer, "")));
                 break;
             }
@@ -227,7 +227,7 @@ fn generate(
         };
         let full = engine
             .locate(&kustomization.dir, &path, true)
-            .map_err(|why| error(&format!("/files/{i}"), why))?;
+            .map_err(|why| error(&format!("/files/{i}"), why.to_string()))?;
         match engine.read_bytes(&full) {
             Ok(content) => entries.push((key, content, Written::At(format!("/files/{i}")))),
             Err(why) => {
@@ -248,7 +248,7 @@ fn generate(
         let path = source.as_str().unwrap_or_default();
         let full = engine
             .locate(&kustomization.dir, path, true)
-            .map_err(|why| error(&format!("/envs/{i}"), why))?;
+            .map_err(|why| error(&format!("/envs/{i}"), why.to_string()))?;
         let content = engine.read(&full).map_err(|why| {
             error(
                 &format!("/envs/{i}"),
