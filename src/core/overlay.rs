@@ -4,8 +4,14 @@
 //! in memory (tests, fuzzing) or on railyard's own rendered tree alike. The order of work is
 //! kustomize v5's: per kustomization, resources (bases fully built first), generators, then
 //! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas,
-//! images; once at the top, generator hash suffixes, name references, and the legacy order.
+//! images (the step driver, `overlay/steps.rs`); once at the top, generator hash suffixes,
+//! name references, and the legacy order (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
+//!
+//! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
+//! ([`ReadError`]), why a path, a read or a pattern is refused ([`Error`], [`PatternError`])
+//! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
+//! diagnostics carry.
 
 mod error;
 mod generators;

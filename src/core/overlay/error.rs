@@ -57,3 +57,55 @@ pub enum PatternError {
     #[error(transparent)]
     Invalid(regex::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, OutOfWork, PatternError, ReadError};
+
+    /// The texts diagnostics have always carried; tests of whole builds compare them too.
+    #[test]
+    fn errors_print_the_engines_messages() {
+        let cases: [(String, &str); 8] = [
+            (ReadError::Missing.to_string(), "no such file"),
+            (
+                ReadError::NotUtf8At { line: 2, column: 5 }.to_string(),
+                "not UTF-8 text (line 2, column 5)",
+            ),
+            (
+                ReadError::LinkOutsideRoot("/etc/passwd".into()).to_string(),
+                "a symbolic link leads it to `/etc/passwd`, outside the overlay root",
+            ),
+            (
+                Error::from(ReadError::Unreadable("permission denied".to_owned())).to_string(),
+                "permission denied",
+            ),
+            (
+                Error::OutsideRoot {
+                    entry: "../x".to_owned(),
+                    root: "site".to_owned(),
+                }
+                .to_string(),
+                "`../x` leads outside the overlay root `site`",
+            ),
+            (
+                Error::OutsideDirectory {
+                    entry: "../b.yaml".to_owned(),
+                    dir: "a".to_owned(),
+                }
+                .to_string(),
+                "`../b.yaml` is not in or below the kustomization's directory `a`",
+            ),
+            (
+                OutOfWork.to_string(),
+                "the overlay takes too many steps to build",
+            ),
+            (
+                PatternError::TooBig(100).to_string(),
+                "it compiles to more than 100 bytes",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+}

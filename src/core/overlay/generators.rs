@@ -168,6 +168,9 @@ fn merged_maps(old: Option<&Json>, new: Option<&Json>) -> Option<Json> {
     (!merged.is_empty()).then_some(Json::Object(merged))
 }
 
+/// A generated object's `data` and `binaryData`.
+type Sections = (Map<String, Json>, Map<String, Json>);
+
 /// One key of a generated object: its name, its bytes, and where it was written.
 type Entry = (String, Vec<u8>, Written);
 
@@ -283,11 +286,7 @@ impl Generator<'_> {
 
     /// `data` and `binaryData`: each key once; a Secret's values base64, a ConfigMap's text as
     /// it is and anything else base64 in `binaryData`.
-    fn data(
-        &self,
-        name: &str,
-        entries: Vec<Entry>,
-    ) -> Result<(Map<String, Json>, Map<String, Json>), Vec<Diagnostic>> {
+    fn data(&self, name: &str, entries: Vec<Entry>) -> Result<Sections, Vec<Diagnostic>> {
         let kind = self.kind;
         let mut data = Map::new();
         let mut binary = Map::new();

@@ -33,7 +33,7 @@ impl Engine<'_> {
         for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
             let tree = JsonTree::new(path, document);
             for object in objects(&tree.value) {
-                if let Err(problem) = check_identity(&tree, &object) {
+                if let Some(problem) = identity_problem(&tree, &object) {
                     problems.push(problem);
                     continue;
                 }
@@ -62,9 +62,9 @@ fn objects(document: &Json) -> Vec<Json> {
     }
 }
 
-/// An object needs an apiVersion, a kind and a name, none of them too long; the error is at
-/// the document it came from.
-fn check_identity(tree: &JsonTree, object: &Json) -> Result<(), Diagnostic> {
+/// What is wrong with an object's identity, if anything: it needs an apiVersion, a kind and a
+/// name, none of them too long. The error is at the document it came from.
+fn identity_problem(tree: &JsonTree, object: &Json) -> Option<Diagnostic> {
     let missing: Vec<&str> = ["/apiVersion", "/kind", "/metadata/name"]
         .into_iter()
         .filter(|p| {
@@ -75,13 +75,14 @@ fn check_identity(tree: &JsonTree, object: &Json) -> Result<(), Diagnostic> {
         })
         .collect();
     if let Some(field) = long_name(object) {
-        return Err(tree
-            .value_error(
+        return Some(
+            tree.value_error(
                 &format!("/{}", field.replace('.', "/")),
                 format!("`{field}` is too long"),
             )
             .expected(format!("at most {MAX_NAME_BYTES} bytes"))
-            .hint("Kubernetes names are at most 253 characters"));
+            .hint("Kubernetes names are at most 253 characters"),
+        );
     }
     if !missing.is_empty() {
         let fields = missing
@@ -89,10 +90,11 @@ fn check_identity(tree: &JsonTree, object: &Json) -> Result<(), Diagnostic> {
             .map(|p| format!("`{}`", p.trim_start_matches('/').replace('/', ".")))
             .collect::<Vec<_>>()
             .join(", ");
-        return Err(tree
-            .value_error("", format!("a resource without {fields}"))
-            .expected("a Kubernetes object with apiVersion, kind and metadata.name")
-            .hint("every document of a resource file must be one object"));
+        return Some(
+            tree.value_error("", format!("a resource without {fields}"))
+                .expected("a Kubernetes object with apiVersion, kind and metadata.name")
+                .hint("every document of a resource file must be one object"),
+        );
     }
-    Ok(())
+    None
 }

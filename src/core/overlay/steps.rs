@@ -2,7 +2,7 @@
 //! bases (each base fully built first), then generators, strategic-merge and `patches`
 //! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas and
 //! images. Hashes, name references and the output order follow once at the top
-//! ([`super::build_resources`]).
+//! (`build_resources` in `overlay.rs`).
 
 use std::collections::HashMap;
 

@@ -30,7 +30,10 @@ pub(super) enum OperationError {
     #[error("cannot remove the whole object")]
     WholeObject,
     #[error("the value is {found}, not {expected}")]
-    TestFailed { found: Json, expected: Json },
+    TestFailed {
+        found: Box<Json>,
+        expected: Box<Json>,
+    },
     #[error("the path does not exist")]
     TestPathMissing,
     #[error("unknown operation `{0}`")]
@@ -111,8 +114,8 @@ fn apply_one(object: &mut Json, operation: &Json, work: &Work) -> Result<(), Ope
         "test" => match object.pointer(path) {
             Some(found) if Some(found) == operation.get("value") => Ok(()),
             Some(found) => Err(OperationError::TestFailed {
-                found: found.clone(),
-                expected: operation.get("value").cloned().unwrap_or(Json::Null),
+                found: Box::new(found.clone()),
+                expected: Box::new(operation.get("value").cloned().unwrap_or(Json::Null)),
             }),
             None => Err(OperationError::TestPathMissing),
         },
