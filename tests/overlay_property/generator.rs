@@ -49,7 +49,7 @@ impl Gen {
     /// One kustomization in `dir`, on top of the one in `below`. Fields are decided in the order
     /// kustomize applies them, so the model is right for each patch when it is written.
     pub(super) fn kustomization(&mut self, dir: &str, below: Option<&str>) {
-        let mut fields: Vec<(&str, Value)> = Vec::new();
+        let mut fields: Vec<(&'static str, Value)> = Vec::new();
         let mut resources = Vec::new();
         if let Some(below) = below {
             resources.push(json!(format!("../{below}")));
@@ -83,6 +83,35 @@ impl Gen {
         }
 
         // Then namespace, prefix and suffix, labels, annotations.
+        self.name_and_label_fields(&mut fields);
+
+        // The deprecated JSON 6902 field runs after those.
+        if self.rng.chance(15) {
+            let entries = self.patches_json6902(dir);
+            if !entries.is_empty() {
+                fields.push(("patchesJson6902", Value::Array(entries)));
+            }
+        }
+
+        // Last, replicas and images.
+        if self.rng.chance(20)
+            && self
+                .known
+                .iter()
+                .any(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
+        {
+            fields.push(("replicas", self.replicas()));
+        }
+        if self.rng.chance(35) && !self.images.is_empty() {
+            fields.push(("images", self.image_changes()));
+        }
+
+        self.write_kustomization(dir, fields);
+    }
+
+    /// The fields of the transformers that run after patches: namespace, prefix and suffix,
+    /// labels, annotations; the model follows each.
+    fn name_and_label_fields(&mut self, fields: &mut Vec<(&'static str, Value)>) {
         let namespace = self.rng.chance(35).then(|| self.rng.pick(NAMESPACES));
         if let Some(namespace) = namespace {
             fields.push(("namespace", json!(namespace)));
@@ -126,28 +155,11 @@ impl Gen {
             fields.push(("commonAnnotations", self.pairs(ANNOTATION_KEYS, 1, 3, text)));
             self.known.iter_mut().for_each(|k| k.annotations = true);
         }
+    }
 
-        // The deprecated JSON 6902 field runs after those.
-        if self.rng.chance(15) {
-            let entries = self.patches_json6902(dir);
-            if !entries.is_empty() {
-                fields.push(("patchesJson6902", Value::Array(entries)));
-            }
-        }
-
-        // Last, replicas and images.
-        if self.rng.chance(20)
-            && self
-                .known
-                .iter()
-                .any(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
-        {
-            fields.push(("replicas", self.replicas()));
-        }
-        if self.rng.chance(35) && !self.images.is_empty() {
-            fields.push(("images", self.image_changes()));
-        }
-
+    /// The kustomization's fields in random order, written as YAML under one of the three
+    /// names kustomize looks for.
+    fn write_kustomization(&mut self, dir: &str, mut fields: Vec<(&'static str, Value)>) {
         self.rng.shuffle(&mut fields);
         let mut map = Map::new();
         if self.rng.chance(50) {

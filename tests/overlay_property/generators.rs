@@ -120,6 +120,15 @@ impl Gen {
             self.files.insert(format!("{dir}/{file}"), content);
             item.insert("envs".into(), json!([file]));
         }
+        let (options, labels, annotations) = self.generator_options();
+        if !options.is_empty() {
+            item.insert("options".into(), Value::Object(options));
+        }
+        (Value::Object(item), keys, labels, annotations)
+    }
+
+    /// A generator's `options`, and whether they add labels and annotations.
+    fn generator_options(&mut self) -> (Map<String, Value>, bool, bool) {
         let mut options = Map::new();
         let mut labels = false;
         let mut annotations = false;
@@ -140,10 +149,7 @@ impl Gen {
         if self.rng.chance(10) {
             options.insert("immutable".into(), json!(true));
         }
-        if !options.is_empty() {
-            item.insert("options".into(), Value::Object(options));
-        }
-        (Value::Object(item), keys, labels, annotations)
+        (options, labels, annotations)
     }
 
     pub(super) fn record_generated(
