@@ -17,7 +17,7 @@
 //! The generator writes only kustomizations kubectl accepts: kubectl rejecting one is a bug in
 //! the generator, and is reported as such. It never writes a patch whose target matches nothing,
 //! because there the tools differ on purpose (kustomize skips such a patch, railyard rejects it):
-//! a model of the objects ([`Known`]) follows what every earlier patch and transformer did, so
+//! a model of the objects (`Known`, in `model.rs`) follows what every earlier patch and transformer did, so
 //! each patch reaches something and each JSON 6902 operation finds its path.
 
 mod generator;
@@ -42,14 +42,10 @@ use std::time::Instant;
 use railyard::core::overlay::{self, MemoryFiles};
 use railyard::edge::disk_files::DiskFiles;
 use railyard::edge::report;
-use serde_json::{Map, Value, json};
 
 use crate::oracles::oracle;
-use generator::*;
-use model::*;
-use random::*;
-use values::*;
-use yaml_text::*;
+use generator::generate;
+use random::Rng;
 
 /// The fixed seed: every run checks the same cases, so a failure here is never a fluke.
 const SEED: u64 = 0x0F0E_12A7_5EED_2024;

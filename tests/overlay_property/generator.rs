@@ -1,7 +1,17 @@
 //! Generating a case: the generator's state, a chain of kustomizations each on top of the
 //! last, and the fields of each in the order kustomize applies them.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::Case;
+use super::model::{
+    ANNOTATION_KEYS, IMAGE_NEW_NAMES, IMAGE_TAGS, Known, LABEL_KEYS, NAMESPACES, PREFIXES, SUFFIXES,
+};
+use super::random::Rng;
+use super::values::{line, text};
+use super::yaml_text::to_yaml;
 
 pub(super) struct Gen {
     pub(super) rng: Rng,

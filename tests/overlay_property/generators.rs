@@ -1,6 +1,14 @@
 //! `configMapGenerator` and `secretGenerator` entries, and the objects they add to the model.
 
-use super::*;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use super::generator::Gen;
+use super::model::{
+    ANNOTATION_KEYS, CONFIG_MAP_GENERATORS, Known, LABEL_KEYS, LITERAL_KEYS, SECRET_GENERATORS,
+};
+use super::values::{WORDS, line, text};
 
 impl Gen {
     /// `configMapGenerator`, `secretGenerator` and `generatorOptions` fields, with the generated

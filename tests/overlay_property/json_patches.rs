@@ -1,6 +1,10 @@
 //! JSON 6902 patches: operations whose paths exist in the object as the model knows it.
 
-use super::*;
+use serde_json::{Value, json};
+
+use super::generator::{Gen, escape};
+use super::model::{ANNOTATION_KEYS, DATA_KEYS, LABEL_KEYS};
+use super::values::{line, raw_token, text};
 
 impl Gen {
     pub(super) fn json_entry(&mut self, dir: &str) -> Option<Value> {

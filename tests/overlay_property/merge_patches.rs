@@ -1,6 +1,10 @@
 //! Strategic-merge patches: the changes each kind of object can take, keyed lists included.
 
-use super::*;
+use serde_json::{Map, Value, json};
+
+use super::generator::{Gen, deep_merge, named, put};
+use super::model::{ANNOTATION_KEYS, DATA_KEYS, ENV_NAMES};
+use super::values::{line, raw_token, text};
 
 impl Gen {
     /// A strategic-merge body for the object at `at`, kind by kind; the model follows it.

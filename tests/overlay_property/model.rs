@@ -1,7 +1,11 @@
 //! The model of the objects: what the generator knows of each object as the next patch will
 //! see it, and the names and keys a case draws from.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::random::Rng;
 
 /// What the generator knows of one object as the next patch will see it: enough to write only
 /// patches that reach it, and JSON 6902 operations whose paths exist.

@@ -1,7 +1,12 @@
 //! The objects a case starts from: Deployments, StatefulSets, CronJobs, Services, roles and
 //! bindings, ConfigMaps and a custom resource, in resource files.
 
-use super::*;
+use serde_json::{Map, Value, json};
+
+use super::generator::{Gen, image_name};
+use super::model::{APPS, DATA_KEYS, ENV_NAMES, Known, RESOURCE_FILES, SIDECARS};
+use super::values::{line, raw_token, text};
+use super::yaml_text::{to_json_or_yaml, to_yaml};
 
 impl Gen {
     pub(super) fn base_objects(&mut self) -> Vec<Value> {

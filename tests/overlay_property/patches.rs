@@ -1,7 +1,12 @@
 //! Patch entries (`patches`, `patchesStrategicMerge`, `patchesJson6902`), inline or in files,
 //! and the targets that select what they patch.
 
-use super::*;
+use serde_json::{Map, Value, json};
+
+use super::generator::{Gen, deep_merge, put, selects};
+use super::model::{ANNOTATION_KEYS, APPS, DELETABLE, LABEL_KEYS};
+use super::values::{line, text};
+use super::yaml_text::{block, has_markers, to_yaml};
 
 impl Gen {
     /// `patches` entries: strategic merge and JSON 6902, inline or from files, with and without

@@ -1,6 +1,9 @@
 //! Values: the texts, words and raw YAML tokens a case draws from.
 
-use super::*;
+use serde_json::Value;
+
+use super::random::Rng;
+use super::yaml_text::raw;
 
 /// Strings that YAML or kustomize treat specially; each must come out as the same string.
 pub(super) const TRICKY: &[&str] = &[

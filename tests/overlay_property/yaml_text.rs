@@ -1,7 +1,11 @@
 //! Writing YAML: values in every style kubectl reads (plain, quoted, block, flow), each
 //! chosen where it is safe.
 
-use super::*;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::random::Rng;
 
 /// Marks a string written verbatim as a plain scalar, whatever YAML makes of it.
 pub(super) const RAW: char = '\u{E000}';
