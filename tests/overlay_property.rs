@@ -17,8 +17,8 @@
 //! The generator writes only kustomizations kubectl accepts: kubectl rejecting one is a bug in
 //! the generator, and is reported as such. It never writes a patch whose target matches nothing,
 //! because there the tools differ on purpose (kustomize skips such a patch, railyard rejects it):
-//! a model of the objects (`Known`, in `model.rs`) follows what every earlier patch and transformer did, so
-//! each patch reaches something and each JSON 6902 operation finds its path.
+//! a model of the objects (`Known`, in `model.rs`) follows what every earlier patch and
+//! transformer did, so each patch reaches something and each JSON 6902 operation finds its path.
 
 mod generator;
 mod generators;
