@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crate::core::compile::{self, Inputs};
 use crate::core::diagnostic::{self, Diagnostic};
-use crate::core::overlay;
+use crate::core::overlay::{self, ReadError};
 use crate::core::rules::LoadedFiles;
 use crate::core::secrets_file;
 use crate::core::source::SourceFile;
@@ -98,14 +98,16 @@ pub fn site(data: &[u8]) -> Outcome {
 
 /// The files `edge::load` would hand the compiler for this site, read from [`SITE_DIR`].
 fn site_files(site: &SourceFile) -> LoadedFiles {
-    let read = |path: &str| -> Result<SourceFile, String> {
+    let read = |path: &str| -> Result<SourceFile, ReadError> {
         let (_, bytes) = SITE_DIR
             .iter()
             .find(|(name, _)| *name == path)
-            .ok_or_else(|| "no such file".to_owned())?;
-        let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+            .ok_or(ReadError::Missing)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)?;
         Ok(SourceFile::new(path, text))
     };
+    // the loaded files keep the reason as the site loader words it
+    let read = |path: &str| read(path).map_err(|e| e.to_string());
     let mut files = LoadedFiles::new();
     for relative in compile::references(site) {
         let loaded = read(&relative);

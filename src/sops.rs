@@ -21,11 +21,15 @@ pub enum SopsError {
     #[error("none of the age identities opens the data key; the file is encrypted to {}", .0.join(", "))]
     NoIdentity(Vec<String>),
     #[error("the value at `{0}` cannot be decrypted: {1}")]
-    Value(String, String),
+    Value(String, ValueError),
     #[error("the MAC does not match: the file was changed without its key")]
     MacMismatch,
     #[error("the file is damaged: {0}")]
     Corrupt(String),
+    /// A file that parses as YAML but not as a SOPS document (no document, or one that is not
+    /// a mapping); invalid YAML is [`SopsError::Yaml`].
+    #[error("the file is damaged: {0}")]
+    Document(document::DocumentError),
     /// At a 1-based line and column of the file.
     #[error("the file is not valid YAML: {message}")]
     Yaml {
@@ -41,6 +45,15 @@ pub enum SopsError {
         "the value at `{0}` has a comment on its line, which would stay unencrypted; put the comment on a line of its own"
     )]
     TrailingComment(String),
+}
+
+/// Why one encrypted value cannot be decrypted.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    #[error(transparent)]
+    Cipher(#[from] cipher::CipherError),
+    #[error("it should be encrypted but is plain text")]
+    PlainText,
 }
 
 impl SopsError {
@@ -65,7 +78,7 @@ impl From<document::DocumentError> for SopsError {
                 column,
                 message,
             },
-            other => SopsError::Corrupt(other.to_string()),
+            other => SopsError::Document(other),
         }
     }
 }

@@ -4,34 +4,46 @@
 //! in memory (tests, fuzzing) or on railyard's own rendered tree alike. The order of work is
 //! kustomize v5's: per kustomization, resources (bases fully built first), generators, then
 //! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas,
-//! images; once at the top, generator hash suffixes, name references, and the legacy order.
+//! images (the step driver, `overlay/steps.rs`); once at the top, generator hash suffixes,
+//! name references, and the legacy order (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
+//!
+//! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
+//! ([`ReadError`]), why a path, a read or a pattern is refused ([`Error`], [`PatternError`])
+//! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
+//! diagnostics carry.
 
+mod error;
 mod generators;
 mod kustomization;
 mod nameref;
 mod order;
 mod patch;
 mod resource;
+mod resources;
+mod steps;
 mod transform;
+mod work;
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
 use crate::core::diagnostic::{self, Diagnostic};
-use crate::core::limits::{MAX_OVERLAY_BYTES, MAX_OVERLAY_WORK, MAX_REGEX_BYTES};
+use crate::core::limits::{MAX_OVERLAY_BYTES, MAX_REGEX_BYTES};
 use crate::core::source::Span;
 
+pub use error::{Error, OutOfWork, PatternError, ReadError};
 pub use resource::Resource;
+use work::Work;
+use work::{KEEP, too_much_work, weight};
 
 /// What the engine may ask of the outside world: read-only, by normalised path.
 pub trait Files {
     /// The text of a file, or why it cannot be read.
-    fn read(&self, path: &str) -> Result<String, String>;
+    fn read(&self, path: &str) -> Result<String, ReadError>;
     /// The bytes of a file (generators take binary files too).
-    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         self.read(path).map(String::into_bytes)
     }
     /// Whether `path` is a directory.
@@ -42,15 +54,13 @@ pub trait Files {
 
 /// Files as bytes, keyed by normalised path (a site's overlay directories, loaded by the edge).
 impl Files for BTreeMap<String, Vec<u8>> {
-    fn read(&self, path: &str) -> Result<String, String> {
-        let bytes = self.get(path).ok_or_else(|| "no such file".to_owned())?;
-        String::from_utf8(bytes.clone()).map_err(|_| "not UTF-8 text".to_owned())
+    fn read(&self, path: &str) -> Result<String, ReadError> {
+        let bytes = self.get(path).ok_or(ReadError::Missing)?;
+        String::from_utf8(bytes.clone()).map_err(|_| ReadError::NotUtf8)
     }
 
-    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.get(path)
-            .cloned()
-            .ok_or_else(|| "no such file".to_owned())
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        self.get(path).cloned().ok_or(ReadError::Missing)
     }
 
     fn is_dir(&self, path: &str) -> bool {
@@ -68,11 +78,8 @@ impl Files for BTreeMap<String, Vec<u8>> {
 pub struct MemoryFiles(pub BTreeMap<String, String>);
 
 impl Files for MemoryFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        self.0
-            .get(path)
-            .cloned()
-            .ok_or_else(|| "no such file".to_owned())
+    fn read(&self, path: &str) -> Result<String, ReadError> {
+        self.0.get(path).cloned().ok_or(ReadError::Missing)
     }
 
     fn is_dir(&self, path: &str) -> bool {
@@ -160,12 +167,12 @@ fn build_resources(
     }
     let mut resources = engine.build_dir(&dir, None)?;
     generators::add_hashes(&mut resources);
-    nameref::fix(&mut resources, &engine.work).map_err(|message| {
+    nameref::fix(&mut resources, &engine.work).map_err(|error| {
         vec![Diagnostic::error(
             &join(&dir, "kustomization.yaml"),
             Span::default(),
             "",
-            message,
+            error.to_string(),
         )]
     })?;
     order::legacy(&mut resources);
@@ -199,25 +206,23 @@ struct Engine<'a> {
 }
 
 impl Engine<'_> {
-    fn read_bytes(&mut self, path: &str) -> Result<Vec<u8>, String> {
+    fn read_bytes(&mut self, path: &str) -> Result<Vec<u8>, Error> {
         let bytes = self.files.read_bytes(path)?;
         self.count_bytes(bytes.len())?;
         Ok(bytes)
     }
 
-    fn read(&mut self, path: &str) -> Result<String, String> {
+    fn read(&mut self, path: &str) -> Result<String, Error> {
         let text = self.files.read(path)?;
         self.count_bytes(text.len())?;
         self.texts.insert(path.to_owned(), text.clone());
         Ok(text)
     }
 
-    fn count_bytes(&mut self, bytes: usize) -> Result<(), String> {
+    fn count_bytes(&mut self, bytes: usize) -> Result<(), Error> {
         self.bytes += bytes;
         if self.bytes > MAX_OVERLAY_BYTES {
-            return Err(format!(
-                "the overlay reads more than {MAX_OVERLAY_BYTES} bytes in all (a file read twice counts twice)"
-            ));
+            return Err(Error::TooManyBytes);
         }
         Ok(())
     }
@@ -225,90 +230,38 @@ impl Engine<'_> {
     /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
     /// absolute or leaves the root. A file must also be in or below `dir` itself, as kustomize's
     /// default load restrictor demands; a directory (a base) may sit anywhere under the root.
-    fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, String> {
+    fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, Error> {
         if entry.starts_with('/') {
-            return Err(format!("`{entry}` is an absolute path"));
+            return Err(Error::Absolute {
+                entry: entry.to_owned(),
+            });
         }
         let path = join(dir, entry);
         if !within(&self.root, &path) {
-            return Err(format!(
-                "`{entry}` leads outside the overlay root `{}`",
-                self.root
-            ));
+            return Err(Error::OutsideRoot {
+                entry: entry.to_owned(),
+                root: self.root.clone(),
+            });
         }
         if is_file && !within(dir, &path) {
-            return Err(format!(
-                "`{entry}` is not in or below the kustomization's directory `{dir}`"
-            ));
+            return Err(Error::OutsideDirectory {
+                entry: entry.to_owned(),
+                dir: dir.to_owned(),
+            });
         }
         Ok(path)
     }
 }
 
-/// The work an overlay build may still do ([`MAX_OVERLAY_WORK`]): one step is an object
-/// compared with a selector or a name, a list entry compared while merging, a node walked (name
-/// references, images); a node a patch, a copy or a transformer adds costs [`KEEP`] steps. Steps that loop
-/// spend as they go and stop early once it is exhausted; the step's caller then reports it.
-#[derive(Default)]
-pub(crate) struct Work {
-    spent: Cell<usize>,
-}
-
-impl Work {
-    /// Spends `steps`; false once the build has taken more than [`MAX_OVERLAY_WORK`].
-    pub(crate) fn spend(&self, steps: usize) -> bool {
-        let spent = self.spent.get().saturating_add(steps);
-        self.spent.set(spent);
-        spent <= MAX_OVERLAY_WORK
-    }
-
-    pub(crate) fn exhausted(&self) -> bool {
-        self.spent.get() > MAX_OVERLAY_WORK
-    }
-}
-
-/// The error for a build that ran out of [`Work`], at the step that did.
-fn too_much_work(at: Diagnostic) -> Diagnostic {
-    Diagnostic {
-        message: "the overlay takes too many steps to build".to_owned(),
-        ..at
-    }
-    .expected(format!(
-        "at most {MAX_OVERLAY_WORK} steps of patching, selecting, merging and renaming"
-    ))
-    .hint("use fewer or smaller patches, or narrower targets; each patch applies to every object it selects")
-}
-
-/// What one node an operation adds to an object costs, in steps: besides being walked, it is
-/// memory the build keeps (a JSON node with its map costs a couple of hundred bytes).
-const KEEP: usize = 8;
-
-/// What an object costs to copy or walk: one step per node, one more per 8 bytes of text.
-fn weight(value: &Json) -> usize {
-    match value {
-        Json::String(s) => 1 + s.len() / 8,
-        Json::Array(items) => 1 + items.iter().map(weight).sum::<usize>(),
-        Json::Object(map) => {
-            1 + map
-                .iter()
-                .map(|(k, v)| k.len() / 8 + weight(v))
-                .sum::<usize>()
-        }
-        _ => 1,
-    }
-}
-
 /// A regular expression from an overlay, compiled within [`MAX_REGEX_BYTES`].
-fn regex(pattern: &str) -> Result<regex::Regex, String> {
+fn regex(pattern: &str) -> Result<regex::Regex, PatternError> {
     regex::RegexBuilder::new(pattern)
         .size_limit(MAX_REGEX_BYTES)
         .dfa_size_limit(MAX_REGEX_BYTES)
         .build()
         .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => {
-                format!("it compiles to more than {limit} bytes")
-            }
-            other => other.to_string(),
+            regex::Error::CompiledTooBig(limit) => PatternError::TooBig(limit),
+            other => PatternError::Invalid(other),
         })
 }
 

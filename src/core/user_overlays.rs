@@ -16,7 +16,7 @@ use serde_json::{Value as Json, json};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::emit;
 use crate::core::json_tree::JsonTree;
-use crate::core::overlay::{self, Files, Resource};
+use crate::core::overlay::{self, Files, ReadError, Resource};
 use crate::core::rules::{LoadedFiles, normalize};
 use crate::core::source::SourceFile;
 use crate::core::yaml;
@@ -49,15 +49,15 @@ struct Loaded<'a> {
 }
 
 impl Files for Loaded<'_> {
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read(&self, path: &str) -> Result<String, ReadError> {
         match self
             .inputs
             .get(path)
             .filter(|_| path.starts_with(&self.prefix))
         {
             Some(Ok(file)) => Ok(file.text.clone()),
-            Some(Err(why)) => Err(why.clone()),
-            None => Err("no such file".to_owned()),
+            Some(Err(why)) => Err(ReadError::Unreadable(why.clone())),
+            None => Err(ReadError::Missing),
         }
     }
 

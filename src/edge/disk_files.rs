@@ -8,8 +8,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::core::overlay::Files;
-use crate::edge::load::{decode, describe, read_bounded};
+use crate::core::overlay::{Files, ReadError};
+use crate::core::source;
+use crate::edge::load::{describe, read_bounded};
 
 pub struct DiskFiles {
     /// The root as given, joined to the engine's relative paths.
@@ -28,28 +29,32 @@ impl DiskFiles {
     }
 
     /// The real location of the engine's `path`, refused when a link takes it outside the root.
-    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
+    fn resolve(&self, path: &str) -> Result<PathBuf, ReadError> {
         let joined = self.root.join(path);
-        let real = joined.canonicalize().map_err(|e| describe(&e))?;
+        let real = joined
+            .canonicalize()
+            .map_err(|e| ReadError::Unreadable(describe(&e)))?;
         if real.starts_with(&self.real_root) {
             Ok(real)
         } else {
-            Err(format!(
-                "a symbolic link leads it to `{}`, outside the overlay root",
-                real.display()
-            ))
+            Err(ReadError::LinkOutsideRoot(real))
         }
     }
 }
 
 impl Files for DiskFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        decode(self.read_bytes(path)?)
+    fn read(&self, path: &str) -> Result<String, ReadError> {
+        String::from_utf8(self.read_bytes(path)?).map_err(|e| {
+            // where the text stops being UTF-8, as the site loader reports it
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+            let (line, column) = source::line_col(&valid, valid.len());
+            ReadError::NotUtf8At { line, column }
+        })
     }
 
-    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         let real = self.resolve(path)?;
-        read_bounded(&real).map_err(|e| describe(&e))
+        read_bounded(&real).map_err(|e| ReadError::Unreadable(describe(&e)))
     }
 
     /// A directory that a link takes outside the root still answers true, so that reading

@@ -44,9 +44,9 @@ pub struct Parsed {
     pub comments: Vec<Comment>,
 }
 
+/// Why a file is not a SOPS YAML file railyard can edit; lines and columns are 1-based.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    /// At a 1-based line and column of the file.
     #[error("not valid YAML: {message}")]
     Yaml {
         line: usize,
@@ -55,8 +55,9 @@ pub enum DocumentError {
     },
     #[error("the file holds no YAML document")]
     Empty,
+    /// The document that starts at `line` and `column` is a list or a scalar.
     #[error("a document is not a mapping at its top level")]
-    NotAMapping,
+    NotAMapping { line: usize, column: usize },
 }
 
 pub fn parse(text: &str) -> Result<Parsed, DocumentError> {
@@ -89,7 +90,8 @@ pub fn parse(text: &str) -> Result<Parsed, DocumentError> {
     let mut regions = Vec::new();
     for root in roots {
         if !matches!(root.value, Value::Map(_)) {
-            return Err(DocumentError::NotAMapping);
+            let (line, column) = file.line_col(root.span.start);
+            return Err(DocumentError::NotAMapping { line, column });
         }
         let mut sops_span = None;
         for entry in root.entries() {

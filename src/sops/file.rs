@@ -11,11 +11,11 @@ use rand_core::RngCore;
 use crate::core::emit;
 use crate::core::source::Span;
 use crate::core::yaml::{Node, Value};
-use crate::sops::SopsError;
 use crate::sops::cipher::{self, DataKey, Kind};
 use crate::sops::document::{self, Leaf, Parsed};
 use crate::sops::mac::Mac;
 use crate::sops::rules::{self, Rule};
+use crate::sops::{SopsError, ValueError};
 
 /// The sops version whose file format railyard writes; sops reads the field but does not check it.
 pub const FORMAT_VERSION: &str = "3.11.0";
@@ -249,16 +249,13 @@ pub fn decrypt(text: &str, identities: &[age::x25519::Identity]) -> Result<Decry
         match (&leaf.value, encrypted) {
             (Value::Str(value), true) if cipher::is_encrypted(value) => {
                 let (plaintext, kind) = cipher::decrypt(&key, value, &aad(&leaf.path))
-                    .map_err(|e| SopsError::Value(path.clone(), e.to_string()))?;
+                    .map_err(|e| SopsError::Value(path.clone(), e.into()))?;
                 mac.add(&plaintext);
                 edits.push((leaf.span, yaml_text(&plaintext, kind)?));
                 ciphertexts.push((leaf.path.clone(), plaintext, kind, value.clone()));
             }
             (Value::Str(value), true) if !value.is_empty() => {
-                return Err(SopsError::Value(
-                    path,
-                    "it should be encrypted but is plain text".to_owned(),
-                ));
+                return Err(SopsError::Value(path, ValueError::PlainText));
             }
             (value, _) => {
                 if let Some((bytes, _)) = plain_bytes(value) {
@@ -277,10 +274,7 @@ pub fn decrypt(text: &str, identities: &[age::x25519::Identity]) -> Result<Decry
         {
             let (plaintext, _) =
                 cipher::decrypt(&key, value, &aad(&comment.path)).map_err(|e| {
-                    SopsError::Value(
-                        format!("comment in `{}`", comment.path.join(".")),
-                        e.to_string(),
-                    )
+                    SopsError::Value(format!("comment in `{}`", comment.path.join(".")), e.into())
                 })?;
             let text = String::from_utf8_lossy(&plaintext).into_owned();
             ciphertexts.push((

@@ -31,7 +31,7 @@ pub(super) fn run(
         for (index, item) in items.iter().enumerate() {
             let pointer = format!("/{field}/{index}");
             // placing it compares it with every object
-            if !engine.work.spend(1 + resources.len()) {
+            if engine.work.spend(1 + resources.len()).is_err() {
                 problems.push(too_much_work(kustomization.error(&pointer, "")));
                 break;
             }
@@ -82,70 +82,7 @@ fn place(
     match (behavior, existing) {
         ("create", _) => resources.push(generated),
         (behavior @ ("merge" | "replace"), Some(i)) => {
-            // kustomize keeps the generated object but takes the base's name, namespace and
-            // identity, merges labels and annotations (new wins) and, for `merge`, the data
-            let old = resources[i].clone();
-            let mut result = generated;
-            for meta in ["labels", "annotations"] {
-                let mut merged = old
-                    .object
-                    .pointer(&format!("/metadata/{meta}"))
-                    .and_then(Json::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(Json::Object(new)) = result.object.pointer(&format!("/metadata/{meta}"))
-                {
-                    merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
-                if !merged.is_empty() {
-                    super::resource::set(
-                        &mut result.object,
-                        &["metadata", meta],
-                        Json::Object(merged),
-                    );
-                }
-            }
-            if behavior == "merge" {
-                for section in ["data", "binaryData"] {
-                    let mut merged = old
-                        .object
-                        .get(section)
-                        .and_then(Json::as_object)
-                        .cloned()
-                        .unwrap_or_default();
-                    if let Some(Json::Object(new)) = result.object.get(section) {
-                        merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                    if !merged.is_empty() {
-                        super::resource::set(&mut result.object, &[section], Json::Object(merged));
-                    }
-                }
-            }
-            super::resource::set(
-                &mut result.object,
-                &["metadata", "name"],
-                Json::String(old.name()),
-            );
-            match old.namespace() {
-                Some(ns) => super::resource::set(
-                    &mut result.object,
-                    &["metadata", "namespace"],
-                    Json::String(ns),
-                ),
-                None => {
-                    if let Some(Json::Object(meta)) = result.object.get_mut("metadata") {
-                        meta.remove("namespace");
-                    }
-                }
-            }
-            result.needs_hash = old.needs_hash && result.needs_hash;
-            result.file = old.file;
-            result.position = old.position;
-            result.at = old.at;
-            result.original = old.original;
-            result.previous = old.previous;
-            result.aliases = Vec::new();
-            resources[i] = result;
+            resources[i] = onto_base(&resources[i], generated, behavior == "merge");
         }
         ("merge" | "replace", None) => {
             return Err(vec![
@@ -173,6 +110,249 @@ fn place(
     Ok(())
 }
 
+/// A generated object that merges into or replaces `old`. kustomize keeps the generated
+/// object but takes the base's name, namespace and identity, merges labels and annotations
+/// (new wins) and, for `merge`, the data.
+fn onto_base(old: &Resource, generated: Resource, merge_data: bool) -> Resource {
+    let old = old.clone();
+    let mut result = generated;
+    for meta in ["labels", "annotations"] {
+        let pointer = format!("/metadata/{meta}");
+        if let Some(merged) = merged_maps(
+            old.object.pointer(&pointer),
+            result.object.pointer(&pointer),
+        ) {
+            super::resource::set(&mut result.object, &["metadata", meta], merged);
+        }
+    }
+    if merge_data {
+        for section in ["data", "binaryData"] {
+            if let Some(merged) = merged_maps(old.object.get(section), result.object.get(section)) {
+                super::resource::set(&mut result.object, &[section], merged);
+            }
+        }
+    }
+    super::resource::set(
+        &mut result.object,
+        &["metadata", "name"],
+        Json::String(old.name()),
+    );
+    match old.namespace() {
+        Some(ns) => super::resource::set(
+            &mut result.object,
+            &["metadata", "namespace"],
+            Json::String(ns),
+        ),
+        None => {
+            if let Some(Json::Object(meta)) = result.object.get_mut("metadata") {
+                meta.remove("namespace");
+            }
+        }
+    }
+    result.needs_hash = old.needs_hash && result.needs_hash;
+    result.file = old.file;
+    result.position = old.position;
+    result.at = old.at;
+    result.original = old.original;
+    result.previous = old.previous;
+    result.aliases = Vec::new();
+    result
+}
+
+/// The old mapping with the new one's entries over it; none when both are empty or absent.
+fn merged_maps(old: Option<&Json>, new: Option<&Json>) -> Option<Json> {
+    let mut merged = old.and_then(Json::as_object).cloned().unwrap_or_default();
+    if let Some(Json::Object(new)) = new {
+        merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    (!merged.is_empty()).then_some(Json::Object(merged))
+}
+
+/// A generated object's `data` and `binaryData`.
+type Sections = (Map<String, Json>, Map<String, Json>);
+
+/// One key of a generated object: its name, its bytes, and where it was written.
+type Entry = (String, Vec<u8>, Written);
+
+/// The generator entry at `pointer`, for reading its sources and reporting at them.
+struct Generator<'a> {
+    kustomization: &'a Kustomization,
+    pointer: &'a str,
+    kind: &'a str,
+    item: &'a Json,
+}
+
+impl Generator<'_> {
+    fn error(&self, at: &str, message: String) -> Vec<Diagnostic> {
+        vec![
+            self.kustomization
+                .error(&format!("{}{at}", self.pointer), message),
+        ]
+    }
+
+    /// The strings of the list at `key` (`literals`, `files`, `envs`), with their index.
+    fn sources(&self, key: &str) -> impl Iterator<Item = (usize, &str)> {
+        self.item
+            .get(key)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or_default())
+            .enumerate()
+    }
+
+    /// `literals`: `key=value`, one pair of quotes around the value dropped.
+    fn literals(&self, entries: &mut Vec<Entry>) -> Result<(), Vec<Diagnostic>> {
+        for (i, text) in self.sources("literals") {
+            match text.split_once('=').filter(|(k, _)| !k.is_empty()) {
+                Some((key, value)) => entries.push((
+                    key.to_owned(),
+                    unquote(value).as_bytes().to_vec(),
+                    Written::At(format!("/literals/{i}")),
+                )),
+                None => {
+                    return Err(self.error(
+                        &format!("/literals/{i}"),
+                        format!("literal `{text}` is not `key=value`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `files`: `path` or `key=path`, the file's bytes the value.
+    fn files(
+        &self,
+        engine: &mut Engine<'_>,
+        entries: &mut Vec<Entry>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        for (i, text) in self.sources("files") {
+            let (key, path) = match text.split_once('=') {
+                Some((key, path)) => (key.to_owned(), path.to_owned()),
+                None => (
+                    text.rsplit('/').next().unwrap_or(text).to_owned(),
+                    text.to_owned(),
+                ),
+            };
+            let at = format!("/files/{i}");
+            let full = engine
+                .locate(&self.kustomization.dir, &path, true)
+                .map_err(|why| self.error(&at, why.to_string()))?;
+            let content = engine
+                .read_bytes(&full)
+                .map_err(|why| self.error(&at, format!("cannot read `{path}`: {why}")))?;
+            entries.push((key, content, Written::At(at)));
+        }
+        Ok(())
+    }
+
+    /// `envs`: files of `KEY=value` lines, blank lines and `#` comments skipped.
+    fn envs(
+        &self,
+        engine: &mut Engine<'_>,
+        entries: &mut Vec<Entry>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        for (i, path) in self.sources("envs") {
+            let at = format!("/envs/{i}");
+            let full = engine
+                .locate(&self.kustomization.dir, path, true)
+                .map_err(|why| self.error(&at, why.to_string()))?;
+            let content = engine
+                .read(&full)
+                .map_err(|why| self.error(&at, format!("cannot read `{path}`: {why}")))?;
+            let mut offset = 0;
+            for raw in content.split_inclusive('\n') {
+                let start = offset;
+                offset += raw.len();
+                let line = raw.trim_end_matches(['\n', '\r']).trim_start();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let Some((key, value)) = line.split_once('=') else {
+                    return Err(
+                        self.error(&at, format!("line `{line}` of `{path}` is not `KEY=value`"))
+                    );
+                };
+                entries.push((
+                    key.to_owned(),
+                    value.as_bytes().to_vec(),
+                    Written::Env(full.clone(), start),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `data` and `binaryData`: each key once; a Secret's values base64, a ConfigMap's text as
+    /// it is and anything else base64 in `binaryData`.
+    fn data(&self, name: &str, entries: Vec<Entry>) -> Result<Sections, Vec<Diagnostic>> {
+        let kind = self.kind;
+        let mut data = Map::new();
+        let mut binary = Map::new();
+        for (key, bytes, written) in entries {
+            if data.contains_key(&key) || binary.contains_key(&key) {
+                let message = format!("the {kind} `{name}` gets the key `{key}` twice");
+                let diagnostic = match written {
+                    Written::At(at) => self
+                        .kustomization
+                        .error(&format!("{}{at}", self.pointer), message),
+                    Written::Env(file, offset) => {
+                        Diagnostic::error(&file, Span::new(offset, offset), "", message)
+                    }
+                };
+                return Err(vec![
+                    diagnostic
+                        .expected("each key once across literals, files and envs")
+                        .hint("remove one of them; kustomize rejects a repeated key too"),
+                ]);
+            }
+            match (kind, String::from_utf8(bytes)) {
+                ("Secret", Ok(text)) => {
+                    data.insert(key, json!(wrapped_base64(text.as_bytes())));
+                }
+                ("Secret", Err(e)) => {
+                    data.insert(key, json!(wrapped_base64(&e.into_bytes())));
+                }
+                (_, Ok(text)) => {
+                    data.insert(key, json!(text));
+                }
+                (_, Err(e)) => {
+                    binary.insert(key, json!(wrapped_base64(&e.into_bytes())));
+                }
+            }
+        }
+        Ok((data, binary))
+    }
+
+    /// The object's metadata: its name and namespace, and the labels and annotations of the
+    /// kustomization's generatorOptions with the generator's own over them.
+    fn metadata(&self, name: &str, global: &Json) -> Map<String, Json> {
+        let item = self.item;
+        let mut metadata = Map::new();
+        metadata.insert("name".into(), json!(name));
+        if let Some(namespace) = item.get("namespace").and_then(Json::as_str) {
+            metadata.insert("namespace".into(), json!(namespace));
+        }
+        for meta in ["labels", "annotations"] {
+            let mut merged = Map::new();
+            for source in [global.get(meta), item.pointer(&format!("/options/{meta}"))]
+                .into_iter()
+                .flatten()
+            {
+                if let Json::Object(map) = source {
+                    merged.extend(map.clone());
+                }
+            }
+            if !merged.is_empty() {
+                metadata.insert(meta.into(), Json::Object(merged));
+            }
+        }
+        metadata
+    }
+}
+
+/// The object a `configMapGenerator` or `secretGenerator` entry generates.
 fn generate(
     engine: &mut Engine<'_>,
     kustomization: &Kustomization,
@@ -181,135 +361,21 @@ fn generate(
     item: &Json,
     global: &Json,
 ) -> Result<Resource, Vec<Diagnostic>> {
-    let error =
-        |at: &str, message: String| vec![kustomization.error(&format!("{pointer}{at}"), message)];
+    let generator = Generator {
+        kustomization,
+        pointer,
+        kind,
+        item,
+    };
     let Some(name) = item.get("name").and_then(Json::as_str) else {
-        return Err(error("", format!("a {kind} generator needs a `name`")));
+        return Err(generator.error("", format!("a {kind} generator needs a `name`")));
     };
     // each entry remembers where it was written: a kustomization pointer, or an env file offset
-    let mut entries: Vec<(String, Vec<u8>, Written)> = Vec::new();
-    for (i, literal) in item
-        .get("literals")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let text = literal.as_str().unwrap_or_default();
-        match text.split_once('=').filter(|(k, _)| !k.is_empty()) {
-            Some((key, value)) => entries.push((
-                key.to_owned(),
-                unquote(value).as_bytes().to_vec(),
-                Written::At(format!("/literals/{i}")),
-            )),
-            None => {
-                return Err(error(
-                    &format!("/literals/{i}"),
-                    format!("literal `{text}` is not `key=value`"),
-                ));
-            }
-        }
-    }
-    for (i, source) in item
-        .get("files")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let text = source.as_str().unwrap_or_default();
-        let (key, path) = match text.split_once('=') {
-            Some((key, path)) => (key.to_owned(), path.to_owned()),
-            None => (
-                text.rsplit('/').next().unwrap_or(text).to_owned(),
-                text.to_owned(),
-            ),
-        };
-        let full = engine
-            .locate(&kustomization.dir, &path, true)
-            .map_err(|why| error(&format!("/files/{i}"), why))?;
-        match engine.read_bytes(&full) {
-            Ok(content) => entries.push((key, content, Written::At(format!("/files/{i}")))),
-            Err(why) => {
-                return Err(error(
-                    &format!("/files/{i}"),
-                    format!("cannot read `{path}`: {why}"),
-                ));
-            }
-        }
-    }
-    for (i, source) in item
-        .get("envs")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let path = source.as_str().unwrap_or_default();
-        let full = engine
-            .locate(&kustomization.dir, path, true)
-            .map_err(|why| error(&format!("/envs/{i}"), why))?;
-        let content = engine.read(&full).map_err(|why| {
-            error(
-                &format!("/envs/{i}"),
-                format!("cannot read `{path}`: {why}"),
-            )
-        })?;
-        let mut offset = 0;
-        for raw in content.split_inclusive('\n') {
-            let start = offset;
-            offset += raw.len();
-            let line = raw.trim_end_matches(['\n', '\r']).trim_start();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match line.split_once('=') {
-                Some((key, value)) => entries.push((
-                    key.to_owned(),
-                    value.as_bytes().to_vec(),
-                    Written::Env(full.clone(), start),
-                )),
-                None => {
-                    return Err(error(
-                        &format!("/envs/{i}"),
-                        format!("line `{line}` of `{path}` is not `KEY=value`"),
-                    ));
-                }
-            }
-        }
-    }
-    let mut data = Map::new();
-    let mut binary = Map::new();
-    for (key, bytes, written) in entries {
-        if data.contains_key(&key) || binary.contains_key(&key) {
-            let message = format!("the {kind} `{name}` gets the key `{key}` twice");
-            let diagnostic = match written {
-                Written::At(at) => kustomization.error(&format!("{pointer}{at}"), message),
-                Written::Env(file, offset) => {
-                    Diagnostic::error(&file, Span::new(offset, offset), "", message)
-                }
-            };
-            return Err(vec![
-                diagnostic
-                    .expected("each key once across literals, files and envs")
-                    .hint("remove one of them; kustomize rejects a repeated key too"),
-            ]);
-        }
-        match (kind, String::from_utf8(bytes)) {
-            ("Secret", Ok(text)) => {
-                data.insert(key, json!(wrapped_base64(text.as_bytes())));
-            }
-            ("Secret", Err(e)) => {
-                data.insert(key, json!(wrapped_base64(&e.into_bytes())));
-            }
-            (_, Ok(text)) => {
-                data.insert(key, json!(text));
-            }
-            (_, Err(e)) => {
-                binary.insert(key, json!(wrapped_base64(&e.into_bytes())));
-            }
-        }
-    }
+    let mut entries: Vec<Entry> = Vec::new();
+    generator.literals(&mut entries)?;
+    generator.files(engine, &mut entries)?;
+    generator.envs(engine, &mut entries)?;
+    let (data, binary) = generator.data(name, entries)?;
     // The kustomization's generatorOptions and the generator's own options combine: either
     // one turning a switch on turns it on.
     let option = |key: &str| {
@@ -318,25 +384,7 @@ fn generate(
             .flatten()
             .any(|v| v.as_bool() == Some(true))
     };
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(name));
-    if let Some(namespace) = item.get("namespace").and_then(Json::as_str) {
-        metadata.insert("namespace".into(), json!(namespace));
-    }
-    for meta in ["labels", "annotations"] {
-        let mut merged = Map::new();
-        for source in [global.get(meta), item.pointer(&format!("/options/{meta}"))]
-            .into_iter()
-            .flatten()
-        {
-            if let Json::Object(map) = source {
-                merged.extend(map.clone());
-            }
-        }
-        if !merged.is_empty() {
-            metadata.insert(meta.into(), Json::Object(merged));
-        }
-    }
+    let metadata = generator.metadata(name, global);
     let mut object = json!({ "apiVersion": "v1", "kind": kind, "metadata": metadata });
     if kind == "Secret" {
         object["type"] = json!(item.get("type").and_then(Json::as_str).unwrap_or("Opaque"));

@@ -1,18 +1,19 @@
-//! Reading one kustomization: its fields checked, its resources and bases loaded, then its
-//! generators and transformers run over them, in kustomize's order.
+//! Reading one kustomization: found in its directory, parsed, and its fields checked, with the
+//! checks the step driver ([`super::steps`]) runs between steps.
 
 use serde_json::Value as Json;
 
 use super::resource::Resource;
-use super::{Engine, KEEP, generators, join, patch, too_much_work, transform, weight};
+use super::{Engine, join};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
-use crate::core::limits::{MAX_BASE_DEPTH, MAX_KUSTOMIZATIONS, MAX_NAME_BYTES, MAX_OBJECTS};
+use crate::core::limits::{MAX_NAME_BYTES, MAX_OBJECTS};
 use crate::core::source::{SourceFile, Span};
 use crate::core::suggest;
 use crate::core::yaml;
 
-const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub(super) const FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 const SUPPORTED: &[&str] = &[
     "apiVersion",
@@ -86,7 +87,11 @@ impl Kustomization {
 }
 
 impl Engine<'_> {
-    fn load_kustomization(&mut self, dir: &str) -> Result<Kustomization, Vec<Diagnostic>> {
+    /// The kustomization in `dir`, parsed and checked.
+    pub(super) fn load_kustomization(
+        &mut self,
+        dir: &str,
+    ) -> Result<Kustomization, Vec<Diagnostic>> {
         let Some(path) = FILE_NAMES
             .iter()
             .map(|name| join(dir, name))
@@ -126,31 +131,7 @@ impl Engine<'_> {
             path,
             tree,
         };
-        let mut problems = Vec::new();
-        if let Some(map) = kustomization.tree.value.as_object() {
-            for key in map.keys() {
-                let pointer = format!("/{key}");
-                if UNSUPPORTED.contains(&key.as_str()) {
-                    problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
-                } else if !SUPPORTED.contains(&key.as_str()) {
-                    let hint = suggest::hint(key, SUPPORTED, || {
-                        "remove it; kustomize would reject it too".to_owned()
-                    });
-                    problems.push(
-                        kustomization
-                            .tree
-                            .key_error(
-                                &pointer,
-                                format!("unknown field `{key}` in a kustomization"),
-                            )
-                            .expected(format!("one of {}", SUPPORTED.join(", ")))
-                            .hint(hint),
-                    );
-                }
-            }
-        } else if kustomization.tree.value != Json::Null {
-            problems.push(kustomization.error("", "a kustomization must be a mapping"));
-        }
+        let mut problems = check_fields(&kustomization);
         let source = self
             .texts
             .get(&kustomization.path)
@@ -161,287 +142,39 @@ impl Engine<'_> {
         }
         Ok(kustomization)
     }
+}
 
-    /// Builds the kustomization in `dir` without hashes and name references (done at the top).
-    pub(super) fn build_dir(
-        &mut self,
-        dir: &str,
-        referenced_at: Option<Diagnostic>,
-    ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-        if self.stack.contains(&dir.to_owned()) {
-            let chain = self
-                .stack
-                .iter()
-                .chain(std::iter::once(&dir.to_owned()))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" → ");
-            let at =
-                referenced_at.unwrap_or_else(|| Diagnostic::error(dir, Span::default(), "", ""));
-            return Err(vec![
-                Diagnostic {
-                    message: format!("kustomizations include each other: {chain}"),
-                    ..at
-                }
-                .expected("bases that do not refer back")
-                .hint("remove the reference that closes the cycle"),
-            ]);
+/// A kustomization is a mapping of the fields railyard supports; any other field is an error,
+/// one kustomize knows said so apart from one it does not.
+fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let Some(map) = kustomization.tree.value.as_object() else {
+        if kustomization.tree.value != Json::Null {
+            problems.push(kustomization.error("", "a kustomization must be a mapping"));
         }
-        if self.stack.len() >= MAX_BASE_DEPTH || self.kustomizations >= MAX_KUSTOMIZATIONS {
-            let (message, expected) = if self.stack.len() >= MAX_BASE_DEPTH {
-                (
-                    "bases are nested too deeply",
-                    format!("at most {MAX_BASE_DEPTH} kustomizations, each a base of the next"),
-                )
-            } else {
-                (
-                    "the overlay loads too many kustomizations",
-                    format!(
-                        "at most {MAX_KUSTOMIZATIONS} kustomizations in one build, a base listed twice counting twice"
-                    ),
-                )
-            };
-            let at =
-                referenced_at.unwrap_or_else(|| Diagnostic::error(dir, Span::default(), "", ""));
-            return Err(vec![
-                Diagnostic {
-                    message: message.to_owned(),
-                    ..at
-                }
-                .expected(expected)
-                .hint("list each base once, and flatten long chains of bases"),
-            ]);
-        }
-        self.kustomizations += 1;
-        let kustomization = self.load_kustomization(dir)?;
-        self.stack.push(dir.to_owned());
-        let mut resources = self.base.take().unwrap_or_default();
-        let mut seen = Identities::new(&resources);
-        let mut problems = Vec::new();
-        let entries: Vec<(String, String)> = kustomization
-            .strings("resources")
-            .into_iter()
-            .chain(kustomization.strings("bases"))
-            .collect();
-        for (entry, pointer) in entries {
-            if entry.contains("://") || entry.starts_with("github.com/") {
-                problems.push(
-                    kustomization
-                        .error(
-                            &pointer,
-                            format!("remote resource `{entry}` is not supported"),
-                        )
-                        .expected("a file or directory path")
-                        .hint("vendor the remote base into the repository"),
-                );
-                continue;
-            }
-            let path = match self.locate(dir, &entry, false) {
-                Ok(path) => path,
-                Err(why) => {
-                    problems.push(kustomization.error(&pointer, why).expected("a path relative to the kustomization, inside the overlay root").hint("copy what it names into the overlay directory; railyard reads nothing outside it"));
-                    continue;
-                }
-            };
-            if self.files.is_dir(&path) {
-                if !FILE_NAMES
-                    .iter()
-                    .any(|name| self.files.is_file(&join(&path, name)))
-                {
-                    problems.push(kustomization.error(&pointer, format!("directory `{entry}` holds no kustomization")).expected("a directory with a kustomization.yaml, or a file").hint("add a kustomization.yaml listing the directory's files, or list the files themselves"));
-                    continue;
-                }
-                match self.build_dir(&path, Some(kustomization.error(&pointer, ""))) {
-                    Ok(built) => seen.add(
-                        &kustomization,
+        return problems;
+    };
+    for key in map.keys() {
+        let pointer = format!("/{key}");
+        if UNSUPPORTED.contains(&key.as_str()) {
+            problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
+        } else if !SUPPORTED.contains(&key.as_str()) {
+            let hint = suggest::hint(key, SUPPORTED, || {
+                "remove it; kustomize would reject it too".to_owned()
+            });
+            problems.push(
+                kustomization
+                    .tree
+                    .key_error(
                         &pointer,
-                        true,
-                        &mut resources,
-                        built,
-                        &mut problems,
-                    ),
-                    Err(mut e) => problems.append(&mut e),
-                }
-            } else if self.files.is_file(&path) {
-                if let Err(why) = self.locate(dir, &entry, true) {
-                    problems.push(kustomization.error(&pointer, why).expected("a resource file in or below the kustomization's directory").hint("as with kustomize, files come from the kustomization's own directory; reach other directories through their kustomization"));
-                    continue;
-                }
-                match self.load_resources(&path) {
-                    Ok(loaded) => seen.add(
-                        &kustomization,
-                        &pointer,
-                        false,
-                        &mut resources,
-                        loaded,
-                        &mut problems,
-                    ),
-                    Err(mut e) => problems.append(&mut e),
-                }
-            } else {
-                problems.push(
-                    kustomization
-                        .error(&pointer, format!("resource `{entry}` does not exist"))
-                        .expected(format!(
-                            "a file or a directory with a kustomization, at `{path}`"
-                        ))
-                        .hint("check the path; it is relative to the kustomization's directory"),
-                );
-            }
-            if resources.len() > MAX_OBJECTS {
-                problems.push(too_many_objects(&kustomization, &pointer));
-                break;
-            }
-        }
-        self.stack.pop();
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        check_unique(&kustomization, &resources)?;
-        generators::run(self, &kustomization, &mut resources)?;
-        if resources.len() > MAX_OBJECTS {
-            return Err(vec![too_many_objects(&kustomization, "")]);
-        }
-        check_names(
-            &kustomization,
-            &resources,
-            &["configMapGenerator", "secretGenerator"],
-        )?;
-        check_unique(&kustomization, &resources)?;
-        patch::strategic_merge_files(self, &kustomization, &mut resources)?;
-        patch::patches(self, &kustomization, &mut resources)?;
-        self.spend_on_transforms(&kustomization, &resources)?;
-        transform::namespace(&kustomization, &mut resources);
-        transform::prefix_suffix(&kustomization, &mut resources);
-        check_names(
-            &kustomization,
-            &resources,
-            &["namePrefix", "nameSuffix", "namespace"],
-        )?;
-        transform::labels(&kustomization, &mut resources)?;
-        transform::annotations(&kustomization, &mut resources)?;
-        patch::json6902_files(self, &kustomization, &mut resources)?;
-        transform::replicas(&kustomization, &mut resources)?;
-        transform::images(&kustomization, &mut resources)?;
-        Ok(resources)
-    }
-
-    /// Charges the transformers' work before they run: each writes its strings into every
-    /// object (labels at several places each), and `replicas` and `images` compare each entry
-    /// with every object (`images` walking all of it).
-    fn spend_on_transforms(
-        &self,
-        kustomization: &Kustomization,
-        resources: &[Resource],
-    ) -> Result<(), Vec<Diagnostic>> {
-        let fields: [(&str, usize); 8] = [
-            ("namespace", 1),
-            ("namePrefix", 1),
-            ("nameSuffix", 1),
-            ("commonLabels", 8),
-            ("labels", 8),
-            ("commonAnnotations", 4),
-            ("replicas", 1),
-            ("images", 1),
-        ];
-        for (field, places) in fields {
-            let Some(value) = kustomization.value(field) else {
-                continue;
-            };
-            let per_object = match field {
-                // every entry walks every object: charged below, by the objects' weight
-                "images" => value.as_array().map_or(0, Vec::len),
-                "replicas" => value.as_array().map_or(0, Vec::len) * 2,
-                _ => KEEP * places * weight(value),
-            };
-            let mut steps = per_object.saturating_mul(resources.len());
-            if field == "images" && per_object > 0 {
-                // a walk that only looks for `containers` is cheap: a quarter step a node
-                let total: usize = resources.iter().map(|r| weight(&r.object)).sum::<usize>() / 4;
-                steps = steps.saturating_add(per_object.saturating_mul(total));
-            }
-            if !self.work.spend(steps) {
-                return Err(vec![too_much_work(
-                    kustomization.tree.key_error(&format!("/{field}"), ""),
-                )]);
-            }
-        }
-        Ok(())
-    }
-
-    /// Every object of a YAML file (`List` objects unpacked).
-    pub(super) fn load_resources(&mut self, path: &str) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-        let text = self.read(path).map_err(|why| {
-            vec![Diagnostic::error(
-                path,
-                Span::default(),
-                "",
-                format!("cannot read `{path}`: {why}"),
-            )]
-        })?;
-        let file = SourceFile::new(path, text);
-        let (documents, diagnostics) = yaml::parse_stream(&file);
-        if !diagnostics.is_empty() {
-            return Err(diagnostics);
-        }
-        let mut resources = Vec::new();
-        let mut problems = Vec::new();
-        for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
-            let tree = JsonTree::new(path, document);
-            let objects = match tree.value.get("kind").and_then(Json::as_str) {
-                Some("List") => tree
-                    .value
-                    .get("items")
-                    .and_then(Json::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                _ => vec![tree.value.clone()],
-            };
-            for object in objects {
-                let missing: Vec<&str> = ["/apiVersion", "/kind", "/metadata/name"]
-                    .into_iter()
-                    .filter(|p| {
-                        object
-                            .pointer(p)
-                            .and_then(Json::as_str)
-                            .is_none_or(str::is_empty)
-                    })
-                    .collect();
-                if let Some(field) = long_name(&object) {
-                    problems.push(
-                        tree.value_error(
-                            &format!("/{}", field.replace('.', "/")),
-                            format!("`{field}` is too long"),
-                        )
-                        .expected(format!("at most {MAX_NAME_BYTES} bytes"))
-                        .hint("Kubernetes names are at most 253 characters"),
-                    );
-                    continue;
-                }
-                if !missing.is_empty() {
-                    let fields = missing
-                        .iter()
-                        .map(|p| format!("`{}`", p.trim_start_matches('/').replace('/', ".")))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    problems.push(
-                        tree.value_error("", format!("a resource without {fields}"))
-                            .expected("a Kubernetes object with apiVersion, kind and metadata.name")
-                            .hint("every document of a resource file must be one object"),
-                    );
-                    continue;
-                }
-                let mut resource = Resource::new(object, path);
-                resource.at = Span::new(document.span.start, document.span.start);
-                resources.push(resource);
-            }
-        }
-        if problems.is_empty() {
-            Ok(resources)
-        } else {
-            Err(problems)
+                        format!("unknown field `{key}` in a kustomization"),
+                    )
+                    .expected(format!("one of {}", SUPPORTED.join(", ")))
+                    .hint(hint),
+            );
         }
     }
+    problems
 }
 
 /// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain
@@ -520,73 +253,7 @@ fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic>
     problems
 }
 
-/// The identities of the objects gathered so far, to find one defined twice.
-struct Identities(std::collections::HashMap<(String, String, String, String), usize>);
-
-fn identity(r: &Resource) -> (String, String, String, String) {
-    (
-        r.group_version().0,
-        r.kind(),
-        r.namespace().unwrap_or_default(),
-        r.name(),
-    )
-}
-
-impl Identities {
-    fn new(resources: &[Resource]) -> Identities {
-        Identities(
-            resources
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (identity(r), i))
-                .collect(),
-        )
-    }
-
-    /// Adds the objects one `resources` entry brought in, reporting any that is already there:
-    /// at the object's document for a file, at the entry for a base.
-    fn add(
-        &mut self,
-        kustomization: &Kustomization,
-        pointer: &str,
-        from_base: bool,
-        resources: &mut Vec<Resource>,
-        added: Vec<Resource>,
-        problems: &mut Vec<Diagnostic>,
-    ) {
-        for resource in added {
-            let key = identity(&resource);
-            if let Some(&first) = self.0.get(&key) {
-                let namespace = resource
-                    .namespace()
-                    .map(|ns| format!("{ns}/"))
-                    .unwrap_or_default();
-                let message = format!(
-                    "`{} {namespace}{}` is defined twice (in `{}` and `{}`)",
-                    resource.kind(),
-                    resource.name(),
-                    resources[first].file,
-                    resource.file
-                );
-                let diagnostic = if from_base {
-                    kustomization.error(pointer, message)
-                } else {
-                    Diagnostic::error(&resource.file, resource.at, "", message)
-                };
-                problems.push(
-                    diagnostic
-                        .expected("each object once")
-                        .hint("remove one, or patch the base's object instead of redefining it"),
-                );
-                continue;
-            }
-            self.0.insert(key, resources.len());
-            resources.push(resource);
-        }
-    }
-}
-
-fn too_many_objects(kustomization: &Kustomization, pointer: &str) -> Diagnostic {
+pub(super) fn too_many_objects(kustomization: &Kustomization, pointer: &str) -> Diagnostic {
     kustomization
         .tree
         .key_error(pointer, "the overlay holds too many objects")
@@ -597,7 +264,7 @@ fn too_many_objects(kustomization: &Kustomization, pointer: &str) -> Diagnostic 
 }
 
 /// The first identifying field of `object` longer than [`MAX_NAME_BYTES`].
-fn long_name(object: &Json) -> Option<&'static str> {
+pub(super) fn long_name(object: &Json) -> Option<&'static str> {
     [
         ("apiVersion", "/apiVersion"),
         ("kind", "/kind"),
@@ -616,7 +283,7 @@ fn long_name(object: &Json) -> Option<&'static str> {
 
 /// Names after `namespace`, `namePrefix` and `nameSuffix`: none longer than [`MAX_NAME_BYTES`].
 /// `steps` are the fields that may have made a name long, the first present blamed.
-fn check_names(
+pub(super) fn check_names(
     kustomization: &Kustomization,
     resources: &[Resource],
     steps: &[&str],
@@ -646,7 +313,7 @@ fn check_names(
 }
 
 /// Two resources with the same apiVersion, kind, namespace and name are an error.
-fn check_unique(
+pub(super) fn check_unique(
     kustomization: &Kustomization,
     resources: &[Resource],
 ) -> Result<(), Vec<Diagnostic>> {

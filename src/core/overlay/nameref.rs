@@ -2,11 +2,13 @@
 //! referred to an object by its old name is pointed at its new one (kustomize's back
 //! references). Which fields refer to which kinds is the table below.
 
+use std::collections::HashMap;
+
 use serde_json::Value as Json;
 
-use super::Work;
 use super::resource::{Resource, is_cluster_scoped};
 use super::transform::visit;
+use super::{Error, OutOfWork, Work};
 
 /// Kinds that carry a pod spec, and where.
 const POD_SPECS: &[(&str, &str)] = &[
@@ -141,14 +143,9 @@ type Referral = (
     Vec<(String, Option<String>)>,
 );
 
-/// Spends `work` on every field visited and name compared; stops when it is exhausted.
-pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), String> {
-    let out_of_work = || {
-        Err(format!(
-            "the overlay takes too many steps to build: renaming references needs more than {} steps",
-            crate::core::limits::MAX_OVERLAY_WORK
-        ))
-    };
+/// Points every reference to a renamed object at its new name. Spends `work` on every field
+/// visited and name compared; stops when it is exhausted.
+pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), Error> {
     let referrals: Vec<Referral> = resources
         .iter()
         .filter(|r| r.name() != r.original.0 || r.namespace() != r.original.1)
@@ -156,21 +153,75 @@ pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), String>
         .collect();
     // kinds and namespaces do not change here: index the objects by kind once, so each renamed
     // object visits only the kinds that can refer to it
-    let mut by_kind: std::collections::HashMap<String, Vec<usize>> =
-        std::collections::HashMap::new();
-    let namespaces: Vec<Option<String>> = resources.iter().map(Resource::namespace).collect();
+    let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, resource) in resources.iter().enumerate() {
         by_kind.entry(resource.kind()).or_default().push(i);
     }
-    // references by plain name: each referring field is visited once per kind, and looked up
-    // among the old names of that kind's renamed objects (the first in order wins)
-    let mut kinds: Vec<&str> = referrals.iter().map(|r| r.0.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    for kind in kinds {
-        let mut by_old: std::collections::HashMap<&str, Vec<usize>> =
-            std::collections::HashMap::new();
-        for (i, referral) in referrals.iter().enumerate().filter(|(_, r)| r.0 == kind) {
+    let index = Index {
+        referrals: &referrals,
+        by_kind: &by_kind,
+    };
+    index
+        .fix_plain_names(resources, work)
+        .and_then(|()| index.fix_named_in_namespace(resources, work))
+        .map_err(|OutOfWork| Error::RenamingOutOfWork)
+}
+
+/// The renamed objects, and every object's index by kind.
+struct Index<'a> {
+    referrals: &'a [Referral],
+    by_kind: &'a HashMap<String, Vec<usize>>,
+}
+
+impl Index<'_> {
+    /// The objects of `kind`, by index.
+    fn of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// References by plain name: each referring field is visited once per kind, and looked up
+    /// among the old names of that kind's renamed objects (the first in order wins).
+    fn fix_plain_names(&self, resources: &mut [Resource], work: &Work) -> Result<(), OutOfWork> {
+        let namespaces: Vec<Option<String>> = resources.iter().map(Resource::namespace).collect();
+        let mut kinds: Vec<&str> = self.referrals.iter().map(|r| r.0.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let by_old = self.by_old_name(kind);
+            for (referrer_kind, path) in referrers(kind) {
+                for &index in self.of_kind(referrer_kind) {
+                    // no namespace means `default` to kustomize
+                    let namespace = same(namespaces[index].as_deref());
+                    let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
+                    let compared = std::cell::Cell::new(0_usize);
+                    let pick = |name: &str| {
+                        let candidates = by_old.get(name)?;
+                        let found = candidates
+                            .iter()
+                            .map(|&i| &self.referrals[i])
+                            .position(|r| any_namespace || same(r.2.as_deref()) == namespace);
+                        compared.set(compared.get() + found.map_or(candidates.len(), |i| i + 1));
+                        found.map(|i| self.referrals[candidates[i]].1.clone())
+                    };
+                    let visited = visit(&mut resources[index].object, &path, false, &mut |value| {
+                        rename(value, &pick)
+                    });
+                    work.spend(1 + visited + compared.get())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The renamed objects of `kind` by each name they had, in order.
+    fn by_old_name(&self, kind: &str) -> HashMap<&str, Vec<usize>> {
+        let mut by_old: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, referral) in self
+            .referrals
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.0 == kind)
+        {
             for (old, _) in &referral.3 {
                 let candidates = by_old.entry(old.as_str()).or_default();
                 // each referral's names are added together, so a repeat is the last one
@@ -179,65 +230,49 @@ pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), String>
                 }
             }
         }
-        for (referrer_kind, path) in referrers(kind) {
-            for &index in by_kind.get(referrer_kind).map_or(&[][..], Vec::as_slice) {
-                // no namespace means `default` to kustomize
-                let namespace = same(namespaces[index].as_deref());
-                let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
-                let compared = std::cell::Cell::new(0_usize);
-                let pick = |name: &str| {
-                    let candidates = by_old.get(name)?;
-                    let found = candidates
+        by_old
+    }
+
+    /// References by name and namespace: few objects carry them (role binding subjects,
+    /// webhook services).
+    fn fix_named_in_namespace(
+        &self,
+        resources: &mut [Resource],
+        work: &Work,
+    ) -> Result<(), OutOfWork> {
+        for (kind, name, namespace, old) in self.referrals {
+            let special: &[&str] = match kind.as_str() {
+                "ServiceAccount" => &["RoleBinding", "ClusterRoleBinding"],
+                "Service" => &[
+                    "ValidatingWebhookConfiguration",
+                    "MutatingWebhookConfiguration",
+                ],
+                _ => &[],
+            };
+            for referrer_kind in special {
+                for &index in self.of_kind(referrer_kind) {
+                    let referrer = &mut resources[index];
+                    let subjects = ["subjects", "webhooks"]
                         .iter()
-                        .map(|&i| &referrals[i])
-                        .position(|r| any_namespace || same(r.2.as_deref()) == namespace);
-                    compared.set(compared.get() + found.map_or(candidates.len(), |i| i + 1));
-                    found.map(|i| referrals[candidates[i]].1.clone())
-                };
-                let visited = visit(&mut resources[index].object, &path, false, &mut |value| {
-                    rename(value, &pick)
-                });
-                if !work.spend(1 + visited + compared.get()) {
-                    return out_of_work();
+                        .filter_map(|k| referrer.object.get(k).and_then(Json::as_array))
+                        .map(Vec::len)
+                        .sum::<usize>();
+                    work.spend(1 + subjects)?;
+                    if kind == "ServiceAccount" {
+                        retarget_subjects(referrer, old, name, namespace.as_deref());
+                    } else {
+                        visit(
+                            &mut referrer.object,
+                            "webhooks/clientConfig/service",
+                            false,
+                            &mut |service| retarget(service, old, name, namespace.as_deref()),
+                        );
+                    }
                 }
             }
         }
+        Ok(())
     }
-    // references by name and namespace: few objects carry them
-    for (kind, name, namespace, old) in &referrals {
-        let special: &[&str] = match kind.as_str() {
-            "ServiceAccount" => &["RoleBinding", "ClusterRoleBinding"],
-            "Service" => &[
-                "ValidatingWebhookConfiguration",
-                "MutatingWebhookConfiguration",
-            ],
-            _ => &[],
-        };
-        for referrer_kind in special {
-            for &index in by_kind.get(*referrer_kind).map_or(&[][..], Vec::as_slice) {
-                let referrer = &mut resources[index];
-                let subjects = ["subjects", "webhooks"]
-                    .iter()
-                    .filter_map(|k| referrer.object.get(k).and_then(Json::as_array))
-                    .map(Vec::len)
-                    .sum::<usize>();
-                if !work.spend(1 + subjects) {
-                    return out_of_work();
-                }
-                if kind == "ServiceAccount" {
-                    retarget_subjects(referrer, old, name, namespace.as_deref());
-                } else {
-                    visit(
-                        &mut referrer.object,
-                        "webhooks/clientConfig/service",
-                        false,
-                        &mut |service| retarget(service, old, name, namespace.as_deref()),
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A reference by plain name: a string, or each string of a list (`resourceNames`), renamed

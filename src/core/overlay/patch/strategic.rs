@@ -1,0 +1,241 @@
+//! Strategic merge: a patch merged into an object as kustomize merges built-in kinds (keyed
+//! lists merged by their key, `$patch` directives), custom resources' lists replaced.
+
+use serde_json::Value as Json;
+
+use super::super::resource::{Alias, Resource};
+use super::super::{OutOfWork, Work};
+
+/// Applies a strategic-merge patch; returns true when the patch deletes the whole resource.
+/// Merging keyed lists spends `work`; a merge that exhausts it stops part way, and the object
+/// is then of no further use.
+pub(super) fn strategic_patch(
+    resource: &mut Resource,
+    patch: &Json,
+    work: &Work,
+) -> Result<bool, OutOfWork> {
+    if patch.get("$patch").and_then(Json::as_str) == Some("delete") {
+        return Ok(true);
+    }
+    let builtin = is_builtin(&resource.group_version().0);
+    let kind = resource.kind();
+    let key_at = |object: &Json, alias: &Alias, place: &String| {
+        object
+            .pointer(place)
+            .and_then(|m| m.get(&alias.key))
+            .cloned()
+    };
+    let before: Vec<Vec<Option<Json>>> = resource
+        .aliases
+        .iter()
+        .map(|a| {
+            a.places
+                .iter()
+                .map(|p| key_at(&resource.object, a, p))
+                .collect()
+        })
+        .collect();
+    merge(&mut resource.object, patch, builtin, &kind, "", work)?;
+    // kustomize's merge writes into the shared value node, so changing the value at one place
+    // of an alias group changes it everywhere the group still holds the old value
+    for (alias, old_values) in resource.aliases.iter().zip(before) {
+        let now: Vec<Option<Json>> = alias
+            .places
+            .iter()
+            .map(|p| key_at(&resource.object, alias, p))
+            .collect();
+        let Some(changed) = now
+            .iter()
+            .zip(&old_values)
+            .find_map(|(n, o)| {
+                (n != o && n.as_ref().is_some_and(Json::is_string)).then(|| n.clone())
+            })
+            .flatten()
+        else {
+            continue;
+        };
+        for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(&old_values)) {
+            if n == o && n.is_some() {
+                if let Some(Json::Object(map)) = resource.object.pointer_mut(place) {
+                    map.insert(alias.key.clone(), changed.clone());
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Built-in Kubernetes groups, whose lists merge by key; custom resources replace lists.
+fn is_builtin(group: &str) -> bool {
+    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// The merge key of the list at `key` (under `parent`), for built-in kinds.
+fn merge_key(kind: &str, parent_path: &str, key: &str) -> Option<&'static str> {
+    Some(match key {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "hostAliases" => "ip",
+        "ports" if kind == "Service" && parent_path == "/spec" => "port",
+        "ports" => "containerPort",
+        "conditions" => "type",
+        _ => return None,
+    })
+}
+
+fn merge(
+    target: &mut Json,
+    patch: &Json,
+    builtin: bool,
+    kind: &str,
+    path: &str,
+    work: &Work,
+) -> Result<(), OutOfWork> {
+    let (Json::Object(target_map), Json::Object(patch_map)) = (&mut *target, patch) else {
+        *target = patch.clone();
+        return Ok(());
+    };
+    if patch_map.get("$patch").and_then(Json::as_str) == Some("replace") {
+        let mut replacement = patch_map.clone();
+        replacement.remove("$patch");
+        *target_map = replacement;
+        return Ok(());
+    }
+    for (key, value) in patch_map {
+        if key.starts_with('$') {
+            continue;
+        }
+        let child_path = format!("{path}/{key}");
+        if value.is_null() {
+            target_map.remove(key);
+            continue;
+        }
+        match (target_map.get_mut(key), value) {
+            (Some(existing @ Json::Object(_)), Json::Object(_)) => {
+                merge(existing, value, builtin, kind, &child_path, work)?;
+            }
+            (Some(Json::Array(existing)), Json::Array(items)) if builtin => {
+                if let Some(merge_key) = merge_key(kind, path, key) {
+                    let list = List {
+                        key: merge_key,
+                        builtin,
+                        kind,
+                        path: &child_path,
+                    };
+                    merge_list(existing, items, &list, work)?;
+                } else {
+                    *existing = strip_directives(items);
+                }
+            }
+            (_, value) => {
+                target_map.insert(key.clone(), strip(value));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A keyed list being merged: its merge key, and what the merge of its entries needs.
+struct List<'a> {
+    key: &'a str,
+    builtin: bool,
+    kind: &'a str,
+    path: &'a str,
+}
+
+/// Merges a keyed list: items of the patch first, in its order, then the rest of the original.
+fn merge_list(
+    existing: &mut Vec<Json>,
+    items: &[Json],
+    list: &List<'_>,
+    work: &Work,
+) -> Result<(), OutOfWork> {
+    let key = list.key;
+    if items
+        .first()
+        .and_then(|i| i.get("$patch"))
+        .and_then(Json::as_str)
+        == Some("replace")
+    {
+        *existing = strip_directives(&items[1..]);
+        return Ok(());
+    }
+    let mut merged = Vec::new();
+    let mut rest = existing.clone();
+    for item in items {
+        // finding the entry to merge with compares with every one left
+        work.spend(1 + rest.len())?;
+        let id = item.get(key).cloned();
+        let mut position = id
+            .as_ref()
+            .and_then(|id| rest.iter().position(|e| e.get(key) == Some(id)));
+        if key == "containerPort" {
+            // Container ports are keyed by port and protocol. kustomize drops a patch entry that
+            // names a protocol where the entry with the same port names none.
+            if let Some(protocol) = item.get("protocol") {
+                let exact = rest
+                    .iter()
+                    .position(|e| e.get(key) == id.as_ref() && e.get("protocol") == Some(protocol));
+                let unnamed = rest
+                    .iter()
+                    .any(|e| e.get(key) == id.as_ref() && e.get("protocol").is_none());
+                if exact.is_none() && unnamed {
+                    continue;
+                }
+                position = exact;
+            }
+        }
+        if item.get("$patch").and_then(Json::as_str) == Some("delete") {
+            if let Some(position) = position {
+                rest.remove(position);
+            }
+            continue;
+        }
+        match position {
+            Some(position) => {
+                let mut original = rest.remove(position);
+                merge(
+                    &mut original,
+                    item,
+                    list.builtin,
+                    list.kind,
+                    list.path,
+                    work,
+                )?;
+                merged.push(original);
+            }
+            None => merged.push(strip(item)),
+        }
+    }
+    merged.extend(rest);
+    *existing = merged;
+    Ok(())
+}
+
+fn strip_directives(items: &[Json]) -> Vec<Json> {
+    items
+        .iter()
+        .filter(|i| i.get("$patch").is_none())
+        .map(strip)
+        .collect()
+}
+
+/// A patch value without `$patch` directives and null entries, as it lands in the object.
+fn strip(value: &Json) -> Json {
+    match value {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .filter(|(k, v)| !k.starts_with('$') && !v.is_null())
+                .map(|(k, v)| (k.clone(), strip(v)))
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(strip).collect()),
+        other => other.clone(),
+    }
+}
