@@ -68,41 +68,6 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
         "being split; moving to `src/bootstrap/`",
     ),
     (
-        "src/core/emit.rs",
-        "of",
-        "being split with the YAML emitter",
-    ),
-    (
-        "src/core/overlay/generators.rs",
-        "place",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/generators.rs",
-        "generate",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/kustomization.rs",
-        "build_dir",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/nameref.rs",
-        "fix",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/patch.rs",
-        "read_patch",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/patch.rs",
-        "patches",
-        "being split with the overlay engine",
-    ),
-    (
         "src/core/plan.rs",
         "wanted",
         "being split; moving to `src/bootstrap/`",
@@ -116,11 +81,6 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
         "being split: one arm per schema keyword",
     ),
     ("src/core/secrets_file.rs", "read", "being split"),
-    (
-        "src/core/yaml.rs",
-        "node",
-        "being split with the YAML parser",
-    ),
     ("src/edge/load.rs", "load", "being split"),
 ];
 
@@ -135,25 +95,11 @@ const LONG_FILES: &[(&str, &str)] = &[
         "src/core/cluster.rs",
         "being split; moving to `src/bootstrap/`",
     ),
-    ("src/core/emit.rs", "being split with the YAML emitter"),
-    (
-        "src/core/overlay/kustomization.rs",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/patch.rs",
-        "being split with the overlay engine",
-    ),
-    (
-        "src/core/overlay/transform.rs",
-        "being split with the overlay engine",
-    ),
     (
         "src/core/plan.rs",
         "being split; moving to `src/bootstrap/`",
     ),
     ("src/core/rules.rs", "being split with the rules"),
-    ("src/core/yaml.rs", "being split with the YAML parser"),
 ];
 
 /// Sibling-module circles allowed for now: the sorted members, and the reason.
@@ -165,15 +111,6 @@ const KNOWN_CIRCLES: &[(&[&str], &str)] = &[
     (
         &["core::diagnostic", "core::source"],
         "`source::too_large` and `source::not_utf8` build diagnostics; they belong in `diagnostic`",
-    ),
-    (
-        &[
-            "core::overlay::generators",
-            "core::overlay::kustomization",
-            "core::overlay::patch",
-            "core::overlay::transform",
-        ],
-        "being untangled with the overlay engine: the steps take the whole `Kustomization`",
     ),
 ];
 

@@ -209,24 +209,7 @@ fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic>
             .unwrap_or(Json::Null);
         let span = kustomization.tree.value_span(&pointer);
         let raw = source.get(span.start..span.end).unwrap_or_default();
-        let yaml11_bool = matches!(
-            raw,
-            "y" | "Y"
-                | "yes"
-                | "Yes"
-                | "YES"
-                | "n"
-                | "N"
-                | "no"
-                | "No"
-                | "NO"
-                | "on"
-                | "On"
-                | "ON"
-                | "off"
-                | "Off"
-                | "OFF"
-        );
+        let yaml11_bool = crate::core::yaml::scalar::is_yaml11_bool(raw);
         let found = match &value {
             Json::String(_) if yaml11_bool => "a YAML 1.1 boolean",
             Json::String(_) => continue,
