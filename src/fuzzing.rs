@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use crate::core::compile::{self, Inputs};
 use crate::core::diagnostic::{self, Diagnostic};
+use crate::core::load_problem::{LoadProblem, LoadedFiles};
 use crate::core::overlay;
-use crate::core::rules::LoadedFiles;
 use crate::core::secrets_file;
 use crate::core::source::SourceFile;
 use crate::edge::load::Loaded;
@@ -98,12 +98,12 @@ pub fn site(data: &[u8]) -> Outcome {
 
 /// The files `edge::load` would hand the compiler for this site, read from [`SITE_DIR`].
 fn site_files(site: &SourceFile) -> LoadedFiles {
-    let read = |path: &str| -> Result<SourceFile, String> {
+    let read = |path: &str| -> Result<SourceFile, LoadProblem> {
         let (_, bytes) = SITE_DIR
             .iter()
             .find(|(name, _)| *name == path)
-            .ok_or_else(|| "no such file".to_owned())?;
-        let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+            .ok_or(LoadProblem::Missing)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| LoadProblem::NotUtf8 { at: None })?;
         Ok(SourceFile::new(path, text))
     };
     let mut files = LoadedFiles::new();

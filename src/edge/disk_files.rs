@@ -44,7 +44,7 @@ impl DiskFiles {
 
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, String> {
-        decode(self.read_bytes(path)?)
+        decode(self.read_bytes(path)?).map_err(|why| why.to_string())
     }
 
     fn read_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
