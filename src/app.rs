@@ -200,7 +200,7 @@ fn site_root(loaded: &Loaded) -> String {
         .first()
         .map(|d| crate::core::json_tree::JsonTree::new(&file.name, d))
         .and_then(|t| {
-            t.str_at("/spec/git/path")
+            t.str_at(crate::core::rules::pointers::GIT_PATH)
                 .map(crate::core::values::path_key)
         })
         .unwrap_or_default()

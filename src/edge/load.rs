@@ -363,3 +363,47 @@ pub fn problem(error: &io::Error) -> LoadProblem {
         _ => LoadProblem::Other(error.to_string().to_lowercase()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_failures_become_typed_problems() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let missing = dir.path().join("missing.pub");
+        let error = read_text(&missing).expect_err("no file");
+        assert_eq!(problem(&error), LoadProblem::Missing);
+        let error = read_text(dir.path()).expect_err("a directory");
+        assert_eq!(problem(&error), LoadProblem::Directory);
+        let bad = dir.path().join("bad.pub");
+        std::fs::write(&bad, b"ok\n\xff").expect("written");
+        let error = read_text(&bad).expect_err("not UTF-8");
+        assert_eq!(problem(&error), LoadProblem::NotUtf8 { at: Some((2, 1)) });
+        assert_eq!(describe(&error), "not UTF-8 text (line 2, column 1)");
+        let large = dir.path().join("large.pub");
+        std::fs::write(&large, vec![b'a'; MAX_INPUT_BYTES + 1]).expect("written");
+        let error = read_text(&large).expect_err("too large");
+        assert_eq!(error.kind(), io::ErrorKind::FileTooLarge);
+        let limit = MAX_INPUT_BYTES;
+        assert_eq!(problem(&error), LoadProblem::TooLarge { limit });
+    }
+
+    #[test]
+    fn a_crowded_overlay_directory_is_named_with_its_limit() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let overlay = dir.path().join("big");
+        std::fs::create_dir(&overlay).expect("created");
+        for i in 0..=MAX_OVERLAY_ENTRIES {
+            std::fs::write(overlay.join(format!("f{i}")), "").expect("written");
+        }
+        let site = dir.path().join("site.yaml");
+        std::fs::write(&site, "spec:\n  overlays: [big]\n").expect("written");
+        let loaded = load(&site).expect("loads");
+        let limit = MAX_OVERLAY_ENTRIES;
+        assert_eq!(
+            loaded.inputs.files.get("big"),
+            Some(&Err(LoadProblem::TooManyEntries { limit }))
+        );
+    }
+}
