@@ -63,7 +63,8 @@ impl GitUrl {
                 let rest = &url[url.find("://").unwrap_or_default() + 3..];
                 let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
                 let (user_host, port) = match authority.rsplit_once(':') {
-                    Some((user_host, port)) if !port.contains('@') => (
+                    // a `:` in a user's password or in an IPv6 literal is not a port's
+                    Some((user_host, port)) if !port.contains(['@', ']']) => (
                         user_host,
                         Some(port.parse().map_err(|_| GitUrlError::Port)?),
                     ),
@@ -163,6 +164,22 @@ mod tests {
                 "gitlab.com",
                 None,
                 "group/fleet.git",
+            ),
+            (
+                "ssh://git@[2001:db8::1]/fleet.git",
+                GitScheme::Ssh,
+                Some("git"),
+                "[2001:db8::1]",
+                None,
+                "fleet.git",
+            ),
+            (
+                "ssh://git@[2001:db8::1]:2222/fleet.git",
+                GitScheme::Ssh,
+                Some("git"),
+                "[2001:db8::1]",
+                Some(2222),
+                "fleet.git",
             ),
         ];
         for (url, scheme, user, host, port, path) in cases {
