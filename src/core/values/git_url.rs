@@ -106,13 +106,37 @@ impl GitUrl {
 mod tests {
     use super::*;
 
+    /// A URL and what it parses into: scheme, user, host, port, path.
+    type Form = (
+        &'static str,
+        GitScheme,
+        Option<&'static str>,
+        &'static str,
+        Option<u16>,
+        &'static str,
+    );
+
+    fn check(cases: &[Form]) {
+        for (url, scheme, user, host, port, path) in cases {
+            let parsed = GitUrl::parse(url).expect(url);
+            assert_eq!(parsed.scheme, *scheme, "{url}");
+            assert_eq!(parsed.user.as_deref(), *user, "{url}");
+            assert_eq!(
+                (parsed.host.as_str(), parsed.port, parsed.path.as_str()),
+                (*host, *port, *path),
+                "{url}"
+            );
+        }
+    }
+
     #[test]
-    fn forms() {
-        let cases = [
+    fn ssh_forms() {
+        let git = Some("git");
+        check(&[
             (
                 "ssh://git@github.com/example/fleet.git",
                 GitScheme::Ssh,
-                Some("git"),
+                git,
                 "github.com",
                 None,
                 "example/fleet.git",
@@ -120,7 +144,7 @@ mod tests {
             (
                 "ssh://git@gitea.example.com:2222/ops/fleet.git",
                 GitScheme::Ssh,
-                Some("git"),
+                git,
                 "gitea.example.com",
                 Some(2222),
                 "ops/fleet.git",
@@ -133,6 +157,28 @@ mod tests {
                 None,
                 "x",
             ),
+            (
+                "ssh://git@[2001:db8::1]/fleet.git",
+                GitScheme::Ssh,
+                git,
+                "[2001:db8::1]",
+                None,
+                "fleet.git",
+            ),
+            (
+                "ssh://git@[2001:db8::1]:2222/fleet.git",
+                GitScheme::Ssh,
+                git,
+                "[2001:db8::1]",
+                Some(2222),
+                "fleet.git",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn https_and_scp_like_forms() {
+        check(&[
             (
                 "https://github.com/example/fleet.git",
                 GitScheme::Https,
@@ -165,33 +211,7 @@ mod tests {
                 None,
                 "group/fleet.git",
             ),
-            (
-                "ssh://git@[2001:db8::1]/fleet.git",
-                GitScheme::Ssh,
-                Some("git"),
-                "[2001:db8::1]",
-                None,
-                "fleet.git",
-            ),
-            (
-                "ssh://git@[2001:db8::1]:2222/fleet.git",
-                GitScheme::Ssh,
-                Some("git"),
-                "[2001:db8::1]",
-                Some(2222),
-                "fleet.git",
-            ),
-        ];
-        for (url, scheme, user, host, port, path) in cases {
-            let parsed = GitUrl::parse(url).expect(url);
-            assert_eq!(parsed.scheme, scheme, "{url}");
-            assert_eq!(parsed.user.as_deref(), user, "{url}");
-            assert_eq!(
-                (parsed.host.as_str(), parsed.port, parsed.path.as_str()),
-                (host, port, path),
-                "{url}"
-            );
-        }
+        ]);
     }
 
     #[test]
