@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Color, Command, ErrorFormat, OverlayCommand};
 use crate::core::compile::{self, Output};
-use crate::core::{diagnostic, init, rules, schema};
+use crate::core::{diagnostic, init, schema};
 use crate::edge::load::{self, Loaded};
 use crate::edge::{report, write};
 
@@ -240,7 +240,10 @@ fn site_root(loaded: &Loaded) -> String {
     documents
         .first()
         .map(|d| crate::core::json_tree::JsonTree::new(&file.name, d))
-        .and_then(|t| t.str_at("/spec/git/path").map(rules::normalize))
+        .and_then(|t| {
+            t.str_at(crate::core::rules::pointers::GIT_PATH)
+                .map(crate::core::values::path_key)
+        })
         .unwrap_or_default()
 }
 
@@ -312,7 +315,7 @@ fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Resul
                 .unwrap_or_else(|| "gitpod".to_owned())
         }
     };
-    if let Err(why) = rules::dns_label(&name) {
+    if let Err(why) = crate::core::values::DnsLabel::parse(&name) {
         anyhow::bail!("site name `{name}` is not a DNS label: {why}; pass `--name`");
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use crate::core::compile::{self, Inputs};
 use crate::core::diagnostic::{self, Diagnostic};
-use crate::core::overlay::{self, ReadError};
-use crate::core::rules::LoadedFiles;
+use crate::core::load_problem::{LoadProblem, LoadedFiles};
+use crate::core::overlay;
 use crate::core::secrets_file;
 use crate::core::source::SourceFile;
 use crate::edge::load::Loaded;
@@ -98,16 +98,14 @@ pub fn site(data: &[u8]) -> Outcome {
 
 /// The files `edge::load` would hand the compiler for this site, read from [`SITE_DIR`].
 fn site_files(site: &SourceFile) -> LoadedFiles {
-    let read = |path: &str| -> Result<SourceFile, ReadError> {
+    let read = |path: &str| -> Result<SourceFile, LoadProblem> {
         let (_, bytes) = SITE_DIR
             .iter()
             .find(|(name, _)| *name == path)
-            .ok_or(ReadError::Missing)?;
-        let text = std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)?;
+            .ok_or(LoadProblem::Missing)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| LoadProblem::NotUtf8 { at: None })?;
         Ok(SourceFile::new(path, text))
     };
-    // the loaded files keep the reason as the site loader words it
-    let read = |path: &str| read(path).map_err(|e| e.to_string());
     let mut files = LoadedFiles::new();
     for relative in compile::references(site) {
         let loaded = read(&relative);

@@ -89,20 +89,9 @@ pub(super) fn cluster_identity(
 
 /// `ssh://[user@]host[:port]/path` or `user@host:path`: the host and port to scan.
 fn ssh_host(url: &str) -> Option<(String, u16)> {
-    if let Some(rest) = url.strip_prefix("ssh://") {
-        let authority = rest.split('/').next()?;
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        return Some(match host_port.rsplit_once(':') {
-            Some((host, port)) => (host.to_owned(), port.parse().ok()?),
-            None => (host_port.to_owned(), 22),
-        });
-    }
-    if url.contains("://") {
-        return None;
-    }
-    let (user_host, _) = url.split_once(':')?;
-    let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
-    Some((host.to_owned(), 22))
+    let url = crate::core::values::GitUrl::parse(url).ok()?;
+    url.ssh_address()
+        .map(|(host, port)| (host.to_owned(), port))
 }
 
 /// Waits until `ready` says so, every poll interval, until `deadline`; transient failures of

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn every_builtin_builds_with_labels_on_each_object() {
-        let labels = json!({ "railyard.dev/site": "test" });
+        let labels = crate::core::labels::site("test");
         for builtin in ALL {
             let objects = build(builtin, &labels);
             assert!(!objects.is_empty(), "{} built nothing", builtin.dir);

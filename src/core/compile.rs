@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 
 use crate::core::diagnostic::{self, Diagnostic};
 use crate::core::json_tree::JsonTree;
-use crate::core::rules::{self, LoadedFiles, normalize, relative_path};
+use crate::core::load_problem::LoadedFiles;
+use crate::core::rules;
 use crate::core::site::SiteFile;
 use crate::core::source::{SourceFile, Span};
 use crate::core::tree::{Lock, Tree};
+use crate::core::values::{RelativePath, path_key};
 use crate::core::{generate, gitpod_config, model, schema, user_overlays, yaml};
 
 /// Everything the compiler may read.
@@ -36,8 +38,8 @@ pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
     let (documents, _) = yaml::parse_stream(site);
     strings_at(documents.first(), &["spec", "overlays"])
         .into_iter()
-        .filter(|p| relative_path(p).is_ok())
-        .map(normalize)
+        .filter_map(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
         .collect()
 }
 
@@ -49,8 +51,8 @@ pub fn references(site: &SourceFile) -> Vec<String> {
     string_at(root, &["spec", "secrets", "file"])
         .into_iter()
         .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
-        .filter(|p| relative_path(p).is_ok())
-        .map(normalize)
+        .filter_map(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
         .collect()
 }
 
@@ -58,8 +60,8 @@ pub fn references(site: &SourceFile) -> Vec<String> {
 pub fn secrets_file(site: &SourceFile) -> Option<String> {
     let (documents, _) = yaml::parse_stream(site);
     string_at(documents.first(), &["spec", "secrets", "file"])
-        .filter(|p| relative_path(p).is_ok())
-        .map(normalize)
+        .and_then(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
 }
 
 /// The node at `path` below `root`. Read from the YAML nodes directly: the edge asks before
@@ -183,7 +185,7 @@ fn only_document<'a>(
 fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceFile> {
     inputs
         .files
-        .get(&normalize(&site.spec.secrets.file))?
+        .get(&path_key(&site.spec.secrets.file))?
         .as_ref()
         .ok()
 }
@@ -191,7 +193,7 @@ fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceF
 fn ssh_keys(inputs: &Inputs, site: &SiteFile) -> Vec<String> {
     let mut keys = site.spec.ssh.authorized_keys.clone();
     for path in &site.spec.ssh.authorized_key_files {
-        if let Some(Ok(file)) = inputs.files.get(&normalize(path)) {
+        if let Some(Ok(file)) = inputs.files.get(&path_key(path)) {
             keys.extend(
                 file.text
                     .lines()

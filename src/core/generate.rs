@@ -41,8 +41,5 @@ pub fn cluster_dir(site: &Site) -> String {
 
 /// Labels on every Kubernetes object railyard renders.
 pub fn common_labels(site: &Site) -> serde_json::Value {
-    serde_json::json!({
-        "app.kubernetes.io/managed-by": "railyard",
-        "railyard.dev/site": site.name,
-    })
+    crate::core::labels::site(&site.name)
 }

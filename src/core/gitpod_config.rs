@@ -11,8 +11,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::core::diagnostic::Diagnostic;
 use crate::core::json_tree::JsonTree;
-use crate::core::rules::fqdn;
 use crate::core::schema;
+use crate::core::values::Fqdn;
 
 const SCHEMA_TEXT: &str = include_str!("../../schema/gitpod-installer-config.v1.schema.json");
 const PREFIX: &str = "/spec/gitpod/config";
@@ -202,7 +202,7 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
             Some(list) if !list.is_empty() => {
                 for (i, entry) in list.iter().enumerate() {
                     let pointer = format!("{PREFIX}/blockNewUsers/passlist/{i}");
-                    if let Some(domain) = entry.as_str().filter(|d| fqdn(d).is_err()) {
+                    if let Some(domain) = entry.as_str().filter(|d| Fqdn::parse(d).is_err()) {
                         diagnostics.push(tree.value_error(&pointer, format!("`{domain}` is not a domain name")).expected("an e-mail domain such as `example.com`").hint("new users whose e-mail is in these domains may sign up"));
                     }
                 }

@@ -4,9 +4,9 @@
 
 use crate::core::defaults::{self, VERSIONS};
 use crate::core::placeholder;
-use crate::core::rules::normalize;
 use crate::core::secrets_file::SecretsInfo;
 use crate::core::site::{CertManager, Features, Gitpod, Provider, SiteFile, Size};
+use crate::core::values::path_key;
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
 /// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
@@ -153,10 +153,10 @@ pub fn resolve(
         git: GitSource {
             url: spec.git.url,
             branch: spec.git.branch.unwrap_or_else(|| "main".to_owned()),
-            root: spec.git.path.as_deref().map(normalize).unwrap_or_default(),
+            root: spec.git.path.as_deref().map(path_key).unwrap_or_default(),
         },
         secrets: SecretsSource {
-            file: normalize(&spec.secrets.file),
+            file: path_key(&spec.secrets.file),
             secret_name: secrets.secret_name.clone(),
         },
         versions: Versions {

@@ -16,9 +16,10 @@ use serde_json::{Value as Json, json};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::emit;
 use crate::core::json_tree::JsonTree;
+use crate::core::load_problem::LoadedFiles;
 use crate::core::overlay::{self, Files, ReadError, Resource};
-use crate::core::rules::{LoadedFiles, normalize};
 use crate::core::source::SourceFile;
+use crate::core::values::path_key;
 use crate::core::yaml;
 
 /// The layers whose objects an overlay sees, in the order Flux applies them.
@@ -31,7 +32,7 @@ pub fn apply(
     inputs: &LoadedFiles,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), Vec<Diagnostic>> {
-    for dir in overlays.iter().map(|d| normalize(d)) {
+    for dir in overlays.iter().map(|d| path_key(d)) {
         let sources = Loaded {
             inputs,
             prefix: format!("{dir}/"),
@@ -56,7 +57,7 @@ impl Files for Loaded<'_> {
             .filter(|_| path.starts_with(&self.prefix))
         {
             Some(Ok(file)) => Ok(file.text.clone()),
-            Some(Err(why)) => Err(ReadError::Unreadable(why.clone())),
+            Some(Err(why)) => Err(ReadError::Unreadable(why.to_string())),
             None => Err(ReadError::Missing),
         }
     }

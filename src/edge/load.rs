@@ -11,7 +11,7 @@ use crate::core::diagnostic::Diagnostic;
 use crate::core::limits::{
     MAX_INPUT_BYTES, MAX_OVERLAY_ENTRIES, MAX_OVERLAYS, MAX_SITE_FILES, MAX_SITE_INPUT_BYTES,
 };
-use crate::core::rules::LoadedFiles;
+use crate::core::load_problem::{LoadProblem, LoadedFiles};
 use crate::core::source::{self, SourceFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,30 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
         .ok_or_else(|| LoadError::NoFileName(site_path.to_owned()))?
         .to_string_lossy()
         .into_owned();
+    let (site, problems) = read_site(site_path, name)?;
+    let site_dir = site_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut files = LoadedFiles::new();
+    if problems.is_empty() {
+        // Names are checked by the compiler (`..` and absolute paths are refused there); links
+        // can only be checked here, against where the site directory really is.
+        let mut home = Confined::new(&site_dir);
+        home.budget.bytes = site.text.len();
+        read_references(&mut home, &site, &mut files)?;
+        read_overlays(&mut home, &site, &mut files)?;
+    }
+    Ok(Loaded {
+        inputs: Inputs { site, files },
+        site_dir,
+        problems,
+    })
+}
+
+/// The site file, with why it cannot be compiled (too large: no text; not UTF-8: the text
+/// before the first bad byte).
+fn read_site(site_path: &Path, name: String) -> Result<(SourceFile, Vec<Diagnostic>), LoadError> {
     let mut problems = Vec::new();
     let text = match read_bounded(site_path) {
         Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
@@ -68,24 +92,16 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
             valid
         }),
     };
-    let site = SourceFile::new(name, text);
-    let site_dir = site_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let mut files = LoadedFiles::new();
-    if !problems.is_empty() {
-        return Ok(Loaded {
-            inputs: Inputs { site, files },
-            site_dir,
-            problems,
-        });
-    }
-    // Names are checked by the compiler (`..` and absolute paths are refused there); links can
-    // only be checked here, against where the site directory really is.
-    let mut home = Confined::new(&site_dir);
-    home.budget.bytes = site.text.len();
-    for relative in compile::references(&site) {
+    Ok((SourceFile::new(name, text), problems))
+}
+
+/// The files the site names (the secrets file, SSH key files), each once.
+fn read_references(
+    home: &mut Confined,
+    site: &SourceFile,
+    files: &mut LoadedFiles,
+) -> Result<(), LoadError> {
+    for relative in compile::references(site) {
         if files.contains_key(&relative) {
             continue;
         }
@@ -94,46 +110,46 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
             .map(|text| SourceFile::new(relative.clone(), text));
         files.insert(relative, loaded);
     }
-    let mut overlay_dirs = compile::overlay_dirs(&site);
+    Ok(())
+}
+
+/// Every file below each overlay directory; a directory that cannot be walked is entered with
+/// the reason, under its own name.
+fn read_overlays(
+    home: &mut Confined,
+    site: &SourceFile,
+    files: &mut LoadedFiles,
+) -> Result<(), LoadError> {
+    let mut overlay_dirs = compile::overlay_dirs(site);
     // more are refused by the compiler; the same directory twice is read once
     overlay_dirs.truncate(MAX_OVERLAYS);
     overlay_dirs.sort();
     overlay_dirs.dedup();
     for dir in overlay_dirs {
         if let Err(why) = home.real(&dir) {
-            if why != "no such file" {
+            // a missing directory is reported by the compiler as one without a kustomization
+            if why != LoadProblem::Missing {
                 files.insert(dir.clone(), Err(why));
             }
             continue;
         }
         let mut found = Vec::new();
         let mut room = MAX_OVERLAY_ENTRIES;
-        if !walk(&site_dir.join(&dir), &dir, &mut found, &mut room) {
-            files.insert(
-                dir.clone(),
-                Err(format!(
-                    "holds more than {MAX_OVERLAY_ENTRIES} files and directories"
-                )),
-            );
+        if !walk(&home.dir.join(&dir), &dir, &mut found, &mut room) {
+            let limit = MAX_OVERLAY_ENTRIES;
+            files.insert(dir.clone(), Err(LoadProblem::TooManyEntries { limit }));
             continue;
         }
         for (relative, link) in found {
             let loaded = match link {
                 Found::File => home.read_text(&relative)?,
-                Found::DirectoryLink => Err(
-                    "is a symbolic link to a directory, which railyard does not follow in overlays"
-                        .to_owned(),
-                ),
+                Found::DirectoryLink => Err(LoadProblem::DirectoryLink),
             }
             .map(|text| SourceFile::new(relative.clone(), text));
             files.insert(relative, loaded);
         }
     }
-    Ok(Loaded {
-        inputs: Inputs { site, files },
-        site_dir,
-        problems,
-    })
+    Ok(())
 }
 
 /// What the edge has read for one site so far (see [`MAX_SITE_INPUT_BYTES`], [`MAX_SITE_FILES`]).
@@ -166,33 +182,33 @@ impl Confined {
     }
 
     /// Where `relative` really is, refused when a symbolic link takes it outside the directory.
-    fn real(&self, relative: &str) -> Result<PathBuf, String> {
+    fn real(&self, relative: &str) -> Result<PathBuf, LoadProblem> {
         let real = self
             .dir
             .join(relative)
             .canonicalize()
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| problem(&e))?;
         match &self.real {
             Some(home) if real.starts_with(home) => Ok(real),
-            _ => Err(format!(
-                "is a symbolic link to `{}`, outside the site directory",
-                real.display()
-            )),
+            _ => Err(LoadProblem::LinkOutside {
+                target: real.display().to_string(),
+            }),
         }
     }
 
     /// The text of `relative`, or why the site cannot use it (a finding); an error of the
     /// machine (permission denied, a failing disk) is the outer error.
-    fn read_text(&mut self, relative: &str) -> Result<Result<String, String>, LoadError> {
+    fn read_text(&mut self, relative: &str) -> Result<Result<String, LoadProblem>, LoadError> {
+        let too_large = LoadProblem::InputsTooLarge {
+            limit: MAX_SITE_INPUT_BYTES,
+        };
         if self.budget.files >= MAX_SITE_FILES {
-            return Ok(Err(format!(
-                "the site and its overlays name more than {MAX_SITE_FILES} files in all"
-            )));
+            return Ok(Err(LoadProblem::TooManyFiles {
+                limit: MAX_SITE_FILES,
+            }));
         }
         if self.budget.bytes > MAX_SITE_INPUT_BYTES {
-            return Ok(Err(format!(
-                "the site's inputs are larger than {MAX_SITE_INPUT_BYTES} bytes in all"
-            )));
+            return Ok(Err(too_large));
         }
         self.budget.files += 1;
         let real = match self.real(relative) {
@@ -203,13 +219,11 @@ impl Confined {
             Ok(text) => {
                 self.budget.bytes += text.len();
                 if self.budget.bytes > MAX_SITE_INPUT_BYTES {
-                    return Ok(Err(format!(
-                        "the site's inputs are larger than {MAX_SITE_INPUT_BYTES} bytes in all"
-                    )));
+                    return Ok(Err(too_large));
                 }
                 Ok(Ok(text))
             }
-            Err(e) if is_finding(&e) => Ok(Err(describe(&e))),
+            Err(e) if is_finding(&e) => Ok(Err(problem(&e))),
             Err(source) => Err(LoadError::Input {
                 path: self.dir.join(relative),
                 source,
@@ -272,13 +286,15 @@ pub fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
     if !metadata.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "is not a regular file",
+            LoadProblem::NotRegular,
         ));
     }
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,
-            format!("the file is larger than {MAX_INPUT_BYTES} bytes"),
+            LoadProblem::TooLarge {
+                limit: MAX_INPUT_BYTES,
+            },
         )
     };
     if metadata.len() > MAX_INPUT_BYTES as u64 {
@@ -300,11 +316,12 @@ pub fn read_text(path: &Path) -> io::Result<String> {
 }
 
 /// Bytes as text, or why not: `not UTF-8 text`, with the line and column of the first bad byte.
-pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
+pub fn decode(bytes: Vec<u8>) -> Result<String, LoadProblem> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
-        let (line, column) = source::line_col(&valid, valid.len());
-        format!("not UTF-8 text (line {line}, column {column})")
+        LoadProblem::NotUtf8 {
+            at: Some(source::line_col(&valid, valid.len())),
+        }
     })
 }
 
@@ -323,17 +340,70 @@ fn is_finding(error: &io::Error) -> bool {
 
 /// An IO error as a short lower-case phrase, without the OS error number.
 pub fn describe(error: &io::Error) -> String {
+    problem(error).to_string()
+}
+
+/// Why a read failed, as a load problem: railyard's own reasons (`read_bounded`, `read_text`)
+/// are carried inside the error; the system's are named by their kind.
+pub fn problem(error: &io::Error) -> LoadProblem {
+    let inner = error.get_ref();
+    if let Some(own) = inner.and_then(|e| e.downcast_ref::<LoadProblem>()) {
+        return own.clone();
+    }
     match error.kind() {
-        io::ErrorKind::NotFound => "no such file".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        // railyard's own messages (`read_bounded`, `read_text`) say what and where
+        io::ErrorKind::NotFound => LoadProblem::Missing,
+        io::ErrorKind::PermissionDenied => LoadProblem::PermissionDenied,
         io::ErrorKind::InvalidData | io::ErrorKind::FileTooLarge | io::ErrorKind::InvalidInput
-            if error.get_ref().is_some() =>
+            if inner.is_some() =>
         {
-            error.to_string()
+            LoadProblem::Other(error.to_string())
         }
-        io::ErrorKind::InvalidData => "not UTF-8 text".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => error.to_string().to_lowercase(),
+        io::ErrorKind::InvalidData => LoadProblem::NotUtf8 { at: None },
+        io::ErrorKind::IsADirectory => LoadProblem::Directory,
+        _ => LoadProblem::Other(error.to_string().to_lowercase()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_failures_become_typed_problems() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let missing = dir.path().join("missing.pub");
+        let error = read_text(&missing).expect_err("no file");
+        assert_eq!(problem(&error), LoadProblem::Missing);
+        let error = read_text(dir.path()).expect_err("a directory");
+        assert_eq!(problem(&error), LoadProblem::Directory);
+        let bad = dir.path().join("bad.pub");
+        std::fs::write(&bad, b"ok\n\xff").expect("written");
+        let error = read_text(&bad).expect_err("not UTF-8");
+        assert_eq!(problem(&error), LoadProblem::NotUtf8 { at: Some((2, 1)) });
+        assert_eq!(describe(&error), "not UTF-8 text (line 2, column 1)");
+        let large = dir.path().join("large.pub");
+        std::fs::write(&large, vec![b'a'; MAX_INPUT_BYTES + 1]).expect("written");
+        let error = read_text(&large).expect_err("too large");
+        assert_eq!(error.kind(), io::ErrorKind::FileTooLarge);
+        let limit = MAX_INPUT_BYTES;
+        assert_eq!(problem(&error), LoadProblem::TooLarge { limit });
+    }
+
+    #[test]
+    fn a_crowded_overlay_directory_is_named_with_its_limit() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let overlay = dir.path().join("big");
+        std::fs::create_dir(&overlay).expect("created");
+        for i in 0..=MAX_OVERLAY_ENTRIES {
+            std::fs::write(overlay.join(format!("f{i}")), "").expect("written");
+        }
+        let site = dir.path().join("site.yaml");
+        std::fs::write(&site, "spec:\n  overlays: [big]\n").expect("written");
+        let loaded = load(&site).expect("loads");
+        let limit = MAX_OVERLAY_ENTRIES;
+        assert_eq!(
+            loaded.inputs.files.get("big"),
+            Some(&Err(LoadProblem::TooManyEntries { limit }))
+        );
     }
 }

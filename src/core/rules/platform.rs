@@ -4,22 +4,27 @@
 use serde_json::Value as Json;
 
 use super::Rules;
+use super::pointers::{
+    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID, BACKUP_SCHEDULE,
+    BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, HETZNER_CSI, OBJECT_STORAGE,
+    PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET, field,
+};
 
 /// Fields that need each other, and why.
 const PAIRS: [(&str, &str, &str); 3] = [
     (
-        "/spec/certManager/dns01/route53/accessKeyID",
-        "/spec/certManager/dns01/route53/secretAccessKey",
+        ROUTE53_ACCESS_KEY,
+        ROUTE53_SECRET,
         "an access key needs its secret, and the other way round; or use neither and sign in with a `role` or the node's identity",
     ),
     (
-        "/spec/certManager/dns01/rfc2136/tsigKeyName",
-        "/spec/certManager/dns01/rfc2136/tsigSecret",
+        RFC2136_KEY_NAME,
+        RFC2136_SECRET,
         "TSIG needs both the key name and the secret",
     ),
     (
-        "/spec/certManager/dns01/azureDNS/clientID",
-        "/spec/certManager/dns01/azureDNS/clientSecret",
+        AZURE_CLIENT_ID,
+        AZURE_CLIENT_SECRET,
         "a service principal needs `clientID`, `clientSecret` and `tenantID`",
     ),
 ];
@@ -32,11 +37,11 @@ impl Rules<'_> {
     }
 
     fn present(&self, pointer: &str) -> bool {
-        self.tree.value.pointer(pointer).is_some()
+        self.value(pointer).is_some()
     }
 
     fn missing_beside(&mut self, have: &str, missing: &str, hint: &str) {
-        let field = missing.rsplit('/').next().unwrap_or_default();
+        let field = field(missing);
         self.out.push(
             self.tree
                 .key_error(have, format!("`{field}` is missing beside this field"))
@@ -53,22 +58,14 @@ impl Rules<'_> {
                 }
             }
         }
-        let azure = "/spec/certManager/dns01/azureDNS";
-        if self.present(&format!("{azure}/clientID")) && !self.present(&format!("{azure}/tenantID"))
-        {
-            self.missing_beside(
-                &format!("{azure}/clientID"),
-                &format!("{azure}/tenantID"),
-                PAIRS[2].2,
-            );
+        if self.present(AZURE_CLIENT_ID) && !self.present(AZURE_TENANT_ID) {
+            self.missing_beside(AZURE_CLIENT_ID, AZURE_TENANT_ID, PAIRS[2].2);
         }
-        if self.present(&format!("{azure}/managedIdentityClientID"))
-            && self.present(&format!("{azure}/clientID"))
-        {
+        if self.present(AZURE_MANAGED_IDENTITY) && self.present(AZURE_CLIENT_ID) {
             self.out.push(
                 self.tree
                     .key_error(
-                        &format!("{azure}/managedIdentityClientID"),
+                        AZURE_MANAGED_IDENTITY,
                         "both a managed identity and a service principal",
                     )
                     .expected("one of `managedIdentityClientID` or `clientID`")
@@ -79,11 +76,11 @@ impl Rules<'_> {
 
     fn one_choice(&mut self) {
         for (pointer, what) in [
-            ("/spec/gitpod/database", "database"),
-            ("/spec/gitpod/objectStorage", "object storage"),
-            ("/spec/gitpod/containerRegistry", "container registry"),
+            (DATABASE, "database"),
+            (OBJECT_STORAGE, "object storage"),
+            (CONTAINER_REGISTRY, "container registry"),
         ] {
-            if let Some(Json::Object(choices)) = self.tree.value.pointer(pointer) {
+            if let Some(Json::Object(choices)) = self.value(pointer) {
                 if choices.len() != 1 {
                     let names: Vec<&str> = choices.keys().map(String::as_str).collect();
                     let message = if names.is_empty() {
@@ -95,7 +92,7 @@ impl Rules<'_> {
                             names.join(", ")
                         )
                     };
-                    let field = pointer.rsplit('/').next().unwrap_or_default();
+                    let field = field(pointer);
                     self.out.push(
                         self.tree
                             .key_error(pointer, message)
@@ -110,14 +107,12 @@ impl Rules<'_> {
     }
 
     fn features(&mut self) {
-        let provider = self.str("/spec/cloud/provider").map(str::to_owned);
-        if self.present("/spec/features/hetznerCsi")
-            && provider.as_deref().is_some_and(|p| p != "hetzner")
-        {
+        let provider = self.str(PROVIDER).map(str::to_owned);
+        if self.present(HETZNER_CSI) && provider.as_deref().is_some_and(|p| p != "hetzner") {
             self.out.push(
                 self.tree
                     .key_error(
-                        "/spec/features/hetznerCsi",
+                        HETZNER_CSI,
                         format!(
                             "the Hetzner CSI driver needs provider `hetzner`, not `{}`",
                             provider.unwrap_or_default()
@@ -127,31 +122,31 @@ impl Rules<'_> {
                     .hint("remove `hetznerCsi`; k3s' local-path storage serves volumes instead"),
             );
         }
-        if self.present("/spec/features/databaseBackup") && self.present("/spec/gitpod/database") {
+        if self.present(DATABASE_BACKUP) && self.present(DATABASE) {
             self.out.push(
-                self.tree.key_error("/spec/features/databaseBackup", "the database backup dumps the in-cluster database, but the site uses an external one")
+                self.tree.key_error(DATABASE_BACKUP, "the database backup dumps the in-cluster database, but the site uses an external one")
                     .expected("no `databaseBackup` beside `spec.gitpod.database`")
                     .hint("back the external database up where it runs, and remove `databaseBackup`"),
             );
         }
-        if let Some(schedule) = self.str("/spec/features/databaseBackup/schedule") {
+        if let Some(schedule) = self.str(BACKUP_SCHEDULE) {
             if schedule.split_whitespace().count() != 5 {
                 self.error(
-                    "/spec/features/databaseBackup/schedule",
+                    BACKUP_SCHEDULE,
                     format!("`{schedule}` is not a cron schedule"),
                     "five fields: minute hour day-of-month month day-of-week",
                     "e.g. `0 3 * * *` for 03:00 every day",
                 );
             }
         }
-        if let Some(size) = self.str("/spec/features/databaseBackup/size") {
+        if let Some(size) = self.str(BACKUP_SIZE) {
             let digits = size.trim_end_matches(|c: char| c.is_ascii_alphabetic());
             let valid = !digits.is_empty()
                 && digits.bytes().all(|b| b.is_ascii_digit())
                 && matches!(&size[digits.len()..], "Mi" | "Gi" | "Ti");
             if !valid {
                 self.error(
-                    "/spec/features/databaseBackup/size",
+                    BACKUP_SIZE,
                     format!("`{size}` is not a volume size"),
                     "a Kubernetes quantity such as `8Gi`",
                     "use `Mi`, `Gi` or `Ti`",

@@ -1,0 +1,33 @@
+//! The labels railyard puts on what it creates, so that it can find them again.
+
+use serde_json::{Value as Json, json};
+
+/// The label naming the site an object or a cloud resource belongs to.
+pub const SITE: &str = "railyard.dev/site";
+
+/// The standard Kubernetes label naming the tool that manages an object.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// The labels on every Kubernetes object railyard renders or applies for `site`.
+pub fn site(site: &str) -> Json {
+    json!({ MANAGED_BY: "railyard", SITE: site })
+}
+
+/// The label selector for everything of `site`: `railyard.dev/site=<site>`.
+pub fn site_selector(site: &str) -> String {
+    format!("{SITE}={site}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_labels() {
+        assert_eq!(
+            site("demo").to_string(),
+            r#"{"app.kubernetes.io/managed-by":"railyard","railyard.dev/site":"demo"}"#
+        );
+        assert_eq!(site_selector("demo"), "railyard.dev/site=demo");
+    }
+}
