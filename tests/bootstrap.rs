@@ -97,7 +97,7 @@ fn flux_children(example: &str) -> Vec<Value> {
     let tree = railyard::core::compile::compile(&loaded.inputs)
         .tree
         .expect("example compiles");
-    railyard::core::cluster::rendered_kustomizations(&tree.site, &tree.files)
+    railyard::bootstrap::cluster::rendered_kustomizations(&tree.site, &tree.files)
         .expect("rendered Kustomizations parse")
         .into_iter()
         .filter(|k| k["metadata"]["name"] != "flux-system")

@@ -14,9 +14,11 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
 use crate::app::cloud::{millis, runtime};
-use crate::core::cluster::{self, FLUX_NAMESPACE, Readiness};
-use crate::core::generate::flux::GIT_SECRET;
-use crate::core::kubeconfig;
+use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
+use crate::bootstrap::kubeconfig;
+use crate::bootstrap::readiness::{self, Readiness};
+use crate::bootstrap::status::{self, ClusterState};
+use crate::core::layout::{self, GIT_SECRET};
 use crate::edge::kube::{Kube, KubeError};
 use crate::edge::{age_keys, ssh};
 
@@ -34,7 +36,7 @@ pub(super) struct Setup {
 /// A client for the cluster a kubeconfig names. `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends
 /// its requests elsewhere: tests put a local fake API server behind the fake cloud's address.
 pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
-    let credentials = kubeconfig::credentials(kubeconfig_text).map_err(anyhow::Error::msg)?;
+    let credentials = kubeconfig::credentials(kubeconfig_text)?;
     let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
     Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
 }
@@ -55,7 +57,7 @@ pub(super) fn cluster_identity(
     setup: &Setup,
 ) -> Result<String> {
     use age::secrecy::ExposeSecret as _;
-    let secrets_path = format!("clusters/{site}/flux-system/secrets.sops.yaml");
+    let secrets_path = layout::secrets_copy(site);
     let secrets_text = files
         .get(&secrets_path)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -151,11 +153,22 @@ pub(super) async fn install(
     identity: &str,
 ) -> Result<()> {
     let deadline = Instant::now() + setup.wait;
-    let sync = cluster::sync_objects(site, files).map_err(anyhow::Error::msg)?;
-    let expected = cluster::expected_kustomizations(site, files).map_err(anyhow::Error::msg)?;
+    let sync = cluster::sync_objects(site, files)?;
+    let expected = cluster::expected_kustomizations(site, files)?;
     let kube = client(kubeconfig_text)?;
 
     let bar = spinner("waiting for Flux to be installed by k3s");
+    wait_for_flux(&kube, deadline).await?;
+    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+    apply_sync(&kube, site, &sync, setup, identity, &bar).await?;
+    bar.finish_and_clear();
+    wait_for_kustomizations(&kube, &expected, deadline, setup.wait).await?;
+    println!("Flux Ready: {} Kustomizations", expected.len());
+    Ok(())
+}
+
+/// Waits for the API, Flux's API groups (installed by k3s) and Flux's namespace.
+async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
     wait_until("the Kubernetes API", deadline, async || {
         kube.get("/version").await
     })
@@ -178,8 +191,18 @@ pub(super) async fn install(
         kube.get(&namespace).await
     })
     .await?;
-    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+    Ok(())
+}
 
+/// Applies the two Secrets and the rendered sync objects.
+async fn apply_sync(
+    kube: &Kube,
+    site: &str,
+    sync: &[Json],
+    setup: &Setup,
+    identity: &str,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
     kube.apply(&cluster::sops_age_secret(site, identity))
         .await?;
     bar.suspend(|| println!("applied Secret `sops-age` (the cluster's age identity)"));
@@ -188,9 +211,8 @@ pub(super) async fn install(
         .find(|o| o["kind"] == cluster::GIT_REPOSITORY.kind)
         .context("the render's gotk-sync.yaml has no GitRepository")?;
     let url = repository["spec"]["url"].as_str().unwrap_or_default();
-    deploy_key(&kube, site, url, setup, &bar).await?;
-
-    for object in &sync {
+    deploy_key(kube, site, url, setup, bar).await?;
+    for object in sync {
         kube.apply(object).await?;
         bar.suspend(|| {
             println!(
@@ -200,8 +222,16 @@ pub(super) async fn install(
             )
         });
     }
-    bar.finish_and_clear();
+    Ok(())
+}
 
+/// Waits until every expected Kustomization is Ready, announcing each change of state.
+async fn wait_for_kustomizations(
+    kube: &Kube,
+    expected: &[(String, String)],
+    deadline: Instant,
+    wait: Duration,
+) -> Result<()> {
     let progress = indicatif::ProgressBar::with_draw_target(
         Some(expected.len() as u64),
         indicatif::ProgressDrawTarget::stderr(),
@@ -216,7 +246,7 @@ pub(super) async fn install(
     let list = cluster::KUSTOMIZATION.list_path();
     let result = wait_until("Flux", deadline, async || {
         let items = kube.list(&list).await?.unwrap_or_default();
-        let states = cluster::kustomizations(&expected, &items);
+        let states = readiness::kustomizations(expected, &items);
         for (name, state) in &states {
             let changed = announced.get(name).is_none_or(|before| {
                 std::mem::discriminant(before) != std::mem::discriminant(state)
@@ -245,11 +275,10 @@ pub(super) async fn install(
             .collect();
         bail!(
             "Flux is not ready after {} s: {}; run bootstrap again to keep waiting, or `railyard status` for details",
-            setup.wait.as_secs(),
+            wait.as_secs(),
             waiting.join("; ")
         );
     }
-    println!("Flux Ready: {} Kustomizations", expected.len());
     Ok(())
 }
 
@@ -329,8 +358,7 @@ pub(super) fn status(
         )
     })?;
     let kube = client(&text)?;
-    let branch = cluster::sync_objects(site, files)
-        .map_err(anyhow::Error::msg)?
+    let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "main".to_owned());
@@ -341,7 +369,7 @@ pub(super) fn status(
             None
         }
     };
-    let observed = runtime()?.block_on(async {
+    let state = runtime()?.block_on(async {
         let nodes = kube
             .list(&cluster::NODE.list_path())
             .await?
@@ -352,7 +380,7 @@ pub(super) fn status(
                 sources.get_or_insert_with(Vec::new).extend(items);
             }
         }
-        Ok::<_, KubeError>(cluster::Observed {
+        Ok::<_, KubeError>(ClusterState {
             nodes,
             sources,
             kustomizations: kube.list(&cluster::KUSTOMIZATION.list_path()).await?,
@@ -360,7 +388,7 @@ pub(super) fn status(
             head,
         })
     })?;
-    let (report, healthy) = cluster::report(site, &observed);
+    let (report, healthy) = status::report(site, &state);
     print!("{report}");
     Ok(healthy)
 }
