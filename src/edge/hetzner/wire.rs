@@ -168,7 +168,7 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|s| text(s))
+                .filter_map(&text)
                 .collect(),
         })
         .collect();
