@@ -170,7 +170,7 @@ pub(super) async fn install(
 /// Waits for the API, Flux's API groups (installed by k3s) and Flux's namespace.
 async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
     wait_until("the Kubernetes API", deadline, async || {
-        kube.get("/version").await
+        kube.version().await
     })
     .await?;
     for group in [
@@ -178,17 +178,15 @@ async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
         &cluster::KUSTOMIZATION,
         &cluster::HELM_RELEASE,
     ] {
-        let path = group.group_path();
         wait_until(
             &format!("Flux's API `{}`", group.api_version),
             deadline,
-            async || kube.get(&path).await,
+            async || kube.group(group).await,
         )
         .await?;
     }
-    let namespace = cluster::NAMESPACE.object_path(None, FLUX_NAMESPACE);
     wait_until("the `flux-system` namespace", deadline, async || {
-        kube.get(&namespace).await
+        kube.object(&cluster::NAMESPACE, None, FLUX_NAMESPACE).await
     })
     .await?;
     Ok(())
@@ -243,9 +241,11 @@ async fn wait_for_kustomizations(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut announced: BTreeMap<String, Readiness> = BTreeMap::new();
-    let list = cluster::KUSTOMIZATION.list_path();
     let result = wait_until("Flux", deadline, async || {
-        let items = kube.list(&list).await?.unwrap_or_default();
+        let items = kube
+            .list(&cluster::KUSTOMIZATION)
+            .await?
+            .unwrap_or_default();
         let states = readiness::kustomizations(expected, &items);
         for (name, state) in &states {
             let changed = announced.get(name).is_none_or(|before| {
@@ -291,8 +291,9 @@ async fn deploy_key(
     setup: &Setup,
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let path = cluster::SECRET.object_path(Some(FLUX_NAMESPACE), GIT_SECRET);
-    let existing = kube.get(&path).await?;
+    let existing = kube
+        .object(&cluster::SECRET, Some(FLUX_NAMESPACE), GIT_SECRET)
+        .await?;
     let Some((host, port)) = ssh_host(url) else {
         if existing.is_none() {
             bar.suspend(|| {
@@ -370,21 +371,18 @@ pub(super) fn status(
         }
     };
     let state = runtime()?.block_on(async {
-        let nodes = kube
-            .list(&cluster::NODE.list_path())
-            .await?
-            .unwrap_or_default();
+        let nodes = kube.list(&cluster::NODE).await?.unwrap_or_default();
         let mut sources: Option<Vec<Json>> = None;
         for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {
-            if let Some(items) = kube.list(&kind.list_path()).await? {
+            if let Some(items) = kube.list(kind).await? {
                 sources.get_or_insert_with(Vec::new).extend(items);
             }
         }
         Ok::<_, KubeError>(ClusterState {
             nodes,
             sources,
-            kustomizations: kube.list(&cluster::KUSTOMIZATION.list_path()).await?,
-            helm_releases: kube.list(&cluster::HELM_RELEASE.list_path()).await?,
+            kustomizations: kube.list(&cluster::KUSTOMIZATION).await?,
+            helm_releases: kube.list(&cluster::HELM_RELEASE).await?,
             head,
         })
     })?;

@@ -1,5 +1,5 @@
-//! What railyard writes to and reads from a site's cluster, as values: the API paths of the
-//! few kinds it touches, the Secrets bootstrap creates, the Flux sync objects and the
+//! What railyard writes to and reads from a site's cluster, as values: the few kinds it
+//! touches (their REST paths are the client's, `edge/kube.rs`), the Secrets bootstrap creates, the Flux sync objects and the
 //! Kustomizations a render expects. Readiness is in `readiness.rs`, the `status` report in
 //! `status.rs`.
 
@@ -26,6 +26,7 @@ pub enum ObjectError {
 
 /// One kind railyard reads or writes: its API group/version, plural and scope. A fixed table
 /// instead of discovery: bootstrap and status touch these kinds only.
+#[derive(Debug, PartialEq, Eq)]
 pub struct ApiKind {
     pub api_version: &'static str,
     pub kind: &'static str,
@@ -61,7 +62,7 @@ pub const HELM_RELEASE: ApiKind = kind(
     true,
 );
 
-const KINDS: [ApiKind; 7] = [
+static KINDS: [ApiKind; 7] = [
     NAMESPACE,
     NODE,
     SECRET,
@@ -85,35 +86,17 @@ const fn kind(
     }
 }
 
-impl ApiKind {
-    /// `/api/v1` or `/apis/GROUP/VERSION`.
-    pub fn group_path(&self) -> String {
-        if self.api_version.contains('/') {
-            format!("/apis/{}", self.api_version)
-        } else {
-            format!("/api/{}", self.api_version)
-        }
-    }
-
-    /// Every object of the kind, across namespaces.
-    pub fn list_path(&self) -> String {
-        format!("{}/{}", self.group_path(), self.plural)
-    }
-
-    pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
-        match namespace.filter(|_| self.namespaced) {
-            Some(ns) => format!(
-                "{}/namespaces/{ns}/{}/{name}",
-                self.group_path(),
-                self.plural
-            ),
-            None => format!("{}/{}/{name}", self.group_path(), self.plural),
-        }
-    }
+/// An object railyard applies, identified by its kind in the table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectRef<'a> {
+    pub kind: &'static ApiKind,
+    /// Set for every namespaced kind.
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
 }
 
-/// The API path of an object railyard applies.
-pub fn object_path(object: &Json) -> Result<String, ObjectError> {
+/// Which of railyard's kinds an object is, with its namespace and name.
+pub fn identify(object: &Json) -> Result<ObjectRef<'_>, ObjectError> {
     let api_version = object["apiVersion"].as_str().unwrap_or_default();
     let kind_name = object["kind"].as_str().unwrap_or_default();
     let kind = KINDS
@@ -133,7 +116,11 @@ pub fn object_path(object: &Json) -> Result<String, ObjectError> {
             name: name.to_owned(),
         });
     }
-    Ok(kind.object_path(namespace, name))
+    Ok(ObjectRef {
+        kind,
+        namespace: namespace.filter(|_| kind.namespaced),
+        name,
+    })
 }
 
 fn labels(site: &str) -> Json {
@@ -271,43 +258,36 @@ mod tests {
     }
 
     #[test]
-    fn paths_follow_group_scope_and_plural() {
+    fn objects_are_identified_by_the_table() {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "flux-system"}});
+        let found = identify(&secret).expect("a Secret");
+        assert_eq!(
+            (found.kind.plural, found.namespace, found.name),
+            ("secrets", Some("flux-system"), "s")
+        );
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "namespace": "x"}});
+        assert_eq!(identify(&namespace).expect("a Namespace").namespace, None);
         let cases = [
             (
-                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "flux-system"}}),
-                Ok("/api/v1/namespaces/flux-system/secrets/s".to_owned()),
-            ),
-            (
-                json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "k", "namespace": "ns"}}),
-                Ok(
-                    "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/ns/kustomizations/k"
-                        .to_owned(),
-                ),
-            ),
-            (
-                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}),
-                Ok("/api/v1/namespaces/n".to_owned()),
-            ),
-            (
                 json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}),
-                Err("`Secret` `s` has no namespace".to_owned()),
+                "`Secret` `s` has no namespace",
             ),
             (
                 json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}}),
-                Err("railyard does not apply `apps/v1` `Deployment`".to_owned()),
+                "railyard does not apply `apps/v1` `Deployment`",
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {}}),
+                "a `Secret` without a name",
             ),
         ];
         for (object, expected) in cases {
             assert_eq!(
-                object_path(&object).map_err(|e| e.to_string()),
-                expected,
+                identify(&object).map_err(|e| e.to_string()),
+                Err(expected.to_owned()),
                 "{object}"
             );
         }
-        assert_eq!(
-            KUSTOMIZATION.list_path(),
-            "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations"
-        );
     }
 
     #[test]

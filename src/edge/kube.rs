@@ -18,7 +18,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value as Json;
 
-use crate::bootstrap::cluster::{self, ObjectError};
+use crate::bootstrap::cluster::{self, ApiKind, ObjectError};
 use crate::bootstrap::kubeconfig::Credentials;
 use crate::edge::retry::{Policy, Retry, ServerPause, Transient};
 
@@ -255,13 +255,33 @@ impl Kube {
     }
 
     /// The object or list at `path`; `None` when the server has no such thing (404).
-    pub async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
+    async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
         self.send(Method::GET, path, None).await
     }
 
-    /// The items of a list; `None` when the kind's API is not installed.
-    pub async fn list(&self, path: &str) -> Result<Option<Vec<Json>>, KubeError> {
-        let Some(list) = self.get(path).await? else {
+    /// The server's version; answered once the API server is up.
+    pub async fn version(&self) -> Result<Option<Json>, KubeError> {
+        self.get("/version").await
+    }
+
+    /// The API group and version of `kind`; `None` until its API is installed.
+    pub async fn group(&self, kind: &ApiKind) -> Result<Option<Json>, KubeError> {
+        self.get(&group_path(kind)).await
+    }
+
+    /// One object; `None` when it does not exist.
+    pub async fn object(
+        &self,
+        kind: &ApiKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Json>, KubeError> {
+        self.get(&object_path(kind, namespace, name)).await
+    }
+
+    /// Every object of `kind`, across namespaces; `None` when the kind's API is not installed.
+    pub async fn list(&self, kind: &ApiKind) -> Result<Option<Vec<Json>>, KubeError> {
+        let Some(list) = self.get(&list_path(kind)).await? else {
             return Ok(None);
         };
         let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -284,7 +304,8 @@ impl Kube {
 
     /// Server-side apply (`force`, field manager `railyard`): creates or updates the object.
     pub async fn apply(&self, object: &Json) -> Result<Json, KubeError> {
-        let path = cluster::object_path(object)?;
+        let found = cluster::identify(object)?;
+        let path = object_path(found.kind, found.namespace, found.name);
         self.send(Method::PATCH, &path, Some(object))
             .await?
             .ok_or_else(|| KubeError::Api {
@@ -294,6 +315,31 @@ impl Kube {
                 message: "not found (is the namespace or the kind's API missing?)".to_owned(),
                 retry_after: None,
             })
+    }
+}
+
+/// `/api/v1` or `/apis/GROUP/VERSION`.
+fn group_path(kind: &ApiKind) -> String {
+    if kind.api_version.contains('/') {
+        format!("/apis/{}", kind.api_version)
+    } else {
+        format!("/api/{}", kind.api_version)
+    }
+}
+
+/// Every object of the kind, across namespaces.
+fn list_path(kind: &ApiKind) -> String {
+    format!("{}/{}", group_path(kind), kind.plural)
+}
+
+fn object_path(kind: &ApiKind, namespace: Option<&str>, name: &str) -> String {
+    match namespace.filter(|_| kind.namespaced) {
+        Some(ns) => format!(
+            "{}/namespaces/{ns}/{}/{name}",
+            group_path(kind),
+            kind.plural
+        ),
+        None => format!("{}/{}/{name}", group_path(kind), kind.plural),
     }
 }
 
@@ -338,5 +384,36 @@ impl ServerCertVerifier for NamedVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_group_scope_and_plural() {
+        let cases = [
+            (
+                object_path(&cluster::SECRET, Some("flux-system"), "s"),
+                "/api/v1/namespaces/flux-system/secrets/s",
+            ),
+            (
+                object_path(&cluster::KUSTOMIZATION, Some("ns"), "k"),
+                "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/ns/kustomizations/k",
+            ),
+            (
+                object_path(&cluster::NAMESPACE, Some("ignored"), "n"),
+                "/api/v1/namespaces/n",
+            ),
+            (
+                list_path(&cluster::KUSTOMIZATION),
+                "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations",
+            ),
+            (group_path(&cluster::NODE), "/api/v1"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(path, expected);
+        }
     }
 }
