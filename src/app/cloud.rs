@@ -216,7 +216,7 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
         .context("the first server has no public address")?;
     let api = address(
         Kind::LoadBalancer,
-        layout::cloud::load_balancer(site_name, "api"),
+        layout::cloud::load_balancer(site_name, layout::cloud::API_ROLE),
     )
     .unwrap_or_else(|| first.clone());
     let (path, config) = write_kubeconfig(&context, cluster, &first, &api)?;
@@ -233,7 +233,7 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
     ))?;
     let ingress = address(
         Kind::LoadBalancer,
-        layout::cloud::load_balancer(site_name, "ingress"),
+        layout::cloud::load_balancer(site_name, layout::cloud::INGRESS_ROLE),
     );
     print_dns_records(&context, ingress.as_deref())?;
     Ok(SUCCESS)
@@ -340,7 +340,7 @@ fn print_dns_records(context: &CloudCommand, ingress: Option<&str>) -> Result<()
     for record in records {
         let value = record
             .value
-            .replace(&placeholder::address("ingress-ipv4"), address);
+            .replace(&placeholder::address(layout::INGRESS_ADDRESS), address);
         println!(
             "  {}  {}  {value}  (ttl {})",
             record.name, record.kind, record.ttl

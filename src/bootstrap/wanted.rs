@@ -142,9 +142,9 @@ fn firewall(site: &str, firewall: &Firewall) -> Wanted {
 
 fn load_balancers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
     let site = machines.site.as_str();
-    let mut balancers = vec![("ingress", &machines.ingress_load_balancer)];
+    let mut balancers = vec![(layout::cloud::INGRESS_ROLE, &machines.ingress_load_balancer)];
     if let Some(api) = &machines.api_load_balancer {
-        balancers.push(("api", api));
+        balancers.push((layout::cloud::API_ROLE, api));
     }
     balancers
         .into_iter()

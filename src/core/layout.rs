@@ -129,6 +129,12 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 pub const SOPS_AGE_SECRET: &str = "sops-age";
 /// The in-cluster Secret holding the git deploy key (`flux bootstrap`'s name).
 pub const GIT_SECRET: &str = "flux-system";
+/// The GitRepository and root Kustomization bootstrap applies and Flux syncs from
+/// (`flux bootstrap`'s name), which every layer's Kustomization refers to.
+pub const FLUX_SYNC_NAME: &str = "flux-system";
+/// The address placeholder for the ingress load balancer's public IPv4, rendered into the DNS
+/// records and filled in by bootstrap when it prints them.
+pub const INGRESS_ADDRESS: &str = "ingress-ipv4";
 
 /// Names of a site's cloud resources: rendered into `machines.yaml` (servers, workers) or
 /// derived by bootstrap, and matched by name against what the cloud holds.
@@ -166,10 +172,15 @@ pub mod cloud {
         format!("{site}-workers-{index}")
     }
 
-    /// A load balancer by role (`ingress`, `api`).
+    /// A load balancer by role (`INGRESS_ROLE`, `API_ROLE`).
     pub fn load_balancer(site: &str, role: &str) -> String {
         format!("{site}-{role}")
     }
+
+    /// The role of the load balancer in front of Gitpod.
+    pub const INGRESS_ROLE: &str = "ingress";
+    /// The role of the load balancer in front of the servers' API (three servers).
+    pub const API_ROLE: &str = "api";
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ fn kustomization(resources: &[&str]) -> String {
 }
 
 fn metadata(site: &Site) -> Json {
-    json!({ "name": "flux-system", "namespace": "flux-system", "labels": common_labels(site) })
+    json!({ "name": layout::FLUX_SYNC_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) })
 }
 
 fn git_repository(site: &Site) -> Json {

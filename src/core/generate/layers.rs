@@ -81,7 +81,7 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
         "path": path,
         "prune": true,
         "wait": true,
-        "sourceRef": { "kind": "GitRepository", "name": "flux-system" },
+        "sourceRef": { "kind": "GitRepository", "name": layout::FLUX_SYNC_NAME },
     });
     if let Some(dependency) = layer.depends_on {
         spec["dependsOn"] = json!([{ "name": dependency }]);
@@ -93,7 +93,7 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
-        "metadata": { "name": layer.name, "namespace": "flux-system", "labels": common_labels(site) },
+        "metadata": { "name": layer.name, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) },
         "spec": spec,
     })
 }

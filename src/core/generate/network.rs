@@ -68,7 +68,7 @@ fn firewall(site: &Site) -> String {
 }
 
 fn dns_records(site: &Site) -> String {
-    let address = placeholder::address("ingress-ipv4");
+    let address = placeholder::address(layout::INGRESS_ADDRESS);
     let records = [
         site.domain.clone(),
         format!("*.{}", site.domain),
