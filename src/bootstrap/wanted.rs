@@ -242,6 +242,7 @@ fn workers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bootstrap::model::Kind;
 
     const PROFILE: Profile = Profile {
         provider: "test",
@@ -264,5 +265,89 @@ mod tests {
         ] {
             assert_eq!(PROFILE.load_balancer_size(targets), want, "{targets}");
         }
+    }
+
+    fn host(workers: u32) -> HostFiles {
+        let files: BTreeMap<String, Vec<u8>> = [
+            (
+                "hosts/s/machines.yaml",
+                format!(
+                    "apiVersion: railyard.dev/v1alpha1\nkind: Machines\nsite: s\nprovider: test\nlocation: nbg1\nsize: medium\nimage: ubuntu-24.04\nnetwork:\n  cidr: 10.2.0.0/16\n  subnet: 10.2.0.0/24\n  zone: eu-central\napiAddress: 10.2.0.5\nsshKeys:\n- ssh-ed25519 AAAA\nservers:\n- name: s-server-0\n  type: cpx32\n  privateIP: 10.2.0.10\n  userData: cloud-init/server-0.yaml\nworkers:\n  count: {workers}\n  type: cpx42\n  namePrefix: s-worker-\n  userData: cloud-init/worker.yaml\ningressLoadBalancer:\n  ports: [80, 443, 22]\n  targets: [servers, workers]\napiLoadBalancer:\n  privateIP: 10.2.0.5\n  ports: [6443]\n  targets: [servers]\n"
+                ),
+            ),
+            (
+                "hosts/s/firewall.yaml",
+                "apiVersion: railyard.dev/v1alpha1\nkind: Firewall\nsite: s\ndirection: in\nrules:\n- description: HTTPS\n  protocol: tcp\n  port: \"443\"\n  sources: [0.0.0.0/0]\n".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(path, text)| (path.to_owned(), text.into_bytes()))
+        .collect();
+        read("s", &files).expect("host files read")
+    }
+
+    #[test]
+    fn the_site_wants_its_machines_in_creation_order() {
+        let wanted = wanted(&host(26), &PROFILE).expect("wanted");
+        let names: Vec<(Kind, &str)> = wanted.iter().map(|w| (w.kind(), w.name.as_str())).collect();
+        assert_eq!(
+            names[..8],
+            [
+                (Kind::SshKey, "s-key-0"),
+                (Kind::Network, "s-network"),
+                (Kind::Firewall, "s-firewall"),
+                (Kind::PlacementGroup, "s-servers"),
+                (Kind::PlacementGroup, "s-workers-0"),
+                (Kind::PlacementGroup, "s-workers-1"),
+                (Kind::PlacementGroup, "s-workers-2"),
+                (Kind::LoadBalancer, "s-ingress"),
+            ]
+        );
+        assert_eq!(wanted.len(), 8 + 1 + 1 + 26);
+        let Spec::LoadBalancer(ingress) = &wanted[7].spec else {
+            panic!("not a load balancer")
+        };
+        // One server and 26 workers behind it.
+        assert_eq!(ingress.size, "lb21");
+        let worker = wanted.last().expect("a worker");
+        let Spec::Machine(machine) = &worker.spec else {
+            panic!("not a machine")
+        };
+        assert_eq!(
+            (
+                worker.name.as_str(),
+                machine.placement_group.as_str(),
+                machine.network.as_deref()
+            ),
+            ("s-worker-25", "s-workers-2", Some("s-network"))
+        );
+        assert_eq!(machine.user_data, "hosts/s/cloud-init/worker.yaml");
+        let server = &wanted[9];
+        assert_eq!(
+            server.then,
+            [
+                FollowUp::AttachToNetwork {
+                    network: "s-network".to_owned(),
+                    ip: Some("10.2.0.10".to_owned()),
+                },
+                FollowUp::PowerOn,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cloud_without_a_client_is_named() {
+        let host = host(1);
+        let other = Profile {
+            provider: "other",
+            ..PROFILE
+        };
+        assert_eq!(
+            profile_for(&host.machines, &[&other])
+                .err()
+                .map(|e| e.to_string()),
+            Some("bootstrap provisions Test Cloud only; site `s` is on `test`".to_owned())
+        );
+        assert!(profile_for(&host.machines, &[&other, &PROFILE]).is_ok());
     }
 }

@@ -101,3 +101,67 @@ impl Machines {
         format!("{}{index}", self.workers.name_prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::json_tree::JsonTree;
+    use crate::core::source::SourceFile;
+    use crate::core::{emit, yaml};
+
+    #[test]
+    fn the_file_reads_back_as_written() {
+        let machines = Machines {
+            api_version: API_VERSION.to_owned(),
+            kind: "Machines".to_owned(),
+            site: "s".to_owned(),
+            provider: "hetzner".to_owned(),
+            location: "nbg1".to_owned(),
+            size: "medium".to_owned(),
+            image: "ubuntu-24.04".to_owned(),
+            network: Network {
+                cidr: "10.2.0.0/16".to_owned(),
+                subnet: "10.2.0.0/24".to_owned(),
+                zone: None,
+            },
+            api_address: "10.2.0.5".to_owned(),
+            ssh_keys: vec!["ssh-ed25519 AAAA".to_owned()],
+            servers: vec![Server {
+                name: "s-server-0".to_owned(),
+                machine_type: "cpx32".to_owned(),
+                private_ip: "10.2.0.10".to_owned(),
+                user_data: "cloud-init/server-0.yaml".to_owned(),
+            }],
+            workers: Workers {
+                count: 12,
+                machine_type: "cpx42".to_owned(),
+                name_prefix: "s-worker-".to_owned(),
+                user_data: "cloud-init/worker.yaml".to_owned(),
+            },
+            ingress_load_balancer: LoadBalancer {
+                private_ip: None,
+                ports: vec![80, 443, 22],
+                targets: vec![Targets::Workers],
+            },
+            api_load_balancer: Some(LoadBalancer {
+                private_ip: Some("10.2.0.5".to_owned()),
+                ports: vec![6443],
+                targets: vec![Targets::Servers],
+            }),
+        };
+        let text = emit::document(&serde_json::to_value(&machines).expect("serialises"));
+        assert!(
+            !text.contains("zone"),
+            "an absent zone is left out:\n{text}"
+        );
+        let file = SourceFile::new("machines.yaml", &text);
+        let (documents, diagnostics) = yaml::parse_stream(&file);
+        assert!(diagnostics.is_empty());
+        let read: Machines =
+            serde_json::from_value(JsonTree::new("machines.yaml", &documents[0]).value)
+                .expect("reads back");
+        assert_eq!(read, machines);
+        assert_eq!(read.target_count(&read.ingress_load_balancer), 12);
+        assert_eq!(read.worker_name(3), "s-worker-3");
+    }
+}

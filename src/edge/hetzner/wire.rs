@@ -196,3 +196,112 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bootstrap::model::{Machine, labels};
+
+    fn refs() -> Refs {
+        [
+            ((Kind::SshKey, "s-key-0"), "11"),
+            ((Kind::PlacementGroup, "s-servers"), "12"),
+            ((Kind::Network, "s-network"), "13"),
+        ]
+        .into_iter()
+        .map(|((kind, name), id)| ((kind, name.to_owned()), ResourceId(id.to_owned())))
+        .collect()
+    }
+
+    fn server(network: Option<&str>, start: bool) -> Wanted {
+        Wanted {
+            name: "s-server-0".to_owned(),
+            labels: labels("s", "server"),
+            spec: Spec::Machine(Machine {
+                machine_type: "cpx32".to_owned(),
+                image: "ubuntu-24.04".to_owned(),
+                location: "nbg1".to_owned(),
+                ssh_keys: vec!["s-key-0".to_owned()],
+                user_data: "hosts/s/cloud-init/server-0.yaml".to_owned(),
+                placement_group: "s-servers".to_owned(),
+                network: network.map(str::to_owned),
+                start,
+            }),
+            then: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn machines_refer_to_others_by_id_and_carry_the_filled_user_data() {
+        let body = create_body(
+            &server(None, false),
+            &refs(),
+            Some("#cloud-config".to_owned()),
+        )
+        .expect("resolves");
+        assert_eq!(
+            body,
+            json!({
+                "name": "s-server-0",
+                "server_type": "cpx32",
+                "image": "ubuntu-24.04",
+                "location": "nbg1",
+                "ssh_keys": [11],
+                "user_data": "#cloud-config",
+                "labels": { "railyard.dev/role": "server", "railyard.dev/site": "s" },
+                "placement_group": 12,
+                "public_net": { "enable_ipv4": true, "enable_ipv6": true },
+                "start_after_create": false,
+            })
+        );
+        let worker =
+            create_body(&server(Some("s-network"), true), &refs(), None).expect("resolves");
+        assert_eq!(worker["networks"], json!([13]));
+        assert!(worker.get("start_after_create").is_none());
+        let missing = create_body(&server(Some("s-other"), true), &Refs::new(), None);
+        assert_eq!(
+            missing.map_err(|e| e.to_string()),
+            Err("SSH key `s-key-0` does not exist yet".to_owned())
+        );
+    }
+
+    #[test]
+    fn follow_ups_are_actions() {
+        let attach = FollowUp::AttachToNetwork {
+            network: "s-network".to_owned(),
+            ip: Some("10.2.0.10".to_owned()),
+        };
+        let (verb, body) = follow_up(&attach, &refs()).expect("resolves");
+        assert_eq!(
+            (verb, body),
+            (
+                "attach_to_network",
+                json!({ "network": 13, "ip": "10.2.0.10" })
+            )
+        );
+        let (verb, body) = follow_up(&FollowUp::PowerOn, &refs()).expect("resolves");
+        assert_eq!((verb, body), ("poweron", json!({})));
+    }
+
+    #[test]
+    fn listed_resources_report_their_facts() {
+        let raw = json!({
+            "id": 42, "name": "s-ingress", "labels": { "railyard.dev/site": "s" },
+            "load_balancer_type": { "name": "lb11" },
+            "private_net": [{ "ip": "10.2.0.3" }],
+            "targets": [{ "type": "label_selector", "label_selector": { "selector": "a=b" } }],
+            "public_net": { "ipv4": { "ip": "203.0.113.9" } },
+        });
+        let found = existing(Kind::LoadBalancer, &raw);
+        assert_eq!(found.id, ResourceId("42".to_owned()));
+        assert_eq!(found.facts.size.as_deref(), Some("lb11"));
+        assert!(found.facts.on_network && !found.facts.powered_off);
+        assert_eq!(found.facts.targets, ["a=b"]);
+        assert_eq!(found.facts.public_ipv4.as_deref(), Some("203.0.113.9"));
+        let stopped = existing(
+            Kind::Machine,
+            &json!({ "id": 7, "status": "off", "private_net": [] }),
+        );
+        assert!(stopped.facts.powered_off && !stopped.facts.on_network);
+    }
+}
