@@ -151,9 +151,9 @@ fn check_cluster_requests(
         }
     }
     for (plain, encoded, _) in &cluster_secrets {
-        for text in [stdout(&output), stderr(&output)] {
+        for text in [stdout(output), stderr(output)] {
             assert!(!text.contains(plain.as_str()) && !text.contains(encoded.as_str()));
         }
     }
-    assert!(!stdout(&output).contains("PRIVATE KEY"));
+    assert!(!stdout(output).contains("PRIVATE KEY"));
 }
