@@ -6,6 +6,7 @@ mod commit;
 mod diff;
 mod fleet;
 mod flux;
+mod runtime;
 mod secrets;
 
 use std::io::{IsTerminal, Write};

@@ -4,24 +4,24 @@
 //! randomness. `tests/tidy.rs` enforces it by scanning these sources.
 
 pub mod builtin_overlays;
-pub mod cluster;
 pub mod compile;
 pub mod defaults;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod firewall;
 pub mod generate;
 pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
-pub mod kubeconfig;
 pub mod labels;
+pub mod layout;
 pub mod limits;
 pub mod load_problem;
+pub mod machines;
 pub mod model;
 pub mod overlay;
 pub mod placeholder;
-pub mod plan;
 pub mod rules;
 pub mod schema;
 pub mod secrets_file;

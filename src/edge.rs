@@ -2,12 +2,15 @@
 //! of `core`.
 
 pub mod age_keys;
+pub mod clients;
+pub mod cloud;
 pub mod disk_files;
 pub mod git;
 pub mod hetzner;
 pub mod kube;
 pub mod load;
 pub mod report;
+pub mod retry;
 pub mod sops_config;
 pub mod ssh;
 pub mod write;

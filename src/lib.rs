@@ -4,6 +4,7 @@
 //! `app` turn a command line into calls to both and an exit status.
 
 pub mod app;
+pub mod bootstrap;
 pub mod cli;
 pub mod core;
 pub mod edge;

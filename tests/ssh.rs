@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use railyard::core::kubeconfig;
+use railyard::bootstrap::kubeconfig;
 use railyard::edge::ssh::{self, Target};
 
 /// A port nobody listens on right now.

@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
-use crate::app::cloud::{millis, runtime};
-use crate::core::cluster::{self, FLUX_NAMESPACE, Readiness};
-use crate::core::generate::flux::GIT_SECRET;
-use crate::core::kubeconfig;
+use crate::app::runtime::{millis, runtime};
+use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
+use crate::bootstrap::kubeconfig;
+use crate::bootstrap::readiness::{self, Readiness};
+use crate::bootstrap::status::{self, ClusterState};
+use crate::core::layout::{self, GIT_SECRET};
 use crate::edge::kube::{Kube, KubeError};
 use crate::edge::{age_keys, ssh};
 
@@ -34,7 +36,7 @@ pub(super) struct Setup {
 /// A client for the cluster a kubeconfig names. `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends
 /// its requests elsewhere: tests put a local fake API server behind the fake cloud's address.
 pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
-    let credentials = kubeconfig::credentials(kubeconfig_text).map_err(anyhow::Error::msg)?;
+    let credentials = kubeconfig::credentials(kubeconfig_text)?;
     let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
     Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
 }
@@ -55,7 +57,7 @@ pub(super) fn cluster_identity(
     setup: &Setup,
 ) -> Result<String> {
     use age::secrecy::ExposeSecret as _;
-    let secrets_path = format!("clusters/{site}/flux-system/secrets.sops.yaml");
+    let secrets_path = layout::secrets_copy(site);
     let secrets_text = files
         .get(&secrets_path)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -140,13 +142,24 @@ pub(super) async fn install(
     identity: &str,
 ) -> Result<()> {
     let deadline = Instant::now() + setup.wait;
-    let sync = cluster::sync_objects(site, files).map_err(anyhow::Error::msg)?;
-    let expected = cluster::expected_kustomizations(site, files).map_err(anyhow::Error::msg)?;
+    let sync = cluster::sync_objects(site, files)?;
+    let expected = cluster::expected_kustomizations(site, files)?;
     let kube = client(kubeconfig_text)?;
 
     let bar = spinner("waiting for Flux to be installed by k3s");
+    wait_for_flux(&kube, deadline).await?;
+    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+    apply_sync(&kube, site, &sync, setup, identity, &bar).await?;
+    bar.finish_and_clear();
+    wait_for_kustomizations(&kube, &expected, deadline, setup.wait).await?;
+    println!("Flux Ready: {} Kustomizations", expected.len());
+    Ok(())
+}
+
+/// Waits for the API, Flux's API groups (installed by k3s) and Flux's namespace.
+async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
     wait_until("the Kubernetes API", deadline, async || {
-        kube.get("/version").await
+        kube.version().await
     })
     .await?;
     for group in [
@@ -154,21 +167,29 @@ pub(super) async fn install(
         &cluster::KUSTOMIZATION,
         &cluster::HELM_RELEASE,
     ] {
-        let path = group.group_path();
         wait_until(
             &format!("Flux's API `{}`", group.api_version),
             deadline,
-            async || kube.get(&path).await,
+            async || kube.group(group).await,
         )
         .await?;
     }
-    let namespace = cluster::NAMESPACE.object_path(None, FLUX_NAMESPACE);
     wait_until("the `flux-system` namespace", deadline, async || {
-        kube.get(&namespace).await
+        kube.object(&cluster::NAMESPACE, None, FLUX_NAMESPACE).await
     })
     .await?;
-    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+    Ok(())
+}
 
+/// Applies the two Secrets and the rendered sync objects.
+async fn apply_sync(
+    kube: &Kube,
+    site: &str,
+    sync: &[Json],
+    setup: &Setup,
+    identity: &str,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
     kube.apply(&cluster::sops_age_secret(site, identity))
         .await?;
     bar.suspend(|| println!("applied Secret `sops-age` (the cluster's age identity)"));
@@ -177,9 +198,8 @@ pub(super) async fn install(
         .find(|o| o["kind"] == cluster::GIT_REPOSITORY.kind)
         .context("the render's gotk-sync.yaml has no GitRepository")?;
     let url = repository["spec"]["url"].as_str().unwrap_or_default();
-    deploy_key(&kube, site, url, setup, &bar).await?;
-
-    for object in &sync {
+    deploy_key(kube, site, url, setup, bar).await?;
+    for object in sync {
         kube.apply(object).await?;
         bar.suspend(|| {
             println!(
@@ -189,8 +209,16 @@ pub(super) async fn install(
             )
         });
     }
-    bar.finish_and_clear();
+    Ok(())
+}
 
+/// Waits until every expected Kustomization is Ready, announcing each change of state.
+async fn wait_for_kustomizations(
+    kube: &Kube,
+    expected: &[(String, String)],
+    deadline: Instant,
+    wait: Duration,
+) -> Result<()> {
     let progress = indicatif::ProgressBar::with_draw_target(
         Some(expected.len() as u64),
         indicatif::ProgressDrawTarget::stderr(),
@@ -202,10 +230,12 @@ pub(super) async fn install(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut announced: BTreeMap<String, Readiness> = BTreeMap::new();
-    let list = cluster::KUSTOMIZATION.list_path();
     let result = wait_until("Flux", deadline, async || {
-        let items = kube.list(&list).await?.unwrap_or_default();
-        let states = cluster::kustomizations(&expected, &items);
+        let items = kube
+            .list(&cluster::KUSTOMIZATION)
+            .await?
+            .unwrap_or_default();
+        let states = readiness::kustomizations(expected, &items);
         for (name, state) in &states {
             let changed = announced.get(name).is_none_or(|before| {
                 std::mem::discriminant(before) != std::mem::discriminant(state)
@@ -234,11 +264,10 @@ pub(super) async fn install(
             .collect();
         bail!(
             "Flux is not ready after {} s: {}; run bootstrap again to keep waiting, or `railyard status` for details",
-            setup.wait.as_secs(),
+            wait.as_secs(),
             waiting.join("; ")
         );
     }
-    println!("Flux Ready: {} Kustomizations", expected.len());
     Ok(())
 }
 
@@ -251,8 +280,9 @@ async fn deploy_key(
     setup: &Setup,
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let path = cluster::SECRET.object_path(Some(FLUX_NAMESPACE), GIT_SECRET);
-    let existing = kube.get(&path).await?;
+    let existing = kube
+        .object(&cluster::SECRET, Some(FLUX_NAMESPACE), GIT_SECRET)
+        .await?;
     let Some((host, port)) = ssh_host(url) else {
         if existing.is_none() {
             bar.suspend(|| {
@@ -318,8 +348,7 @@ pub(super) fn status(
         )
     })?;
     let kube = client(&text)?;
-    let branch = cluster::sync_objects(site, files)
-        .map_err(anyhow::Error::msg)?
+    let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "main".to_owned());
@@ -330,26 +359,23 @@ pub(super) fn status(
             None
         }
     };
-    let observed = runtime()?.block_on(async {
-        let nodes = kube
-            .list(&cluster::NODE.list_path())
-            .await?
-            .unwrap_or_default();
+    let state = runtime()?.block_on(async {
+        let nodes = kube.list(&cluster::NODE).await?.unwrap_or_default();
         let mut sources: Option<Vec<Json>> = None;
         for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {
-            if let Some(items) = kube.list(&kind.list_path()).await? {
+            if let Some(items) = kube.list(kind).await? {
                 sources.get_or_insert_with(Vec::new).extend(items);
             }
         }
-        Ok::<_, KubeError>(cluster::Observed {
+        Ok::<_, KubeError>(ClusterState {
             nodes,
             sources,
-            kustomizations: kube.list(&cluster::KUSTOMIZATION.list_path()).await?,
-            helm_releases: kube.list(&cluster::HELM_RELEASE.list_path()).await?,
+            kustomizations: kube.list(&cluster::KUSTOMIZATION).await?,
+            helm_releases: kube.list(&cluster::HELM_RELEASE).await?,
             head,
         })
     })?;
-    let (report, healthy) = cluster::report(site, &observed);
+    let (report, healthy) = status::report(site, &state);
     print!("{report}");
     Ok(healthy)
 }

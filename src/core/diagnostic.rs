@@ -2,7 +2,7 @@
 //!
 //! The core collects all of them and never stops at the first; rendering lives in the edge.
 
-use crate::core::limits::MAX_DIAGNOSTICS;
+use crate::core::limits::{MAX_DIAGNOSTICS, MAX_INPUT_BYTES};
 use crate::core::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,6 +109,26 @@ pub fn cap(diagnostics: &mut Vec<Diagnostic>) {
     .hint("fix the problems above and run again");
     diagnostics.truncate(MAX_DIAGNOSTICS);
     diagnostics.push(summary);
+}
+
+/// The error for an input larger than [`MAX_INPUT_BYTES`], at its first character.
+pub fn too_large(name: &str) -> Diagnostic {
+    Diagnostic::error(name, Span::new(0, 0), "", "file is too large")
+        .expected(format!("at most {MAX_INPUT_BYTES} bytes"))
+        .hint("railyard inputs are small hand-written files; check that this is the right file")
+}
+
+/// The error for an input that is not UTF-8: `valid` is the text before its first bad byte, the
+/// text to keep for the file so that the position can be shown.
+pub fn not_utf8(name: &str, valid: &str) -> Diagnostic {
+    Diagnostic::error(
+        name,
+        Span::new(valid.len(), valid.len()),
+        "",
+        "not UTF-8 text",
+    )
+    .expected("UTF-8 text")
+    .hint("save the file as UTF-8; railyard reads YAML and key files as text")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod substituted;
 
 use std::collections::BTreeMap;
 
+use crate::core::layout;
 use crate::core::model::Site;
 
 /// Every rendered file of a site, by path relative to the output root.
@@ -31,12 +32,12 @@ pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
 
 /// `hosts/<site>`: files for machines, outside every directory Flux applies.
 pub fn hosts_dir(site: &Site) -> String {
-    format!("hosts/{}", site.name)
+    layout::hosts_dir(&site.name)
 }
 
 /// `clusters/<site>`: the directory Flux applies.
 pub fn cluster_dir(site: &Site) -> String {
-    format!("clusters/{}", site.name)
+    layout::cluster_dir(&site.name)
 }
 
 /// Labels on every Kubernetes object railyard renders.

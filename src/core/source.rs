@@ -2,9 +2,6 @@
 //!
 //! The core never sees absolute paths; the edge decides how a name is shown to the user.
 
-use crate::core::diagnostic::Diagnostic;
-use crate::core::limits::MAX_INPUT_BYTES;
-
 /// A byte range into one source file's text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -47,26 +44,6 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..offset].chars().count() + 1;
     (line, col)
-}
-
-/// The error for an input larger than [`MAX_INPUT_BYTES`], at its first character.
-pub fn too_large(name: &str) -> Diagnostic {
-    Diagnostic::error(name, Span::new(0, 0), "", "file is too large")
-        .expected(format!("at most {MAX_INPUT_BYTES} bytes"))
-        .hint("railyard inputs are small hand-written files; check that this is the right file")
-}
-
-/// The error for an input that is not UTF-8: `valid` is the text before its first bad byte, the
-/// text to keep for the file so that the position can be shown.
-pub fn not_utf8(name: &str, valid: &str) -> Diagnostic {
-    Diagnostic::error(
-        name,
-        Span::new(valid.len(), valid.len()),
-        "",
-        "not UTF-8 text",
-    )
-    .expected("UTF-8 text")
-    .hint("save the file as UTF-8; railyard reads YAML and key files as text")
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {

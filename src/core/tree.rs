@@ -14,7 +14,7 @@ pub const LOCK_VERSION: u32 = 1;
 
 /// The lock file's path for a site, relative to the output root.
 pub fn lock_path(site: &str) -> String {
-    format!(".railyard/{site}.lock")
+    crate::core::layout::lock(site)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span as YamlSpan};
 
-use crate::core::diagnostic::Diagnostic;
+use crate::core::diagnostic::{self, Diagnostic};
 pub use crate::core::limits::{MAX_DEPTH, MAX_INPUT_BYTES, MAX_NODES, MAX_PATH_BYTES};
-use crate::core::source::{self, SourceFile, Span};
+use crate::core::source::{SourceFile, Span};
 use scalar::Plain;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +89,7 @@ pub fn type_name(value: &Value) -> &'static str {
 /// Parses every document in `file`. Problems come back as diagnostics, never as a panic.
 pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
     if file.text.len() > MAX_INPUT_BYTES {
-        return (Vec::new(), vec![source::too_large(&file.name)]);
+        return (Vec::new(), vec![diagnostic::too_large(&file.name)]);
     }
     let mut builder = Builder::new(file);
     let documents = builder.stream();

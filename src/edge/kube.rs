@@ -1,9 +1,10 @@
 //! A thin Kubernetes API client for bootstrap and `status`: GET, LIST and server-side apply of
-//! the few kinds in `core::cluster`, authenticated as the kubeconfig says (client certificate
+//! the few kinds in `bootstrap::cluster`, authenticated as the kubeconfig says (client certificate
 //! or bearer token, the cluster's own CA), over rustls with ring.
 //!
-//! Answers of 429 and 5xx and failed connections are retried a few times with capped backoff:
-//! a fresh k3s server restarts its API server while it installs its manifests. Messages name
+//! Answers of 429 and 5xx and failed connections are retried a few times by the shared retry
+//! policy (`edge/retry.rs`; a 429's `Retry-After` is honoured): a fresh k3s server restarts its
+//! API server while it installs its manifests. Messages name
 //! the path and the server's reason, never a request body (Secrets travel in them).
 
 use std::sync::Arc;
@@ -17,8 +18,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value as Json;
 
-use crate::core::cluster;
-use crate::core::kubeconfig::Credentials;
+use crate::bootstrap::cluster::{self, ApiKind, ObjectError};
+use crate::bootstrap::kubeconfig::Credentials;
+use crate::edge::retry::{Policy, Retry, ServerPause, Transient};
 
 /// The field manager railyard's applies are recorded under.
 const FIELD_MANAGER: &str = "railyard";
@@ -40,6 +42,8 @@ pub enum KubeError {
         path: String,
         status: u16,
         message: String,
+        /// `Retry-After`, when the server sent one.
+        retry_after: Option<u64>,
     },
     #[error("the Kubernetes API answered `{method} {path}` with something unexpected: {reason}")]
     Decode {
@@ -47,17 +51,38 @@ pub enum KubeError {
         path: String,
         reason: String,
     },
-    #[error("{0}")]
-    Object(String),
+    #[error(transparent)]
+    Object(#[from] ObjectError),
 }
 
-impl KubeError {
+impl Transient for KubeError {
     fn is_transient(&self) -> bool {
         match self {
             KubeError::Transport { .. } => true,
             KubeError::Api { status, .. } => matches!(*status, 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
+    }
+
+    fn server_pause(&self) -> Option<ServerPause> {
+        match self {
+            KubeError::Api {
+                retry_after: Some(seconds),
+                ..
+            } => Some(ServerPause::After(Duration::from_secs(*seconds))),
+            _ => None,
+        }
+    }
+}
+
+/// The cluster's retry policy: a restarting API server is back within seconds, so fewer
+/// attempts and a lower cap than the cloud's.
+fn policy(base: Duration) -> Policy {
+    Policy {
+        base,
+        cap: base * 16,
+        attempts: 5,
+        pause_cap: base * 16,
     }
 }
 
@@ -66,9 +91,7 @@ pub struct Kube {
     http: reqwest::Client,
     server: String,
     token: Option<String>,
-    /// Delay before the first retry, doubled up to 16 times that.
-    retry_base: Duration,
-    attempts: u32,
+    retry: Retry,
 }
 
 impl Kube {
@@ -150,8 +173,7 @@ impl Kube {
             http,
             server,
             token: credentials.token.clone(),
-            retry_base,
-            attempts: 5,
+            retry: Retry::new(policy(retry_base)),
         })
     }
 
@@ -191,6 +213,11 @@ impl Kube {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let text = response.text().await.map_err(transport)?;
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -206,6 +233,7 @@ impl Kube {
                 path: path.to_owned(),
                 status: status.as_u16(),
                 message,
+                retry_after,
             });
         }
         json.map(Some).map_err(|e| KubeError::Decode {
@@ -221,26 +249,39 @@ impl Kube {
         path: &str,
         body: Option<&Json>,
     ) -> Result<Option<Json>, KubeError> {
-        let mut attempt = 0;
-        loop {
-            match self.once(&method, path, body).await {
-                Err(e) if e.is_transient() && attempt + 1 < self.attempts => {
-                    tokio::time::sleep(self.retry_base * (1 << attempt.min(4))).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.retry
+            .run(async |_| self.once(&method, path, body).await)
+            .await
     }
 
     /// The object or list at `path`; `None` when the server has no such thing (404).
-    pub async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
+    async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
         self.send(Method::GET, path, None).await
     }
 
-    /// The items of a list; `None` when the kind's API is not installed.
-    pub async fn list(&self, path: &str) -> Result<Option<Vec<Json>>, KubeError> {
-        let Some(list) = self.get(path).await? else {
+    /// The server's version; answered once the API server is up.
+    pub async fn version(&self) -> Result<Option<Json>, KubeError> {
+        self.get("/version").await
+    }
+
+    /// The API group and version of `kind`; `None` until its API is installed.
+    pub async fn group(&self, kind: &ApiKind) -> Result<Option<Json>, KubeError> {
+        self.get(&group_path(kind)).await
+    }
+
+    /// One object; `None` when it does not exist.
+    pub async fn object(
+        &self,
+        kind: &ApiKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Json>, KubeError> {
+        self.get(&object_path(kind, namespace, name)).await
+    }
+
+    /// Every object of `kind`, across namespaces; `None` when the kind's API is not installed.
+    pub async fn list(&self, kind: &ApiKind) -> Result<Option<Vec<Json>>, KubeError> {
+        let Some(list) = self.get(&list_path(kind)).await? else {
             return Ok(None);
         };
         let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -263,7 +304,8 @@ impl Kube {
 
     /// Server-side apply (`force`, field manager `railyard`): creates or updates the object.
     pub async fn apply(&self, object: &Json) -> Result<Json, KubeError> {
-        let path = cluster::object_path(object).map_err(KubeError::Object)?;
+        let found = cluster::identify(object)?;
+        let path = object_path(found.kind, found.namespace, found.name);
         self.send(Method::PATCH, &path, Some(object))
             .await?
             .ok_or_else(|| KubeError::Api {
@@ -271,7 +313,33 @@ impl Kube {
                 path,
                 status: 404,
                 message: "not found (is the namespace or the kind's API missing?)".to_owned(),
+                retry_after: None,
             })
+    }
+}
+
+/// `/api/v1` or `/apis/GROUP/VERSION`.
+fn group_path(kind: &ApiKind) -> String {
+    if kind.api_version.contains('/') {
+        format!("/apis/{}", kind.api_version)
+    } else {
+        format!("/api/{}", kind.api_version)
+    }
+}
+
+/// Every object of the kind, across namespaces.
+fn list_path(kind: &ApiKind) -> String {
+    format!("{}/{}", group_path(kind), kind.plural)
+}
+
+fn object_path(kind: &ApiKind, namespace: Option<&str>, name: &str) -> String {
+    match namespace.filter(|_| kind.namespaced) {
+        Some(ns) => format!(
+            "{}/namespaces/{ns}/{}/{name}",
+            group_path(kind),
+            kind.plural
+        ),
+        None => format!("{}/{}/{name}", group_path(kind), kind.plural),
     }
 }
 
@@ -316,5 +384,36 @@ impl ServerCertVerifier for NamedVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_group_scope_and_plural() {
+        let cases = [
+            (
+                object_path(&cluster::SECRET, Some("flux-system"), "s"),
+                "/api/v1/namespaces/flux-system/secrets/s",
+            ),
+            (
+                object_path(&cluster::KUSTOMIZATION, Some("ns"), "k"),
+                "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/ns/kustomizations/k",
+            ),
+            (
+                object_path(&cluster::NAMESPACE, Some("ignored"), "n"),
+                "/api/v1/namespaces/n",
+            ),
+            (
+                list_path(&cluster::KUSTOMIZATION),
+                "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations",
+            ),
+            (group_path(&cluster::NODE), "/api/v1"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(path, expected);
+        }
     }
 }

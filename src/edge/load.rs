@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::core::compile::{self, Inputs};
-use crate::core::diagnostic::Diagnostic;
+use crate::core::diagnostic::{self, Diagnostic};
 use crate::core::limits::{
     MAX_INPUT_BYTES, MAX_OVERLAY_ENTRIES, MAX_OVERLAYS, MAX_SITE_FILES, MAX_SITE_INPUT_BYTES,
 };
@@ -76,7 +76,7 @@ fn read_site(site_path: &Path, name: String) -> Result<(SourceFile, Vec<Diagnost
     let mut problems = Vec::new();
     let text = match read_bounded(site_path) {
         Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
-            problems.push(source::too_large(&name));
+            problems.push(diagnostic::too_large(&name));
             String::new()
         }
         Err(source) => {
@@ -88,7 +88,7 @@ fn read_site(site_path: &Path, name: String) -> Result<(SourceFile, Vec<Diagnost
         Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| {
             let valid = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-            problems.push(source::not_utf8(&name, &valid));
+            problems.push(diagnostic::not_utf8(&name, &valid));
             valid
         }),
     };

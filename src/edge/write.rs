@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::layout::{self, STATE_DIR};
 use crate::core::tree::{Lock, Tree, sha256};
-
-const STATE_DIR: &str = ".railyard";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -137,8 +136,8 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
     // The lock goes last, so that an old lock never describes new files or the reverse.
     writes.sort_by_key(|(path, _)| *path == tree.lock_path());
     let state = safe_join(out, STATE_DIR)?;
-    let staging = state.join(format!("{}.txn.tmp", tree.site));
-    let committed = state.join(format!("{}.txn", tree.site));
+    let staging = state.join(layout::staging_name(&tree.site));
+    let committed = state.join(layout::committed_name(&tree.site));
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
@@ -181,7 +180,7 @@ fn stage(
 /// Compares a fresh render with `out`, writing nothing.
 pub fn check(out: &Path, tree: &Tree) -> Result<Vec<Difference>, WriteError> {
     let mut differences = Vec::new();
-    let pending = format!("{}.txn", tree.site);
+    let pending = layout::committed_name(&tree.site);
     if out.join(STATE_DIR).join(&pending).is_dir() {
         differences.push(Difference::Interrupted(format!("{STATE_DIR}/{pending}")));
     }
@@ -251,11 +250,11 @@ pub fn read_current(
 /// transaction: other sites may be rendering into the same directory at this moment.
 pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
     let state = safe_join(out, STATE_DIR)?;
-    let staging = state.join(format!("{site}.txn.tmp"));
+    let staging = state.join(layout::staging_name(site));
     if staging.is_dir() {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
-    let committed = state.join(format!("{site}.txn"));
+    let committed = state.join(layout::committed_name(site));
     if committed.is_dir() {
         let journal_path = committed.join("journal.json");
         let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;

@@ -197,7 +197,7 @@ async fn a_client_with_the_kubeconfigs_certificate_gets_the_version() {
     }
     // railyard's own rewriting of k3s' kubeconfig takes it.
     let server = format!("https://{}", fake.address());
-    let rewritten = railyard::core::kubeconfig::rewrite(&kubeconfig, "demo", &server, None)
+    let rewritten = railyard::bootstrap::kubeconfig::rewrite(&kubeconfig, "demo", &server, None)
         .expect("railyard reads the kubeconfig");
     assert!(
         rewritten.contains(&format!("server: {server}")),

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 use handlebars::{Handlebars, handlebars_helper};
 use serde_json::json;
 
-use crate::core::generate::{hosts_dir, k3s};
+use crate::core::generate::k3s;
+use crate::core::layout;
 use crate::core::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
 
 const NODE_TEMPLATE: &str = include_str!("../../../cloud-init/node.yaml.hbs");
@@ -25,11 +26,7 @@ const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3", "iptables"];
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     for server in &site.servers {
-        let path = format!(
-            "{}/cloud-init/server-{}.yaml",
-            hosts_dir(site),
-            server.index
-        );
+        let path = layout::host_file(&site.name, &layout::server_user_data(server.index));
         // k3s does not sync its auto-deploy directory between servers: Flux goes on the first.
         let flux = (server.index == 0).then(|| k3s::flux_manifest(site));
         let text = render(
@@ -42,7 +39,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         files.insert(path, text.into_bytes());
     }
     if site.workers.count > 0 {
-        let path = format!("{}/cloud-init/worker.yaml", hosts_dir(site));
+        let path = layout::host_file(&site.name, layout::WORKER_USER_DATA);
         files.insert(
             path,
             render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),

@@ -6,20 +6,15 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use crate::core::emit;
-use crate::core::generate::{cluster_dir, common_labels};
+use crate::core::generate::common_labels;
+use crate::core::layout;
 use crate::core::model::Site;
 
-/// The in-cluster Secret holding the age identity Flux decrypts with (formats.md §2.1).
-pub const SOPS_AGE_SECRET: &str = "sops-age";
-/// The in-cluster Secret holding the git deploy key (`flux bootstrap`'s name).
-pub const GIT_SECRET: &str = "flux-system";
-/// Where the secrets file is copied, byte for byte.
-pub const SECRETS_FILE: &str = "secrets.sops.yaml";
+pub use crate::core::layout::{GIT_SECRET, SECRETS_FILE, SOPS_AGE_SECRET};
 
 pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Vec<u8>>) {
-    let root = cluster_dir(site);
     files.insert(
-        format!("{root}/kustomization.yaml"),
+        layout::cluster_kustomization(&site.name),
         kustomization(&[
             "flux-system",
             "infrastructure.yaml",
@@ -29,15 +24,15 @@ pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Ve
         .into_bytes(),
     );
     files.insert(
-        format!("{root}/flux-system/kustomization.yaml"),
+        format!("{}/kustomization.yaml", layout::flux_system_dir(&site.name)),
         kustomization(&["gotk-sync.yaml", SECRETS_FILE]).into_bytes(),
     );
     files.insert(
-        format!("{root}/flux-system/gotk-sync.yaml"),
+        layout::gotk_sync(&site.name),
         emit::documents(&[git_repository(site), root_kustomization(site)]).into_bytes(),
     );
     files.insert(
-        format!("{root}/flux-system/{SECRETS_FILE}"),
+        layout::secrets_copy(&site.name),
         secrets_text.as_bytes().to_vec(),
     );
 }
@@ -51,7 +46,7 @@ fn kustomization(resources: &[&str]) -> String {
 }
 
 fn metadata(site: &Site) -> Json {
-    json!({ "name": "flux-system", "namespace": "flux-system", "labels": common_labels(site) })
+    json!({ "name": layout::FLUX_SYNC_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) })
 }
 
 fn git_repository(site: &Site) -> Json {
@@ -70,9 +65,9 @@ fn git_repository(site: &Site) -> Json {
 
 fn root_kustomization(site: &Site) -> Json {
     let path = if site.git.root.is_empty() {
-        format!("./{}", cluster_dir(site))
+        format!("./{}", layout::cluster_dir(&site.name))
     } else {
-        format!("./{}/{}", site.git.root, cluster_dir(site))
+        format!("./{}/{}", site.git.root, layout::cluster_dir(&site.name))
     };
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",

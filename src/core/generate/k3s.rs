@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use crate::core::emit;
-use crate::core::generate::{common_labels, hosts_dir};
+use crate::core::generate::common_labels;
+use crate::core::layout;
 use crate::core::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Server, Site};
 use crate::core::placeholder;
 
@@ -92,21 +93,20 @@ fn node_labels() -> Json {
 }
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
-    let dir = format!("{}/k3s", hosts_dir(site));
     for server in &site.servers {
         files.insert(
-            format!("{dir}/server-{}.config.yaml", server.index),
+            layout::k3s_server_config(&site.name, server.index),
             server_config(site, server).into_bytes(),
         );
     }
     if site.workers.count > 0 {
         files.insert(
-            format!("{dir}/worker.config.yaml"),
+            layout::k3s_worker_config(&site.name),
             worker_config(site).into_bytes(),
         );
     }
     files.insert(
-        format!("{dir}/manifests/railyard-flux.yaml"),
+        layout::k3s_flux_manifest(&site.name),
         flux_manifest(site).into_bytes(),
     );
 }

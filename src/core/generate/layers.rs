@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use crate::core::emit;
-use crate::core::generate::{cluster_dir, common_labels};
+use crate::core::generate::common_labels;
+use crate::core::layout;
 use crate::core::model::Site;
 
 pub struct Layer {
@@ -47,7 +48,7 @@ pub fn write(
     documents: Vec<(String, Vec<Json>)>,
     files: &mut BTreeMap<String, Vec<u8>>,
 ) {
-    let dir = format!("{}/{}", cluster_dir(site), layer.name);
+    let dir = layout::layer_dir(&site.name, layer.name);
     let mut names: Vec<&str> = documents.iter().map(|(name, _)| name.as_str()).collect();
     names.sort_unstable();
     files.insert(format!("{dir}/kustomization.yaml"), emit::document(&json!({ "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": names })).into_bytes());
@@ -58,16 +59,20 @@ pub fn write(
         );
     }
     files.insert(
-        format!("{}/{}.yaml", cluster_dir(site), layer.name),
+        layout::layer_kustomization(&site.name, layer.name),
         emit::document(&flux_kustomization(site, layer)).into_bytes(),
     );
 }
 
 fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
     let path = if site.git.root.is_empty() {
-        format!("./{}/{}", cluster_dir(site), layer.name)
+        format!("./{}", layout::layer_dir(&site.name, layer.name))
     } else {
-        format!("./{}/{}/{}", site.git.root, cluster_dir(site), layer.name)
+        format!(
+            "./{}/{}",
+            site.git.root,
+            layout::layer_dir(&site.name, layer.name)
+        )
     };
     let mut spec = json!({
         "interval": "10m0s",
@@ -76,7 +81,7 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
         "path": path,
         "prune": true,
         "wait": true,
-        "sourceRef": { "kind": "GitRepository", "name": "flux-system" },
+        "sourceRef": { "kind": "GitRepository", "name": layout::FLUX_SYNC_NAME },
     });
     if let Some(dependency) = layer.depends_on {
         spec["dependsOn"] = json!([{ "name": dependency }]);
@@ -88,7 +93,7 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
-        "metadata": { "name": layer.name, "namespace": "flux-system", "labels": common_labels(site) },
+        "metadata": { "name": layer.name, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) },
         "spec": spec,
     })
 }

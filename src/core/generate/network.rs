@@ -8,20 +8,19 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
-
 use crate::core::emit;
-use crate::core::generate::hosts_dir;
+use crate::core::firewall::{DnsRecord, DnsRecords, Firewall, Rule};
+use crate::core::layout;
+use crate::core::machines::API_VERSION;
 use crate::core::model::{NETWORK_CIDR, Site};
 use crate::core::placeholder;
 
 const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
-    let dir = hosts_dir(site);
-    files.insert(format!("{dir}/firewall.yaml"), firewall(site).into_bytes());
+    files.insert(layout::firewall(&site.name), firewall(site).into_bytes());
     files.insert(
-        format!("{dir}/dns-records.yaml"),
+        layout::dns_records(&site.name),
         dns_records(site).into_bytes(),
     );
 }
@@ -34,8 +33,13 @@ fn firewall(site: &Site) -> String {
     } else {
         site.admin_cidrs.clone()
     };
-    let rule = |description: &str, protocol: &str, port: &str, sources: &[String]| json!({ "description": description, "protocol": protocol, "port": port, "sources": sources });
-    let rules: Vec<Json> = vec![
+    let rule = |description: &str, protocol: &str, port: &str, sources: &[String]| Rule {
+        description: description.to_owned(),
+        protocol: protocol.to_owned(),
+        port: Some(port.to_owned()),
+        sources: sources.to_vec(),
+    };
+    let rules = vec![
         rule("Gitpod SSH gateway", "tcp", "22", &anywhere),
         rule("SSH (moved from 22)", "tcp", "2244", &anywhere),
         rule("HTTP", "tcp", "80", &anywhere),
@@ -48,33 +52,45 @@ fn firewall(site: &Site) -> String {
         rule("DNS", "tcp", "53", &private),
         rule("DNS", "udp", "53", &private),
     ];
-    let document = json!({
-        "apiVersion": "railyard.dev/v1alpha1",
-        "kind": "Firewall",
-        "site": site.name,
-        "direction": "in",
-        "rules": rules,
-    });
+    let document = Firewall {
+        api_version: API_VERSION.to_owned(),
+        kind: "Firewall".to_owned(),
+        site: site.name.clone(),
+        direction: "in".to_owned(),
+        rules,
+    };
+    let value = serde_json::to_value(&document).expect("a firewall always serialises");
     format!(
         "# railyard: inbound rules for every machine of site `{}`; bootstrap applies them.\n{}",
         site.name,
-        emit::document(&document)
+        emit::document(&value)
     )
 }
 
 fn dns_records(site: &Site) -> String {
-    let address = placeholder::address("ingress-ipv4");
-    let records: Vec<Json> = [
+    let address = placeholder::address(layout::INGRESS_ADDRESS);
+    let records = [
         site.domain.clone(),
         format!("*.{}", site.domain),
         format!("*.ws.{}", site.domain),
     ]
     .into_iter()
-    .map(|name| json!({ "name": name, "type": "A", "ttl": 60, "value": address }))
+    .map(|name| DnsRecord {
+        name,
+        kind: "A".to_owned(),
+        ttl: 60,
+        value: address.clone(),
+    })
     .collect();
-    let document = json!({ "apiVersion": "railyard.dev/v1alpha1", "kind": "DNSRecords", "site": site.name, "records": records });
+    let document = DnsRecords {
+        api_version: API_VERSION.to_owned(),
+        kind: "DNSRecords".to_owned(),
+        site: site.name.clone(),
+        records,
+    };
+    let value = serde_json::to_value(&document).expect("DNS records always serialise");
     format!(
         "# railyard: the DNS records Gitpod needs; `{address}` is the public address of the site's\n# load balancer, which `railyard bootstrap` prints when it has created it.\n{}",
-        emit::document(&document)
+        emit::document(&value)
     )
 }

@@ -9,14 +9,42 @@ use crate::core::json_tree::JsonTree;
 use crate::core::source::SourceFile;
 use crate::core::yaml;
 
+/// A kubeconfig railyard cannot use.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KubeconfigError {
+    #[error("{what} does not parse: {message}")]
+    Parse { what: &'static str, message: String },
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    #[error("the kubeconfig has no `current-context`")]
+    NoCurrentContext,
+    #[error("the kubeconfig has no entry `{name}` in `{list}`")]
+    NoEntry { list: String, name: String },
+    #[error("cluster `{0}` has no `https://` server")]
+    NoServer(String),
+    #[error("`{0}` is not base64")]
+    NotBase64(String),
+    #[error("user `{0}` has a client certificate or key but not both")]
+    HalfClientCertificate(String),
+    #[error("user `{0}` has neither `client-certificate-data` nor `token`")]
+    NoCredentials(String),
+    #[error("the server's kubeconfig has not exactly one of `{0}`")]
+    NotExactlyOne(String),
+    #[error("the server's kubeconfig names no API server")]
+    NoApiServer,
+}
+
 /// The first document of a kubeconfig as JSON; `what` names it in errors.
-fn parse(text: &str, what: &str) -> Result<Json, String> {
+fn parse(text: &str, what: &'static str) -> Result<Json, KubeconfigError> {
     let file = SourceFile::new("kubeconfig", text);
     let (documents, diagnostics) = yaml::parse_stream(&file);
     if let Some(first) = diagnostics.first() {
-        return Err(format!("{what} does not parse: {}", first.message));
+        return Err(KubeconfigError::Parse {
+            what,
+            message: first.message.clone(),
+        });
     }
-    let root = documents.first().ok_or(format!("{what} is empty"))?;
+    let root = documents.first().ok_or(KubeconfigError::Empty(what))?;
     Ok(JsonTree::new("kubeconfig", root).value)
 }
 
@@ -46,19 +74,22 @@ impl std::fmt::Debug for Credentials {
 
 /// The current context's server and credentials, from the `*-data` fields (what k3s writes;
 /// file references would make the result depend on the reader's disk).
-pub fn credentials(text: &str) -> Result<Credentials, String> {
+pub fn credentials(text: &str) -> Result<Credentials, KubeconfigError> {
     let config = parse(text, "the kubeconfig")?;
     let current = config["current-context"]
         .as_str()
-        .ok_or("the kubeconfig has no `current-context`")?;
-    let named = |list: &str, name: &str| -> Result<Json, String> {
+        .ok_or(KubeconfigError::NoCurrentContext)?;
+    let named = |list: &str, name: &str| -> Result<Json, KubeconfigError> {
         config[list]
             .as_array()
             .into_iter()
             .flatten()
             .find(|entry| entry["name"].as_str() == Some(name))
             .cloned()
-            .ok_or_else(|| format!("the kubeconfig has no entry `{name}` in `{list}`"))
+            .ok_or_else(|| KubeconfigError::NoEntry {
+                list: list.to_owned(),
+                name: name.to_owned(),
+            })
     };
     let context = named("contexts", current)?;
     let cluster_name = context["context"]["cluster"].as_str().unwrap_or_default();
@@ -68,16 +99,16 @@ pub fn credentials(text: &str) -> Result<Credentials, String> {
     let server = cluster["cluster"]["server"]
         .as_str()
         .filter(|s| s.starts_with("https://"))
-        .ok_or_else(|| format!("cluster `{cluster_name}` has no `https://` server"))?
+        .ok_or_else(|| KubeconfigError::NoServer(cluster_name.to_owned()))?
         .to_owned();
-    let data = |value: &Json, key: &str| -> Result<Option<Vec<u8>>, String> {
+    let data = |value: &Json, key: &str| -> Result<Option<Vec<u8>>, KubeconfigError> {
         use base64::Engine as _;
         value[key]
             .as_str()
             .map(|text| {
                 base64::engine::general_purpose::STANDARD
                     .decode(text.trim())
-                    .map_err(|_| format!("`{key}` is not base64"))
+                    .map_err(|_| KubeconfigError::NotBase64(key.to_owned()))
             })
             .transpose()
     };
@@ -89,9 +120,7 @@ pub fn credentials(text: &str) -> Result<Credentials, String> {
         (Some(cert), Some(key)) => Some((cert, key)),
         (None, None) => None,
         _ => {
-            return Err(format!(
-                "user `{user_name}` has a client certificate or key but not both"
-            ));
+            return Err(KubeconfigError::HalfClientCertificate(user_name.to_owned()));
         }
     };
     let token = user["user"]["token"].as_str().map(str::to_owned);
@@ -99,9 +128,7 @@ pub fn credentials(text: &str) -> Result<Credentials, String> {
         .as_str()
         .map(str::to_owned);
     if client.is_none() && token.is_none() {
-        return Err(format!(
-            "user `{user_name}` has neither `client-certificate-data` nor `token`"
-        ));
+        return Err(KubeconfigError::NoCredentials(user_name.to_owned()));
     }
     Ok(Credentials {
         server,
@@ -119,21 +146,19 @@ pub fn rewrite(
     site: &str,
     server: &str,
     tls_server_name: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, KubeconfigError> {
     let mut config = parse(text, "the server's kubeconfig")?;
-    let one = |config: &Json, key: &str| -> Result<Json, String> {
+    let one = |config: &Json, key: &str| -> Result<Json, KubeconfigError> {
         match config[key].as_array().map(Vec::as_slice) {
             Some([only]) => Ok(only.clone()),
-            _ => Err(format!(
-                "the server's kubeconfig has not exactly one of `{key}`"
-            )),
+            _ => Err(KubeconfigError::NotExactlyOne(key.to_owned())),
         }
     };
     let mut cluster = one(&config, "clusters")?;
     let mut user = one(&config, "users")?;
     let mut context = one(&config, "contexts")?;
     if cluster["cluster"]["server"].as_str().is_none() {
-        return Err("the server's kubeconfig names no API server".to_owned());
+        return Err(KubeconfigError::NoApiServer);
     }
     cluster["name"] = json!(site);
     cluster["cluster"]["server"] = json!(server);

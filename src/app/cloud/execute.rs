@@ -1,0 +1,223 @@
+//! Carrying out a plan through the cloud's client: converge what bootstrap converges, then
+//! create and finish in three waves, each concurrent with at most `IN_FLIGHT` requests.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::CloudCommand;
+use crate::bootstrap::model::{Existing, FollowUp, Kind, ResourceId, Spec, Wanted};
+use crate::bootstrap::plan::{Plan, Step};
+use crate::core::placeholder;
+use crate::edge::cloud::{Cloud, Refs};
+
+/// How many requests bootstrap keeps in flight at once.
+const IN_FLIGHT: usize = 16;
+
+/// Every resource of the site as it stands after the plan, by kind and name.
+pub(super) type Resources = BTreeMap<(Kind, String), Existing>;
+
+/// Runs the plan; returns the site's resources as the cloud last reported them.
+pub(super) async fn execute(
+    context: &CloudCommand,
+    plan: &Plan,
+    existing: &[Existing],
+    secrets: &BTreeMap<String, String>,
+) -> Result<Resources> {
+    let mut run = Run {
+        context,
+        secrets,
+        refs: existing
+            .iter()
+            .map(|o| ((o.kind, o.name.clone()), o.id.clone()))
+            .collect(),
+        resources: existing
+            .iter()
+            .map(|o| ((o.kind, o.name.clone()), o.clone()))
+            .collect(),
+        limit: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+        progress: progress_bar(plan),
+    };
+    for step in &plan.steps {
+        if let Step::Differs {
+            kind,
+            name,
+            id,
+            converge: Some(spec),
+            ..
+        } = step
+        {
+            context.client.converge(*kind, id, spec).await?;
+            println!("converged {} `{name}`", kind.noun());
+        }
+    }
+    for wave in 0..3 {
+        run.create_wave(plan, wave).await?;
+        run.finish_wave(plan, wave).await?;
+    }
+    run.progress.finish_and_clear();
+    Ok(run.resources)
+}
+
+/// The state of one run of the plan.
+struct Run<'a> {
+    context: &'a CloudCommand,
+    secrets: &'a BTreeMap<String, String>,
+    refs: Refs,
+    resources: Resources,
+    limit: Arc<tokio::sync::Semaphore>,
+    progress: indicatif::ProgressBar,
+}
+
+/// A bar on a terminal (stderr); the lines it prints go to stdout either way.
+fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
+    let work = plan.creates().count()
+        + plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Finish { .. }))
+            .count();
+    indicatif::ProgressBar::with_draw_target(
+        Some(work as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    )
+    .with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} resources {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    )
+}
+
+impl Run<'_> {
+    /// Creates the wave's resources at once, each with its follow-ups.
+    async fn create_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
+        let creates: Vec<&Wanted> = plan
+            .creates()
+            .filter(|w| wave_of(w.kind(), &w.then) == wave)
+            .collect();
+        let mut user_data = Vec::new();
+        for wanted in &creates {
+            user_data.push(self.user_data(wanted)?);
+        }
+        let this = &*self;
+        let created = futures::future::join_all(
+            creates
+                .iter()
+                .zip(user_data)
+                .map(|(wanted, data)| this.create_one(wanted, data)),
+        )
+        .await;
+        for result in created {
+            let resource = result?;
+            let key = (resource.kind, resource.name.clone());
+            self.refs.insert(key.clone(), resource.id.clone());
+            self.resources.insert(key, resource);
+        }
+        Ok(())
+    }
+
+    async fn create_one(&self, wanted: &Wanted, user_data: Option<String>) -> Result<Existing> {
+        let client = &self.context.client;
+        let _slot = self.limit.acquire().await?;
+        let created = client
+            .create(&self.context.site, wanted, &self.refs, user_data)
+            .await?;
+        let id = created.resource.id.clone();
+        for step in &wanted.then {
+            // A fresh create's answer predates its follow-ups; an adopted resource was just
+            // read, so what it already has is skipped.
+            if !created.adopted || !step.done(&created.resource.facts) {
+                client
+                    .follow_up(wanted.kind(), &id, step, &self.refs)
+                    .await?;
+            }
+        }
+        let resource = if wanted.then.is_empty() {
+            created.resource
+        } else {
+            client.get(wanted.kind(), &id).await?
+        };
+        self.progress.inc(1);
+        let verb = if created.adopted {
+            "adopted"
+        } else {
+            "created"
+        };
+        self.progress
+            .suspend(|| println!("{verb} {} `{}` (#{id})", wanted.kind().noun(), wanted.name));
+        Ok(resource)
+    }
+
+    /// Does the follow-ups an earlier run left undone, for the wave's resources.
+    async fn finish_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
+        let finishes: Vec<(Kind, &String, &ResourceId, &Vec<FollowUp>)> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Finish {
+                    kind,
+                    name,
+                    id,
+                    then,
+                } if wave_of(*kind, then) == wave => Some((*kind, name, id, then)),
+                _ => None,
+            })
+            .collect();
+        let this = &*self;
+        let finished =
+            futures::future::join_all(finishes.iter().map(|(kind, name, id, then)| async move {
+                let client = &this.context.client;
+                let _slot = this.limit.acquire().await?;
+                for step in then.iter() {
+                    client.follow_up(*kind, id, step, &this.refs).await?;
+                }
+                this.progress.inc(1);
+                this.progress
+                    .suspend(|| println!("finished {} `{name}` (#{id})", kind.noun()));
+                Ok::<_, anyhow::Error>(client.get(*kind, id).await?)
+            }))
+            .await;
+        for result in finished {
+            let resource = result?;
+            self.resources
+                .insert((resource.kind, resource.name.clone()), resource);
+        }
+        Ok(())
+    }
+
+    /// A machine's user-data: the rendered file with the secrets filled in, in memory only.
+    fn user_data(&self, wanted: &Wanted) -> Result<Option<String>> {
+        let Spec::Machine(machine) = &wanted.spec else {
+            return Ok(None);
+        };
+        let file = &machine.user_data;
+        let bytes = self
+            .context
+            .files
+            .get(file)
+            .with_context(|| format!("the render has no `{file}`"))?;
+        let text = String::from_utf8_lossy(bytes);
+        let filled = placeholder::fill_secrets(&text, |key| self.secrets.get(key).cloned())
+            .map_err(|why| anyhow::anyhow!("`{file}`: {why}"))?;
+        Ok(Some(filled))
+    }
+}
+
+/// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
+/// groups); 1 what takes a fixed private address (servers, the API load balancer), before
+/// 2 what takes any free one (workers, the ingress load balancer), which could otherwise take
+/// a fixed address first.
+fn wave_of(kind: Kind, then: &[FollowUp]) -> u8 {
+    match kind {
+        Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
+        _ if then
+            .iter()
+            .any(|f| matches!(f, FollowUp::AttachToNetwork { ip: Some(_), .. })) =>
+        {
+            1
+        }
+        _ => 2,
+    }
+}

@@ -1,0 +1,51 @@
+//! `hosts/<site>/firewall.yaml` and `dns-records.yaml` as types: written by the render,
+//! read back by bootstrap. Serde's field order is the files' order.
+
+use serde::{Deserialize, Serialize};
+
+/// Inbound rules for every machine of a site.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Firewall {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// Always `Firewall`.
+    pub kind: String,
+    pub site: String,
+    /// Always `in`.
+    pub direction: String,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub description: String,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// A port or a range (`2379-2380`); absent for protocols without ports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// CIDRs the traffic may come from.
+    pub sources: Vec<String>,
+}
+
+/// The DNS records the user creates at their DNS provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecords {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// Always `DNSRecords`.
+    pub kind: String,
+    pub site: String,
+    pub records: Vec<DnsRecord>,
+}
+
+/// One DNS record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub ttl: u32,
+    /// May hold an address placeholder that bootstrap fills in.
+    pub value: String,
+}

@@ -1,0 +1,210 @@
+//! Every path railyard writes and every name that crosses stages, in one place: the render
+//! writes these, bootstrap and `status` read them back, and the writer stages under them.
+//!
+//! Paths are relative to the output root (or, for the kubeconfig, to the user's home). A name
+//! changed here changes for the writer and every reader at once.
+
+/// The directory Flux applies: `clusters/<site>`.
+pub fn cluster_dir(site: &str) -> String {
+    format!("clusters/{site}")
+}
+
+/// Files for machines, outside every directory Flux applies: `hosts/<site>`.
+pub fn hosts_dir(site: &str) -> String {
+    format!("hosts/{site}")
+}
+
+/// `hosts/<site>/machines.yaml`: the machines bootstrap creates.
+pub fn machines(site: &str) -> String {
+    format!("{}/{MACHINES_FILE}", hosts_dir(site))
+}
+
+/// `hosts/<site>/firewall.yaml`: the inbound rules bootstrap applies.
+pub fn firewall(site: &str) -> String {
+    format!("{}/firewall.yaml", hosts_dir(site))
+}
+
+/// `hosts/<site>/dns-records.yaml`: the records the user creates.
+pub fn dns_records(site: &str) -> String {
+    format!("{}/dns-records.yaml", hosts_dir(site))
+}
+
+const MACHINES_FILE: &str = "machines.yaml";
+
+/// A server's user-data, relative to `hosts/<site>` (as `machines.yaml` names it).
+pub fn server_user_data(index: u32) -> String {
+    format!("cloud-init/server-{index}.yaml")
+}
+
+/// The workers' shared user-data, relative to `hosts/<site>`.
+pub const WORKER_USER_DATA: &str = "cloud-init/worker.yaml";
+
+/// A file `machines.yaml` names (user-data), as a path from the output root.
+pub fn host_file(site: &str, relative: &str) -> String {
+    format!("{}/{relative}", hosts_dir(site))
+}
+
+/// `hosts/<site>/k3s`: the k3s configs the user-data writes, for review.
+pub fn k3s_dir(site: &str) -> String {
+    format!("{}/k3s", hosts_dir(site))
+}
+
+/// A server's k3s config (its `tls-san` names the API's private address).
+pub fn k3s_server_config(site: &str, index: u32) -> String {
+    format!("{}/server-{index}.config.yaml", k3s_dir(site))
+}
+
+/// The workers' k3s config.
+pub fn k3s_worker_config(site: &str) -> String {
+    format!("{}/worker.config.yaml", k3s_dir(site))
+}
+
+/// The HelmChart k3s installs Flux from.
+pub fn k3s_flux_manifest(site: &str) -> String {
+    format!("{}/manifests/railyard-flux.yaml", k3s_dir(site))
+}
+
+/// `clusters/<site>/kustomization.yaml`: the root of what Flux applies.
+pub fn cluster_kustomization(site: &str) -> String {
+    format!("{}/kustomization.yaml", cluster_dir(site))
+}
+
+/// `clusters/<site>/flux-system`: the sync objects and the secrets file.
+pub fn flux_system_dir(site: &str) -> String {
+    format!("{}/flux-system", cluster_dir(site))
+}
+
+/// The GitRepository and root Kustomization bootstrap applies once.
+pub fn gotk_sync(site: &str) -> String {
+    format!("{}/gotk-sync.yaml", flux_system_dir(site))
+}
+
+/// The secrets file's copy, byte for byte.
+pub fn secrets_copy(site: &str) -> String {
+    format!("{}/{SECRETS_FILE}", flux_system_dir(site))
+}
+
+/// The secrets file's name inside `flux-system/`.
+pub const SECRETS_FILE: &str = "secrets.sops.yaml";
+
+/// A platform layer's directory (`clusters/<site>/<layer>`).
+pub fn layer_dir(site: &str, layer: &str) -> String {
+    format!("{}/{layer}", cluster_dir(site))
+}
+
+/// A platform layer's Flux Kustomization, beside its directory.
+pub fn layer_kustomization(site: &str, layer: &str) -> String {
+    format!("{}/{layer}.yaml", cluster_dir(site))
+}
+
+/// railyard's own state directory in the output root.
+pub const STATE_DIR: &str = ".railyard";
+
+/// `.railyard/<site>.lock`.
+pub fn lock(site: &str) -> String {
+    format!("{STATE_DIR}/{site}.lock")
+}
+
+/// A render's staging directory inside `.railyard/`, before its commit point.
+pub fn staging_name(site: &str) -> String {
+    format!("{site}.txn.tmp")
+}
+
+/// A committed render's staging directory inside `.railyard/`, being rolled forward.
+pub fn committed_name(site: &str) -> String {
+    format!("{site}.txn")
+}
+
+/// Where bootstrap keeps its SSH known-hosts file and kubeconfigs, below the user's home.
+pub const KUBE_STATE_DIR: &str = ".kube/railyard";
+
+/// The kubeconfig bootstrap writes for a site, inside `KUBE_STATE_DIR`.
+pub fn kubeconfig_name(site: &str) -> String {
+    format!("{site}.yaml")
+}
+
+/// The namespace Flux runs in and bootstrap writes to.
+pub const FLUX_NAMESPACE: &str = "flux-system";
+/// The in-cluster Secret holding the age identity Flux decrypts with (formats.md §2.1).
+pub const SOPS_AGE_SECRET: &str = "sops-age";
+/// The in-cluster Secret holding the git deploy key (`flux bootstrap`'s name).
+pub const GIT_SECRET: &str = "flux-system";
+/// The GitRepository and root Kustomization bootstrap applies and Flux syncs from
+/// (`flux bootstrap`'s name), which every layer's Kustomization refers to.
+pub const FLUX_SYNC_NAME: &str = "flux-system";
+/// The address placeholder for the ingress load balancer's public IPv4, rendered into the DNS
+/// records and filled in by bootstrap when it prints them.
+pub const INGRESS_ADDRESS: &str = "ingress-ipv4";
+
+/// Names of a site's cloud resources: rendered into `machines.yaml` (servers, workers) or
+/// derived by bootstrap, and matched by name against what the cloud holds.
+pub mod cloud {
+    /// A server's name.
+    pub fn server(site: &str, index: u32) -> String {
+        format!("{site}-server-{index}")
+    }
+
+    /// Workers are named by this prefix and their index.
+    pub fn worker_prefix(site: &str) -> String {
+        format!("{site}-worker-")
+    }
+
+    /// The user's SSH key at `index` in the site file.
+    pub fn ssh_key(site: &str, index: usize) -> String {
+        format!("{site}-key-{index}")
+    }
+
+    pub fn network(site: &str) -> String {
+        format!("{site}-network")
+    }
+
+    pub fn firewall(site: &str) -> String {
+        format!("{site}-firewall")
+    }
+
+    /// The servers' spread placement group.
+    pub fn server_group(site: &str) -> String {
+        format!("{site}-servers")
+    }
+
+    /// The workers' spread placement group at `index` (groups have a size limit).
+    pub fn worker_group(site: &str, index: usize) -> String {
+        format!("{site}-workers-{index}")
+    }
+
+    /// A load balancer by role (`INGRESS_ROLE`, `API_ROLE`).
+    pub fn load_balancer(site: &str, role: &str) -> String {
+        format!("{site}-{role}")
+    }
+
+    /// The role of the load balancer in front of Gitpod.
+    pub const INGRESS_ROLE: &str = "ingress";
+    /// The role of the load balancer in front of the servers' API (three servers).
+    pub const API_ROLE: &str = "api";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_keep_their_documented_shape() {
+        assert_eq!(machines("s"), "hosts/s/machines.yaml");
+        assert_eq!(
+            host_file("s", &server_user_data(2)),
+            "hosts/s/cloud-init/server-2.yaml"
+        );
+        assert_eq!(gotk_sync("s"), "clusters/s/flux-system/gotk-sync.yaml");
+        assert_eq!(
+            secrets_copy("s"),
+            "clusters/s/flux-system/secrets.sops.yaml"
+        );
+        assert_eq!(
+            k3s_server_config("s", 0),
+            "hosts/s/k3s/server-0.config.yaml"
+        );
+        assert_eq!(lock("s"), ".railyard/s.lock");
+        assert_eq!(layer_kustomization("s", "gitpod"), "clusters/s/gitpod.yaml");
+        assert_eq!(cloud::worker_group("s", 1), "s-workers-1");
+    }
+}

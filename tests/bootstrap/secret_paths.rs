@@ -1,0 +1,159 @@
+//! Secret values travel only where they must: the machines' secrets in the create-server
+//! user-data, the age identity and deploy key in their two Secrets; never in a message.
+
+use super::*;
+
+/// Secret values travel only in the create-server user-data, and never reach a message.
+#[test]
+fn secrets_appear_only_in_user_data() {
+    let example = "examples/hetzner-medium/site.yaml";
+    let cluster = TestCluster::quick(example);
+    let secrets = machine_secrets();
+    let fake = FakeHetzner::start_in_background(Faults {
+        server_error_every: 6,
+        ..Faults::default()
+    });
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", example],
+    ));
+    assert_ok(&output);
+    check_cloud_requests(&fake, &secrets);
+    for secret in &secrets {
+        assert!(
+            !stdout(&output).contains(secret.as_str())
+                && !stderr(&output).contains(secret.as_str())
+        );
+    }
+    check_cluster_requests(&cluster, &fake, &output, &secrets);
+    fake.stop();
+}
+
+/// The decrypted secrets file's values long enough to be recognised in a request.
+fn machine_secrets() -> Vec<String> {
+    let decrypted = run(railyard()
+        .current_dir(root())
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .args([
+            "secrets",
+            "decrypt",
+            "examples/hetzner-medium/secrets.sops.yaml",
+        ]));
+    let secrets: Vec<String> = stdout(&decrypted)
+        .lines()
+        .skip_while(|l| !l.starts_with("stringData:"))
+        .skip(1)
+        .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
+        .filter(|v| v.len() >= 16)
+        .collect();
+    assert!(secrets.len() >= 2, "{secrets:?}");
+    secrets
+}
+
+/// In the cloud: secrets only in create-server bodies, no placeholder left unfilled.
+fn check_cloud_requests(fake: &FakeHetzner, secrets: &[String]) {
+    let mut carried = 0;
+    for request in fake.requests() {
+        let body = request
+            .body
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let is_create_server = request.method == "POST" && request.path.ends_with("/servers");
+        for secret in secrets {
+            if body.contains(secret.as_str()) {
+                assert!(
+                    is_create_server,
+                    "a secret in {} {}",
+                    request.method, request.path
+                );
+                carried += 1;
+            }
+        }
+        if is_create_server && request.status < 300 {
+            assert!(
+                !body.contains("@@railyard:"),
+                "an unfilled placeholder was sent"
+            );
+        }
+    }
+    assert!(carried > 0, "no user-data carried the k3s tokens");
+}
+
+/// In the cluster: the age identity only in the `sops-age` apply, the deploy key's private half
+/// only in the `flux-system` Secret's, the machines' secrets nowhere; none in output.
+fn check_cluster_requests(
+    cluster: &TestCluster,
+    fake: &FakeHetzner,
+    output: &Output,
+    secrets: &[String],
+) {
+    use base64::Engine as _;
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let identity = std::fs::read_to_string(root().join("examples/age.key"))
+        .expect("age key")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .expect("an identity")
+        .to_owned();
+    let deploy = cluster
+        .kube
+        .object("/api/v1/namespaces/flux-system/secrets/flux-system")
+        .expect("deploy key applied");
+    let private = base64_text(&deploy["data"]["identity"]);
+    assert!(private.contains("OPENSSH PRIVATE KEY"), "{private}");
+    let cluster_secrets = [
+        (
+            identity.clone(),
+            encode(&format!("{identity}\n")),
+            "/secrets/sops-age",
+        ),
+        (private.clone(), encode(&private), "/secrets/flux-system"),
+    ];
+    let mut applied = 0;
+    for request in cluster.kube.requests() {
+        for secret in secrets {
+            assert!(
+                !request.body.contains(secret.as_str()),
+                "{} {}",
+                request.method,
+                request.path
+            );
+        }
+        for (plain, encoded, path) in &cluster_secrets {
+            assert!(
+                !request.body.contains(plain.as_str()),
+                "{} {}",
+                request.method,
+                request.path
+            );
+            if request.body.contains(encoded.as_str()) {
+                assert!(
+                    request.method == "PATCH" && request.path.ends_with(path),
+                    "a cluster secret in {} {}",
+                    request.method,
+                    request.path
+                );
+                applied += 1;
+            }
+        }
+    }
+    assert!(applied >= 2, "the Secrets were not applied");
+    for request in fake.requests() {
+        let body = request
+            .body
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        for (plain, encoded, _) in &cluster_secrets {
+            assert!(!body.contains(plain.as_str()) && !body.contains(encoded.as_str()));
+        }
+    }
+    for (plain, encoded, _) in &cluster_secrets {
+        for text in [stdout(output), stderr(output)] {
+            assert!(!text.contains(plain.as_str()) && !text.contains(encoded.as_str()));
+        }
+    }
+    assert!(!stdout(output).contains("PRIVATE KEY"));
+}
