@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{Value as Json, json};
 
-use crate::bootstrap::model::SITE_LABEL;
 use crate::bootstrap::{RenderError, documents};
+use crate::core::labels;
 pub use crate::core::layout::FLUX_NAMESPACE;
 use crate::core::layout::{self, GIT_SECRET, SOPS_AGE_SECRET};
 
@@ -123,10 +123,6 @@ pub fn identify(object: &Json) -> Result<ObjectRef<'_>, ObjectError> {
     })
 }
 
-fn labels(site: &str) -> Json {
-    json!({ "app.kubernetes.io/managed-by": "railyard", SITE_LABEL: site })
-}
-
 fn secret(site: &str, name: &str, data: &[(&str, &[u8])]) -> Json {
     let data: serde_json::Map<String, Json> = data
         .iter()
@@ -138,7 +134,7 @@ fn secret(site: &str, name: &str, data: &[(&str, &[u8])]) -> Json {
     json!({
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": { "name": name, "namespace": FLUX_NAMESPACE, "labels": labels(site) },
+        "metadata": { "name": name, "namespace": FLUX_NAMESPACE, "labels": labels::site(site) },
         "type": "Opaque",
         "data": data,
     })

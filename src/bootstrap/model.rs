@@ -4,11 +4,6 @@
 
 use std::collections::BTreeMap;
 
-/// The label every resource of a site carries; its value is the site's name.
-pub const SITE_LABEL: &str = "railyard.dev/site";
-/// What the resource is for (`server`, `worker`, `ingress`, `api`, ...).
-pub const ROLE_LABEL: &str = "railyard.dev/role";
-
 /// Resource kinds in the order they are created (and the reverse of deletion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -54,19 +49,6 @@ impl std::fmt::Display for ResourceId {
 }
 
 pub type Labels = BTreeMap<String, String>;
-
-/// The labels of a site's resource with a role.
-pub fn labels(site: &str, role: &str) -> Labels {
-    Labels::from([
-        (SITE_LABEL.to_owned(), site.to_owned()),
-        (ROLE_LABEL.to_owned(), role.to_owned()),
-    ])
-}
-
-/// `railyard.dev/site=<site>`: what selects a site's resources.
-pub fn site_selector(site: &str) -> String {
-    format!("{SITE_LABEL}={site}")
-}
 
 /// Which way traffic goes through a firewall rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -8,9 +8,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::bootstrap::model::{
-    Existing, FirewallRule, FollowUp, Kind, ResourceId, SITE_LABEL, Spec, Wanted,
-};
+use crate::bootstrap::model::{Existing, FirewallRule, FollowUp, Kind, ResourceId, Spec, Wanted};
+use crate::core::labels;
 
 /// What bootstrap does about one resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +166,7 @@ pub fn plan(site: &str, wanted: Vec<Wanted>, existing: &[Existing]) -> Plan {
     }
     let mut unwanted: Vec<&Existing> = existing
         .iter()
-        .filter(|o| o.labels.get(SITE_LABEL).map(String::as_str) == Some(site))
+        .filter(|o| o.labels.get(labels::SITE).map(String::as_str) == Some(site))
         .filter(|o| !seen.contains(&(o.kind, o.id.clone())))
         .collect();
     unwanted.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -280,7 +279,7 @@ mod tests {
             kind,
             id: ResourceId(id.to_owned()),
             name: name.to_owned(),
-            labels: Labels::from([(SITE_LABEL.to_owned(), site.to_owned())]),
+            labels: Labels::from([(labels::SITE.to_owned(), site.to_owned())]),
             facts,
         }
     }

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use crate::bootstrap::model::{
-    Direction, FirewallRule, FollowUp, LoadBalancer, Machine, Profile, ROLE_LABEL, SITE_LABEL,
-    Spec, Wanted, labels, site_selector,
+    Direction, FirewallRule, FollowUp, LoadBalancer, Machine, Profile, Spec, Wanted,
 };
 use crate::bootstrap::{RenderError, typed};
 use crate::core::firewall::{DnsRecord, DnsRecords, Firewall};
+use crate::core::labels::{self, site_selector};
 use crate::core::layout;
 use crate::core::machines::{self, Machines, Targets};
 
@@ -107,7 +107,7 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
 fn plain(name: String, site: &str, role: &str, spec: Spec) -> Wanted {
     Wanted {
         name,
-        labels: labels(site, role),
+        labels: labels::resource(site, role),
         spec,
         then: Vec::new(),
     }
@@ -159,12 +159,12 @@ fn load_balancers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
                     Targets::Workers => "worker",
                 };
                 FollowUp::AddTarget {
-                    selector: format!("{SITE_LABEL}={site},{ROLE_LABEL}={role}"),
+                    selector: labels::role_selector(site, role),
                 }
             }));
             Wanted {
                 name: layout::cloud::load_balancer(site, role),
-                labels: labels(site, role),
+                labels: labels::resource(site, role),
                 spec: Spec::LoadBalancer(LoadBalancer {
                     size: profile
                         .load_balancer_size(machines.target_count(lb))
@@ -192,7 +192,7 @@ fn servers(machines: &Machines) -> Vec<Wanted> {
         .iter()
         .map(|server: &machines::Server| Wanted {
             name: server.name.clone(),
-            labels: labels(site, "server"),
+            labels: labels::resource(site, "server"),
             spec: Spec::Machine(Machine {
                 machine_type: server.machine_type.clone(),
                 image: machines.image.clone(),
@@ -220,7 +220,7 @@ fn workers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
     (0..machines.workers.count)
         .map(|i| Wanted {
             name: machines.worker_name(i),
-            labels: labels(site, "worker"),
+            labels: labels::resource(site, "worker"),
             spec: Spec::Machine(Machine {
                 machine_type: machines.workers.machine_type.clone(),
                 image: machines.image.clone(),

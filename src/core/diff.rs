@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::core::layout;
+
 pub use objects::{FieldChange, ObjectChange, ObjectId, ObjectStatus};
 
 /// The rendered files of one site as two snapshots: path → bytes.
@@ -73,7 +75,11 @@ impl SiteDiff {
 
 /// Compares `old` with `new`. Paths under `.railyard/` (the lock) are bookkeeping, not output.
 pub fn compare(site: &str, old: &Files, new: &Files) -> SiteDiff {
-    let shown = |path: &&String| !path.starts_with(".railyard/");
+    let shown = |path: &&String| {
+        !path
+            .strip_prefix(layout::STATE_DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
     let mut files = Vec::new();
     let mut secrets = Vec::new();
     let paths: std::collections::BTreeSet<&String> =

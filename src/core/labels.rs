@@ -1,9 +1,14 @@
 //! The labels railyard puts on what it creates, so that it can find them again.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value as Json, json};
 
 /// The label naming the site an object or a cloud resource belongs to.
 pub const SITE: &str = "railyard.dev/site";
+
+/// The label naming what a cloud resource is for (`server`, `worker`, `ingress`, `api`, ...).
+pub const ROLE: &str = "railyard.dev/role";
 
 /// The standard Kubernetes label naming the tool that manages an object.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -18,6 +23,19 @@ pub fn site_selector(site: &str) -> String {
     format!("{SITE}={site}")
 }
 
+/// The labels of a site's cloud resource with a role.
+pub fn resource(site: &str, role: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (SITE.to_owned(), site.to_owned()),
+        (ROLE.to_owned(), role.to_owned()),
+    ])
+}
+
+/// The label selector for the resources of `site` with `role`.
+pub fn role_selector(site: &str, role: &str) -> String {
+    format!("{SITE}={site},{ROLE}={role}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +47,9 @@ mod tests {
             r#"{"app.kubernetes.io/managed-by":"railyard","railyard.dev/site":"demo"}"#
         );
         assert_eq!(site_selector("demo"), "railyard.dev/site=demo");
+        assert_eq!(
+            role_selector("demo", "worker"),
+            "railyard.dev/site=demo,railyard.dev/role=worker"
+        );
     }
 }

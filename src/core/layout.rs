@@ -97,6 +97,13 @@ pub fn layer_kustomization(site: &str, layer: &str) -> String {
     format!("{}/{layer}.yaml", cluster_dir(site))
 }
 
+/// Where the objects a user overlay adds (that no rendered file held) are written: beside
+/// Gitpod's layer in `cluster_dir`, named after the overlay's directory.
+pub fn user_overlay_objects(cluster_dir: &str, overlay_dir: &str) -> String {
+    let name = overlay_dir.rsplit('/').next().unwrap_or(overlay_dir);
+    format!("{cluster_dir}/gitpod/overlay-{name}.yaml")
+}
+
 /// railyard's own state directory in the output root.
 pub const STATE_DIR: &str = ".railyard";
 

@@ -16,6 +16,7 @@ use serde_json::{Value as Json, json};
 use crate::core::diagnostic::Diagnostic;
 use crate::core::emit;
 use crate::core::json_tree::JsonTree;
+use crate::core::layout;
 use crate::core::load_problem::LoadedFiles;
 use crate::core::overlay::{self, Files, ReadError, Resource};
 use crate::core::source::SourceFile;
@@ -91,10 +92,7 @@ fn apply_one(
     }
     let mut built = overlay::build_onto(sources, dir, base)?;
     built.sort_by_key(|r| (!originals.contains_key(&r.file), r.position));
-    let added_file = format!(
-        "{cluster_dir}/gitpod/overlay-{}.yaml",
-        dir.rsplit('/').next().unwrap_or(dir)
-    );
+    let added_file = layout::user_overlay_objects(cluster_dir, dir);
     let mut result: BTreeMap<String, Vec<Json>> =
         originals.keys().map(|k| (k.clone(), Vec::new())).collect();
     for resource in built {

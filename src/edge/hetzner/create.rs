@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::Value as Json;
 
 use super::{Hetzner, HetznerError, action_ids, table};
-use crate::bootstrap::model::{Kind, SITE_LABEL, site_selector};
+use crate::bootstrap::model::Kind;
+use crate::core::labels::{self, site_selector};
 use crate::edge::retry::Transient as _;
 
 /// A resource as created or adopted, with the actions to wait for.
@@ -112,7 +113,7 @@ impl Hetzner {
         name: &str,
         existing: Json,
     ) -> Result<Created, HetznerError> {
-        if existing["labels"][SITE_LABEL].as_str() != Some(site) {
+        if existing["labels"][labels::SITE].as_str() != Some(site) {
             return Err(HetznerError::NotOurs {
                 kind: kind.noun(),
                 name: name.to_owned(),

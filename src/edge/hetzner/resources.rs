@@ -2,9 +2,8 @@
 //! every action waited for.
 
 use super::{Hetzner, HetznerError, table, wire};
-use crate::bootstrap::model::{
-    Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted, site_selector,
-};
+use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::core::labels::site_selector;
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs};
 
 /// Hetzner's ids are numbers; anything else names nothing in this project.

@@ -200,7 +200,8 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bootstrap::model::{Machine, labels};
+    use crate::bootstrap::model::Machine;
+    use crate::core::labels;
 
     fn refs() -> Refs {
         [
@@ -216,7 +217,7 @@ mod tests {
     fn server(network: Option<&str>, start: bool) -> Wanted {
         Wanted {
             name: "s-server-0".to_owned(),
-            labels: labels("s", "server"),
+            labels: labels::resource("s", "server"),
             spec: Spec::Machine(Machine {
                 machine_type: "cpx32".to_owned(),
                 image: "ubuntu-24.04".to_owned(),
