@@ -4,9 +4,9 @@
 //! `app` turn a command line into calls to both and an exit status.
 
 pub mod app;
-pub mod bootstrap;
+pub use railyard_bootstrap as bootstrap;
 pub mod cli;
-pub mod core;
+pub use railyard_core as core;
 pub mod edge;
 pub mod fuzzing;
-pub mod sops;
+pub use railyard_sops as sops;

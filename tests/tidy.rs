@@ -15,10 +15,26 @@ use std::path::{Path, PathBuf};
 use crate::support::{root, updating};
 
 /// The pure parts of the tree: no file, network, clock, environment, process or randomness
-/// (randomness is passed in). Each entry is a directory, and `<entry>.rs` beside it when that
-/// file exists; entries not in the tree yet are skipped, so a new pure part is one line here
-/// (a crate's `crates/<name>/src` too).
-const PURE_ROOTS: &[&str] = &["src/core", "src/bootstrap", "src/sops"];
+/// (randomness is passed in). Each is a crate of the workspace, so its dependency list is the
+/// first net (the compiler refuses what it does not list) and this scan the second. Each entry
+/// is a directory, and `<entry>.rs` beside it when that file exists; a new pure part is one line
+/// here.
+const PURE_ROOTS: &[&str] = &["crates/core/src", "crates/sops/src", "crates/bootstrap/src"];
+
+/// Where Rust source lives: the root package (the edge and the commands) and each crate.
+fn source_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![root().join("src")];
+    let crates = std::fs::read_dir(root().join("crates")).expect("a crates directory");
+    let mut crates: Vec<PathBuf> = crates.flatten().map(|e| e.path().join("src")).collect();
+    crates.sort();
+    dirs.extend(crates.into_iter().filter(|d| d.is_dir()));
+    dirs
+}
+
+/// Every `.rs` file of every source directory.
+fn source_files() -> Vec<PathBuf> {
+    source_dirs().iter().flat_map(|d| rust_files(d)).collect()
+}
 
 /// What a pure module may not name, as resolved paths: a `use` of any of these, grouped,
 /// renamed or not, or a path written out in code.
@@ -95,8 +111,10 @@ fn read(path: &Path) -> String {
 #[test]
 fn every_module_starts_with_a_doc_line() {
     let mut missing = Vec::new();
-    for dir in ["src", "tests"] {
-        for file in rust_files(&root().join(dir)) {
+    let mut dirs = source_dirs();
+    dirs.push(root().join("tests"));
+    for dir in dirs {
+        for file in rust_files(&dir) {
             if !read(&file).starts_with("//!") {
                 missing.push(file.display().to_string());
             }
@@ -121,15 +139,52 @@ fn pure_files() -> Vec<PathBuf> {
     files
 }
 
-/// The module a file under `src/` is (`src/core/yaml.rs` → `core::yaml`, `src/lib.rs` → the
-/// root); `None` for the binary's `main.rs`, which is a crate of its own.
-fn module_of(path: &Path) -> Option<Vec<String>> {
-    let relative = relative(path);
-    let inside = relative.strip_prefix("src/")?.strip_suffix(".rs")?;
-    match inside {
-        "lib" => Some(Vec::new()),
-        "main" => None,
-        _ => Some(inside.split('/').map(str::to_owned).collect()),
+/// Where a file sits in the one module tree the workspace forms: the crate's place in it and
+/// the file's module inside the crate. The root package's library is the root of the tree and
+/// re-exports each crate `railyard_<name>` as module `<name>`, so `crates/core/src/yaml.rs` is
+/// `core::yaml` as `src/app/cloud.rs` is `app::cloud`. `None` for the binary's `main.rs`.
+struct Place {
+    krate: Vec<String>,
+    module: Vec<String>,
+}
+
+impl Place {
+    fn of(path: &Path) -> Option<Place> {
+        let relative = relative(path);
+        let (krate, inside) = match relative.strip_prefix("crates/") {
+            Some(rest) => {
+                let (name, inside) = rest.split_once("/src/")?;
+                (vec![name.to_owned()], inside)
+            }
+            None => (Vec::new(), relative.strip_prefix("src/")?),
+        };
+        let module = match inside.strip_suffix(".rs")? {
+            "lib" => Vec::new(),
+            "main" if krate.is_empty() => return None,
+            inside => inside.split('/').map(str::to_owned).collect(),
+        };
+        Some(Place { krate, module })
+    }
+
+    /// The file's module in the whole tree.
+    fn full(&self) -> Vec<String> {
+        [self.krate.clone(), self.module.clone()].concat()
+    }
+
+    /// The names `text` uses, as paths in the whole tree: `crate::x` inside a crate, and
+    /// `railyard_<name>::x` anywhere, become `crate::<name>::x`.
+    fn names(&self, text: &str) -> imports::Names {
+        let mut names = imports::names(text, &self.module);
+        for reference in names.paths.iter_mut().chain(names.macros.iter_mut()) {
+            let path = &mut reference.path;
+            if path.first().is_some_and(|s| s == "crate") {
+                path.splice(1..1, self.krate.iter().cloned());
+            } else if let Some(name) = path.first().and_then(|s| s.strip_prefix("railyard_")) {
+                let name = name.to_owned();
+                path.splice(0..1, ["crate".to_owned(), name]);
+            }
+        }
+        names
     }
 }
 
@@ -150,8 +205,8 @@ fn forbids(forbidden: &[&str], reference: &imports::Reference) -> bool {
 fn the_pure_modules_do_no_io() {
     let mut found = Vec::new();
     for file in pure_files() {
-        let module = module_of(&file).unwrap_or_default();
-        let names = imports::names(&read(&file), &module);
+        let place = Place::of(&file).expect("a pure file is a library module");
+        let names = place.names(&read(&file));
         for reference in &names.paths {
             if FORBIDDEN_PATHS.iter().any(|f| forbids(f, reference)) {
                 found.push(format!(
@@ -192,7 +247,7 @@ fn stale<'a>(allowed: impl Iterator<Item = &'a str>, used: &BTreeSet<String>) ->
 fn no_function_over_80_lines() {
     let mut found = Vec::new();
     let mut used = BTreeSet::new();
-    for file in rust_files(&root().join("src")) {
+    for file in source_files() {
         let path = relative(&file);
         for function in functions::functions(&read(&file)) {
             if function.lines <= MAX_FUNCTION_LINES {
@@ -228,7 +283,7 @@ fn no_function_over_80_lines() {
 fn no_file_over_600_lines() {
     let mut found = Vec::new();
     let mut used = BTreeSet::new();
-    for file in rust_files(&root().join("src")) {
+    for file in source_files() {
         let path = relative(&file);
         let lines = read(&file).lines().count();
         if lines <= MAX_FILE_LINES {
@@ -250,17 +305,17 @@ fn no_file_over_600_lines() {
 
 #[test]
 fn no_import_circle_between_sibling_modules() {
-    let files: Vec<(PathBuf, Vec<String>)> = rust_files(&root().join("src"))
+    let files: Vec<(PathBuf, Place)> = source_files()
         .into_iter()
-        .filter_map(|f| module_of(&f).map(|m| (f, m)))
+        .filter_map(|f| Place::of(&f).map(|p| (f, p)))
         .collect();
-    let modules: BTreeSet<Vec<String>> = files.iter().map(|(_, m)| m.clone()).collect();
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|(_, p)| p.full()).collect();
     let mut edges = Vec::new();
-    for (file, module) in &files {
-        let names = imports::names(&read(file), module);
+    for (file, place) in &files {
+        let names = place.names(&read(file));
         edges.extend(circles::edges(
             &relative(file),
-            module,
+            &place.full(),
             &names.paths,
             &modules,
         ));
@@ -372,8 +427,10 @@ fn schema_file_is_generated_from_the_types() {
 #[test]
 fn no_ignored_or_should_panic_tests() {
     let mut found = Vec::new();
-    for dir in ["src", "tests"] {
-        for file in rust_files(&root().join(dir)) {
+    let mut dirs = source_dirs();
+    dirs.push(root().join("tests"));
+    for dir in dirs {
+        for file in rust_files(&dir) {
             let text = read(&file);
             let needles = [concat!("#[", "ignore"), concat!("#[", "should_panic")];
             if needles.iter().any(|n| text.contains(n)) {

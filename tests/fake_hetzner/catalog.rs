@@ -1,5 +1,5 @@
 //! The fake's fixed catalogue and its list endpoints: locations, server types (every Hetzner
-//! type in `src/core/defaults.rs`, plus the Arm CAX line), system images, load balancer types.
+//! type in `crates/core/src/defaults.rs`, plus the Arm CAX line), system images, load balancer types.
 //!
 //! Sizes follow cloud-apis.md §2 "Sizes and locations"; disks and categories are illustrative.
 //! Availability: CX and CAX types only in the EU locations (cloud-apis.md: "CX is EU-only",

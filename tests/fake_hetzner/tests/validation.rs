@@ -1,5 +1,5 @@
 //! Validation tables for the fake: each bad body with the status, code and field it must
-//! answer, and the good bodies next to them; the catalogue against `src/core/defaults.rs`.
+//! answer, and the good bodies next to them; the catalogue against `crates/core/src/defaults.rs`.
 
 use serde_json::{Value, json};
 

@@ -1,0 +1,388 @@
+//! What bootstrap would do, as a value: the resources a site wants compared with what the cloud
+//! holds under the site's label.
+//!
+//! The cloud is the only state: a resource belongs to a site when it carries the site's label,
+//! and is matched to a wanted one by kind and name. Nothing here calls the cloud; the edge lists
+//! the resources and the app carries out the steps through the edge's cloud clients.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::model::{Existing, FirewallRule, FollowUp, Kind, ResourceId, Spec, Wanted};
+use railyard_core::labels;
+
+/// What bootstrap does about one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Create(Wanted),
+    Keep {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+    },
+    /// Wanted and present, but not as wanted; `converge` holds the wanted spec when bootstrap
+    /// fixes it (firewall rules).
+    Differs {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+        what: String,
+        converge: Option<Spec>,
+    },
+    /// Carries the site's label but the site does not want it (bootstrap leaves it alone).
+    Unwanted {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+    },
+    /// Created, but an earlier run stopped before its follow-up work was done.
+    Finish {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+        then: Vec<FollowUp>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub site: String,
+    pub steps: Vec<Step>,
+}
+
+/// How many steps of each sort a plan holds, for its summary line.
+#[derive(Default)]
+struct Tally {
+    create: usize,
+    keep: usize,
+    differ: usize,
+    unwanted: usize,
+    finish: usize,
+}
+
+impl Plan {
+    /// Whether bootstrap has anything to do or report.
+    pub fn has_changes(&self) -> bool {
+        self.steps.iter().any(|s| !matches!(s, Step::Keep { .. }))
+    }
+
+    pub fn creates(&self) -> impl Iterator<Item = &Wanted> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Create(wanted) => Some(wanted),
+            _ => None,
+        })
+    }
+
+    /// The plan for people, one line per resource.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("plan for site `{}`:\n", self.site);
+        let mut tally = Tally::default();
+        for step in &self.steps {
+            out.push_str(&line(step, &mut tally));
+            out.push('\n');
+        }
+        let Tally {
+            create,
+            keep,
+            differ,
+            unwanted,
+            finish,
+        } = tally;
+        let _ = writeln!(
+            out,
+            "{create} to create, {finish} to finish, {keep} to keep, {differ} different, {unwanted} unwanted"
+        );
+        out
+    }
+}
+
+/// One step's line, counted.
+fn line(step: &Step, tally: &mut Tally) -> String {
+    match step {
+        Step::Create(w) => {
+            tally.create += 1;
+            format!("  + create    {:<16} {}", w.kind().noun(), w.name)
+        }
+        Step::Keep { kind, name, id } => {
+            tally.keep += 1;
+            format!("  = keep      {:<16} {name} (#{id})", kind.noun())
+        }
+        Step::Differs {
+            kind,
+            name,
+            id,
+            what,
+            converge,
+        } => {
+            tally.differ += 1;
+            let action = if converge.is_some() {
+                "bootstrap converges it"
+            } else {
+                "bootstrap leaves it; recreate it by hand"
+            };
+            format!(
+                "  ~ differs   {:<16} {name} (#{id}): {what}; {action}",
+                kind.noun()
+            )
+        }
+        Step::Finish {
+            kind,
+            name,
+            id,
+            then,
+        } => {
+            tally.finish += 1;
+            let work: Vec<String> = then.iter().map(FollowUp::describe).collect();
+            format!(
+                "  > finish    {:<16} {name} (#{id}): {}",
+                kind.noun(),
+                work.join(", ")
+            )
+        }
+        Step::Unwanted { kind, name, id } => {
+            tally.unwanted += 1;
+            format!(
+                "  ! unwanted  {:<16} {name} (#{id}): carries the site's label but the site does not want it; `railyard destroy` or delete it by hand",
+                kind.noun()
+            )
+        }
+    }
+}
+
+/// Compares what the site wants with what the cloud holds under its label.
+pub fn plan(site: &str, wanted: Vec<Wanted>, existing: &[Existing]) -> Plan {
+    let mut steps = Vec::new();
+    let mut seen = BTreeSet::new();
+    for want in wanted {
+        let found = existing
+            .iter()
+            .find(|o| o.kind == want.kind() && o.name == want.name);
+        let Some(found) = found else {
+            steps.push(Step::Create(want));
+            continue;
+        };
+        seen.insert((found.kind, found.id.clone()));
+        steps.push(step(want, found));
+    }
+    let mut unwanted: Vec<&Existing> = existing
+        .iter()
+        .filter(|o| o.labels.get(labels::SITE).map(String::as_str) == Some(site))
+        .filter(|o| !seen.contains(&(o.kind, o.id.clone())))
+        .collect();
+    unwanted.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    steps.extend(unwanted.into_iter().map(|o| Step::Unwanted {
+        kind: o.kind,
+        name: o.name.clone(),
+        id: o.id.clone(),
+    }));
+    Plan {
+        site: site.to_owned(),
+        steps,
+    }
+}
+
+/// The step for a wanted resource the cloud holds.
+fn step(want: Wanted, found: &Existing) -> Step {
+    let kind = want.kind();
+    if let Some((what, converge)) = difference(&want, found) {
+        return Step::Differs {
+            kind,
+            name: want.name,
+            id: found.id.clone(),
+            what,
+            converge,
+        };
+    }
+    let then: Vec<FollowUp> = want
+        .then
+        .iter()
+        .filter(|f| !f.done(&found.facts))
+        .cloned()
+        .collect();
+    if then.is_empty() {
+        Step::Keep {
+            kind,
+            name: want.name,
+            id: found.id.clone(),
+        }
+    } else {
+        Step::Finish {
+            kind,
+            name: want.name,
+            id: found.id.clone(),
+            then,
+        }
+    }
+}
+
+/// How a present resource differs from the wanted one, and the spec that converges it when
+/// bootstrap can (firewall rules); `None` when it is as wanted.
+fn difference(want: &Wanted, found: &Existing) -> Option<(String, Option<Spec>)> {
+    match &want.spec {
+        Spec::Machine(machine) => {
+            let wanted_type = machine.machine_type.as_str();
+            let found_type = found.facts.machine_type.as_deref().unwrap_or_default();
+            (wanted_type != found_type).then(|| {
+                (
+                    format!("server type is `{found_type}`, the site wants `{wanted_type}`"),
+                    None,
+                )
+            })
+        }
+        Spec::Firewall { rules, .. } => (normal(rules) != normal(&found.facts.firewall_rules))
+            .then(|| {
+                (
+                    "its rules differ from hosts/…/firewall.yaml".to_owned(),
+                    Some(want.spec.clone()),
+                )
+            }),
+        Spec::LoadBalancer(lb) => {
+            let wanted_size = lb.size.as_str();
+            let found_size = found.facts.size.as_deref().unwrap_or(wanted_size);
+            (wanted_size != found_size).then(|| {
+                (
+                    format!("type is `{found_size}`, the site needs `{wanted_size}`"),
+                    None,
+                )
+            })
+        }
+        Spec::SshKey { .. } | Spec::Network { .. } | Spec::PlacementGroup => None,
+    }
+}
+
+/// Rules compared by what they let through (direction, protocol, port, sources), in any
+/// order; descriptions are for people.
+fn normal(rules: &[FirewallRule]) -> Vec<String> {
+    let mut rules: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            format!(
+                "{:?}|{}|{}|{:?}",
+                r.direction,
+                r.protocol,
+                r.port.as_deref().unwrap_or_default(),
+                r.sources
+            )
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Facts, Labels, Machine};
+
+    fn existing(kind: Kind, id: &str, name: &str, site: &str, facts: Facts) -> Existing {
+        Existing {
+            kind,
+            id: ResourceId(id.to_owned()),
+            name: name.to_owned(),
+            labels: Labels::from([(labels::SITE.to_owned(), site.to_owned())]),
+            facts,
+        }
+    }
+
+    fn machine(name: &str, machine_type: &str) -> Wanted {
+        Wanted {
+            name: name.to_owned(),
+            labels: Labels::new(),
+            spec: Spec::Machine(Machine {
+                machine_type: machine_type.to_owned(),
+                image: String::new(),
+                location: String::new(),
+                ssh_keys: Vec::new(),
+                user_data: String::new(),
+                placement_group: String::new(),
+                network: None,
+                start: true,
+            }),
+            then: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn steps_follow_what_the_cloud_holds() {
+        let network = Wanted {
+            name: "s-network".to_owned(),
+            labels: Labels::new(),
+            spec: Spec::Network {
+                ip_range: String::new(),
+                subnet: String::new(),
+                zone: None,
+            },
+            then: Vec::new(),
+        };
+        let wanted = vec![
+            network,
+            machine("s-server-0", "cpx32"),
+            machine("s-worker-0", "cpx42"),
+        ];
+        let typed = |t: &str| Facts {
+            machine_type: Some(t.to_owned()),
+            ..Facts::default()
+        };
+        let cloud = vec![
+            existing(Kind::Network, "1", "s-network", "s", Facts::default()),
+            existing(Kind::Machine, "2", "s-server-0", "s", typed("cpx22")),
+            existing(Kind::Machine, "3", "s-worker-9", "s", Facts::default()),
+            existing(
+                Kind::Machine,
+                "4",
+                "other-worker-0",
+                "other",
+                Facts::default(),
+            ),
+        ];
+        let plan = plan("s", wanted, &cloud);
+        let kinds: Vec<&str> = plan
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Create(_) => "create",
+                Step::Keep { .. } => "keep",
+                Step::Differs { .. } => "differs",
+                Step::Unwanted { .. } => "unwanted",
+                Step::Finish { .. } => "finish",
+            })
+            .collect();
+        assert_eq!(kinds, ["keep", "differs", "create", "unwanted"]);
+        assert!(plan.has_changes());
+        let text = plan.to_text();
+        assert!(text.contains("1 to create, 0 to finish, 1 to keep, 1 different, 1 unwanted"));
+        assert!(
+            text.contains("server type is `cpx22`, the site wants `cpx32`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn follow_ups_already_done_are_not_repeated() {
+        let mut server = machine("s-server-0", "cpx32");
+        server.then = vec![
+            FollowUp::AttachToNetwork {
+                network: "s-network".to_owned(),
+                ip: Some("10.2.0.10".to_owned()),
+            },
+            FollowUp::PowerOn,
+        ];
+        let facts = Facts {
+            machine_type: Some("cpx32".to_owned()),
+            on_network: true,
+            powered_off: true,
+            ..Facts::default()
+        };
+        let cloud = [existing(Kind::Machine, "2", "s-server-0", "s", facts)];
+        let plan = plan("s", vec![server], &cloud);
+        assert_eq!(
+            plan.steps,
+            [Step::Finish {
+                kind: Kind::Machine,
+                name: "s-server-0".to_owned(),
+                id: ResourceId("2".to_owned()),
+                then: vec![FollowUp::PowerOn],
+            }]
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! The resources a site wants, from its rendered `hosts/<site>/machines.yaml` and
+//! `firewall.yaml` (the files a reviewer approved), through the typed `Machines` and
+//! `Firewall`, in the provider-neutral model.
+
+use std::collections::BTreeMap;
+
+use crate::model::{
+    Direction, FirewallRule, FollowUp, LoadBalancer, Machine, Profile, Spec, Wanted,
+};
+use crate::{RenderError, typed};
+use railyard_core::firewall::{DnsRecord, DnsRecords, Firewall};
+use railyard_core::labels::{self, site_selector};
+use railyard_core::layout;
+use railyard_core::machines::{self, Machines, Targets};
+
+/// The host files bootstrap provisions from.
+#[derive(Clone, Debug)]
+pub struct HostFiles {
+    pub machines: Machines,
+    pub firewall: Firewall,
+}
+
+/// Reads a site's host files from its rendered tree.
+pub fn read(site: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<HostFiles, RenderError> {
+    Ok(HostFiles {
+        machines: typed(files, &layout::machines(site))?,
+        firewall: typed(files, &layout::firewall(site))?,
+    })
+}
+
+/// The DNS records of a rendered site.
+pub fn dns_records(
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<DnsRecord>, RenderError> {
+    Ok(typed::<DnsRecords>(files, &layout::dns_records(site))?.records)
+}
+
+/// The profile of the cloud `machines.yaml` names, among those railyard has a client for.
+pub fn profile_for<'a>(
+    machines: &Machines,
+    profiles: &[&'a Profile],
+) -> Result<&'a Profile, RenderError> {
+    profiles
+        .iter()
+        .find(|p| p.provider == machines.provider)
+        .copied()
+        .ok_or_else(|| RenderError::Provider {
+            supported: profiles
+                .iter()
+                .map(|p| p.title)
+                .collect::<Vec<_>>()
+                .join(" and "),
+            site: machines.site.clone(),
+            provider: machines.provider.clone(),
+        })
+}
+
+/// Every resource the site wants, in creation order within each kind.
+pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, RenderError> {
+    let machines = &host.machines;
+    let site = machines.site.as_str();
+    let zone = machines.network.zone.clone().ok_or(RenderError::NoZone)?;
+    let mut wanted = Vec::new();
+    for (i, key) in machines.ssh_keys.iter().enumerate() {
+        wanted.push(plain(
+            layout::cloud::ssh_key(site, i),
+            site,
+            "admin",
+            Spec::SshKey {
+                public_key: key.clone(),
+            },
+        ));
+    }
+    wanted.push(plain(
+        layout::cloud::network(site),
+        site,
+        "network",
+        Spec::Network {
+            ip_range: machines.network.cidr.clone(),
+            subnet: machines.network.subnet.clone(),
+            zone: Some(zone),
+        },
+    ));
+    wanted.push(firewall(site, &host.firewall));
+    wanted.push(plain(
+        layout::cloud::server_group(site),
+        site,
+        "server",
+        Spec::PlacementGroup,
+    ));
+    for g in 0..worker_groups(machines, profile) {
+        wanted.push(plain(
+            layout::cloud::worker_group(site, g),
+            site,
+            "worker",
+            Spec::PlacementGroup,
+        ));
+    }
+    wanted.extend(load_balancers(machines, profile));
+    wanted.extend(servers(machines));
+    wanted.extend(workers(machines, profile));
+    Ok(wanted)
+}
+
+/// A resource without follow-ups.
+fn plain(name: String, site: &str, role: &str, spec: Spec) -> Wanted {
+    Wanted {
+        name,
+        labels: labels::resource(site, role),
+        spec,
+        then: Vec::new(),
+    }
+}
+
+fn worker_groups(machines: &Machines, profile: &Profile) -> usize {
+    (machines.workers.count as usize).div_ceil(profile.spread_group_size)
+}
+
+fn firewall(site: &str, firewall: &Firewall) -> Wanted {
+    let rules = firewall
+        .rules
+        .iter()
+        .map(|r| FirewallRule {
+            direction: Direction::In,
+            description: r.description.clone(),
+            protocol: r.protocol.clone(),
+            port: r.port.clone(),
+            sources: r.sources.clone(),
+        })
+        .collect();
+    plain(
+        layout::cloud::firewall(site),
+        site,
+        "firewall",
+        Spec::Firewall {
+            rules,
+            applies_to: site_selector(site),
+        },
+    )
+}
+
+fn load_balancers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    let mut balancers = vec![(layout::cloud::INGRESS_ROLE, &machines.ingress_load_balancer)];
+    if let Some(api) = &machines.api_load_balancer {
+        balancers.push((layout::cloud::API_ROLE, api));
+    }
+    balancers
+        .into_iter()
+        .map(|(role, lb)| {
+            let mut then = vec![FollowUp::AttachToNetwork {
+                network: layout::cloud::network(site),
+                ip: lb.private_ip.clone(),
+            }];
+            then.extend(lb.targets.iter().map(|target| {
+                let role = match target {
+                    Targets::Servers => "server",
+                    Targets::Workers => "worker",
+                };
+                FollowUp::AddTarget {
+                    selector: labels::role_selector(site, role),
+                }
+            }));
+            Wanted {
+                name: layout::cloud::load_balancer(site, role),
+                labels: labels::resource(site, role),
+                spec: Spec::LoadBalancer(LoadBalancer {
+                    size: profile
+                        .load_balancer_size(machines.target_count(lb))
+                        .to_owned(),
+                    location: machines.location.clone(),
+                    ports: lb.ports.clone(),
+                }),
+                then,
+            }
+        })
+        .collect()
+}
+
+fn ssh_key_names(machines: &Machines) -> Vec<String> {
+    (0..machines.ssh_keys.len())
+        .map(|i| layout::cloud::ssh_key(&machines.site, i))
+        .collect()
+}
+
+/// Servers are created stopped, attached at their fixed address, then powered on.
+fn servers(machines: &Machines) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    machines
+        .servers
+        .iter()
+        .map(|server: &machines::Server| Wanted {
+            name: server.name.clone(),
+            labels: labels::resource(site, "server"),
+            spec: Spec::Machine(Machine {
+                machine_type: server.machine_type.clone(),
+                image: machines.image.clone(),
+                location: machines.location.clone(),
+                ssh_keys: ssh_key_names(machines),
+                user_data: layout::host_file(site, &server.user_data),
+                placement_group: layout::cloud::server_group(site),
+                network: None,
+                start: false,
+            }),
+            then: vec![
+                FollowUp::AttachToNetwork {
+                    network: layout::cloud::network(site),
+                    ip: Some(server.private_ip.clone()),
+                },
+                FollowUp::PowerOn,
+            ],
+        })
+        .collect()
+}
+
+/// Workers join the network at creation, at any free address.
+fn workers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    (0..machines.workers.count)
+        .map(|i| Wanted {
+            name: machines.worker_name(i),
+            labels: labels::resource(site, "worker"),
+            spec: Spec::Machine(Machine {
+                machine_type: machines.workers.machine_type.clone(),
+                image: machines.image.clone(),
+                location: machines.location.clone(),
+                ssh_keys: ssh_key_names(machines),
+                user_data: layout::host_file(site, &machines.workers.user_data),
+                placement_group: layout::cloud::worker_group(
+                    site,
+                    i as usize / profile.spread_group_size,
+                ),
+                network: Some(layout::cloud::network(site)),
+                start: true,
+            }),
+            then: Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    const PROFILE: Profile = Profile {
+        provider: "test",
+        title: "Test Cloud",
+        token_variable: "TEST_TOKEN",
+        token_hint: "",
+        spread_group_size: 10,
+        load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
+    };
+
+    #[test]
+    fn load_balancer_sizes_grow_with_their_targets() {
+        for (targets, want) in [
+            (1, "lb11"),
+            (25, "lb11"),
+            (26, "lb21"),
+            (75, "lb21"),
+            (76, "lb31"),
+            (1000, "lb31"),
+        ] {
+            assert_eq!(PROFILE.load_balancer_size(targets), want, "{targets}");
+        }
+    }
+
+    fn host(workers: u32) -> HostFiles {
+        let files: BTreeMap<String, Vec<u8>> = [
+            (
+                "hosts/s/machines.yaml",
+                format!(
+                    "apiVersion: railyard.dev/v1alpha1\nkind: Machines\nsite: s\nprovider: test\nlocation: nbg1\nsize: medium\nimage: ubuntu-24.04\nnetwork:\n  cidr: 10.2.0.0/16\n  subnet: 10.2.0.0/24\n  zone: eu-central\napiAddress: 10.2.0.5\nsshKeys:\n- ssh-ed25519 AAAA\nservers:\n- name: s-server-0\n  type: cpx32\n  privateIP: 10.2.0.10\n  userData: cloud-init/server-0.yaml\nworkers:\n  count: {workers}\n  type: cpx42\n  namePrefix: s-worker-\n  userData: cloud-init/worker.yaml\ningressLoadBalancer:\n  ports: [80, 443, 22]\n  targets: [servers, workers]\napiLoadBalancer:\n  privateIP: 10.2.0.5\n  ports: [6443]\n  targets: [servers]\n"
+                ),
+            ),
+            (
+                "hosts/s/firewall.yaml",
+                "apiVersion: railyard.dev/v1alpha1\nkind: Firewall\nsite: s\ndirection: in\nrules:\n- description: HTTPS\n  protocol: tcp\n  port: \"443\"\n  sources: [0.0.0.0/0]\n".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(path, text)| (path.to_owned(), text.into_bytes()))
+        .collect();
+        read("s", &files).expect("host files read")
+    }
+
+    #[test]
+    fn the_site_wants_its_machines_in_creation_order() {
+        let wanted = wanted(&host(26), &PROFILE).expect("wanted");
+        let names: Vec<(Kind, &str)> = wanted.iter().map(|w| (w.kind(), w.name.as_str())).collect();
+        assert_eq!(
+            names[..8],
+            [
+                (Kind::SshKey, "s-key-0"),
+                (Kind::Network, "s-network"),
+                (Kind::Firewall, "s-firewall"),
+                (Kind::PlacementGroup, "s-servers"),
+                (Kind::PlacementGroup, "s-workers-0"),
+                (Kind::PlacementGroup, "s-workers-1"),
+                (Kind::PlacementGroup, "s-workers-2"),
+                (Kind::LoadBalancer, "s-ingress"),
+            ]
+        );
+        assert_eq!(wanted.len(), 8 + 1 + 1 + 26);
+        let Spec::LoadBalancer(ingress) = &wanted[7].spec else {
+            panic!("not a load balancer")
+        };
+        // One server and 26 workers behind it.
+        assert_eq!(ingress.size, "lb21");
+        let worker = wanted.last().expect("a worker");
+        let Spec::Machine(machine) = &worker.spec else {
+            panic!("not a machine")
+        };
+        assert_eq!(
+            (
+                worker.name.as_str(),
+                machine.placement_group.as_str(),
+                machine.network.as_deref()
+            ),
+            ("s-worker-25", "s-workers-2", Some("s-network"))
+        );
+        assert_eq!(machine.user_data, "hosts/s/cloud-init/worker.yaml");
+        let server = &wanted[9];
+        assert_eq!(
+            server.then,
+            [
+                FollowUp::AttachToNetwork {
+                    network: "s-network".to_owned(),
+                    ip: Some("10.2.0.10".to_owned()),
+                },
+                FollowUp::PowerOn,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cloud_without_a_client_is_named() {
+        let host = host(1);
+        let other = Profile {
+            provider: "other",
+            ..PROFILE
+        };
+        assert_eq!(
+            profile_for(&host.machines, &[&other])
+                .err()
+                .map(|e| e.to_string()),
+            Some("bootstrap provisions Test Cloud only; site `s` is on `test`".to_owned())
+        );
+        assert!(profile_for(&host.machines, &[&other, &PROFILE]).is_ok());
+    }
+}

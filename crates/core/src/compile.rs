@@ -1,0 +1,207 @@
+//! The compiler: inputs as values in, a rendered tree and every diagnostic out.
+//!
+//! parse → schema check → semantic rules → resolve → generate → lock. Nothing here reads a
+//! file, the clock or the environment; the edge hands in every byte it may look at.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::json_tree::JsonTree;
+use crate::load_problem::LoadedFiles;
+use crate::rules;
+use crate::site::SiteFile;
+use crate::source::{SourceFile, Span};
+use crate::tree::{Lock, Tree};
+use crate::values::{RelativePath, path_key};
+use crate::{generate, gitpod_config, model, schema, user_overlays, yaml};
+
+/// Everything the compiler may read.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The site file, named by its file name (`site.yaml`).
+    pub site: SourceFile,
+    /// Files the site names (secrets file, SSH key files), keyed by normalised relative path.
+    pub files: LoadedFiles,
+}
+
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The rendered tree, present when there is no error.
+    pub tree: Option<Tree>,
+    /// Every problem found, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The user overlay directories a site names (`spec.overlays`), for the edge to load every
+/// file below them into `Inputs::files`. Unsafe paths are left out here and reported by `compile`.
+pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    strings_at(documents.first(), &["spec", "overlays"])
+        .into_iter()
+        .filter_map(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
+        .collect()
+}
+
+/// The relative paths of the files a site names, for the edge to load before compiling.
+/// Unsafe paths are left out here and reported by `compile`.
+pub fn references(site: &SourceFile) -> Vec<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    let root = documents.first();
+    string_at(root, &["spec", "secrets", "file"])
+        .into_iter()
+        .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
+        .filter_map(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
+        .collect()
+}
+
+/// The secrets file a site names, relative to its directory, when it names a safe one.
+pub fn secrets_file(site: &SourceFile) -> Option<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    string_at(documents.first(), &["spec", "secrets", "file"])
+        .and_then(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
+}
+
+/// The node at `path` below `root`. Read from the YAML nodes directly: the edge asks before
+/// compiling, and a whole JSON tree of a large hostile file is not worth building for two fields.
+fn node_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Option<&'a yaml::Node> {
+    path.iter().try_fold(root?, |node, key| node.get(key))
+}
+
+/// The string at `path`, when there is one.
+fn string_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Option<&'a str> {
+    node_at(root, path).and_then(yaml::Node::as_str)
+}
+
+/// The strings of the list at `path`.
+fn strings_at<'a>(root: Option<&'a yaml::Node>, path: &[&str]) -> Vec<&'a str> {
+    match node_at(root, path).map(|n| &n.value) {
+        Some(yaml::Value::Seq(items)) => items.iter().filter_map(yaml::Node::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Validates a site and, when it is valid, renders it.
+pub fn compile(inputs: &Inputs) -> Output {
+    let (tree, mut diagnostics) = render(inputs);
+    let tree = if diagnostic::has_errors(&diagnostics) {
+        None
+    } else {
+        tree
+    };
+    diagnostic::sort(&mut diagnostics);
+    diagnostic::cap(&mut diagnostics);
+    Output { tree, diagnostics }
+}
+
+/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
+/// that stops rendering. `compile` drops the tree whenever there is an error.
+fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+    let site = &inputs.site;
+    let (documents, diagnostics) = yaml::parse_stream(site);
+    if !diagnostics.is_empty() {
+        return (None, diagnostics);
+    }
+    let root = match only_document(site, &documents) {
+        Ok(root) => root,
+        Err(diagnostics) => return (None, diagnostics),
+    };
+    let mut diagnostics = Vec::new();
+    let json = JsonTree::new(&site.name, root);
+    diagnostics.extend(schema::check(&json));
+    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
+    diagnostics.extend(rule_diagnostics);
+    diagnostics.extend(gitpod_config::check(&json));
+    if diagnostic::has_errors(&diagnostics) {
+        return (None, diagnostics);
+    }
+    let site_file: SiteFile = match serde_json::from_value(json.value.clone()) {
+        Ok(site_file) => site_file,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(&site.name, Span::default(), "", format!("the site does not match railyard's model: {error}")).hint("this is a railyard bug: the schema admitted a site the model cannot hold; please report it"));
+            return (None, diagnostics);
+        }
+    };
+    let (Some(secrets), Some(secrets_file)) = (secrets, secrets_source(inputs, &site_file)) else {
+        return (None, diagnostics);
+    };
+    let ssh_keys = ssh_keys(inputs, &site_file);
+    let gitpod = gitpod_config::merged(&json.value);
+    let overlays = site_file.spec.overlays.clone();
+    let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
+    let mut files = generate::generate(&resolved, &secrets_file.text);
+    if let Err(mut problems) = user_overlays::apply(
+        &generate::cluster_dir(&resolved),
+        &overlays,
+        &inputs.files,
+        &mut files,
+    ) {
+        diagnostics.append(&mut problems);
+        return (None, diagnostics);
+    }
+    let mut input_bytes = BTreeMap::new();
+    input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());
+    for (name, file) in &inputs.files {
+        if let Ok(file) = file {
+            input_bytes.insert(name.clone(), file.text.clone().into_bytes());
+        }
+    }
+    let lock = Lock::new(&resolved.name, &input_bytes, &files);
+    (
+        Some(Tree {
+            site: resolved.name,
+            files,
+            lock,
+        }),
+        diagnostics,
+    )
+}
+
+/// The site file's one document; an empty file or a second document is an error (a `Vec`, as
+/// every diagnostic list is, which keeps the `Err` small).
+fn only_document<'a>(
+    site: &SourceFile,
+    documents: &'a [yaml::Node],
+) -> Result<&'a yaml::Node, Vec<Diagnostic>> {
+    let diagnostic = match documents {
+        [root] => return Ok(root),
+        [] => Diagnostic::error(&site.name, Span::default(), "", "the site file is empty")
+            .expected("a `kind: Site` document")
+            .hint("start from `railyard init`, which writes a commented site file"),
+        [_, second, ..] => Diagnostic::error(
+            &site.name,
+            Span::new(second.span.start, second.span.start),
+            "",
+            "the site file holds more than one document",
+        )
+        .expected("exactly one `kind: Site` document")
+        .hint("keep one site per file; remove the extra `---` and what follows"),
+    };
+    Err(vec![diagnostic])
+}
+
+fn secrets_source<'a>(inputs: &'a Inputs, site: &SiteFile) -> Option<&'a SourceFile> {
+    inputs
+        .files
+        .get(&path_key(&site.spec.secrets.file))?
+        .as_ref()
+        .ok()
+}
+
+fn ssh_keys(inputs: &Inputs, site: &SiteFile) -> Vec<String> {
+    let mut keys = site.spec.ssh.authorized_keys.clone();
+    for path in &site.spec.ssh.authorized_key_files {
+        if let Some(Ok(file)) = inputs.files.get(&path_key(path)) {
+            keys.extend(
+                file.text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    keys
+}

@@ -1,0 +1,248 @@
+//! What railyard decides for the user: per provider and size, and the pinned versions.
+//!
+//! Every value names its source in `../shared/reference/`; change them together with a golden
+//! update so the diff shows what a new default does to rendered output.
+
+use crate::site::{Provider, Size};
+
+/// Pinned component versions.
+pub struct PinnedVersions {
+    pub k3s: &'static str,
+    pub flux_chart: &'static str,
+    pub cert_manager: &'static str,
+}
+
+/// formats.md §3 (k3s latest v1.36.2+k3s1; `flux2` chart 2.18.3 from fluxcd-community) and
+/// §4 (cert-manager v1.21.1).
+pub const VERSIONS: PinnedVersions = PinnedVersions {
+    k3s: "v1.36.2+k3s1",
+    flux_chart: "2.18.3",
+    cert_manager: "v1.21.1",
+};
+
+/// Charts railyard installs beside cert-manager, pinned (not overridable from the site yet).
+pub struct PinnedCharts {
+    pub hetzner_webhook: &'static str,
+    pub hetzner_csi: &'static str,
+}
+
+/// Hetzner's chart repository (formats.md §4): `cert-manager-webhook-hetzner` 0.7.0 and
+/// `hcloud-csi` 2.19.0, the versions of their `chart/Chart.yaml` upstream (2026). The
+/// monitoring chart's pin lives in its built-in overlay, `overlays/features/monitoring/`.
+pub const CHARTS: PinnedCharts = PinnedCharts {
+    hetzner_webhook: "0.7.0",
+    hetzner_csi: "2.19.0",
+};
+
+/// One supported provider × size, with its machine defaults.
+pub struct SizeDefaults {
+    pub size: Size,
+    pub managers: u32,
+    pub manager_type: &'static str,
+    pub workers: u32,
+    /// Inclusive range `sizeData.workers` may take; `None` when the count is fixed.
+    pub worker_range: Option<(u32, u32)>,
+    pub worker_type: &'static str,
+}
+
+pub struct ProviderDefaults {
+    pub provider: Provider,
+    pub name: &'static str,
+    pub locations: &'static [&'static str],
+    pub images: &'static [&'static str],
+    pub server_types: &'static [&'static str],
+    pub sizes: &'static [SizeDefaults],
+    /// Whether a server's private address can be chosen at creation; when not, user-data names
+    /// the join address with a placeholder bootstrap fills in.
+    pub fixed_private_ips: bool,
+}
+
+impl ProviderDefaults {
+    pub fn size(&self, size: Size) -> Option<&SizeDefaults> {
+        self.sizes.iter().find(|s| s.size == size)
+    }
+
+    /// The default image: the first listed.
+    pub fn image(&self) -> &'static str {
+        self.images[0]
+    }
+}
+
+pub fn provider(provider: Provider) -> &'static ProviderDefaults {
+    PROVIDERS
+        .iter()
+        .find(|p| p.provider == provider)
+        .expect("every provider has a row")
+}
+
+/// The supported combinations as text, for messages.
+pub fn supported_combinations() -> String {
+    PROVIDERS
+        .iter()
+        .flat_map(|p| {
+            p.sizes
+                .iter()
+                .map(move |s| format!("{} {}", p.name, size_name(s.size)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn size_name(size: Size) -> &'static str {
+    match size {
+        Size::Small => "small",
+        Size::Medium => "medium",
+        Size::Large => "large",
+    }
+}
+
+/// The Hetzner network zone of a location (cloud-apis.md §2, "Network + subnet").
+pub fn hetzner_network_zone(location: &str) -> &'static str {
+    match location {
+        "ash" => "us-east",
+        "hil" => "us-west",
+        "sin" => "ap-southeast",
+        _ => "eu-central",
+    }
+}
+
+const PROVIDERS: &[ProviderDefaults] = &[
+    ProviderDefaults {
+        provider: Provider::Hetzner,
+        name: "hetzner",
+        // cloud-apis.md §2 "Sizes and locations".
+        locations: &["fsn1", "nbg1", "hel1", "ash", "hil", "sin"],
+        // cloud-apis.md §2 "Images": ubuntu-20.04 was removed in 2025; 22.04 and 24.04 remain.
+        images: &["ubuntu-24.04", "ubuntu-22.04"],
+        // cloud-apis.md §2 "Sizes and locations": x86 types only, Gitpod's images are amd64.
+        server_types: &[
+            "cx23", "cx33", "cx43", "cx53", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62", "cpx11",
+            "cpx21", "cpx31", "cpx41", "cpx51", "cx22", "cx32", "cx42", "cx52", "ccx13", "ccx23",
+            "ccx33", "ccx43", "ccx53", "ccx63",
+        ],
+        sizes: &[
+            // seed-reference.md §1.6 Hetzner: small = 1 manager + 1 worker of 4 vCPU/16 GB (cx41,
+            // gone). cloud-apis.md §2: cpx42 (8 vCPU/16 GB, shared) is sold in every location.
+            SizeDefaults {
+                size: Size::Small,
+                managers: 1,
+                manager_type: "cpx42",
+                workers: 1,
+                worker_range: None,
+                worker_type: "cpx42",
+            },
+            // seed-reference.md §1.6: medium = 3 × cpx31 (4/8) managers, node_count workers
+            // (default 3). cloud-apis.md §2: cpx32 is cpx31's 4/8 successor; issue: 3 to 100 workers.
+            SizeDefaults {
+                size: Size::Medium,
+                managers: 3,
+                manager_type: "cpx32",
+                workers: 3,
+                worker_range: Some((3, 100)),
+                worker_type: "cpx42",
+            },
+        ],
+        // cloud-apis.md §2: servers attach to a network with an explicit `ip`.
+        fixed_private_ips: true,
+    },
+    ProviderDefaults {
+        provider: Provider::Digitalocean,
+        name: "digitalocean",
+        // cloud-apis.md §3 "Endpoints": region slugs of the spec enum, plus atl1.
+        locations: &[
+            "ams1", "ams2", "ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo1",
+            "sfo2", "sfo3", "sgp1", "syd1", "tor1",
+        ],
+        // cloud-apis.md §3: ubuntu-24-04-x64 / ubuntu-22-04-x64.
+        images: &["ubuntu-24-04-x64", "ubuntu-22-04-x64"],
+        // cloud-apis.md §3 "Sizes (4 vCPU / 16 GB)".
+        server_types: &[
+            "s-4vcpu-16gb-amd",
+            "s-4vcpu-16gb-320gb-intel",
+            "g-4vcpu-16gb",
+            "gd-4vcpu-16gb",
+            "s-8vcpu-16gb",
+        ],
+        // seed-reference.md §1.6 DigitalOcean: small only, 1 + 1 droplets.
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "s-4vcpu-16gb-amd",
+            workers: 1,
+            worker_range: None,
+            worker_type: "s-4vcpu-16gb-amd",
+        }],
+        // cloud-apis.md §3: droplets take VPC addresses by DHCP; there is no way to choose one.
+        fixed_private_ips: false,
+    },
+    ProviderDefaults {
+        provider: Provider::Scaleway,
+        name: "scaleway",
+        // cloud-apis.md §4 "Basics": zones.
+        locations: &[
+            "fr-par-1", "fr-par-2", "fr-par-3", "nl-ams-1", "nl-ams-2", "nl-ams-3", "pl-waw-1",
+            "pl-waw-2", "pl-waw-3", "it-mil-1",
+        ],
+        // cloud-apis.md §4 "Image resolution": ubuntu_noble (24.04), ubuntu_jammy (22.04).
+        images: &["ubuntu_noble", "ubuntu_jammy"],
+        // cloud-apis.md §4 "Sizes": DEV1-XL (the seed's) is too small; PRO2-XS is 4/16.
+        server_types: &["PRO2-XS", "POP2-4C-16G", "GP1-XS", "PRO2-S", "POP2-8C-32G"],
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "PRO2-XS",
+            workers: 1,
+            worker_range: None,
+            worker_type: "PRO2-XS",
+        }],
+        // cloud-apis.md §4: a private NIC takes reserved IPAM addresses (`ipam_ip_ids`).
+        fixed_private_ips: true,
+    },
+    ProviderDefaults {
+        provider: Provider::Azure,
+        name: "azure",
+        // seed-reference.md §1.6 Azure (default uksouth); Azure region names.
+        locations: &[
+            "uksouth",
+            "ukwest",
+            "westeurope",
+            "northeurope",
+            "francecentral",
+            "germanywestcentral",
+            "swedencentral",
+            "switzerlandnorth",
+            "norwayeast",
+            "eastus",
+            "eastus2",
+            "westus2",
+            "westus3",
+            "centralus",
+            "canadacentral",
+            "australiaeast",
+            "japaneast",
+            "southeastasia",
+        ],
+        // cloud-apis.md §5 "Resources": Canonical:ubuntu-24_04-lts:server.
+        images: &[
+            "Canonical:ubuntu-24_04-lts:server",
+            "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2",
+        ],
+        // cloud-apis.md §5 "Sizes and quota".
+        server_types: &[
+            "Standard_D4s_v5",
+            "Standard_D4as_v5",
+            "Standard_D4ds_v5",
+            "Standard_B4ms",
+        ],
+        sizes: &[SizeDefaults {
+            size: Size::Small,
+            managers: 1,
+            manager_type: "Standard_D4s_v5",
+            workers: 1,
+            worker_range: None,
+            worker_type: "Standard_D4s_v5",
+        }],
+        // cloud-apis.md §5: a NIC's ipConfiguration takes a static private address.
+        fixed_private_ips: true,
+    },
+];

@@ -1,0 +1,175 @@
+//! A small, deterministic YAML emitter, byte-compatible with what Go's yaml.v3 writes.
+//!
+//! Rendered files keep keys in the order the generators built them (`apiVersion`, `kind`,
+//! `metadata`, `spec` first, as people write them); kustomize-compatible output sorts them.
+//! Scalars get yaml.v3's styles (plain, single, double, literal block); lists sit at their
+//! key's indentation, as kustomize prints them.
+
+mod key_order;
+mod number;
+mod string;
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value as Json;
+
+use key_order::go_yaml_key_order;
+use number::number_text;
+use string::{literal_block, string_scalar};
+
+use crate::yaml::scalar::Place;
+
+/// The key of a one-entry object the emitter writes as a literal block (`|-`) whatever its text.
+/// A NUL cannot come from any YAML input, so no real mapping is mistaken for it.
+const LITERAL_KEY: &str = "\u{0}literal";
+
+/// A string to be written as a literal block even on one line: Flux substitutes `${var}`
+/// textually, and a literal block keeps any single-line value intact (quotes, `: `, `#`).
+pub fn literal(text: &str) -> Json {
+    let mut map = serde_json::Map::new();
+    map.insert(LITERAL_KEY.to_owned(), Json::String(text.to_owned()));
+    Json::Object(map)
+}
+
+fn as_literal(value: &Json) -> Option<&str> {
+    match value {
+        Json::Object(map) if map.len() == 1 => map.get(LITERAL_KEY).and_then(Json::as_str),
+        _ => None,
+    }
+}
+
+/// One document, without a leading `---`, ending in a newline; keys in the order built.
+pub fn document(value: &Json) -> String {
+    Writer { sorted: false }.document(value)
+}
+
+/// Several documents separated by `---`.
+pub fn documents(values: &[Json]) -> String {
+    values
+        .iter()
+        .map(document)
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// One document as kustomize prints it: every mapping's keys sorted.
+pub fn sorted_document(value: &Json) -> String {
+    Writer { sorted: true }.document(value)
+}
+
+struct Writer {
+    sorted: bool,
+}
+
+impl Writer {
+    fn document(&self, value: &Json) -> String {
+        let mut out = String::new();
+        match value {
+            Json::Object(map) if !map.is_empty() => self.map(&mut out, map, 0),
+            Json::Array(items) if !items.is_empty() => self.seq(&mut out, items, 0, false),
+            scalar => {
+                out.push_str(&scalar_text(scalar, 0, Some(0)));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn entries<'a>(&self, map: &'a serde_json::Map<String, Json>) -> Vec<(&'a String, &'a Json)> {
+        let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+        if self.sorted {
+            entries.sort_by(|a, b| go_yaml_key_order(a.0, b.0));
+        }
+        entries
+    }
+
+    /// A mapping's entries; the first starts where the cursor is when `inline` (after `- `).
+    fn map_entries(
+        &self,
+        out: &mut String,
+        map: &serde_json::Map<String, Json>,
+        indent: usize,
+        inline: bool,
+    ) {
+        for (i, (key, value)) in self.entries(map).into_iter().enumerate() {
+            if i > 0 || !inline {
+                push_indent(out, indent);
+            }
+            let key = string_scalar(key, indent, None, Place::Key);
+            let column = indent + key.chars().count() + 2;
+            out.push_str(&key);
+            out.push(':');
+            self.value_after_key(out, value, indent, column);
+        }
+    }
+
+    fn map(&self, out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
+        self.map_entries(out, map, indent, false);
+    }
+
+    /// The value of a mapping entry; `column` is where a scalar value would start.
+    fn value_after_key(&self, out: &mut String, value: &Json, indent: usize, column: usize) {
+        if let Some(text) = as_literal(value) {
+            out.push(' ');
+            out.push_str(&literal_block(text, indent + 2));
+            out.push('\n');
+            return;
+        }
+        match value {
+            Json::Object(map) if !map.is_empty() => {
+                out.push('\n');
+                self.map(out, map, indent + 2);
+            }
+            Json::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                self.seq(out, items, indent, false);
+            }
+            scalar => {
+                out.push(' ');
+                out.push_str(&scalar_text(scalar, indent + 2, Some(column)));
+                out.push('\n');
+            }
+        }
+    }
+
+    /// A sequence's items; the first starts where the cursor is when `inline` (a list in a list).
+    fn seq(&self, out: &mut String, items: &[Json], indent: usize, inline: bool) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 || !inline {
+                push_indent(out, indent);
+            }
+            out.push_str("- ");
+            match item {
+                Json::Object(map) if !map.is_empty() => {
+                    self.map_entries(out, map, indent + 2, true)
+                }
+                Json::Array(inner) if !inner.is_empty() => self.seq(out, inner, indent + 2, true),
+                scalar => {
+                    out.push_str(&scalar_text(scalar, indent + 2, Some(indent + 2)));
+                    out.push('\n');
+                }
+            }
+        }
+    }
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// A scalar starting at `column` (`None`: never folded), continued at `indent` when folded.
+fn scalar_text(value: &Json, indent: usize, column: Option<usize>) -> String {
+    match value {
+        Json::Null => "null".to_owned(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => number_text(n),
+        Json::String(s) => string_scalar(s, indent, column, Place::Value),
+        Json::Object(_) => "{}".to_owned(),
+        Json::Array(_) => "[]".to_owned(),
+    }
+}
+
+/// A string as a one-line YAML scalar: plain when safe, else quoted (never a block).
+pub fn inline_string(s: &str) -> String {
+    string_scalar(s, 0, None, Place::OneLine)
+}

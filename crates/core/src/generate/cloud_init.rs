@@ -1,0 +1,121 @@
+//! cloud-init user-data for k3s servers and workers, from the Handlebars templates in `cloud-init/`.
+//!
+//! Secret values and cloud-assigned addresses are placeholders (`core::placeholder`) that
+//! bootstrap fills in when it creates a machine; nothing secret is committed.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use handlebars::{Handlebars, handlebars_helper};
+use serde_json::json;
+
+use crate::generate::k3s;
+use crate::layout;
+use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
+
+const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
+const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
+const NODE_NETWORK_SCRIPT: &str = include_str!("../../../../cloud-init/node-network.sh.hbs");
+const METADATA_BLOCK_SCRIPT: &str = include_str!("../../../../cloud-init/metadata-block.sh.hbs");
+const METADATA_BLOCK_UNIT: &str =
+    include_str!("../../../../cloud-init/railyard-metadata-block.service");
+
+/// Packages every node installs: curl for the k3s installer, iptables for the metadata block,
+/// fuse3 for Gitpod's FUSE filesystem shifting (shiftfs is gone from Ubuntu 22.04 and 24.04).
+const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3", "iptables"];
+
+pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
+    for server in &site.servers {
+        let path = layout::host_file(&site.name, &layout::server_user_data(server.index));
+        // k3s does not sync its auto-deploy directory between servers: Flux goes on the first.
+        let flux = (server.index == 0).then(|| k3s::flux_manifest(site));
+        let text = render(
+            site,
+            &format!("server {}", server.index),
+            "server",
+            &k3s::server_config(site, server),
+            flux.as_deref(),
+        );
+        files.insert(path, text.into_bytes());
+    }
+    if site.workers.count > 0 {
+        let path = layout::host_file(&site.name, layout::WORKER_USER_DATA);
+        files.insert(
+            path,
+            render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),
+        );
+    }
+}
+
+fn render(
+    site: &Site,
+    role: &str,
+    k3s_command: &str,
+    k3s_config: &str,
+    flux_manifest: Option<&str>,
+) -> String {
+    let templates = registry();
+    let network_script = templates
+        .render("node-network", &json!({ "network_cidr": NETWORK_CIDR }))
+        .expect("the network script renders");
+    let metadata_script = templates
+        .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))
+        .expect("the metadata script renders");
+    let data = json!({
+        "role": role,
+        "site": site.name,
+        "packages": PACKAGES,
+        "ssh_keys": site.ssh_keys,
+        "sshd_port_script": SSHD_PORT_SCRIPT,
+        "node_network_script": network_script,
+        "metadata_block_script": metadata_script,
+        "metadata_block_unit": METADATA_BLOCK_UNIT,
+        "k3s_config": k3s_config,
+        "flux_manifest": flux_manifest,
+        "k3s_version": site.versions.k3s,
+        "k3s_command": k3s_command,
+    });
+    templates
+        .render("node", &data)
+        .expect("the node template renders with complete data")
+}
+
+handlebars_helper!(json_helper: |value: Json| serde_json::to_string(&value).expect("a JSON value always serialises"));
+handlebars_helper!(indent_helper: |width: u64, text: str| indent(text, usize::try_from(width).unwrap_or(0)));
+
+/// Indents every non-empty line by `width` spaces; drops the final newline (the template has it).
+fn indent(text: &str, width: usize) -> String {
+    let pad = " ".repeat(width);
+    text.trim_end_matches('\n')
+        .lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn registry() -> &'static Handlebars<'static> {
+    static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper("json", Box::new(json_helper));
+        registry.register_helper("indent", Box::new(indent_helper));
+        for (name, text) in [
+            ("node", NODE_TEMPLATE),
+            ("node-network", NODE_NETWORK_SCRIPT),
+            ("metadata-block", METADATA_BLOCK_SCRIPT),
+        ] {
+            registry
+                .register_template_string(name, text)
+                .expect("templates parse");
+        }
+        registry
+    })
+}

@@ -1,0 +1,112 @@
+//! k3s configuration files and the manifests k3s applies at first boot, as host files.
+//!
+//! The same bytes are embedded in the user-data; the copies under `hosts/<site>/k3s/` are for
+//! review and for the tests' oracles. Flux is installed by k3s (a `HelmChart` in the first
+//! server's auto-deploy directory) and then manages only what the repository holds, so k3s and
+//! Flux never own the same objects.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use crate::emit;
+use crate::generate::common_labels;
+use crate::layout;
+use crate::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Server, Site};
+use crate::placeholder;
+
+/// Taint that keeps workloads off dedicated servers (k3s docs: `CriticalAddonsOnly`).
+const SERVER_TAINT: &str = "CriticalAddonsOnly=true:NoExecute";
+
+/// The flux2 chart's repository (formats.md §3, fluxcd-community).
+const FLUX_CHART_REPO: &str = "https://fluxcd-community.github.io/helm-charts";
+
+/// One node role's k3s configuration file, as text.
+pub fn server_config(site: &Site, server: &Server) -> String {
+    let mut config = serde_json::Map::new();
+    config.insert("token".into(), json!(placeholder::secret("k3s_token")));
+    config.insert(
+        "agent-token".into(),
+        json!(placeholder::secret("k3s_agent_token")),
+    );
+    if site.has_dedicated_servers() {
+        if server.index == 0 {
+            config.insert("cluster-init".into(), json!(true));
+        } else {
+            config.insert(
+                "server".into(),
+                json!(format!("https://{}:6443", site.api_address)),
+            );
+        }
+    }
+    let mut sans = vec![site.api_address.clone()];
+    if server.private_ip != site.api_address {
+        sans.push(server.private_ip.clone());
+    }
+    config.insert("tls-san".into(), json!(sans));
+    config.insert("cluster-cidr".into(), json!(CLUSTER_CIDR));
+    config.insert("disable".into(), json!(["traefik"]));
+    config.insert("write-kubeconfig-mode".into(), json!("0600"));
+    config.insert("secrets-encryption".into(), json!(true));
+    if server.runs_workloads {
+        config.insert("node-label".into(), node_labels());
+    } else {
+        config.insert("node-taint".into(), json!([SERVER_TAINT]));
+    }
+    emit::document(&Json::Object(config))
+}
+
+/// The workers' k3s configuration: the agent token only, never the server token.
+pub fn worker_config(site: &Site) -> String {
+    emit::document(&json!({
+        "server": format!("https://{}:6443", site.api_address),
+        "token": placeholder::secret("k3s_agent_token"),
+        "node-label": node_labels(),
+    }))
+}
+
+/// The `HelmChart` that installs Flux's controllers, pinned, on the first server.
+pub fn flux_manifest(site: &Site) -> String {
+    emit::document(&json!({
+        "apiVersion": "helm.cattle.io/v1",
+        "kind": "HelmChart",
+        "metadata": { "name": "flux2", "namespace": "kube-system", "labels": common_labels(site) },
+        "spec": {
+            "repo": FLUX_CHART_REPO,
+            "chart": "flux2",
+            "version": site.versions.flux_chart,
+            "targetNamespace": "flux-system",
+            "createNamespace": true,
+            // Image automation is not part of railyard's flow; the four default controllers are.
+            "valuesContent": "imageAutomationController:\n  create: false\nimageReflectionController:\n  create: false\n",
+        },
+    }))
+}
+
+fn node_labels() -> Json {
+    Json::from(
+        GITPOD_NODE_LABELS
+            .iter()
+            .map(|l| format!("{l}=true"))
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
+    for server in &site.servers {
+        files.insert(
+            layout::k3s_server_config(&site.name, server.index),
+            server_config(site, server).into_bytes(),
+        );
+    }
+    if site.workers.count > 0 {
+        files.insert(
+            layout::k3s_worker_config(&site.name),
+            worker_config(site).into_bytes(),
+        );
+    }
+    files.insert(
+        layout::k3s_flux_manifest(&site.name),
+        flux_manifest(site).into_bytes(),
+    );
+}

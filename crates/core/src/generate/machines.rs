@@ -1,0 +1,81 @@
+//! `hosts/<site>/machines.yaml`: the machines bootstrap creates, as a reviewable file.
+//!
+//! Worker user-data is one file for all workers, so a change of count or type shows here.
+
+use std::collections::BTreeMap;
+
+use crate::defaults::{self, size_name};
+use crate::emit;
+use crate::layout;
+use crate::machines::{API_VERSION, LoadBalancer, Machines, Network, Server, Targets, Workers};
+use crate::model::{NETWORK_CIDR, SUBNET_CIDR, Site};
+use crate::site::Provider;
+
+pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
+    let machines = machines(site);
+    let value = serde_json::to_value(&machines).expect("machines always serialise");
+    let text = format!(
+        "# railyard: the machines of site `{}`; bootstrap creates exactly these.\n{}",
+        site.name,
+        emit::document(&value)
+    );
+    files.insert(layout::machines(&site.name), text.into_bytes());
+}
+
+/// The site's machines as `machines.yaml` holds them.
+pub fn machines(site: &Site) -> Machines {
+    let provider = defaults::provider(site.provider);
+    let zone = (site.provider == Provider::Hetzner)
+        .then(|| defaults::hetzner_network_zone(&site.location).to_owned());
+    let servers = site
+        .servers
+        .iter()
+        .map(|s| Server {
+            name: layout::cloud::server(&site.name, s.index),
+            machine_type: s.server_type.clone(),
+            private_ip: s.private_ip.clone(),
+            user_data: layout::server_user_data(s.index),
+        })
+        .collect();
+    // seed-reference.md §1.6: one load balancer for Gitpod (80, 443, 22) in every size, in front
+    // of the machines that run Gitpod's workloads; a second one for the API when HA.
+    let ingress_targets = if site.has_dedicated_servers() {
+        vec![Targets::Workers]
+    } else {
+        vec![Targets::Servers, Targets::Workers]
+    };
+    let api_load_balancer = site.has_dedicated_servers().then(|| LoadBalancer {
+        private_ip: Some(site.api_address.clone()),
+        ports: vec![6443],
+        targets: vec![Targets::Servers],
+    });
+    Machines {
+        api_version: API_VERSION.to_owned(),
+        kind: "Machines".to_owned(),
+        site: site.name.clone(),
+        provider: provider.name.to_owned(),
+        location: site.location.clone(),
+        size: size_name(site.size).to_owned(),
+        image: site.image.clone(),
+        network: Network {
+            cidr: NETWORK_CIDR.to_owned(),
+            subnet: SUBNET_CIDR.to_owned(),
+            zone,
+        },
+        api_address: site.api_address.clone(),
+        ssh_keys: site.ssh_keys.clone(),
+        servers,
+        workers: Workers {
+            count: site.workers.count,
+            machine_type: site.workers.server_type.clone(),
+            name_prefix: layout::cloud::worker_prefix(&site.name),
+            user_data: layout::WORKER_USER_DATA.to_owned(),
+        },
+        ingress_load_balancer: LoadBalancer {
+            private_ip: None,
+            ports: vec![80, 443, 22],
+            targets: ingress_targets,
+        },
+        api_load_balancer,
+    }
+}

@@ -1,0 +1,96 @@
+//! `hosts/<site>/firewall.yaml` and `dns-records.yaml`: what bootstrap applies to the cloud and
+//! what the user creates at their DNS provider, as reviewable data.
+//!
+//! The firewall keeps the seed's list of ports (seed-reference.md §1.4), with kubelet's 10250
+//! as TCP (the seed had UDP), and opens the ports only k3s nodes talk on (etcd, kubelet,
+//! flannel, DNS) to the private network alone: node traffic runs there, and etcd or the kubelet
+//! open to the internet would be a hole.
+
+use std::collections::BTreeMap;
+
+use crate::emit;
+use crate::firewall::{DnsRecord, DnsRecords, Firewall, Rule};
+use crate::layout;
+use crate::machines::API_VERSION;
+use crate::model::{NETWORK_CIDR, Site};
+use crate::placeholder;
+
+const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
+
+pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
+    files.insert(layout::firewall(&site.name), firewall(site).into_bytes());
+    files.insert(
+        layout::dns_records(&site.name),
+        dns_records(site).into_bytes(),
+    );
+}
+
+fn firewall(site: &Site) -> String {
+    let anywhere: Vec<String> = ANYWHERE.iter().map(|s| (*s).to_owned()).collect();
+    let private = vec![NETWORK_CIDR.to_owned()];
+    let admin = if site.admin_cidrs.is_empty() {
+        anywhere.clone()
+    } else {
+        site.admin_cidrs.clone()
+    };
+    let rule = |description: &str, protocol: &str, port: &str, sources: &[String]| Rule {
+        description: description.to_owned(),
+        protocol: protocol.to_owned(),
+        port: Some(port.to_owned()),
+        sources: sources.to_vec(),
+    };
+    let rules = vec![
+        rule("Gitpod SSH gateway", "tcp", "22", &anywhere),
+        rule("SSH (moved from 22)", "tcp", "2244", &anywhere),
+        rule("HTTP", "tcp", "80", &anywhere),
+        rule("HTTPS", "tcp", "443", &anywhere),
+        rule("Kubernetes API", "tcp", "6443", &admin),
+        rule("k3s etcd clients and peers", "tcp", "2379-2380", &private),
+        rule("k3s kubelet metrics", "tcp", "10250", &private),
+        rule("k3s flannel VXLAN", "udp", "8472", &private),
+        rule("k3s flannel WireGuard", "udp", "51820-51821", &private),
+        rule("DNS", "tcp", "53", &private),
+        rule("DNS", "udp", "53", &private),
+    ];
+    let document = Firewall {
+        api_version: API_VERSION.to_owned(),
+        kind: "Firewall".to_owned(),
+        site: site.name.clone(),
+        direction: "in".to_owned(),
+        rules,
+    };
+    let value = serde_json::to_value(&document).expect("a firewall always serialises");
+    format!(
+        "# railyard: inbound rules for every machine of site `{}`; bootstrap applies them.\n{}",
+        site.name,
+        emit::document(&value)
+    )
+}
+
+fn dns_records(site: &Site) -> String {
+    let address = placeholder::address(layout::INGRESS_ADDRESS);
+    let records = [
+        site.domain.clone(),
+        format!("*.{}", site.domain),
+        format!("*.ws.{}", site.domain),
+    ]
+    .into_iter()
+    .map(|name| DnsRecord {
+        name,
+        kind: "A".to_owned(),
+        ttl: 60,
+        value: address.clone(),
+    })
+    .collect();
+    let document = DnsRecords {
+        api_version: API_VERSION.to_owned(),
+        kind: "DNSRecords".to_owned(),
+        site: site.name.clone(),
+        records,
+    };
+    let value = serde_json::to_value(&document).expect("DNS records always serialise");
+    format!(
+        "# railyard: the DNS records Gitpod needs; `{address}` is the public address of the site's\n# load balancer, which `railyard bootstrap` prints when it has created it.\n{}",
+        emit::document(&value)
+    )
+}

@@ -1,0 +1,175 @@
+//! A parsed YAML document as JSON, with the source span of every value kept by JSON pointer.
+//!
+//! Schema checks and semantic rules speak JSON pointers; this table turns a pointer back into
+//! the file position and the dotted YAML path the user sees.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::Span;
+use crate::yaml::{Node, Value};
+
+#[derive(Clone, Debug)]
+struct Place {
+    key: Option<Span>,
+    value: Span,
+    yaml_path: String,
+}
+
+/// One document as JSON plus where each part came from.
+#[derive(Clone, Debug)]
+pub struct JsonTree {
+    pub file: String,
+    pub value: Json,
+    places: HashMap<String, Place>,
+}
+
+impl JsonTree {
+    pub fn new(file: &str, root: &Node) -> JsonTree {
+        let mut places = HashMap::new();
+        let value = convert(root, String::new(), String::new(), None, &mut places);
+        JsonTree {
+            file: file.to_owned(),
+            value,
+            places,
+        }
+    }
+
+    /// The dotted YAML path (`spec.ssh.authorizedKeys[0]`) of a pointer, present in the file or not.
+    pub fn yaml_path(&self, pointer: &str) -> String {
+        if let Some(place) = self.places.get(pointer) {
+            return place.yaml_path.clone();
+        }
+        let mut path = String::new();
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                path.push_str(&format!("[{segment}]"));
+            } else {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&segment);
+            }
+        }
+        path
+    }
+
+    /// The pointer itself when the file has it, else its closest ancestor that the file has.
+    pub fn nearest<'p>(&self, mut pointer: &'p str) -> &'p str {
+        while !pointer.is_empty() && !self.places.contains_key(pointer) {
+            pointer = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
+        }
+        pointer
+    }
+
+    /// The last part of the YAML path, for messages (`authorizedKeys[0]`).
+    pub fn field_name(&self, pointer: &str) -> String {
+        let path = self.yaml_path(pointer);
+        match path.rfind('.') {
+            Some(i) => path[i + 1..].to_owned(),
+            None if path.is_empty() => "the document".to_owned(),
+            None => path,
+        }
+    }
+
+    pub fn value_span(&self, pointer: &str) -> Span {
+        self.places
+            .get(self.nearest(pointer))
+            .map_or_else(Span::default, |p| p.value)
+    }
+
+    /// The key's span where the value has one, else the value's.
+    pub fn key_span(&self, pointer: &str) -> Span {
+        self.places
+            .get(self.nearest(pointer))
+            .map_or_else(Span::default, |p| p.key.unwrap_or(p.value))
+    }
+
+    /// An error pointing at the value found at `pointer`.
+    pub fn value_error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(
+            &self.file,
+            self.value_span(pointer),
+            &self.yaml_path(pointer),
+            message,
+        )
+    }
+
+    /// An error pointing at the key of `pointer` (used for unknown and missing fields).
+    pub fn key_error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(
+            &self.file,
+            self.key_span(pointer),
+            &self.yaml_path(pointer),
+            message,
+        )
+    }
+
+    pub fn str_at(&self, pointer: &str) -> Option<&str> {
+        self.value.pointer(pointer).and_then(Json::as_str)
+    }
+}
+
+fn convert(
+    node: &Node,
+    pointer: String,
+    yaml_path: String,
+    key: Option<Span>,
+    places: &mut HashMap<String, Place>,
+) -> Json {
+    let value = match &node.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Seq(items) => Json::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    convert(
+                        item,
+                        format!("{pointer}/{i}"),
+                        format!("{yaml_path}[{i}]"),
+                        None,
+                        places,
+                    )
+                })
+                .collect(),
+        ),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|entry| {
+                    let escaped = entry.key.replace('~', "~0").replace('/', "~1");
+                    let child_path = if yaml_path.is_empty() {
+                        entry.key.clone()
+                    } else {
+                        format!("{yaml_path}.{}", entry.key)
+                    };
+                    let child = convert(
+                        &entry.value,
+                        format!("{pointer}/{escaped}"),
+                        child_path,
+                        Some(entry.key_span),
+                        places,
+                    );
+                    (entry.key.clone(), child)
+                })
+                .collect(),
+        ),
+    };
+    places.insert(
+        pointer,
+        Place {
+            key,
+            value: node.span,
+            yaml_path,
+        },
+    );
+    value
+}

@@ -1,0 +1,174 @@
+//! The resolved site: every default applied in one place, ready for the generators.
+//!
+//! `resolve` is the only function that reads `defaults`; generators read only this model.
+
+use crate::defaults::{self, VERSIONS};
+use crate::placeholder;
+use crate::secrets_file::SecretsInfo;
+use crate::site::{CertManager, Features, Gitpod, Provider, SiteFile, Size};
+use crate::values::path_key;
+
+/// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
+/// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
+/// name them before any machine exists; workers take addresses from the cloud's DHCP.
+pub const NETWORK_CIDR: &str = "10.2.0.0/16";
+pub const SUBNET_CIDR: &str = "10.2.0.0/24";
+/// k3s' pod network, set explicitly so the metadata block and k3s agree on it.
+pub const CLUSTER_CIDR: &str = "10.42.0.0/16";
+const API_LOAD_BALANCER_IP: &str = "10.2.0.5";
+const FIRST_SERVER_HOST: u8 = 10;
+
+/// Node labels Gitpod's installer checks (seed-reference.md §4.4, affinity labels), plus the
+/// legacy `workload_workspace_services` name its reference architectures still set.
+pub const GITPOD_NODE_LABELS: &[&str] = &[
+    "gitpod.io/workload_ide",
+    "gitpod.io/workload_meta",
+    "gitpod.io/workload_services",
+    "gitpod.io/workload_workspace_headless",
+    "gitpod.io/workload_workspace_regular",
+    "gitpod.io/workload_workspace_services",
+];
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub name: String,
+    pub provider: Provider,
+    pub location: String,
+    pub size: Size,
+    pub image: String,
+    pub servers: Vec<Server>,
+    pub workers: Workers,
+    /// Where servers and workers reach the Kubernetes API (a server, or the API load balancer).
+    pub api_address: String,
+    pub domain: String,
+    pub ssh_keys: Vec<String>,
+    /// Who may reach the Kubernetes API; empty means anyone.
+    pub admin_cidrs: Vec<String>,
+    pub git: GitSource,
+    pub secrets: SecretsSource,
+    pub versions: Versions,
+    pub cert_manager: CertManager,
+    pub gitpod: Gitpod,
+    /// Gitpod's installer config: railyard's base merged with `spec.gitpod.config`.
+    pub gitpod_config: serde_json::Value,
+    pub features: Features,
+}
+
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub index: u32,
+    pub server_type: String,
+    pub private_ip: String,
+    /// Servers carry Gitpod's workloads only when there is no dedicated worker pool to spare
+    /// them (small), otherwise they are tainted.
+    pub runs_workloads: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workers {
+    pub count: u32,
+    pub server_type: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct GitSource {
+    pub url: String,
+    pub branch: String,
+    /// The rendered tree's directory inside the repository, `` for the root.
+    pub root: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SecretsSource {
+    /// The file's name relative to the site directory.
+    pub file: String,
+    pub secret_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Versions {
+    pub k3s: String,
+    pub flux_chart: String,
+    pub cert_manager: String,
+}
+
+impl Site {
+    pub fn has_dedicated_servers(&self) -> bool {
+        self.servers.len() > 1
+    }
+}
+
+/// Applies railyard's defaults to a site that passed validation.
+pub fn resolve(
+    file: SiteFile,
+    secrets: &SecretsInfo,
+    ssh_keys: Vec<String>,
+    gitpod_config: serde_json::Value,
+) -> Site {
+    let spec = file.spec;
+    let table = defaults::provider(spec.cloud.provider);
+    let size = table
+        .size(spec.size)
+        .expect("validation admits only supported sizes");
+    let size_data = spec.size_data.unwrap_or_default();
+    let manager_type = size_data
+        .manager_type
+        .unwrap_or_else(|| size.manager_type.to_owned());
+    let dedicated = size.managers > 1;
+    let servers: Vec<Server> = (0..size.managers)
+        .map(|index| Server {
+            index,
+            server_type: manager_type.clone(),
+            private_ip: if table.fixed_private_ips {
+                format!("10.2.0.{}", u32::from(FIRST_SERVER_HOST) + index)
+            } else {
+                placeholder::address(&format!("server-{index}-private-ip"))
+            },
+            runs_workloads: !dedicated,
+        })
+        .collect();
+    let api_address = if dedicated {
+        API_LOAD_BALANCER_IP.to_owned()
+    } else {
+        servers[0].private_ip.clone()
+    };
+    let pins = spec.versions.unwrap_or_default();
+    Site {
+        name: file.metadata.name,
+        provider: spec.cloud.provider,
+        location: spec.cloud.location,
+        size: spec.size,
+        image: size_data.image.unwrap_or_else(|| table.image().to_owned()),
+        servers,
+        workers: Workers {
+            count: size_data.workers.unwrap_or(size.workers),
+            server_type: size_data
+                .worker_type
+                .unwrap_or_else(|| size.worker_type.to_owned()),
+        },
+        api_address,
+        domain: spec.domain,
+        ssh_keys,
+        admin_cidrs: spec.firewall.map(|f| f.admin_cidrs).unwrap_or_default(),
+        git: GitSource {
+            url: spec.git.url,
+            branch: spec.git.branch.unwrap_or_else(|| "main".to_owned()),
+            root: spec.git.path.as_deref().map(path_key).unwrap_or_default(),
+        },
+        secrets: SecretsSource {
+            file: path_key(&spec.secrets.file),
+            secret_name: secrets.secret_name.clone(),
+        },
+        versions: Versions {
+            k3s: pins.k3s.unwrap_or_else(|| VERSIONS.k3s.to_owned()),
+            flux_chart: pins.flux.unwrap_or_else(|| VERSIONS.flux_chart.to_owned()),
+            cert_manager: pins
+                .cert_manager
+                .unwrap_or_else(|| VERSIONS.cert_manager.to_owned()),
+        },
+        cert_manager: spec.cert_manager,
+        gitpod: spec.gitpod,
+        gitpod_config,
+        features: spec.features.unwrap_or_default(),
+    }
+}

@@ -1,0 +1,307 @@
+//! A kustomize-compatible overlay engine for the subset real repositories use (DESIGN.md §6).
+//!
+//! Pure: files come through the [`Files`] interface, so the engine runs on disk (the edge),
+//! in memory (tests, fuzzing) or on railyard's own rendered tree alike. The order of work is
+//! kustomize v5's: per kustomization, resources (bases fully built first), generators, then
+//! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas,
+//! images (the step driver, `overlay/steps.rs`); once at the top, generator hash suffixes,
+//! name references, and the legacy order (`build_resources` here).
+//! Anything it does not implement is an error at the line that asks for it.
+//!
+//! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
+//! ([`ReadError`]), why a path, a read or a pattern is refused ([`Error`], [`PatternError`])
+//! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
+//! diagnostics carry.
+
+mod error;
+mod generators;
+mod kustomization;
+mod nameref;
+mod order;
+mod patch;
+mod resource;
+mod resources;
+mod steps;
+mod transform;
+mod work;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::limits::{MAX_OVERLAY_BYTES, MAX_REGEX_BYTES};
+use crate::source::Span;
+
+pub use error::{Error, OutOfWork, PatternError, ReadError};
+pub use resource::Resource;
+use work::Work;
+use work::{KEEP, too_much_work, weight};
+
+/// What the engine may ask of the outside world: read-only, by normalised path.
+pub trait Files {
+    /// The text of a file, or why it cannot be read.
+    fn read(&self, path: &str) -> Result<String, ReadError>;
+    /// The bytes of a file (generators take binary files too).
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        self.read(path).map(String::into_bytes)
+    }
+    /// Whether `path` is a directory.
+    fn is_dir(&self, path: &str) -> bool;
+    /// Whether `path` is a regular file.
+    fn is_file(&self, path: &str) -> bool;
+}
+
+/// Files as bytes, keyed by normalised path (a site's overlay directories, loaded by the edge).
+impl Files for BTreeMap<String, Vec<u8>> {
+    fn read(&self, path: &str) -> Result<String, ReadError> {
+        let bytes = self.get(path).ok_or(ReadError::Missing)?;
+        String::from_utf8(bytes.clone()).map_err(|_| ReadError::NotUtf8)
+    }
+
+    fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        self.get(path).cloned().ok_or(ReadError::Missing)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        !self.contains_key(path) && any_below(self, &prefix)
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        self.contains_key(path)
+    }
+}
+
+/// Files held in memory, keyed by normalised path; directories are implied by file paths.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryFiles(pub BTreeMap<String, String>);
+
+impl Files for MemoryFiles {
+    fn read(&self, path: &str) -> Result<String, ReadError> {
+        self.0.get(path).cloned().ok_or(ReadError::Missing)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        any_below(&self.0, &prefix) && !self.0.contains_key(path)
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+}
+
+/// Whether a key of `map` starts with `prefix`: the first key at or after it in order, as the
+/// keys that start with it sit together (a directory test, asked for every `resources` entry).
+pub fn any_below<V>(map: &BTreeMap<String, V>, prefix: &str) -> bool {
+    map.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+    .next()
+    .is_some_and(|(k, _)| k.starts_with(prefix))
+}
+
+/// The result of a build: the objects in output order.
+pub struct Built {
+    pub objects: Vec<Json>,
+}
+
+/// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
+/// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
+pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
+    let resources = build_resources(files, dir, ".", Vec::new()).map_err(|mut diagnostics| {
+        diagnostic::cap(&mut diagnostics);
+        diagnostics
+    })?;
+    Ok(Built {
+        objects: resources.into_iter().map(|r| r.object).collect(),
+    })
+}
+
+/// Builds the kustomization in `dir` on top of `base`: objects that act as if listed first in
+/// its `resources` (railyard's rendered objects, for user overlays). Each result keeps its
+/// `file`, so base objects can be written back where they came from. `dir` is the root: the
+/// overlay reads nothing outside it.
+pub fn build_onto(
+    files: &dyn Files,
+    dir: &str,
+    base: Vec<Resource>,
+) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+    build_resources(files, dir, dir, base)
+}
+
+fn build_resources(
+    files: &dyn Files,
+    dir: &str,
+    root: &str,
+    base: Vec<Resource>,
+) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+    let mut engine = Engine {
+        files,
+        root: normalize(root),
+        stack: Vec::new(),
+        texts: BTreeMap::new(),
+        base: Some(base),
+        kustomizations: 0,
+        bytes: 0,
+        work: Work::default(),
+    };
+    let dir = normalize(dir);
+    if !within(&engine.root, &dir) {
+        return Err(vec![
+            Diagnostic::error(
+                &dir,
+                Span::default(),
+                "",
+                format!("`{dir}` is outside the overlay root `{}`", engine.root),
+            )
+            .expected("a directory inside the overlay root")
+            .hint("build from a directory that contains it, or widen the root"),
+        ]);
+    }
+    let mut resources = engine.build_dir(&dir, None)?;
+    generators::add_hashes(&mut resources);
+    nameref::fix(&mut resources, &engine.work).map_err(|error| {
+        vec![Diagnostic::error(
+            &join(&dir, "kustomization.yaml"),
+            Span::default(),
+            "",
+            error.to_string(),
+        )]
+    })?;
+    order::legacy(&mut resources);
+    Ok(resources)
+}
+
+/// The objects as `kubectl kustomize` prints them.
+pub fn print(objects: &[Json]) -> String {
+    objects
+        .iter()
+        .map(crate::emit::sorted_document)
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+struct Engine<'a> {
+    files: &'a dyn Files,
+    /// Everything read must be at or below this normalised path (`.`: the whole namespace).
+    root: String,
+    /// Directories being built, to find cycles.
+    stack: Vec<String>,
+    /// Texts read so far, for diagnostics.
+    texts: BTreeMap<String, String>,
+    /// Objects the top kustomization starts from before its own resources (`build_onto`).
+    base: Option<Vec<Resource>>,
+    /// Kustomizations loaded so far (bounded by `MAX_KUSTOMIZATIONS`).
+    kustomizations: usize,
+    /// Bytes read so far (bounded by `MAX_OVERLAY_BYTES`).
+    bytes: usize,
+    work: Work,
+}
+
+impl Engine<'_> {
+    fn read_bytes(&mut self, path: &str) -> Result<Vec<u8>, Error> {
+        let bytes = self.files.read_bytes(path)?;
+        self.count_bytes(bytes.len())?;
+        Ok(bytes)
+    }
+
+    fn read(&mut self, path: &str) -> Result<String, Error> {
+        let text = self.files.read(path)?;
+        self.count_bytes(text.len())?;
+        self.texts.insert(path.to_owned(), text.clone());
+        Ok(text)
+    }
+
+    fn count_bytes(&mut self, bytes: usize) -> Result<(), Error> {
+        self.bytes += bytes;
+        if self.bytes > MAX_OVERLAY_BYTES {
+            return Err(Error::TooManyBytes);
+        }
+        Ok(())
+    }
+
+    /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
+    /// absolute or leaves the root. A file must also be in or below `dir` itself, as kustomize's
+    /// default load restrictor demands; a directory (a base) may sit anywhere under the root.
+    fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, Error> {
+        if entry.starts_with('/') {
+            return Err(Error::Absolute {
+                entry: entry.to_owned(),
+            });
+        }
+        let path = join(dir, entry);
+        if !within(&self.root, &path) {
+            return Err(Error::OutsideRoot {
+                entry: entry.to_owned(),
+                root: self.root.clone(),
+            });
+        }
+        if is_file && !within(dir, &path) {
+            return Err(Error::OutsideDirectory {
+                entry: entry.to_owned(),
+                dir: dir.to_owned(),
+            });
+        }
+        Ok(path)
+    }
+}
+
+/// A regular expression from an overlay, compiled within [`MAX_REGEX_BYTES`].
+fn regex(pattern: &str) -> Result<regex::Regex, PatternError> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_BYTES)
+        .dfa_size_limit(MAX_REGEX_BYTES)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => PatternError::TooBig(limit),
+            other => PatternError::Invalid(other),
+        })
+}
+
+/// Whether normalised `path` is `root` or below it.
+fn within(root: &str, path: &str) -> bool {
+    if root == "." {
+        !path.starts_with('/') && path != ".." && !path.starts_with("../")
+    } else {
+        path == root
+            || path
+                .strip_prefix(root)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// `a/./b/../c` → `a/c`; a leading `..` that climbs above the start is kept.
+pub fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+pub fn join(dir: &str, path: &str) -> String {
+    if path.starts_with('/') || dir.is_empty() || dir == "." {
+        normalize(path)
+    } else {
+        normalize(&format!("{dir}/{path}"))
+    }
+}

@@ -1,0 +1,333 @@
+//! Reading one kustomization: found in its directory, parsed, and its fields checked, with the
+//! checks the step driver ([`super::steps`]) runs between steps.
+
+use serde_json::Value as Json;
+
+use super::resource::Resource;
+use super::{Engine, join};
+use crate::diagnostic::Diagnostic;
+use crate::json_tree::JsonTree;
+use crate::limits::{MAX_NAME_BYTES, MAX_OBJECTS};
+use crate::source::{SourceFile, Span};
+use crate::suggest;
+use crate::yaml;
+
+pub(super) const FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+const SUPPORTED: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+];
+
+const UNSUPPORTED: &[&str] = &[
+    "buildMetadata",
+    "components",
+    "configurations",
+    "crds",
+    "generators",
+    "helmChartInflationGenerator",
+    "helmCharts",
+    "helmGlobals",
+    "openapi",
+    "replacements",
+    "sortOptions",
+    "transformers",
+    "validators",
+    "vars",
+];
+
+/// One kustomization file, parsed, with positions for messages.
+pub(super) struct Kustomization {
+    pub(super) dir: String,
+    pub(super) path: String,
+    pub(super) tree: JsonTree,
+}
+
+impl Kustomization {
+    pub(super) fn value(&self, key: &str) -> Option<&Json> {
+        self.tree.value.get(key)
+    }
+
+    /// An error at the value of `pointer` in this kustomization.
+    pub(super) fn error(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        self.tree.value_error(pointer, message)
+    }
+
+    /// A list of strings at `key`, with the pointer of each.
+    pub(super) fn strings(&self, key: &str) -> Vec<(String, String)> {
+        self.value(key)
+            .and_then(Json::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.as_str().map(|s| (s.to_owned(), format!("/{key}/{i}"))))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Engine<'_> {
+    /// The kustomization in `dir`, parsed and checked.
+    pub(super) fn load_kustomization(
+        &mut self,
+        dir: &str,
+    ) -> Result<Kustomization, Vec<Diagnostic>> {
+        let Some(path) = FILE_NAMES
+            .iter()
+            .map(|name| join(dir, name))
+            .find(|p| self.files.is_file(p))
+        else {
+            return Err(vec![
+                Diagnostic::error(
+                    dir,
+                    Span::default(),
+                    "",
+                    format!("no kustomization in `{dir}`"),
+                )
+                .expected("a `kustomization.yaml`")
+                .hint("point at a directory that holds a kustomization.yaml"),
+            ]);
+        };
+        let text = self.read(&path).map_err(|why| {
+            vec![Diagnostic::error(
+                &path,
+                Span::default(),
+                "",
+                format!("cannot read `{path}`: {why}"),
+            )]
+        })?;
+        let file = SourceFile::new(path.clone(), text);
+        let (documents, diagnostics) = yaml::parse_stream(&file);
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let root = documents.first().cloned().unwrap_or(yaml::Node {
+            span: Span::default(),
+            value: yaml::Value::Map(Vec::new()),
+        });
+        let tree = JsonTree::new(&path, &root);
+        let kustomization = Kustomization {
+            dir: dir.to_owned(),
+            path,
+            tree,
+        };
+        let mut problems = check_fields(&kustomization);
+        let source = self
+            .texts
+            .get(&kustomization.path)
+            .map_or("", String::as_str);
+        problems.extend(check_strings(&kustomization, source));
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(kustomization)
+    }
+}
+
+/// A kustomization is a mapping of the fields railyard supports; any other field is an error,
+/// one kustomize knows said so apart from one it does not.
+fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let Some(map) = kustomization.tree.value.as_object() else {
+        if kustomization.tree.value != Json::Null {
+            problems.push(kustomization.error("", "a kustomization must be a mapping"));
+        }
+        return problems;
+    };
+    for key in map.keys() {
+        let pointer = format!("/{key}");
+        if UNSUPPORTED.contains(&key.as_str()) {
+            problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
+        } else if !SUPPORTED.contains(&key.as_str()) {
+            let hint = suggest::hint(key, SUPPORTED, || {
+                "remove it; kustomize would reject it too".to_owned()
+            });
+            problems.push(
+                kustomization
+                    .tree
+                    .key_error(
+                        &pointer,
+                        format!("unknown field `{key}` in a kustomization"),
+                    )
+                    .expected(format!("one of {}", SUPPORTED.join(", ")))
+                    .hint(hint),
+            );
+        }
+    }
+    problems
+}
+
+/// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain
+/// `yes`, `no`, `on` or `off` is a boolean there, and an error, even though resources read
+/// them as strings.
+fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic> {
+    let mut pointers: Vec<String> = ["/namespace", "/namePrefix", "/nameSuffix"]
+        .iter()
+        .filter(|p| kustomization.tree.value.pointer(p).is_some())
+        .map(|p| (*p).to_owned())
+        .collect();
+    let mut maps = vec!["/commonLabels".to_owned(), "/commonAnnotations".to_owned()];
+    if let Some(Json::Array(groups)) = kustomization.value("labels") {
+        maps.extend((0..groups.len()).map(|i| format!("/labels/{i}/pairs")));
+    }
+    for map in maps {
+        if let Some(Json::Object(pairs)) = kustomization.tree.value.pointer(&map) {
+            pointers.extend(
+                pairs
+                    .keys()
+                    .map(|k| format!("{map}/{}", k.replace('~', "~0").replace('/', "~1"))),
+            );
+        }
+    }
+    let mut problems = Vec::new();
+    for pointer in pointers {
+        let value = kustomization
+            .tree
+            .value
+            .pointer(&pointer)
+            .cloned()
+            .unwrap_or(Json::Null);
+        let span = kustomization.tree.value_span(&pointer);
+        let raw = source.get(span.start..span.end).unwrap_or_default();
+        let yaml11_bool = crate::yaml::scalar::is_yaml11_bool(raw);
+        let found = match &value {
+            Json::String(_) if yaml11_bool => "a YAML 1.1 boolean",
+            Json::String(_) => continue,
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::Null => "null",
+            _ => "a list or mapping",
+        };
+        problems.push(
+            kustomization
+                .error(
+                    &pointer,
+                    format!(
+                        "`{}` is {found} (`{raw}`), not a string",
+                        kustomization.tree.yaml_path(&pointer)
+                    ),
+                )
+                .expected("a string")
+                .hint(format!(
+                    "quote it: `\"{raw}\"`; kustomize reads kustomizations as YAML 1.1"
+                )),
+        );
+    }
+    problems
+}
+
+pub(super) fn too_many_objects(kustomization: &Kustomization, pointer: &str) -> Diagnostic {
+    kustomization
+        .tree
+        .key_error(pointer, "the overlay holds too many objects")
+        .expected(format!("at most {MAX_OBJECTS} objects in one build"))
+        .hint(
+            "split the overlay; railyard overlays adjust a site, they do not carry whole platforms",
+        )
+}
+
+/// The first identifying field of `object` longer than [`MAX_NAME_BYTES`].
+pub(super) fn long_name(object: &Json) -> Option<&'static str> {
+    [
+        ("apiVersion", "/apiVersion"),
+        ("kind", "/kind"),
+        ("metadata.name", "/metadata/name"),
+        ("metadata.namespace", "/metadata/namespace"),
+    ]
+    .into_iter()
+    .find(|(_, pointer)| {
+        object
+            .pointer(pointer)
+            .and_then(Json::as_str)
+            .is_some_and(|s| s.len() > MAX_NAME_BYTES)
+    })
+    .map(|(field, _)| field)
+}
+
+/// Names after `namespace`, `namePrefix` and `nameSuffix`: none longer than [`MAX_NAME_BYTES`].
+/// `steps` are the fields that may have made a name long, the first present blamed.
+pub(super) fn check_names(
+    kustomization: &Kustomization,
+    resources: &[Resource],
+    steps: &[&str],
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(resource) = resources.iter().find(|r| long_name(&r.object).is_some()) else {
+        return Ok(());
+    };
+    let field = long_name(&resource.object).unwrap_or_default();
+    let at = steps
+        .iter()
+        .find(|k| kustomization.value(k).is_some())
+        .map_or(String::new(), |k| format!("/{k}"));
+    Err(vec![
+        kustomization
+            .tree
+            .key_error(
+                &at,
+                format!(
+                    "`{field}` of {} `{}` becomes too long",
+                    resource.kind(),
+                    resource.original.0
+                ),
+            )
+            .expected(format!("at most {MAX_NAME_BYTES} bytes"))
+            .hint("Kubernetes names are at most 253 characters"),
+    ])
+}
+
+/// Two resources with the same apiVersion, kind, namespace and name are an error.
+pub(super) fn check_unique(
+    kustomization: &Kustomization,
+    resources: &[Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    let mut seen = std::collections::HashMap::new();
+    for resource in resources {
+        let id = (
+            resource.group_version().0,
+            resource.kind(),
+            resource.namespace().unwrap_or_default(),
+            resource.name(),
+        );
+        if let Some(first) = seen.insert(id.clone(), resource.file.clone()) {
+            let namespace = if id.2.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", id.2)
+            };
+            return Err(vec![
+                Diagnostic::error(
+                    &kustomization.path,
+                    Span::default(),
+                    "",
+                    format!(
+                        "`{} {namespace}{}` is defined twice (in `{first}` and `{}`)",
+                        id.1, id.3, resource.file
+                    ),
+                )
+                .expected("each object once")
+                .hint("remove one, or patch the base's object instead of redefining it"),
+            ]);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! A resource as the engine carries it: the object, and the names it has had.
+
+use serde_json::Value as Json;
+
+/// One Kubernetes object and what the engine knows of its history.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub object: Json,
+    /// The file it came from, for messages.
+    pub file: String,
+    /// The name and namespace it was loaded or generated with.
+    pub original: (String, Option<String>),
+    /// Every (name, namespace) it had before its current one, oldest first.
+    pub previous: Vec<(String, Option<String>)>,
+    /// A generated ConfigMap or Secret that gets a content hash appended to its name.
+    pub needs_hash: bool,
+    /// Places that share one label or annotation value (see `transform::add_pairs`).
+    pub aliases: Vec<Alias>,
+    /// Where its document starts in `file`, for messages (empty for generated objects).
+    pub at: crate::source::Span,
+    /// Its place among the objects it was loaded with (`build_onto` writes base objects back
+    /// in their rendered order).
+    pub position: usize,
+}
+
+/// A label or annotation that one transform created at several places at once. kustomize
+/// inserts one shared YAML node there, so a later transform that overwrites the value at one
+/// place changes it at all of them; railyard does the same, for byte-identical output.
+#[derive(Clone, Debug)]
+pub struct Alias {
+    pub field: &'static str,
+    pub key: String,
+    /// JSON pointers of the mappings holding the key.
+    pub places: Vec<String>,
+}
+
+impl Resource {
+    pub fn new(object: Json, file: &str) -> Resource {
+        let original = (
+            text(&object, "/metadata/name"),
+            opt(&object, "/metadata/namespace"),
+        );
+        Resource {
+            object,
+            file: file.to_owned(),
+            original,
+            previous: Vec::new(),
+            needs_hash: false,
+            aliases: Vec::new(),
+            at: crate::source::Span::default(),
+            position: 0,
+        }
+    }
+
+    pub fn api_version(&self) -> String {
+        text(&self.object, "/apiVersion")
+    }
+
+    pub fn kind(&self) -> String {
+        text(&self.object, "/kind")
+    }
+
+    pub fn name(&self) -> String {
+        text(&self.object, "/metadata/name")
+    }
+
+    pub fn namespace(&self) -> Option<String> {
+        opt(&self.object, "/metadata/namespace")
+    }
+
+    /// (group, version) of `apiVersion` (`apps/v1` → `apps`, `v1`; `v1` → ``, `v1`).
+    pub fn group_version(&self) -> (String, String) {
+        split_api_version(&self.api_version())
+    }
+
+    /// Renames, remembering the old name for name references.
+    pub fn set_name(&mut self, name: &str) {
+        let current = (self.name(), self.namespace());
+        if current.0 != name {
+            self.previous.push(current);
+            set(
+                &mut self.object,
+                &["metadata", "name"],
+                Json::String(name.to_owned()),
+            );
+        }
+    }
+
+    /// Moves to another namespace, remembering the old one.
+    pub fn set_namespace(&mut self, namespace: &str) {
+        let current = (self.name(), self.namespace());
+        if current.1.as_deref() != Some(namespace) {
+            self.previous.push(current);
+            set(
+                &mut self.object,
+                &["metadata", "namespace"],
+                Json::String(namespace.to_owned()),
+            );
+        }
+    }
+
+    /// Whether the resource is, or once was, `name` (in `namespace` when given).
+    pub fn answers_to(&self, name: &str, namespace: Option<&str>) -> bool {
+        let matches = |(n, ns): &(String, Option<String>)| {
+            n == name
+                && namespace
+                    .is_none_or(|wanted| ns.as_deref().unwrap_or("") == wanted || ns.is_none())
+        };
+        matches(&(self.name(), self.namespace()))
+            || matches(&self.original)
+            || self.previous.iter().any(matches)
+    }
+}
+
+pub(super) fn split_api_version(api_version: &str) -> (String, String) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group.to_owned(), version.to_owned()),
+        None => (String::new(), api_version.to_owned()),
+    }
+}
+
+fn text(object: &Json, pointer: &str) -> String {
+    str_at(object, pointer).unwrap_or_default().to_owned()
+}
+
+fn opt(object: &Json, pointer: &str) -> Option<String> {
+    str_at(object, pointer).map(str::to_owned)
+}
+
+/// The string at a plain pointer (`/metadata/name`: no `~` escapes, no list indices), found
+/// without the allocations `Json::pointer` makes for each segment: the engine asks for names
+/// and kinds of every object for every patch, so this is its innermost loop.
+pub(super) fn str_at<'a>(object: &'a Json, pointer: &str) -> Option<&'a str> {
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(object, |node, key| node.get(key))
+        .and_then(Json::as_str)
+}
+
+/// Sets `path` in `object`, creating mappings on the way.
+pub(super) fn set(object: &mut Json, path: &[&str], value: Json) {
+    let mut node = object;
+    for key in &path[..path.len() - 1] {
+        if !node.get(*key).is_some_and(Json::is_object) {
+            node[*key] = Json::Object(serde_json::Map::new());
+        }
+        node = node.get_mut(*key).expect("just made");
+    }
+    node[path[path.len() - 1]] = value;
+}
+
+/// Kinds the Kubernetes API serves without a namespace (kustomize's built-in schema knows
+/// these; any other kind, custom resources included, counts as namespaced, as for kustomize).
+pub(super) fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "APIService"
+            | "CertificateSigningRequest"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "ComponentStatus"
+            | "CSIDriver"
+            | "CSINode"
+            | "CustomResourceDefinition"
+            | "FlowSchema"
+            | "IngressClass"
+            | "MutatingWebhookConfiguration"
+            | "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "PodSecurityPolicy"
+            | "PriorityClass"
+            | "PriorityLevelConfiguration"
+            | "RuntimeClass"
+            | "SelfSubjectAccessReview"
+            | "SelfSubjectRulesReview"
+            | "StorageClass"
+            | "SubjectAccessReview"
+            | "TokenReview"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "ValidatingWebhookConfiguration"
+            | "VolumeAttachment"
+    )
+}

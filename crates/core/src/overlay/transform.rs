@@ -1,0 +1,479 @@
+//! The field transformers: namespace, name prefix and suffix, labels, annotations, replicas,
+//! images. Which fields each touches follows kustomize's built-in field lists.
+
+mod images;
+
+use serde_json::{Map, Value as Json};
+
+use super::kustomization::Kustomization;
+use super::resource::{Resource, is_cluster_scoped};
+use crate::diagnostic::Diagnostic;
+
+pub(super) use images::images;
+
+/// A field path for some kinds: `segments` of map keys (`[]` after a key walks its list),
+/// whether to create missing maps, and which kinds (`None` for all; with an optional group).
+pub(super) struct FieldSpec {
+    pub kinds: Option<&'static [&'static str]>,
+    pub group: Option<&'static str>,
+    pub path: &'static str,
+    pub create: bool,
+}
+
+const fn spec(kinds: &'static [&'static str], path: &'static str, create: bool) -> FieldSpec {
+    FieldSpec {
+        kinds: Some(kinds),
+        group: None,
+        path,
+        create,
+    }
+}
+
+const WORKLOADS_TEMPLATE: &[&str] = &[
+    "ReplicationController",
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+];
+
+/// Where labels go besides `metadata.labels` when templates are included.
+const TEMPLATE_LABELS: &[FieldSpec] = &[
+    spec(WORKLOADS_TEMPLATE, "spec/template/metadata/labels", true),
+    spec(
+        &["StatefulSet"],
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ),
+    spec(&["CronJob"], "spec/jobTemplate/metadata/labels", true),
+    spec(
+        &["CronJob"],
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ),
+];
+
+/// Selectors that take labels with `includeSelectors` (and `commonLabels`).
+const SELECTOR_LABELS: &[FieldSpec] = &[
+    spec(&["Service", "ReplicationController"], "spec/selector", true),
+    spec(
+        &["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"],
+        "spec/selector/matchLabels",
+        true,
+    ),
+    spec(
+        &["Deployment", "StatefulSet"],
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    spec(
+        &["Deployment", "StatefulSet"],
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    spec(
+        &["Deployment", "StatefulSet"],
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    spec(
+        &["Deployment", "StatefulSet"],
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    spec(
+        &["Deployment", "StatefulSet"],
+        "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+        false,
+    ),
+    spec(&["Job"], "spec/selector/matchLabels", false),
+    spec(
+        &["CronJob"],
+        "spec/jobTemplate/spec/selector/matchLabels",
+        false,
+    ),
+    spec(&["PodDisruptionBudget"], "spec/selector/matchLabels", false),
+    spec(&["NetworkPolicy"], "spec/podSelector/matchLabels", false),
+    spec(
+        &["NetworkPolicy"],
+        "spec/ingress/from/podSelector/matchLabels",
+        false,
+    ),
+    spec(
+        &["NetworkPolicy"],
+        "spec/egress/to/podSelector/matchLabels",
+        false,
+    ),
+];
+
+const TEMPLATE_ANNOTATIONS: &[FieldSpec] = &[
+    spec(
+        WORKLOADS_TEMPLATE,
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    spec(&["CronJob"], "spec/jobTemplate/metadata/annotations", true),
+    spec(
+        &["CronJob"],
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    ),
+];
+
+const REPLICA_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicationController",
+    "ReplicaSet",
+    "StatefulSet",
+];
+
+impl FieldSpec {
+    pub(super) fn applies_to(&self, resource: &Resource) -> bool {
+        self.kinds
+            .is_none_or(|kinds| kinds.contains(&resource.kind().as_str()))
+            && self.group.is_none_or(|g| resource.group_version().0 == g)
+    }
+}
+
+/// Calls `f` on every value at `path` in `node`, walking lists on the way; creates missing
+/// mappings when `create`.
+/// Calls `f` on every value at `path`; returns how many nodes it walked through.
+pub(super) fn visit(
+    node: &mut Json,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&mut Json),
+) -> usize {
+    let segments: Vec<&str> = path.split('/').collect();
+    walk(node, &segments, create, f)
+}
+
+fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut Json)) -> usize {
+    if let Json::Array(items) = node {
+        return 1 + items
+            .iter_mut()
+            .map(|item| walk(item, segments, create, f))
+            .sum::<usize>();
+    }
+    let Some((first, rest)) = segments.split_first() else {
+        f(node);
+        return 1;
+    };
+    let key = first.trim_end_matches("[]");
+    let Json::Object(map) = node else { return 1 };
+    if !map.contains_key(key) {
+        if !create || first.ends_with("[]") {
+            return 1;
+        }
+        map.insert(key.to_owned(), Json::Object(Map::new()));
+    }
+    let child = map.get_mut(key).expect("present");
+    if child.is_null() && create {
+        *child = Json::Object(Map::new());
+    }
+    1 + walk(child, rest, create, f)
+}
+
+/// Adds `pairs` to the mapping at every place `specs` names (plus `metadata/<field>`).
+fn add_pairs(
+    resource: &mut Resource,
+    field: &'static str,
+    pairs: &Map<String, Json>,
+    specs: &[&[FieldSpec]],
+) {
+    let mut places = Vec::new();
+    collect(
+        &mut resource.object,
+        &format!("metadata/{field}"),
+        true,
+        String::new(),
+        &mut places,
+    );
+    let applicable: Vec<&FieldSpec> = specs
+        .iter()
+        .flat_map(|group| group.iter())
+        .filter(|s| s.applies_to(resource))
+        .collect();
+    for spec in applicable {
+        collect(
+            &mut resource.object,
+            spec.path,
+            spec.create,
+            String::new(),
+            &mut places,
+        );
+    }
+    for (key, value) in pairs {
+        let mut created = Vec::new();
+        for place in &places {
+            let holds = resource
+                .object
+                .pointer(place)
+                .and_then(Json::as_object)
+                .is_some_and(|m| m.contains_key(key));
+            if holds {
+                let linked = resource
+                    .aliases
+                    .iter()
+                    .find(|a| a.field == field && a.key == *key && a.places.contains(place))
+                    .map(|a| a.places.clone());
+                for target in linked.unwrap_or_else(|| vec![place.clone()]) {
+                    if let Some(Json::Object(map)) = resource.object.pointer_mut(&target) {
+                        map.insert(key.clone(), value.clone());
+                    }
+                }
+            } else if let Some(Json::Object(map)) = resource.object.pointer_mut(place) {
+                map.insert(key.clone(), value.clone());
+                created.push(place.clone());
+            }
+        }
+        if !created.is_empty() {
+            resource.aliases.push(super::resource::Alias {
+                field,
+                key: key.clone(),
+                places: created,
+            });
+        }
+    }
+}
+
+/// The JSON pointers of the mappings at `path` (created when `create`), lists walked.
+fn collect(node: &mut Json, path: &str, create: bool, pointer: String, out: &mut Vec<String>) {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    collect_segments(node, &segments, create, pointer, out);
+}
+
+fn collect_segments(
+    node: &mut Json,
+    segments: &[&str],
+    create: bool,
+    pointer: String,
+    out: &mut Vec<String>,
+) {
+    if let Json::Array(items) = node {
+        for (i, item) in items.iter_mut().enumerate() {
+            collect_segments(item, segments, create, format!("{pointer}/{i}"), out);
+        }
+        return;
+    }
+    let Some((first, rest)) = segments.split_first() else {
+        if node.is_null() {
+            *node = Json::Object(Map::new());
+        }
+        if node.is_object() {
+            out.push(pointer);
+        }
+        return;
+    };
+    let key = first.trim_end_matches("[]");
+    let Json::Object(map) = node else { return };
+    if !map.contains_key(key) {
+        if !create || first.ends_with("[]") {
+            return;
+        }
+        map.insert(key.to_owned(), Json::Object(Map::new()));
+    }
+    let child = map.get_mut(key).expect("present");
+    if child.is_null() && create {
+        *child = Json::Object(Map::new());
+    }
+    let escaped = key.replace('~', "~0").replace('/', "~1");
+    collect_segments(child, rest, create, format!("{pointer}/{escaped}"), out);
+}
+
+fn string_map(
+    kustomization: &Kustomization,
+    pointer: &str,
+    value: &Json,
+) -> Result<Map<String, Json>, Vec<Diagnostic>> {
+    match value {
+        Json::Object(map) => Ok(map
+            .iter()
+            .map(|(k, v)| (k.clone(), Json::String(scalar_text(v))))
+            .collect()),
+        Json::Null => Ok(Map::new()),
+        _ => Err(vec![
+            kustomization.error(pointer, "expected a mapping of names to values"),
+        ]),
+    }
+}
+
+/// Labels and annotations are strings, whatever YAML type the kustomization wrote them in.
+fn scalar_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn namespace(kustomization: &Kustomization, resources: &mut [Resource]) {
+    let Some(namespace) = kustomization.value("namespace").and_then(Json::as_str) else {
+        return;
+    };
+    for resource in resources.iter_mut() {
+        let kind = resource.kind();
+        if kind == "Namespace" && resource.api_version() == "v1" {
+            resource.set_name(namespace);
+            continue;
+        }
+        if kind == "APIService" && resource.group_version().0 == "apiregistration.k8s.io" {
+            visit(
+                &mut resource.object,
+                "spec/service/namespace",
+                true,
+                &mut |value| *value = Json::String(namespace.to_owned()),
+            );
+        }
+        if kind == "CustomResourceDefinition" {
+            visit(
+                &mut resource.object,
+                "spec/conversion/webhook/clientConfig/service/namespace",
+                false,
+                &mut |value| *value = Json::String(namespace.to_owned()),
+            );
+        }
+        if is_cluster_scoped(&kind) {
+            if kind == "ClusterRoleBinding" {
+                default_subjects(resource, namespace);
+            }
+            continue;
+        }
+        resource.set_namespace(namespace);
+        if kind == "RoleBinding" {
+            default_subjects(resource, namespace);
+        }
+    }
+}
+
+/// kustomize's default for (Cluster)RoleBinding subjects: only those named `default` move.
+fn default_subjects(resource: &mut Resource, namespace: &str) {
+    if let Some(Json::Array(subjects)) = resource.object.get_mut("subjects") {
+        for subject in subjects
+            .iter_mut()
+            .filter(|s| s.get("name").and_then(Json::as_str) == Some("default"))
+        {
+            subject["namespace"] = Json::String(namespace.to_owned());
+        }
+    }
+}
+
+pub(super) fn prefix_suffix(kustomization: &Kustomization, resources: &mut [Resource]) {
+    let prefix = kustomization
+        .value("namePrefix")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let suffix = kustomization
+        .value("nameSuffix")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    if prefix.is_empty() && suffix.is_empty() {
+        return;
+    }
+    for resource in resources
+        .iter_mut()
+        .filter(|r| !matches!(r.kind().as_str(), "Namespace" | "CustomResourceDefinition"))
+    {
+        let name = format!("{prefix}{}{suffix}", resource.name());
+        resource.set_name(&name);
+    }
+}
+
+pub(super) fn labels(
+    kustomization: &Kustomization,
+    resources: &mut [Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    // `labels` first, then `commonLabels`, which wins on a shared key (as in kustomize)
+    let sets = kustomization
+        .value("labels")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, set) in sets.iter().enumerate() {
+        if set.get("fields").is_some() {
+            return Err(vec![
+                kustomization
+                    .error(
+                        &format!("/labels/{i}/fields"),
+                        "`labels[].fields` is not supported by railyard's overlay engine",
+                    )
+                    .hint("use `includeSelectors` and `includeTemplates`, or a patch"),
+            ]);
+        }
+        let pairs = string_map(
+            kustomization,
+            &format!("/labels/{i}/pairs"),
+            set.get("pairs").unwrap_or(&Json::Null),
+        )?;
+        let selectors = set
+            .get("includeSelectors")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let templates = set
+            .get("includeTemplates")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let specs: Vec<&[FieldSpec]> = match (selectors, templates) {
+            (true, _) => vec![SELECTOR_LABELS, TEMPLATE_LABELS],
+            (false, true) => vec![TEMPLATE_LABELS],
+            (false, false) => vec![],
+        };
+        for resource in resources.iter_mut() {
+            add_pairs(resource, "labels", &pairs, &specs);
+        }
+    }
+    if let Some(common) = kustomization.value("commonLabels") {
+        let pairs = string_map(kustomization, "/commonLabels", common)?;
+        for resource in resources.iter_mut() {
+            add_pairs(
+                resource,
+                "labels",
+                &pairs,
+                &[SELECTOR_LABELS, TEMPLATE_LABELS],
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn annotations(
+    kustomization: &Kustomization,
+    resources: &mut [Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(common) = kustomization.value("commonAnnotations") else {
+        return Ok(());
+    };
+    let pairs = string_map(kustomization, "/commonAnnotations", common)?;
+    for resource in resources.iter_mut() {
+        add_pairs(resource, "annotations", &pairs, &[TEMPLATE_ANNOTATIONS]);
+    }
+    Ok(())
+}
+
+pub(super) fn replicas(
+    kustomization: &Kustomization,
+    resources: &mut [Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(Json::Array(items)) = kustomization.value("replicas") else {
+        return Ok(());
+    };
+    for (i, item) in items.iter().enumerate() {
+        let (Some(name), Some(count)) = (
+            item.get("name").and_then(Json::as_str),
+            item.get("count").filter(|c| c.is_i64() || c.is_u64()),
+        ) else {
+            return Err(vec![kustomization.error(
+                &format!("/replicas/{i}"),
+                "a replica entry needs `name` and an integer `count`",
+            )]);
+        };
+        for resource in resources
+            .iter_mut()
+            .filter(|r| REPLICA_KINDS.contains(&r.kind().as_str()) && r.answers_to(name, None))
+        {
+            super::resource::set(&mut resource.object, &["spec", "replicas"], count.clone());
+        }
+    }
+    Ok(())
+}

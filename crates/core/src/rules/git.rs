@@ -1,0 +1,135 @@
+//! The git repository Flux pulls from: a URL Flux accepts, a branch name, a safe path.
+
+use super::Rules;
+use super::pointers::{GIT_BRANCH, GIT_PATH, GIT_URL};
+use crate::values::{GitScheme, GitUrl, GitUrlError};
+
+/// Why Flux cannot use a git URL: the reason and a hint.
+type Refusal = (&'static str, &'static str);
+
+impl Rules<'_> {
+    pub(super) fn git(&mut self) {
+        if let Some(url) = self.str(GIT_URL) {
+            if let Err((why, hint)) = flux_url(url) {
+                self.error(
+                    GIT_URL,
+                    format!("git URL `{url}` cannot be used by Flux: {why}"),
+                    "`ssh://git@host/org/repo.git` or `https://host/org/repo.git`",
+                    hint,
+                );
+            }
+        }
+        if let Some(branch) = self.str(GIT_BRANCH) {
+            if let Err(why) = branch_name(branch) {
+                self.error(
+                    GIT_BRANCH,
+                    format!("`{branch}` is not a valid branch name: {why}"),
+                    "a git branch name such as `main`",
+                    "see `git check-ref-format --branch`",
+                );
+            }
+        }
+        if let Some(path) = self.str(GIT_PATH).map(str::to_owned) {
+            self.safe_path(GIT_PATH, &path);
+        }
+    }
+}
+
+const SCP_LIKE: Refusal = (
+    "Flux does not accept the scp-like form `user@host:path`",
+    "write it as `ssh://git@host/org/repo.git` (a `:` before the path becomes `/`)",
+);
+
+const SCHEME: Refusal = (
+    "the scheme must be `ssh://` or `https://`",
+    "Flux pulls over SSH (with a deploy key) or HTTPS",
+);
+
+/// A git URL as Flux's source controller takes it: `ssh://` with a user, or `https://`.
+fn flux_url(url: &str) -> Result<GitUrl, Refusal> {
+    // `user@host:path` is refused whatever follows: its fix is to rewrite the whole URL
+    let scp_like_with_user = GitScheme::of(url) == Some(GitScheme::ScpLike) && url.contains('@');
+    match GitUrl::parse(url) {
+        _ if scp_like_with_user => Err(SCP_LIKE),
+        Ok(parsed) if parsed.scheme == GitScheme::ScpLike => Err(SCHEME),
+        Ok(parsed) if parsed.scheme == GitScheme::Ssh && parsed.user.is_none() => Err((
+            "an ssh URL needs a user",
+            "most git hosts use `ssh://git@host/org/repo.git`",
+        )),
+        Ok(parsed) => Ok(parsed),
+        Err(GitUrlError::Scheme) => Err(SCHEME),
+        Err(GitUrlError::HostOrPath) => Err((
+            "it needs a host and a repository path",
+            "e.g. `ssh://git@github.com/example/fleet.git`",
+        )),
+        Err(GitUrlError::Port) => Err((
+            "the port is not a number",
+            "e.g. `ssh://git@git.example.com:2222/org/repo.git`",
+        )),
+    }
+}
+
+fn branch_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "@" {
+        return Err("it is empty");
+    }
+    if name.starts_with(['-', '/']) || name.ends_with(['/', '.']) || name.ends_with(".lock") {
+        return Err("it cannot start with `-` or `/`, or end with `/`, `.` or `.lock`");
+    }
+    if name.contains("..")
+        || name.contains("//")
+        || name.contains("@{")
+        || name.split('/').any(|p| p.starts_with('.'))
+    {
+        return Err("it cannot contain `..`, `//`, `@{` or a part starting with `.`");
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
+    {
+        return Err("it cannot contain spaces or any of `~^:?*[\\`");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_flux_accepts() {
+        for (url, ok) in [
+            ("ssh://git@github.com/example/fleet.git", true),
+            ("https://github.com/example/fleet.git", true),
+            ("ssh://git@gitea.example.com:2222/ops/fleet.git", true),
+            ("git@github.com:example/fleet.git", false),
+            ("git@:", false),
+            ("ssh://github.com/example/fleet.git", false),
+            ("http://github.com/example/fleet.git", false),
+            ("github.com:example/fleet.git", false),
+            ("https://github.com", false),
+        ] {
+            assert_eq!(flux_url(url).is_ok(), ok, "{url}");
+        }
+        assert_eq!(flux_url("git@:").unwrap_err(), SCP_LIKE);
+        assert_eq!(
+            flux_url("github.com:example/fleet.git").unwrap_err(),
+            SCHEME
+        );
+    }
+
+    #[test]
+    fn branches() {
+        for (branch, ok) in [
+            ("main", true),
+            ("release/2026-11", true),
+            ("a..b", false),
+            ("-x", false),
+            ("x.lock", false),
+            ("a b", false),
+            ("x/.y", false),
+        ] {
+            assert_eq!(branch_name(branch).is_ok(), ok, "{branch}");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! YAML text to a tree of nodes that remember where they came from.
+//!
+//! saphyr-parser gives events with character positions; this module turns them into
+//! [`Node`]s with byte spans, resolves plain scalars as Go's yaml.v3 does (the grammar is
+//! [`scalar`]'s), refuses duplicate keys, and bounds the work a hostile file can cause (depth,
+//! alias expansion, size: [`budget`]).
+
+mod budget;
+pub mod scalar;
+mod scan_error;
+mod tags;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, Span as YamlSpan};
+
+use crate::diagnostic::{self, Diagnostic};
+pub use crate::limits::{MAX_DEPTH, MAX_INPUT_BYTES, MAX_NODES, MAX_PATH_BYTES};
+use crate::source::{SourceFile, Span};
+use scalar::Plain;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in file order; keys are scalars rendered as text.
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// The JSON type name used in messages (`string`, `mapping`, ...).
+    pub fn type_name(&self) -> &'static str {
+        type_name(&self.value)
+    }
+}
+
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Int(_) => "integer",
+        Value::Float(_) => "number",
+        Value::Str(_) => "string",
+        Value::Seq(_) => "list",
+        Value::Map(_) => "mapping",
+    }
+}
+
+/// Parses every document in `file`. Problems come back as diagnostics, never as a panic.
+pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
+    if file.text.len() > MAX_INPUT_BYTES {
+        return (Vec::new(), vec![diagnostic::too_large(&file.name)]);
+    }
+    let mut builder = Builder::new(file);
+    let documents = builder.stream();
+    (documents, builder.diagnostics)
+}
+
+struct Builder<'a> {
+    file: &'a SourceFile,
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    /// Byte offset of each character, present only when the text is not ASCII.
+    char_bytes: Option<Vec<usize>>,
+    anchors: HashMap<usize, Node>,
+    /// Nodes built so far in the whole stream, aliases expanded and anchored copies counted.
+    nodes: usize,
+    /// The length of every node's key path so far, summed (see [`MAX_PATH_BYTES`]).
+    path_bytes: usize,
+    /// Whether an alias was expanded, for the hint when there are too many nodes.
+    aliased: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Raised inside the builder to abandon the current document.
+struct Abort;
+
+impl<'a> Builder<'a> {
+    fn new(file: &'a SourceFile) -> Builder<'a> {
+        let char_bytes = (!file.text.is_ascii()).then(|| {
+            let mut offsets: Vec<usize> = file.text.char_indices().map(|(i, _)| i).collect();
+            offsets.push(file.text.len());
+            offsets
+        });
+        Builder {
+            file,
+            parser: Parser::new_from_str(&file.text),
+            char_bytes,
+            anchors: HashMap::new(),
+            nodes: 0,
+            path_bytes: 0,
+            aliased: false,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn stream(&mut self) -> Vec<Node> {
+        let mut documents = Vec::new();
+        loop {
+            match self.next() {
+                Ok((Event::StreamEnd, _)) => return documents,
+                Ok((Event::DocumentStart(_), _)) => {
+                    self.anchors.clear();
+                    match self.node(0, 0) {
+                        Ok(node) => documents.push(node),
+                        Err(Abort) => return documents,
+                    }
+                    if self.next().is_err() {
+                        return documents;
+                    }
+                }
+                Ok(_) => {}
+                Err(Abort) => return documents,
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event<'a>, YamlSpan), Abort> {
+        match self.parser.next_event() {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(error)) => {
+                self.scan_error(&error);
+                Err(Abort)
+            }
+            None => Err(Abort),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_bytes {
+            Some(offsets) => offsets[char_index.min(offsets.len() - 1)],
+            None => char_index.min(self.file.text.len()),
+        }
+    }
+
+    fn span(&self, span: YamlSpan) -> Span {
+        Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
+    }
+
+    /// Builds the next node, `depth` levels down, whose key path is `path_len` bytes long.
+    fn node(&mut self, depth: usize, path_len: usize) -> Result<Node, Abort> {
+        let (event, yaml_span) = self.next()?;
+        let span = self.span(yaml_span);
+        if depth > MAX_DEPTH {
+            self.too_deep(span);
+            return Err(Abort);
+        }
+        let nodes_before = self.nodes;
+        self.count(span, 1, path_len)?;
+        let (node, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let text = self.unterminated_block(text, style, span);
+                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                (Node { span, value }, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.container_tag(tag.as_deref(), "seq", span)?;
+                (self.sequence(span, depth, path_len)?, anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.container_tag(tag.as_deref(), "map", span)?;
+                let entries = self.mapping(depth, path_len)?;
+                let end = entries.last().map_or(span.end, |e| e.value.span.end);
+                let span = Span::new(span.start, end.max(span.end));
+                (
+                    Node {
+                        span,
+                        value: Value::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    self.diagnostics.push(Diagnostic::error(
+                        &self.file.name,
+                        span,
+                        "",
+                        "alias names no anchor",
+                    ));
+                    return Err(Abort);
+                };
+                self.aliased = true;
+                self.count_tree(&target, span, path_len)?;
+                (
+                    Node {
+                        span,
+                        value: target.value,
+                    },
+                    0,
+                )
+            }
+            _ => {
+                self.diagnostics.push(Diagnostic::error(
+                    &self.file.name,
+                    span,
+                    "",
+                    "unexpected YAML event",
+                ));
+                return Err(Abort);
+            }
+        };
+        if anchor != 0 {
+            // the copy kept for aliases costs as much as the node itself
+            let copied = self.nodes - nodes_before;
+            self.count(span, copied, 0)?;
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    /// A sequence's items, up to its end; `span` is where it starts.
+    fn sequence(&mut self, span: Span, depth: usize, path_len: usize) -> Result<Node, Abort> {
+        let mut items = Vec::new();
+        let end = loop {
+            if let Some(Ok((Event::SequenceEnd, end))) = self.parser.peek() {
+                let end = *end;
+                self.next()?;
+                break self.span(end).end;
+            }
+            let index_len = 2 + budget::decimal_digits(items.len());
+            items.push(self.node(depth + 1, path_len + index_len)?);
+        };
+        Ok(Node {
+            span: Span::new(span.start, end.max(span.end)),
+            value: Value::Seq(items),
+        })
+    }
+
+    fn mapping(&mut self, depth: usize, path_len: usize) -> Result<Vec<Entry>, Abort> {
+        let mut entries: Vec<Entry> = Vec::new();
+        // key → position, once the mapping is large enough for a linear search to cost
+        let mut index: Option<HashMap<String, usize>> = None;
+        loop {
+            if let Some(Ok((Event::MappingEnd, _))) = self.parser.peek() {
+                self.next()?;
+                return Ok(entries);
+            }
+            let key = self.node(depth + 1, path_len)?;
+            let key_text = match &key.value {
+                Value::Str(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Float(f) => f.to_string(),
+                Value::Null => "null".to_owned(),
+                Value::Seq(_) | Value::Map(_) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            &self.file.name,
+                            key.span,
+                            "",
+                            "mapping key is not a scalar",
+                        )
+                        .expected("a plain key such as `name:`")
+                        .hint("complex keys (`? ...`) are not used in railyard files"),
+                    );
+                    return Err(Abort);
+                }
+            };
+            let value = self.node(depth + 1, path_len + 1 + key_text.len())?;
+            let first = match &index {
+                Some(index) => index.get(&key_text).copied(),
+                None => entries.iter().position(|e| e.key == key_text),
+            };
+            if let Some(first) = first.map(|i| &entries[i]) {
+                let (line, _) = self.file.line_col(first.key_span.start);
+                self.report(
+                    Diagnostic::error(
+                        &self.file.name,
+                        key.span,
+                        "",
+                        format!("duplicate key `{key_text}`"),
+                    )
+                    .expected("each key once per mapping")
+                    .hint(format!(
+                        "`{key_text}` is already set on line {line}; remove one of them"
+                    )),
+                )?;
+                continue;
+            }
+            if let Some(index) = &mut index {
+                index.insert(key_text.clone(), entries.len());
+            } else if entries.len() == 16 {
+                index = Some(
+                    entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect(),
+                );
+                if let Some(index) = &mut index {
+                    index.insert(key_text.clone(), entries.len());
+                }
+            }
+            entries.push(Entry {
+                key: key_text,
+                key_span: key.span,
+                value,
+            });
+        }
+    }
+}
+
+/// A plain scalar's value in the tree, as [`scalar::resolve`] reads it. The tree keeps numbers
+/// as JSON does, so an integer above `i64::MAX` becomes a float, and a timestamp its RFC 3339 text.
+pub fn resolve_plain(text: &str) -> Value {
+    match scalar::resolve(text) {
+        Plain::Null => Value::Null,
+        Plain::Bool(b) => Value::Bool(b),
+        Plain::Int(i) => Value::Int(i),
+        #[allow(clippy::cast_precision_loss)]
+        Plain::Uint(u) => Value::Float(u as f64),
+        Plain::Float(f) => Value::Float(f),
+        Plain::Timestamp(time) => Value::Str(time),
+        Plain::Str => Value::Str(text.to_owned()),
+    }
+}
