@@ -11,11 +11,12 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
+use crate::rules::pointers as ptr;
 use crate::schema;
 use crate::values::Fqdn;
 
 const SCHEMA_TEXT: &str = include_str!("../../../schema/gitpod-installer-config.v1.schema.json");
-const PREFIX: &str = "/spec/gitpod/config";
+const PREFIX: &str = ptr::GITPOD_CONFIG;
 
 /// k3s' containerd paths (seed-reference.md §4.2, the installer's `ContainerdLocationK3s`).
 const CONTAINERD_RUNTIME_DIR: &str = "/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io";
@@ -75,11 +76,11 @@ pub fn base(site: &Json) -> Json {
     let mut config = Map::new();
     config.insert("apiVersion".into(), json!("v1"));
     config.insert("kind".into(), json!("Full"));
-    config.insert("domain".into(), json!(text("/spec/domain")));
+    config.insert("domain".into(), json!(text(ptr::DOMAIN)));
     config.insert("certificate".into(), ref_to(CERTIFICATE_SECRET));
     config.insert("sshGatewayHostKey".into(), ref_to(SSH_HOST_KEY_SECRET));
     let providers: Vec<Json> = site
-        .pointer("/spec/gitpod/authProviders")
+        .pointer(ptr::AUTH_PROVIDERS)
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
@@ -89,34 +90,31 @@ pub fn base(site: &Json) -> Json {
     if !providers.is_empty() {
         config.insert("authProviders".into(), Json::from(providers));
     }
-    let database = if has("/spec/gitpod/database/external") {
+    let database = if has(ptr::DATABASE_EXTERNAL) {
         let mut database =
             json!({ "inCluster": false, "external": { "certificate": ref_to(DATABASE_SECRET) } });
-        if site
-            .pointer("/spec/gitpod/database/external/caCert")
-            .is_some()
-        {
+        if site.pointer(ptr::DATABASE_CA_CERT).is_some() {
             database["ssl"] = json!({ "caCert": ref_to(DATABASE_CA_SECRET) });
         }
         database
-    } else if has("/spec/gitpod/database/cloudSQL") {
-        json!({ "inCluster": false, "cloudSQL": { "instance": text("/spec/gitpod/database/cloudSQL/instance"), "serviceAccount": ref_to(DATABASE_SECRET) } })
+    } else if has(ptr::CLOUD_SQL) {
+        json!({ "inCluster": false, "cloudSQL": { "instance": text(ptr::CLOUD_SQL_INSTANCE), "serviceAccount": ref_to(DATABASE_SECRET) } })
     } else {
         json!({ "inCluster": true })
     };
     config.insert("database".into(), database);
-    let storage = if has("/spec/gitpod/objectStorage/s3") {
-        json!({ "inCluster": false, "s3": { "endpoint": text("/spec/gitpod/objectStorage/s3/endpoint"), "bucket": text("/spec/gitpod/objectStorage/s3/bucket"), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
-    } else if has("/spec/gitpod/objectStorage/azure") {
+    let storage = if has(ptr::S3) {
+        json!({ "inCluster": false, "s3": { "endpoint": text(ptr::S3_ENDPOINT), "bucket": text(ptr::S3_BUCKET), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
+    } else if has(ptr::AZURE_STORAGE) {
         json!({ "inCluster": false, "azure": { "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
-    } else if has("/spec/gitpod/objectStorage/cloudStorage") {
-        json!({ "inCluster": false, "cloudStorage": { "project": text("/spec/gitpod/objectStorage/cloudStorage/project"), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
+    } else if has(ptr::CLOUD_STORAGE) {
+        json!({ "inCluster": false, "cloudStorage": { "project": text(ptr::CLOUD_STORAGE_PROJECT), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
     } else {
         json!({ "inCluster": true })
     };
     config.insert("objectStorage".into(), storage);
-    let registry = if has("/spec/gitpod/containerRegistry/external") {
-        json!({ "inCluster": false, "external": { "url": text("/spec/gitpod/containerRegistry/external/url"), "certificate": ref_to(REGISTRY_SECRET) } })
+    let registry = if has(ptr::REGISTRY_EXTERNAL) {
+        json!({ "inCluster": false, "external": { "url": text(ptr::REGISTRY_URL), "certificate": ref_to(REGISTRY_SECRET) } })
     } else {
         json!({ "inCluster": true })
     };

@@ -1,4 +1,5 @@
-//! Every JSON pointer a rule reads or reports, in one place.
+//! Every JSON pointer into the site file that a rule or the Gitpod config reads or reports, in
+//! one place.
 //!
 //! A `*` segment stands for an array index (or a map key); [`at`] fills it in. The test below
 //! resolves each pointer in the generated schema, so a rule cannot name a field that does not
@@ -53,6 +54,19 @@ pointers! {
     DATABASE = "/spec/gitpod/database";
     OBJECT_STORAGE = "/spec/gitpod/objectStorage";
     CONTAINER_REGISTRY = "/spec/gitpod/containerRegistry";
+    GITPOD_CONFIG = "/spec/gitpod/config";
+    DATABASE_EXTERNAL = "/spec/gitpod/database/external";
+    DATABASE_CA_CERT = "/spec/gitpod/database/external/caCert";
+    CLOUD_SQL = "/spec/gitpod/database/cloudSQL";
+    CLOUD_SQL_INSTANCE = "/spec/gitpod/database/cloudSQL/instance";
+    S3 = "/spec/gitpod/objectStorage/s3";
+    S3_ENDPOINT = "/spec/gitpod/objectStorage/s3/endpoint";
+    S3_BUCKET = "/spec/gitpod/objectStorage/s3/bucket";
+    AZURE_STORAGE = "/spec/gitpod/objectStorage/azure";
+    CLOUD_STORAGE = "/spec/gitpod/objectStorage/cloudStorage";
+    CLOUD_STORAGE_PROJECT = "/spec/gitpod/objectStorage/cloudStorage/project";
+    REGISTRY_EXTERNAL = "/spec/gitpod/containerRegistry/external";
+    REGISTRY_URL = "/spec/gitpod/containerRegistry/external/url";
     ADMIN_CIDRS = "/spec/firewall/adminCidrs";
     ADMIN_CIDR = "/spec/firewall/adminCidrs/*";
     OVERLAYS = "/spec/overlays";
