@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's single test command: install the test oracles where possible, then run
-# `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test --all-targets`
-# and 60 seconds of each fuzz target (`fuzz/run.sh`).
+# `cargo fmt --check`; build every target for `cargo test --all-targets` with clippy's lints
+# (`-D warnings`) applied during that one build; run 20 seconds of each fuzz target
+# (`fuzz/run.sh`); and last run the tests, so the final line is cargo test's summary.
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
@@ -88,15 +89,38 @@ fi
 export PATH="$venv/bin:$PATH"
 
 cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo test --all-targets "$@"
 
-# A short run of each fuzz target (nightly + cargo-fuzz, installed by the script when missing);
-# longer runs are in fuzz/README.md. RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
-fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-60}"
+# Clippy's lints in the test build itself: `cargo clippy` is `cargo check` with clippy-driver as
+# RUSTC_WORKSPACE_WRAPPER and its arguments in CLIPPY_ARGS (joined by `__CLIPPY_HACKERY__`).
+# With the same two variables `cargo test` compiles every workspace target through clippy-driver,
+# which is rustc plus the lints: one compile of the crate instead of a check and a build, with
+# the same lints (Cargo.toml's [lints] and `-D warnings`) failing the build. Dependencies are
+# compiled by plain rustc either way. Without clippy-driver, the separate `cargo clippy` runs.
+# Only the two `cargo test` commands get the variables: the fuzz build has its own workspace.
+lint_env=()
+clippy_driver="$(rustc --print sysroot)/bin/clippy-driver"
+if [[ ! -x "$clippy_driver" ]]; then
+    clippy_driver="$(command -v clippy-driver || true)"
+fi
+if [[ -n "$clippy_driver" ]] && "$clippy_driver" --version >/dev/null 2>&1; then
+    lint_env=(RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+        CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
+else
+    warn "clippy-driver not found next to rustc; running cargo clippy separately"
+    cargo clippy --all-targets -- -D warnings
+fi
+# Building first fails fast on a compile error or a lint, before the fuzz build.
+env "${lint_env[@]}" cargo test --all-targets --no-run
+
+# A short run of each fuzz target (cargo-fuzz, installed by the script when missing; nightly, or
+# stable with RUSTC_BOOTSTRAP=1); the 10-minute runs are `bash fuzz/run.sh 600` (fuzz/README.md).
+# RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
+fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-20}"
 if [[ "$fuzz_seconds" != 0 ]]; then
     RAILYARD_FUZZ_QUICK=1 bash fuzz/run.sh "$fuzz_seconds"
 elif [[ -n "${RAILYARD_REQUIRE_ORACLES:-}" ]]; then
     echo "tests/run.sh: RAILYARD_FUZZ_SECONDS=0 is not allowed with RAILYARD_REQUIRE_ORACLES" >&2
     exit 1
 fi
+
+env "${lint_env[@]}" cargo test --all-targets "$@"
