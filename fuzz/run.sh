@@ -5,6 +5,7 @@
 # target's executions per second and final corpus size at the end.
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]     targets: site sops overlay (default: all)
+#   bash fuzz/run.sh --build-only [TARGET...]  build them and stop (tests/run.sh, beside its build)
 #
 # Needs cargo-fuzz, which it installs from crates.io when missing (`cargo install --locked`).
 # Toolchain: nightly when rustup has it; otherwise the default (stable) toolchain with
@@ -14,6 +15,12 @@
 # One fuzzing process at a time: libFuzzer runs single-process here (no -jobs/-fork).
 set -euo pipefail
 
+build_only=
+if [[ "${1:-}" == --build-only ]]; then
+    build_only=1
+    shift
+    set -- 60 "$@"
+fi
 seconds="${1:-60}"
 shift || true
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
@@ -47,15 +54,21 @@ fi
 # RAILYARD_FUZZ_QUICK=1 (tests/run.sh sets it): an unoptimised build without AddressSanitizer,
 # which compiles in a fraction of the time; the code is all safe Rust, and a panic, hang or
 # runaway allocation is caught either way. Long runs keep the default, optimised ASan build.
+# Line tables only, as cargo-fuzz asks for its release builds: enough for a panic's backtrace,
+# and much less for the linker to write into each target.
 build_flags=()
 if [[ -n "${RAILYARD_FUZZ_QUICK:-}" ]]; then
     build_flags=(--dev --sanitizer none)
+    export CARGO_PROFILE_DEV_DEBUG=line-tables-only
 fi
 
 started=$SECONDS
 for target in "${targets[@]}"; do
     cargo "${toolchain[@]}" fuzz build "${build_flags[@]}" "$target"
 done
+if [[ -n "$build_only" ]]; then
+    exit 0
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/railyard-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

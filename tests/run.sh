@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's single test command: install the test oracles where possible, then run
 # `cargo fmt --check`; build every target for `cargo test --all-targets` with clippy's lints
-# (`-D warnings`) applied during that one build; run 20 seconds of each fuzz target
-# (`fuzz/run.sh`); and last run the tests, so the final line is cargo test's summary.
+# (`-D warnings`) applied during that one build, and the fuzz targets beside it; run 20 seconds
+# of each fuzz target (`fuzz/run.sh`); and last run the tests, so the final line is cargo
+# test's summary. Extra arguments go to that last `cargo test`.
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
@@ -109,13 +110,40 @@ else
     warn "clippy-driver not found next to rustc; running cargo clippy separately"
     cargo clippy --all-targets -- -D warnings
 fi
-# Building first fails fast on a compile error or a lint, before the fuzz build.
-env "${lint_env[@]}" cargo test --all-targets --no-run
-
 # A short run of each fuzz target (cargo-fuzz, installed by the script when missing; nightly, or
 # stable with RUSTC_BOOTSTRAP=1); the 10-minute runs are `bash fuzz/run.sh 600` (fuzz/README.md).
-# RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
+# RAILYARD_FUZZ_SECONDS=0 skips them (not in CI). The fuzz targets (their own workspace and
+# target directory) build beside the test build: each build has long stretches on one core
+# (the big crates' front end, linking), which the other fills.
 fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-20}"
+fuzz_build=
+fuzz_log="$(mktemp "${TMPDIR:-/tmp}/railyard-fuzz-build.XXXXXX")"
+# The background build runs in its own process group (setsid), so that stopping this script
+# early, on a failed test build or an interrupt, stops the whole of it and nothing else.
+stop_fuzz_build() {
+    if [[ -n "$fuzz_build" ]]; then
+        kill -- "-$fuzz_build" 2>/dev/null || true
+    fi
+    rm -f "$fuzz_log"
+}
+trap stop_fuzz_build EXIT
+if [[ "$fuzz_seconds" != 0 ]]; then
+    RAILYARD_FUZZ_QUICK=1 setsid bash fuzz/run.sh --build-only >"$fuzz_log" 2>&1 &
+    fuzz_build=$!
+fi
+# The tests are built first, to fail fast on a compile error or a lint.
+env "${lint_env[@]}" cargo test --all-targets --no-run
+if [[ -n "$fuzz_build" ]]; then
+    status=0
+    wait "$fuzz_build" || status=$?
+    fuzz_build=
+    if ((status != 0)); then
+        cat "$fuzz_log" >&2
+        echo "tests/run.sh: building the fuzz targets failed (exit status $status)" >&2
+        exit 1
+    fi
+fi
+
 if [[ "$fuzz_seconds" != 0 ]]; then
     RAILYARD_FUZZ_QUICK=1 bash fuzz/run.sh "$fuzz_seconds"
 elif [[ -n "${RAILYARD_REQUIRE_ORACLES:-}" ]]; then
