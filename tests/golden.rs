@@ -160,7 +160,12 @@ fn ok_cases_render_their_expected_tree() {
     let mut failures = Vec::new();
     let rendered: BTreeMap<PathBuf, Tree> = cases
         .iter()
-        .filter_map(|case| Some((case.clone(), render(&case.join("site.yaml"), &mut failures)?)))
+        .filter_map(|case| {
+            Some((
+                case.clone(),
+                render(&case.join("site.yaml"), &mut failures)?,
+            ))
+        })
         .collect();
     if updating() {
         update_ok_cases(&rendered, &mut failures);

@@ -21,8 +21,8 @@ pub(crate) fn base_of(case: &Path) -> Result<Option<String>, String> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| format!("`{}`: {error}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| format!("`{}`: {error}", path.display()))?;
     let name = text.trim();
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
         return Err(format!(
@@ -57,8 +57,8 @@ fn removed_list(case: &Path) -> Result<Vec<String>, String> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| format!("`{}`: {error}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| format!("`{}`: {error}", path.display()))?;
     Ok(text
         .lines()
         .filter(|line| !line.is_empty())
