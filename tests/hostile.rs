@@ -17,9 +17,8 @@ use crate::support::{cases, root};
 /// for what is mapped but never touched; an unbounded run fails to allocate and aborts.
 const ADDRESS_SPACE_KB: u32 = 400_000;
 /// Seconds before a run counts as hung and is killed: far above the slowest case's second
-/// (benches/hostile.sh), because the test build (`opt-level = 1`, Cargo.toml's `[profile.test]`)
-/// beside the whole suite on two shared cores can be many times slower than the release build
-/// alone.
+/// (benches/hostile.sh), because the debug build beside the whole suite on two cores can be
+/// twenty times slower than the release build alone.
 const HANG_SECONDS: u32 = 60;
 
 struct Case {
