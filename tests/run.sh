@@ -128,7 +128,7 @@ stop_fuzz_build() {
 }
 trap stop_fuzz_build EXIT
 if [[ "$fuzz_seconds" != 0 ]]; then
-    RAILYARD_FUZZ_QUICK=1 setsid bash fuzz/run.sh --build-only >"$fuzz_log" 2>&1 &
+    RAILYARD_FUZZ_QUICK=1 setsid --wait bash fuzz/run.sh --build-only >"$fuzz_log" 2>&1 &
     fuzz_build=$!
 fi
 # The tests are built first, to fail fast on a compile error or a lint.
