@@ -5,11 +5,22 @@
 # target's executions per second and final corpus size at the end.
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]     targets: site sops overlay (default: all)
+#   bash fuzz/run.sh --build-only [TARGET...]  build them and stop (tests/run.sh, beside its build)
 #
-# Needs the nightly toolchain (rustup) and cargo-fuzz, which it installs from crates.io when
-# missing. One fuzzing process at a time: libFuzzer runs single-process here (no -jobs/-fork).
+# Needs cargo-fuzz, which it installs from crates.io when missing (`cargo install --locked`).
+# Toolchain: nightly when rustup has it; otherwise the default (stable) toolchain with
+# RUSTC_BOOTSTRAP=1, which lets stable rustc take the -Z flags cargo-fuzz passes, so a machine
+# without nightly, and without the network to fetch it, can still fuzz. RAILYARD_FUZZ_TOOLCHAIN
+# names another toolchain (e.g. `stable`, to try that path where nightly is installed).
+# One fuzzing process at a time: libFuzzer runs single-process here (no -jobs/-fork).
 set -euo pipefail
 
+build_only=
+if [[ "${1:-}" == --build-only ]]; then
+    build_only=1
+    shift
+    set -- 60 "$@"
+fi
 seconds="${1:-60}"
 shift || true
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
@@ -24,9 +35,16 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "fuzz/run.sh: the nightly toolchain is missing; installing it with rustup" >&2
-    rustup toolchain install nightly --profile minimal
+# `cargo "${toolchain[@]}" fuzz ...`: `+nightly`, `+NAME`, or nothing (the default toolchain).
+toolchain=()
+if [[ -n "${RAILYARD_FUZZ_TOOLCHAIN:-}" ]]; then
+    toolchain=("+$RAILYARD_FUZZ_TOOLCHAIN")
+elif cargo +nightly --version >/dev/null 2>&1; then
+    toolchain=(+nightly)
+fi
+if [[ "${toolchain[*]}" != +nightly ]]; then
+    export RUSTC_BOOTSTRAP=1
+    echo "fuzz/run.sh: building with $(cargo "${toolchain[@]}" --version) and RUSTC_BOOTSTRAP=1" >&2
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: cargo-fuzz is missing; installing it from crates.io" >&2
@@ -36,15 +54,21 @@ fi
 # RAILYARD_FUZZ_QUICK=1 (tests/run.sh sets it): an unoptimised build without AddressSanitizer,
 # which compiles in a fraction of the time; the code is all safe Rust, and a panic, hang or
 # runaway allocation is caught either way. Long runs keep the default, optimised ASan build.
+# Line tables only, as cargo-fuzz asks for its release builds: enough for a panic's backtrace,
+# and much less for the linker to write into each target.
 build_flags=()
 if [[ -n "${RAILYARD_FUZZ_QUICK:-}" ]]; then
     build_flags=(--dev --sanitizer none)
+    export CARGO_PROFILE_DEV_DEBUG=line-tables-only
 fi
 
 started=$SECONDS
 for target in "${targets[@]}"; do
-    cargo +nightly fuzz build "${build_flags[@]}" "$target"
+    cargo "${toolchain[@]}" fuzz build "${build_flags[@]}" "$target"
 done
+if [[ -n "$build_only" ]]; then
+    exit 0
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/railyard-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -57,7 +81,7 @@ for target in "${targets[@]}"; do
     log="$work/$target.log"
     echo "fuzz/run.sh: fuzzing \`$target\` for ${seconds}s"
     status=0
-    cargo +nightly fuzz run "${build_flags[@]}" "$target" "$work/$target" -- \
+    cargo "${toolchain[@]}" fuzz run "${build_flags[@]}" "$target" "$work/$target" -- \
         -max_total_time="$seconds" \
         -max_len=65536 \
         -rss_limit_mb=2048 \

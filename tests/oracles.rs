@@ -4,6 +4,8 @@
 //! | test                                 | oracle                                              |
 //! |--------------------------------------|-----------------------------------------------------|
 //! | `cloud_init_user_data_passes_schema` | `cloud-init schema -c FILE`, plus the 32 KiB limit  |
+//!
+//! (`cloud-init schema` runs as cloud-init's own command handler, all files in one process.)
 //! | `embedded_shell_passes_shellcheck`   | `shellcheck` on every `#!` entry of `write_files`   |
 //! | `kubernetes_objects_validate`        | `kubernetes-validate --strict`, upstream CRD schemas |
 //! | `kustomizations_build`               | `kubectl kustomize DIR` (kustomize v5.5)            |
@@ -27,6 +29,11 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
+
+use crate::support::golden_layout;
+
+/// `cloud-init schema` for every user-data file in one process.
+mod cloud_init_schema;
 
 /// Set to `1` to turn every missing oracle, and every test that checked nothing, into a failure.
 const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";
@@ -58,8 +65,12 @@ fn oracles_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|value| value == "1")
 }
 
-/// Path shown in messages: relative to the crate root where possible.
+/// Path shown in messages: relative to the crate root where possible, and a file of a
+/// materialised `golden/ok` tree under its case's name (`golden/ok/<case>/expected/...`).
 fn shown(path: &Path) -> String {
+    if let Ok(rest) = path.strip_prefix(ok_trees_dir()) {
+        return Path::new("golden/ok").join(rest).display().to_string();
+    }
     path.strip_prefix(crate_root())
         .unwrap_or(path)
         .display()
@@ -282,15 +293,46 @@ fn parse_yaml_with(paths: &[PathBuf], mode: &str) -> Option<Parsed> {
 // Finding what to check in the golden trees
 // ---------------------------------------------------------------------------------------------
 
-/// `golden/ok/<case>/expected` and `golden/examples/<name>/expected` directories, sorted.
+/// The full expected tree of every `golden/ok` case, written once per test process under
+/// `target/tmp/golden-trees/<pid>/<case>/expected` (the cases store only what differs from a base
+/// case, and the tools read files), then `golden/examples/<name>/expected`, each sorted.
 fn golden_trees() -> Vec<PathBuf> {
-    let mut cases = sorted_entries(&crate_root().join("golden/ok"));
-    cases.extend(sorted_entries(&crate_root().join("golden/examples")));
-    cases
-        .into_iter()
-        .map(|case| case.join("expected"))
-        .filter(|expected| expected.is_dir())
-        .collect()
+    static OK_TREES: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    let mut trees = OK_TREES
+        .get_or_init(|| {
+            let dir = ok_trees_dir();
+            remove_stale_trees(dir.parent().expect("a parent"));
+            let cases = sorted_entries(&crate_root().join("golden/ok"));
+            let cases: Vec<PathBuf> = cases.into_iter().filter(|c| c.is_dir()).collect();
+            golden_layout::materialise(&cases, &dir)
+                .unwrap_or_else(|error| panic!("golden/ok: {error}"))
+        })
+        .clone();
+    trees.extend(
+        sorted_entries(&crate_root().join("golden/examples"))
+            .into_iter()
+            .map(|case| case.join("expected"))
+            .filter(|expected| expected.is_dir()),
+    );
+    trees
+}
+
+/// Where this test process writes the full `golden/ok` trees.
+fn ok_trees_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("golden-trees")
+        .join(std::process::id().to_string())
+}
+
+/// Removes the trees of test processes that have ended (`/proc/<pid>` gone), keeping those of a
+/// concurrent run.
+fn remove_stale_trees(parent: &Path) {
+    for dir in sorted_entries(parent) {
+        let pid = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
 }
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
@@ -513,16 +555,7 @@ fn cloud_init_user_data_passes_schema() {
         "cloud_init_user_data_passes_schema",
         "cloud-init user-data files",
     );
-    let results = run_all(
-        files
-            .iter()
-            .map(|file| {
-                let mut command = Command::new(&cloud_init);
-                command.args(["schema", "-c"]).arg(file);
-                command
-            })
-            .collect(),
-    );
+    let results = cloud_init_schema::schema_each(&cloud_init, &files);
     for (file, result) in files.iter().zip(results) {
         tally.checked += 1;
         let size = fs::metadata(file).map(|meta| meta.len()).unwrap_or(0);
@@ -1083,13 +1116,35 @@ fn kustomizations_build() {
         return;
     };
     let mut tally = Tally::new("kustomizations_build", "kustomization directories");
+    // Most cases render most directories byte for byte as their base does: each distinct
+    // directory is built once, and its verdict holds for every copy.
+    let mut verdicts: BTreeMap<BTreeMap<String, Vec<u8>>, Result<String, String>> = BTreeMap::new();
     for dir in &dirs {
         tally.checked += 1;
-        if let Err(output) = run(Command::new(&kubectl).arg("kustomize").arg(dir)) {
+        let build = || run(Command::new(&kubectl).arg("kustomize").arg(dir));
+        let verdict = match self_contained(dir) {
+            Some(files) => verdicts.entry(files).or_insert_with(build).clone(),
+            None => build(),
+        };
+        if let Err(output) = verdict {
             tally.fail(shown(dir), format!("kubectl kustomize failed:\n{output}"));
         }
     }
     tally.finish();
+}
+
+/// The files under `dir`, when its build can depend on nothing else. Only a kustomization
+/// file can name a resource, base or component outside the directory, and it needs `..` or an
+/// absolute path to do it; a generator or patch is loaded from inside the directory or not at
+/// all (kustomize's default load restrictor), so it gives the same verdict for the same files.
+fn self_contained(dir: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
+    let files = crate::support::snapshot(dir);
+    let escapes = files.iter().any(|(path, bytes)| {
+        is_kustomization_file(Path::new(path))
+            && (bytes.windows(2).any(|pair| pair == b"..")
+                || bytes.windows(2).any(|pair| pair == b" /"))
+    });
+    (!escapes).then_some(files)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's single test command: install the test oracles where possible, then run
-# `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test --all-targets`
-# and 60 seconds of each fuzz target (`fuzz/run.sh`).
+# `cargo fmt --check`; build every target for `cargo test --all-targets` with clippy's lints
+# (`-D warnings`) applied during that one build, and the fuzz targets beside it; run 20 seconds
+# of each fuzz target (`fuzz/run.sh`); and last run the tests, so the final line is cargo
+# test's summary. Extra arguments go to that last `cargo test`.
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
@@ -84,19 +86,72 @@ install_python_oracles
 if ! command -v kubectl >/dev/null 2>&1; then
     warn "kubectl not found: install kubectl with kustomize v5.5 (https://pkgs.k8s.io apt repository)"
 fi
+if ! command -v go >/dev/null 2>&1; then
+    warn "go not found: the YAML differential test builds its gopkg.in/yaml.v3 oracle with the Go toolchain"
+fi
 
 export PATH="$venv/bin:$PATH"
 
 cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo test --all-targets "$@"
 
-# A short run of each fuzz target (nightly + cargo-fuzz, installed by the script when missing);
-# longer runs are in fuzz/README.md. RAILYARD_FUZZ_SECONDS=0 skips them (not in CI).
-fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-60}"
+# Clippy's lints in the test build itself: `cargo clippy` is `cargo check` with clippy-driver as
+# RUSTC_WORKSPACE_WRAPPER and its arguments in CLIPPY_ARGS (joined by `__CLIPPY_HACKERY__`).
+# With the same two variables `cargo test` compiles every workspace target through clippy-driver,
+# which is rustc plus the lints: one compile of the crate instead of a check and a build, with
+# the same lints (Cargo.toml's [lints] and `-D warnings`) failing the build. Dependencies are
+# compiled by plain rustc either way. Without clippy-driver, the separate `cargo clippy` runs.
+# Only the two `cargo test` commands get the variables: the fuzz build has its own workspace.
+lint_env=()
+clippy_driver="$(rustc --print sysroot)/bin/clippy-driver"
+if [[ ! -x "$clippy_driver" ]]; then
+    clippy_driver="$(command -v clippy-driver || true)"
+fi
+if [[ -n "$clippy_driver" ]] && "$clippy_driver" --version >/dev/null 2>&1; then
+    lint_env=(RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+        CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
+else
+    warn "clippy-driver not found next to rustc; running cargo clippy separately"
+    cargo clippy --all-targets -- -D warnings
+fi
+# A short run of each fuzz target (cargo-fuzz, installed by the script when missing; nightly, or
+# stable with RUSTC_BOOTSTRAP=1); the 10-minute runs are `bash fuzz/run.sh 600` (fuzz/README.md).
+# RAILYARD_FUZZ_SECONDS=0 skips them (not in CI). The fuzz targets (their own workspace and
+# target directory) build beside the test build: each build has long stretches on one core
+# (the big crates' front end, linking), which the other fills.
+fuzz_seconds="${RAILYARD_FUZZ_SECONDS:-20}"
+fuzz_build=
+fuzz_log="$(mktemp "${TMPDIR:-/tmp}/railyard-fuzz-build.XXXXXX")"
+# The background build runs in its own process group (setsid), so that stopping this script
+# early, on a failed test build or an interrupt, stops the whole of it and nothing else.
+stop_fuzz_build() {
+    if [[ -n "$fuzz_build" ]]; then
+        kill -- "-$fuzz_build" 2>/dev/null || true
+    fi
+    rm -f "$fuzz_log"
+}
+trap stop_fuzz_build EXIT
+if [[ "$fuzz_seconds" != 0 ]]; then
+    RAILYARD_FUZZ_QUICK=1 setsid --wait bash fuzz/run.sh --build-only >"$fuzz_log" 2>&1 &
+    fuzz_build=$!
+fi
+# The tests are built first, to fail fast on a compile error or a lint.
+env "${lint_env[@]}" cargo test --all-targets --no-run
+if [[ -n "$fuzz_build" ]]; then
+    status=0
+    wait "$fuzz_build" || status=$?
+    fuzz_build=
+    if ((status != 0)); then
+        cat "$fuzz_log" >&2
+        echo "tests/run.sh: building the fuzz targets failed (exit status $status)" >&2
+        exit 1
+    fi
+fi
+
 if [[ "$fuzz_seconds" != 0 ]]; then
     RAILYARD_FUZZ_QUICK=1 bash fuzz/run.sh "$fuzz_seconds"
 elif [[ -n "${RAILYARD_REQUIRE_ORACLES:-}" ]]; then
     echo "tests/run.sh: RAILYARD_FUZZ_SECONDS=0 is not allowed with RAILYARD_REQUIRE_ORACLES" >&2
     exit 1
 fi
+
+env "${lint_env[@]}" cargo test --all-targets "$@"
