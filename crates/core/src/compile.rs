@@ -151,7 +151,7 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let lock = Lock::new(&resolved.name, &input_bytes, &files);
     (
         Some(Tree {
-            site: resolved.name,
+            site: resolved.name.to_string(),
             files,
             lock,
         }),

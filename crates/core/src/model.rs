@@ -6,7 +6,7 @@ use crate::defaults::{self, VERSIONS};
 use crate::placeholder;
 use crate::secrets_file::SecretsInfo;
 use crate::site::{CertManager, Features, Gitpod, Provider, SiteFile, Size};
-use crate::values::path_key;
+use crate::values::{DnsLabel, Fqdn, path_key};
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
 /// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
@@ -31,7 +31,7 @@ pub const GITPOD_NODE_LABELS: &[&str] = &[
 
 #[derive(Clone, Debug)]
 pub struct Site {
-    pub name: String,
+    pub name: DnsLabel,
     pub provider: Provider,
     pub location: String,
     pub size: Size,
@@ -40,7 +40,7 @@ pub struct Site {
     pub workers: Workers,
     /// Where servers and workers reach the Kubernetes API (a server, or the API load balancer).
     pub api_address: String,
-    pub domain: String,
+    pub domain: Fqdn,
     pub ssh_keys: Vec<String>,
     /// Who may reach the Kubernetes API; empty means anyone.
     pub admin_cidrs: Vec<String>,
@@ -134,7 +134,7 @@ pub fn resolve(
     };
     let pins = spec.versions.unwrap_or_default();
     Site {
-        name: file.metadata.name,
+        name: DnsLabel::parse(&file.metadata.name).expect("validation admits only DNS labels"),
         provider: spec.cloud.provider,
         location: spec.cloud.location,
         size: spec.size,
@@ -147,7 +147,7 @@ pub fn resolve(
                 .unwrap_or_else(|| size.worker_type.to_owned()),
         },
         api_address,
-        domain: spec.domain,
+        domain: Fqdn::parse(&spec.domain).expect("validation admits only domain names"),
         ssh_keys,
         admin_cidrs: spec.firewall.map(|f| f.admin_cidrs).unwrap_or_default(),
         git: GitSource {

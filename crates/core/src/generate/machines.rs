@@ -52,7 +52,7 @@ pub fn machines(site: &Site) -> Machines {
     Machines {
         api_version: API_VERSION.to_owned(),
         kind: "Machines".to_owned(),
-        site: site.name.clone(),
+        site: site.name.to_string(),
         provider: provider.name.to_owned(),
         location: site.location.clone(),
         size: size_name(site.size).to_owned(),

@@ -55,7 +55,7 @@ fn firewall(site: &Site) -> String {
     let document = Firewall {
         api_version: API_VERSION.to_owned(),
         kind: "Firewall".to_owned(),
-        site: site.name.clone(),
+        site: site.name.to_string(),
         direction: "in".to_owned(),
         rules,
     };
@@ -70,7 +70,7 @@ fn firewall(site: &Site) -> String {
 fn dns_records(site: &Site) -> String {
     let address = placeholder::address(layout::INGRESS_ADDRESS);
     let records = [
-        site.domain.clone(),
+        site.domain.to_string(),
         format!("*.{}", site.domain),
         format!("*.ws.{}", site.domain),
     ]
@@ -85,7 +85,7 @@ fn dns_records(site: &Site) -> String {
     let document = DnsRecords {
         api_version: API_VERSION.to_owned(),
         kind: "DNSRecords".to_owned(),
-        site: site.name.clone(),
+        site: site.name.to_string(),
         records,
     };
     let value = serde_json::to_value(&document).expect("DNS records always serialise");

@@ -1,9 +1,11 @@
 //! DNS names: one label (a site name) and a lowercase fully qualified domain name.
 
 use std::fmt;
+use std::ops::Deref;
 
 /// A DNS label: lowercase letters, digits and `-`, not at either end, 1 to 63 characters.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct DnsLabel(String);
 
 /// Why a text is not a [`DnsLabel`].
@@ -50,9 +52,19 @@ impl fmt::Display for DnsLabel {
     }
 }
 
+/// A validated name reads as the text it was parsed from.
+impl Deref for DnsLabel {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A lowercase domain name of at least two [`DnsLabel`]s, at most 253 characters, without a
 /// trailing dot, whose last label is not numeric (so it cannot be an IPv4 address).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct Fqdn(String);
 
 /// Why a text is not an [`Fqdn`].
@@ -93,6 +105,21 @@ impl Fqdn {
     }
 
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fqdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A validated name reads as the text it was parsed from.
+impl Deref for Fqdn {
+    type Target = str;
+
+    fn deref(&self) -> &str {
         &self.0
     }
 }
