@@ -4,9 +4,10 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Exit, compile_site, print_diagnostics, site_root, status};
+use super::{Exit, compile_site, hand_edits, print_diagnostics, site_root, status};
 use crate::cli::Cli;
 use crate::edge::git::{self, CommitOutcome, CommitRequest, GitError};
+use crate::edge::write::{self, WriteError};
 
 /// What `railyard commit` was asked to do.
 pub(super) struct Request<'a> {
@@ -15,6 +16,8 @@ pub(super) struct Request<'a> {
     pub branch: Option<&'a str>,
     pub message: Option<&'a str>,
     pub author: Option<&'a str>,
+    /// `--force`: overwrite rendered files edited by hand.
+    pub hand_edits: write::HandEdits,
 }
 
 pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
@@ -31,6 +34,7 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
         message: request.message,
         author: request.author,
         tree: &tree,
+        hand_edits: request.hand_edits,
     };
     match git::commit(&commit) {
         Ok(CommitOutcome::Committed {
@@ -53,6 +57,20 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
                 &format!("site `{}` is unchanged; nothing to commit", tree.site),
             );
             Ok(Exit::Success)
+        }
+        Err(GitError::Write(WriteError::EditedByHand { paths })) => {
+            let out = git::render_dir(request.repo, &root)?;
+            let discard = format!(
+                "railyard commit {} --repo {} --force",
+                request.site.display(),
+                request.repo.display()
+            );
+            hand_edits::print(cli, &hand_edits::findings(&out, &paths, &discard));
+            eprintln!(
+                "error: refusing to commit: {} file(s) edited by hand; nothing written",
+                paths.len()
+            );
+            Ok(Exit::Findings)
         }
         Err(GitError::Refused(why)) => {
             eprintln!("error: refusing to commit: {why}");
