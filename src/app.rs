@@ -264,16 +264,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
         }
         _ => Vec::new(),
     };
-    if cli.error_format == ErrorFormat::Json && !edited.is_empty() {
-        let site_json = report::json(&output.diagnostics, &loaded);
-        print!(
-            "{}",
-            hand_edits::join_json(&site_json, &hand_edits::json(&edited))
-        );
-    } else {
-        print_diagnostics(cli, &loaded, &output);
-        hand_edits::print(cli, &edited);
-    }
+    hand_edits::print_with_site(cli, &loaded, &output, &edited);
     if !edited.is_empty() {
         eprintln!(
             "refusing to render site `{}` into {}: {} file(s) edited by hand; nothing written",

@@ -325,6 +325,14 @@ fn commit_refuses_a_committed_hand_edit_until_forced() {
             .expect("kept")
             .contains("count: 2")
     );
+    let json = run(railyard()
+        .args(["--error-format", "json", "commit"])
+        .arg(&site)
+        .arg("--repo")
+        .arg(&repo));
+    assert_eq!(json.status.code(), Some(1), "{}", stderr(&json));
+    let items: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON array");
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
     let forced = commit(&["--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
     assert!(

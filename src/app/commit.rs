@@ -22,9 +22,8 @@ pub(super) struct Request<'a> {
 
 pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
     let (loaded, output) = compile_site(request.site)?;
-    let exit = print_diagnostics(cli, &loaded, &output);
-    let Some(tree) = output.tree else {
-        return Ok(exit);
+    let Some(tree) = &output.tree else {
+        return Ok(print_diagnostics(cli, &loaded, &output));
     };
     let root = site_root(&loaded);
     let commit = CommitRequest {
@@ -33,10 +32,31 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
         branch: request.branch,
         message: request.message,
         author: request.author,
-        tree: &tree,
+        tree,
         hand_edits: request.hand_edits,
     };
-    match git::commit(&commit) {
+    let result = git::commit(&commit);
+    // Files edited by hand are findings, printed with the site's diagnostics.
+    let edited = match &result {
+        Err(GitError::Write(WriteError::EditedByHand { paths })) => {
+            let discard = format!(
+                "railyard commit {} --repo {} --force",
+                request.site.display(),
+                request.repo.display()
+            );
+            hand_edits::findings(&git::render_dir(request.repo, &root)?, paths, &discard)
+        }
+        _ => Vec::new(),
+    };
+    hand_edits::print_with_site(cli, &loaded, &output, &edited);
+    if !edited.is_empty() {
+        eprintln!(
+            "error: refusing to commit: {} file(s) edited by hand; nothing written",
+            edited.len()
+        );
+        return Ok(Exit::Findings);
+    }
+    match result {
         Ok(CommitOutcome::Committed {
             id,
             written,
@@ -57,20 +77,6 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
                 &format!("site `{}` is unchanged; nothing to commit", tree.site),
             );
             Ok(Exit::Success)
-        }
-        Err(GitError::Write(WriteError::EditedByHand { paths })) => {
-            let out = git::render_dir(request.repo, &root)?;
-            let discard = format!(
-                "railyard commit {} --repo {} --force",
-                request.site.display(),
-                request.repo.display()
-            );
-            hand_edits::print(cli, &hand_edits::findings(&out, &paths, &discard));
-            eprintln!(
-                "error: refusing to commit: {} file(s) edited by hand; nothing written",
-                paths.len()
-            );
-            Ok(Exit::Findings)
         }
         Err(GitError::Refused(why)) => {
             eprintln!("error: refusing to commit: {why}");

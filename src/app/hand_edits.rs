@@ -3,8 +3,10 @@
 use std::path::Path;
 
 use crate::cli::{Cli, ErrorFormat};
+use crate::core::compile::Output;
 use crate::core::diagnostic::Diagnostic;
 use crate::core::source::Span;
+use crate::edge::load::Loaded;
 use crate::edge::report;
 
 /// One error per edited file, named as the user sees it (`out/path`), with both ways out:
@@ -56,11 +58,25 @@ pub(super) fn join_json(first: &str, second: &str) -> String {
     text
 }
 
-/// Prints `findings` for a command whose stdout carries no JSON of its own: JSON on stdout
-/// with `--error-format json`, people's text on stderr otherwise.
-pub(super) fn print(cli: &Cli, findings: &[Diagnostic]) {
+/// Prints the site's diagnostics and `findings` together: with `--error-format json` one array
+/// on stdout, as a command prints when it finds nothing; for people, on stderr.
+pub(super) fn print_with_site(
+    cli: &Cli,
+    loaded: &Loaded,
+    output: &Output,
+    findings: &[Diagnostic],
+) {
     match cli.error_format {
-        ErrorFormat::Json => print!("{}", json(findings)),
-        ErrorFormat::Human => eprint!("{}", human(findings)),
+        ErrorFormat::Json if !findings.is_empty() => {
+            let site = report::json(&output.diagnostics, loaded);
+            print!("{}", join_json(&site, &json(findings)));
+        }
+        ErrorFormat::Json => {
+            super::print_diagnostics(cli, loaded, output);
+        }
+        ErrorFormat::Human => {
+            super::print_diagnostics(cli, loaded, output);
+            eprint!("{}", human(findings));
+        }
     }
 }
