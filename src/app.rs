@@ -6,6 +6,7 @@ mod commit;
 mod diff;
 mod fleet;
 mod flux;
+mod hand_edits;
 mod runtime;
 mod secrets;
 
@@ -82,7 +83,8 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
             all,
             out,
             check,
-        } => render(cli, site.as_deref(), all.as_deref(), out, *check),
+            force,
+        } => render(cli, site.as_deref(), all.as_deref(), out, (*check, *force)),
         Command::Diff {
             site,
             all,
@@ -107,6 +109,7 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
             branch,
             message,
             author,
+            force,
         } => commit::run(
             cli,
             &commit::Request {
@@ -115,6 +118,7 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
                 branch: branch.as_deref(),
                 message: message.as_deref(),
                 author: author.as_deref(),
+                hand_edits: write_mode(*force),
             },
         ),
         Command::Overlay(OverlayCommand::Build { dir, root }) => overlay_build(cli, dir, root),
@@ -173,17 +177,37 @@ fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
     Ok(exit)
 }
 
+/// `render`'s flags: `(--check, --force)`.
+type RenderFlags = (bool, bool);
+
 fn render(
     cli: &Cli,
     site: Option<&Path>,
     all: Option<&Path>,
     out: &Path,
-    check: bool,
+    (check, force): RenderFlags,
 ) -> Result<Exit> {
     match all {
         // clap refuses a site together with `--all`.
-        Some(dir) => fleet::render_all(cli, dir, out, check),
-        None => render_one(cli, &site_or_default(site), out, check),
+        Some(dir) => {
+            let mode = if check {
+                fleet::Mode::Check
+            } else {
+                fleet::Mode::Render(write_mode(force))
+            };
+            fleet::render_all(cli, dir, out, mode)
+        }
+        None if check => check_one(cli, &site_or_default(site), out),
+        None => render_one(cli, &site_or_default(site), out, force),
+    }
+}
+
+/// What `--force` asks of the writer.
+fn write_mode(force: bool) -> write::HandEdits {
+    if force {
+        write::HandEdits::Overwrite
+    } else {
+        write::HandEdits::Refuse
     }
 }
 
@@ -191,37 +215,66 @@ fn site_or_default(site: Option<&Path>) -> PathBuf {
     site.map_or_else(|| PathBuf::from("site.yaml"), Path::to_path_buf)
 }
 
-fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<Exit> {
+fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
     let (loaded, output) = compile_site(site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
         return Ok(exit);
     };
-    if check {
-        let differences = write::check(out, &tree)?;
-        if differences.is_empty() {
-            status(
-                cli,
-                &format!("{}: site `{}` is up to date", out.display(), tree.site),
-            );
-            return Ok(Exit::Success);
-        }
-        println!(
-            "{}: differs from a fresh render of site `{}`:",
-            out.display(),
-            tree.site
+    let differences = write::check(out, &tree)?;
+    if differences.is_empty() {
+        status(
+            cli,
+            &format!("{}: site `{}` is up to date", out.display(), tree.site),
         );
-        for difference in &differences {
-            println!("  {difference}");
+        return Ok(Exit::Success);
+    }
+    println!(
+        "{}: differs from a fresh render of site `{}`:",
+        out.display(),
+        tree.site
+    );
+    for difference in &differences {
+        println!("  {difference}");
+    }
+    println!(
+        "run `railyard render {} --out {}` and commit the result",
+        site.display(),
+        out.display()
+    );
+    Ok(Exit::Findings)
+}
+
+/// Renders one site; files edited by hand are findings printed with the site's diagnostics (one
+/// JSON array on stdout), and nothing is written.
+fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
+    let (loaded, output) = compile_site(site)?;
+    let Some(tree) = &output.tree else {
+        return Ok(print_diagnostics(cli, &loaded, &output));
+    };
+    let written = write::render(out, tree, write_mode(force));
+    let edited = match &written {
+        Err(write::WriteError::EditedByHand { paths }) => {
+            let discard = format!(
+                "railyard render {} --out {} --force",
+                site.display(),
+                out.display()
+            );
+            hand_edits::findings(out, paths, &discard)
         }
-        println!(
-            "run `railyard render {} --out {}` and commit the result",
-            site.display(),
-            out.display()
+        _ => Vec::new(),
+    };
+    hand_edits::print_with_site(cli, &loaded, &output, &edited);
+    if !edited.is_empty() {
+        eprintln!(
+            "refusing to render site `{}` into {}: {} file(s) edited by hand; nothing written",
+            tree.site,
+            out.display(),
+            edited.len()
         );
         return Ok(Exit::Findings);
     }
-    let summary = write::render(out, &tree)?;
+    let summary = written?;
     let line = format!(
         "rendered site `{}` into {}: {} written, {} removed, {} unchanged",
         tree.site,

@@ -63,6 +63,10 @@ pub enum Command {
         /// Write nothing; exit 1 if the output differs from a fresh render.
         #[arg(long)]
         check: bool,
+        /// Overwrite rendered files edited by hand, discarding the edits (without it, a render
+        /// that would overwrite or remove one exits 1 and writes nothing).
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
     },
     /// Compare a fresh render with the output directory or a git revision; exit 1 on differences.
     Diff {
@@ -99,6 +103,10 @@ pub enum Command {
         /// `Name <email>` (default: `user.name` and `user.email` from git config).
         #[arg(long)]
         author: Option<String>,
+        /// Overwrite rendered files edited by hand (committed edits included), discarding the
+        /// edits.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the site file's JSON Schema.
     Schema,

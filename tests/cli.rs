@@ -219,7 +219,13 @@ fn check_tells_stale_output_from_hand_edits() {
         stdout(&edited)
     );
 
-    assert_eq!(render(site.path(), out.path()).status.code(), Some(0));
+    let forced = run(railyard()
+        .arg("render")
+        .arg(site.path().join("site.yaml"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("--force"));
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
     edit(
         &site.path().join("site.yaml"),
         "location: nbg1",

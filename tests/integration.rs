@@ -9,6 +9,9 @@ mod golden;
 /// The command line as a user runs it: exit codes, determinism, atomic writes, ownership.
 mod cli;
 
+/// `render` and `commit` never overwrite hand edits silently; `--all` refuses duplicate names.
+mod overwrite;
+
 /// `commit` and `diff --git` on real repositories, checked with the git command line.
 mod git_workflow;
 

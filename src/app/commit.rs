@@ -4,9 +4,10 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Exit, compile_site, print_diagnostics, site_root, status};
+use super::{Exit, compile_site, hand_edits, print_diagnostics, site_root, status};
 use crate::cli::Cli;
 use crate::edge::git::{self, CommitOutcome, CommitRequest, GitError};
+use crate::edge::write::{self, WriteError};
 
 /// What `railyard commit` was asked to do.
 pub(super) struct Request<'a> {
@@ -15,13 +16,14 @@ pub(super) struct Request<'a> {
     pub branch: Option<&'a str>,
     pub message: Option<&'a str>,
     pub author: Option<&'a str>,
+    /// `--force`: overwrite rendered files edited by hand.
+    pub hand_edits: write::HandEdits,
 }
 
 pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
     let (loaded, output) = compile_site(request.site)?;
-    let exit = print_diagnostics(cli, &loaded, &output);
-    let Some(tree) = output.tree else {
-        return Ok(exit);
+    let Some(tree) = &output.tree else {
+        return Ok(print_diagnostics(cli, &loaded, &output));
     };
     let root = site_root(&loaded);
     let commit = CommitRequest {
@@ -30,9 +32,31 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
         branch: request.branch,
         message: request.message,
         author: request.author,
-        tree: &tree,
+        tree,
+        hand_edits: request.hand_edits,
     };
-    match git::commit(&commit) {
+    let result = git::commit(&commit);
+    // Files edited by hand are findings, printed with the site's diagnostics.
+    let edited = match &result {
+        Err(GitError::Write(WriteError::EditedByHand { paths })) => {
+            let discard = format!(
+                "railyard commit {} --repo {} --force",
+                request.site.display(),
+                request.repo.display()
+            );
+            hand_edits::findings(&git::render_dir(request.repo, &root)?, paths, &discard)
+        }
+        _ => Vec::new(),
+    };
+    hand_edits::print_with_site(cli, &loaded, &output, &edited);
+    if !edited.is_empty() {
+        eprintln!(
+            "error: refusing to commit: {} file(s) edited by hand; nothing written",
+            edited.len()
+        );
+        return Ok(Exit::Findings);
+    }
+    match result {
         Ok(CommitOutcome::Committed {
             id,
             written,

@@ -26,6 +26,16 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
         None => vec![super::site_or_default(request.site)],
     };
     let results = fleet::par_map(&sites, |site| one(cli, site, request));
+    let duplicates = fleet::duplicate_names(sites.iter().zip(&results).filter_map(|(file, r)| {
+        r.as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|d| (file.as_path(), d.site.as_str()))
+    }));
+    if !duplicates.is_empty() {
+        fleet::print_findings(cli, &duplicates);
+        return Ok(Exit::Findings);
+    }
     let mut diffs = Vec::new();
     let mut exit = Exit::Success;
     for result in results {

@@ -1,13 +1,17 @@
-//! `--all DIR`: every `site.yaml` under a directory, handled in parallel on every core.
+//! `--all DIR`: every `site.yaml` under a directory, handled in parallel on every core, after
+//! every refusal (two sites of one name, files edited by hand) was checked for all of them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 
-use super::{Exit, compile_site};
+use super::{Exit, compile_site, hand_edits};
 use crate::cli::{Cli, ErrorFormat};
-use crate::core::diagnostic;
+use crate::core::diagnostic::{self, Diagnostic};
+use crate::core::source::Span;
+use crate::core::tree::Tree;
 use crate::edge::{report, write};
 
 /// Every file named `site.yaml` below `dir`, sorted; hidden directories are skipped.
@@ -70,6 +74,14 @@ pub(super) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
         .collect()
 }
 
+/// What `render --all` does with each site.
+#[derive(Clone, Copy)]
+pub(super) enum Mode {
+    /// `--check`: compare, write nothing.
+    Check,
+    Render(write::HandEdits),
+}
+
 /// What happened to one site, for the summary.
 enum Outcome {
     Done,
@@ -78,56 +90,140 @@ enum Outcome {
     Failed(String),
 }
 
-pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Result<Exit> {
+/// One site compiled: its tree when valid, else how it ended; its diagnostics as text.
+struct Compiled {
+    site: PathBuf,
+    tree: Result<Tree, Outcome>,
+    diagnostics: String,
+}
+
+fn compile_one(cli: &Cli, site: &Path) -> Compiled {
+    let (loaded, output) = match compile_site(site) {
+        Ok(compiled) => compiled,
+        Err(e) => {
+            return Compiled {
+                site: site.to_owned(),
+                tree: Err(Outcome::Failed(format!("{e:#}"))),
+                diagnostics: String::new(),
+            };
+        }
+    };
+    let diagnostics = match cli.error_format {
+        ErrorFormat::Human if !output.diagnostics.is_empty() => {
+            report::human(&output.diagnostics, &loaded, super::stderr_color(cli))
+        }
+        ErrorFormat::Json if !output.diagnostics.is_empty() => {
+            report::json(&output.diagnostics, &loaded)
+        }
+        _ => String::new(),
+    };
+    let tree = output
+        .tree
+        .filter(|_| !diagnostic::has_errors(&output.diagnostics))
+        .ok_or(Outcome::Invalid);
+    Compiled {
+        site: site.to_owned(),
+        tree,
+        diagnostics,
+    }
+}
+
+/// Sites that share a `metadata.name`: they would write the same paths of one output directory
+/// and the same lock, the last writer winning. One finding per file, naming all of them.
+pub(super) fn duplicate_names<'a>(
+    sites: impl IntoIterator<Item = (&'a Path, &'a str)>,
+) -> Vec<Diagnostic> {
+    let mut by_name: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
+    for (file, name) in sites {
+        by_name.entry(name).or_default().push(file);
+    }
+    let mut findings = Vec::new();
+    for (name, files) in by_name.into_iter().filter(|(_, f)| f.len() > 1) {
+        let all = files
+            .iter()
+            .map(|f| format!("`{}`", f.display()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for file in &files {
+            findings.push(
+                Diagnostic::error(
+                    &file.display().to_string(),
+                    name_span(file),
+                    "metadata.name",
+                    format!("site name `{name}` is used by {} site files: {all}", files.len()),
+                )
+                .hint("sites rendered into one output directory need distinct names; rename all but one"),
+            );
+        }
+    }
+    findings
+}
+
+/// Where the site file says its `metadata.name`, for the finding to point at.
+fn name_span(file: &Path) -> Span {
+    let Ok(text) = crate::edge::load::read_text(file) else {
+        return Span::default();
+    };
+    let source = crate::core::source::SourceFile::new("site.yaml", text);
+    let (documents, _) = crate::core::yaml::parse_stream(&source);
+    documents.first().map_or_else(Span::default, |d| {
+        crate::core::json_tree::JsonTree::new(&source.name, d)
+            .value_span(crate::core::rules::pointers::NAME)
+    })
+}
+
+/// Prints `findings` about files on disk to stderr, as text or JSON.
+pub(super) fn print_findings(cli: &Cli, findings: &[Diagnostic]) {
+    match cli.error_format {
+        ErrorFormat::Json => eprint!("{}", report::json_files(findings)),
+        ErrorFormat::Human => eprint!(
+            "{}",
+            report::human_files(findings, super::stderr_color(cli))
+        ),
+    }
+}
+
+pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Result<Exit> {
     let sites = find_sites(dir)?;
     if sites.is_empty() {
         anyhow::bail!("no `site.yaml` under `{}`", dir.display());
     }
-    let results = par_map(&sites, |site| -> (Outcome, String) {
-        let (loaded, output) = match compile_site(site) {
-            Ok(compiled) => compiled,
-            Err(e) => return (Outcome::Failed(format!("{e:#}")), String::new()),
-        };
-        let diagnostics = match cli.error_format {
-            ErrorFormat::Human if !output.diagnostics.is_empty() => {
-                report::human(&output.diagnostics, &loaded, super::stderr_color(cli))
-            }
-            ErrorFormat::Json if !output.diagnostics.is_empty() => {
-                report::json(&output.diagnostics, &loaded)
-            }
-            _ => String::new(),
-        };
-        let Some(tree) = output
-            .tree
-            .filter(|_| !diagnostic::has_errors(&output.diagnostics))
-        else {
-            return (Outcome::Invalid, diagnostics);
-        };
-        let outcome = if check {
-            match write::check(out, &tree) {
-                Ok(differences) if differences.is_empty() => Outcome::Done,
-                Ok(differences) => Outcome::Differs(format!(
-                    "site `{}`: {}",
-                    tree.site,
-                    differences
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )),
-                Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
-            }
+    let compiled = par_map(&sites, |site| compile_one(cli, site));
+    // Nothing is written for any site while one refusal stands.
+    let duplicates = duplicate_names(compiled.iter().filter_map(|c| {
+        c.tree
+            .as_ref()
+            .ok()
+            .map(|t| (c.site.as_path(), t.site.as_str()))
+    }));
+    if !duplicates.is_empty() {
+        print_findings(cli, &duplicates);
+        let verb = if let Mode::Check = mode {
+            "check"
         } else {
-            match write::render(out, &tree) {
-                Ok(_) => Outcome::Done,
-                Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
-            }
+            "render"
         };
-        (outcome, diagnostics)
+        eprintln!(
+            "refusing to {verb} the sites under {}: two or more share a name; nothing written",
+            dir.display()
+        );
+        return Ok(Exit::Findings);
+    }
+    if let Mode::Render(write::HandEdits::Refuse) = mode {
+        if let Some(exit) = refuse_hand_edits(cli, dir, out, &compiled)? {
+            return Ok(exit);
+        }
+    }
+    let results = par_map(&compiled, |c| -> Outcome {
+        match &c.tree {
+            Ok(tree) => handle(out, tree, mode),
+            Err(Outcome::Failed(why)) => Outcome::Failed(why.clone()),
+            Err(_) => Outcome::Invalid,
+        }
     });
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
-    for (outcome, diagnostics) in &results {
-        eprint!("{diagnostics}");
+    for (outcome, c) in results.iter().zip(&compiled) {
+        eprint!("{}", c.diagnostics);
         match outcome {
             Outcome::Done => done += 1,
             Outcome::Differs(line) => {
@@ -141,7 +237,11 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Resu
             }
         }
     }
-    let verb = if check { "up to date" } else { "rendered" };
+    let verb = if let Mode::Check = mode {
+        "up to date"
+    } else {
+        "rendered"
+    };
     eprintln!(
         "{} sites under {}: {done} {verb}, {differ} differ, {invalid} invalid, {failed} failed",
         sites.len(),
@@ -154,4 +254,66 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Resu
     } else {
         Exit::Success
     })
+}
+
+/// Every site's files edited by hand, before any site is written: the findings and exit 1
+/// when there are any.
+fn refuse_hand_edits(
+    cli: &Cli,
+    dir: &Path,
+    out: &Path,
+    compiled: &[Compiled],
+) -> Result<Option<Exit>> {
+    let edited = par_map(compiled, |c| match &c.tree {
+        Ok(tree) => write::hand_edits(out, tree),
+        Err(_) => Ok(Vec::new()),
+    });
+    let mut findings = Vec::new();
+    let discard = format!(
+        "railyard render --all {} --out {} --force",
+        dir.display(),
+        out.display()
+    );
+    for paths in edited {
+        findings.extend(hand_edits::findings(out, &paths?, &discard));
+    }
+    if findings.is_empty() {
+        return Ok(None);
+    }
+    for c in compiled {
+        eprint!("{}", c.diagnostics);
+    }
+    match cli.error_format {
+        ErrorFormat::Json => eprint!("{}", hand_edits::json(&findings)),
+        ErrorFormat::Human => eprint!("{}", hand_edits::human(&findings)),
+    }
+    eprintln!(
+        "refusing to render the sites under {}: {} file(s) edited by hand; nothing written",
+        dir.display(),
+        findings.len()
+    );
+    Ok(Some(Exit::Findings))
+}
+
+/// Checks or renders one valid site.
+fn handle(out: &Path, tree: &Tree, mode: Mode) -> Outcome {
+    match mode {
+        Mode::Check => match write::check(out, tree) {
+            Ok(differences) if differences.is_empty() => Outcome::Done,
+            Ok(differences) => Outcome::Differs(format!(
+                "site `{}`: {}",
+                tree.site,
+                differences
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
+        },
+        Mode::Render(hand_edits) => match write::render(out, tree, hand_edits) {
+            Ok(_) => Outcome::Done,
+            Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
+        },
+    }
 }

@@ -112,6 +112,8 @@ pub struct CommitRequest<'a> {
     pub message: Option<&'a str>,
     pub author: Option<&'a str>,
     pub tree: &'a Tree,
+    /// Whether files edited by hand (committed edits too) block the commit.
+    pub hand_edits: write::HandEdits,
 }
 
 pub enum CommitOutcome {
@@ -136,13 +138,7 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         Err(e) if e.code() == ErrorCode::UnbornBranch => None,
         Err(e) => return Err(e.into()),
     };
-    // The site's directory in the repository must be the repository's own: a link planted on
-    // the way would carry the render somewhere else.
-    let out = if request.root.is_empty() {
-        workdir.clone()
-    } else {
-        write::safe_join(&workdir, request.root.trim_end_matches('/'))?
-    };
+    let out = out_dir(&workdir, request.root)?;
     let files = request.tree.all_files();
     let old_outputs: BTreeSet<String> = std::fs::read_to_string(out.join(request.tree.lock_path()))
         .ok()
@@ -151,7 +147,7 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         .unwrap_or_default();
     refuse_uncommitted(&repo, request.root, &out, &files, &old_outputs)?;
     let signature = signature(&repo, request.author)?;
-    let summary = write::render(&out, request.tree)?;
+    let summary = write::render(&out, request.tree, request.hand_edits)?;
     let removed: Vec<&String> = old_outputs
         .iter()
         .filter(|p| !files.contains_key(*p))
@@ -183,6 +179,27 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
         written: summary.written.len(),
         removed: removed.len(),
     })
+}
+
+/// Where the site's rendered tree sits in the work tree. The site's directory in the
+/// repository must be the repository's own: a link planted on the way would carry the render
+/// somewhere else.
+fn out_dir(workdir: &Path, root: &str) -> Result<PathBuf, GitError> {
+    if root.is_empty() {
+        Ok(workdir.to_owned())
+    } else {
+        Ok(write::safe_join(workdir, root.trim_end_matches('/'))?)
+    }
+}
+
+/// Where `commit` renders a site whose tree sits at `root` in the repository holding `dir`,
+/// for messages that name rendered files.
+pub fn render_dir(dir: &Path, root: &str) -> Result<PathBuf, GitError> {
+    let repo = open(dir)?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError::Refused("the repository has no work tree".to_owned()))?;
+    out_dir(workdir, root)
 }
 
 /// Refuses a repository in the middle of a merge or the like, a detached HEAD, and a branch

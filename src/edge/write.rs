@@ -6,7 +6,9 @@
 //! staged file is renamed into place and the transaction removed. A run killed before the
 //! commit point leaves the previous output untouched (the next run discards the staging); a
 //! run killed after it is rolled forward by the next run. railyard writes only the paths its
-//! lock says it owns, and never through a symlink.
+//! lock says it owns, and never through a symlink. A file whose bytes no longer match the hash
+//! the lock recorded was edited by hand: a render refuses to overwrite or remove it unless
+//! forced, since the edit would be lost without a word.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -28,6 +30,8 @@ pub enum WriteError {
     },
     #[error("refusing to overwrite files railyard does not own (not in `{lock}`): {}", list(.paths))]
     NotOwned { lock: String, paths: Vec<String> },
+    #[error("refusing to overwrite files edited by hand since railyard wrote them: {}", list(.paths))]
+    EditedByHand { paths: Vec<String> },
     #[error("refusing to write through symlink `{0}`")]
     Symlink(PathBuf),
     #[error(
@@ -92,24 +96,37 @@ struct Journal {
     removes: Vec<String>,
 }
 
+/// Whether a render may overwrite or remove files edited by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandEdits {
+    /// Refuse the whole render, writing nothing ([`WriteError::EditedByHand`]).
+    Refuse,
+    /// Overwrite them: `render --force`.
+    Overwrite,
+}
+
 /// Writes `tree` into `out`; see the module documentation for the guarantees.
-pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
+pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create directory", out))?;
     recover(out, &tree.site)?;
     let old = read_lock(out, &tree.lock_path())?;
-    let owned: BTreeSet<&String> = old
-        .as_ref()
-        .map(|l| l.outputs.keys().collect())
-        .unwrap_or_default();
+    let recorded = old.map(|l| l.outputs).unwrap_or_default();
     let files = tree.all_files();
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
+    let mut edited = Vec::new();
     let mut writes = Vec::new();
     let mut guard = Guard::new(out);
     for (path, bytes) in &files {
         match guard.read(path)? {
             Ok(current) if &current == bytes => summary.unchanged += 1,
-            Ok(_) if owned.contains(path) || *path == tree.lock_path() => {
+            Ok(current) if recorded.contains_key(path) || *path == tree.lock_path() => {
+                if recorded
+                    .get(path)
+                    .is_some_and(|hash| *hash != sha256(&current))
+                {
+                    edited.push(path.clone());
+                }
                 writes.push((path.clone(), bytes))
             }
             Ok(_) => not_owned.push(path.clone()),
@@ -124,11 +141,18 @@ pub fn render(out: &Path, tree: &Tree) -> Result<Summary, WriteError> {
         });
     }
     let mut removes = Vec::new();
-    for path in owned.iter().filter(|p| !files.contains_key(p.as_str())) {
+    for (path, hash) in recorded.iter().filter(|(p, _)| !files.contains_key(*p)) {
         let target = safe_join(out, path)?;
         if fs::symlink_metadata(&target).is_ok() {
-            removes.push((*path).clone());
+            if fs::read(&target).is_ok_and(|current| sha256(&current) != *hash) {
+                edited.push(path.clone());
+            }
+            removes.push(path.clone());
         }
+    }
+    if hand_edits == HandEdits::Refuse && !edited.is_empty() {
+        edited.sort();
+        return Err(WriteError::EditedByHand { paths: edited });
     }
     if writes.is_empty() && removes.is_empty() {
         return Ok(summary);
@@ -175,6 +199,32 @@ fn stage(
     }
     let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
     write_file(&staging.join("journal.json"), &journal_text)
+}
+
+/// The files of `out` a render of `tree` would overwrite or remove although they no longer
+/// match what railyard wrote, sorted. Finishes an interrupted render of the site first: files
+/// it moved into place are railyard's own work, not edits.
+pub fn hand_edits(out: &Path, tree: &Tree) -> Result<Vec<String>, WriteError> {
+    if fs::symlink_metadata(out).is_err() {
+        return Ok(Vec::new());
+    }
+    recover(out, &tree.site)?;
+    let Some(old) = read_lock(out, &tree.lock_path())? else {
+        return Ok(Vec::new());
+    };
+    let mut edited = Vec::new();
+    for (path, hash) in &old.outputs {
+        let target = safe_join(out, path)?;
+        let current = match fs::read(&target) {
+            Ok(current) => current,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_error("read", &target)(e)),
+        };
+        if sha256(&current) != *hash && tree.files.get(path) != Some(&current) {
+            edited.push(path.clone());
+        }
+    }
+    Ok(edited)
 }
 
 /// Compares a fresh render with `out`, writing nothing.
