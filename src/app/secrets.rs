@@ -246,48 +246,132 @@ impl Drop for PrivateDir {
     }
 }
 
+/// Marks the lines `edit` puts above the user's text when it cannot be encrypted; they are
+/// removed again before the text is read.
+const EDIT_MARK: &str = "# railyard: ";
+
+/// How many lines [`edit_header`] writes; positions in the reopened copy are shifted by it.
+const EDIT_HEADER_LINES: usize = 3;
+
+/// Decrypts to a private copy, opens the editor, and re-encrypts what it leaves; text that
+/// cannot be encrypted goes back to the editor with the error on top, so no edit is lost.
 fn edit(path: &Path) -> Result<Exit> {
     let original = read_secrets(path)?;
     let decrypted =
         file::decrypt(&original, &age_keys::load()?).map_err(|e| located(Some(path), e))?;
+    // Removed with the copy on every return, the error ones included.
     let private = PrivateDir::new()?;
     let copy = private
         .0
         .join(path.file_name().unwrap_or_else(|| "secrets.yaml".as_ref()));
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&copy)?;
-    handle.write_all(decrypted.plaintext.as_bytes())?;
-    drop(handle);
+    write_private(&copy, &decrypted.plaintext, true)?;
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_owned());
-    let status = std::process::Command::new("sh")
+    let mut shown = decrypted.plaintext.clone();
+    let mut reopened = false;
+    loop {
+        let status = run_editor(&editor, &copy)?;
+        if !status.success() {
+            return nothing_written(path, &format!("the editor exited with {status}"));
+        }
+        let text = text_of(
+            std::fs::read(&copy).context("cannot read the edited copy")?,
+            Some(&copy),
+        )?;
+        if reopened && text == shown {
+            return nothing_written(path, "the edited copy was left as it was reopened");
+        }
+        let edited = if reopened {
+            without_header(&text)
+        } else {
+            &text
+        };
+        if edited == decrypted.plaintext {
+            println!("{}: no change", path.display());
+            return Ok(Exit::Success);
+        }
+        if edited.trim().is_empty() {
+            return nothing_written(path, "the edited copy is empty");
+        }
+        match file::reencrypt(&original, &decrypted, edited, &mut OsRng, &now()) {
+            Ok(encrypted) => {
+                drop(private);
+                write_atomically(path, &encrypted)?;
+                println!("{}: saved", path.display());
+                return Ok(Exit::Success);
+            }
+            Err(error) => {
+                let header = edit_header(&error);
+                eprintln!(
+                    "{}: {}; reopening the editor",
+                    path.display(),
+                    header.lines().next().unwrap_or_default().trim_start_matches(EDIT_MARK)
+                );
+                shown = format!("{header}{edited}");
+                write_private(&copy, &shown, false)?;
+                reopened = true;
+            }
+        }
+    }
+}
+
+/// Ends `edit` without writing: exit status 1, and the reason on standard error.
+fn nothing_written(path: &Path, reason: &str) -> Result<Exit> {
+    eprintln!("{reason}; nothing was written to `{}`", path.display());
+    Ok(Exit::Findings)
+}
+
+/// Writes the private copy (mode 0600); `new` refuses a file that is already there.
+fn write_private(copy: &Path, text: &str, new: bool) -> Result<()> {
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(new)
+        .truncate(!new)
+        .mode(0o600)
+        .open(copy)
+        .context("cannot write the private copy")?;
+    handle
+        .write_all(text.as_bytes())
+        .context("cannot write the private copy")
+}
+
+fn run_editor(editor: &str, copy: &Path) -> Result<std::process::ExitStatus> {
+    std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
         .arg("railyard-editor")
-        .arg(&copy)
+        .arg(copy)
         .status()
-        .context("cannot start the editor")?;
-    if !status.success() {
-        bail!(
-            "the editor exited with {status}; `{}` is unchanged",
-            path.display()
-        );
+        .context("cannot start the editor")
+}
+
+/// The comment block above text that cannot be encrypted: the error, at its line and column
+/// in the copy as the editor shows it (below this block), and how to leave.
+fn edit_header(error: &SopsError) -> String {
+    let position = error.location().map_or_else(String::new, |(line, column)| {
+        format!("line {}, column {column}: ", line + EDIT_HEADER_LINES)
+    });
+    let message = match error {
+        SopsError::Yaml { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    // One line: a line break in the message would end the comment.
+    let message = message.replace(['\n', '\r'], " ");
+    format!(
+        "{EDIT_MARK}{position}{message}\n\
+         {EDIT_MARK}fix it and save to encrypt; empty the file or exit the editor unchanged to write nothing\n\
+         {EDIT_MARK}these lines are removed before the file is read\n"
+    )
+}
+
+/// The text without the comment block [`edit_header`] put on top (or what is left of it).
+fn without_header(text: &str) -> &str {
+    let mut rest = text;
+    while rest.starts_with(EDIT_MARK) {
+        rest = rest.split_once('\n').map_or("", |(_, after)| after);
     }
-    let edited = std::fs::read_to_string(&copy).context("cannot read the edited copy")?;
-    drop(private);
-    if edited == decrypted.plaintext {
-        println!("{}: no change", path.display());
-        return Ok(Exit::Success);
-    }
-    let encrypted = file::reencrypt(&original, &decrypted, &edited, &mut OsRng, &now())
-        .with_context(|| format!("the edited copy of `{}`", path.display()))?;
-    write_atomically(path, &encrypted)?;
-    println!("{}: saved", path.display());
-    Ok(Exit::Success)
+    rest
 }
 
 /// 48 letters and digits from the OS's random source (about 285 bits).
