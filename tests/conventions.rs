@@ -35,9 +35,16 @@ fn bash_completion_is_valid_bash_and_knows_every_subcommand() {
         .arg(&path)
         .output()
         .expect("bash runs");
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     for name in SUBCOMMANDS {
-        assert!(script.contains(&format!("railyard__subcmd__{name}")), "bash completion lacks `{name}`");
+        assert!(
+            script.contains(&format!("railyard__subcmd__{name}")),
+            "bash completion lacks `{name}`"
+        );
     }
     for name in SECRETS_SUBCOMMANDS {
         assert!(
@@ -51,7 +58,12 @@ fn bash_completion_is_valid_bash_and_knows_every_subcommand() {
 fn every_shell_gets_a_script() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let output = run(railyard().args(["completions", shell]));
-        assert_eq!(output.status.code(), Some(0), "{shell}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{shell}: {}",
+            stderr(&output)
+        );
         assert!(stdout(&output).contains("railyard"), "{shell}");
     }
     let output = run(railyard().args(["completions", "tcsh"]));
@@ -65,7 +77,10 @@ fn the_manual_page_is_roff_and_names_every_subcommand() {
     let page = stdout(&output);
     assert!(starts_with_th(&page), "{}", &page[..page.len().min(200)]);
     for name in SUBCOMMANDS {
-        assert!(page.contains(&format!("railyard\\-{name}")), "the page lacks `{name}`");
+        assert!(
+            page.contains(&format!("railyard\\-{name}")),
+            "the page lacks `{name}`"
+        );
     }
     lint(&page);
 }
@@ -82,7 +97,10 @@ fn man_out_writes_a_page_per_command() {
         assert!(starts_with_th(&page), "railyard-{name}.1");
     }
     for name in SECRETS_SUBCOMMANDS {
-        assert!(out.join(format!("railyard-secrets-{name}.1")).is_file(), "secrets {name}");
+        assert!(
+            out.join(format!("railyard-secrets-{name}.1")).is_file(),
+            "secrets {name}"
+        );
     }
     assert!(out.join("railyard.1").is_file());
 }

@@ -30,8 +30,9 @@ pub(super) fn man(out: Option<&Path>) -> Result<Exit> {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
-            clap_mangen::generate_to(command, dir)
-                .with_context(|| format!("cannot write the manual pages into `{}`", dir.display()))?;
+            clap_mangen::generate_to(command, dir).with_context(|| {
+                format!("cannot write the manual pages into `{}`", dir.display())
+            })?;
             println!("wrote the manual pages into {}", dir.display());
         }
     }

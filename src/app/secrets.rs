@@ -306,7 +306,11 @@ fn edit(path: &Path) -> Result<Exit> {
                 eprintln!(
                     "{}: {}; reopening the editor",
                     path.display(),
-                    header.lines().next().unwrap_or_default().trim_start_matches(EDIT_MARK)
+                    header
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches(EDIT_MARK)
                 );
                 shown = format!("{header}{edited}");
                 write_private(&copy, &shown, false)?;

@@ -36,7 +36,10 @@ fn edit(file: &Path, editor: &Path, tmp: &Path) -> (std::process::Output, usize)
     let rounds = std::fs::read_to_string(editor.with_file_name("rounds"))
         .map_or(0, |n| n.trim().parse().expect("a count"));
     let left: Vec<_> = std::fs::read_dir(tmp).expect("tmp").collect();
-    assert!(left.is_empty(), "the private copy was left behind: {left:?}");
+    assert!(
+        left.is_empty(),
+        "the private copy was left behind: {left:?}"
+    );
     (output, rounds)
 }
 
@@ -61,7 +64,10 @@ fn invalid_yaml_reopens_the_editor_with_the_error_at_its_line() {
         stderr(&output)
     );
     let after = std::fs::read_to_string(&file).expect("read");
-    assert!(!after.contains("# railyard:"), "the comment block was kept:\n{after}");
+    assert!(
+        !after.contains("# railyard:"),
+        "the comment block was kept:\n{after}"
+    );
     if let Some(sops) = oracle("sops") {
         let json = sops_json(&sops, &example_key(), &file);
         assert_eq!(json[0]["stringData"]["cloudflare_api_token"], "fixed-token");
@@ -81,7 +87,12 @@ fn an_abort_writes_nothing() {
         let before = std::fs::read(&file).expect("read");
         let editor = scripted_editor(dir.path(), &rounds);
         let (output, ran) = edit(&file, &editor, &dir.path().join("tmp"));
-        assert_eq!(output.status.code(), Some(1), "{label}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{label}: {}",
+            stderr(&output)
+        );
         assert_eq!(ran, rounds.len(), "{label}");
         assert!(
             stderr(&output).contains("nothing was written"),
