@@ -264,59 +264,62 @@ fn edit(path: &Path) -> Result<Exit> {
     let copy = private
         .0
         .join(path.file_name().unwrap_or_else(|| "secrets.yaml".as_ref()));
-    write_private(&copy, &decrypted.plaintext, true)?;
+    write_private(&copy, decrypted.plaintext.as_bytes(), true)?;
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_owned());
-    let mut shown = decrypted.plaintext.clone();
+    let mut shown = decrypted.plaintext.clone().into_bytes();
     let mut reopened = false;
     loop {
         let status = run_editor(&editor, &copy)?;
         if !status.success() {
             return nothing_written(path, &format!("the editor exited with {status}"));
         }
-        let text = text_of(
-            std::fs::read(&copy).context("cannot read the edited copy")?,
-            Some(&copy),
-        )?;
-        if reopened && text == shown {
+        let bytes = std::fs::read(&copy).context("cannot read the edited copy")?;
+        if reopened && bytes == shown {
             return nothing_written(path, "the edited copy was left as it was reopened");
         }
         let edited = if reopened {
-            without_header(&text)
+            without_header(&bytes)
         } else {
-            &text
+            &bytes[..]
         };
-        if edited == decrypted.plaintext {
+        if edited == decrypted.plaintext.as_bytes() {
             println!("{}: no change", path.display());
             return Ok(Exit::Success);
         }
-        if edited.trim().is_empty() {
+        if edited.trim_ascii().is_empty() {
             return nothing_written(path, "the edited copy is empty");
         }
-        match file::reencrypt(&original, &decrypted, edited, &mut OsRng, &now()) {
-            Ok(encrypted) => {
-                drop(private);
-                write_atomically(path, &encrypted)?;
-                println!("{}: saved", path.display());
-                return Ok(Exit::Success);
-            }
+        let (location, message) = match std::str::from_utf8(edited) {
             Err(error) => {
-                let header = edit_header(&error);
-                eprintln!(
-                    "{}: {}; reopening the editor",
-                    path.display(),
-                    header
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .trim_start_matches(EDIT_MARK)
-                );
-                shown = format!("{header}{edited}");
-                write_private(&copy, &shown, false)?;
-                reopened = true;
+                let valid = &edited[..error.valid_up_to()];
+                let valid = std::str::from_utf8(valid).unwrap_or_default();
+                (
+                    Some(line_col(valid, valid.len())),
+                    "not UTF-8 text".to_owned(),
+                )
             }
-        }
+            Ok(text) => match file::reencrypt(&original, &decrypted, text, &mut OsRng, &now()) {
+                Ok(encrypted) => {
+                    drop(private);
+                    write_atomically(path, &encrypted)?;
+                    println!("{}: saved", path.display());
+                    return Ok(Exit::Success);
+                }
+                Err(SopsError::Yaml {
+                    line,
+                    column,
+                    message,
+                }) => (Some((line, column)), message),
+                Err(other) => (other.location(), other.to_string()),
+            },
+        };
+        let (summary, header) = edit_header(location, &message);
+        eprintln!("{}: {summary}; reopening the editor", path.display());
+        shown = [header.as_bytes(), edited].concat();
+        write_private(&copy, &shown, false)?;
+        reopened = true;
     }
 }
 
@@ -327,7 +330,7 @@ fn nothing_written(path: &Path, reason: &str) -> Result<Exit> {
 }
 
 /// Writes the private copy (mode 0600); `new` refuses a file that is already there.
-fn write_private(copy: &Path, text: &str, new: bool) -> Result<()> {
+fn write_private(copy: &Path, text: &[u8], new: bool) -> Result<()> {
     let mut handle = std::fs::OpenOptions::new()
         .write(true)
         .create_new(new)
@@ -336,7 +339,7 @@ fn write_private(copy: &Path, text: &str, new: bool) -> Result<()> {
         .open(copy)
         .context("cannot write the private copy")?;
     handle
-        .write_all(text.as_bytes())
+        .write_all(text)
         .context("cannot write the private copy")
 }
 
@@ -351,29 +354,30 @@ fn run_editor(editor: &str, copy: &Path) -> Result<std::process::ExitStatus> {
 }
 
 /// The comment block above text that cannot be encrypted: the error, at its line and column
-/// in the copy as the editor shows it (below this block), and how to leave.
-fn edit_header(error: &SopsError) -> String {
-    let position = error.location().map_or_else(String::new, |(line, column)| {
+/// in the copy as the editor shows it (below this block), and how to leave; with the error's
+/// own line for standard error.
+fn edit_header(location: Option<(usize, usize)>, message: &str) -> (String, String) {
+    let position = location.map_or_else(String::new, |(line, column)| {
         format!("line {}, column {column}: ", line + EDIT_HEADER_LINES)
     });
-    let message = match error {
-        SopsError::Yaml { message, .. } => message.clone(),
-        other => other.to_string(),
-    };
     // One line: a line break in the message would end the comment.
-    let message = message.replace(['\n', '\r'], " ");
-    format!(
-        "{EDIT_MARK}{position}{message}\n\
+    let summary = format!("{position}{}", message.replace(['\n', '\r'], " "));
+    let header = format!(
+        "{EDIT_MARK}{summary}\n\
          {EDIT_MARK}fix it and save to encrypt; empty the file or exit the editor unchanged to write nothing\n\
          {EDIT_MARK}these lines are removed before the file is read\n"
-    )
+    );
+    (summary, header)
 }
 
 /// The text without the comment block [`edit_header`] put on top (or what is left of it).
-fn without_header(text: &str) -> &str {
+fn without_header(text: &[u8]) -> &[u8] {
     let mut rest = text;
-    while rest.starts_with(EDIT_MARK) {
-        rest = rest.split_once('\n').map_or("", |(_, after)| after);
+    while rest.starts_with(EDIT_MARK.as_bytes()) {
+        rest = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(&[][..], |end| &rest[end + 1..]);
     }
     rest
 }

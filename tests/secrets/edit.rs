@@ -114,3 +114,24 @@ fn an_unchanged_copy_writes_nothing() {
     assert!(crate::support::stdout(&output).contains("no change"));
     assert_eq!(std::fs::read(&file).expect("read"), before);
 }
+
+#[test]
+fn text_that_is_not_utf8_reopens_the_editor_too() {
+    let (dir, file) = example_secrets();
+    let check_and_fix = "head -n 1 \"$1\" | grep -q '^# railyard: line 13, column 28: not UTF-8 text$' \
+        && sed -i 's/x\\xffy/utf8-again/' \"$1\"";
+    let editor = scripted_editor(
+        dir.path(),
+        &[
+            "sed -i 's/example-cloudflare-token-not-real/x\\xffy/' \"$1\"",
+            check_and_fix,
+        ],
+    );
+    let (output, rounds) = edit(&file, &editor, &dir.path().join("tmp"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(rounds, 2);
+    if let Some(sops) = oracle("sops") {
+        let json = sops_json(&sops, &example_key(), &file);
+        assert_eq!(json[0]["stringData"]["cloudflare_api_token"], "utf8-again");
+    }
+}
