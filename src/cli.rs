@@ -226,7 +226,7 @@ pub enum SecretsCommand {
         site: Option<PathBuf>,
     },
     /// Decrypt to a private temporary file, open `$EDITOR`, re-encrypt; unchanged values keep
-    /// their ciphertext.
+    /// their ciphertext, and text that cannot be encrypted reopens the editor with the error.
     Edit {
         /// The encrypted secrets file.
         file: PathBuf,
