@@ -7,6 +7,7 @@ mod diff;
 mod fleet;
 mod flux;
 mod hand_edits;
+mod manual;
 mod runtime;
 mod secrets;
 
@@ -122,6 +123,8 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
             },
         ),
         Command::Overlay(OverlayCommand::Build { dir, root }) => overlay_build(cli, dir, root),
+        Command::Completions { shell } => manual::completions(*shell),
+        Command::Man { out } => manual::man(out.as_deref()),
         Command::Secrets(command) => secrets::run(cli, command),
         cloud_command => dispatch_cloud(cli, cloud_command),
     }
@@ -327,7 +330,10 @@ fn stderr_color(cli: &Cli) -> bool {
     match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => report::auto_color(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ),
     }
 }
 
@@ -336,7 +342,10 @@ fn stdout_color(cli: &Cli) -> bool {
     match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => report::auto_color(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ),
     }
 }
 

@@ -47,6 +47,7 @@ pub enum Command {
     },
     /// Check a site file and report every problem; exit 1 if any.
     Validate {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
     },
@@ -84,11 +85,13 @@ pub enum Command {
         /// The repository for `--git`.
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// How to print the differences: a unified diff, Markdown for a review, or JSON.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
     /// Render into a git repository's work tree and commit railyard's paths.
     Commit {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
         /// The repository (its work tree receives the render at the site's `git.path`).
@@ -116,6 +119,7 @@ pub enum Command {
     /// Read the cloud and print what bootstrap would create, finish, keep, or report as
     /// different; exit 1 when there is anything to do.
     Plan {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
         #[command(flatten)]
@@ -124,6 +128,7 @@ pub enum Command {
     /// Provision the site's machines on Hetzner Cloud (token in `HCLOUD_TOKEN`), finishing
     /// whatever an earlier run left; then print the DNS records to create.
     Bootstrap {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
         #[command(flatten)]
@@ -152,6 +157,7 @@ pub enum Command {
     /// Show the cluster: nodes, Flux sources, Kustomizations and HelmReleases, and whether
     /// Flux applied the commit the site's branch points at. Exit 1 when not all is ready.
     Status {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
         /// The cluster's kubeconfig (default: `~/.kube/railyard/<site>.yaml`, which bootstrap
@@ -164,6 +170,7 @@ pub enum Command {
     },
     /// Delete every cloud resource carrying the site's label, and nothing else.
     Destroy {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
         /// Delete; without it, list what would be deleted and exit 1.
@@ -175,6 +182,19 @@ pub enum Command {
     /// The SOPS secrets file: create, edit, encrypt, decrypt, rotate, check.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Print the completion script for SHELL to standard output.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print railyard's manual page (roff) to standard output, or write one page per command.
+    Man {
+        /// Write `railyard.1`, `railyard-render.1`, `railyard-secrets-edit.1`, … into this
+        /// directory instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,6 +208,7 @@ pub struct CloudArgs {
 pub enum OverlayCommand {
     /// Print what `kubectl kustomize DIR` prints.
     Build {
+        /// The directory holding `kustomization.yaml`.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Nothing outside this directory is read, through `..`, absolute paths or symbolic
@@ -202,6 +223,7 @@ pub enum SecretsCommand {
     /// Create `secrets.sops.yaml` with generated values for what railyard needs, empty
     /// placeholders for what the site references, and `.sops.yaml`; never overwrites.
     Init {
+        /// Directory to write into.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// age recipient to encrypt to (repeatable).
@@ -212,10 +234,14 @@ pub enum SecretsCommand {
         site: Option<PathBuf>,
     },
     /// Decrypt to a private temporary file, open `$EDITOR`, re-encrypt; unchanged values keep
-    /// their ciphertext.
-    Edit { file: PathBuf },
+    /// their ciphertext, and text that cannot be encrypted reopens the editor with the error.
+    Edit {
+        /// The encrypted secrets file.
+        file: PathBuf,
+    },
     /// Encrypt a plaintext file (standard input when absent or `-`).
     Encrypt {
+        /// The plaintext file.
         file: Option<PathBuf>,
         /// age recipient (repeatable); default: the nearest `.sops.yaml` creation rule.
         #[arg(long = "age")]
@@ -226,6 +252,7 @@ pub enum SecretsCommand {
     },
     /// Decrypt a file (standard input when absent or `-`) to standard output.
     Decrypt {
+        /// The encrypted file.
         file: Option<PathBuf>,
         /// Replace the file instead of printing.
         #[arg(long)]
@@ -233,10 +260,13 @@ pub enum SecretsCommand {
     },
     /// Add or remove recipients: the data key is re-wrapped, values are untouched.
     Rotate {
+        /// The encrypted secrets file.
         file: PathBuf,
-        #[arg(long = "add")]
+        /// age recipient to add (repeatable).
+        #[arg(long = "add", value_name = "RECIPIENT")]
         add: Vec<String>,
-        #[arg(long = "remove")]
+        /// age recipient to remove (repeatable); the last one cannot be removed.
+        #[arg(long = "remove", value_name = "RECIPIENT")]
         remove: Vec<String>,
         /// Use a new data key and encrypt every value again.
         #[arg(long)]
@@ -245,8 +275,11 @@ pub enum SecretsCommand {
     /// Check that the site's secret references resolve; with `--mac`, decrypt too: the MAC
     /// verifies and no value is empty.
     Check {
+        /// The site file.
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
+        /// Decrypt the secrets file too (needs an age identity): the MAC verifies and no value
+        /// is empty.
         #[arg(long)]
         mac: bool,
     },
@@ -257,4 +290,44 @@ pub enum DiffFormat {
     Text,
     Markdown,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument and subcommand without help text, named by its command path.
+    fn undocumented(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                found.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                found.push(sub_path.clone());
+            }
+            undocumented(sub, &sub_path, found);
+        }
+    }
+
+    #[test]
+    fn every_argument_and_command_has_help() {
+        let mut command = super::Cli::command();
+        command.build();
+        let mut found = Vec::new();
+        undocumented(&command, "railyard", &mut found);
+        assert!(found.is_empty(), "without help text: {found:#?}");
+    }
+
+    #[test]
+    fn the_walk_finds_an_undocumented_argument() {
+        let command = clap::Command::new("t")
+            .arg(clap::Arg::new("plain").long("plain"))
+            .subcommand(clap::Command::new("sub").about("a subcommand"));
+        let mut found = Vec::new();
+        undocumented(&command, "t", &mut found);
+        assert_eq!(found, ["t plain"]);
+    }
 }

@@ -18,6 +18,9 @@ mod git_workflow;
 /// `railyard secrets` against the real sops: interoperability, edit, tampering, leaks.
 mod secrets;
 
+/// Command-line conventions: shell completions and the manual page.
+mod conventions;
+
 /// Architecture invariants checked as tests: pure core, module docs, schema freshness.
 mod tidy;
 

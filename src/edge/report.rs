@@ -18,6 +18,12 @@ use crate::edge::load::{Loaded, read_text};
 /// Most lines one label may quote; a longer span is quoted by its first line.
 const MAX_QUOTED_LINES: usize = 20;
 
+/// Whether `--color auto` colours a stream: only a terminal, and not when `NO_COLOR` is set to
+/// a non-empty value. An empty `NO_COLOR` counts as unset, as no-color.org specifies.
+pub fn auto_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
+
 /// Renders diagnostics for a terminal; only the site file's lines are quoted.
 pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String {
     let diagnostics = &shortened(diagnostics);
@@ -274,4 +280,20 @@ fn render(
     )
     .expect("diagnostic spans lie inside their file");
     buffer.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_color;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_with_a_value_turns_colour_off_and_an_empty_one_does_not() {
+        assert!(auto_color(true, None));
+        assert!(auto_color(true, Some(OsStr::new(""))));
+        assert!(!auto_color(true, Some(OsStr::new("1"))));
+        assert!(!auto_color(true, Some(OsStr::new("0"))));
+        assert!(!auto_color(false, None));
+        assert!(!auto_color(false, Some(OsStr::new(""))));
+    }
 }
