@@ -88,8 +88,7 @@ pub(super) fn same(found: &Json, expected: &Json) -> bool {
     match (found, expected) {
         (Json::Object(a), Json::Object(b)) => {
             a.len() == b.len()
-                && a
-                    .iter()
+                && a.iter()
                     .all(|(key, value)| b.get(key).is_some_and(|other| same(value, other)))
         }
         (Json::Array(a), Json::Array(b)) => {
