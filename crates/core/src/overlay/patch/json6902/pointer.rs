@@ -98,3 +98,63 @@ pub(super) fn same(found: &Json, expected: &Json) -> bool {
         _ => found == expected,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{existing, insertion, parent, same};
+
+    #[test]
+    fn indices_are_read_as_go_reads_them() {
+        // two items: `-1` and `-2` reach them, `01` and `+1` are 1, `-0` is 0
+        assert_eq!(existing(2, "-1").ok(), Some(1));
+        assert_eq!(existing(2, "-2").ok(), Some(0));
+        assert_eq!(existing(2, "01").ok(), Some(1));
+        assert_eq!(existing(2, "+1").ok(), Some(1));
+        assert_eq!(existing(2, "-0").ok(), Some(0));
+        assert!(existing(2, "2").is_err());
+        assert!(existing(2, "-3").is_err());
+        assert!(existing(2, "-").is_err());
+        assert!(existing(2, "").is_err());
+        // an insertion may also land after the last item: `2`, `-`, `-1`; `-3` is the front
+        assert_eq!(insertion(2, "2").ok(), Some(2));
+        assert_eq!(insertion(2, "-").ok(), Some(2));
+        assert_eq!(insertion(2, "-1").ok(), Some(2));
+        assert_eq!(insertion(2, "-3").ok(), Some(0));
+        assert!(insertion(2, "3").is_err());
+        assert!(insertion(2, "-4").is_err());
+        assert!(insertion(2, "99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn a_parent_must_exist_and_hold_values() {
+        let mut object = json!({"spec": {"list": [{"a": 1}], "gone": null, "key": "v"}});
+        assert!(parent(&mut object, "/spec/list/-1/b").is_ok());
+        assert!(parent(&mut object, "/spec/missing/b").is_err());
+        assert!(parent(&mut object, "/spec/gone/b").is_err());
+        assert!(parent(&mut object, "/spec/key/b").is_err());
+        assert!(parent(&mut object, "").is_err());
+        // before the first `/` is ignored, as the library ignores it
+        assert_eq!(
+            parent(&mut object, "x/y").map(|p| p.key).ok(),
+            Some("y".into())
+        );
+        assert_eq!(
+            parent(&mut object, "/spec/a~01b").map(|p| p.key).ok(),
+            Some("a~1b".into())
+        );
+    }
+
+    #[test]
+    fn test_compares_structure_not_order_or_type() {
+        assert!(same(
+            &json!({"a": 1, "b": [1, 2]}),
+            &json!({"b": [1, 2], "a": 1})
+        ));
+        assert!(!same(&json!([1, 2]), &json!([2, 1])));
+        assert!(!same(&json!(1), &json!("1")));
+        assert!(!same(&json!({"a": null}), &json!({})));
+        assert!(same(&json!(1), &json!(1.0)));
+    }
+}
