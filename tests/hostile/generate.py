@@ -582,9 +582,11 @@ def _():
     deep = "/a" * 60
     ops = "".join(f"    - op: copy\n      from: /data\n      path: /data{deep}/x{i}\n"
                   for i in range(40))
+    # `add` needs an existing parent (as in kustomize), so the 60 levels come as one value
+    nested = '{"a": ' * 59 + "{}" + "}" * 59
     files = kustomization("resources:\n- c.yaml\npatches:\n- target:\n    kind: ConfigMap\n"
-                          "  patch: |\n    - op: add\n      path: /data" + deep
-                          + "\n      value: {}\n" + ops)
+                          "  patch: |\n    - op: add\n      path: /data/a\n      value: "
+                          + nested + "\n" + ops)
     files["dir/c.yaml"] = CONFIGMAP.format(name="c")
     return files
 

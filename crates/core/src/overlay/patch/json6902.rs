@@ -1,7 +1,9 @@
-//! JSON 6902 operations on one object, with kustomize's leniency: `add` creates missing parent
-//! mappings.
+//! JSON 6902 operations on one object, as kustomize v5.5 applies them (json-patch v4.12.0, not
+//! RFC 6902: see `json6902/pointer.rs`); `add` under a missing parent fails, as in kustomize.
 
-use serde_json::{Map, Value as Json};
+mod pointer;
+
+use serde_json::Value as Json;
 
 use super::super::kustomization::Kustomization;
 use super::super::resource::Resource;
@@ -20,15 +22,17 @@ pub(super) enum OperationError {
     #[error("`{0}` is not a list index")]
     NotAnIndex(String),
     #[error("index {0} is out of range")]
-    OutOfRange(usize),
+    OutOfRange(i64),
     #[error("`{0}` is below a scalar")]
     BelowScalar(String),
     #[error("the parent is a scalar")]
     ParentIsScalar,
     #[error("`{0}` does not exist")]
     Missing(String),
-    #[error("cannot remove the whole object")]
-    WholeObject,
+    #[error("the parent of `{0}` does not exist")]
+    NoParent(String),
+    #[error("the operation has no `{0}` string")]
+    NoField(&'static str),
     #[error("the value is {found}, not {expected}")]
     TestFailed {
         found: Box<Json>,
@@ -78,56 +82,67 @@ pub(super) fn apply(
             Some((file, span)) => Diagnostic::error(file, *span, &format!("[{i}]"), message),
             None => kustomization.error(pointer, message),
         };
-        return Err(vec![diagnostic.expected("an operation that applies to the object").hint("operations apply before namespace, prefix and labels; `remove` and `replace` need an existing path")]);
+        return Err(vec![diagnostic.expected("an operation that applies to the object").hint("operations apply before namespace, prefix and labels; `add` needs an existing parent, `remove` an existing path")]);
     }
     Ok(())
 }
 
 /// One operation; what `move` and `copy` add is paid for, as a copy can double an object.
 fn apply_one(object: &mut Json, operation: &Json, work: &Work) -> Result<(), OperationError> {
-    let field = |key: &str| {
+    let field = |key: &'static str| {
         operation
             .get(key)
             .and_then(Json::as_str)
-            .unwrap_or_default()
+            .ok_or(OperationError::NoField(key))
     };
-    let path = field("path");
+    // a missing `value` is `null`, as the library reads it
     let value = || operation.get("value").cloned().unwrap_or(Json::Null);
-    match field("op") {
-        "add" => add(object, path, value()),
-        "remove" => remove(object, path).map(|_| ()),
-        "replace" => remove(object, path).and_then(|_| add(object, path, value())),
+    match operation
+        .get("op")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+    {
+        "add" => add(object, field("path")?, value()),
+        "remove" => remove(object, field("path")?).map(drop),
+        "replace" => replace(object, field("path")?, value()),
         "move" => {
-            let moved = remove(object, field("from"))?;
+            let moved = remove(object, field("from")?)?;
             work.spend(weight(&moved))?;
-            add(object, path, moved)
+            add(object, field("path")?, moved)
         }
         "copy" => {
-            let from = field("from");
-            let copied = object
-                .pointer(from)
-                .ok_or_else(|| OperationError::Missing(from.to_owned()))?;
-            work.spend(KEEP * weight(copied))?;
-            let copied = copied.clone();
-            add(object, path, copied)
+            // a missing mapping key reads as `null`, so copying it adds a `null`
+            let copied = match read(object, field("from")?)? {
+                Some(found) => {
+                    work.spend(KEEP * weight(found))?;
+                    found.clone()
+                }
+                None => Json::Null,
+            };
+            add(object, field("path")?, copied)
         }
-        "test" => match object.pointer(path) {
-            Some(found) if Some(found) == operation.get("value") => Ok(()),
-            Some(found) => Err(OperationError::TestFailed {
-                found: Box::new(found.clone()),
-                expected: Box::new(operation.get("value").cloned().unwrap_or(Json::Null)),
-            }),
-            None => Err(OperationError::TestPathMissing),
-        },
+        "test" => test(object, field("path")?, operation.get("value")),
         other => Err(OperationError::UnknownOperation(other.to_owned())),
     }
 }
 
-fn split_pointer(path: &str) -> Vec<String> {
-    path.split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect()
+/// `test`: a missing or `null` value passes only against an explicit `null`; the whole object
+/// (path ``) compares with the value like any other.
+fn test(object: &mut Json, path: &str, expected: Option<&Json>) -> Result<(), OperationError> {
+    let found = if path.is_empty() {
+        Some(&*object)
+    } else {
+        read(object, path)?.filter(|found| !found.is_null())
+    };
+    match (found, expected) {
+        (None, Some(Json::Null)) => Ok(()),
+        (None, _) => Err(OperationError::TestPathMissing),
+        (Some(found), Some(expected)) if pointer::same(found, expected) => Ok(()),
+        (Some(found), expected) => Err(OperationError::TestFailed {
+            found: Box::new(found.clone()),
+            expected: Box::new(expected.cloned().unwrap_or(Json::Null)),
+        }),
+    }
 }
 
 /// Levels of mappings and lists in a value (a scalar is 0), counted up to `limit` + 1.
@@ -148,53 +163,61 @@ fn depth(value: &Json, limit: usize) -> usize {
     deepest
 }
 
-fn list_index(part: &str) -> Result<usize, OperationError> {
-    part.parse()
-        .map_err(|_| OperationError::NotAnIndex(part.to_owned()))
+fn check_depth(path: &str, value: &Json) -> Result<(), OperationError> {
+    if path.matches('/').count() + depth(value, MAX_OBJECT_DEPTH) > MAX_OBJECT_DEPTH {
+        return Err(OperationError::TooDeep);
+    }
+    Ok(())
+}
+
+/// The value at `path`, `None` for a missing mapping key (a missing list item is an error).
+fn read<'a>(object: &'a mut Json, path: &str) -> Result<Option<&'a Json>, OperationError> {
+    let pointer::Parent { node, key } = pointer::parent(object, path)?;
+    match node {
+        Json::Object(map) => Ok(map.get(&key)),
+        Json::Array(items) => Ok(Some(&items[pointer::existing(items.len(), &key)?])),
+        _ => Err(OperationError::ParentIsScalar),
+    }
 }
 
 fn add(object: &mut Json, path: &str, value: Json) -> Result<(), OperationError> {
-    if path.matches('/').count() + depth(&value, MAX_OBJECT_DEPTH) > MAX_OBJECT_DEPTH {
-        return Err(OperationError::TooDeep);
-    }
-    let parts = split_pointer(path);
-    let Some((last, parents)) = parts.split_last() else {
-        if !value.is_object() {
-            return Err(OperationError::NotAMapping);
-        }
-        *object = value;
-        return Ok(());
-    };
-    let mut node = object;
-    for part in parents {
-        node = match node {
-            Json::Object(map) => map
-                .entry(part.clone())
-                .or_insert_with(|| Json::Object(Map::new())),
-            Json::Array(items) => {
-                let index = list_index(part)?;
-                items
-                    .get_mut(index)
-                    .ok_or(OperationError::OutOfRange(index))?
-            }
-            _ => return Err(OperationError::BelowScalar(part.clone())),
-        };
-    }
+    check_depth(path, &value)?;
+    let pointer::Parent { node, key } = pointer::parent(object, path)?;
     match node {
         Json::Object(map) => {
-            map.insert(last.clone(), value);
-            Ok(())
-        }
-        Json::Array(items) if last == "-" => {
-            items.push(value);
+            map.insert(key, value);
             Ok(())
         }
         Json::Array(items) => {
-            let index = list_index(last)?;
-            if index > items.len() {
-                return Err(OperationError::OutOfRange(index));
-            }
-            items.insert(index, value);
+            let at = pointer::insertion(items.len(), &key)?;
+            items.insert(at, value);
+            Ok(())
+        }
+        _ => Err(OperationError::ParentIsScalar),
+    }
+}
+
+/// `replace` of a missing mapping key adds it; of the whole object (path ``) takes a mapping
+/// and, as the library does, ignores a scalar or `null`.
+fn replace(object: &mut Json, path: &str, value: Json) -> Result<(), OperationError> {
+    check_depth(path, &value)?;
+    if path.is_empty() {
+        match value {
+            Json::Object(_) => *object = value,
+            Json::Array(_) => return Err(OperationError::NotAMapping),
+            _ => {}
+        }
+        return Ok(());
+    }
+    let pointer::Parent { node, key } = pointer::parent(object, path)?;
+    match node {
+        Json::Object(map) => {
+            map.insert(key, value);
+            Ok(())
+        }
+        Json::Array(items) => {
+            let at = pointer::existing(items.len(), &key)?;
+            items[at] = value;
             Ok(())
         }
         _ => Err(OperationError::ParentIsScalar),
@@ -202,25 +225,12 @@ fn add(object: &mut Json, path: &str, value: Json) -> Result<(), OperationError>
 }
 
 fn remove(object: &mut Json, path: &str) -> Result<Json, OperationError> {
-    let missing = || OperationError::Missing(path.to_owned());
-    let parts = split_pointer(path);
-    let (last, parents) = parts.split_last().ok_or(OperationError::WholeObject)?;
-    let mut node = object;
-    for part in parents {
-        node = match node {
-            Json::Object(map) => map.get_mut(part).ok_or_else(missing)?,
-            Json::Array(items) => items.get_mut(list_index(part)?).ok_or_else(missing)?,
-            _ => return Err(missing()),
-        };
-    }
+    let pointer::Parent { node, key } = pointer::parent(object, path)?;
     match node {
-        Json::Object(map) => map.remove(last).ok_or_else(missing),
-        Json::Array(items) => {
-            let index = list_index(last)?;
-            (index < items.len())
-                .then(|| items.remove(index))
-                .ok_or_else(missing)
-        }
-        _ => Err(missing()),
+        Json::Object(map) => map
+            .remove(&key)
+            .ok_or_else(|| OperationError::Missing(path.to_owned())),
+        Json::Array(items) => Ok(items.remove(pointer::existing(items.len(), &key)?)),
+        _ => Err(OperationError::ParentIsScalar),
     }
 }
