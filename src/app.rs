@@ -4,6 +4,7 @@
 mod cloud;
 mod commit;
 mod diff;
+mod failure;
 mod fleet;
 mod flux;
 mod runtime;
@@ -53,17 +54,29 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command; errors are printed here, so `main` only returns the status.
 pub fn run(cli: Cli) -> Exit {
-    match dispatch(&cli) {
-        Ok(exit) => exit,
+    let result = dispatch(&cli);
+    let error = match &result {
+        Err(error) if is_broken_pipe(error) => return Exit::Success,
         Err(error) => {
-            if is_broken_pipe(&error) {
-                return Exit::Success;
-            }
             eprintln!("error: {error:#}");
-            Exit::Error
+            Some(error)
+        }
+        Ok(_) => None,
+    };
+    if cli.error_format == ErrorFormat::Json {
+        // One array on stdout, whatever happened: the error joins the findings before it.
+        if let Some(text) = failure::finish(error) {
+            let mut stdout = std::io::stdout();
+            if stdout.write_all(text.as_bytes()).is_err() {
+                return Exit::Error;
+            }
+            let _ = stdout.flush();
         }
     }
+    result.unwrap_or(Exit::Error)
 }
+
+pub use failure::usage_error as usage_error_json;
 
 fn dispatch(cli: &Cli) -> Result<Exit> {
     match &cli.command {
@@ -206,6 +219,15 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<Exit> {
             );
             return Ok(Exit::Success);
         }
+        let hint = format!(
+            "run `railyard render {} --out {}` and commit the result",
+            site.display(),
+            out.display()
+        );
+        if cli.error_format == ErrorFormat::Json {
+            failure::hold(report::json_differences(out, &differences, &hint));
+            return Ok(Exit::Findings);
+        }
         println!(
             "{}: differs from a fresh render of site `{}`:",
             out.display(),
@@ -214,11 +236,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, check: bool) -> Result<Exit> {
         for difference in &differences {
             println!("  {difference}");
         }
-        println!(
-            "run `railyard render {} --out {}` and commit the result",
-            site.display(),
-            out.display()
-        );
+        println!("{hint}");
         return Ok(Exit::Findings);
     }
     let summary = write::render(out, &tree)?;
@@ -290,7 +308,7 @@ fn stdout_color(cli: &Cli) -> bool {
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
         // JSON consumers always get an array, empty when the site is clean, on stdout.
-        ErrorFormat::Json => print!("{}", report::json(&output.diagnostics, loaded)),
+        ErrorFormat::Json => failure::hold(report::json_items(&output.diagnostics, loaded)),
         ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(
             "{}",
             report::human(&output.diagnostics, loaded, stderr_color(cli))
@@ -385,13 +403,11 @@ fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {
                     diagnostic.file = root.join(&diagnostic.file).display().to_string();
                 }
             }
-            let text = match cli.error_format {
-                ErrorFormat::Json => report::json_files(&diagnostics),
-                ErrorFormat::Human => report::human_files(&diagnostics, stderr_color(cli)),
-            };
             match cli.error_format {
-                ErrorFormat::Json => print!("{text}"),
-                ErrorFormat::Human => eprint!("{text}"),
+                ErrorFormat::Json => failure::hold(report::json_files_items(&diagnostics)),
+                ErrorFormat::Human => {
+                    eprint!("{}", report::human_files(&diagnostics, stderr_color(cli)));
+                }
             }
             Ok(Exit::Findings)
         }
