@@ -287,6 +287,15 @@ fn status(cli: &Cli, line: &str) {
     }
 }
 
+/// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
+/// an entry of the JSON array.
+fn finding(cli: &Cli, file: &Path, message: &str) {
+    match cli.error_format {
+        ErrorFormat::Human => println!("{}: {message}", file.display()),
+        ErrorFormat::Json => failure::hold(vec![report::json_finding(file, message, None)]),
+    }
+}
+
 /// Whether diagnostics on stderr get colour.
 fn stderr_color(cli: &Cli) -> bool {
     match cli.color {

@@ -9,6 +9,9 @@ mod golden;
 /// The command line as a user runs it: exit codes, determinism, atomic writes, ownership.
 mod cli;
 
+/// `--error-format json`: every exit path of every command prints `schema/errors.schema.json`.
+mod cli_json;
+
 /// `commit` and `diff --git` on real repositories, checked with the git command line.
 mod git_workflow;
 

@@ -149,18 +149,23 @@ fn file(error: &anyhow::Error) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// One test, as the entries are the process's: tests in parallel would share them.
     #[test]
-    fn an_io_error_names_its_file_and_every_cause() {
+    fn an_error_joins_the_findings_before_it_and_names_its_file_and_causes() {
+        assert_eq!(finish(None), None, "nothing held, nothing printed");
+        hold(vec![json!({ "kind": "finding" })]);
         let error = anyhow::Error::new(LoadError::Site {
             path: "nope/site.yaml".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
         let text = finish(Some(&error)).expect("an error is printed");
         let items: Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(items[0]["kind"], "error");
-        assert_eq!(items[0]["category"], "io");
-        assert_eq!(items[0]["file"], "nope/site.yaml");
-        assert_eq!(items[0]["causes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(items[0]["kind"], "finding");
+        assert_eq!(items[1]["kind"], "error");
+        assert_eq!(items[1]["category"], "io");
+        assert_eq!(items[1]["file"], "nope/site.yaml");
+        assert_eq!(items[1]["causes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(finish(None), None, "printed once");
     }
 
     #[test]

@@ -116,18 +116,23 @@ pub fn json_differences(out: &Path, differences: &[Difference], hint: &str) -> V
             | Difference::Missing(file)
             | Difference::NotRendered(file)
             | Difference::Interrupted(file)) = difference;
-            let diagnostic = Diagnostic {
-                severity: Severity::Error,
-                file: String::new(),
-                span: crate::core::source::Span::default(),
-                path: String::new(),
-                message: difference.to_string(),
-                expected: None,
-                hint: Some(hint.to_owned()),
-            };
-            finding(&diagnostic, &out.join(file).display().to_string(), 1, 1)
+            json_finding(&out.join(file), &difference.to_string(), Some(hint))
         })
         .collect()
+}
+
+/// A finding about a whole file, found by a command rather than the compiler.
+pub fn json_finding(file: &Path, message: &str, hint: Option<&str>) -> Value {
+    let diagnostic = Diagnostic {
+        severity: Severity::Error,
+        file: String::new(),
+        span: crate::core::source::Span::default(),
+        path: String::new(),
+        message: message.to_owned(),
+        expected: None,
+        hint: hint.map(str::to_owned),
+    };
+    finding(&diagnostic, &file.display().to_string(), 1, 1)
 }
 
 fn array(items: &[Value]) -> String {
