@@ -316,7 +316,17 @@ fn stdout_color(cli: &Cli) -> bool {
 
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
-        // JSON consumers always get an array, empty when the site is clean, on stdout.
+        // The commands whose output is their report print it alone when the site is clean;
+        // the others print an array, empty then.
+        ErrorFormat::Json
+            if output.diagnostics.is_empty()
+                && matches!(
+                    cli.command,
+                    Command::Plan { .. }
+                        | Command::Bootstrap { .. }
+                        | Command::Destroy { .. }
+                        | Command::Status { .. }
+                ) => {}
         ErrorFormat::Json => failure::hold(report::json_items(&output.diagnostics, loaded)),
         ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(
             "{}",

@@ -28,7 +28,9 @@ fn refused(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         let text = railyard::app::usage_error_json(&error.render().to_string());
         let mut stdout = std::io::stdout();
-        let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
         return ExitCode::from(railyard::app::Exit::Error.code());
     }
     error.exit()

@@ -7,6 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::fake_hetzner::{FakeHetzner, Faults};
 use crate::support::{cases, railyard, root, run, stderr, stdout};
 
 /// The example's public age recipient (`examples/age.key`).
@@ -55,6 +56,10 @@ fn check(validator: &jsonschema::Validator, case: &Case, output: &Output) -> Vec
         ));
     }
     if matches!(case.want, Want::Own) {
+        // Their report alone: no array after it.
+        if stdout(output).trim_end().ends_with(']') {
+            problems.push(format!("an array after the report: {:?}", stdout(output)));
+        }
         return problems;
     }
     let items: Value = match serde_json::from_slice(&output.stdout) {
@@ -64,7 +69,11 @@ fn check(validator: &jsonschema::Validator, case: &Case, output: &Output) -> Vec
             return problems;
         }
     };
-    problems.extend(validator.iter_errors(&items).map(|e| format!("{e}: {items}")));
+    problems.extend(
+        validator
+            .iter_errors(&items)
+            .map(|e| format!("{e}: {items}")),
+    );
     let entries = items.as_array().cloned().unwrap_or_default();
     let last = entries.last();
     match case.want {
@@ -89,7 +98,10 @@ struct Scratch {
 impl Scratch {
     fn new() -> Scratch {
         let dir = tempfile::tempdir().expect("tempdir");
-        crate::support::copy_inputs(&root().join("examples/hetzner-small"), &dir.path().join("site"));
+        crate::support::copy_inputs(
+            &root().join("examples/hetzner-small"),
+            &dir.path().join("site"),
+        );
         std::fs::write(dir.path().join("plain.yaml"), "token: hello\n").expect("write");
         Scratch { dir }
     }
@@ -99,7 +111,7 @@ impl Scratch {
     }
 }
 
-fn cases_for(s: &Scratch) -> Vec<Case> {
+fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
     let site = s.path("site/site.yaml");
     let out = s.path("out");
     let invalid = root().join("golden/err/location-unknown/site.yaml");
@@ -119,29 +131,95 @@ fn cases_for(s: &Scratch) -> Vec<Case> {
         case(&["render", &site, &site], 2, Error("usage")),
         // Runs after the render above: up to date; then against an empty directory.
         case(&["render", "--check", &site, "--out", &out], 0, Findings),
-        case(&["render", "--check", &site, "--out", &s.path("empty")], 1, Findings),
+        case(
+            &["render", "--check", &site, "--out", &s.path("empty")],
+            1,
+            Findings,
+        ),
         case(&["render", "--check", &missing], 2, Error("io")),
         case(&["diff", &site, "--out", &out, "--format", "json"], 0, Own),
-        case(&["diff", &site, "--out", &s.path("empty"), "--format", "json"], 1, Own),
+        case(
+            &["diff", &site, "--out", &s.path("empty"), "--format", "json"],
+            1,
+            Own,
+        ),
         case(&["diff", &missing], 2, Error("io")),
         case(&["diff", "--format", "yaml"], 2, Error("usage")),
-        case(&["commit", &site, "--repo", &s.path("site")], 2, Error("other")),
+        case(
+            &["commit", &site, "--repo", &s.path("site")],
+            2,
+            Error("other"),
+        ),
         case(&["commit", &missing, "--repo", &out], 2, Error("io")),
         case(&["commit", &site], 2, Error("usage")),
         case(&["schema"], 0, Own),
         case(&["schema", "extra"], 2, Error("usage")),
         case(&["overlay", "build", &s.path("nope")], 2, Error("io")),
         case(&["overlay", "build", "--bogus"], 2, Error("usage")),
-        case(&["secrets", "init", &s.path("fresh"), "--age", RECIPIENT], 0, Own),
-        case(&["secrets", "init", &s.path("fresh"), "--age", RECIPIENT], 2, Error("other")),
+        case(
+            &["secrets", "init", &s.path("fresh"), "--age", RECIPIENT],
+            0,
+            Own,
+        ),
+        case(
+            &["secrets", "init", &s.path("fresh"), "--age", RECIPIENT],
+            2,
+            Error("other"),
+        ),
         case(&["secrets", "init", &s.path("fresh")], 2, Error("usage")),
-        case(&["secrets", "edit", &s.path("nope.sops.yaml")], 2, Error("io")),
-        case(&["secrets", "encrypt", &s.path("plain.yaml"), "--age", RECIPIENT], 0, Own),
-        case(&["secrets", "encrypt", &s.path("nope.yaml"), "--age", RECIPIENT], 2, Error("io")),
-        case(&["secrets", "decrypt", &s.path("site/secrets.sops.yaml")], 0, Own),
-        case(&["secrets", "decrypt", &s.path("plain.yaml")], 2, Error("other")),
-        case(&["secrets", "decrypt", &s.path("nope.yaml")], 2, Error("io")),
-        case(&["secrets", "rotate", &s.path("nope.yaml"), "--add", RECIPIENT], 2, Error("io")),
+        case(
+            &["secrets", "edit", &s.path("nope.sops.yaml")],
+            2,
+            Error("io"),
+        ),
+        case(
+            &[
+                "secrets",
+                "encrypt",
+                &s.path("plain.yaml"),
+                "--age",
+                RECIPIENT,
+            ],
+            0,
+            Own,
+        ),
+        case(
+            &[
+                "secrets",
+                "encrypt",
+                &s.path("nope.yaml"),
+                "--age",
+                RECIPIENT,
+            ],
+            2,
+            Error("io"),
+        ),
+        case(
+            &["secrets", "decrypt", &s.path("site/secrets.sops.yaml")],
+            0,
+            Own,
+        ),
+        case(
+            &["secrets", "decrypt", &s.path("plain.yaml")],
+            2,
+            Error("other"),
+        ),
+        case(
+            &["secrets", "decrypt", &s.path("nope.yaml")],
+            2,
+            Error("io"),
+        ),
+        case(
+            &[
+                "secrets",
+                "rotate",
+                &s.path("nope.yaml"),
+                "--add",
+                RECIPIENT,
+            ],
+            2,
+            Error("io"),
+        ),
         case(&["secrets", "rotate"], 2, Error("usage")),
         case(&["secrets", "check", &site], 0, Findings),
         case(&["secrets", "check", &site, "--mac"], 0, Findings),
@@ -152,14 +230,29 @@ fn cases_for(s: &Scratch) -> Vec<Case> {
         case(&["plan", &missing], 2, Error("io")),
         case(&["bootstrap", &site, "--wait", "soon"], 2, Error("usage")),
         case(&["destroy", &missing], 2, Error("io")),
-        case(&["status", &site, "--kubeconfig", &s.path("nope.yaml")], 2, Error("io")),
+        case(
+            &["status", &site, "--kubeconfig", &s.path("nope.yaml")],
+            2,
+            Error("io"),
+        ),
         case(&["status", &missing], 2, Error("io")),
         case(&["init", &s.path("new"), "--name", "new"], 0, Own),
-        case(&["init", &s.path("new"), "--name", "new"], 2, Error("other")),
-        case(&["init", &s.path("bad"), "--name", "Not_A_Label"], 2, Error("other")),
+        case(
+            &["init", &s.path("new"), "--name", "new"],
+            2,
+            Error("other"),
+        ),
+        case(
+            &["init", &s.path("bad"), "--name", "Not_A_Label"],
+            2,
+            Error("other"),
+        ),
         case(&["init", "--bogus"], 2, Error("usage")),
         case(&["--token", "x", "init"], 2, Error("usage")),
-        // The cloud commands with a token, against an address nothing listens on.
+        // The cloud commands with a token, against the fake cloud, then an address nothing
+        // listens on.
+        case(&["plan", &site, "--api-url", fake], 1, Own),
+        case(&["destroy", &site, "--api-url", fake], 0, Own),
         case(&["plan", &site, api[0], api[1]], 2, Error("network")),
         case(&["bootstrap", &site, api[0], api[1]], 2, Error("network")),
         case(&["destroy", &site, api[0], api[1]], 2, Error("network")),
@@ -195,9 +288,10 @@ fn railyard_json(scratch: &Scratch, args: &[String], at_end: bool) -> Output {
 #[test]
 fn every_exit_path_of_every_command_prints_the_documented_json() {
     let scratch = Scratch::new();
+    let fake = FakeHetzner::start_in_background(Faults::default());
     let validator = validator();
     let mut failures = Vec::new();
-    for (i, case) in cases_for(&scratch).iter().enumerate() {
+    for (i, case) in cases_for(&scratch, &fake.url()).iter().enumerate() {
         // Usage errors are JSON wherever the flag sits; clap has not parsed it yet.
         let at_end = matches!(case.want, Want::Error("usage")) && i % 2 == 0;
         let output = railyard_json(&scratch, &case.args, at_end);

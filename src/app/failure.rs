@@ -21,7 +21,9 @@ static ENTRIES: Mutex<Option<Vec<Value>>> = Mutex::new(None);
 
 /// Holds findings for the array printed when the command ends (even none: `[]`).
 pub(super) fn hold(items: Vec<Value>) {
-    let mut entries = ENTRIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut entries = ENTRIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     entries.get_or_insert_with(Vec::new).extend(items);
 }
 
@@ -93,14 +95,11 @@ fn category(error: &anyhow::Error) -> &'static str {
     });
     if network {
         "network"
-    } else if error
-        .chain()
-        .any(|cause| {
-            cause.is::<std::io::Error>()
-                || cause.is::<WriteError>()
-                || matches!(cause.downcast_ref(), Some(GitError::Write(_)))
-        })
-    {
+    } else if error.chain().any(|cause| {
+        cause.is::<std::io::Error>()
+            || cause.is::<WriteError>()
+            || matches!(cause.downcast_ref(), Some(GitError::Write(_)))
+    }) {
         "io"
     } else {
         "other"

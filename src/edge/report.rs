@@ -215,8 +215,8 @@ pub fn json_files_items(diagnostics: &[Diagnostic]) -> Vec<Value> {
     shortened(diagnostics)
         .iter()
         .map(|d| {
-            let (line, column) = read_text(Path::new(&d.file))
-                .map_or((1, 1), |text| line_col(&text, d.span.start));
+            let (line, column) =
+                read_text(Path::new(&d.file)).map_or((1, 1), |text| line_col(&text, d.span.start));
             finding(d, &d.file, line, column)
         })
         .collect()
