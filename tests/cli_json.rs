@@ -137,6 +137,38 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             Findings,
         ),
         case(&["render", "--check", &missing], 2, Error("io")),
+        case(
+            &["render", "--all", &s.path("site"), "--out", &out],
+            0,
+            Findings,
+        ),
+        case(
+            &["render", "--all", &s.path("site"), "--out", "/proc/nope"],
+            2,
+            Error("io"),
+        ),
+        case(
+            &["render", "--all", &s.path("nope"), "--out", &out],
+            2,
+            Error("io"),
+        ),
+        case(
+            &[
+                "render",
+                "--all",
+                &s.path("site"),
+                "--out",
+                &s.path("empty"),
+                "--check",
+            ],
+            1,
+            Findings,
+        ),
+        case(
+            &["render", "--all", &s.path("site"), "--out", &out, "--check"],
+            0,
+            Findings,
+        ),
         case(&["diff", &site, "--out", &out, "--format", "json"], 0, Own),
         case(
             &["diff", &site, "--out", &s.path("empty"), "--format", "json"],

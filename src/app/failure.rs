@@ -27,6 +27,11 @@ pub(super) fn hold(items: Vec<Value>) {
     entries.get_or_insert_with(Vec::new).extend(items);
 }
 
+/// Holds an error that ended part of the command (one site of `--all`) after the findings.
+pub(super) fn hold_error(error: &anyhow::Error) {
+    hold(vec![error_entry(error)]);
+}
+
 /// The held findings, then `error` when there is one; `None` when nothing is to be printed.
 pub(super) fn finish(error: Option<&anyhow::Error>) -> Option<String> {
     let held = ENTRIES
@@ -37,16 +42,18 @@ pub(super) fn finish(error: Option<&anyhow::Error>) -> Option<String> {
         (None, None) => return None,
         (held, _) => held.unwrap_or_default(),
     };
-    if let Some(error) = error {
-        let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
-        items.push(entry(
-            category(error),
-            file(error).as_deref(),
-            &format!("{error:#}"),
-            &causes,
-        ));
-    }
+    items.extend(error.map(error_entry));
     Some(array(&items))
+}
+
+fn error_entry(error: &anyhow::Error) -> Value {
+    let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
+    entry(
+        category(error),
+        file(error).as_deref(),
+        &format!("{error:#}"),
+        &causes,
+    )
 }
 
 /// The whole output for a command line clap refused: an array holding one usage error.

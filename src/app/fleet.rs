@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Exit, compile_site};
 use crate::cli::{Cli, ErrorFormat};
@@ -16,7 +16,7 @@ pub(super) fn find_sites(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
-            .map_err(|e| anyhow::anyhow!("cannot read directory `{}`: {e}", dir.display()))?;
+            .with_context(|| format!("cannot read directory `{}`", dir.display()))?;
         for entry in entries {
             let entry = entry?;
             let path = entry.path();
@@ -75,69 +75,41 @@ enum Outcome {
     Done,
     Differs(String),
     Invalid,
-    Failed(String),
+    Failed(anyhow::Error),
 }
+
+/// One site's outcome and its diagnostics: text for stderr, or JSON entries.
+type SiteResult = (Outcome, String, Vec<serde_json::Value>);
 
 pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Result<Exit> {
     let sites = find_sites(dir)?;
     if sites.is_empty() {
         anyhow::bail!("no `site.yaml` under `{}`", dir.display());
     }
-    let results = par_map(&sites, |site| -> (Outcome, String) {
-        let (loaded, output) = match compile_site(site) {
-            Ok(compiled) => compiled,
-            Err(e) => return (Outcome::Failed(format!("{e:#}")), String::new()),
-        };
-        let diagnostics = match cli.error_format {
-            ErrorFormat::Human if !output.diagnostics.is_empty() => {
-                report::human(&output.diagnostics, &loaded, super::stderr_color(cli))
-            }
-            ErrorFormat::Json if !output.diagnostics.is_empty() => {
-                report::json(&output.diagnostics, &loaded)
-            }
-            _ => String::new(),
-        };
-        let Some(tree) = output
-            .tree
-            .filter(|_| !diagnostic::has_errors(&output.diagnostics))
-        else {
-            return (Outcome::Invalid, diagnostics);
-        };
-        let outcome = if check {
-            match write::check(out, &tree) {
-                Ok(differences) if differences.is_empty() => Outcome::Done,
-                Ok(differences) => Outcome::Differs(format!(
-                    "site `{}`: {}",
-                    tree.site,
-                    differences
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )),
-                Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
-            }
-        } else {
-            match write::render(out, &tree) {
-                Ok(_) => Outcome::Done,
-                Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
-            }
-        };
-        (outcome, diagnostics)
-    });
+    let results = par_map(&sites, |site| render_site(cli, site, out, check));
+    let json = cli.error_format == ErrorFormat::Json;
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
-    for (outcome, diagnostics) in &results {
+    for (outcome, diagnostics, entries) in &results {
         eprint!("{diagnostics}");
+        super::failure::hold(entries.clone());
         match outcome {
             Outcome::Done => done += 1,
             Outcome::Differs(line) => {
                 differ += 1;
-                println!("{line}");
+                if json {
+                    let finding = report::json_finding(out, line, None);
+                    super::failure::hold(vec![finding]);
+                } else {
+                    println!("{line}");
+                }
             }
             Outcome::Invalid => invalid += 1,
-            Outcome::Failed(line) => {
+            Outcome::Failed(error) => {
                 failed += 1;
-                eprintln!("error: {line}");
+                eprintln!("error: {error:#}");
+                if json {
+                    super::failure::hold_error(error);
+                }
             }
         }
     }
@@ -154,4 +126,53 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, check: bool) -> Resu
     } else {
         Exit::Success
     })
+}
+
+/// Compiles one site and renders or checks it.
+fn render_site(cli: &Cli, site: &Path, out: &Path, check: bool) -> SiteResult {
+    let (loaded, output) = match compile_site(site) {
+        Ok(compiled) => compiled,
+        Err(e) => return (Outcome::Failed(e), String::new(), Vec::new()),
+    };
+    let (text, entries) = match cli.error_format {
+        ErrorFormat::Human if !output.diagnostics.is_empty() => (
+            report::human(&output.diagnostics, &loaded, super::stderr_color(cli)),
+            Vec::new(),
+        ),
+        ErrorFormat::Json => (
+            String::new(),
+            report::json_items(&output.diagnostics, &loaded),
+        ),
+        ErrorFormat::Human => (String::new(), Vec::new()),
+    };
+    let Some(tree) = output
+        .tree
+        .filter(|_| !diagnostic::has_errors(&output.diagnostics))
+    else {
+        return (Outcome::Invalid, text, entries);
+    };
+    let failed = |e: write::WriteError| {
+        Outcome::Failed(anyhow::Error::new(e).context(format!("site `{}`", tree.site)))
+    };
+    let outcome = if check {
+        match write::check(out, &tree) {
+            Ok(differences) if differences.is_empty() => Outcome::Done,
+            Ok(differences) => Outcome::Differs(format!(
+                "site `{}`: {}",
+                tree.site,
+                differences
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            Err(e) => failed(e),
+        }
+    } else {
+        match write::render(out, &tree) {
+            Ok(_) => Outcome::Done,
+            Err(e) => failed(e),
+        }
+    };
+    (outcome, text, entries)
 }
