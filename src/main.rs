@@ -20,13 +20,16 @@ fn main() -> ExitCode {
 fn refused(error: &clap::Error) -> ExitCode {
     let failure = !matches!(
         error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     );
     if failure && asks_for_json(std::env::args_os().skip(1)) {
         let _ = error.print();
-        let text = railyard::app::usage_error_json(&error.render().to_string());
+        let mut rendered = error.render().to_string();
+        if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // clap prints the help alone (exit 2): say why first.
+            rendered = format!("a subcommand is required\n{rendered}");
+        }
+        let text = railyard::app::usage_error_json(&rendered);
         let mut stdout = std::io::stdout();
         let _ = stdout
             .write_all(text.as_bytes())

@@ -280,6 +280,10 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             Error("other"),
         ),
         case(&["init", "--bogus"], 2, Error("usage")),
+        case(&["--help"], 0, Own),
+        case(&["--version"], 0, Own),
+        case(&[], 2, Error("usage")),
+        case(&["secrets"], 2, Error("usage")),
         case(&["--token", "x", "init"], 2, Error("usage")),
         // The cloud commands with a token, against the fake cloud, then an address nothing
         // listens on.
