@@ -103,6 +103,13 @@ impl Scratch {
             &dir.path().join("site"),
         );
         std::fs::write(dir.path().join("plain.yaml"), "token: hello\n").expect("write");
+        // A site whose secrets file `secrets init` will fill with empty placeholders.
+        std::fs::create_dir(dir.path().join("placeholders")).expect("mkdir");
+        std::fs::copy(
+            root().join("examples/hetzner-small/site.yaml"),
+            dir.path().join("placeholders/site.yaml"),
+        )
+        .expect("copy");
         Scratch { dir }
     }
 
@@ -255,6 +262,27 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
         case(&["secrets", "rotate"], 2, Error("usage")),
         case(&["secrets", "check", &site], 0, Findings),
         case(&["secrets", "check", &site, "--mac"], 0, Findings),
+        case(
+            &[
+                "secrets",
+                "init",
+                &s.path("placeholders"),
+                "--age",
+                RECIPIENT,
+            ],
+            0,
+            Own,
+        ),
+        case(
+            &[
+                "secrets",
+                "check",
+                &s.path("placeholders/site.yaml"),
+                "--mac",
+            ],
+            1,
+            Findings,
+        ),
         case(&["secrets", "check", invalid], 1, Findings),
         case(&["secrets", "check", &missing], 2, Error("io")),
         case(&["plan", invalid], 1, Findings),
