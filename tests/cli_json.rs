@@ -77,6 +77,9 @@ fn check(validator: &jsonschema::Validator, case: &Case, output: &Output) -> Vec
     let entries = items.as_array().cloned().unwrap_or_default();
     let last = entries.last();
     match case.want {
+        Want::Findings if case.exit == 1 && entries.is_empty() => {
+            problems.push("exit 1 with no finding".to_owned());
+        }
         Want::Findings if entries.iter().any(|e| e["kind"] != "finding") => {
             problems.push(format!("want findings only: {items}"));
         }
