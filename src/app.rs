@@ -4,6 +4,7 @@
 mod cloud;
 mod commit;
 mod diff;
+mod failure;
 mod fleet;
 mod flux;
 mod hand_edits;
@@ -55,17 +56,29 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command; errors are printed here, so `main` only returns the status.
 pub fn run(cli: Cli) -> Exit {
-    match dispatch(&cli) {
-        Ok(exit) => exit,
+    let result = dispatch(&cli);
+    let error = match &result {
+        Err(error) if is_broken_pipe(error) => return Exit::Success,
         Err(error) => {
-            if is_broken_pipe(&error) {
-                return Exit::Success;
-            }
             eprintln!("error: {error:#}");
-            Exit::Error
+            Some(error)
+        }
+        Ok(_) => None,
+    };
+    if cli.error_format == ErrorFormat::Json {
+        // One array on stdout, whatever happened: the error joins the findings before it.
+        if let Some(text) = failure::finish(error) {
+            let mut stdout = std::io::stdout();
+            if stdout.write_all(text.as_bytes()).is_err() {
+                return Exit::Error;
+            }
+            let _ = stdout.flush();
         }
     }
+    result.unwrap_or(Exit::Error)
 }
+
+pub use failure::usage_error as usage_error_json;
 
 fn dispatch(cli: &Cli) -> Result<Exit> {
     match &cli.command {
@@ -232,6 +245,15 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
+    let hint = format!(
+        "run `railyard render {} --out {}` and commit the result",
+        site.display(),
+        out.display()
+    );
+    if cli.error_format == ErrorFormat::Json {
+        failure::hold(report::json_differences(out, &differences, &hint));
+        return Ok(Exit::Findings);
+    }
     println!(
         "{}: differs from a fresh render of site `{}`:",
         out.display(),
@@ -240,11 +262,7 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
     for difference in &differences {
         println!("  {difference}");
     }
-    println!(
-        "run `railyard render {} --out {}` and commit the result",
-        site.display(),
-        out.display()
-    );
+    println!("{hint}");
     Ok(Exit::Findings)
 }
 
@@ -325,6 +343,15 @@ fn status(cli: &Cli, line: &str) {
     }
 }
 
+/// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
+/// an entry of the JSON array.
+fn finding(cli: &Cli, file: &Path, message: &str) {
+    match cli.error_format {
+        ErrorFormat::Human => println!("{}: {message}", file.display()),
+        ErrorFormat::Json => failure::hold(vec![report::json_finding(file, message, None)]),
+    }
+}
+
 /// Whether diagnostics on stderr get colour.
 fn stderr_color(cli: &Cli) -> bool {
     match cli.color {
@@ -351,8 +378,18 @@ fn stdout_color(cli: &Cli) -> bool {
 
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
-        // JSON consumers always get an array, empty when the site is clean, on stdout.
-        ErrorFormat::Json => print!("{}", report::json(&output.diagnostics, loaded)),
+        // The commands whose output is their report print it alone when the site is clean;
+        // the others print an array, empty then.
+        ErrorFormat::Json
+            if output.diagnostics.is_empty()
+                && matches!(
+                    cli.command,
+                    Command::Plan { .. }
+                        | Command::Bootstrap { .. }
+                        | Command::Destroy { .. }
+                        | Command::Status { .. }
+                ) => {}
+        ErrorFormat::Json => failure::hold(report::json_items(&output.diagnostics, loaded)),
         ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(
             "{}",
             report::human(&output.diagnostics, loaded, stderr_color(cli))
@@ -447,13 +484,11 @@ fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {
                     diagnostic.file = root.join(&diagnostic.file).display().to_string();
                 }
             }
-            let text = match cli.error_format {
-                ErrorFormat::Json => report::json_files(&diagnostics),
-                ErrorFormat::Human => report::human_files(&diagnostics, stderr_color(cli)),
-            };
             match cli.error_format {
-                ErrorFormat::Json => print!("{text}"),
-                ErrorFormat::Human => eprint!("{text}"),
+                ErrorFormat::Json => failure::hold(report::json_files_items(&diagnostics)),
+                ErrorFormat::Human => {
+                    eprint!("{}", report::human_files(&diagnostics, stderr_color(cli)));
+                }
             }
             Ok(Exit::Findings)
         }

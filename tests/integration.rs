@@ -12,6 +12,9 @@ mod cli;
 /// `render` and `commit` never overwrite hand edits silently; `--all` refuses duplicate names.
 mod overwrite;
 
+/// `--error-format json`: every exit path of every command prints `schema/errors.schema.json`.
+mod cli_json;
+
 /// `commit` and `diff --git` on real repositories, checked with the git command line.
 mod git_workflow;
 

@@ -42,6 +42,8 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
         match result {
             Ok(Some(diff)) => diffs.push(diff),
             Ok(None) => exit = exit.max(Exit::Findings),
+            // One site: its error is the command's, reported once, as JSON too when asked.
+            Err(error) if request.all.is_none() => return Err(error),
             Err(error) => {
                 eprintln!("error: {error:#}");
                 exit = Exit::Error;

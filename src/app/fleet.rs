@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Exit, compile_site, hand_edits};
 use crate::cli::{Cli, ErrorFormat};
@@ -20,7 +21,7 @@ pub(super) fn find_sites(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
-            .map_err(|e| anyhow::anyhow!("cannot read directory `{}`: {e}", dir.display()))?;
+            .with_context(|| format!("cannot read directory `{}`", dir.display()))?;
         for entry in entries {
             let entry = entry?;
             let path = entry.path();
@@ -87,14 +88,17 @@ enum Outcome {
     Done,
     Differs(String),
     Invalid,
-    Failed(String),
+    /// The error, shared: a site that failed to compile reports it again in the summary.
+    Failed(Arc<anyhow::Error>),
 }
 
-/// One site compiled: its tree when valid, else how it ended; its diagnostics as text.
+/// One site compiled: its tree when valid, else how it ended; its diagnostics as text for
+/// people, or as JSON entries for the one array `--error-format json` prints.
 struct Compiled {
     site: PathBuf,
     tree: Result<Tree, Outcome>,
     diagnostics: String,
+    entries: Vec<serde_json::Value>,
 }
 
 fn compile_one(cli: &Cli, site: &Path) -> Compiled {
@@ -103,8 +107,9 @@ fn compile_one(cli: &Cli, site: &Path) -> Compiled {
         Err(e) => {
             return Compiled {
                 site: site.to_owned(),
-                tree: Err(Outcome::Failed(format!("{e:#}"))),
+                tree: Err(Outcome::Failed(Arc::new(e))),
                 diagnostics: String::new(),
+                entries: Vec::new(),
             };
         }
     };
@@ -112,10 +117,11 @@ fn compile_one(cli: &Cli, site: &Path) -> Compiled {
         ErrorFormat::Human if !output.diagnostics.is_empty() => {
             report::human(&output.diagnostics, &loaded, super::stderr_color(cli))
         }
-        ErrorFormat::Json if !output.diagnostics.is_empty() => {
-            report::json(&output.diagnostics, &loaded)
-        }
         _ => String::new(),
+    };
+    let entries = match cli.error_format {
+        ErrorFormat::Json => report::json_items(&output.diagnostics, &loaded),
+        ErrorFormat::Human => Vec::new(),
     };
     let tree = output
         .tree
@@ -125,6 +131,7 @@ fn compile_one(cli: &Cli, site: &Path) -> Compiled {
         site: site.to_owned(),
         tree,
         diagnostics,
+        entries,
     }
 }
 
@@ -172,10 +179,10 @@ fn name_span(file: &Path) -> Span {
     })
 }
 
-/// Prints `findings` about files on disk to stderr, as text or JSON.
+/// Reports `findings` about files on disk: to stderr for people, or held for the JSON array.
 pub(super) fn print_findings(cli: &Cli, findings: &[Diagnostic]) {
     match cli.error_format {
-        ErrorFormat::Json => eprint!("{}", report::json_files(findings)),
+        ErrorFormat::Json => super::failure::hold(report::json_files_items(findings)),
         ErrorFormat::Human => eprint!(
             "{}",
             report::human_files(findings, super::stderr_color(cli))
@@ -190,24 +197,8 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     }
     let compiled = par_map(&sites, |site| compile_one(cli, site));
     // Nothing is written for any site while one refusal stands.
-    let duplicates = duplicate_names(compiled.iter().filter_map(|c| {
-        c.tree
-            .as_ref()
-            .ok()
-            .map(|t| (c.site.as_path(), t.site.as_str()))
-    }));
-    if !duplicates.is_empty() {
-        print_findings(cli, &duplicates);
-        let verb = if let Mode::Check = mode {
-            "check"
-        } else {
-            "render"
-        };
-        eprintln!(
-            "refusing to {verb} the sites under {}: two or more share a name; nothing written",
-            dir.display()
-        );
-        return Ok(Exit::Findings);
+    if let Some(exit) = refuse_duplicates(cli, dir, mode, &compiled) {
+        return Ok(exit);
     }
     if let Mode::Render(write::HandEdits::Refuse) = mode {
         if let Some(exit) = refuse_hand_edits(cli, dir, out, &compiled)? {
@@ -222,18 +213,27 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         }
     });
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
+    let json = cli.error_format == ErrorFormat::Json;
     for (outcome, c) in results.iter().zip(&compiled) {
         eprint!("{}", c.diagnostics);
+        super::failure::hold(c.entries.clone());
         match outcome {
             Outcome::Done => done += 1,
+            Outcome::Differs(line) if json => {
+                differ += 1;
+                super::failure::hold(vec![report::json_finding(out, line, None)]);
+            }
             Outcome::Differs(line) => {
                 differ += 1;
                 println!("{line}");
             }
             Outcome::Invalid => invalid += 1,
-            Outcome::Failed(line) => {
+            Outcome::Failed(error) => {
                 failed += 1;
-                eprintln!("error: {line}");
+                eprintln!("error: {error:#}");
+                if json {
+                    super::failure::hold_error(error);
+                }
             }
         }
     }
@@ -254,6 +254,30 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     } else {
         Exit::Success
     })
+}
+
+/// Sites of one name, before any site is written: the findings and exit 1 when there are any.
+fn refuse_duplicates(cli: &Cli, dir: &Path, mode: Mode, compiled: &[Compiled]) -> Option<Exit> {
+    let duplicates = duplicate_names(compiled.iter().filter_map(|c| {
+        c.tree
+            .as_ref()
+            .ok()
+            .map(|t| (c.site.as_path(), t.site.as_str()))
+    }));
+    if duplicates.is_empty() {
+        return None;
+    }
+    print_findings(cli, &duplicates);
+    let verb = if let Mode::Check = mode {
+        "check"
+    } else {
+        "render"
+    };
+    eprintln!(
+        "refusing to {verb} the sites under {}: two or more share a name; nothing written",
+        dir.display()
+    );
+    Some(Exit::Findings)
 }
 
 /// Every site's files edited by hand, before any site is written: the findings and exit 1
@@ -282,9 +306,10 @@ fn refuse_hand_edits(
     }
     for c in compiled {
         eprint!("{}", c.diagnostics);
+        super::failure::hold(c.entries.clone());
     }
     match cli.error_format {
-        ErrorFormat::Json => eprint!("{}", hand_edits::json(&findings)),
+        ErrorFormat::Json => super::failure::hold(report::json_files_items(&findings)),
         ErrorFormat::Human => eprint!("{}", hand_edits::human(&findings)),
     }
     eprintln!(
@@ -293,6 +318,12 @@ fn refuse_hand_edits(
         findings.len()
     );
     Ok(Some(Exit::Findings))
+}
+
+/// A site's write error, with the site named and the typed cause kept for the JSON category.
+fn failed(site: &str, error: write::WriteError) -> Outcome {
+    let error = anyhow::Error::new(error).context(format!("site `{site}`"));
+    Outcome::Failed(Arc::new(error))
 }
 
 /// Checks or renders one valid site.
@@ -309,11 +340,11 @@ fn handle(out: &Path, tree: &Tree, mode: Mode) -> Outcome {
                     .collect::<Vec<_>>()
                     .join("; ")
             )),
-            Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
+            Err(e) => failed(&tree.site, e),
         },
         Mode::Render(hand_edits) => match write::render(out, tree, hand_edits) {
             Ok(_) => Outcome::Done,
-            Err(e) => Outcome::Failed(format!("site `{}`: {e}", tree.site)),
+            Err(e) => failed(&tree.site, e),
         },
     }
 }

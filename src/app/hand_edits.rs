@@ -41,25 +41,8 @@ pub(super) fn human(findings: &[Diagnostic]) -> String {
         .collect()
 }
 
-/// The findings in the JSON shape of every other diagnostic.
-pub(super) fn json(findings: &[Diagnostic]) -> String {
-    report::json_files(findings)
-}
-
-/// Two JSON arrays of diagnostics as one, so that stdout stays one document.
-pub(super) fn join_json(first: &str, second: &str) -> String {
-    let items = |text: &str| -> Vec<serde_json::Value> {
-        serde_json::from_str(text).expect("diagnostics are a JSON array")
-    };
-    let mut all = items(first);
-    all.extend(items(second));
-    let mut text = serde_json::to_string_pretty(&all).expect("JSON values always serialise");
-    text.push('\n');
-    text
-}
-
-/// Prints the site's diagnostics and `findings` together: with `--error-format json` one array
-/// on stdout, as a command prints when it finds nothing; for people, on stderr.
+/// Reports the site's diagnostics and `findings` together: with `--error-format json` held for
+/// the one array the command prints when it ends; for people, on stderr.
 pub(super) fn print_with_site(
     cli: &Cli,
     loaded: &Loaded,
@@ -67,12 +50,9 @@ pub(super) fn print_with_site(
     findings: &[Diagnostic],
 ) {
     match cli.error_format {
-        ErrorFormat::Json if !findings.is_empty() => {
-            let site = report::json(&output.diagnostics, loaded);
-            print!("{}", join_json(&site, &json(findings)));
-        }
         ErrorFormat::Json => {
             super::print_diagnostics(cli, loaded, output);
+            super::failure::hold(report::json_files_items(findings));
         }
         ErrorFormat::Human => {
             super::print_diagnostics(cli, loaded, output);

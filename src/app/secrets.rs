@@ -510,10 +510,8 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit != Exit::Success || !mac {
         if exit == Exit::Success {
-            println!(
-                "{}: every secret reference resolves",
-                loaded.display_name(&loaded.inputs.site.name)
-            );
+            let name = loaded.display_name(&loaded.inputs.site.name);
+            super::status(cli, &format!("{name}: every secret reference resolves"));
         }
         return Ok(exit);
     }
@@ -531,16 +529,14 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
         .map(|(p, _)| format!("`{}`", p.replace(':', ".")))
         .collect();
     if !empty.is_empty() {
-        println!(
-            "{}: the MAC verifies, but these values are empty: {}",
-            path.display(),
+        let message = format!(
+            "the MAC verifies, but these values are empty: {}",
             empty.join(", ")
         );
+        super::finding(cli, &path, &message);
         return Ok(Exit::Findings);
     }
-    println!(
-        "{}: every reference resolves, the MAC verifies, no value is empty",
-        path.display()
-    );
+    let line = "every reference resolves, the MAC verifies, no value is empty";
+    super::status(cli, &format!("{}: {line}", path.display()));
     Ok(Exit::Success)
 }

@@ -6,14 +6,16 @@
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config, Styles, StylesWriter, termcolor::Buffer};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use std::ops::Range;
+use std::path::Path;
 
 use crate::core::diagnostic::{Diagnostic, Severity};
 use crate::core::limits::MAX_QUOTED_LINE;
 use crate::core::source::line_col;
 use crate::edge::load::{Loaded, read_text};
+use crate::edge::write::Difference;
 
 /// Most lines one label may quote; a longer span is quoted by its first line.
 const MAX_QUOTED_LINES: usize = 20;
@@ -78,26 +80,69 @@ pub fn human(diagnostics: &[Diagnostic], loaded: &Loaded, color: bool) -> String
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A JSON array of `{severity, file, line, column, path, message, expected, hint}`.
+/// A JSON array of `{kind, severity, file, line, column, path, message, expected, hint}`,
+/// `kind` always `finding` (`schema/errors.schema.json`).
 pub fn json(diagnostics: &[Diagnostic], loaded: &Loaded) -> String {
-    let diagnostics = &shortened(diagnostics);
-    let items: Vec<_> = diagnostics
+    array(&json_items(diagnostics, loaded))
+}
+
+/// The entries of [`json`], for a caller that prints them with others.
+pub fn json_items(diagnostics: &[Diagnostic], loaded: &Loaded) -> Vec<Value> {
+    shortened(diagnostics)
         .iter()
         .map(|d| {
             let (line, column) = position(d, loaded);
-            json!({
-                "severity": d.severity.as_str(),
-                "file": loaded.display_name(&d.file),
-                "line": line,
-                "column": column,
-                "path": d.path,
-                "message": d.message,
-                "expected": d.expected,
-                "hint": d.hint,
-            })
+            finding(d, &loaded.display_name(&d.file), line, column)
         })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&items).expect("JSON values always serialise");
+        .collect()
+}
+
+/// One finding; every entry of the array has these keys, errors add theirs.
+fn finding(d: &Diagnostic, file: &str, line: usize, column: usize) -> Value {
+    json!({
+        "kind": "finding",
+        "severity": d.severity.as_str(),
+        "file": file,
+        "line": line,
+        "column": column,
+        "path": d.path,
+        "message": d.message,
+        "expected": d.expected,
+        "hint": d.hint,
+    })
+}
+
+/// `render --check`'s differences as findings on the files of `out` that differ.
+pub fn json_differences(out: &Path, differences: &[Difference], hint: &str) -> Vec<Value> {
+    differences
+        .iter()
+        .map(|difference| {
+            let (Difference::Stale(file)
+            | Difference::EditedByHand(file)
+            | Difference::Missing(file)
+            | Difference::NotRendered(file)
+            | Difference::Interrupted(file)) = difference;
+            json_finding(&out.join(file), &difference.to_string(), Some(hint))
+        })
+        .collect()
+}
+
+/// A finding about a whole file, found by a command rather than the compiler.
+pub fn json_finding(file: &Path, message: &str, hint: Option<&str>) -> Value {
+    let diagnostic = Diagnostic {
+        severity: Severity::Error,
+        file: String::new(),
+        span: crate::core::source::Span::default(),
+        path: String::new(),
+        message: message.to_owned(),
+        expected: None,
+        hint: hint.map(str::to_owned),
+    };
+    finding(&diagnostic, &file.display().to_string(), 1, 1)
+}
+
+fn array(items: &[Value]) -> String {
+    let mut text = serde_json::to_string_pretty(items).expect("JSON values always serialise");
     text.push('\n');
     text
 }
@@ -168,17 +213,19 @@ pub fn human_files(diagnostics: &[Diagnostic], color: bool) -> String {
 
 /// The JSON form of `human_files`.
 pub fn json_files(diagnostics: &[Diagnostic]) -> String {
-    let diagnostics = &shortened(diagnostics);
-    let items: Vec<_> = diagnostics
+    array(&json_files_items(diagnostics))
+}
+
+/// The entries of [`json_files`], for a caller that prints them with others.
+pub fn json_files_items(diagnostics: &[Diagnostic]) -> Vec<Value> {
+    shortened(diagnostics)
         .iter()
         .map(|d| {
-            let (line, column) = read_text(std::path::Path::new(&d.file)).map_or((1, 1), |text| line_col(&text, d.span.start));
-            json!({ "severity": d.severity.as_str(), "file": d.file, "line": line, "column": column, "path": d.path, "message": d.message, "expected": d.expected, "hint": d.hint })
+            let (line, column) =
+                read_text(Path::new(&d.file)).map_or((1, 1), |text| line_col(&text, d.span.start));
+            finding(d, &d.file, line, column)
         })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&items).expect("JSON values always serialise");
-    text.push('\n');
-    text
+        .collect()
 }
 
 /// Longest value quoted in backticks in a message; a longer one is cut, with `…`.
