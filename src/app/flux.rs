@@ -379,31 +379,3 @@ pub(super) fn status(
     print!("{report}");
     Ok(healthy)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::ssh_host;
-
-    #[test]
-    fn git_urls_name_the_host_to_scan() {
-        let cases = [
-            (
-                "ssh://git@github.com/example/fleet.git",
-                Some(("github.com", 22)),
-            ),
-            (
-                "ssh://git@git.example.com:2222/fleet.git",
-                Some(("git.example.com", 2222)),
-            ),
-            ("git@gitlab.com:group/fleet.git", Some(("gitlab.com", 22))),
-            ("https://github.com/example/fleet.git", None),
-        ];
-        for (url, expected) in cases {
-            assert_eq!(
-                ssh_host(url),
-                expected.map(|(h, p)| (h.to_owned(), p)),
-                "{url}"
-            );
-        }
-    }
-}

@@ -240,18 +240,7 @@ pub fn expected_kustomizations(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ready(kind: &str, name: &str, revision: &str, generation: i64, observed: i64) -> Json {
-        json!({
-            "kind": kind,
-            "metadata": { "name": name, "namespace": "flux-system", "generation": generation },
-            "status": {
-                "observedGeneration": observed,
-                "lastAppliedRevision": revision,
-                "conditions": [{ "type": "Ready", "status": "True", "reason": "ReconciliationSucceeded" }],
-            },
-        })
-    }
+    use crate::fixtures::ready;
 
     #[test]
     fn objects_are_identified_by_the_table() {

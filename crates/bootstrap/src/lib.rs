@@ -7,6 +7,8 @@
 //! (`model.rs`); each cloud's wire format lives in that cloud's client under `edge/`.
 
 pub mod cluster;
+#[cfg(test)]
+mod fixtures;
 pub mod kubeconfig;
 pub mod model;
 pub mod plan;

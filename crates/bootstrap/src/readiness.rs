@@ -114,19 +114,8 @@ pub fn kustomizations(expected: &[(String, String)], items: &[Json]) -> Vec<(Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::ready;
     use serde_json::json;
-
-    fn ready(kind: &str, name: &str, revision: &str, generation: i64, observed: i64) -> Json {
-        json!({
-            "kind": kind,
-            "metadata": { "name": name, "namespace": "flux-system", "generation": generation },
-            "status": {
-                "observedGeneration": observed,
-                "lastAppliedRevision": revision,
-                "conditions": [{ "type": "Ready", "status": "True", "reason": "ReconciliationSucceeded" }],
-            },
-        })
-    }
 
     #[test]
     fn readiness_reads_the_ready_condition_for_the_current_generation() {

@@ -140,19 +140,8 @@ fn flux_object(item: &Json, head: Option<&str>) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::ready;
     use serde_json::json;
-
-    fn ready(kind: &str, name: &str, revision: &str, generation: i64, observed: i64) -> Json {
-        json!({
-            "kind": kind,
-            "metadata": { "name": name, "namespace": "flux-system", "generation": generation },
-            "status": {
-                "observedGeneration": observed,
-                "lastAppliedRevision": revision,
-                "conditions": [{ "type": "Ready", "status": "True", "reason": "ReconciliationSucceeded" }],
-            },
-        })
-    }
 
     #[test]
     fn the_report_compares_revisions_with_the_committed_head() {
