@@ -14,9 +14,14 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::of("hetzner-small")
+    }
+
+    /// A fixture for the example site in `examples/<example>`.
+    fn of(example: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         copy_inputs(
-            &root().join("examples/hetzner-small"),
+            &root().join("examples").join(example),
             &dir.path().join("site"),
         );
         let fixture = Fixture { dir };
@@ -113,6 +118,48 @@ fn commit_then_nothing_to_commit() {
     );
     assert_eq!(f.head(), head, "a commit without changes");
     f.fsck();
+}
+
+#[test]
+fn the_default_message_says_what_changed_and_a_message_wins() {
+    let f = Fixture::of("hetzner-medium");
+    let first = f.commit(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let log = f.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        log.starts_with("railyard: demo-medium: first render\n\n"),
+        "{log}"
+    );
+    f.edit_site(
+        "    workers: 5\n",
+        "    workers: 6\n  versions:\n    k3s: v1.36.3+k3s1\n",
+    );
+    let second = f.commit(&[]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let log = f.git(&["log", "-1", "--format=%B"]);
+    let subject = log.lines().next().unwrap_or_default();
+    assert_eq!(
+        subject, "railyard: demo-medium: k3s v1.36.2 → v1.36.3, 5 workers → 6",
+        "{log}"
+    );
+    for file in [
+        "  ~ hosts/demo-medium/machines.yaml",
+        "  ~ hosts/demo-medium/cloud-init/server-0.yaml",
+    ] {
+        assert!(
+            log.lines().any(|l| l == file),
+            "the body lists {file}: {log}"
+        );
+    }
+    assert!(log.contains("Inputs: sha256:"), "{log}");
+    f.edit_site("    workers: 6\n", "    workers: 7\n");
+    let third = f.commit(&["--message", "scale out for the release"]);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    let log = f.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        log.starts_with("scale out for the release\n\nSite: demo-medium\n"),
+        "{log}"
+    );
 }
 
 #[test]

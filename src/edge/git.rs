@@ -14,6 +14,7 @@ use git2::{
     ErrorCode, Index, IndexEntry, IndexTime, Oid, Repository, RepositoryState, Signature, Status,
 };
 
+use crate::core::diff;
 use crate::core::tree::{Lock, TOOL, Tree, lock_path};
 use crate::edge::write::{self, WriteError};
 
@@ -79,10 +80,21 @@ pub fn read_at(
 ) -> Result<BTreeMap<String, Vec<u8>>, GitError> {
     let repo = open(repo_dir)?;
     let tree = repo.revparse_single(rev)?.peel_to_tree()?;
+    read_tree(&repo, &tree, root, site, wanted)
+}
+
+/// The files of a site's rendered tree in git `tree`, as `read_at` describes.
+fn read_tree(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    root: &str,
+    site: &str,
+    wanted: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Vec<u8>>, GitError> {
     let blob = |path: &str| -> Result<Option<Vec<u8>>, GitError> {
         match tree.get_path(Path::new(&in_repo(root, path))) {
             Ok(entry) => Ok(entry
-                .to_object(&repo)?
+                .to_object(repo)?
                 .as_blob()
                 .map(|b| b.content().to_vec())),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -163,13 +175,21 @@ pub fn commit(request: &CommitRequest<'_>) -> Result<CommitOutcome, GitError> {
     if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
         return Ok(CommitOutcome::Unchanged);
     }
+    let before = match &parent {
+        Some(parent) => {
+            let wanted: BTreeSet<String> = files.keys().cloned().collect();
+            let site = &request.tree.site;
+            read_tree(&repo, &parent.tree()?, request.root, site, &wanted)?
+        }
+        None => BTreeMap::new(),
+    };
     let tree = repo.find_tree(tree_id)?;
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     let id = repo.commit(
         Some("HEAD"),
         &signature,
         &signature,
-        &message(request),
+        &message(request, &before, &files),
         &tree,
         &parents,
     )?;
@@ -306,14 +326,22 @@ fn commit_tree(
     Ok(staging.write_tree_to(repo)?)
 }
 
-/// The user's subject (or railyard's), then the site, the inputs' digest and the tool.
-fn message(request: &CommitRequest<'_>) -> String {
-    let subject = request.message.map_or_else(
-        || format!("railyard: render site {}", request.tree.site),
+/// The user's message, or railyard's saying what changed since `before` (the site's files at
+/// the parent commit); then the site, the inputs' digest and the tool.
+fn message(
+    request: &CommitRequest<'_>,
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+) -> String {
+    let text = request.message.map_or_else(
+        || {
+            let message = diff::commit_message(&request.tree.site, before, after);
+            format!("{}\n\n{}", message.subject, message.body.trim_end())
+        },
         str::to_owned,
     );
     format!(
-        "{subject}\n\nSite: {}\nInputs: {}\nTool: {TOOL}\n",
+        "{text}\n\nSite: {}\nInputs: {}\nTool: {TOOL}\n",
         request.tree.site, request.tree.lock.inputs_digest
     )
 }

@@ -4,6 +4,7 @@
 //! that moved between files unchanged is no change. The encrypted secrets file is compared by
 //! key only: which keys were added, removed or re-encrypted, never a value or ciphertext.
 
+mod commit_message;
 pub mod format;
 mod objects;
 
@@ -13,6 +14,7 @@ use serde_json::Value as Json;
 
 use crate::layout;
 
+pub use commit_message::{CommitMessage, commit_message};
 pub use objects::{FieldChange, ObjectChange, ObjectId, ObjectStatus};
 
 /// The rendered files of one site as two snapshots: path → bytes.

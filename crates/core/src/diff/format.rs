@@ -27,7 +27,7 @@ fn value_text(value: Option<&Json>) -> String {
     }
 }
 
-fn field_text(field: &FieldChange) -> String {
+pub(super) fn field_text(field: &FieldChange) -> String {
     match (&field.old, &field.new) {
         (None, Some(new)) => format!("{} added: {}", field.path, value_text(Some(new))),
         (Some(old), None) => format!("{} removed (was {})", field.path, value_text(Some(old))),
