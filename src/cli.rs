@@ -100,7 +100,7 @@ pub enum Command {
         /// Refuse unless this branch is checked out.
         #[arg(long)]
         branch: Option<String>,
-        /// The commit's subject (default `railyard: render site NAME`).
+        /// The commit's message (default: `railyard: NAME: ` and what the render changes).
         #[arg(long)]
         message: Option<String>,
         /// `Name <email>` (default: `user.name` and `user.email` from git config).
