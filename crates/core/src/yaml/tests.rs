@@ -166,3 +166,12 @@ fn deep_nesting_is_bounded() {
     let (_, diags) = parse(&format!("{}{}", "[".repeat(65), "]".repeat(65)));
     assert!(diags.is_empty(), "{diags:?}");
 }
+
+#[test]
+fn only_duplicate_keys_leave_the_documents_whole() {
+    let whole = |text: &str| super::parse_stream_recovering(&SourceFile::new("t.yaml", text)).2;
+    assert!(whole("a: 1\n"));
+    assert!(whole("a: 1\na: 2\nb: 3\n"));
+    assert!(!whole("a:\n\tb: 1\n"));
+    assert!(!whole("a: !custom x\n"));
+}
