@@ -458,3 +458,24 @@ fn init_writes_a_commented_site_and_never_overwrites() {
         "# edited\n"
     );
 }
+
+#[test]
+fn a_cloud_command_without_a_token_names_itself_and_the_access_it_needs() {
+    for (command, access) in [
+        ("plan", "a read-only token suffices"),
+        ("destroy", "the token needs read & write"),
+    ] {
+        let output = run(railyard()
+            .current_dir(root())
+            .env_remove("HCLOUD_TOKEN")
+            .args([command, "examples/hetzner-small/site.yaml"])
+            .args(["--api-url", "http://127.0.0.1:9"]));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains(&format!("`{command}` needs `HCLOUD_TOKEN`")),
+            "{command}: {err}"
+        );
+        assert!(err.contains(access), "{command}: {err}");
+    }
+}

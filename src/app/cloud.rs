@@ -40,8 +40,40 @@ struct CloudCommand {
     secrets_file: String,
 }
 
+/// The cloud command running, for the messages that name it and the token access it needs.
+#[derive(Clone, Copy)]
+enum Verb {
+    Plan,
+    Bootstrap,
+    Destroy,
+}
+
+impl Verb {
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Plan => "plan",
+            Verb::Bootstrap => "bootstrap",
+            Verb::Destroy => "destroy",
+        }
+    }
+
+    /// What the token must allow: `plan` only lists, so a read-only token is the safer choice.
+    fn access(self) -> &'static str {
+        match self {
+            Verb::Plan => "plan only reads, so a read-only token suffices",
+            Verb::Bootstrap => "bootstrap creates resources, so the token needs read & write",
+            Verb::Destroy => "destroy deletes resources, so the token needs read & write",
+        }
+    }
+}
+
 /// The compiled site and a client; `Err(code)` when the site has errors (already reported).
-fn context(cli: &Cli, site: &Path, api_url: &str) -> Result<Result<CloudCommand, Exit>> {
+fn context(
+    cli: &Cli,
+    site: &Path,
+    api_url: &str,
+    verb: Verb,
+) -> Result<Result<CloudCommand, Exit>> {
     let (loaded, output) = compile_site(site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
@@ -55,8 +87,11 @@ fn context(cli: &Cli, site: &Path, api_url: &str) -> Result<Result<CloudCommand,
         .filter(|t| !t.trim().is_empty())
         .with_context(|| {
             format!(
-                "{} is not set: {}",
-                profile.token_variable, profile.token_hint
+                "`{}` needs `{}`, which is not set: {}; {}",
+                verb.name(),
+                profile.token_variable,
+                profile.token_hint,
+                verb.access()
             )
         })?;
     let client = Client::connect(profile, api_url, token.trim(), timing())?;
@@ -93,7 +128,7 @@ async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
 pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
-    let context = match context(cli, site, api_url)? {
+    let context = match context(cli, site, api_url, Verb::Plan)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };
@@ -108,7 +143,7 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
 
 /// `railyard destroy`: every resource carrying the site's label, dependents first.
 pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Result<Exit> {
-    let context = match context(cli, site, api_url)? {
+    let context = match context(cli, site, api_url, Verb::Destroy)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };
@@ -163,7 +198,7 @@ pub(super) struct Cluster {
 /// `railyard bootstrap`: carry out the plan, wait for k3s and write the cluster's kubeconfig,
 /// give Flux its Secrets and sync objects, wait until it is Ready, and print the DNS records.
 pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<Exit> {
-    let context = match context(cli, site, api_url)? {
+    let context = match context(cli, site, api_url, Verb::Bootstrap)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };

@@ -100,15 +100,19 @@ pub fn compile(inputs: &Inputs) -> Output {
 /// that stops rendering. `compile` drops the tree whenever there is an error.
 fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let site = &inputs.site;
-    let (documents, diagnostics) = yaml::parse_stream(site);
-    if !diagnostics.is_empty() {
+    // After duplicate keys alone the tree is whole, so the checks below still run and report
+    // the file's other mistakes in the same run.
+    let (documents, mut diagnostics, whole) = yaml::parse_stream_recovering(site);
+    if !whole {
         return (None, diagnostics);
     }
     let root = match only_document(site, &documents) {
         Ok(root) => root,
-        Err(diagnostics) => return (None, diagnostics),
+        Err(mut more) => {
+            diagnostics.append(&mut more);
+            return (None, diagnostics);
+        }
     };
-    let mut diagnostics = Vec::new();
     let json = JsonTree::new(&site.name, root);
     diagnostics.extend(schema::check(&json));
     let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);

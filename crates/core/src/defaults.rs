@@ -75,6 +75,11 @@ pub fn provider(provider: Provider) -> &'static ProviderDefaults {
         .expect("every provider has a row")
 }
 
+/// The provider a location belongs to, if any.
+pub fn location_owner(location: &str) -> Option<&'static ProviderDefaults> {
+    PROVIDERS.iter().find(|p| p.locations.contains(&location))
+}
+
 /// The supported combinations as text, for messages.
 pub fn supported_combinations() -> String {
     PROVIDERS

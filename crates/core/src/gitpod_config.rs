@@ -169,9 +169,13 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
         return Vec::new();
     };
     let mut diagnostics = Vec::new();
+    // The rest of the config is checked without the keys railyard sets, so one reserved key
+    // does not hide every other mistake in it.
+    let mut site = tree.value.clone();
     for (pointer, why) in OWNED {
         let full = format!("{PREFIX}{pointer}");
         if tree.value.pointer(&full).is_some() {
+            remove(&mut site, &full);
             let field = pointer.rsplit('/').next().unwrap_or_default();
             diagnostics.push(
                 tree.key_error(
@@ -183,10 +187,10 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
             );
         }
     }
-    if !diagnostics.is_empty() || overrides.is_empty() {
+    if overrides.is_empty() {
         return diagnostics;
     }
-    let config = merged(&tree.value);
+    let config = merged(&site);
     let (schema, validator) = validator();
     diagnostics.extend(schema::check_instance(
         tree, PREFIX, validator, schema, &config,
@@ -213,6 +217,15 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// `value` without what `pointer` (no `~` escapes) names.
+fn remove(value: &mut Json, pointer: &str) {
+    if let Some((parent, key)) = pointer.rsplit_once('/') {
+        if let Some(object) = value.pointer_mut(parent).and_then(Json::as_object_mut) {
+            object.remove(key);
+        }
+    }
 }
 
 /// Numbers where the schema asks for an integer that are not integers Go can read: JSON Schema

@@ -88,12 +88,22 @@ pub fn type_name(value: &Value) -> &'static str {
 
 /// Parses every document in `file`. Problems come back as diagnostics, never as a panic.
 pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
+    let (documents, diagnostics, _) = parse_stream_recovering(file);
+    (documents, diagnostics)
+}
+
+/// Parses like [`parse_stream`], and says whether the documents are whole: the stream was read
+/// to its end and every problem was a duplicate key, whose first value the tree keeps. A caller
+/// may then go on checking the documents, so later mistakes are reported in the same run.
+pub fn parse_stream_recovering(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>, bool) {
     if file.text.len() > MAX_INPUT_BYTES {
-        return (Vec::new(), vec![diagnostic::too_large(&file.name)]);
+        return (Vec::new(), vec![diagnostic::too_large(&file.name)], false);
     }
     let mut builder = Builder::new(file);
     let documents = builder.stream();
-    (documents, builder.diagnostics)
+    let whole = builder.diagnostics.len() == builder.duplicates
+        && (builder.ended || builder.duplicates == 0);
+    (documents, builder.diagnostics, whole)
 }
 
 struct Builder<'a> {
@@ -109,6 +119,10 @@ struct Builder<'a> {
     /// Whether an alias was expanded, for the hint when there are too many nodes.
     aliased: bool,
     diagnostics: Vec<Diagnostic>,
+    /// How many of the diagnostics are duplicate keys, the one problem the tree survives.
+    duplicates: usize,
+    /// Whether the stream was read to its end.
+    ended: bool,
 }
 
 /// Raised inside the builder to abandon the current document.
@@ -130,6 +144,8 @@ impl<'a> Builder<'a> {
             path_bytes: 0,
             aliased: false,
             diagnostics: Vec::new(),
+            duplicates: 0,
+            ended: false,
         }
     }
 
@@ -137,7 +153,10 @@ impl<'a> Builder<'a> {
         let mut documents = Vec::new();
         loop {
             match self.next() {
-                Ok((Event::StreamEnd, _)) => return documents,
+                Ok((Event::StreamEnd, _)) => {
+                    self.ended = true;
+                    return documents;
+                }
                 Ok((Event::DocumentStart(_), _)) => {
                     self.anchors.clear();
                     match self.node(0, 0) {
@@ -315,6 +334,7 @@ impl<'a> Builder<'a> {
                         "`{key_text}` is already set on line {line}; remove one of them"
                     )),
                 )?;
+                self.duplicates += 1;
                 continue;
             }
             if let Some(index) = &mut index {

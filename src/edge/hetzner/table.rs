@@ -9,7 +9,7 @@ pub static PROFILE: Profile = Profile {
     provider: "hetzner",
     title: "Hetzner Cloud",
     token_variable: "HCLOUD_TOKEN",
-    token_hint: "create an API token (read & write) in the Hetzner Cloud console for the site's project",
+    token_hint: "create an API token in the Hetzner Cloud console for the site's project",
     spread_group_size: 10,
     load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
 };

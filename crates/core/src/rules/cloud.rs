@@ -58,21 +58,41 @@ impl Rules<'_> {
         let Some(location) = self.str(LOCATION) else {
             return;
         };
-        if !table.locations.contains(&location) {
-            let hint = suggest::hint(location, table.locations, || {
-                format!(
-                    "valid {} locations: {}",
-                    table.name,
-                    table.locations.join(", ")
-                )
-            });
+        if table.locations.contains(&location) {
+            return;
+        }
+        // A location of another provider is a mix-up of providers, not a typo: a "did you
+        // mean" towards a look-alike would send the user further astray.
+        if let Some(owner) = defaults::location_owner(location) {
             self.error(
                 LOCATION,
-                format!("unknown {} location `{location}`", table.name),
+                format!(
+                    "`{location}` is a {} location, not a {} one",
+                    owner.name, table.name
+                ),
                 format!("one of {}", table.locations.join(", ")),
-                hint,
+                format!(
+                    "{} locations: {}; or set `provider: {}`",
+                    table.name,
+                    table.locations.join(", "),
+                    owner.name
+                ),
             );
+            return;
         }
+        let hint = suggest::hint(location, table.locations, || {
+            format!(
+                "valid {} locations: {}",
+                table.name,
+                table.locations.join(", ")
+            )
+        });
+        self.error(
+            LOCATION,
+            format!("unknown {} location `{location}`", table.name),
+            format!("one of {}", table.locations.join(", ")),
+            hint,
+        );
     }
 
     /// The `sizeData` overrides of a supported provider × size.

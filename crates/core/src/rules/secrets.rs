@@ -53,7 +53,7 @@ impl Rules<'_> {
         };
         let (info, diagnostics) = secrets_file::read(file);
         self.out.extend(diagnostics);
-        self.encrypted_to(&recipients, &info);
+        self.encrypted_to(&recipients, &text, &info);
         self.references(&text, &info);
         self.builtin_keys(file, &info);
         Some(info)
@@ -81,7 +81,7 @@ impl Rules<'_> {
     }
 
     /// Every declared recipient is one the file is encrypted to.
-    fn encrypted_to(&mut self, recipients: &[Json], info: &SecretsInfo) {
+    fn encrypted_to(&mut self, recipients: &[Json], file: &str, info: &SecretsInfo) {
         let declared = recipients
             .iter()
             .filter_map(Json::as_str)
@@ -98,7 +98,10 @@ impl Rules<'_> {
                     &at(AGE_RECIPIENT, i),
                     format!("the secrets file is not encrypted to `{declared_recipient}`"),
                     "the recipients in the secrets file's `sops.age` list",
-                    "re-encrypt the file to every declared recipient (`sops updatekeys FILE`)",
+                    // The recipient stays out of the command: a quoted value that long is cut.
+                    format!(
+                        "from the site's directory, run `railyard secrets rotate {file} --add RECIPIENT` with this recipient"
+                    ),
                 );
             }
         }

@@ -9,29 +9,27 @@ use super::Builder;
 
 impl Builder<'_> {
     pub(super) fn scan_error(&mut self, error: &ScanError) {
-        let mut at = self.byte(error.marker().index());
+        let at = self.byte(error.marker().index());
         let info = error.info();
         if info.contains("recursion limit") {
             // the parser's own guard against deep flow nesting, which it meets first
             self.too_deep(Span::new(at, at));
             return;
         }
-        if info.contains("tab") {
-            // Point at the tab itself rather than where the scanner noticed it.
-            if let Some(offset) = self.file.text[at..].find('\t') {
-                at += offset;
-            }
+        if let Some(tab) = indenting_tab(&self.file.text, at, info) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    &self.file.name,
+                    Span::new(tab, tab + 1),
+                    "",
+                    "tabs cannot indent YAML; use spaces",
+                )
+                .expected("spaces before the line's content")
+                .hint("replace the tab with spaces: YAML counts only spaces as indentation"),
+            );
+            return;
         }
-        let (line, _) = self.file.line_col(at);
-        let line_text = self
-            .file
-            .text
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or("");
-        let hint = if line_text.starts_with('\t') || info.contains("tab") {
-            "YAML does not allow tabs for indentation; indent with spaces"
-        } else if info.contains("mapping values are not allowed") {
+        let hint = if info.contains("mapping values are not allowed") {
             "a value that contains `: ` must be quoted, or the line is indented wrongly"
         } else if info.contains("did not find expected key")
             || info.contains("block")
@@ -57,4 +55,24 @@ impl Builder<'_> {
             .hint(hint),
         );
     }
+}
+
+/// The first tab in the indentation of the line holding `at`: where the scanner stopped is
+/// often past the tab, or a line before it when the scanner says a tab is the problem.
+fn indenting_tab(text: &str, at: usize, info: &str) -> Option<usize> {
+    let in_indentation = |pos: usize| {
+        let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+        let indentation = text[start..]
+            .find(|c| c != ' ' && c != '\t')
+            .unwrap_or(text.len() - start);
+        text[start..start + indentation]
+            .find('\t')
+            .map(|i| start + i)
+    };
+    in_indentation(at).or_else(|| {
+        let next = text[at..].find('\t')?;
+        info.contains("tab")
+            .then(|| in_indentation(at + next))
+            .flatten()
+    })
 }

@@ -61,7 +61,7 @@ fn spans_point_at_keys_and_values() {
 fn problems_are_diagnostics() {
     let cases = [
         ("a: 1\na: 2\n", "duplicate key `a`"),
-        ("a:\n\tb: 1\n", "invalid YAML"),
+        ("a:\n\tb: 1\n", "tabs cannot indent YAML; use spaces"),
         ("a: !custom x\n", "unsupported tag `!custom`"),
         ("a: !!binary eA==\n", "unsupported tag `!!binary`"),
         ("a: [1, 2\n", "invalid YAML"),
@@ -73,6 +73,19 @@ fn problems_are_diagnostics() {
             diags.iter().any(|d| d.message.contains(want)),
             "{text:?}: {diags:?}"
         );
+    }
+}
+
+#[test]
+fn an_indenting_tab_is_pointed_at_where_the_scanner_stopped_past_it() {
+    for (text, tab) in [
+        ("a:\n\tb: 1\n", 3),
+        ("a:\n  b: 1\n  \tc: 2\n", 12),
+        ("a:\n  b:\n\t  - 1\n", 8),
+    ] {
+        let (_, diags) = parse(text);
+        let spans: Vec<_> = diags.iter().map(|d| (d.span.start, d.span.end)).collect();
+        assert_eq!(spans, [(tab, tab + 1)], "{text:?}: {diags:?}");
     }
 }
 
@@ -152,4 +165,13 @@ fn deep_nesting_is_bounded() {
     }
     let (_, diags) = parse(&format!("{}{}", "[".repeat(65), "]".repeat(65)));
     assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn only_duplicate_keys_leave_the_documents_whole() {
+    let whole = |text: &str| super::parse_stream_recovering(&SourceFile::new("t.yaml", text)).2;
+    assert!(whole("a: 1\n"));
+    assert!(whole("a: 1\na: 2\nb: 3\n"));
+    assert!(!whole("a:\n\tb: 1\n"));
+    assert!(!whole("a: !custom x\n"));
 }
