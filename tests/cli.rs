@@ -1,10 +1,8 @@
 //! The binary as users run it: exit codes, determinism, atomic writes, ownership of paths.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
-use crate::support::{cases, copy_inputs, railyard, root, run, snapshot, stderr, stdout};
+use crate::support::{cases, copy_inputs, kill_at, railyard, root, run, snapshot, stderr, stdout};
 
 const EXAMPLE: &str = "examples/hetzner-small";
 
@@ -111,22 +109,13 @@ fn has_timestamp(text: &str) -> bool {
 
 /// Starts a render that stops at `failpoint`, waits until it is there, and SIGKILLs it.
 fn kill_render_at(site_dir: &Path, out: &Path, failpoint: &str) {
-    let mut child = railyard()
-        .env("RAILYARD_FAILPOINT", failpoint)
+    let mut render = railyard();
+    render
         .arg("render")
         .arg(site_dir.join("site.yaml"))
         .arg("--out")
-        .arg(out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-    let reached =
-        lines.any(|l| l.is_ok_and(|l| l.contains(&format!("failpoint {failpoint} reached"))));
-    assert!(reached, "the render never reached failpoint `{failpoint}`");
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+        .arg(out);
+    kill_at(&mut render, failpoint);
 }
 
 #[test]

@@ -1,11 +1,10 @@
 //! `render` never overwrites a rendered file edited by hand without `--force`, and `--all`
 //! refuses two sites of one name before anything is written.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::support::{copy_inputs, railyard, root, run, snapshot, stderr, stdout};
+use crate::support::{copy_inputs, kill_at, railyard, root, run, snapshot, stderr, stdout};
 
 const MACHINES: &str = "hosts/demo-small/machines.yaml";
 
@@ -137,22 +136,6 @@ fn hand_edits_come_out_as_json_diagnostics() {
         item["hint"].as_str().is_some_and(|h| h.contains("--force")),
         "{item}"
     );
-}
-
-/// Starts a command that stops at `failpoint`, waits until it is there, and SIGKILLs it.
-fn kill_at(command: &mut Command, failpoint: &str) {
-    let mut child = command
-        .env("RAILYARD_FAILPOINT", failpoint)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-    let reached =
-        lines.any(|l| l.is_ok_and(|l| l.contains(&format!("failpoint {failpoint} reached"))));
-    assert!(reached, "never reached failpoint `{failpoint}`");
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
 }
 
 /// Moves the first file of an interrupted render's journal into place, as a render killed in

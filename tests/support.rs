@@ -1,8 +1,9 @@
 //! Helpers for the integration tests.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Golden `ok` cases stored as differences from a base case.
 pub(crate) mod golden_layout;
@@ -86,4 +87,20 @@ pub(crate) fn cases(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     cases.sort();
     cases
+}
+
+/// Starts a command that stops at `failpoint`, waits until it is there, and SIGKILLs it.
+pub(crate) fn kill_at(command: &mut Command, failpoint: &str) {
+    let mut child = command
+        .env("RAILYARD_FAILPOINT", failpoint)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+    let reached =
+        lines.any(|l| l.is_ok_and(|l| l.contains(&format!("failpoint {failpoint} reached"))));
+    assert!(reached, "never reached failpoint `{failpoint}`");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
 }

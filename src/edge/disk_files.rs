@@ -8,9 +8,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::core::load_problem::LoadProblem;
 use crate::core::overlay::{Files, ReadError};
-use crate::core::source;
-use crate::edge::load::{describe, read_bounded};
+use crate::edge::load::{decode, describe, read_bounded};
 
 pub struct DiskFiles {
     /// The root as given, joined to the engine's relative paths.
@@ -44,11 +44,12 @@ impl DiskFiles {
 
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<String, ReadError> {
-        String::from_utf8(self.read_bytes(path)?).map_err(|e| {
-            // where the text stops being UTF-8, as the site loader reports it
-            let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
-            let (line, column) = source::line_col(&valid, valid.len());
-            ReadError::NotUtf8At { line, column }
+        // Where the text stops being UTF-8, found as the site loader finds it.
+        decode(self.read_bytes(path)?).map_err(|problem| match problem {
+            LoadProblem::NotUtf8 {
+                at: Some((line, column)),
+            } => ReadError::NotUtf8At { line, column },
+            _ => ReadError::NotUtf8,
         })
     }
 
