@@ -9,6 +9,7 @@
 //! | `embedded_shell_passes_shellcheck`   | `shellcheck` on every `#!` entry of `write_files`   |
 //! | `kubernetes_objects_validate`        | `kubernetes-validate --strict`, upstream CRD schemas |
 //! | `kustomizations_build`               | `kubectl kustomize DIR` (kustomize v5.5)            |
+//! | `ci_workflows::*`                    | `actionlint`, `pre-commit`, the release steps       |
 //!
 //! A missing tool is a loud `SKIPPED:` line on stderr, or a failure when
 //! `RAILYARD_REQUIRE_ORACLES=1` (which `.ci/run` sets). With that variable set, a test that found
@@ -32,6 +33,8 @@ use serde_json::{Map, Value, json};
 
 use crate::support::golden_layout;
 
+/// actionlint, pre-commit and the release workflow's own steps on the CI files railyard ships.
+mod ci_workflows;
 /// `cloud-init schema` for every user-data file in one process.
 mod cloud_init_schema;
 
@@ -137,9 +140,11 @@ fn is_executable(path: &Path) -> bool {
 }
 
 fn find_executable(name: &str) -> Option<PathBuf> {
-    let in_venv = venv_bin().join(name);
-    if is_executable(&in_venv) {
-        return Some(in_venv);
+    // The venv holds the PyPI oracles, `.oracles/bin` the ones `tests/run.sh` builds with Go.
+    for dir in [venv_bin(), crate_root().join(".oracles/bin")] {
+        if is_executable(&dir.join(name)) {
+            return Some(dir.join(name));
+        }
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -147,7 +152,8 @@ fn find_executable(name: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
-/// Finds an oracle executable in `<crate root>/.oracles/venv/bin`, then on `PATH`.
+/// Finds an oracle executable in `<crate root>/.oracles/venv/bin`, `.oracles/bin`, then on
+/// `PATH`.
 ///
 /// When it is missing this panics if `RAILYARD_REQUIRE_ORACLES=1`, and otherwise prints a
 /// `SKIPPED:` line and returns `None`; the calling test should then return.

