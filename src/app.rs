@@ -8,6 +8,7 @@ mod failure;
 mod fleet;
 mod flux;
 mod hand_edits;
+mod init;
 mod manual;
 mod runtime;
 mod secrets;
@@ -21,7 +22,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Color, Command, ErrorFormat, OverlayCommand};
 use crate::core::compile::{self, Output};
-use crate::core::{diagnostic, init, schema};
+use crate::core::{diagnostic, schema};
 use crate::edge::load::{self, Loaded};
 use crate::edge::{report, write};
 
@@ -89,8 +90,26 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
         Command::Init {
             dir,
             name,
+            provider,
+            location,
+            domain,
+            dns01,
+            ssh_keys,
+            git_url,
             age_recipients,
-        } => init_site(dir, name.as_deref(), age_recipients),
+            yes,
+        } => init::run(&init::Flags {
+            dir,
+            name: name.as_deref(),
+            provider: provider.as_deref(),
+            location: location.as_deref(),
+            domain: domain.as_deref(),
+            dns01: dns01.as_deref(),
+            ssh_keys,
+            git_url: git_url.as_deref(),
+            age_recipients,
+            yes: *yes,
+        }),
         Command::Validate { site } => validate(cli, site),
         Command::Render {
             site,
@@ -401,57 +420,6 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     } else {
         Exit::Success
     }
-}
-
-fn init_site(dir: &Path, name: Option<&str>, age_recipients: &[String]) -> Result<Exit> {
-    let name = match name {
-        Some(name) => name.to_owned(),
-        None => {
-            let absolute = std::path::absolute(dir)
-                .with_context(|| format!("cannot resolve `{}`", dir.display()))?;
-            absolute
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_else(|| "gitpod".to_owned())
-        }
-    };
-    if let Err(why) = crate::core::values::DnsLabel::parse(&name) {
-        anyhow::bail!("site name `{name}` is not a DNS label: {why}; pass `--name`");
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let files = [
-        ("site.yaml", init::site_file(&name)),
-        (".sops.yaml", init::sops_config(age_recipients)),
-    ];
-    let existing: Vec<String> = files
-        .iter()
-        .map(|(f, _)| dir.join(f))
-        .filter(|p| p.exists())
-        .map(|p| format!("`{}`", p.display()))
-        .collect();
-    if !existing.is_empty() {
-        anyhow::bail!(
-            "refusing to overwrite {}; init never overwrites",
-            existing.join(", ")
-        );
-    }
-    for (file, text) in files {
-        let path = dir.join(file);
-        let mut handle = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("cannot create `{}`", path.display()))?;
-        handle
-            .write_all(text.as_bytes())
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-        println!("wrote {}", path.display());
-    }
-    println!(
-        "next: create the secrets file (see README), then `railyard validate {}`",
-        dir.join("site.yaml").display()
-    );
-    Ok(Exit::Success)
 }
 
 fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {

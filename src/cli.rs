@@ -33,7 +33,8 @@ pub enum ErrorFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a commented site.yaml and .sops.yaml into DIR; never overwrites.
+    /// Write a commented site.yaml and .sops.yaml into DIR; never overwrites. Values not given
+    /// as flags are asked for on a terminal (defaults shown), or defaulted with `--yes`.
     Init {
         /// Directory to write into.
         #[arg(default_value = ".")]
@@ -41,9 +42,32 @@ pub enum Command {
         /// The site's name (default: the directory's name).
         #[arg(long)]
         name: Option<String>,
-        /// age recipient for `.sops.yaml` creation rules (repeatable).
+        /// Cloud provider (default hetzner).
+        #[arg(long, value_parser = ["hetzner", "digitalocean", "scaleway", "azure"])]
+        provider: Option<String>,
+        /// The provider's location (default: one per provider, e.g. nbg1, fra1, fr-par-1, uksouth).
+        #[arg(long)]
+        location: Option<String>,
+        /// Domain Gitpod is served at (default gitpod.example.com).
+        #[arg(long)]
+        domain: Option<String>,
+        /// DNS01 solver for the wildcard certificate (default: the provider's DNS, else cloudflare).
+        #[arg(long, value_parser = ["cloudflare", "digitalocean", "hetzner"])]
+        dns01: Option<String>,
+        /// SSH public key file for the machines (repeatable; default ~/.ssh/id_ed25519.pub,
+        /// id_ecdsa.pub or id_rsa.pub, the first that exists).
+        #[arg(long = "ssh-key", value_name = "FILE")]
+        ssh_keys: Vec<PathBuf>,
+        /// Repository Flux pulls, ssh:// (default: an example to replace).
+        #[arg(long = "git-url", value_name = "URL")]
+        git_url: Option<String>,
+        /// age recipient for site.yaml and `.sops.yaml` (repeatable; default: the recipients of
+        /// your own age identities, found as sops finds them).
         #[arg(long = "age-recipient")]
         age_recipients: Vec<String>,
+        /// Ask nothing: take the default for every value not given.
+        #[arg(long)]
+        yes: bool,
     },
     /// Check a site file and report every problem; exit 1 if any.
     Validate {
@@ -221,13 +245,15 @@ pub enum OverlayCommand {
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Create `secrets.sops.yaml` with generated values for what railyard needs, empty
-    /// placeholders for what the site references, and `.sops.yaml`; never overwrites.
+    /// placeholders for what the site references, and `.sops.yaml` unless one with the same
+    /// recipients exists; never overwrites.
     Init {
         /// Directory to write into.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// age recipient to encrypt to (repeatable).
-        #[arg(long = "age", required = true)]
+        /// age recipient to encrypt to (repeatable; default: those of an existing DIR/.sops.yaml,
+        /// else the site's `spec.secrets.ageRecipients`).
+        #[arg(long = "age")]
         recipients: Vec<String>,
         /// The site whose secret references get placeholders (default: DIR/site.yaml if present).
         #[arg(long)]

@@ -208,7 +208,9 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             2,
             Error("other"),
         ),
-        case(&["secrets", "init", &s.path("fresh")], 2, Error("usage")),
+        // No `--age`, no `.sops.yaml` and no site naming a recipient.
+        case(&["secrets", "init", &s.path("empty")], 2, Error("other")),
+        case(&["secrets", "init", "--age"], 2, Error("usage")),
         case(
             &["secrets", "edit", &s.path("nope.sops.yaml")],
             2,

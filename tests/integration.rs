@@ -12,6 +12,9 @@ mod cli;
 /// `render` and `commit` never overwrite hand edits silently; `--all` refuses duplicate names.
 mod overwrite;
 
+/// A new user's first hour: `init` (flags or a terminal), `secrets init`, edit, render, commit.
+mod first_hour;
+
 /// `--error-format json`: every exit path of every command prints `schema/errors.schema.json`.
 mod cli_json;
 

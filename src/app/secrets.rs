@@ -8,14 +8,17 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use base64::Engine;
+
 use rand_core::{OsRng, RngCore};
 
 use super::{Exit, compile_site, print_diagnostics};
+
+/// `secrets init`: a new secrets file, encrypted to recipients the site and `.sops.yaml` agree on.
+mod init;
 use crate::cli::{Cli, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
-use crate::core::{init, rules};
+
 use crate::edge::{age_keys, load, sops_config};
 use crate::sops::SopsError;
 use crate::sops::file::{self, Settings};
@@ -27,7 +30,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             dir,
             recipients,
             site,
-        } => init_secrets(dir, recipients, site.as_deref()),
+        } => init::run(dir, recipients, site.as_deref()),
         SecretsCommand::Edit { file } => edit(file),
         SecretsCommand::Encrypt {
             file,
@@ -125,7 +128,7 @@ fn text_of(bytes: Vec<u8>, path: Option<&Path>) -> Result<String> {
 }
 
 /// The current time as sops writes `lastmodified`: UTC, seconds, `Z`.
-fn now() -> String {
+pub(super) fn now() -> String {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -380,129 +383,6 @@ fn without_header(text: &[u8]) -> &[u8] {
             .map_or(&[][..], |end| &rest[end + 1..]);
     }
     rest
-}
-
-/// 48 letters and digits from the OS's random source (about 285 bits).
-fn token() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(48);
-    while out.len() < 48 {
-        let mut byte = [0_u8; 1];
-        OsRng.fill_bytes(&mut byte);
-        // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
-        if byte[0] < 248 {
-            out.push(char::from(ALPHABET[usize::from(byte[0]) % ALPHABET.len()]));
-        }
-    }
-    out
-}
-
-fn init_secrets(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<Exit> {
-    let secrets = dir.join("secrets.sops.yaml");
-    let config = dir.join(".sops.yaml");
-    for path in [&secrets, &config] {
-        if path.exists() {
-            bail!(
-                "refusing to overwrite `{}`; init never overwrites",
-                path.display()
-            );
-        }
-    }
-    let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
-    let references = secret_references(&site_path)?;
-    let settings = Settings {
-        recipients: recipients.to_vec(),
-        rule: Rule::default_for_railyard(),
-    };
-    let encrypted = file::encrypt(
-        &initial_secrets(&references)?,
-        &settings,
-        &mut OsRng,
-        &now(),
-    )?;
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(&config, init::sops_config(recipients))
-        .with_context(|| format!("cannot write `{}`", config.display()))?;
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&secrets)
-        .with_context(|| format!("cannot create `{}`", secrets.display()))?;
-    handle.write_all(encrypted.as_bytes())?;
-    println!("wrote {} and {}", secrets.display(), config.display());
-    if references.len() > rules::BUILTIN_SECRET_KEYS.len()
-        || references.iter().any(|(k, _)| !is_builtin(k))
-    {
-        println!(
-            "next: fill in the empty values with `railyard secrets edit {}`",
-            secrets.display()
-        );
-    }
-    Ok(Exit::Success)
-}
-
-/// The secret keys a site file references, each once with the first place it is referenced;
-/// none when there is no site file yet.
-fn secret_references(site: &Path) -> Result<Vec<(String, String)>> {
-    let mut references: Vec<(String, String)> = Vec::new();
-    if site.is_file() {
-        let text =
-            load::read_text(site).with_context(|| format!("cannot read `{}`", site.display()))?;
-        for (pointer, key) in crate::core::rules::secret_references(&text) {
-            if !references.iter().any(|(k, _)| *k == key) {
-                references.push((key, pointer));
-            }
-        }
-    }
-    Ok(references)
-}
-
-fn is_builtin(key: &str) -> bool {
-    rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| *b == key)
-}
-
-/// The new secrets file in plain text: the keys railyard generates, and an empty value to
-/// fill in for every other key the site references.
-fn initial_secrets(references: &[(String, String)]) -> Result<String> {
-    let host_key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519)
-        .context("cannot generate the SSH gateway host key")?;
-    let host_key = host_key
-        .to_openssh(ssh_key::LineEnding::LF)
-        .context("cannot encode the SSH gateway host key")?;
-    let mut plain = String::from(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n    name: railyard-secrets\n    namespace: flux-system\ntype: Opaque\nstringData:\n",
-    );
-    plain.push_str("    # Generated by `railyard secrets init`.\n");
-    plain.push_str(&format!(
-        "    k3s_token: {}\n    k3s_agent_token: {}\n",
-        token(),
-        token()
-    ));
-    plain.push_str(&format!(
-        "    gitpod_ssh_gateway_host_key: {}\n",
-        base64::engine::general_purpose::STANDARD.encode(host_key.as_bytes())
-    ));
-    for (key, pointer) in references.iter().filter(|(k, _)| !is_builtin(k)) {
-        plain.push_str(&referenced_entry(key, pointer));
-    }
-    Ok(plain)
-}
-
-/// The entry for a key the site references: Gitpod's database encryption keys are generated
-/// (a fresh 32-byte key); any other value is left for the user to fill in.
-fn referenced_entry(key: &str, pointer: &str) -> String {
-    if pointer.ends_with("encryptionKeys.secretKey") {
-        let mut material = [0_u8; 32];
-        OsRng.fill_bytes(&mut material);
-        let material = base64::engine::general_purpose::STANDARD.encode(material);
-        let keys = format!(
-            "[{{\"name\":\"general\",\"version\":1,\"primary\":true,\"material\":\"{material}\"}}]"
-        );
-        format!("    # Generated for {pointer}.\n    {key}: '{keys}'\n")
-    } else {
-        format!("    # FILL IN: referenced by the site at {pointer}\n    {key}: \"\"\n")
-    }
 }
 
 fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
