@@ -201,7 +201,7 @@ fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
 }
 
 fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit == Exit::Success {
         status(
@@ -251,7 +251,7 @@ fn site_or_default(site: Option<&Path>) -> PathBuf {
 }
 
 fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
         return Ok(exit);
@@ -288,7 +288,7 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
 /// Renders one site; files edited by hand are findings printed with the site's diagnostics (one
 /// JSON array on stdout), and nothing is written.
 fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let Some(tree) = &output.tree else {
         return Ok(print_diagnostics(cli, &loaded, &output));
     };
@@ -341,9 +341,9 @@ fn site_root(loaded: &Loaded) -> String {
         .unwrap_or_default()
 }
 
-fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
+fn compile_site(cli: &Cli, site: &Path) -> Result<(Loaded, Output)> {
     let loaded = load::load(site)?;
-    let output = if loaded.problems.is_empty() {
+    let mut output = if loaded.problems.is_empty() {
         compile::compile(&loaded.inputs)
     } else {
         Output {
@@ -351,7 +351,16 @@ fn compile_site(site: &Path) -> Result<(Loaded, Output)> {
             diagnostics: loaded.problems.clone(),
         }
     };
+    // `--strict`: a warning stops the command as an error would, before anything is written.
+    if failed(cli, &output.diagnostics) {
+        output.tree = None;
+    }
     Ok((loaded, output))
+}
+
+/// Whether the diagnostics fail the command: any error, or any warning under `--strict`.
+fn failed(cli: &Cli, diagnostics: &[diagnostic::Diagnostic]) -> bool {
+    diagnostic::has_errors(diagnostics) || (cli.strict && !diagnostics.is_empty())
 }
 
 /// A line for people: stdout, unless stdout carries JSON.
@@ -359,15 +368,6 @@ fn status(cli: &Cli, line: &str) {
     match cli.error_format {
         ErrorFormat::Human => println!("{line}"),
         ErrorFormat::Json => eprintln!("{line}"),
-    }
-}
-
-/// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
-/// an entry of the JSON array.
-fn finding(cli: &Cli, file: &Path, message: &str) {
-    match cli.error_format {
-        ErrorFormat::Human => println!("{}: {message}", file.display()),
-        ErrorFormat::Json => failure::hold(vec![report::json_finding(file, message, None)]),
     }
 }
 
@@ -399,15 +399,22 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
         // The commands whose output is their report print it alone when the site is clean;
         // the others print an array, empty then.
+        // Their warnings go to stderr for people, so that stdout stays the report alone.
         ErrorFormat::Json
-            if output.diagnostics.is_empty()
+            if !failed(cli, &output.diagnostics)
                 && matches!(
                     cli.command,
                     Command::Plan { .. }
                         | Command::Bootstrap { .. }
                         | Command::Destroy { .. }
                         | Command::Status { .. }
-                ) => {}
+                ) =>
+        {
+            eprint!(
+                "{}",
+                report::human(&output.diagnostics, loaded, stderr_color(cli))
+            );
+        }
         ErrorFormat::Json => failure::hold(report::json_items(&output.diagnostics, loaded)),
         ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(
             "{}",
@@ -415,7 +422,7 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
         ),
         ErrorFormat::Human => {}
     }
-    if diagnostic::has_errors(&output.diagnostics) {
+    if failed(cli, &output.diagnostics) {
         Exit::Findings
     } else {
         Exit::Success

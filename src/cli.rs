@@ -14,6 +14,9 @@ pub struct Cli {
     /// How to print diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
+    /// Treat warnings as errors: exit 1 and write nothing when there is one.
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }

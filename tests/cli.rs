@@ -1,6 +1,6 @@
 //! The binary as users run it: exit codes, determinism, atomic writes, ownership of paths.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::{cases, copy_inputs, kill_at, railyard, root, run, snapshot, stderr, stdout};
 
@@ -369,16 +369,83 @@ fn json_diagnostics_carry_every_field() {
 
 #[test]
 fn json_output_is_an_array_even_when_the_site_is_clean() {
-    let output = run(railyard().current_dir(root()).args([
-        "--error-format",
-        "json",
-        "validate",
-        &format!("{EXAMPLE}/site.yaml"),
-    ]));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = production_like_site(dir.path());
+    let output = run(railyard()
+        .args(["--error-format", "json", "validate"])
+        .arg(&site));
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON on stdout"),
         serde_json::json!([])
+    );
+}
+
+/// The example with real-looking values where it has example ones: no warning at all.
+fn production_like_site(dir: &Path) -> PathBuf {
+    copy_inputs(&root().join(EXAMPLE), dir);
+    let site = dir.join("site.yaml");
+    let text = std::fs::read_to_string(&site)
+        .expect("site")
+        .replace("gitpod-small.example.com", "gitpod.acme.dev")
+        .replace("ops@example.com", "ops@acme.dev")
+        .replace("registry.example.com", "registry.acme.dev")
+        .replace("  firewall:\n", "")
+        .replace(
+            "  certManager:\n",
+            "  firewall:\n    adminCidrs: [203.0.113.0/24]\n  certManager:\n",
+        )
+        .replace("acme: staging", "acme: production");
+    std::fs::write(&site, text).expect("write");
+    site
+}
+
+/// Each warning names its line and exits 0; `--strict` exits 1 and writes nothing.
+#[test]
+fn warnings_pass_unless_strict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = production_like_site(dir.path());
+    let text = std::fs::read_to_string(&site)
+        .expect("site")
+        .replace("gitpod.acme.dev", "gitpod.example.com")
+        .replace("acme: production", "acme: staging")
+        .replace(
+            "    adminCidrs: [203.0.113.0/24]\n",
+            "    adminCidrs: [0.0.0.0/0]\n",
+        )
+        .replace("spec:\n", "spec:\n  versions:\n    k3s: v1.35.4+k3s1\n");
+    std::fs::write(&site, &text).expect("write");
+    let out = dir.path().join("out");
+    let warned = run(railyard().arg("render").arg(&site).arg("--out").arg(&out));
+    assert_eq!(warned.status.code(), Some(0), "{}", stderr(&warned));
+    let report = stderr(&warned);
+    for expected in [
+        "warning: `gitpod.example.com` is a reserved example domain",
+        "warning: the Kubernetes API (port 6443) is open to the whole internet",
+        "warning: k3s `v1.35.4+k3s1` is older than",
+    ] {
+        assert!(report.contains(expected), "`{expected}` not in:\n{report}");
+    }
+    // Staging on a reserved domain is expected: only a real domain gets that warning.
+    assert!(!report.contains("staging certificates"), "{report}");
+    assert!(out.join("clusters").is_dir());
+
+    std::fs::remove_dir_all(&out).expect("clean");
+    let strict = run(railyard()
+        .args(["render", "--strict"])
+        .arg(&site)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(strict.status.code(), Some(1), "{}", stderr(&strict));
+    assert!(!out.exists(), "--strict wrote output despite warnings");
+
+    let real = text.replace("gitpod.example.com", "gitpod.acme.dev");
+    std::fs::write(&site, real).expect("write");
+    let staging = run(railyard().arg("validate").arg(&site));
+    assert!(
+        stderr(&staging).contains("warning: staging certificates are not trusted"),
+        "{}",
+        stderr(&staging)
     );
 }
 

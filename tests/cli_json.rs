@@ -285,6 +285,17 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
                 &s.path("placeholders/site.yaml"),
                 "--mac",
             ],
+            0,
+            Findings,
+        ),
+        case(
+            &[
+                "secrets",
+                "check",
+                &s.path("placeholders/site.yaml"),
+                "--mac",
+                "--strict",
+            ],
             1,
             Findings,
         ),

@@ -209,6 +209,8 @@ fn examples_render_their_expected_tree() {
     finish(failures);
 }
 
+/// Invalid sites: their errors. The warnings every case shares (the example domains of the
+/// inputs) are left out, so a case stores only what it is about; `golden/warn` has those.
 #[test]
 fn err_cases_report_their_expected_diagnostics() {
     let cases = cases(&root().join("golden/err"));
@@ -220,7 +222,10 @@ fn err_cases_report_their_expected_diagnostics() {
     let mut failures = Vec::new();
     for case in cases {
         let loaded = load_case(&case.join("site.yaml"));
-        let output = compile(&loaded.inputs);
+        let mut output = compile(&loaded.inputs);
+        output
+            .diagnostics
+            .retain(|d| d.severity == railyard::core::diagnostic::Severity::Error);
         if output.tree.is_some() || output.diagnostics.is_empty() {
             failures.push(format!(
                 "{}: expected diagnostics, the site compiled",
@@ -228,18 +233,55 @@ fn err_cases_report_their_expected_diagnostics() {
             ));
             continue;
         }
-        check_expected_text(
-            &case.join("expected.json"),
-            &report::json(&output.diagnostics, &loaded),
-            &mut failures,
-        );
-        check_expected_text(
-            &case.join("expected.txt"),
-            &report::human(&output.diagnostics, &loaded, false),
-            &mut failures,
-        );
+        check_reports(&case, &loaded, &output.diagnostics, &mut failures);
     }
     finish(failures);
+}
+
+/// Sites that render with warnings: every diagnostic, all warnings.
+#[test]
+fn warn_cases_render_with_their_expected_warnings() {
+    let cases = cases(&root().join("golden/warn"));
+    assert!(
+        cases.len() >= 4,
+        "at least 4 warning cases, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let loaded = load_case(&case.join("site.yaml"));
+        let output = compile(&loaded.inputs);
+        if output.tree.is_none() {
+            failures.push(format!("{}: expected a render", case.display()));
+        }
+        if output
+            .diagnostics
+            .iter()
+            .any(|d| d.severity != railyard::core::diagnostic::Severity::Warning)
+        {
+            failures.push(format!("{}: expected warnings only", case.display()));
+        }
+        check_reports(&case, &loaded, &output.diagnostics, &mut failures);
+    }
+    finish(failures);
+}
+
+fn check_reports(
+    case: &Path,
+    loaded: &Loaded,
+    diagnostics: &[railyard::core::diagnostic::Diagnostic],
+    failures: &mut Vec<String>,
+) {
+    check_expected_text(
+        &case.join("expected.json"),
+        &report::json(diagnostics, loaded),
+        failures,
+    );
+    check_expected_text(
+        &case.join("expected.txt"),
+        &report::human(diagnostics, loaded, false),
+        failures,
+    );
 }
 
 /// One Gitpod config value changed: only the installer's config and Job change (the Job under

@@ -74,7 +74,7 @@ fn context(
     api_url: &str,
     verb: Verb,
 ) -> Result<Result<CloudCommand, Exit>> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
         return Ok(Err(code));
@@ -378,7 +378,7 @@ pub(super) fn status(
     kubeconfig: Option<&Path>,
     repo: Option<&Path>,
 ) -> Result<Exit> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
         return Ok(code);

@@ -21,7 +21,7 @@ pub(super) struct Request<'a> {
 }
 
 pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
-    let (loaded, output) = compile_site(request.site)?;
+    let (loaded, output) = compile_site(cli, request.site)?;
     let Some(tree) = &output.tree else {
         return Ok(print_diagnostics(cli, &loaded, &output));
     };

@@ -70,7 +70,7 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
 /// The diff of one site; `None` when the site is invalid (its diagnostics go to stderr, so that
 /// stdout stays one document in every format).
 fn one(cli: &Cli, site: &Path, request: &Request<'_>) -> Result<Option<SiteDiff>> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     if !output.diagnostics.is_empty() {
         eprint!(
             "{}",

@@ -102,7 +102,7 @@ struct Compiled {
 }
 
 fn compile_one(cli: &Cli, site: &Path) -> Compiled {
-    let (loaded, output) = match compile_site(site) {
+    let (loaded, output) = match compile_site(cli, site) {
         Ok(compiled) => compiled,
         Err(e) => {
             return Compiled {

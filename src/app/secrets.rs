@@ -15,11 +15,11 @@ use super::{Exit, compile_site, print_diagnostics};
 
 /// `secrets init`: a new secrets file, encrypted to recipients the site and `.sops.yaml` agree on.
 mod init;
-use crate::cli::{Cli, SecretsCommand};
+use crate::cli::{Cli, ErrorFormat, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
 
-use crate::edge::{age_keys, load, sops_config};
+use crate::edge::{age_keys, load, report, sops_config};
 use crate::sops::SopsError;
 use crate::sops::file::{self, Settings};
 use crate::sops::rules::Rule;
@@ -386,7 +386,7 @@ fn without_header(text: &[u8]) -> &[u8] {
 }
 
 fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
-    let (loaded, output) = compile_site(site)?;
+    let (loaded, output) = compile_site(cli, site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit != Exit::Success || !mac {
         if exit == Exit::Success {
@@ -409,12 +409,27 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
         .map(|(p, _)| format!("`{}`", p.replace(':', ".")))
         .collect();
     if !empty.is_empty() {
+        // Empty values validate, and the component that needs one fails at runtime: a
+        // warning, which fails the command under `--strict`.
         let message = format!(
             "the MAC verifies, but these values are empty: {}",
             empty.join(", ")
         );
-        super::finding(cli, &path, &message);
-        return Ok(Exit::Findings);
+        let hint = format!(
+            "fill them in with `railyard secrets edit {}`",
+            path.display()
+        );
+        match cli.error_format {
+            ErrorFormat::Human => println!("{}: warning: {message}; {hint}", path.display()),
+            ErrorFormat::Json => {
+                super::failure::hold(vec![report::json_warning(&path, &message, Some(&hint))]);
+            }
+        }
+        return Ok(if cli.strict {
+            Exit::Findings
+        } else {
+            Exit::Success
+        });
     }
     let line = "every reference resolves, the MAC verifies, no value is empty";
     super::status(cli, &format!("{}: {line}", path.display()));

@@ -129,8 +129,17 @@ pub fn json_differences(out: &Path, differences: &[Difference], hint: &str) -> V
 
 /// A finding about a whole file, found by a command rather than the compiler.
 pub fn json_finding(file: &Path, message: &str, hint: Option<&str>) -> Value {
+    json_whole_file(Severity::Error, file, message, hint)
+}
+
+/// A warning about a whole file, for the JSON array.
+pub fn json_warning(file: &Path, message: &str, hint: Option<&str>) -> Value {
+    json_whole_file(Severity::Warning, file, message, hint)
+}
+
+fn json_whole_file(severity: Severity, file: &Path, message: &str, hint: Option<&str>) -> Value {
     let diagnostic = Diagnostic {
-        severity: Severity::Error,
+        severity,
         file: String::new(),
         span: crate::core::source::Span::default(),
         path: String::new(),

@@ -22,6 +22,7 @@ pub mod pointers;
 mod secrets;
 mod ssh;
 mod versions;
+mod warnings;
 
 pub use secrets::{BUILTIN_SECRET_KEYS, secret_references};
 
@@ -43,6 +44,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
     rules.overlays(files);
     rules.firewall();
     rules.platform();
+    rules.warnings();
     let secrets = rules.secrets(files);
     (secrets, out)
 }
