@@ -330,3 +330,33 @@ fn diff_cases_report_their_expected_changes() {
     }
     finish(failures);
 }
+
+/// An overlay that annotates the installer Job's pod template (immutable in a Job) renames the
+/// Job, so Flux runs a new one instead of failing to patch the old one on every reconcile.
+#[test]
+fn an_overlay_on_the_installer_pod_template_renames_the_job() {
+    let job = |case: &str| {
+        let loaded = load_case(&root().join(format!("golden/ok/{case}/site.yaml")));
+        let tree = compile(&loaded.inputs).tree.expect("the case renders");
+        String::from_utf8(tree.files["clusters/golden/gitpod/installer-job.yaml"].clone())
+            .expect("text")
+    };
+    let name = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("name: gitpod-installer-"))
+            .expect("a job name")
+            .trim()
+            .to_owned()
+    };
+    let plain = job("minimal");
+    let annotated = job("user-overlay-annotates-installer");
+    let template = annotated
+        .split("  template:\n")
+        .nth(1)
+        .expect("a pod template");
+    assert!(
+        template.contains("example.com/owner: platform-team"),
+        "the overlay did not reach the pod template:\n{annotated}"
+    );
+    assert_ne!(name(&plain), name(&annotated), "the Job kept its name");
+}

@@ -402,6 +402,11 @@ pub struct Installer {
     pub image: String,
     /// The installer image tag.
     pub version: String,
+    /// The image that applies what the installer rendered and waits for Gitpod to roll out: it
+    /// must hold `/bin/sh` and `kubectl` (default `registry.k8s.io/kubectl` at the Kubernetes
+    /// version of `spec.versions.k3s`).
+    #[serde(default)]
+    pub kubectl_image: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -45,8 +45,12 @@ impl Facts {
                 "/spec/chart/spec/version",
             ),
             workers: machines(site, files).map(|m| (m.workers.count, m.workers.machine_type)),
-            gitpod: find("Job", &installer, "/spec/template/spec/containers/0/image")
-                .map(|image| tag(&image).to_owned()),
+            gitpod: find(
+                "Job",
+                &installer,
+                "/spec/template/spec/initContainers/0/image",
+            )
+            .map(|image| tag(&image).to_owned()),
         }
     }
 
