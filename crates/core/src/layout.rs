@@ -95,7 +95,10 @@ pub fn layer_dir(site: &str, layer: &str) -> String {
 /// The Secret Flux pulls an `https://` repository with, in the infrastructure layer (where Flux
 /// substitutes it from the secrets file); bootstrap applies it first, substituted itself.
 pub fn git_credentials(site: &str) -> String {
-    format!("{}/{GIT_CREDENTIALS_FILE}", layer_dir(site, "infrastructure"))
+    format!(
+        "{}/{GIT_CREDENTIALS_FILE}",
+        layer_dir(site, "infrastructure")
+    )
 }
 
 /// The git credentials' file name inside the infrastructure layer.
