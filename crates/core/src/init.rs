@@ -44,7 +44,8 @@ spec:
     authorizedKeys:
       - ssh-ed25519 AAAA...REPLACE-WITH-YOUR-PUBLIC-KEY you@example.com
   git:
-    # The repository Flux pulls, in the ssh:// form Flux requires.
+    # The repository Flux pulls: ssh:// (bootstrap makes a deploy key), or https:// with
+    # `auth` (basic or githubApp, keys of the secrets file) or `public: true`.
     url: ssh://git@github.com/example/fleet.git
     branch: main
   certManager:

@@ -153,6 +153,51 @@ fn branch_name(name: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_tree::JsonTree;
+    use crate::source::SourceFile;
+    use crate::yaml;
+
+    /// The YAML paths the git rules report for a `spec.git` block.
+    fn reported(git: &str) -> Vec<String> {
+        let file = SourceFile::new("site.yaml", format!("spec:\n  git:\n{git}"));
+        let (documents, problems) = yaml::parse_stream(&file);
+        assert!(problems.is_empty(), "{problems:?}");
+        let tree = JsonTree::new("site.yaml", &documents[0]);
+        let mut out = Vec::new();
+        Rules {
+            tree: &tree,
+            out: &mut out,
+        }
+        .git();
+        out.into_iter().map(|d| d.path).collect()
+    }
+
+    #[test]
+    fn https_needs_exactly_one_way_in_and_ssh_takes_none() {
+        let https = "    url: https://github.com/example/fleet.git\n";
+        let ssh = "    url: ssh://git@github.com/example/fleet.git\n";
+        let basic = "    auth:\n      basic:\n        username: {secretKey: u}\n        password: {secretKey: p}\n";
+        let app = "    auth:\n      githubApp:\n        appID: 1\n        installationID: 2\n        privateKey: {secretKey: k}\n";
+        let both = "    auth:\n      basic: {username: {secretKey: u}, password: {secretKey: p}}\n      githubApp: {appID: 1, installationID: 2, privateKey: {secretKey: k}}\n";
+        for (git, paths) in [
+            (format!("{https}{basic}"), vec![]),
+            (format!("{https}{app}"), vec![]),
+            (format!("{https}    public: true\n"), vec![]),
+            (https.to_owned(), vec!["spec.git.url"]),
+            (format!("{https}    public: false\n"), vec!["spec.git.url"]),
+            (
+                format!("{https}{basic}    public: true\n"),
+                vec!["spec.git.public"],
+            ),
+            (format!("{https}{both}"), vec!["spec.git.auth"]),
+            (format!("{https}    auth: {{}}\n"), vec!["spec.git.auth"]),
+            (ssh.to_owned(), vec![]),
+            (format!("{ssh}{basic}"), vec!["spec.git.auth"]),
+            (format!("{ssh}    public: true\n"), vec!["spec.git.public"]),
+        ] {
+            assert_eq!(reported(&git), paths, "{git}");
+        }
+    }
 
     #[test]
     fn urls_flux_accepts() {
