@@ -372,3 +372,105 @@ fn diff_cases_report_their_expected_changes() {
     }
     finish(failures);
 }
+
+/// An overlay that annotates the installer Job's pod template (immutable in a Job) renames the
+/// Job, so Flux runs a new one instead of failing to patch the old one on every reconcile.
+#[test]
+fn an_overlay_on_the_installer_pod_template_renames_the_job() {
+    let job = |case: &str| {
+        let loaded = load_case(&root().join(format!("golden/ok/{case}/site.yaml")));
+        let tree = compile(&loaded.inputs).tree.expect("the case renders");
+        String::from_utf8(tree.files["clusters/golden/gitpod/installer-job.yaml"].clone())
+            .expect("text")
+    };
+    let name = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("name: gitpod-installer-"))
+            .expect("a job name")
+            .trim()
+            .to_owned()
+    };
+    let plain = job("minimal");
+    let annotated = job("user-overlay-annotates-installer");
+    let template = annotated
+        .split("  template:\n")
+        .nth(1)
+        .expect("a pod template");
+    assert!(
+        template.contains("example.com/owner: platform-team"),
+        "the overlay did not reach the pod template:\n{annotated}"
+    );
+    assert_ne!(name(&plain), name(&annotated), "the Job kept its name");
+}
+
+/// The https cases: the GitRepository's `secretRef` names the rendered credentials Secret, in
+/// its namespace, with the keys Flux reads for that kind of auth; a public repository has
+/// neither.
+#[test]
+fn https_credentials_and_the_git_repository_agree() {
+    let objects = |text: &[u8]| {
+        let file = railyard::core::source::SourceFile::new(
+            "x.yaml",
+            String::from_utf8(text.to_vec()).expect("text"),
+        );
+        let (documents, _) = railyard::core::yaml::parse_stream(&file);
+        documents
+            .iter()
+            .map(|d| railyard::core::json_tree::JsonTree::new("x.yaml", d).value)
+            .collect::<Vec<_>>()
+    };
+    for (case, keys, provider) in [
+        ("git-https-basic", vec!["password", "username"], None),
+        (
+            "git-https-github-app",
+            vec![
+                "githubAppID",
+                "githubAppInstallationID",
+                "githubAppPrivateKey",
+            ],
+            Some("github"),
+        ),
+        ("git-https-public", vec![], None),
+    ] {
+        let loaded = load_case(&root().join(format!("golden/ok/{case}/site.yaml")));
+        let tree = compile(&loaded.inputs).tree.expect("the case renders");
+        let sync = objects(&tree.files["clusters/golden/flux-system/gotk-sync.yaml"]);
+        let repository = sync
+            .iter()
+            .find(|o| o["kind"] == "GitRepository")
+            .expect("a GitRepository");
+        assert_eq!(repository["spec"]["provider"].as_str(), provider, "{case}");
+        let credentials = tree
+            .files
+            .get("clusters/golden/infrastructure/git-credentials.yaml")
+            .map(|bytes| objects(bytes).remove(0));
+        let Some(secret) = credentials else {
+            assert!(keys.is_empty(), "{case}: no credentials rendered");
+            assert!(repository["spec"].get("secretRef").is_none(), "{case}");
+            continue;
+        };
+        assert_eq!(
+            repository["spec"]["secretRef"]["name"], secret["metadata"]["name"],
+            "{case}"
+        );
+        assert_eq!(
+            repository["metadata"]["namespace"], secret["metadata"]["namespace"],
+            "{case}"
+        );
+        let mut found: Vec<String> = ["data", "stringData"]
+            .iter()
+            .filter_map(|section| secret[*section].as_object())
+            .flat_map(|map| map.keys().cloned())
+            .collect();
+        found.sort();
+        assert_eq!(found, keys, "{case}");
+        let infrastructure = String::from_utf8(
+            tree.files["clusters/golden/infrastructure/kustomization.yaml"].clone(),
+        )
+        .expect("text");
+        assert!(
+            infrastructure.contains("- git-credentials.yaml"),
+            "{case}: the layer does not list the credentials"
+        );
+    }
+}

@@ -1559,7 +1559,7 @@ fn no_rendered_file_contains_a_secret_value() {
     assert!(checked > 0, "nothing checked");
 }
 
-/// Containers of Jobs and CronJobs that run a script (`command: [/bin/sh, -c]`): each script
+/// Containers (and init containers) of Jobs and CronJobs that run a script (`command: [/bin/sh, -c]`): each script
 /// passes shellcheck in that shell's dialect.
 #[test]
 fn job_scripts_pass_shellcheck() {
@@ -1579,11 +1579,13 @@ fn job_scripts_pass_shellcheck() {
                 Some("CronJob") => doc.pointer("/spec/jobTemplate/spec/template/spec"),
                 _ => None,
             };
-            let containers = pod
-                .and_then(|p| p.get("containers"))
-                .and_then(Value::as_array)
+            // init containers too: a step of a Job may run in either
+            let containers: Vec<Value> = ["initContainers", "containers"]
+                .iter()
+                .filter_map(|key| pod.and_then(|p| p.get(*key)).and_then(Value::as_array))
+                .flatten()
                 .cloned()
-                .unwrap_or_default();
+                .collect();
             for container in containers {
                 let command: Vec<&str> = container
                     .get("command")

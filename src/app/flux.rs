@@ -1,5 +1,6 @@
-//! The cluster half of `bootstrap` and the `status` command: the `sops-age` and deploy-key
-//! Secrets, the Flux sync objects, and waiting until every Flux Kustomization is Ready.
+//! The cluster half of `bootstrap` and the `status` command: the `sops-age` Secret, the git
+//! Secret (an ssh deploy key, or an https repository's credentials), the Flux sync objects,
+//! and waiting until every Flux Kustomization is Ready.
 //!
 //! k3s installs Flux itself (the rendered HelmChart in the server's auto-deploy manifests), so
 //! bootstrap only waits for Flux's API, gives it what it cannot get from git, and applies the
@@ -15,6 +16,7 @@ use serde_json::Value as Json;
 
 use crate::app::runtime::{millis, runtime};
 use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
+use crate::bootstrap::git_credentials;
 use crate::bootstrap::kubeconfig;
 use crate::bootstrap::readiness::{self, Readiness};
 use crate::bootstrap::status::{self, ClusterState};
@@ -149,7 +151,7 @@ pub(super) async fn install(
     let bar = spinner("waiting for Flux to be installed by k3s");
     wait_for_flux(&kube, deadline).await?;
     bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
-    apply_sync(&kube, site, &sync, setup, identity, &bar).await?;
+    apply_sync(&kube, site, files, &sync, setup, identity, &bar).await?;
     bar.finish_and_clear();
     wait_for_kustomizations(&kube, &expected, deadline, setup.wait).await?;
     println!("Flux Ready: {} Kustomizations", expected.len());
@@ -185,6 +187,7 @@ async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
 async fn apply_sync(
     kube: &Kube,
     site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
     sync: &[Json],
     setup: &Setup,
     identity: &str,
@@ -198,7 +201,11 @@ async fn apply_sync(
         .find(|o| o["kind"] == cluster::GIT_REPOSITORY.kind)
         .context("the render's gotk-sync.yaml has no GitRepository")?;
     let url = repository["spec"]["url"].as_str().unwrap_or_default();
-    deploy_key(kube, site, url, setup, bar).await?;
+    if ssh_host(url).is_some() {
+        deploy_key(kube, site, url, setup, bar).await?;
+    } else {
+        https_credentials(kube, site, files, identity, url, bar).await?;
+    }
     for object in sync {
         kube.apply(object).await?;
         bar.suspend(|| {
@@ -284,13 +291,6 @@ async fn deploy_key(
         .object(&cluster::SECRET, Some(FLUX_NAMESPACE), GIT_SECRET)
         .await?;
     let Some((host, port)) = ssh_host(url) else {
-        if existing.is_none() {
-            bar.suspend(|| {
-                println!(
-                    "Flux pulls `{url}` over HTTPS: create Secret `{GIT_SECRET}` in `{FLUX_NAMESPACE}` with `username` and `password` (a read-only token) unless the repository is public"
-                )
-            });
-        }
         return Ok(());
     };
     if let Some(public) = existing.as_ref().and_then(cluster::deploy_key_public) {
@@ -328,6 +328,48 @@ async fn deploy_key(
     bar.suspend(|| {
         println!(
             "applied Secret `{GIT_SECRET}` with a new deploy key; add it to `{url}` as a read-only deploy key:\n  {public}"
+        )
+    });
+    Ok(())
+}
+
+/// The Secret Flux pulls an `https://` repository with: the rendered one, its values filled
+/// from the secrets file (decrypted in memory with the cluster's identity). Flux cannot fetch
+/// the repository that holds it before it exists; from then on Flux applies it from git. A
+/// public repository renders none.
+async fn https_credentials(
+    kube: &Kube,
+    site: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    identity: &str,
+    url: &str,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    if !files.contains_key(&layout::git_credentials(site)) {
+        bar.suspend(|| println!("Flux pulls `{url}` over HTTPS as a public repository"));
+        return Ok(());
+    }
+    let parsed: age::x25519::Identity = identity
+        .parse()
+        .map_err(|_| anyhow::anyhow!("the cluster's age identity does not parse"))?;
+    let secrets_path = layout::secrets_copy(site);
+    let text = files
+        .get(&secrets_path)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .with_context(|| format!("the render has no `{secrets_path}`"))?;
+    let decrypted = crate::sops::file::decrypt(&text, &[parsed])
+        .with_context(|| format!("cannot decrypt `{secrets_path}`"))?;
+    let values: BTreeMap<String, String> = decrypted
+        .values()
+        .into_iter()
+        .filter_map(|(path, value)| Some((path.strip_prefix("stringData:")?.to_owned(), value)))
+        .collect();
+    let secret = git_credentials::secret(site, files, &values)?
+        .context("the render's git credentials hold no Secret")?;
+    kube.apply(&secret).await?;
+    bar.suspend(|| {
+        println!(
+            "applied Secret `{GIT_SECRET}` in `{FLUX_NAMESPACE}` (the credentials Flux pulls `{url}` with)"
         )
     });
     Ok(())

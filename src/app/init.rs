@@ -136,7 +136,7 @@ fn answers(flags: &Flags, name: String, source: &mut Source) -> Result<Answers> 
         source,
         flags.git_url,
         "--git-url",
-        "git repository Flux pulls (ssh://…)",
+        "git repository Flux pulls (ssh://… or https://…)",
         init::DEFAULT_GIT_URL.to_owned(),
         |text| {
             GitUrl::parse(text)

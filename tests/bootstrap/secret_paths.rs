@@ -157,3 +157,66 @@ fn check_cluster_requests(
     }
     assert!(!stdout(output).contains("PRIVATE KEY"));
 }
+
+/// An `https://` site: bootstrap applies the rendered credentials Secret with the secrets
+/// file's values (Flux cannot fetch the repository that holds it before it exists), makes no
+/// deploy key, and prints no value.
+#[test]
+fn an_https_site_gets_its_git_credentials_from_bootstrap() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let source = root().join("examples/hetzner-small");
+    let site_text = std::fs::read_to_string(source.join("site.yaml"))
+        .expect("example site")
+        .replace(
+            "    url: ssh://git@github.com/example/fleet.git\n",
+            "    url: https://git.example.com/ops/fleet.git\n    auth:\n      basic:\n        username:\n          secretKey: github_client_secret\n        password:\n          secretKey: cloudflare_api_token\n",
+        );
+    assert!(site_text.contains("auth:"), "the example's git block moved");
+    std::fs::write(dir.path().join("site.yaml"), site_text).expect("write site");
+    std::fs::copy(
+        source.join("secrets.sops.yaml"),
+        dir.path().join("secrets.sops.yaml"),
+    )
+    .expect("copy secrets");
+    let site = dir.path().join("site.yaml");
+    let site_arg = site.to_str().expect("UTF-8 path");
+    let decrypted = run(railyard()
+        .current_dir(root())
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .args(["secrets", "decrypt"])
+        .arg(source.join("secrets.sops.yaml")));
+    let value = |key: &str| {
+        stdout(&decrypted)
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(&format!("{key}: "))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("`{key}` in the example's secrets"))
+    };
+    let (username, password) = (value("github_client_secret"), value("cloudflare_api_token"));
+
+    let cluster = TestCluster::quick(site_arg);
+    let fake = FakeHetzner::start_in_background(Faults::default());
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", site_arg],
+    ));
+    assert_ok(&output);
+    let secret = cluster
+        .kube
+        .object("/api/v1/namespaces/flux-system/secrets/flux-system")
+        .expect("git credentials applied");
+    assert_eq!(base64_text(&secret["data"]["username"]), username);
+    assert_eq!(base64_text(&secret["data"]["password"]), password);
+    assert!(secret["data"].get("identity").is_none(), "{secret}");
+    let out = stdout(&output);
+    assert!(out.contains("applied Secret `flux-system`"), "{out}");
+    assert!(!out.contains("deploy key"), "{out}");
+    for shown in [stdout(&output), stderr(&output)] {
+        assert!(!shown.contains(password.as_str()) && !shown.contains(username.as_str()));
+    }
+    fake.stop();
+}

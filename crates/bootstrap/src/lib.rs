@@ -9,6 +9,7 @@
 pub mod cluster;
 #[cfg(test)]
 mod fixtures;
+pub mod git_credentials;
 pub mod kubeconfig;
 pub mod model;
 pub mod plan;

@@ -145,6 +145,8 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         diagnostics.append(&mut problems);
         return (None, diagnostics);
     }
+    // after the overlays: the installer Job's name digests the Job they leave
+    generate::gitpod::name_job(resolved.name.as_str(), &mut files);
     let mut input_bytes = BTreeMap::new();
     input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());
     for (name, file) in &inputs.files {

@@ -20,6 +20,18 @@ pub const VERSIONS: PinnedVersions = PinnedVersions {
     cert_manager: "v1.21.1",
 };
 
+/// The image the Gitpod installer Job applies with: Kubernetes' own kubectl image, published for
+/// every release since v1.28 (kubernetes/kubernetes#116667), built on `debian-base` with bash,
+/// coreutils and jq beside `/bin/kubectl` (`build/server-image/kubectl/Dockerfile`, read 2026).
+pub const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl";
+
+/// The kubectl image at the cluster's own Kubernetes version (`v1.36.2+k3s1` → `v1.36.2`), so
+/// kubectl never drifts out of its supported skew as k3s is upgraded.
+pub fn kubectl_image(k3s: &str) -> String {
+    let kubernetes = k3s.split_once('+').map_or(k3s, |(version, _)| version);
+    format!("{KUBECTL_IMAGE}:{kubernetes}")
+}
+
 /// Charts railyard installs beside cert-manager, pinned (not overridable from the site yet).
 pub struct PinnedCharts {
     pub hetzner_webhook: &'static str,

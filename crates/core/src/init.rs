@@ -133,9 +133,11 @@ pub fn site_file(answers: &Answers) -> String {
     push_items(&mut text, "      - ", &answers.ssh_keys, SSH_PLACEHOLDER);
     text.push_str(&format!(
         "  git:\n\
-         \x20   # The repository Flux pulls, in the ssh:// form Flux requires.\n\
+         \x20   # The repository Flux pulls: ssh:// (bootstrap makes a deploy key), or https:// with\n\
+         \x20   # `auth` (basic or githubApp, keys of the secrets file) or `public: true`.\n\
          \x20   url: {git_url}\n\
          \x20   branch: main\n\
+         {git_auth}\
          \x20 certManager:\n\
          \x20   email: ops@{domain}\n\
          \x20   # production or staging (Let's Encrypt), or an ACME directory URL.\n\
@@ -153,6 +155,7 @@ pub fn site_file(answers: &Answers) -> String {
          \x20   file: secrets.sops.yaml\n\
          \x20   ageRecipients:\n",
         git_url = answers.git_url,
+        git_auth = git_auth(&answers.git_url),
         domain = answers.domain,
         solver = answers.dns01.block(),
     ));
@@ -163,6 +166,18 @@ pub fn site_file(answers: &Answers) -> String {
         AGE_PLACEHOLDER,
     );
     text
+}
+
+/// An `https://` repository needs credentials (or `public: true`): `init` writes basic auth by
+/// reference, and `secrets init` leaves the two keys empty for the user to fill in.
+fn git_auth(url: &str) -> &'static str {
+    if url.starts_with("https://") {
+        "    # Credentials for a private repository, keys of the secrets file; or `public: true`.\n    \
+         auth:\n      basic:\n        username:\n          secretKey: git_username\n        \
+         password:\n          secretKey: git_token\n"
+    } else {
+        ""
+    }
 }
 
 fn push_items(text: &mut String, prefix: &str, items: &[String], placeholder: &str) {

@@ -92,6 +92,18 @@ pub fn layer_dir(site: &str, layer: &str) -> String {
     format!("{}/{layer}", cluster_dir(site))
 }
 
+/// The Secret Flux pulls an `https://` repository with, in the infrastructure layer (where Flux
+/// substitutes it from the secrets file); bootstrap applies it first, substituted itself.
+pub fn git_credentials(site: &str) -> String {
+    format!(
+        "{}/{GIT_CREDENTIALS_FILE}",
+        layer_dir(site, "infrastructure")
+    )
+}
+
+/// The git credentials' file name inside the infrastructure layer.
+pub const GIT_CREDENTIALS_FILE: &str = "git-credentials.yaml";
+
 /// A platform layer's Flux Kustomization, beside its directory.
 pub fn layer_kustomization(site: &str, layer: &str) -> String {
     format!("{}/{layer}.yaml", cluster_dir(site))

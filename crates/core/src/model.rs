@@ -5,7 +5,7 @@
 use crate::defaults::{self, VERSIONS};
 use crate::placeholder;
 use crate::secrets_file::SecretsInfo;
-use crate::site::{CertManager, Features, Gitpod, Provider, SiteFile, Size};
+use crate::site::{CertManager, Features, Git, Gitpod, Provider, SiteFile, Size};
 use crate::values::{DnsLabel, Fqdn, path_key};
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
@@ -76,6 +76,24 @@ pub struct GitSource {
     pub branch: String,
     /// The rendered tree's directory inside the repository, `` for the root.
     pub root: String,
+    pub credentials: GitCredentials,
+}
+
+/// How Flux authenticates to the repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GitCredentials {
+    /// An `ssh://` URL: the deploy key bootstrap generates and keeps in the cluster.
+    DeployKey,
+    /// A public `https://` repository: no Secret at all.
+    Public,
+    /// HTTP basic auth; the secrets-file keys of the user name and the password or token.
+    Basic { username: String, password: String },
+    /// A GitHub App installation; the private key's secrets-file key.
+    GitHubApp {
+        app_id: u64,
+        installation_id: u64,
+        private_key: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +169,7 @@ pub fn resolve(
         ssh_keys,
         admin_cidrs: spec.firewall.map(|f| f.admin_cidrs).unwrap_or_default(),
         git: GitSource {
+            credentials: git_credentials(&spec.git),
             url: spec.git.url,
             branch: spec.git.branch.unwrap_or_else(|| "main".to_owned()),
             root: spec.git.path.as_deref().map(path_key).unwrap_or_default(),
@@ -170,5 +189,26 @@ pub fn resolve(
         gitpod: spec.gitpod,
         gitpod_config,
         features: spec.features.unwrap_or_default(),
+    }
+}
+
+/// The credentials the rules admitted: `auth` (one kind), `public`, or the ssh deploy key.
+fn git_credentials(git: &Git) -> GitCredentials {
+    let auth = git.auth.as_ref();
+    if let Some(basic) = auth.and_then(|a| a.basic.as_ref()) {
+        GitCredentials::Basic {
+            username: basic.username.secret_key.clone(),
+            password: basic.password.secret_key.clone(),
+        }
+    } else if let Some(app) = auth.and_then(|a| a.github_app.as_ref()) {
+        GitCredentials::GitHubApp {
+            app_id: app.app_id,
+            installation_id: app.installation_id,
+            private_key: app.private_key.secret_key.clone(),
+        }
+    } else if git.public == Some(true) {
+        GitCredentials::Public
+    } else {
+        GitCredentials::DeployKey
     }
 }

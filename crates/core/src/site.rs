@@ -134,6 +134,45 @@ pub struct Git {
     /// Where the rendered tree sits inside the repository (default `.`, the repository root).
     #[serde(default)]
     pub path: Option<String>,
+    /// Credentials Flux pulls an `https://` URL with, by reference to the secrets file (an
+    /// `ssh://` URL uses the deploy key bootstrap creates).
+    #[serde(default)]
+    pub auth: Option<GitAuth>,
+    /// The `https://` repository is public: Flux pulls it without credentials.
+    #[serde(default)]
+    pub public: Option<bool>,
+}
+
+/// Exactly one way to authenticate to an `https://` git host.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitAuth {
+    /// HTTP basic auth: a user name and a password or (read-only) access token.
+    pub basic: Option<GitBasicAuth>,
+    /// A GitHub App installed on the repository (Flux's `provider: github`).
+    pub github_app: Option<GitHubApp>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitBasicAuth {
+    pub username: SecretRef,
+    /// A password or an access token.
+    pub password: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubApp {
+    /// The App's ID.
+    #[serde(rename = "appID")]
+    pub app_id: u64,
+    /// The ID of the App's installation on the repository's owner.
+    #[serde(rename = "installationID")]
+    pub installation_id: u64,
+    /// The App's private key (base64 of its PEM file in the secrets file).
+    #[serde(rename = "privateKey")]
+    pub private_key: SecretRef,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -402,6 +441,11 @@ pub struct Installer {
     pub image: String,
     /// The installer image tag.
     pub version: String,
+    /// The image that applies what the installer rendered and waits for Gitpod to roll out: it
+    /// must hold `/bin/sh` and `kubectl` (default `registry.k8s.io/kubectl` at the Kubernetes
+    /// version of `spec.versions.k3s`).
+    #[serde(default)]
+    pub kubectl_image: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

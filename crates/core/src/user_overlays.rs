@@ -221,7 +221,7 @@ fn rendered_manifests(cluster_dir: &str, files: &BTreeMap<String, Vec<u8>>) -> V
 
 /// The objects of a rendered file. railyard wrote it, so it parses; an error would be a bug
 /// and shows as missing objects in the golden tests.
-fn parse(path: &str, bytes: &[u8]) -> Vec<Json> {
+pub(crate) fn parse(path: &str, bytes: &[u8]) -> Vec<Json> {
     let file = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
     let (documents, _) = yaml::parse_stream(&file);
     documents

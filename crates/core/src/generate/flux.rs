@@ -1,14 +1,15 @@
 //! `clusters/<site>/flux-system/`: the GitRepository and root Kustomization Flux syncs from,
-//! laid out as `flux bootstrap` writes them, with SOPS decryption and the secrets file.
+//! laid out as `flux bootstrap` writes them, with SOPS decryption and the secrets file; and the
+//! credentials Secret of an `https://` repository (written into the infrastructure layer).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
 use crate::emit;
-use crate::generate::common_labels;
+use crate::generate::{common_labels, substituted};
 use crate::layout;
-use crate::model::Site;
+use crate::model::{GitCredentials, Site};
 
 pub use crate::layout::{GIT_SECRET, SECRETS_FILE, SOPS_AGE_SECRET};
 
@@ -50,7 +51,7 @@ fn metadata(site: &Site) -> Json {
 }
 
 fn git_repository(site: &Site) -> Json {
-    json!({
+    let mut repository = json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": metadata(site),
@@ -60,7 +61,53 @@ fn git_repository(site: &Site) -> Json {
             "secretRef": { "name": GIT_SECRET },
             "url": site.git.url,
         },
-    })
+    });
+    match site.git.credentials {
+        GitCredentials::Public => {
+            if let Some(spec) = repository["spec"].as_object_mut() {
+                spec.remove("secretRef");
+            }
+        }
+        // Flux reads a GitHub App's keys from the Secret only with the `github` provider.
+        GitCredentials::GitHubApp { .. } => repository["spec"]["provider"] = json!("github"),
+        GitCredentials::DeployKey | GitCredentials::Basic { .. } => {}
+    }
+    repository
+}
+
+/// The Secret an `https://` repository is pulled with, its values substituted by Flux from the
+/// secrets file (Flux's GitRepository keys: `username`/`password`, or `githubAppID`,
+/// `githubAppInstallationID`, `githubAppPrivateKey`); none for ssh (bootstrap's deploy key)
+/// or a public repository.
+pub fn git_credentials(site: &Site) -> Option<Json> {
+    let (app_id, installation_id);
+    let entries = match &site.git.credentials {
+        GitCredentials::DeployKey | GitCredentials::Public => return None,
+        GitCredentials::Basic { username, password } => vec![
+            substituted::text("username", username),
+            substituted::text("password", password),
+        ],
+        GitCredentials::GitHubApp {
+            app_id: app,
+            installation_id: installation,
+            private_key,
+        } => {
+            app_id = app.to_string();
+            installation_id = installation.to_string();
+            vec![
+                substituted::plain("githubAppID", &app_id),
+                substituted::plain("githubAppInstallationID", &installation_id),
+                substituted::base64("githubAppPrivateKey", private_key),
+            ]
+        }
+    };
+    Some(substituted::secret(
+        site,
+        GIT_SECRET,
+        layout::FLUX_NAMESPACE,
+        "Opaque",
+        &entries,
+    ))
 }
 
 fn root_kustomization(site: &Site) -> Json {

@@ -1,6 +1,7 @@
 //! The Gitpod layer: Gitpod's Secrets (values by reference), the installer config, and the Job
 //! that runs Gitpod's own installer (formats.md §7; seed-reference.md §4.3 for the Secrets and
-//! keys the installer checks). railyard does not reimplement the installer: it pins it.
+//! keys the installer checks). railyard does not reimplement the installer: it pins it
+//! (`installer.rs`: the Job that runs it).
 
 use std::collections::BTreeMap;
 
@@ -17,14 +18,13 @@ use crate::gitpod_config::{
 };
 use crate::model::Site;
 use crate::site::{Database, ObjectStorage};
-use crate::tree::sha256;
 
-const INSTALLER_SCRIPT: &str = include_str!("scripts/gitpod-installer.sh");
+mod installer;
+
+pub use installer::name_job;
+
 const BACKUP_SCRIPT: &str = include_str!("scripts/database-backup.sh");
 
-const INSTALLER: &str = "gitpod-installer";
-const CONFIG_MAP: &str = "gitpod-installer-config";
-const CONFIG_FILE: &str = "gitpod.config.yaml";
 /// The secrets-file key of the SSH gateway's host key (base64 of the private key file).
 pub const SSH_HOST_KEY: &str = "gitpod_ssh_gateway_host_key";
 /// MySQL 5.7, the version Gitpod's in-cluster database runs (seed-reference.md §1.6).
@@ -35,13 +35,13 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     let mut documents = vec![
         ("secrets.yaml".to_owned(), secrets(site)),
         (
-            "installer-config.yaml".to_owned(),
-            vec![config_map(site, &config_text)],
+            installer::CONFIG_FILE_NAME.to_owned(),
+            vec![installer::config_map(site, &config_text)],
         ),
-        ("installer-rbac.yaml".to_owned(), rbac(site)),
+        ("installer-rbac.yaml".to_owned(), installer::rbac(site)),
         (
-            "installer-job.yaml".to_owned(),
-            vec![job(site, &config_text)],
+            installer::JOB_FILE.to_owned(),
+            vec![installer::job(site, &config_text)],
         ),
     ];
     if let Some(backup) = &site.features.database_backup {
@@ -197,100 +197,6 @@ fn auth_provider(site: &Site, provider: &crate::site::AuthProvider) -> Json {
         "type": "Opaque",
         "stringData": { "provider": emit::document(&document) },
     })
-}
-
-fn config_map(site: &Site, config_text: &str) -> Json {
-    let mut config_map = json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(site, CONFIG_MAP), "data": { CONFIG_FILE: config_text } });
-    // The user's config is passed through as written, `${...}` included.
-    no_substitution(&mut config_map);
-    config_map
-}
-
-/// The installer's rights: everything inside Gitpod's namespace, and the cluster-scoped kinds
-/// Gitpod's manifests create. Creating ClusterRoles for Gitpod's components needs `escalate`
-/// and `bind`; that is the least a Job that installs Gitpod can hold.
-fn rbac(site: &Site) -> Vec<Json> {
-    let labels = common_labels(site);
-    let verbs_all = json!([
-        "get", "list", "watch", "create", "update", "patch", "delete"
-    ]);
-    let cluster_role = format!("railyard-{INSTALLER}");
-    vec![
-        json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(site, INSTALLER) }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": metadata(site, INSTALLER),
-            "rules": [{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["*"] }],
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": metadata(site, INSTALLER),
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": INSTALLER },
-            "subjects": [{ "kind": "ServiceAccount", "name": INSTALLER, "namespace": GITPOD_NAMESPACE }],
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": { "name": cluster_role, "labels": labels },
-            "rules": [
-                { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "bind", "escalate"] },
-                { "apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get", "list", "watch", "create", "update", "patch"] },
-                { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"], "verbs": verbs_all },
-                { "apiGroups": ["scheduling.k8s.io"], "resources": ["priorityclasses"], "verbs": verbs_all },
-                { "apiGroups": ["node.k8s.io"], "resources": ["runtimeclasses"], "verbs": verbs_all },
-                { "apiGroups": [""], "resources": ["namespaces", "nodes"], "verbs": ["get", "list", "watch"] },
-                { "apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": ["get", "list", "watch"] },
-            ],
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": { "name": cluster_role, "labels": labels },
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role },
-            "subjects": [{ "kind": "ServiceAccount", "name": INSTALLER, "namespace": GITPOD_NAMESPACE }],
-        }),
-    ]
-}
-
-/// The installer Job, named after a digest of config and installer: a change of either runs a
-/// new Job (a Job's pod template cannot change), and Flux prunes the old one.
-fn job(site: &Site, config_text: &str) -> Json {
-    let image = format!(
-        "{}:{}",
-        site.gitpod.installer.image, site.gitpod.installer.version
-    );
-    let digest = sha256(format!("{config_text}\n{image}\n").as_bytes());
-    let name = format!(
-        "{INSTALLER}-{}",
-        &digest["sha256:".len().."sha256:".len() + 10]
-    );
-    let mut job = json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": metadata(site, &name),
-        "spec": {
-            "backoffLimit": 2,
-            "template": {
-                "metadata": { "labels": { "app.kubernetes.io/name": INSTALLER } },
-                "spec": {
-                    "serviceAccountName": INSTALLER,
-                    "restartPolicy": "Never",
-                    "containers": [{
-                        "name": "installer",
-                        "image": image,
-                        "command": ["/bin/sh", "-c"],
-                        "args": [INSTALLER_SCRIPT],
-                        "volumeMounts": [{ "name": "config", "mountPath": "/config", "readOnly": true }],
-                    }],
-                    "volumes": [{ "name": "config", "configMap": { "name": CONFIG_MAP } }],
-                },
-            },
-        },
-    });
-    no_substitution(&mut job);
-    job
 }
 
 /// A daily `mysqldump` of the in-cluster database (the seed author's own install ran one).

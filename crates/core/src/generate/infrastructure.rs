@@ -1,5 +1,6 @@
 //! The infrastructure layer: namespaces, cert-manager (and Hetzner's DNS01 webhook when chosen),
-//! and the optional Hetzner CSI driver, as Flux Helm objects; the optional monitoring stack
+//! and the optional Hetzner CSI driver, as Flux Helm objects; an `https://` repository's
+//! credentials (substituted here, where Flux substitutes); the optional monitoring stack
 //! comes from its built-in overlay.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,8 @@ use serde_json::{Value as Json, json};
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
-use crate::generate::{common_labels, substituted};
+use crate::generate::{common_labels, flux, substituted};
+use crate::layout;
 use crate::model::Site;
 
 pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
@@ -35,6 +37,9 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             ],
         ),
     ];
+    if let Some(secret) = flux::git_credentials(site) {
+        documents.push((layout::GIT_CREDENTIALS_FILE.to_owned(), vec![secret]));
+    }
     let hetzner_charts =
         site.cert_manager.dns01.hetzner.is_some() || site.features.hetzner_csi.is_some();
     let mut hetzner = Vec::new();

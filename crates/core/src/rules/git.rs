@@ -1,7 +1,7 @@
 //! The git repository Flux pulls from: a URL Flux accepts, a branch name, a safe path.
 
 use super::Rules;
-use super::pointers::{GIT_BRANCH, GIT_PATH, GIT_URL};
+use super::pointers::{GIT_AUTH, GIT_BRANCH, GIT_PATH, GIT_PUBLIC, GIT_URL};
 use crate::values::{GitScheme, GitUrl, GitUrlError};
 
 /// Why Flux cannot use a git URL: the reason and a hint.
@@ -9,14 +9,15 @@ type Refusal = (&'static str, &'static str);
 
 impl Rules<'_> {
     pub(super) fn git(&mut self) {
-        if let Some(url) = self.str(GIT_URL) {
-            if let Err((why, hint)) = flux_url(url) {
-                self.error(
+        if let Some(url) = self.str(GIT_URL).map(str::to_owned) {
+            match flux_url(&url) {
+                Ok(parsed) => self.git_credentials(&url, parsed.scheme),
+                Err((why, hint)) => self.error(
                     GIT_URL,
                     format!("git URL `{url}` cannot be used by Flux: {why}"),
                     "`ssh://git@host/org/repo.git` or `https://host/org/repo.git`",
                     hint,
-                );
+                ),
             }
         }
         if let Some(branch) = self.str(GIT_BRANCH) {
@@ -31,6 +32,63 @@ impl Rules<'_> {
         }
         if let Some(path) = self.str(GIT_PATH).map(str::to_owned) {
             self.safe_path(GIT_PATH, &path);
+        }
+    }
+}
+
+impl Rules<'_> {
+    /// How Flux authenticates: an ssh URL with the deploy key bootstrap makes; an https URL
+    /// with `auth` (exactly one kind) or as a public repository, never silently with nothing.
+    fn git_credentials(&mut self, url: &str, scheme: GitScheme) {
+        let auth = self.value(GIT_AUTH).cloned();
+        let public = self.value(GIT_PUBLIC).and_then(serde_json::Value::as_bool);
+        if scheme == GitScheme::Ssh {
+            if auth.is_some() {
+                self.error(
+                    GIT_AUTH,
+                    format!("`auth` is for https URLs, and `{url}` is ssh"),
+                    "no `auth` with an `ssh://` URL",
+                    "over ssh Flux uses the deploy key `railyard bootstrap` creates; remove `auth`, or use the repository's `https://` URL",
+                );
+            }
+            if public == Some(true) {
+                self.error(
+                    GIT_PUBLIC,
+                    format!("`public` is for https URLs, and `{url}` is ssh"),
+                    "no `public` with an `ssh://` URL",
+                    "Flux always needs a key over ssh; use the repository's `https://` URL to pull it without credentials",
+                );
+            }
+            return;
+        }
+        match (&auth, public) {
+            (None, Some(true)) => {}
+            (None, _) => self.error(
+                GIT_URL,
+                format!("Flux cannot pull `{url}`: an https repository needs credentials or `public: true`"),
+                "`spec.git.auth` (`basic` or `githubApp`) or `spec.git.public: true`",
+                "add `auth: {basic: {username: {secretKey: KEY}, password: {secretKey: KEY}}}` under `spec.git` with a read-only token in the secrets file, or `public: true` when anyone may clone it",
+            ),
+            (Some(_), Some(true)) => self.error(
+                GIT_PUBLIC,
+                "a public repository takes no `auth`",
+                "either `auth` or `public: true`",
+                "remove one of them",
+            ),
+            (Some(auth), _) => {
+                let kinds = ["basic", "githubApp"]
+                    .iter()
+                    .filter(|k| auth.get(**k).is_some())
+                    .count();
+                if kinds != 1 {
+                    self.error(
+                        GIT_AUTH,
+                        "`auth` needs exactly one of `basic` and `githubApp`",
+                        "`basic` or `githubApp`",
+                        "`basic` for a user name and token, `githubApp` for a GitHub App installation",
+                    );
+                }
+            }
         }
     }
 }
@@ -95,6 +153,51 @@ fn branch_name(name: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_tree::JsonTree;
+    use crate::source::SourceFile;
+    use crate::yaml;
+
+    /// The YAML paths the git rules report for a `spec.git` block.
+    fn reported(git: &str) -> Vec<String> {
+        let file = SourceFile::new("site.yaml", format!("spec:\n  git:\n{git}"));
+        let (documents, problems) = yaml::parse_stream(&file);
+        assert!(problems.is_empty(), "{problems:?}");
+        let tree = JsonTree::new("site.yaml", &documents[0]);
+        let mut out = Vec::new();
+        Rules {
+            tree: &tree,
+            out: &mut out,
+        }
+        .git();
+        out.into_iter().map(|d| d.path).collect()
+    }
+
+    #[test]
+    fn https_needs_exactly_one_way_in_and_ssh_takes_none() {
+        let https = "    url: https://github.com/example/fleet.git\n";
+        let ssh = "    url: ssh://git@github.com/example/fleet.git\n";
+        let basic = "    auth:\n      basic:\n        username: {secretKey: u}\n        password: {secretKey: p}\n";
+        let app = "    auth:\n      githubApp:\n        appID: 1\n        installationID: 2\n        privateKey: {secretKey: k}\n";
+        let both = "    auth:\n      basic: {username: {secretKey: u}, password: {secretKey: p}}\n      githubApp: {appID: 1, installationID: 2, privateKey: {secretKey: k}}\n";
+        for (git, paths) in [
+            (format!("{https}{basic}"), vec![]),
+            (format!("{https}{app}"), vec![]),
+            (format!("{https}    public: true\n"), vec![]),
+            (https.to_owned(), vec!["spec.git.url"]),
+            (format!("{https}    public: false\n"), vec!["spec.git.url"]),
+            (
+                format!("{https}{basic}    public: true\n"),
+                vec!["spec.git.public"],
+            ),
+            (format!("{https}{both}"), vec!["spec.git.auth"]),
+            (format!("{https}    auth: {{}}\n"), vec!["spec.git.auth"]),
+            (ssh.to_owned(), vec![]),
+            (format!("{ssh}{basic}"), vec!["spec.git.auth"]),
+            (format!("{ssh}    public: true\n"), vec!["spec.git.public"]),
+        ] {
+            assert_eq!(reported(&git), paths, "{git}");
+        }
+    }
 
     #[test]
     fn urls_flux_accepts() {

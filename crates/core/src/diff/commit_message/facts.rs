@@ -45,8 +45,15 @@ impl Facts {
                 "/spec/chart/spec/version",
             ),
             workers: machines(site, files).map(|m| (m.workers.count, m.workers.machine_type)),
-            gitpod: find("Job", &installer, "/spec/template/spec/containers/0/image")
-                .map(|image| tag(&image).to_owned()),
+            // the installer runs as the first init container; renders before it ran it as
+            // the Job's only container
+            gitpod: find(
+                "Job",
+                &installer,
+                "/spec/template/spec/initContainers/0/image",
+            )
+            .or_else(|| find("Job", &installer, "/spec/template/spec/containers/0/image"))
+            .map(|image| tag(&image).to_owned()),
         }
     }
 

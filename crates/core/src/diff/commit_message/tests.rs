@@ -101,3 +101,36 @@ fn without_a_telling_change_the_subject_counts() {
         message.body
     );
 }
+
+/// The installer Job of an earlier render (the installer as its only container) and of today's
+/// (the installer as its init containers, kubectl applying): the version reads from both.
+#[test]
+fn a_gitpod_upgrade_across_the_installer_job_layouts_is_named() {
+    let job = |containers: &str, tag: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: gitpod-installer-x\nspec:\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: gitpod-installer\n    spec:\n      {containers}:\n      - name: installer\n        image: registry.example.com/gitpod/installer:{tag}\n      containers:\n      - name: apply\n        image: registry.k8s.io/kubectl:v1.36.2\n"
+        )
+    };
+    let path = "clusters/demo-small/gitpod/installer-job.yaml".to_owned();
+    let mut old = render("v1.36.2+k3s1", 2, "v1.21.1");
+    // the earlier layout: one container, the installer
+    old.insert(
+        path.clone(),
+        job("containers", "2023.03.1")
+            .split("      containers:\n      - name: apply")
+            .next()
+            .expect("the first part")
+            .as_bytes()
+            .to_vec(),
+    );
+    let mut new = render("v1.36.2+k3s1", 2, "v1.21.1");
+    new.insert(path, job("initContainers", "2023.04.2").into_bytes());
+    let message = commit_message("demo-small", &old, &new);
+    assert!(
+        message
+            .subject
+            .contains("Gitpod installer 2023.03.1 → 2023.04.2"),
+        "{}",
+        message.subject
+    );
+}
