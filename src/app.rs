@@ -9,6 +9,7 @@ mod fleet;
 mod flux;
 mod hand_edits;
 mod manual;
+mod migrate;
 mod runtime;
 mod secrets;
 
@@ -92,6 +93,7 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
             age_recipients,
         } => init_site(dir, name.as_deref(), age_recipients),
         Command::Validate { site } => validate(cli, site),
+        Command::Migrate { sites, check } => migrate::run(cli, sites, *check),
         Command::Render {
             site,
             all,

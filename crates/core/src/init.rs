@@ -1,11 +1,13 @@
 //! The files `railyard init` writes, as text: a commented site file and SOPS creation rules.
 
 use crate::schema::SCHEMA_ID;
+use crate::site_version;
 
 /// A commented starting site named `name`.
 pub fn site_file(name: &str) -> String {
     SITE_TEMPLATE
         .replace("{schema}", SCHEMA_ID)
+        .replace("{api_version}", site_version::CURRENT.as_str())
         .replace("{name}", name)
 }
 
@@ -24,7 +26,7 @@ pub fn sops_config(recipients: &[String]) -> String {
 
 const SITE_TEMPLATE: &str = r#"# yaml-language-server: $schema={schema}
 # A railyard site: edit, then `railyard validate` and `railyard render`.
-apiVersion: railyard.dev/v1alpha1
+apiVersion: {api_version}
 kind: Site
 metadata:
   # A DNS label; names the cluster, the output paths and the cloud labels.
