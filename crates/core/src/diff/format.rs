@@ -221,25 +221,7 @@ pub fn markdown(diffs: &[SiteDiff]) -> String {
             }
             out.push('\n');
         }
-        out.push_str("Files:\n\n");
-        for file in &diff.files {
-            let _ = writeln!(
-                out,
-                "- {} `{}`: {}",
-                file.status.as_str(),
-                file.path,
-                file.applied_by.label()
-            );
-        }
-        out.push('\n');
-        let advice = advice(diff);
-        if !advice.is_empty() {
-            out.push_str("To apply:\n\n");
-            for (label, text) in advice {
-                let _ = writeln!(out, "- **{label}**: {text}");
-            }
-            out.push('\n');
-        }
+        markdown_files(&mut out, diff);
         for file in &diff.files {
             let Some(unified) = &file.unified else {
                 continue;
@@ -266,6 +248,29 @@ pub fn markdown(diffs: &[SiteDiff]) -> String {
         }
     }
     out
+}
+
+/// Markdown's list of changed files, each with who applies it, and what to do about them.
+fn markdown_files(out: &mut String, diff: &SiteDiff) {
+    out.push_str("Files:\n\n");
+    for file in &diff.files {
+        let _ = writeln!(
+            out,
+            "- {} `{}`: {}",
+            file.status.as_str(),
+            file.path,
+            file.applied_by.label()
+        );
+    }
+    out.push('\n');
+    let advice = advice(diff);
+    if !advice.is_empty() {
+        out.push_str("To apply:\n\n");
+        for (label, text) in advice {
+            let _ = writeln!(out, "- **{label}**: {text}");
+        }
+        out.push('\n');
+    }
 }
 
 /// Stable JSON; see `schema/diff.schema.json`.
