@@ -28,13 +28,12 @@ pub struct PinnedScript {
     pub sha256: &'static str,
 }
 
-/// k3s' `install.sh` at k3s-io/k3s commit `0136cf258954a458da1404858396342724b93d24`, the
-/// revision the project's source index holds (the repository's snapshot is over the size the
-/// mirror tool brings here, so the release tag could not be resolved to a commit here). The
-/// sha256 was computed with `sha256sum` over the file's 36,455 bytes as stored for that
-/// commit, read with the index's `read_file` (k3s-io/k3s, `install.sh`, commit above),
-/// 2026-12-07. One revision installs any k3s version: it takes `INSTALL_K3S_VERSION` and checks
-/// the binary against that release's `sha256sum-<arch>.txt` itself (decision 0007).
+/// k3s' `install.sh` at k3s-io/k3s commit `0136cf258954a458da1404858396342724b93d24`. The
+/// sha256 was computed with `sha256sum` over the file's 36,455 bytes as read from a stored copy
+/// of that commit (2026-12-07); the release tag `v1.36.2+k3s1` could not be resolved to a
+/// commit on this machine, so the commit read is pinned (decision 0007, which also says how to
+/// recheck it). One revision installs any k3s version: it takes `INSTALL_K3S_VERSION` and checks
+/// the binary against that release's `sha256sum-<arch>.txt` itself.
 pub const K3S_INSTALL_SCRIPT: PinnedScript = PinnedScript {
     url: "https://raw.githubusercontent.com/k3s-io/k3s/0136cf258954a458da1404858396342724b93d24/install.sh",
     sha256: "40b487f0d8ef4f5d1bf422e7bb6228cc7789c40ecc66c5ab067d396bbee9816e",
