@@ -247,3 +247,24 @@ fn several_files_in_one_run() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_linked_site_file_is_rewritten_through_its_link() {
+    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let real = dir.path().join("site.yaml");
+    let link = dir.path().join("linked.yaml");
+    std::os::unix::fs::symlink("site.yaml", &link).expect("symlink");
+    let output = run(railyard().arg("migrate").arg(&link));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .expect("site")
+            .contains("railyard.dev/v1alpha2")
+    );
+}

@@ -76,7 +76,9 @@ fn one(cli: &Cli, site: &Path, check: bool) -> Result<Exit> {
         );
         return Ok(Exit::Findings);
     }
-    replace::replace_file(site, text.as_bytes())
+    // Through a symbolic link the file it names is rewritten, and the link stays a link.
+    let target = std::fs::canonicalize(site).unwrap_or_else(|_| site.to_path_buf());
+    replace::replace_file(&target, text.as_bytes())
         .map_err(|error| anyhow::anyhow!("cannot write `{name}`: {error}"))?;
     status(cli, &format!("{name}: migrated {change}"));
     for step in steps {
