@@ -42,8 +42,20 @@ fn every_v1alpha1_input_migrates_to_a_file_that_renders_the_same_files() {
     for site in sites {
         let mut loaded = load(&site).expect("loads");
         let old_text = as_v1alpha1(&loaded.inputs.site.text);
+        let already_current = old_text != loaded.inputs.site.text;
         loaded.inputs.site = SourceFile::new(loaded.inputs.site.name.clone(), old_text.clone());
         let old = compile(&loaded.inputs);
+        // A current file that uses a key v1alpha2 added has no v1alpha1 form to compare.
+        let needs_v1alpha2 = |d: &railyard::core::diagnostic::Diagnostic| {
+            d.severity == Severity::Warning
+                || d.message.contains("is not part of `railyard.dev/v1alpha1`")
+        };
+        if already_current
+            && has_errors(&old.diagnostics)
+            && old.diagnostics.iter().all(needs_v1alpha2)
+        {
+            continue;
+        }
         let warnings: Vec<_> = old
             .diagnostics
             .iter()
