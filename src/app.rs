@@ -10,6 +10,7 @@ mod flux;
 mod hand_edits;
 mod init;
 mod manual;
+mod migrate;
 mod runtime;
 mod secrets;
 
@@ -87,30 +88,9 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
             std::io::stdout().write_all(schema::site_schema_text().as_bytes())?;
             Ok(Exit::Success)
         }
-        Command::Init {
-            dir,
-            name,
-            provider,
-            location,
-            domain,
-            dns01,
-            ssh_keys,
-            git_url,
-            age_recipients,
-            yes,
-        } => init::run(&init::Flags {
-            dir,
-            name: name.as_deref(),
-            provider: provider.as_deref(),
-            location: location.as_deref(),
-            domain: domain.as_deref(),
-            dns01: dns01.as_deref(),
-            ssh_keys,
-            git_url: git_url.as_deref(),
-            age_recipients,
-            yes: *yes,
-        }),
+        Command::Init { .. } => init::run(&init::Flags::of(&cli.command)),
         Command::Validate { site } => validate(cli, site),
+        Command::Migrate { sites, check } => migrate::run(cli, sites, *check),
         Command::Render {
             site,
             all,
@@ -368,6 +348,15 @@ fn status(cli: &Cli, line: &str) {
     match cli.error_format {
         ErrorFormat::Human => println!("{line}"),
         ErrorFormat::Json => eprintln!("{line}"),
+    }
+}
+
+/// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
+/// an entry of the JSON array.
+fn finding(cli: &Cli, file: &Path, message: &str) {
+    match cli.error_format {
+        ErrorFormat::Human => println!("{}: {message}", file.display()),
+        ErrorFormat::Json => failure::hold(vec![report::json_finding(file, message, None)]),
     }
 }
 

@@ -78,6 +78,15 @@ pub enum Command {
         #[arg(default_value = "site.yaml")]
         site: PathBuf,
     },
+    /// Rewrite site files of an older format (`apiVersion`) to the current one, in place,
+    /// keeping comments, order and layout; a file already current is left alone.
+    Migrate {
+        /// The site files (default `site.yaml`).
+        sites: Vec<PathBuf>,
+        /// Write nothing; exit 1 if any file has a migration pending.
+        #[arg(long)]
+        check: bool,
+    },
     /// Render a site (or every site under a directory) into the output directory atomically.
     Render {
         /// The site file (default `site.yaml`).

@@ -9,6 +9,7 @@ pub mod git;
 pub mod hetzner;
 pub mod kube;
 pub mod load;
+pub mod replace;
 pub mod report;
 pub mod retry;
 pub mod sops_config;

@@ -505,6 +505,10 @@ fn init_writes_a_commented_site_and_never_overwrites() {
         "{site}"
     );
     assert!(site.contains("name: gitpod-eu"));
+    assert!(
+        site.contains("\napiVersion: railyard.dev/v1alpha2\n"),
+        "init writes the current format: {site}"
+    );
     assert!(target.join(".sops.yaml").is_file());
     std::fs::write(target.join("site.yaml"), "# edited\n").expect("write");
     let second = run(railyard().arg("init").arg(&target));

@@ -326,7 +326,27 @@ fn one_gitpod_config_change_touches_only_the_installer() {
     assert_ne!(job_name(&before), job_name(&after), "the Job kept its name");
 }
 
-/// `golden/diff/<case>/`: `before/` and `after/` trees, the expected text and JSON reports; the
+/// A diff case's two snapshots: the renders of the sites in `before-site/` and `after-site/`
+/// when it has them (so a change in what railyard renders shows in the case), else the stored
+/// trees `before/` and `after/`.
+fn diff_sides(case: &Path, failures: &mut Vec<String>) -> Option<(Tree, Tree)> {
+    let (before_site, after_site) = (
+        case.join("before-site/site.yaml"),
+        case.join("after-site/site.yaml"),
+    );
+    if !before_site.exists() {
+        return Some((
+            snapshot(&case.join("before")),
+            snapshot(&case.join("after")),
+        ));
+    }
+    Some((
+        render(&before_site, failures)?,
+        render(&after_site, failures)?,
+    ))
+}
+
+/// `golden/diff/<case>/`: `before/` and `after/` trees (or sites), the expected text and JSON reports; the
 /// JSON is also checked against `schema/diff.schema.json`.
 #[test]
 fn diff_cases_report_their_expected_changes() {
@@ -343,11 +363,10 @@ fn diff_cases_report_their_expected_changes() {
     let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
     let mut failures = Vec::new();
     for case in cases {
-        let diff = railyard::core::diff::compare(
-            "golden",
-            &snapshot(&case.join("before")),
-            &snapshot(&case.join("after")),
-        );
+        let Some((before, after)) = diff_sides(&case, &mut failures) else {
+            continue;
+        };
+        let diff = railyard::core::diff::compare("golden", &before, &after);
         let json = railyard::core::diff::format::json(std::slice::from_ref(&diff));
         for error in validator.iter_errors(&json) {
             failures.push(format!(

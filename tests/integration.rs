@@ -30,6 +30,12 @@ mod conventions;
 /// Architecture invariants checked as tests: pure core, module docs, schema freshness.
 mod tidy;
 
+/// `railyard migrate` and the site format's versions.
+mod migrate;
+
+/// Rendered user-data runs no download before checking its pinned sha256.
+mod pinned_installs;
+
 /// Real tools nobody here wrote, run over the rendered trees.
 mod oracles;
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::Exit;
+use crate::cli::Command;
 use crate::core::defaults;
 use crate::core::init::{self, Answers, Dns01Solver};
 use crate::core::site::Provider;
@@ -25,6 +26,39 @@ pub(super) struct Flags<'a> {
     pub age_recipients: &'a [String],
     /// Take defaults for everything not given, without asking.
     pub yes: bool,
+}
+
+impl<'a> Flags<'a> {
+    /// The flags of `railyard init`; any other command is a caller's bug.
+    pub(super) fn of(command: &'a Command) -> Flags<'a> {
+        let Command::Init {
+            dir,
+            name,
+            provider,
+            location,
+            domain,
+            dns01,
+            ssh_keys,
+            git_url,
+            age_recipients,
+            yes,
+        } = command
+        else {
+            unreachable!("init::Flags::of is called for `railyard init` only")
+        };
+        Flags {
+            dir,
+            name: name.as_deref(),
+            provider: provider.as_deref(),
+            location: location.as_deref(),
+            domain: domain.as_deref(),
+            dns01: dns01.as_deref(),
+            ssh_keys,
+            git_url: git_url.as_deref(),
+            age_recipients,
+            yes: *yes,
+        }
+    }
 }
 
 /// Where an answer missing from the flags comes from.

@@ -19,7 +19,7 @@ use crate::cli::{Cli, ErrorFormat, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
 
-use crate::edge::{age_keys, load, report, sops_config};
+use crate::edge::{age_keys, load, replace, report, sops_config};
 use crate::sops::SopsError;
 use crate::sops::file::{self, Settings};
 use crate::sops::rules::Rule;
@@ -177,34 +177,10 @@ fn output(path: Option<&Path>, in_place: bool, text: &str) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Writes beside the file and renames over it: the old file stays whole until the new one is.
+/// The edge's atomic replace, with the path in the error.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let directory = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = directory.join(format!(".{name}.railyard-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut handle = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)?;
-        handle.write_all(text.as_bytes())?;
-        handle.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, meta.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.with_context(|| format!("cannot write `{}`", path.display()))
+    replace::replace_file(path, text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 fn settings_for(path: Option<&Path>, recipients: &[String]) -> Result<Settings> {

@@ -13,7 +13,7 @@ use crate::site::SiteFile;
 use crate::source::{SourceFile, Span};
 use crate::tree::{Lock, Tree};
 use crate::values::{RelativePath, path_key};
-use crate::{generate, gitpod_config, model, schema, user_overlays, yaml};
+use crate::{generate, gitpod_config, model, schema, site_version, user_overlays, yaml};
 
 /// Everything the compiler may read.
 #[derive(Clone, Debug)]
@@ -115,6 +115,7 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     };
     let json = JsonTree::new(&site.name, root);
     diagnostics.extend(schema::check(&json));
+    diagnostics.extend(site_version::check(&json));
     let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
     diagnostics.extend(rule_diagnostics);
     diagnostics.extend(gitpod_config::check(&json));

@@ -32,6 +32,28 @@ pub fn kubectl_image(k3s: &str) -> String {
     format!("{KUBECTL_IMAGE}:{kubernetes}")
 }
 
+/// A script user-data downloads and runs, pinned by address and checksum.
+pub struct PinnedScript {
+    /// An address that names one immutable revision (a commit, never a branch).
+    pub url: &'static str,
+    /// The lowercase hex sha256 the machine checks before running the script.
+    pub sha256: &'static str,
+}
+
+/// k3s' `install.sh` at k3s-io/k3s commit `0136cf258954a458da1404858396342724b93d24`. The
+/// sha256 was computed with `sha256sum` over the file's 36,455 bytes as read from a stored copy
+/// of that commit (2026-12-07); the release tag `v1.36.2+k3s1` could not be resolved to a
+/// commit on this machine, so the commit read is pinned (decision 0007, which also says how to
+/// recheck it). One revision installs any k3s version: it takes `INSTALL_K3S_VERSION` and checks
+/// the binary against that release's `sha256sum-<arch>.txt` itself.
+pub const K3S_INSTALL_SCRIPT: PinnedScript = PinnedScript {
+    url: "https://raw.githubusercontent.com/k3s-io/k3s/0136cf258954a458da1404858396342724b93d24/install.sh",
+    sha256: "40b487f0d8ef4f5d1bf422e7bb6228cc7789c40ecc66c5ab067d396bbee9816e",
+};
+
+/// Every script user-data downloads, for the test that no rendered download runs unchecked.
+pub const PINNED_SCRIPTS: &[&PinnedScript] = &[&K3S_INSTALL_SCRIPT];
+
 /// Charts railyard installs beside cert-manager, pinned (not overridable from the site yet).
 pub struct PinnedCharts {
     pub hetzner_webhook: &'static str,

@@ -4,6 +4,7 @@
 //! that moved between files unchanged is no change. The encrypted secrets file is compared by
 //! key only: which keys were added, removed or re-encrypted, never a value or ciphertext.
 
+mod applied_by;
 mod commit_message;
 pub mod format;
 mod objects;
@@ -14,6 +15,7 @@ use serde_json::Value as Json;
 
 use crate::layout;
 
+pub use applied_by::{AppliedBy, applied_by};
 pub use commit_message::{CommitMessage, commit_message};
 pub use objects::{FieldChange, ObjectChange, ObjectId, ObjectStatus};
 
@@ -49,6 +51,8 @@ impl Status {
 pub struct FileChange {
     pub path: String,
     pub status: Status,
+    /// Who brings the change to the running site, by the file's path.
+    pub applied_by: AppliedBy,
     /// The unified diff; `None` for the encrypted secrets file, whose text is ciphertext.
     pub unified: Option<String>,
 }
@@ -114,6 +118,7 @@ pub fn compare(site: &str, old: &Files, new: &Files) -> SiteDiff {
         files.push(FileChange {
             path: path.clone(),
             status,
+            applied_by: applied_by(site, path),
             unified,
         });
     }

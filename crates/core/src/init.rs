@@ -105,7 +105,7 @@ pub fn site_file(answers: &Answers) -> String {
     let mut text = format!(
         "# yaml-language-server: $schema={SCHEMA_ID}\n\
          # A railyard site: edit, then `railyard validate` and `railyard render`.\n\
-         apiVersion: railyard.dev/v1alpha1\n\
+         apiVersion: {api_version}\n\
          kind: Site\n\
          metadata:\n\
          \x20 # A DNS label; names the cluster, the output paths and the cloud labels.\n\
@@ -124,6 +124,7 @@ pub fn site_file(answers: &Answers) -> String {
          \x20 ssh:\n\
          \x20   # Public keys for the machines' admin user; password login is off.\n\
          \x20   authorizedKeys:\n",
+        api_version = crate::site_version::CURRENT.as_str(),
         name = answers.name,
         provider = provider.name,
         locations = provider.locations.join(", "),

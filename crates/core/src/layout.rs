@@ -31,9 +31,17 @@ pub fn dns_records(site: &str) -> String {
 
 const MACHINES_FILE: &str = "machines.yaml";
 
+/// The directory of the machines' user-data, relative to `hosts/<site>`.
+const USER_DATA_DIR: &str = "cloud-init";
+
+/// `hosts/<site>/cloud-init`: user-data, read by cloud-init once, at a machine's first boot.
+pub fn user_data_dir(site: &str) -> String {
+    format!("{}/{USER_DATA_DIR}", hosts_dir(site))
+}
+
 /// A server's user-data, relative to `hosts/<site>` (as `machines.yaml` names it).
 pub fn server_user_data(index: u32) -> String {
-    format!("cloud-init/server-{index}.yaml")
+    format!("{USER_DATA_DIR}/server-{index}.yaml")
 }
 
 /// The workers' shared user-data, relative to `hosts/<site>`.
@@ -225,5 +233,9 @@ mod tests {
         assert_eq!(lock("s"), ".railyard/s.lock");
         assert_eq!(layer_kustomization("s", "gitpod"), "clusters/s/gitpod.yaml");
         assert_eq!(cloud::worker_group("s", 1), "s-workers-1");
+        assert_eq!(
+            host_file("s", WORKER_USER_DATA),
+            format!("{}/worker.yaml", user_data_dir("s"))
+        );
     }
 }

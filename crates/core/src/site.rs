@@ -1,4 +1,4 @@
-//! The site file as written (v1alpha1): serde types that are also the JSON Schema's source.
+//! The site file as written (v1alpha2, and v1alpha1 read as well): serde types that are also the JSON Schema's source.
 //!
 //! These types mirror the YAML closely and hold no defaults beyond "absent"; `resolve` turns
 //! them into the model the generators use. `schema/site.schema.json` is generated from them.
@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(title = "railyard site")]
 pub struct SiteFile {
-    /// Always `railyard.dev/v1alpha1`.
+    /// `railyard.dev/v1alpha2` (current) or `railyard.dev/v1alpha1` (still read; `railyard migrate` rewrites it).
     pub api_version: ApiVersion,
     /// Always `Site`.
     pub kind: SiteKind,
@@ -24,6 +24,8 @@ pub struct SiteFile {
 pub enum ApiVersion {
     #[serde(rename = "railyard.dev/v1alpha1")]
     V1alpha1,
+    #[serde(rename = "railyard.dev/v1alpha2")]
+    V1alpha2,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
@@ -64,6 +66,9 @@ pub struct Spec {
     pub firewall: Option<Firewall>,
     #[serde(default)]
     pub features: Option<Features>,
+    /// The maintenance window (`railyard.dev/v1alpha2`). A placeholder type until the field's own lands.
+    #[serde(default)]
+    pub maintenance: Option<Json>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]

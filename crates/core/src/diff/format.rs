@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value as Json, json};
 
-use super::{FieldChange, SiteDiff, Status};
+use super::{AppliedBy, FieldChange, SiteDiff, Status};
 
 /// Diff lines beyond which Markdown folds a file's diff away.
 const FOLD_LINES: usize = 40;
@@ -125,12 +125,36 @@ fn site_text(out: &mut String, diff: &SiteDiff, color: bool) {
     }
     out.push_str("files:\n");
     for file in &diff.files {
-        let _ = writeln!(out, "  {} {}", sign(color, file.status), file.path);
+        let _ = writeln!(
+            out,
+            "  {} {} ({})",
+            sign(color, file.status),
+            file.path,
+            file.applied_by.label()
+        );
+    }
+    let advice = advice(diff);
+    if !advice.is_empty() {
+        out.push_str("to apply:\n");
+        for (label, text) in advice {
+            let _ = writeln!(out, "  {label}: {text}");
+        }
     }
     for unified in diff.files.iter().filter_map(|f| f.unified.as_ref()) {
         out.push('\n');
         unified_text(out, unified, color);
     }
+}
+
+/// What to do for each kind of change the diff holds that Flux does not apply by itself:
+/// `(label, advice)`, in the order of `AppliedBy`.
+fn advice(diff: &SiteDiff) -> Vec<(&'static str, String)> {
+    let kinds: std::collections::BTreeSet<AppliedBy> =
+        diff.files.iter().map(|f| f.applied_by).collect();
+    kinds
+        .into_iter()
+        .filter_map(|kind| Some((kind.label(), kind.advice(&diff.site)?)))
+        .collect()
 }
 
 /// A unified diff, its headers bold, additions green, removals red, hunk lines cyan.
@@ -197,11 +221,7 @@ pub fn markdown(diffs: &[SiteDiff]) -> String {
             }
             out.push('\n');
         }
-        out.push_str("Files:\n\n");
-        for file in &diff.files {
-            let _ = writeln!(out, "- {} `{}`", file.status.as_str(), file.path);
-        }
-        out.push('\n');
+        markdown_files(&mut out, diff);
         for file in &diff.files {
             let Some(unified) = &file.unified else {
                 continue;
@@ -230,6 +250,29 @@ pub fn markdown(diffs: &[SiteDiff]) -> String {
     out
 }
 
+/// Markdown's list of changed files, each with who applies it, and what to do about them.
+fn markdown_files(out: &mut String, diff: &SiteDiff) {
+    out.push_str("Files:\n\n");
+    for file in &diff.files {
+        let _ = writeln!(
+            out,
+            "- {} `{}`: {}",
+            file.status.as_str(),
+            file.path,
+            file.applied_by.label()
+        );
+    }
+    out.push('\n');
+    let advice = advice(diff);
+    if !advice.is_empty() {
+        out.push_str("To apply:\n\n");
+        for (label, text) in advice {
+            let _ = writeln!(out, "- **{label}**: {text}");
+        }
+        out.push('\n');
+    }
+}
+
 /// Stable JSON; see `schema/diff.schema.json`.
 pub fn json(diffs: &[SiteDiff]) -> Json {
     let sites: Vec<Json> = diffs
@@ -238,7 +281,7 @@ pub fn json(diffs: &[SiteDiff]) -> Json {
             json!({
                 "site": diff.site,
                 "changed": !diff.is_empty(),
-                "files": diff.files.iter().map(|f| json!({ "path": f.path, "status": f.status.as_str(), "diff": f.unified })).collect::<Vec<_>>(),
+                "files": diff.files.iter().map(|f| json!({ "path": f.path, "status": f.status.as_str(), "appliedBy": f.applied_by.as_str(), "diff": f.unified })).collect::<Vec<_>>(),
                 "objects": diff.objects.iter().map(|o| json!({
                     "status": o.status.as_str(),
                     "apiVersion": o.id.api_version,

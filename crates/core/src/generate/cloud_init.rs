@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use handlebars::{Handlebars, handlebars_helper};
 use serde_json::json;
 
+use crate::defaults;
 use crate::generate::k3s;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
@@ -17,10 +18,11 @@ const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs")
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
 const NODE_NETWORK_SCRIPT: &str = include_str!("../../../../cloud-init/node-network.sh.hbs");
 const METADATA_BLOCK_SCRIPT: &str = include_str!("../../../../cloud-init/metadata-block.sh.hbs");
+const INSTALL_K3S_SCRIPT: &str = include_str!("../../../../cloud-init/install-k3s.sh.hbs");
 const METADATA_BLOCK_UNIT: &str =
     include_str!("../../../../cloud-init/railyard-metadata-block.service");
 
-/// Packages every node installs: curl for the k3s installer, iptables for the metadata block,
+/// Packages every node installs: curl for the k3s install script, iptables for the metadata block,
 /// fuse3 for Gitpod's FUSE filesystem shifting (shiftfs is gone from Ubuntu 22.04 and 24.04).
 const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3", "iptables"];
 
@@ -61,6 +63,17 @@ fn render(
     let metadata_script = templates
         .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))
         .expect("the metadata script renders");
+    let install_script = templates
+        .render(
+            "install-k3s",
+            &json!({
+                "url": defaults::K3S_INSTALL_SCRIPT.url,
+                "sha256": defaults::K3S_INSTALL_SCRIPT.sha256,
+                "k3s_version": site.versions.k3s,
+                "k3s_command": k3s_command,
+            }),
+        )
+        .expect("the k3s install script renders");
     let data = json!({
         "role": role,
         "site": site.name,
@@ -72,8 +85,7 @@ fn render(
         "metadata_block_unit": METADATA_BLOCK_UNIT,
         "k3s_config": k3s_config,
         "flux_manifest": flux_manifest,
-        "k3s_version": site.versions.k3s,
-        "k3s_command": k3s_command,
+        "install_k3s_script": install_script,
     });
     templates
         .render("node", &data)
@@ -111,6 +123,7 @@ fn registry() -> &'static Handlebars<'static> {
             ("node", NODE_TEMPLATE),
             ("node-network", NODE_NETWORK_SCRIPT),
             ("metadata-block", METADATA_BLOCK_SCRIPT),
+            ("install-k3s", INSTALL_K3S_SCRIPT),
         ] {
             registry
                 .register_template_string(name, text)

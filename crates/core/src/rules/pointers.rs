@@ -34,6 +34,8 @@ pointers! {
     GIT_PATH = "/spec/git/path";
     GIT_AUTH = "/spec/git/auth";
     GIT_PUBLIC = "/spec/git/public";
+    MAINTENANCE = "/spec/maintenance";
+    API_VERSION = "/apiVersion";
     K3S_VERSION = "/spec/versions/k3s";
     FLUX_VERSION = "/spec/versions/flux";
     CERT_MANAGER_VERSION = "/spec/versions/certManager";

@@ -120,7 +120,9 @@ fn k3s(site: &str, files: &Files) -> Option<String> {
         .find_map(|(_, bytes)| {
             let text = String::from_utf8_lossy(bytes);
             let (_, rest) = text.split_once("INSTALL_K3S_VERSION=")?;
+            // The install script's line quotes the value.
             let version: String = rest
+                .trim_start_matches(['"', '\''])
                 .chars()
                 .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\''))
                 .collect();

@@ -12,7 +12,8 @@ fn render(k3s: &str, workers: u32, cert_manager: &str) -> Files {
     let mut files = Files::new();
     files.insert(
         "hosts/demo-small/cloud-init/server-0.yaml".to_owned(),
-        format!("runcmd:\n  - [sh, -c, \"INSTALL_K3S_VERSION={k3s} sh -\"]\n").into_bytes(),
+        format!("      INSTALL_K3S_VERSION=\"{k3s}\" INSTALL_K3S_EXEC=\"server\" sh \"$script\"\n")
+            .into_bytes(),
     );
     files.insert(
         "hosts/demo-small/machines.yaml".to_owned(),
