@@ -14,6 +14,7 @@ mod certificates;
 mod cloud;
 mod git;
 mod gitpod;
+mod maintenance;
 mod names;
 mod network;
 mod paths;
@@ -43,6 +44,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
     rules.overlays(files);
     rules.firewall();
     rules.platform();
+    rules.maintenance();
     let secrets = rules.secrets(files);
     (secrets, out)
 }

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
-use crate::generate::{common_labels, substituted};
+use crate::generate::{common_labels, substituted, upgrade_plans};
 use crate::model::Site;
 
 pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
@@ -34,6 +34,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
                 cert_manager(site),
             ],
         ),
+        (upgrade_plans::FILE.to_owned(), upgrade_plans::plans(site)),
     ];
     let hetzner_charts =
         site.cert_manager.dns01.hetzner.is_some() || site.features.hetzner_csi.is_some();
