@@ -27,6 +27,10 @@ mod conventions;
 /// Architecture invariants checked as tests: pure core, module docs, schema freshness.
 mod tidy;
 
+/// Day 2 through Git: upgrade Plans against the rendered node labels, one k3s version
+/// everywhere, Flux's first-boot handover, maintenance windows.
+mod day2;
+
 /// Real tools nobody here wrote, run over the rendered trees.
 mod oracles;
 
