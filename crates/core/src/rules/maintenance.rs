@@ -51,6 +51,7 @@ impl Rules<'_> {
         let end = self.window_time(MAINTENANCE_END);
         if let (Some(start), Some(end)) = (start, end) {
             if start == end {
+                let end = self.str(MAINTENANCE_END).unwrap_or_default().to_owned();
                 self.error(
                     MAINTENANCE_END,
                     format!("the maintenance window ends when it starts (`{end}`)"),
@@ -115,7 +116,7 @@ impl Rules<'_> {
                 pointer,
                 format!("`{text}` is not a time of day for `{}`", field(pointer)),
                 "`HH:MM` on a 24-hour clock, e.g. `\"02:30\"`",
-                "quote the time: YAML reads some unquoted times as numbers",
+                "two digits for the hours and two for the minutes, `00:00` to `23:59`",
             );
         }
         minutes
