@@ -1067,6 +1067,7 @@ fn kubernetes_objects_validate() {
     };
     let mut tally = Tally::new("kubernetes_objects_validate", "Kubernetes objects");
     let mut core = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
     for (file, docs) in parsed {
         let docs = match docs {
             Ok(docs) => docs,
@@ -1093,6 +1094,7 @@ fn kubernetes_objects_validate() {
             let kind = object["kind"].as_str().unwrap_or_default().to_owned();
             let name = object["metadata"]["name"].as_str().unwrap_or_default();
             label = format!("{label} {api_version} {kind}/{name}");
+            kinds.insert((api_version.clone(), kind.clone()));
             match route(&api_version, &kind, &crds) {
                 Route::Core => core.push(Object {
                     label,
@@ -1112,8 +1114,26 @@ fn kubernetes_objects_validate() {
         }
     }
     validate_core_objects(&validator, &core, &mut tally);
+    for (api_version, kind) in DAY2_KINDS {
+        if !kinds.contains(&(api_version.to_owned(), kind.to_owned())) {
+            tally.fail(
+                format!("{api_version} {kind}"),
+                "no rendered object of this kind was validated",
+            );
+        }
+    }
     tally.finish();
 }
+
+/// The kinds day 2 depends on, each of which must be among the validated objects: the upgrade
+/// Plans (against the upstream CRD), the controllers' Deployment and kured's DaemonSet (core
+/// schemas), and the HelmChart that installs and upgrades Flux (against k3s' CRD).
+const DAY2_KINDS: [(&str, &str); 4] = [
+    ("upgrade.cattle.io/v1", "Plan"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "DaemonSet"),
+    ("helm.cattle.io/v1", "HelmChart"),
+];
 
 #[test]
 fn kustomizations_build() {

@@ -121,7 +121,7 @@ fn faulty_run(seed: u64, example: &str, site: &str, want: &BTreeSet<(String, Str
     );
     assert_eq!(site_resources(&fake, site), *want, "seed {seed}");
     assert!(
-        stdout(&rerun).contains("Flux Ready: 4 Kustomizations"),
+        stdout(&rerun).contains("Flux Ready: 5 Kustomizations"),
         "seed {seed}: {}",
         stdout(&rerun)
     );

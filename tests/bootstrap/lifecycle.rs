@@ -111,7 +111,7 @@ fn check_cluster_half(cluster: &TestCluster, out: &str) -> String {
             "{name}:\n{out}"
         );
     }
-    let flux_ready = out.find("Flux Ready: 4 Kustomizations").expect(out);
+    let flux_ready = out.find("Flux Ready: 5 Kustomizations").expect(out);
     let dns = out.find("create these DNS records").expect(out);
     assert!(flux_ready < dns, "{out}");
     public

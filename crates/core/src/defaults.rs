@@ -68,6 +68,40 @@ pub const CHARTS: PinnedCharts = PinnedCharts {
     hetzner_csi: "2.19.0",
 };
 
+/// The day-2 controllers, pinned (formats.md "Day-2 components", read at the tags upstream).
+pub struct Day2 {
+    /// system-upgrade-controller's image tag: release v0.20.1 (2026-05-19), whose
+    /// `scripts/package-controller` sets the image in its `manifests/` to the release version.
+    pub upgrade_controller: &'static str,
+    /// The kubectl image the controller runs drains with: `default-controller-env` at v0.20.1.
+    pub upgrade_kubectl_image: &'static str,
+    /// kured 1.23.0 (2026-06-30): `ghcr.io/kubereboot/kured`, as its `kured-ds.yaml` names it.
+    pub kured: &'static str,
+    /// The k3s docs' "Automated upgrades" image for both Plans; tagged by the Plan's `version`.
+    pub k3s_upgrade_image: &'static str,
+}
+
+pub const DAY2: Day2 = Day2 {
+    upgrade_controller: "v0.20.1",
+    upgrade_kubectl_image: "rancher/kubectl:v1.30.3",
+    kured: "1.23.0",
+    k3s_upgrade_image: "rancher/k3s-upgrade",
+};
+
+/// The maintenance window when the site names none: every day (security patches wait at most a
+/// day), 01:00 to 05:00 UTC (night in Europe, evening in the Americas; four hours fit one
+/// reboot after another for a few nodes, and the rest follow the next night). Day names as kured's
+/// `pkg/timewindow/days.go` and the Plan CRD's `Day` enum spell them.
+pub const MAINTENANCE_DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+pub const MAINTENANCE_START: &str = "01:00";
+pub const MAINTENANCE_END: &str = "05:00";
+pub const MAINTENANCE_TIME_ZONE: &str = "UTC";
+
+/// How long a node's drain may take before kured or the agent Plan gives up (and retries later)
+/// rather than forcing: Gitpod workspace pods back their files up while they terminate, within
+/// their own grace period, which the drains respect.
+pub const DRAIN_TIMEOUT: &str = "1h";
+
 /// One supported provider × size, with its machine defaults.
 pub struct SizeDefaults {
     pub size: Size,

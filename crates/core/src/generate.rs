@@ -10,6 +10,8 @@ pub mod layers;
 pub mod machines;
 pub mod network;
 pub mod substituted;
+pub mod system;
+pub mod upgrade_plans;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +25,7 @@ pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
     k3s::generate(site, &mut files);
     machines::generate(site, &mut files);
     network::generate(site, &mut files);
+    system::generate(site, &mut files);
     infrastructure::generate(site, &mut files);
     certificates::generate(site, &mut files);
     gitpod::generate(site, &mut files);

@@ -10,6 +10,20 @@ pub const SITE: &str = "railyard.dev/site";
 /// The label naming what a cloud resource is for (`server`, `worker`, `ingress`, `api`, ...).
 pub const ROLE: &str = "railyard.dev/role";
 
+/// The `ROLE` value of a k3s server node, and of every other node (the k3s docs' "agent").
+pub const SERVER_NODE: &str = "server";
+pub const AGENT_NODE: &str = "agent";
+
+/// A node's role label as k3s' `node-label` option takes it: `railyard.dev/role=server`.
+pub fn node_role(role: &str) -> String {
+    format!("{ROLE}={role}")
+}
+
+/// The label selector, as a Plan's `nodeSelector.matchLabels`, of the nodes with `role`.
+pub fn node_role_match(role: &str) -> Json {
+    json!({ ROLE: role })
+}
+
 /// The standard Kubernetes label naming the tool that manages an object.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
@@ -47,6 +61,11 @@ mod tests {
             r#"{"app.kubernetes.io/managed-by":"railyard","railyard.dev/site":"demo"}"#
         );
         assert_eq!(site_selector("demo"), "railyard.dev/site=demo");
+        assert_eq!(node_role(SERVER_NODE), "railyard.dev/role=server");
+        assert_eq!(
+            node_role_match(AGENT_NODE).to_string(),
+            r#"{"railyard.dev/role":"agent"}"#
+        );
         assert_eq!(
             role_selector("demo", "worker"),
             "railyard.dev/site=demo,railyard.dev/role=worker"

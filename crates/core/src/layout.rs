@@ -69,8 +69,22 @@ pub fn k3s_worker_config(site: &str) -> String {
 
 /// The HelmChart k3s installs Flux from.
 pub fn k3s_flux_manifest(site: &str) -> String {
-    format!("{}/manifests/railyard-flux.yaml", k3s_dir(site))
+    format!("{}/manifests/{K3S_FLUX_MANIFEST_FILE}", k3s_dir(site))
 }
+
+/// The same HelmChart in Flux's path, so a version change is a diff Flux applies (decision 0005).
+pub fn flux_helm_chart(site: &str) -> String {
+    format!("{}/{FLUX_HELM_CHART_FILE}", flux_system_dir(site))
+}
+
+/// The Flux HelmChart's file name inside `flux-system/`.
+pub const FLUX_HELM_CHART_FILE: &str = "flux2-helmchart.yaml";
+
+/// k3s' auto-deploy directory on a server, and the first-boot Flux manifest's name in it. k3s
+/// names the manifest's `Addon` after the file name up to its first dot (`basename` in k3s'
+/// `pkg/deploy/controller.go`), and ignores the file once `<name>.skip` exists beside it.
+pub const K3S_MANIFESTS_DIR: &str = "/var/lib/rancher/k3s/server/manifests";
+pub const K3S_FLUX_MANIFEST_FILE: &str = "railyard-flux.yaml";
 
 /// `clusters/<site>/kustomization.yaml`: the root of what Flux applies.
 pub fn cluster_kustomization(site: &str) -> String {
@@ -222,6 +236,14 @@ mod tests {
             "hosts/s/cloud-init/server-2.yaml"
         );
         assert_eq!(gotk_sync("s"), "clusters/s/flux-system/gotk-sync.yaml");
+        assert_eq!(
+            flux_helm_chart("s"),
+            "clusters/s/flux-system/flux2-helmchart.yaml"
+        );
+        assert_eq!(
+            k3s_flux_manifest("s"),
+            "hosts/s/k3s/manifests/railyard-flux.yaml"
+        );
         assert_eq!(
             secrets_copy("s"),
             "clusters/s/flux-system/secrets.sops.yaml"

@@ -5,7 +5,7 @@
 use crate::defaults::{self, VERSIONS};
 use crate::placeholder;
 use crate::secrets_file::SecretsInfo;
-use crate::site::{CertManager, Features, Git, Gitpod, Provider, SiteFile, Size};
+use crate::site::{self, CertManager, Features, Git, Gitpod, Provider, SiteFile, Size};
 use crate::values::{DnsLabel, Fqdn, path_key};
 
 /// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
@@ -52,6 +52,19 @@ pub struct Site {
     /// Gitpod's installer config: railyard's base merged with `spec.gitpod.config`.
     pub gitpod_config: serde_json::Value,
     pub features: Features,
+    pub maintenance: Maintenance,
+}
+
+/// When nodes may reboot and upgrade: kured's window and the upgrade Plans' `window`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Three-letter day names (`mon`), in week order from Sunday, each once.
+    pub days: Vec<String>,
+    /// `HH:MM`, 24 h.
+    pub start: String,
+    pub end: String,
+    /// An IANA time zone name.
+    pub time_zone: String,
 }
 
 #[derive(Clone, Debug)]
@@ -189,6 +202,7 @@ pub fn resolve(
         gitpod: spec.gitpod,
         gitpod_config,
         features: spec.features.unwrap_or_default(),
+        maintenance: maintenance(spec.maintenance.unwrap_or_default()),
     }
 }
 
@@ -212,3 +226,52 @@ fn git_credentials(git: &Git) -> GitCredentials {
         GitCredentials::DeployKey
     }
 }
+/// The window with defaults applied; day names normalised to kured's three-letter form.
+fn maintenance(window: site::Maintenance) -> Maintenance {
+    let days = window.days.map_or_else(
+        || defaults::MAINTENANCE_DAYS.map(str::to_owned).to_vec(),
+        |days| {
+            defaults::MAINTENANCE_DAYS
+                .iter()
+                .filter(|day| days.iter().any(|d| weekday(d) == Some(**day)))
+                .map(|day| (*day).to_owned())
+                .collect()
+        },
+    );
+    Maintenance {
+        days,
+        start: window
+            .start
+            .unwrap_or_else(|| defaults::MAINTENANCE_START.to_owned()),
+        end: window
+            .end
+            .unwrap_or_else(|| defaults::MAINTENANCE_END.to_owned()),
+        time_zone: window
+            .time_zone
+            .unwrap_or_else(|| defaults::MAINTENANCE_TIME_ZONE.to_owned()),
+    }
+}
+
+/// A day name kured accepts (`su`, `sun`, `sunday`, any case), as its three-letter form.
+pub fn weekday(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    defaults::MAINTENANCE_DAYS.into_iter().find(|day| {
+        let full = FULL_DAY_NAMES
+            .iter()
+            .find(|full| full.starts_with(*day))
+            .copied()
+            .unwrap_or_default();
+        name == *day || name == full || (name.len() == 2 && day.starts_with(&name))
+    })
+}
+
+/// kured's `pkg/timewindow/days.go` accepts these, their first three and their first two letters.
+const FULL_DAY_NAMES: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];

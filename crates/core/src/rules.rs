@@ -14,6 +14,7 @@ mod certificates;
 mod cloud;
 mod git;
 mod gitpod;
+mod maintenance;
 mod names;
 mod network;
 mod paths;
@@ -45,6 +46,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
     rules.firewall();
     rules.platform();
     rules.warnings();
+    rules.maintenance();
     let secrets = rules.secrets(files);
     (secrets, out)
 }

@@ -66,9 +66,24 @@ pub struct Spec {
     pub firewall: Option<Firewall>,
     #[serde(default)]
     pub features: Option<Features>,
-    /// The maintenance window (`railyard.dev/v1alpha2`). A placeholder type until the field's own lands.
+    /// When nodes may reboot for OS patches and upgrade k3s (default: every day, 01:00 to 05:00 UTC).
     #[serde(default)]
-    pub maintenance: Option<Json>,
+    pub maintenance: Option<Maintenance>,
+}
+
+/// The maintenance window: kured reboots and the k3s upgrade Plans run only inside it, one
+/// node at a time.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Maintenance {
+    /// Days of the week (`mon`, `tuesday`, `we`, ...; default every day).
+    pub days: Option<Vec<String>>,
+    /// Start of the window, `HH:MM` (24 h; default `01:00`).
+    pub start: Option<String>,
+    /// End of the window, `HH:MM` (24 h; default `05:00`); before `start` means past midnight.
+    pub end: Option<String>,
+    /// IANA time zone name such as `Europe/Berlin` (default `UTC`).
+    pub time_zone: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]

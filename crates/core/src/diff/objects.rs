@@ -72,8 +72,10 @@ fn index(files: &Files, other: &Files) -> BTreeMap<ObjectId, (String, Json)> {
             if value.get("sops").is_some() {
                 continue;
             }
+            // An object rendered twice (Flux's HelmChart, in Flux's path and as k3s' first-boot
+            // copy) is shown once, at its first path: `clusters/` sorts before `hosts/`.
             if let Some(id) = identity(&value) {
-                objects.insert(id, (path.clone(), value));
+                objects.entry(id).or_insert((path.clone(), value));
             }
         }
     }

@@ -21,10 +21,20 @@ const METADATA_BLOCK_SCRIPT: &str = include_str!("../../../../cloud-init/metadat
 const INSTALL_K3S_SCRIPT: &str = include_str!("../../../../cloud-init/install-k3s.sh.hbs");
 const METADATA_BLOCK_UNIT: &str =
     include_str!("../../../../cloud-init/railyard-metadata-block.service");
+const FLUX_HANDOVER_SCRIPT: &str = include_str!("../../../../cloud-init/flux-handover.sh.hbs");
+const UNATTENDED_UPGRADES: &str = include_str!("../../../../cloud-init/unattended-upgrades.conf");
+const AUTO_UPGRADES: &str = include_str!("../../../../cloud-init/auto-upgrades.conf");
 
-/// Packages every node installs: curl for the k3s install script, iptables for the metadata block,
-/// fuse3 for Gitpod's FUSE filesystem shifting (shiftfs is gone from Ubuntu 22.04 and 24.04).
-const PACKAGES: &[&str] = &["ca-certificates", "curl", "fuse3", "iptables"];
+/// Packages every node installs: curl for the k3s installer, iptables for the metadata block,
+/// fuse3 for Gitpod's FUSE filesystem shifting (shiftfs is gone from Ubuntu 22.04 and 24.04),
+/// unattended-upgrades for security patches (in Ubuntu's cloud images, named so it stays).
+const PACKAGES: &[&str] = &[
+    "ca-certificates",
+    "curl",
+    "fuse3",
+    "iptables",
+    "unattended-upgrades",
+];
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     for server in &site.servers {
@@ -84,12 +94,37 @@ fn render(
         "metadata_block_script": metadata_script,
         "metadata_block_unit": METADATA_BLOCK_UNIT,
         "k3s_config": k3s_config,
-        "flux_manifest": flux_manifest,
         "install_k3s_script": install_script,
+        "flux": flux_manifest.map(|text| flux_first_boot(templates, text)),
+        "unattended_upgrades": UNATTENDED_UPGRADES,
+        "auto_upgrades": AUTO_UPGRADES,
     });
     templates
         .render("node", &data)
         .expect("the node template renders with complete data")
+}
+
+/// Where the first server's user-data writes Flux's HelmChart, and the script that marks it
+/// `.skip` once k3s has applied it (decision 0005).
+fn flux_first_boot(templates: &Handlebars<'_>, text: &str) -> serde_json::Value {
+    let manifest = format!(
+        "{}/{}",
+        layout::K3S_MANIFESTS_DIR,
+        layout::K3S_FLUX_MANIFEST_FILE
+    );
+    let handover = templates
+        .render(
+            "flux-handover",
+            &json!({ "manifest": manifest, "addon": k3s_addon_name(layout::K3S_FLUX_MANIFEST_FILE) }),
+        )
+        .expect("the handover script renders");
+    json!({ "manifest": manifest, "text": text, "handover": handover })
+}
+
+/// The name of the `Addon` k3s records a manifest under: the file name up to its first dot
+/// (`basename` in k3s' `pkg/deploy/controller.go`).
+pub fn k3s_addon_name(file: &str) -> &str {
+    file.split('.').next().unwrap_or(file)
 }
 
 handlebars_helper!(json_helper: |value: Json| serde_json::to_string(&value).expect("a JSON value always serialises"));
@@ -124,6 +159,7 @@ fn registry() -> &'static Handlebars<'static> {
             ("node-network", NODE_NETWORK_SCRIPT),
             ("metadata-block", METADATA_BLOCK_SCRIPT),
             ("install-k3s", INSTALL_K3S_SCRIPT),
+            ("flux-handover", FLUX_HANDOVER_SCRIPT),
         ] {
             registry
                 .register_template_string(name, text)

@@ -18,6 +18,7 @@ pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Ve
         layout::cluster_kustomization(&site.name),
         kustomization(&[
             "flux-system",
+            "system.yaml",
             "infrastructure.yaml",
             "certificates.yaml",
             "gitpod.yaml",
@@ -26,7 +27,7 @@ pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Ve
     );
     files.insert(
         format!("{}/kustomization.yaml", layout::flux_system_dir(&site.name)),
-        kustomization(&["gotk-sync.yaml", SECRETS_FILE]).into_bytes(),
+        kustomization(&[layout::FLUX_HELM_CHART_FILE, "gotk-sync.yaml", SECRETS_FILE]).into_bytes(),
     );
     files.insert(
         layout::gotk_sync(&site.name),

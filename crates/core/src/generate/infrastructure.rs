@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
-use crate::generate::{common_labels, flux, substituted};
+use crate::generate::{common_labels, flux, substituted, upgrade_plans};
 use crate::layout;
 use crate::model::Site;
 
@@ -36,6 +36,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
                 cert_manager(site),
             ],
         ),
+        (upgrade_plans::FILE.to_owned(), upgrade_plans::plans(site)),
     ];
     if let Some(secret) = flux::git_credentials(site) {
         documents.push((layout::GIT_CREDENTIALS_FILE.to_owned(), vec![secret]));

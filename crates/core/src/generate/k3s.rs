@@ -2,8 +2,9 @@
 //!
 //! The same bytes are embedded in the user-data; the copies under `hosts/<site>/k3s/` are for
 //! review and for the tests' oracles. Flux is installed by k3s (a `HelmChart` in the first
-//! server's auto-deploy directory) and then manages only what the repository holds, so k3s and
-//! Flux never own the same objects.
+//! server's auto-deploy directory); the same bytes are in Flux's own path, so after first boot
+//! Flux keeps that `HelmChart` and k3s' helm-controller upgrades Flux when it changes
+//! (decision 0005).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use serde_json::{Value as Json, json};
 
 use crate::emit;
 use crate::generate::common_labels;
+use crate::labels;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Server, Site};
 use crate::placeholder;
@@ -48,11 +50,13 @@ pub fn server_config(site: &Site, server: &Server) -> String {
     config.insert("disable".into(), json!(["traefik"]));
     config.insert("write-kubeconfig-mode".into(), json!("0600"));
     config.insert("secrets-encryption".into(), json!(true));
+    let mut node_labels = vec![json!(labels::node_role(labels::SERVER_NODE))];
     if server.runs_workloads {
-        config.insert("node-label".into(), node_labels());
+        node_labels.extend(gitpod_node_labels());
     } else {
         config.insert("node-taint".into(), json!([SERVER_TAINT]));
     }
+    config.insert("node-label".into(), Json::from(node_labels));
     emit::document(&Json::Object(config))
 }
 
@@ -61,7 +65,9 @@ pub fn worker_config(site: &Site) -> String {
     emit::document(&json!({
         "server": format!("https://{}:6443", site.api_address),
         "token": placeholder::secret("k3s_agent_token"),
-        "node-label": node_labels(),
+        "node-label": std::iter::once(json!(labels::node_role(labels::AGENT_NODE)))
+            .chain(gitpod_node_labels())
+            .collect::<Vec<_>>(),
     }))
 }
 
@@ -83,13 +89,10 @@ pub fn flux_manifest(site: &Site) -> String {
     }))
 }
 
-fn node_labels() -> Json {
-    Json::from(
-        GITPOD_NODE_LABELS
-            .iter()
-            .map(|l| format!("{l}=true"))
-            .collect::<Vec<_>>(),
-    )
+fn gitpod_node_labels() -> impl Iterator<Item = Json> {
+    GITPOD_NODE_LABELS
+        .iter()
+        .map(|l| json!(format!("{l}=true")))
 }
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
@@ -105,8 +108,8 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             worker_config(site).into_bytes(),
         );
     }
-    files.insert(
-        layout::k3s_flux_manifest(&site.name),
-        flux_manifest(site).into_bytes(),
-    );
+    // One text, two places: first boot applies the host copy, Flux the cluster copy.
+    let flux = flux_manifest(site).into_bytes();
+    files.insert(layout::flux_helm_chart(&site.name), flux.clone());
+    files.insert(layout::k3s_flux_manifest(&site.name), flux);
 }

@@ -1,4 +1,6 @@
-//! The Flux Kustomizations that apply the platform in order: infrastructure, then the issuer
+//! The Flux Kustomizations that apply the platform in order: the system controllers (k3s
+//! upgrades, reboots), infrastructure (with the upgrade Plans, whose CRD the system layer's
+//! controller installs), then the issuer
 //! and certificate, then Gitpod. Each waits for its objects to be ready (`wait`) within a
 //! timeout, and each depends on the one before, so a fresh cluster converges in one pass and a
 //! broken change stops before Gitpod.
@@ -20,9 +22,15 @@ pub struct Layer {
     pub substitutes: bool,
 }
 
+pub const SYSTEM: Layer = Layer {
+    name: "system",
+    depends_on: None,
+    timeout: "10m",
+    substitutes: false,
+};
 pub const INFRASTRUCTURE: Layer = Layer {
     name: "infrastructure",
-    depends_on: None,
+    depends_on: Some("system"),
     timeout: "10m",
     substitutes: true,
 };
@@ -38,7 +46,7 @@ pub const GITPOD: Layer = Layer {
     timeout: "30m",
     substitutes: true,
 };
-pub const ALL: [&Layer; 3] = [&INFRASTRUCTURE, &CERTIFICATES, &GITPOD];
+pub const ALL: [&Layer; 4] = [&SYSTEM, &INFRASTRUCTURE, &CERTIFICATES, &GITPOD];
 
 /// Writes a layer: its files (each a list of documents), its `kustomization.yaml`, and the
 /// Flux Kustomization beside its directory.

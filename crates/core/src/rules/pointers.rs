@@ -82,6 +82,11 @@ pointers! {
     AGE_RECIPIENTS = "/spec/secrets/ageRecipients";
     AGE_RECIPIENT = "/spec/secrets/ageRecipients/*";
     SECRETS_FILE = "/spec/secrets/file";
+    MAINTENANCE_DAYS = "/spec/maintenance/days";
+    MAINTENANCE_DAY = "/spec/maintenance/days/*";
+    MAINTENANCE_START = "/spec/maintenance/start";
+    MAINTENANCE_END = "/spec/maintenance/end";
+    MAINTENANCE_TIME_ZONE = "/spec/maintenance/timeZone";
 }
 
 /// `template` with its first `*` replaced by `index`.
