@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::edge::retry::Policy;
 
@@ -84,6 +85,9 @@ pub trait Cloud {
         step: &FollowUp,
         refs: &Refs,
     ) -> impl Future<Output = Result<(), CloudError>>;
-    /// Deletes a resource; one already gone counts as deleted.
+    /// The machine types on sale, per location, for the availability check before creates.
+    fn offers(&self) -> impl Future<Output = Result<Vec<Offer>, CloudError>>;
+    /// Deletes a resource (released first from what it applies to, where the cloud needs
+    /// that); one already gone counts as deleted.
     fn delete(&self, kind: Kind, id: &ResourceId) -> impl Future<Output = Result<(), CloudError>>;
 }

@@ -2,6 +2,7 @@
 //! every action waited for.
 
 use super::{Hetzner, HetznerError, table, wire};
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::core::labels::site_selector;
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs};
@@ -60,7 +61,10 @@ impl Cloud for Hetzner {
 
     async fn converge(&self, kind: Kind, id: &ResourceId, spec: &Spec) -> Result<(), CloudError> {
         if let Some((verb, body)) = wire::converge(spec) {
-            let actions = self.action(kind, number(id)?, verb, &body).await?;
+            // Setting the same rules twice is harmless: no read-back needed.
+            let actions = self
+                .action(kind, number(id)?, verb, &body, &|_| false)
+                .await?;
             self.wait(&actions).await?;
         }
         Ok(())
@@ -74,13 +78,32 @@ impl Cloud for Hetzner {
         refs: &Refs,
     ) -> Result<(), CloudError> {
         let (verb, body) = wire::follow_up(step, refs)?;
-        let actions = self.action(kind, number(id)?, verb, &body).await?;
+        let done = |raw: &serde_json::Value| step.done(&wire::existing(kind, raw).facts);
+        let actions = self.action(kind, number(id)?, verb, &body, &done).await?;
         self.wait(&actions).await?;
         Ok(())
     }
 
+    async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
+        let types = self.list_all("server_types", &[]).await?;
+        Ok(types.iter().flat_map(wire::offers).collect())
+    }
+
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {
-        let actions = Hetzner::delete(self, kind, number(id)?).await?;
+        let id = number(id)?;
+        if kind == Kind::Firewall {
+            // Released from what it applies to first, so its deletion need not wait for the
+            // label selector to forget servers deleted a moment ago.
+            let raw = Hetzner::get(self, kind, id).await?;
+            if let Some(body) = wire::release(&raw) {
+                let released = |raw: &serde_json::Value| wire::release(raw).is_none();
+                let actions = self
+                    .action(kind, id, "remove_from_resources", &body, &released)
+                    .await?;
+                self.wait(&actions).await?;
+            }
+        }
+        let actions = Hetzner::delete(self, kind, id).await?;
         self.wait(&actions).await?;
         Ok(())
     }
