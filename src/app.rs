@@ -8,6 +8,7 @@ mod failure;
 mod fleet;
 mod flux;
 mod hand_edits;
+mod machine_data;
 mod manual;
 mod runtime;
 mod secrets;
@@ -139,6 +140,11 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
         Command::Completions { shell } => manual::completions(*shell),
         Command::Man { out } => manual::man(out.as_deref()),
         Command::Secrets(command) => secrets::run(cli, command),
+        Command::MachineData {
+            site,
+            machine,
+            addresses,
+        } => machine_data::run(cli, site, machine, addresses),
         cloud_command => dispatch_cloud(cli, cloud_command),
     }
 }
@@ -189,6 +195,11 @@ fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
             cli,
             &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
         );
+        if let Some(tree) = &output.tree {
+            for line in machine_data::needs(&tree.site, &tree.files) {
+                status(cli, &line);
+            }
+        }
     }
     Ok(exit)
 }

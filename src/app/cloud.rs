@@ -348,8 +348,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The decrypted secrets file's `stringData`, in memory only.
 fn read_secrets(context: &CloudCommand) -> Result<BTreeMap<String, String>> {
-    let path = context.site_dir.join(&context.secrets_file);
-    let text = std::fs::read_to_string(&path)
+    decrypted_secrets(&context.site_dir.join(&context.secrets_file))
+}
+
+/// The `stringData` of the secrets file at `path`, decrypted with the user's age identities,
+/// in memory only.
+pub(super) fn decrypted_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the secrets file `{}`", path.display()))?;
     let identities = age_keys::load()?;
     let decrypted = sops_file::decrypt(&text, &identities)

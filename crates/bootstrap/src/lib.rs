@@ -10,6 +10,7 @@ pub mod availability;
 pub mod cluster;
 #[cfg(test)]
 mod fixtures;
+pub mod hand;
 pub mod kubeconfig;
 pub mod model;
 pub mod plan;
