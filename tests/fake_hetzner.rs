@@ -84,8 +84,10 @@ pub(crate) struct Faults {
     /// selector matched is deleted: Hetzner applies selector changes asynchronously, "within
     /// seconds" (docs.hetzner.cloud, Firewalls; terraform-provider-hcloud #401, #463).
     pub(crate) selector_release: Duration,
-    /// The first N actions with this command end in `error` (`action_failed`), without effect.
-    pub(crate) fail_actions: Option<(&'static str, u32)>,
+    /// (command, part of a resource's name, N): the first N actions with this command on a
+    /// resource whose name contains the part (any, when empty) end in `error`
+    /// (`action_failed`), without effect.
+    pub(crate) fail_actions: Option<(&'static str, &'static str, u32)>,
     /// (server type, location) pairs sold out now: `available: false` in the type's
     /// `locations[]`, and a create answers 412 `resource_unavailable`.
     pub(crate) unavailable: Vec<(&'static str, &'static str)>,

@@ -98,7 +98,7 @@ fn a_start_that_ended_in_error_is_finished() {
     let cluster = TestCluster::quick(SMALL);
     // The server's power-on is the first start, the worker's start after create the second.
     let fake = FakeHetzner::start_in_background(Faults {
-        fail_actions: Some(("start_server", 2)),
+        fail_actions: Some(("start_server", "", 2)),
         action_polls: 1,
         ..Faults::default()
     });
@@ -132,6 +132,33 @@ fn a_start_that_ended_in_error_is_finished() {
     }
     let plan = cloud_command(&fake, &["plan", SMALL]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
+
+/// A worker's start after create ends in `error`: the same run finds it off and powers it on.
+#[test]
+fn a_worker_whose_start_failed_is_powered_on_in_the_same_run() {
+    let cluster = TestCluster::quick(SMALL);
+    let fake = FakeHetzner::start_in_background(Faults {
+        fail_actions: Some(("start_server", "worker", 1)),
+        action_polls: 1,
+        ..Faults::default()
+    });
+    let output = run(&mut railyard_against(
+        &fake,
+        &cluster,
+        &["bootstrap", SMALL],
+    ));
+    assert_ok(&output);
+    assert_eq!(
+        fake.server_status("demo-small-worker-0").as_deref(),
+        Some("running")
+    );
+    let power_ons = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/actions/poweron"))
+        .count();
+    assert_eq!(power_ons, 2, "one power-on for the server, one for the worker");
 }
 
 /// A server type sold out in the site's location is found before anything is created, and

@@ -172,12 +172,21 @@ impl State {
         effect: Effect,
     ) -> u64 {
         let id = self.next_id();
-        let mut action = Action::new(id, command, self.faults.action_polls, resources, effect);
-        if let Some((failing, left)) = &mut self.faults.fail_actions {
-            if *failing == command && *left > 0 {
-                *left -= 1;
-                action.set_failing();
+        let mut fails = false;
+        if let Some((failing, part, left)) = self.faults.fail_actions {
+            let named = resources.iter().any(|(_, id)| {
+                self.resources
+                    .get(id)
+                    .is_some_and(|r| r.name.contains(part))
+            });
+            if failing == command && named && left > 0 {
+                self.faults.fail_actions = Some((failing, part, left - 1));
+                fails = true;
             }
+        }
+        let mut action = Action::new(id, command, self.faults.action_polls, resources, effect);
+        if fails {
+            action.set_failing();
         }
         self.actions.insert(id, action);
         if self.faults.action_polls == 0 {

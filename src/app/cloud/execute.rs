@@ -125,12 +125,18 @@ impl Run<'_> {
             .create(&self.context.site, wanted, &self.refs, user_data)
             .await?;
         let id = created.resource.id.clone();
-        // A fresh create's answer predates its follow-ups; an adopted resource was just read,
-        // so what it already has is skipped (and a machine found off is powered on).
+        // A fresh create's answer predates its follow-ups, so all are done, plus a power-on
+        // when the machine came up off (its start ended in `error`); an adopted resource was
+        // just read, so what it already has is skipped.
         let then = if created.adopted {
             wanted.remaining(&created.resource.facts)
         } else {
-            wanted.then.clone()
+            let mut then = wanted.then.clone();
+            let off = wanted.remaining(&created.resource.facts);
+            if off.contains(&FollowUp::PowerOn) && !then.contains(&FollowUp::PowerOn) {
+                then.push(FollowUp::PowerOn);
+            }
+            then
         };
         for step in &then {
             client

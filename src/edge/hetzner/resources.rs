@@ -52,9 +52,21 @@ impl Cloud for Hetzner {
         let body = wire::create_body(wanted, refs, user_data)?;
         let kind = wanted.kind();
         let created = Hetzner::create(self, kind, site, &body).await?;
-        self.wait(&created.actions).await?;
+        let raw = match self.wait(&created.actions).await {
+            Ok(()) => created.raw,
+            // The machine exists but its start after create ended in `error`: it is off, read
+            // back as such, and the power-on bootstrap adds for a machine found off finishes it.
+            Err(HetznerError::Action { command, .. })
+                if kind == Kind::Machine && command == wire::START_COMMAND =>
+            {
+                let id = created.raw["id"].as_u64().unwrap_or_default();
+                self.wait_for_resource(kind, id).await?;
+                Hetzner::get(self, kind, id).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(Created {
-            resource: wire::existing(kind, &created.raw),
+            resource: wire::existing(kind, &raw),
             adopted: created.adopted,
         })
     }

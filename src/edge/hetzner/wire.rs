@@ -9,6 +9,9 @@ use crate::bootstrap::model::{
 };
 use crate::edge::cloud::{CloudError, Refs};
 
+/// The command of the action that starts a server (`poweron`, or `start_after_create`).
+pub(super) const START_COMMAND: &str = "start_server";
+
 /// An id as the API takes it: Hetzner's ids are numbers.
 fn id_json(id: &ResourceId) -> Json {
     id.0.parse::<u64>()

@@ -443,7 +443,7 @@ async fn deletes_out_of_order_are_refused_while_in_use() {
 #[tokio::test]
 async fn documented_semantics_can_be_injected() {
     let (fake, api) = started(Faults {
-        fail_actions: Some(("start_server", 1)),
+        fail_actions: Some(("start_server", "", 1)),
         selector_release: Duration::from_millis(300),
         drop_action_every: 2,
         unavailable: vec![("cpx32", "nbg1")],
