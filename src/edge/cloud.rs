@@ -31,7 +31,8 @@ pub enum CloudError {
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub retry: Policy,
-    /// How often a running action is looked at.
+    /// How often a young running action is looked at; older ones less often
+    /// (`bootstrap::polling`).
     pub poll: Duration,
 }
 

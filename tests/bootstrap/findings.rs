@@ -158,7 +158,10 @@ fn a_worker_whose_start_failed_is_powered_on_in_the_same_run() {
         .iter()
         .filter(|r| r.method == "POST" && r.path.ends_with("/actions/poweron"))
         .count();
-    assert_eq!(power_ons, 2, "one power-on for the server, one for the worker");
+    assert_eq!(
+        power_ons, 2,
+        "one power-on for the server, one for the worker"
+    );
 }
 
 /// A server type sold out in the site's location is found before anything is created, and

@@ -210,3 +210,48 @@ impl Hetzner {
         Ok(seen)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed() -> Ended {
+        Ended::Error {
+            command: "start_server".to_owned(),
+            code: "action_failed".to_owned(),
+            message: "Action failed".to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_waiter_of_an_action_gets_its_outcome_and_then_it_is_forgotten() {
+        let poller = Poller::default();
+        let second = Duration::from_secs(1);
+        poller.register(&[1, 2], Duration::ZERO);
+        poller.register(&[2, 3], Duration::ZERO);
+        assert_eq!(poller.pending(), [1, 2, 3]);
+        assert_eq!(poller.pause(second, Duration::ZERO), Duration::ZERO);
+        // 1 succeeded, 2 failed, 3 still runs.
+        poller.record(
+            &[1, 2, 3],
+            vec![(1, Some(Ended::Success)), (2, Some(failed())), (3, None)],
+            Duration::ZERO,
+        );
+        assert_eq!(poller.pending(), [3]);
+        let first = poller.take(&[1, 2]).expect("both ended");
+        assert!(first.is_err_and(|e| e.to_string().contains("action_failed")));
+        let other = poller.take(&[2, 3]).expect("one failed");
+        assert!(other.is_err());
+        assert!(poller.pending().is_empty());
+        // A new action right after a look waits the base; one the API no longer knows is over.
+        poller.register(&[4], Duration::from_millis(200));
+        assert_eq!(
+            poller.pause(second, Duration::from_millis(200)),
+            Duration::from_millis(800)
+        );
+        assert!(poller.take(&[4]).is_none());
+        poller.record(&[4], Vec::new(), Duration::from_millis(1000));
+        assert!(poller.take(&[4]).is_some_and(|r| r.is_ok()));
+        assert!(poller.board().ended.is_empty() && poller.board().waiting.is_empty());
+    }
+}
