@@ -399,6 +399,7 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
                         | Command::Bootstrap { .. }
                         | Command::Destroy { .. }
                         | Command::Status { .. }
+                        | Command::MachineData { .. }
                 ) => {}
         ErrorFormat::Json => failure::hold(report::json_items(&output.diagnostics, loaded)),
         ErrorFormat::Human if !output.diagnostics.is_empty() => eprint!(

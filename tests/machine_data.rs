@@ -89,6 +89,29 @@ fn every_machine_of_the_example_prints_filled_user_data_that_cloud_init_accepts(
 }
 
 #[test]
+fn with_json_errors_the_output_is_the_user_data_alone() {
+    let dir = example("hetzner-small");
+    let output = in_dir(
+        dir.path(),
+        &[
+            "--error-format",
+            "json",
+            "machine-data",
+            "site.yaml",
+            "worker-0",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("#cloud-config\n"), "{text}");
+    assert!(
+        !text.trim_end().ends_with("[]"),
+        "a findings array follows the user-data"
+    );
+    check_schema(&text, "worker-0 with --error-format json");
+}
+
+#[test]
 fn missing_addresses_are_named_and_nothing_is_printed() {
     let dir = example("digitalocean-small");
     let refused = in_dir(dir.path(), &["machine-data", "site.yaml", "worker-0"]);

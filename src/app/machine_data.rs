@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::app::{Exit, cloud, compile_site, failure, print_diagnostics};
 use crate::bootstrap::hand;
@@ -15,8 +15,16 @@ use crate::cli::{Cli, ErrorFormat};
 use crate::edge::report;
 
 /// Prints the machine's filled user-data; exit 1 naming every value still missing.
-pub(super) fn run(cli: &Cli, site: &Path, machine: &str, addresses: &[String]) -> Result<Exit> {
-    let addresses = parse_addresses(addresses)?;
+pub(super) fn run(
+    cli: &Cli,
+    site: &Path,
+    machine: &str,
+    addresses: &[(String, IpAddr)],
+) -> Result<Exit> {
+    let addresses: BTreeMap<String, String> = addresses
+        .iter()
+        .map(|(name, ip)| (name.clone(), ip.to_string()))
+        .collect();
     let (loaded, output) = compile_site(site)?;
     let code = print_diagnostics(cli, &loaded, &output);
     let Some(tree) = output.tree else {
@@ -62,22 +70,6 @@ pub(super) fn run(cli: &Cli, site: &Path, machine: &str, addresses: &[String]) -
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// `NAME=IP` pairs; a value that is not an IP address is a usage error.
-fn parse_addresses(pairs: &[String]) -> Result<BTreeMap<String, String>> {
-    let mut addresses = BTreeMap::new();
-    for pair in pairs {
-        let Some((name, ip)) = pair.split_once('=') else {
-            bail!("`--address {pair}`: expected NAME=IP");
-        };
-        let ip: IpAddr = ip
-            .trim()
-            .parse()
-            .with_context(|| format!("`--address {pair}`: `{ip}` is not an IP address"))?;
-        addresses.insert(name.trim().to_owned(), ip.to_string());
-    }
-    Ok(addresses)
 }
 
 /// For `validate`: the values hand provisioning needs, one line per user-data file that holds
