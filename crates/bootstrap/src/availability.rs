@@ -48,7 +48,9 @@ fn describe(all: &[Unavailable]) -> String {
             let _ = write!(out, "; available there now: {}", names.join(", "));
         }
     }
-    out.push_str("; pick an available type in machines.yaml's site settings or another location");
+    out.push_str(
+        "; set `spec.sizeData.managerType` or `workerType` to an available type, or pick another location",
+    );
     out
 }
 
@@ -146,7 +148,7 @@ mod tests {
             error.to_string(),
             "server type `cpx42` is not available in `nbg1`; available there now: `cpx22`, `cpx32`; \
              server type `cx23` is not available in `nbg1`; available there now: `cpx22`, `cpx32`; \
-             pick an available type in machines.yaml's site settings or another location"
+             set `spec.sizeData.managerType` or `workerType` to an available type, or pick another location"
         );
         assert_eq!(check(&wanted[3..], &offers), Ok(()));
     }
