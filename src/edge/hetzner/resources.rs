@@ -106,7 +106,11 @@ impl Cloud for Hetzner {
         if kind == Kind::Firewall {
             // Released from what it applies to first, so its deletion need not wait for the
             // label selector to forget servers deleted a moment ago.
-            let raw = Hetzner::get(self, kind, id).await?;
+            let raw = match Hetzner::get(self, kind, id).await {
+                Ok(raw) => raw,
+                Err(e) if e.code() == Some("not_found") => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
             if let Some(body) = wire::release(&raw) {
                 let released = |raw: &serde_json::Value| wire::release(raw).is_none();
                 let actions = self
