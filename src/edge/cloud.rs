@@ -86,8 +86,11 @@ pub trait Cloud {
         step: &FollowUp,
         refs: &Refs,
     ) -> impl Future<Output = Result<(), CloudError>>;
-    /// The machine types on sale, per location, for the availability check before creates.
-    fn offers(&self) -> impl Future<Output = Result<Vec<Offer>, CloudError>>;
+    /// The machine types on sale, per location, for the availability check before creates;
+    /// a client that cannot list them lists none, and nothing is checked.
+    fn offers(&self) -> impl Future<Output = Result<Vec<Offer>, CloudError>> {
+        async { Ok(Vec::new()) }
+    }
     /// Deletes a resource (released first from what it applies to, where the cloud needs
     /// that); one already gone counts as deleted.
     fn delete(&self, kind: Kind, id: &ResourceId) -> impl Future<Output = Result<(), CloudError>>;

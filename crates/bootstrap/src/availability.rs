@@ -54,24 +54,26 @@ fn describe(all: &[Unavailable]) -> String {
     out
 }
 
-/// Checks each machine to be created against the offers; every problem at once.
+/// Checks each machine to be created against the offers; every problem at once. A location
+/// the offers do not mention at all is not checked (a cloud whose client cannot list its
+/// offers lists none); one they mention sells only what they say is available.
 pub fn check<'a>(
     creates: impl IntoIterator<Item = &'a Wanted>,
     offers: &[Offer],
 ) -> Result<(), AvailabilityError> {
     let mut by_location: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for offer in offers.iter().filter(|o| o.available) {
-        by_location
-            .entry(&offer.location)
-            .or_default()
-            .insert(&offer.machine_type);
+    for offer in offers {
+        let types = by_location.entry(&offer.location).or_default();
+        if offer.available {
+            types.insert(&offer.machine_type);
+        }
     }
     let mut missing = BTreeSet::new();
     for wanted in creates {
         if let Spec::Machine(machine) = &wanted.spec {
             let sold = by_location
                 .get(machine.location.as_str())
-                .is_some_and(|types| types.contains(machine.machine_type.as_str()));
+                .is_none_or(|types| types.contains(machine.machine_type.as_str()));
             if !sold {
                 missing.insert((machine.machine_type.clone(), machine.location.clone()));
             }
@@ -151,5 +153,11 @@ mod tests {
              set `spec.sizeData.managerType` or `workerType` to an available type, or pick another location"
         );
         assert_eq!(check(&wanted[3..], &offers), Ok(()));
+        // Nothing is known of hel1: not checked. All sold out in ash: nothing available.
+        let elsewhere = [machine("s-worker-3", "cpx42", "hel1")];
+        assert_eq!(check(&elsewhere, &offers), Ok(()));
+        let sold_out = [offer("cpx42", "ash", false)];
+        let error = check(&[machine("s-worker-4", "cpx42", "ash")], &sold_out);
+        assert!(error.is_err_and(|e| e.to_string().contains("no type is available there now")),);
     }
 }
