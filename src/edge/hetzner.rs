@@ -218,15 +218,11 @@ impl Hetzner {
                 .await;
             match sent {
                 Ok(actions) => return Ok(actions),
-                // The last attempt's answer was lost: read back before giving up.
-                Err(e) if e.may_have_committed() => {
-                    return if self.already(kind, id, done).await? {
-                        Ok(Vec::new())
-                    } else {
-                        Err(e)
-                    };
-                }
-                Err(e) if e.code().is_some_and(|c| ALREADY.contains(&c)) => {
+                // The last attempt's answer was lost, or the action was refused as done
+                // already: read back before giving up.
+                Err(e)
+                    if e.may_have_committed() || e.code().is_some_and(|c| ALREADY.contains(&c)) =>
+                {
                     return if self.already(kind, id, done).await? {
                         Ok(Vec::new())
                     } else {
