@@ -9,6 +9,7 @@ mod fleet;
 mod flux;
 mod hand_edits;
 mod init;
+mod machine_data;
 mod manual;
 mod migrate;
 mod runtime;
@@ -138,6 +139,11 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
         Command::Completions { shell } => manual::completions(*shell),
         Command::Man { out } => manual::man(out.as_deref()),
         Command::Secrets(command) => secrets::run(cli, command),
+        Command::MachineData {
+            site,
+            machine,
+            addresses,
+        } => machine_data::run(cli, site, machine, addresses),
         cloud_command => dispatch_cloud(cli, cloud_command),
     }
 }
@@ -188,6 +194,11 @@ fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
             cli,
             &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
         );
+        if let Some(tree) = &output.tree {
+            for line in machine_data::needs(&tree.site, &tree.files) {
+                status(cli, &line);
+            }
+        }
     }
     Ok(exit)
 }
@@ -397,6 +408,7 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
                         | Command::Bootstrap { .. }
                         | Command::Destroy { .. }
                         | Command::Status { .. }
+                        | Command::MachineData { .. }
                 ) =>
         {
             eprint!(

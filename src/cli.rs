@@ -215,6 +215,19 @@ pub enum Command {
         #[command(flatten)]
         cloud: CloudArgs,
     },
+    /// Print the user-data of one rendered machine, its secrets and the given addresses filled
+    /// in, for booting it by hand (bare metal, another cloud, your own Terraform); to standard
+    /// output only. Exit 1, naming each, when a value is missing.
+    MachineData {
+        /// The site file.
+        site: PathBuf,
+        /// The machine: its name (`demo-server-0`) or without the site's prefix (`worker-2`).
+        machine: String,
+        /// The value of an address placeholder, `NAME=IP` (repeatable), as `validate` lists
+        /// them: `--address server-0-private-ip=10.0.0.5`.
+        #[arg(long = "address", value_name = "NAME=IP", value_parser = name_and_ip)]
+        addresses: Vec<(String, std::net::IpAddr)>,
+    },
     /// The SOPS secrets file: create, edit, encrypt, decrypt, rotate, check.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -328,6 +341,18 @@ pub enum DiffFormat {
     Text,
     Markdown,
     Json,
+}
+
+/// `NAME=IP`, as `--address` takes it.
+fn name_and_ip(text: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (name, ip) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=IP"))?;
+    let ip = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{ip}` is not an IP address"))?;
+    Ok((name.trim().to_owned(), ip))
 }
 
 #[cfg(test)]

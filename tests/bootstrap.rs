@@ -14,6 +14,7 @@ use crate::ssh::{Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
 mod faults;
+mod findings;
 mod lifecycle;
 mod secret_paths;
 mod status;

@@ -11,7 +11,11 @@
 //! Where it is simpler than Hetzner (each a place a client bug could hide):
 //! - Actions advance only when GET shows them (`/actions/{id}`, `/actions?id=`,
 //!   `/<kind>/{id}/actions[/{id}]`), never with time; a list steps every action it matched,
-//!   even those on other pages. They never end in `error`.
+//!   even those on other pages. They end in `error` only as `Faults::fail_actions` says.
+//! - A server's `start_after_create` start is its own `start_server` action (the server is
+//!   `off` until it succeeds), so an injected start failure leaves it off.
+//! - A label selector's release after its last server is deleted takes a fixed delay
+//!   (`Faults::selector_release`), not "seconds" that vary.
 //! - Only create_server, poweron/poweroff and delete_server wait for their action; every other
 //!   change (network attachments, firewall rules and applications, load balancer services and
 //!   targets, subnets) shows at once, and its action only locks.
@@ -73,6 +77,20 @@ pub(crate) struct Faults {
     pub(crate) action_polls: u32,
     /// Seeds the deterministic choices: 503 or 504, root passwords, foreign SSH keys.
     pub(crate) seed: u64,
+    /// Every Nth action POST (`POST /v1/<kind>/{id}/actions/<verb>`) is committed, then
+    /// answered 504 with an HTML gateway page instead of the action.
+    pub(crate) drop_action_every: u32,
+    /// How long a firewall applied by label selector stays in use after the last server its
+    /// selector matched is deleted: Hetzner applies selector changes asynchronously, "within
+    /// seconds" (docs.hetzner.cloud, Firewalls; terraform-provider-hcloud #401, #463).
+    pub(crate) selector_release: Duration,
+    /// (command, part of a resource's name, N): the first N actions with this command on a
+    /// resource whose name contains the part (any, when empty) end in `error`
+    /// (`action_failed`), without effect.
+    pub(crate) fail_actions: Option<(&'static str, &'static str, u32)>,
+    /// (server type, location) pairs sold out now: `available: false` in the type's
+    /// `locations[]`, and a create answers 412 `resource_unavailable`.
+    pub(crate) unavailable: Vec<(&'static str, &'static str)>,
 }
 
 /// One request as the fake received it, and the status it answered.
@@ -188,6 +206,11 @@ impl FakeHetzner {
     /// name, labels.
     pub(crate) fn resources(&self) -> Vec<(String, u64, String, BTreeMap<String, String>)> {
         self.shared.lock().summary()
+    }
+
+    /// The status of the server of this name (`running`, `off`, ...), if there is one.
+    pub(crate) fn server_status(&self, name: &str) -> Option<String> {
+        self.shared.lock().server_status(name)
     }
 
     /// A resource that exists before the test (not made through the API, not recorded). Kind

@@ -61,6 +61,9 @@ mod fake_kube;
 /// `plan`, `bootstrap` and `destroy` against the fake Hetzner API, faults and kills included.
 mod bootstrap;
 
+/// `machine-data`: a machine's user-data filled in for hand provisioning, never written.
+mod machine_data;
+
 /// k3s' kubeconfig fetched over SSH from a real sshd on loopback, then rewritten.
 mod ssh;
 

@@ -19,7 +19,7 @@ use crate::app::{Exit, compile_site, flux, print_diagnostics};
 use crate::bootstrap::model::{Existing, Kind, Profile};
 use crate::bootstrap::plan::{self, Plan, Step};
 use crate::bootstrap::wanted::{self, HostFiles};
-use crate::bootstrap::{cluster, kubeconfig};
+use crate::bootstrap::{availability, cluster, kubeconfig};
 use crate::cli::Cli;
 use crate::core::{layout, placeholder};
 use crate::edge::clients::{Client, PROFILES};
@@ -120,10 +120,17 @@ fn timing() -> Timing {
     timing
 }
 
+/// The plan against the cloud; machine types it creates are checked against their
+/// locations first, so a sold-out type stops the run before anything exists.
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
     let existing = context.client.inventory(&context.site).await?;
-    Ok((plan::plan(&context.site, wanted, &existing), existing))
+    let plan = plan::plan(&context.site, wanted, &existing);
+    if plan.creates().any(|w| w.kind() == Kind::Machine) {
+        let offers = context.client.offers().await?;
+        availability::check(plan.creates(), &offers)?;
+    }
+    Ok((plan, existing))
 }
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
@@ -341,8 +348,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The decrypted secrets file's `stringData`, in memory only.
 fn read_secrets(context: &CloudCommand) -> Result<BTreeMap<String, String>> {
-    let path = context.site_dir.join(&context.secrets_file);
-    let text = std::fs::read_to_string(&path)
+    decrypted_secrets(&context.site_dir.join(&context.secrets_file))
+}
+
+/// The `stringData` of the secrets file at `path`, decrypted with the user's age identities,
+/// in memory only.
+pub(super) fn decrypted_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the secrets file `{}`", path.display()))?;
     let identities = age_keys::load()?;
     let decrypted = sops_file::decrypt(&text, &identities)

@@ -4,6 +4,7 @@
 //! It is the one module that names every client, so that the seam (`edge/cloud.rs`) names
 //! none and no client depends on another.
 
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::hetzner::{self, Hetzner};
@@ -77,6 +78,12 @@ impl Cloud for Client {
     ) -> Result<(), CloudError> {
         match self {
             Client::Hetzner(c) => c.follow_up(kind, id, step, refs).await,
+        }
+    }
+
+    async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
+        match self {
+            Client::Hetzner(c) => c.offers().await,
         }
     }
 

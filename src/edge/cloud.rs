@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::edge::retry::Policy;
 
@@ -30,7 +31,8 @@ pub enum CloudError {
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub retry: Policy,
-    /// How often a running action is looked at.
+    /// How often a young running action is looked at; older ones less often
+    /// (`bootstrap::polling`).
     pub poll: Duration,
 }
 
@@ -84,6 +86,12 @@ pub trait Cloud {
         step: &FollowUp,
         refs: &Refs,
     ) -> impl Future<Output = Result<(), CloudError>>;
-    /// Deletes a resource; one already gone counts as deleted.
+    /// The machine types on sale, per location, for the availability check before creates;
+    /// a client that cannot list them lists none, and nothing is checked.
+    fn offers(&self) -> impl Future<Output = Result<Vec<Offer>, CloudError>> {
+        async { Ok(Vec::new()) }
+    }
+    /// Deletes a resource (released first from what it applies to, where the cloud needs
+    /// that); one already gone counts as deleted.
     fn delete(&self, kind: Kind, id: &ResourceId) -> impl Future<Output = Result<(), CloudError>>;
 }

@@ -1,6 +1,7 @@
 //! A thin, typed client for the parts of the Hetzner Cloud API that bootstrap uses.
 //!
-//! Every list is followed to its last page; actions are polled in batches of 25; requests are
+//! Every list is followed to its last page; actions are polled together (`poll.rs`); an action
+//! whose answer was lost is read back before it is sent again; requests are
 //! retried by the shared policy (`edge/retry.rs`) on 429, 5xx, `locked`, `conflict` and
 //! `rate_limit_exceeded`; a 429 pauses every task until `RateLimit-Reset`. A create whose
 //! answer was lost is looked up by name before it is sent again, and a `uniqueness_error` is
@@ -12,6 +13,7 @@
 
 mod create;
 mod error;
+mod poll;
 mod resources;
 mod table;
 mod wire;
@@ -38,6 +40,8 @@ pub struct Hetzner {
     /// Shared by every request, so a 429's pause holds them all.
     retry: Retry,
     poll: Duration,
+    /// The actions every task of the client waits for, polled together.
+    poller: poll::Poller,
 }
 
 impl Hetzner {
@@ -57,6 +61,7 @@ impl Hetzner {
             token: token.to_owned(),
             retry: Retry::new(timing.retry),
             poll: timing.poll,
+            poller: poll::Poller::default(),
         })
     }
 
@@ -144,9 +149,18 @@ impl Hetzner {
 
     /// Every resource of `kind` matching `query`, all pages.
     async fn list(&self, kind: Kind, query: &[(&str, &str)]) -> Result<Vec<Json>, HetznerError> {
+        self.list_all(table::path(kind), query).await
+    }
+
+    /// Every item of the collection `/<collection>` matching `query`, all pages.
+    async fn list_all(
+        &self,
+        collection: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<Json>, HetznerError> {
         let mut all = Vec::new();
         let mut page = 1u64;
-        let path = format!("/{}", table::path(kind));
+        let path = format!("/{collection}");
         loop {
             let mut q: Vec<(String, String)> = query
                 .iter()
@@ -155,14 +169,13 @@ impl Hetzner {
             q.push(("per_page".to_owned(), "50".to_owned()));
             q.push(("page".to_owned(), page.to_string()));
             let answer = self.call(Method::GET, &path, &q, None).await?;
-            let items =
-                answer[table::path(kind)]
-                    .as_array()
-                    .ok_or_else(|| HetznerError::Decode {
-                        method: "GET".to_owned(),
-                        path: path.clone(),
-                        reason: format!("no `{}` list", table::path(kind)),
-                    })?;
+            let items = answer[collection]
+                .as_array()
+                .ok_or_else(|| HetznerError::Decode {
+                    method: "GET".to_owned(),
+                    path: path.clone(),
+                    reason: format!("no `{collection}` list"),
+                })?;
             all.extend(items.iter().cloned());
             match answer["meta"]["pagination"]["next_page"].as_u64() {
                 Some(next) if next > page => page = next,
@@ -171,31 +184,73 @@ impl Hetzner {
         }
     }
 
-    /// `POST /<kind>/<id>/actions/<verb>`, retried (these actions are idempotent or refused
-    /// harmlessly when repeated); returns the actions to wait for.
+    /// `POST /<kind>/<id>/actions/<verb>`; returns the actions to wait for. An action whose
+    /// answer was lost may have been carried out: before it is sent again, the resource's
+    /// running actions are waited for and the resource is read back, and when `done` says it
+    /// already is as wanted, the action is not repeated. A refusal saying it already is
+    /// (`server_already_attached`, ...) is read back the same way.
     async fn action(
         &self,
         kind: Kind,
         id: u64,
         verb: &str,
         body: &Json,
+        done: &dyn Fn(&Json) -> bool,
     ) -> Result<Vec<u64>, HetznerError> {
         let path = format!("/{}/{id}/actions/{verb}", table::path(kind));
-        let mut attempt = 0;
+        let mut locked = 0;
         loop {
-            match self.call(Method::POST, &path, &[], Some(body)).await {
-                Ok(answer) => return Ok(action_ids(&answer)),
+            let mut lost = false;
+            let sent = self
+                .retry
+                .run(async |attempt| {
+                    if attempt > 0 && lost && self.already(kind, id, done).await? {
+                        return Ok(Vec::new());
+                    }
+                    match self.once(&Method::POST, &path, &[], Some(body)).await {
+                        Ok(answer) => Ok(action_ids(&answer)),
+                        Err(e) => {
+                            lost = e.may_have_committed();
+                            Err(e)
+                        }
+                    }
+                })
+                .await;
+            match sent {
+                Ok(actions) => return Ok(actions),
+                // The last attempt's answer was lost, or the action was refused as done
+                // already: read back before giving up.
+                Err(e)
+                    if e.may_have_committed() || e.code().is_some_and(|c| ALREADY.contains(&c)) =>
+                {
+                    return if self.already(kind, id, done).await? {
+                        Ok(Vec::new())
+                    } else {
+                        Err(e)
+                    };
+                }
                 // Another action holds the resource (one an interrupted run started, say):
                 // wait for the resource's running actions, then ask again. Not a retry with
                 // backoff: the wait is for the holder to finish.
-                Err(e) if e.code() == Some("locked") && attempt < self.retry.policy.attempts => {
+                Err(e) if e.code() == Some("locked") && locked < self.retry.policy.attempts => {
                     self.wait_for_resource(kind, id).await?;
                     self.wait_for_referenced(body).await?;
-                    attempt += 1;
+                    locked += 1;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Whether the resource, once its running actions are over, already is as `done` wants.
+    async fn already(
+        &self,
+        kind: Kind,
+        id: u64,
+        done: &dyn Fn(&Json) -> bool,
+    ) -> Result<bool, HetznerError> {
+        self.wait_for_resource(kind, id).await?;
+        Ok(done(&self.get(kind, id).await?))
     }
 
     /// Waits for the running actions of the networks a body refers to: attaching anything to a
@@ -239,53 +294,35 @@ impl Hetzner {
         Ok(answer[table::singular(kind)].clone())
     }
 
-    /// Deletes a resource; a resource already gone counts as deleted.
+    /// Deletes a resource; a resource already gone counts as deleted. `resource_in_use` is
+    /// asked again until the policy's cap has passed: Hetzner applies label-selector changes
+    /// within seconds, so a firewall may count servers deleted a moment ago
+    /// (terraform-provider-hcloud #401, #463).
     async fn delete(&self, kind: Kind, id: u64) -> Result<Vec<u64>, HetznerError> {
         let path = format!("/{}/{id}", table::path(kind));
-        match self.call(Method::DELETE, &path, &[], None).await {
-            Ok(answer) => Ok(action_ids(&answer)),
-            Err(e) if e.code() == Some("not_found") => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Waits until every action has succeeded; an action that fails is an error.
-    async fn wait(&self, ids: &[u64]) -> Result<(), HetznerError> {
-        let mut running: Vec<u64> = ids.to_vec();
-        while !running.is_empty() {
-            let mut still = Vec::new();
-            for chunk in running.chunks(25) {
-                let query: Vec<(String, String)> = chunk
-                    .iter()
-                    .map(|id| ("id".to_owned(), id.to_string()))
-                    .collect();
-                let answer = self.call(Method::GET, "/actions", &query, None).await?;
-                for action in answer["actions"].as_array().into_iter().flatten() {
-                    let id = action["id"].as_u64().unwrap_or_default();
-                    match action["status"].as_str() {
-                        Some("success") => {}
-                        Some("error") => return Err(failed(id, action)),
-                        _ => still.push(id),
-                    }
+        let deadline = self.retry.now() + self.retry.policy.cap;
+        let mut attempt = 0;
+        loop {
+            match self.call(Method::DELETE, &path, &[], None).await {
+                Ok(answer) => return Ok(action_ids(&answer)),
+                Err(e) if e.code() == Some("not_found") => return Ok(Vec::new()),
+                Err(e) if e.code() == Some("resource_in_use") && self.retry.now() < deadline => {
+                    self.retry.sleep(self.retry.backoff(attempt)).await;
+                    attempt += 1;
                 }
-            }
-            running = still;
-            if !running.is_empty() {
-                self.retry.sleep(self.poll).await;
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
     }
 }
 
-fn failed(id: u64, action: &Json) -> HetznerError {
-    HetznerError::Action {
-        id,
-        command: action["command"].as_str().unwrap_or("?").to_owned(),
-        code: action["error"]["code"].as_str().unwrap_or("?").to_owned(),
-        message: action["error"]["message"].as_str().unwrap_or("").to_owned(),
-    }
-}
+/// Refusals that say an action already happened: the state is read back, not sent again.
+const ALREADY: [&str; 4] = [
+    "server_already_attached",
+    "load_balancer_already_attached",
+    "target_already_defined",
+    "firewall_already_applied",
+];
 
 fn header_u64(response: &reqwest::Response, name: &str) -> Option<u64> {
     response

@@ -183,6 +183,11 @@ impl<C: Clock, J: Jitter> Retry<C, J> {
         }
     }
 
+    /// Now, on the client's clock (monotonic).
+    pub fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
     /// Sleeps for `duration` on the client's clock.
     pub async fn sleep(&self, duration: Duration) {
         self.clock.sleep(duration).await;

@@ -180,12 +180,12 @@ impl State {
                 Ok(Reply::wrapped(200, "action", action))
             }
             ("GET", [collection]) if CATALOGS.contains(collection) => {
-                let items = catalog_items(collection, &query)?;
+                let items = catalog_items(collection, &query, &self.faults.unavailable)?;
                 self.page(collection, items, &query, request)
             }
             ("GET", [collection, id]) if CATALOGS.contains(collection) => {
                 let root = collection.strip_suffix('s').unwrap_or(collection);
-                catalog_items(collection, &Query::parse(""))?
+                catalog_items(collection, &Query::parse(""), &self.faults.unavailable)?
                     .into_iter()
                     .find(|item| id.parse::<u64>().is_ok_and(|id| item["id"] == id))
                     .map(|item| Reply::wrapped(200, root, item))
@@ -225,14 +225,7 @@ impl State {
                 let dropped = every > 0 && self.create_count % u64::from(every) == 0;
                 let reply = self.create(kind, request.body);
                 if dropped {
-                    // The change is committed; the answer is lost at a gateway.
-                    return Ok(Reply {
-                        status: 504,
-                        body: Body::Html(
-                            "<html><body><h1>504 Gateway Time-out</h1></body></html>\n",
-                        ),
-                        headers: Vec::new(),
-                    });
+                    return Ok(gateway_timeout());
                 }
                 reply
             }
@@ -256,7 +249,16 @@ impl State {
                     None => Err(ApiError::not_found(format!("Action with ID {action_id}"))),
                 }
             }
-            ("POST", [id, "actions", verb]) => self.verb(kind, parse_id(id)?, verb, request.body),
+            ("POST", [id, "actions", verb]) => {
+                self.action_post_count += 1;
+                let every = self.faults.drop_action_every;
+                let dropped = every > 0 && self.action_post_count % u64::from(every) == 0;
+                let reply = self.verb(kind, parse_id(id)?, verb, request.body);
+                if dropped && reply.is_ok() {
+                    return Ok(gateway_timeout());
+                }
+                reply
+            }
             (_, [] | [_]) => Err(ApiError::new(
                 405,
                 "method_not_allowed",
@@ -436,6 +438,19 @@ impl State {
                 if servers > 0 {
                     return Err(in_use(format!("applied to {servers} servers")));
                 }
+                let selector = firewall
+                    .applied
+                    .iter()
+                    .any(|a| matches!(a, Applied::Selector(_)));
+                let releasing = self
+                    .releasing
+                    .get(&id)
+                    .is_some_and(|until| *until > std::time::Instant::now());
+                if selector && releasing {
+                    return Err(in_use(
+                        "its label selector still applies to deleted servers".to_owned(),
+                    ));
+                }
             }
             Kind::PlacementGroup => {
                 let servers = self
@@ -516,6 +531,15 @@ impl State {
             ("finished", "finished"),
         ];
         sorted(actions, query, &keys)
+    }
+}
+
+/// The change is committed; the answer is lost at a gateway.
+fn gateway_timeout() -> Reply {
+    Reply {
+        status: 504,
+        body: Body::Html("<html><body><h1>504 Gateway Time-out</h1></body></html>\n"),
+        headers: Vec::new(),
     }
 }
 

@@ -194,7 +194,8 @@ impl ServerType {
         !self.eu_only || location.network_zone == "eu-central"
     }
 
-    pub(super) fn json(&self) -> Value {
+    /// Listed per location where it is sold; `available` is false where `unavailable` says.
+    pub(super) fn json(&self, unavailable: &[(&str, &str)]) -> Value {
         let category = match &self.name[..2] {
             "cx" => "cost_optimized",
             "cc" => "general_purpose",
@@ -205,7 +206,8 @@ impl ServerType {
             .iter()
             .filter(|l| self.available_in(l))
             .map(|l| {
-                json!({ "id": l.id, "name": l.name, "deprecation": null, "available": true, "recommended": true })
+                let available = !unavailable.contains(&(self.name, l.name));
+                json!({ "id": l.id, "name": l.name, "deprecation": null, "available": available, "recommended": available })
             })
             .collect();
         json!({
@@ -353,10 +355,15 @@ pub(super) const CATALOGS: &[&str] =
     &["server_types", "images", "locations", "load_balancer_types"];
 
 /// A catalogue's entries, filtered as the spec's parameters say.
-pub(super) fn catalog_items(collection: &str, query: &Query) -> Result<Vec<Value>> {
+/// `unavailable` lists the (server type, location) pairs sold out now.
+pub(super) fn catalog_items(
+    collection: &str,
+    query: &Query,
+    unavailable: &[(&str, &str)],
+) -> Result<Vec<Value>> {
     let name = query.first("name");
     let items: Vec<Value> = match collection {
-        "server_types" => SERVER_TYPES.iter().map(|t| t.json()).collect(),
+        "server_types" => SERVER_TYPES.iter().map(|t| t.json(unavailable)).collect(),
         "locations" => LOCATIONS.iter().map(|l| l.json()).collect(),
         "load_balancer_types" => LOAD_BALANCER_TYPES.iter().map(|t| t.json()).collect(),
         _ => {

@@ -305,7 +305,11 @@ impl State {
         let location = catalog::location_by(&location_key).ok_or_else(|| {
             ApiError::invalid("location", format!("'{location_key}' is not a location"))
         })?;
-        if !server_type.available_in(location) {
+        let sold_out = self
+            .faults
+            .unavailable
+            .contains(&(server_type.name, location.name));
+        if !server_type.available_in(location) || sold_out {
             return Err(ApiError::new(
                 412,
                 "resource_unavailable",
@@ -442,14 +446,22 @@ impl State {
                 }
             }
         }
+        // The server is off once created; `start_after_create` starts it by a next action.
         let action = self.action(
             "create_server",
             vec![(Kind::Server, id)],
-            Effect::Created { server: id, start },
+            Effect::Created {
+                server: id,
+                start: false,
+            },
         );
         let mut next_actions = Vec::new();
         if start {
-            let next = self.action("start_server", vec![(Kind::Server, id)], Effect::None);
+            let on = Effect::Power {
+                server: id,
+                on: true,
+            };
+            let next = self.action("start_server", vec![(Kind::Server, id)], on);
             next_actions.push(self.action_json(next));
         }
         let root_password = if ssh_keys.is_empty() {

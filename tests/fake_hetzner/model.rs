@@ -243,6 +243,9 @@ pub(super) struct Action {
     finished: Option<String>,
     resources: Vec<(Kind, u64)>,
     effect: Effect,
+    /// Ends in `error` instead of `success` (an injected failure).
+    fails: bool,
+    failed: bool,
 }
 
 impl Action {
@@ -263,7 +266,14 @@ impl Action {
             finished: None,
             resources,
             effect,
+            fails: false,
+            failed: false,
         }
+    }
+
+    /// This action is to end in `error`.
+    pub(super) fn set_failing(&mut self) {
+        self.fails = true;
     }
 
     /// One GET of the action: true when it is to succeed now.
@@ -278,11 +288,17 @@ impl Action {
         true
     }
 
-    /// Succeeds; what it does to its resources is for the caller.
+    /// Succeeds; what it does to its resources is for the caller. A failing action ends in
+    /// `error` and does nothing.
     pub(super) fn succeed(&mut self) -> Effect {
         self.running = false;
         self.finished = Some(timestamp());
-        std::mem::replace(&mut self.effect, Effect::None)
+        let effect = std::mem::replace(&mut self.effect, Effect::None);
+        if self.fails {
+            self.failed = true;
+            return Effect::None;
+        }
+        effect
     }
 
     pub(super) fn running(&self) -> bool {
@@ -294,7 +310,11 @@ impl Action {
     }
 
     pub(super) fn status(&self) -> &'static str {
-        if self.running { "running" } else { "success" }
+        match (self.running, self.failed) {
+            (true, _) => "running",
+            (false, true) => "error",
+            (false, false) => "success",
+        }
     }
 
     pub(super) fn touches(&self, kind: Kind, id: u64) -> bool {
@@ -320,7 +340,11 @@ impl Action {
             "started": self.started,
             "finished": self.finished,
             "resources": resources,
-            "error": null,
+            "error": if self.failed {
+                json!({ "code": "action_failed", "message": "Action failed" })
+            } else {
+                Value::Null
+            },
         })
     }
 }

@@ -222,7 +222,7 @@ impl State {
             "status": server.status,
             "public_net": { "ipv4": ipv4, "ipv6": ipv6, "floating_ips": [], "firewalls": firewalls },
             "private_net": private_net,
-            "server_type": server.server_type.json(),
+            "server_type": server.server_type.json(&self.faults.unavailable),
             "location": server.location.json(),
             "image": server.image.json(),
             "placement_group": placement_group,

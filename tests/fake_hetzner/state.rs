@@ -25,7 +25,12 @@ pub(super) struct State {
     pub(super) fault_count: u64,
     /// Creating POSTs since the faults were set.
     pub(super) create_count: u64,
+    /// Action POSTs since the faults were set.
+    pub(super) action_post_count: u64,
     pub(super) bucket: Bucket,
+    /// Firewalls whose label selector still counts a deleted server as applied, until then
+    /// (`Faults::selector_release`).
+    pub(super) releasing: BTreeMap<u64, std::time::Instant>,
     next_id: u64,
     rng: u64,
     last_server_host: u32,
@@ -43,7 +48,9 @@ impl State {
             requests: Vec::new(),
             fault_count: 0,
             create_count: 0,
+            action_post_count: 0,
             bucket: Bucket::new(),
+            releasing: BTreeMap::new(),
             next_id: 1,
             last_server_host: 0,
             last_lb_host: 0,
@@ -56,6 +63,7 @@ impl State {
         self.faults = faults;
         self.fault_count = 0;
         self.create_count = 0;
+        self.action_post_count = 0;
     }
 
     /// One ID sequence for resources and actions, so an ID of the wrong kind is not found.
@@ -164,7 +172,22 @@ impl State {
         effect: Effect,
     ) -> u64 {
         let id = self.next_id();
-        let action = Action::new(id, command, self.faults.action_polls, resources, effect);
+        let mut fails = false;
+        if let Some((failing, part, left)) = self.faults.fail_actions {
+            let named = resources.iter().any(|(_, id)| {
+                self.resources
+                    .get(id)
+                    .is_some_and(|r| r.name.contains(part))
+            });
+            if failing == command && named && left > 0 {
+                self.faults.fail_actions = Some((failing, part, left - 1));
+                fails = true;
+            }
+        }
+        let mut action = Action::new(id, command, self.faults.action_polls, resources, effect);
+        if fails {
+            action.set_failing();
+        }
         self.actions.insert(id, action);
         if self.faults.action_polls == 0 {
             self.finish(id);
@@ -191,19 +214,46 @@ impl State {
         };
         match action.succeed() {
             Effect::None => {}
-            Effect::Created { server, start } | Effect::Power { server, on: start } => {
+            Effect::Created { server, start } => {
                 if let Some(Data::Server(s)) =
                     self.get_mut(Kind::Server, server).map(|r| &mut r.data)
                 {
-                    s.status = if start { "running" } else { "off" };
+                    // A start that finished first is not undone by the create finishing.
+                    if start || s.status == "initializing" {
+                        s.status = if start { "running" } else { "off" };
+                    }
+                }
+            }
+            Effect::Power { server, on } => {
+                if let Some(Data::Server(s)) =
+                    self.get_mut(Kind::Server, server).map(|r| &mut r.data)
+                {
+                    s.status = if on { "running" } else { "off" };
                 }
             }
             Effect::Deleted(server) => self.remove_server(server),
         }
     }
 
-    /// The server is gone: so are its direct firewall applications and load balancer targets.
+    /// The server is gone: so are its direct firewall applications and load balancer targets;
+    /// a firewall whose selector matched it keeps counting it for `selector_release`.
     pub(super) fn remove_server(&mut self, id: u64) {
+        let until = std::time::Instant::now() + self.faults.selector_release;
+        let labels = self.resources.get(&id).map(|r| r.labels.clone());
+        if let Some(labels) = labels.filter(|_| !self.faults.selector_release.is_zero()) {
+            for resource in self.resources.values() {
+                let Data::Firewall(f) = &resource.data else {
+                    continue;
+                };
+                let matched = f.applied.iter().any(|a| match a {
+                    Applied::Selector(s) => Selector::parse(s).is_ok_and(|s| s.matches(&labels)),
+                    Applied::Server(_) => false,
+                });
+                if matched {
+                    self.releasing.insert(resource.id, until);
+                }
+            }
+        }
         self.resources.remove(&id);
         for resource in self.resources.values_mut() {
             match &mut resource.data {
@@ -332,6 +382,12 @@ impl State {
                 )
             })
             .collect()
+    }
+
+    pub(super) fn server_status(&self, name: &str) -> Option<String> {
+        self.servers()
+            .find(|(r, _)| r.name == name)
+            .map(|(_, s)| s.status.to_owned())
     }
 
     /// A resource made outside the API (no request, no action, no faults): an ed25519 key,

@@ -6,13 +6,16 @@
 //! depends on `core` and never on `edge` or `app`. It speaks a provider-neutral model
 //! (`model.rs`); each cloud's wire format lives in that cloud's client under `edge/`.
 
+pub mod availability;
 pub mod cluster;
 #[cfg(test)]
 mod fixtures;
 pub mod git_credentials;
+pub mod hand;
 pub mod kubeconfig;
 pub mod model;
 pub mod plan;
+pub mod polling;
 pub mod readiness;
 pub mod status;
 pub mod wanted;

@@ -152,6 +152,23 @@ impl Wanted {
     pub fn kind(&self) -> Kind {
         self.spec.kind()
     }
+
+    /// The follow-ups still to do for the resource as the cloud reports it: those not done,
+    /// and a power-on for a machine found off (a start that ended in `error` leaves it off,
+    /// and a site's machines all run).
+    pub fn remaining(&self, facts: &Facts) -> Vec<FollowUp> {
+        let mut then: Vec<FollowUp> = self
+            .then
+            .iter()
+            .filter(|f| !f.done(facts))
+            .cloned()
+            .collect();
+        let machine = matches!(self.spec, Spec::Machine(_));
+        if machine && facts.powered_off && !then.contains(&FollowUp::PowerOn) {
+            then.push(FollowUp::PowerOn);
+        }
+        then
+    }
 }
 
 /// Work after a create that the create request cannot express.

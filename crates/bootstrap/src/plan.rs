@@ -193,12 +193,7 @@ fn step(want: Wanted, found: &Existing) -> Step {
             converge,
         };
     }
-    let then: Vec<FollowUp> = want
-        .then
-        .iter()
-        .filter(|f| !f.done(&found.facts))
-        .cloned()
-        .collect();
+    let then = want.remaining(&found.facts);
     if then.is_empty() {
         Step::Keep {
             kind,
@@ -355,6 +350,29 @@ mod tests {
             text.contains("server type is `cpx22`, the site wants `cpx32`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_machine_found_off_is_powered_on() {
+        let worker = machine("s-worker-0", "cpx42");
+        let facts = Facts {
+            machine_type: Some("cpx42".to_owned()),
+            on_network: true,
+            powered_off: true,
+            ..Facts::default()
+        };
+        let cloud = [existing(Kind::Machine, "3", "s-worker-0", "s", facts)];
+        let plan = plan("s", vec![worker], &cloud);
+        assert_eq!(
+            plan.steps,
+            [Step::Finish {
+                kind: Kind::Machine,
+                name: "s-worker-0".to_owned(),
+                id: ResourceId("3".to_owned()),
+                then: vec![FollowUp::PowerOn],
+            }]
+        );
+        assert!(plan.has_changes());
     }
 
     #[test]

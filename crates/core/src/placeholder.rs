@@ -12,6 +12,64 @@ pub fn address(name: &str) -> String {
     format!("@@railyard:address:{name}@@")
 }
 
+/// One placeholder as written in a host file: its kind (`secret`, `address`) and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Placeholder {
+    pub kind: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "@@railyard:{}:{}@@", self.kind, self.name)
+    }
+}
+
+/// Every placeholder `text` holds, each once, sorted.
+pub fn scan(text: &str) -> Result<Vec<Placeholder>, FillError> {
+    let mut found = std::collections::BTreeSet::new();
+    fill(text, |p| {
+        found.insert(p.clone());
+        Some(String::new())
+    })?;
+    Ok(found.into_iter().collect())
+}
+
+/// `text` with every placeholder replaced by `lookup`'s value for it; when any has none, an
+/// error naming every such placeholder (never a value).
+pub fn fill(
+    text: &str,
+    mut lookup: impl FnMut(&Placeholder) -> Option<String>,
+) -> Result<String, FillError> {
+    const OPEN: &str = "@@railyard:";
+    let mut out = String::with_capacity(text.len());
+    let mut missing = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let end = after.find("@@").ok_or(FillError::Unterminated)?;
+        let (kind, name) = after[..end].split_once(':').unwrap_or(("", &after[..end]));
+        let placeholder = Placeholder {
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+        };
+        match lookup(&placeholder) {
+            Some(value) => out.push_str(&value),
+            None => {
+                missing.insert(placeholder);
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(FillError::Unfilled(missing.into_iter().collect()))
+    }
+}
+
 /// Why a host file's placeholders cannot be filled; names the placeholder, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FillError {
@@ -21,6 +79,13 @@ pub enum FillError {
     NoSuchSecret(String),
     #[error("placeholder `@@railyard:{0}@@` cannot be filled here")]
     NotFillable(String),
+    #[error("no value for {}", unfilled(.0))]
+    Unfilled(Vec<Placeholder>),
+}
+
+fn unfilled(all: &[Placeholder]) -> String {
+    let names: Vec<String> = all.iter().map(|p| format!("`{p}`")).collect();
+    names.join(", ")
 }
 
 /// `text` with every secret placeholder replaced by `lookup(key)`; an unknown key or any other
@@ -55,6 +120,37 @@ pub fn fill_secrets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_placeholder_is_found_and_every_missing_value_named() {
+        let text = "a @@railyard:secret:token@@ b @@railyard:address:ip@@ @@railyard:secret:token@@ @@railyard:address:other@@";
+        let found = scan(text).expect("terminated");
+        let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "@@railyard:address:ip@@",
+                "@@railyard:address:other@@",
+                "@@railyard:secret:token@@"
+            ]
+        );
+        let values = |p: &Placeholder| match (p.kind.as_str(), p.name.as_str()) {
+            ("secret", "token") => Some("s3cret".to_owned()),
+            ("address", "ip") => Some("10.0.0.2".to_owned()),
+            _ => None,
+        };
+        let error = fill(text, values).expect_err("`other` has no value");
+        assert_eq!(
+            error.to_string(),
+            "no value for `@@railyard:address:other@@`"
+        );
+        let filled = fill(
+            "x @@railyard:secret:token@@ @@railyard:address:ip@@",
+            values,
+        );
+        assert_eq!(filled, Ok("x s3cret 10.0.0.2".to_owned()));
+        assert_eq!(scan("@@railyard:secret:x"), Err(FillError::Unterminated));
+    }
 
     #[test]
     fn secrets_are_filled_and_anything_else_refused() {

@@ -125,16 +125,25 @@ impl Run<'_> {
             .create(&self.context.site, wanted, &self.refs, user_data)
             .await?;
         let id = created.resource.id.clone();
-        for step in &wanted.then {
-            // A fresh create's answer predates its follow-ups; an adopted resource was just
-            // read, so what it already has is skipped.
-            if !created.adopted || !step.done(&created.resource.facts) {
-                client
-                    .follow_up(wanted.kind(), &id, step, &self.refs)
-                    .await?;
+        // A fresh create's answer predates its follow-ups, so all are done, plus a power-on
+        // when the machine came up off (its start ended in `error`); an adopted resource was
+        // just read, so what it already has is skipped.
+        let then = if created.adopted {
+            wanted.remaining(&created.resource.facts)
+        } else {
+            let mut then = wanted.then.clone();
+            let off = wanted.remaining(&created.resource.facts);
+            if off.contains(&FollowUp::PowerOn) && !then.contains(&FollowUp::PowerOn) {
+                then.push(FollowUp::PowerOn);
             }
+            then
+        };
+        for step in &then {
+            client
+                .follow_up(wanted.kind(), &id, step, &self.refs)
+                .await?;
         }
-        let resource = if wanted.then.is_empty() {
+        let resource = if then.is_empty() {
             created.resource
         } else {
             client.get(wanted.kind(), &id).await?

@@ -2,6 +2,7 @@
 //! every action waited for.
 
 use super::{Hetzner, HetznerError, table, wire};
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::core::labels::site_selector;
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs};
@@ -51,16 +52,31 @@ impl Cloud for Hetzner {
         let body = wire::create_body(wanted, refs, user_data)?;
         let kind = wanted.kind();
         let created = Hetzner::create(self, kind, site, &body).await?;
-        self.wait(&created.actions).await?;
+        let raw = match self.wait(&created.actions).await {
+            Ok(()) => created.raw,
+            // The machine exists but its start after create ended in `error`: it is off, read
+            // back as such, and the power-on bootstrap adds for a machine found off finishes it.
+            Err(HetznerError::Action { command, .. })
+                if kind == Kind::Machine && command == wire::START_COMMAND =>
+            {
+                let id = created.raw["id"].as_u64().unwrap_or_default();
+                self.wait_for_resource(kind, id).await?;
+                Hetzner::get(self, kind, id).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(Created {
-            resource: wire::existing(kind, &created.raw),
+            resource: wire::existing(kind, &raw),
             adopted: created.adopted,
         })
     }
 
     async fn converge(&self, kind: Kind, id: &ResourceId, spec: &Spec) -> Result<(), CloudError> {
         if let Some((verb, body)) = wire::converge(spec) {
-            let actions = self.action(kind, number(id)?, verb, &body).await?;
+            // Setting the same rules twice is harmless: no read-back needed.
+            let actions = self
+                .action(kind, number(id)?, verb, &body, &|_| false)
+                .await?;
             self.wait(&actions).await?;
         }
         Ok(())
@@ -74,13 +90,36 @@ impl Cloud for Hetzner {
         refs: &Refs,
     ) -> Result<(), CloudError> {
         let (verb, body) = wire::follow_up(step, refs)?;
-        let actions = self.action(kind, number(id)?, verb, &body).await?;
+        let done = |raw: &serde_json::Value| step.done(&wire::existing(kind, raw).facts);
+        let actions = self.action(kind, number(id)?, verb, &body, &done).await?;
         self.wait(&actions).await?;
         Ok(())
     }
 
+    async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
+        let types = self.list_all("server_types", &[]).await?;
+        Ok(types.iter().flat_map(wire::offers).collect())
+    }
+
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {
-        let actions = Hetzner::delete(self, kind, number(id)?).await?;
+        let id = number(id)?;
+        if kind == Kind::Firewall {
+            // Released from what it applies to first, so its deletion need not wait for the
+            // label selector to forget servers deleted a moment ago.
+            let raw = match Hetzner::get(self, kind, id).await {
+                Ok(raw) => raw,
+                Err(e) if e.code() == Some("not_found") => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(body) = wire::release(&raw) {
+                let released = |raw: &serde_json::Value| wire::release(raw).is_none();
+                let actions = self
+                    .action(kind, id, "remove_from_resources", &body, &released)
+                    .await?;
+                self.wait(&actions).await?;
+            }
+        }
+        let actions = Hetzner::delete(self, kind, id).await?;
         self.wait(&actions).await?;
         Ok(())
     }

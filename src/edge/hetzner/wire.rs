@@ -3,10 +3,14 @@
 
 use serde_json::{Value as Json, json};
 
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
     Direction, Existing, Facts, FirewallRule, FollowUp, Kind, Labels, ResourceId, Spec, Wanted,
 };
 use crate::edge::cloud::{CloudError, Refs};
+
+/// The command of the action that starts a server (`poweron`, or `start_after_create`).
+pub(super) const START_COMMAND: &str = "start_server";
 
 /// An id as the API takes it: Hetzner's ids are numbers.
 fn id_json(id: &ResourceId) -> Json {
@@ -140,6 +144,43 @@ pub(super) fn converge(spec: &Spec) -> Option<(&'static str, Json)> {
         Spec::Firewall { rules: r, .. } => Some(("set_rules", json!({ "rules": rules(r) }))),
         _ => None,
     }
+}
+
+/// A server type's offers, one per location it lists (`locations[].available`; types carry
+/// per-location availability since API v2.44, cloud-apis.md §2 "Server types").
+pub(super) fn offers(raw: &Json) -> Vec<Offer> {
+    let name = raw["name"].as_str().unwrap_or_default();
+    raw["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some(Offer {
+                machine_type: name.to_owned(),
+                location: l["name"].as_str()?.to_owned(),
+                available: l["available"].as_bool().unwrap_or(true),
+            })
+        })
+        .collect()
+}
+
+/// The `remove_from_resources` body that releases a firewall from everything it applies to;
+/// `None` when it applies to nothing.
+pub(super) fn release(raw: &Json) -> Option<Json> {
+    let applied: Vec<Json> = raw["applied_to"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| match a["type"].as_str()? {
+            "label_selector" => Some(json!({
+                "type": "label_selector",
+                "label_selector": { "selector": a["label_selector"]["selector"] },
+            })),
+            "server" => Some(json!({ "type": "server", "server": { "id": a["server"]["id"] } })),
+            _ => None,
+        })
+        .collect();
+    (!applied.is_empty()).then(|| json!({ "remove_from": applied }))
 }
 
 /// A listed or fetched resource in the neutral model.

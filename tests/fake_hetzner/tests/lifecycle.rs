@@ -53,8 +53,9 @@ async fn actions_run_for_the_configured_polls() {
             ("success".to_owned(), 100)
         ]
     );
+    // Created, the server is off until its start (the next action) succeeds.
     let server_now = api.get(&format!("/servers/{server}")).await;
-    assert_eq!(server_now.expect(200, "")["server"]["status"], "running");
+    assert_eq!(server_now.expect(200, "")["server"]["status"], "off");
 
     let ids = [create.to_string(), start.to_string(), "999999".to_owned()];
     let listed = api
@@ -82,6 +83,11 @@ async fn actions_run_for_the_configured_polls() {
         "the unknown ID is simply absent"
     );
     assert_eq!(listed.body["meta"]["pagination"]["total_entries"], 2);
+    for _ in 0..2 {
+        api.get(&format!("/actions/{start}")).await.expect(200, "");
+    }
+    let server_now = api.get(&format!("/servers/{server}")).await;
+    assert_eq!(server_now.expect(200, "")["server"]["status"], "running");
     api.get("/actions").await.expect(422, "invalid_input");
     api.query("/actions", &[("id", "abc")])
         .await
@@ -430,4 +436,78 @@ async fn deletes_out_of_order_are_refused_while_in_use() {
     }
     let left: Vec<u64> = fake.resources().iter().map(|r| r.1).collect();
     assert_eq!(left, [foreign], "only the foreign network is left");
+}
+
+/// The faults a second reading of Hetzner's documentation asked for: an action ending in
+/// `error`, a lost action answer, a label selector released late, a type sold out.
+#[tokio::test]
+async fn documented_semantics_can_be_injected() {
+    let (fake, api) = started(Faults {
+        fail_actions: Some(("start_server", "", 1)),
+        selector_release: Duration::from_millis(300),
+        drop_action_every: 2,
+        unavailable: vec![("cpx32", "nbg1")],
+        ..Faults::default()
+    })
+    .await;
+    // A start that ends in error leaves the server off, with the error on the action.
+    let created = api.post("/servers", server_body("node-1")).await;
+    let created = created.expect(201, "").clone();
+    let server = created["server"]["id"].as_u64().expect("id");
+    let start = &created["next_actions"][0];
+    assert_eq!(start["status"], "error", "{start}");
+    assert_eq!(start["error"]["code"], "action_failed");
+    let shown = api.get(&format!("/servers/{server}")).await;
+    assert_eq!(shown.expect(200, "")["server"]["status"], "off");
+    // The first action POST answers; the second is committed and its answer lost; sent again,
+    // it is refused as already done.
+    let on = format!("/servers/{server}/actions/poweron");
+    api.post(&on, json!({})).await.expect(201, "");
+    let network = api.create("networks", network_body("net")).await;
+    let attach = format!("/servers/{server}/actions/attach_to_network");
+    let lost = api.post(&attach, json!({ "network": network })).await;
+    assert_eq!(lost.status, 504);
+    api.post(&attach, json!({ "network": network }))
+        .await
+        .expect(422, "server_already_attached");
+    // The selector still counts the deleted server for a while; released, it does not.
+    let selector =
+        json!({ "type": "label_selector", "label_selector": { "selector": "role=web" } });
+    let firewall = api
+        .create("firewalls", json!({ "name": "fw", "apply_to": [selector] }))
+        .await;
+    let web = api
+        .server("web-1", json!({ "labels": { "role": "web" } }))
+        .await;
+    let deleted = api.delete(&format!("/servers/{web}")).await;
+    api.wait(
+        deleted.expect(200, "")["action"]["id"]
+            .as_u64()
+            .expect("id"),
+    )
+    .await;
+    api.delete(&format!("/firewalls/{firewall}"))
+        .await
+        .expect(422, "resource_in_use");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    api.delete(&format!("/firewalls/{firewall}"))
+        .await
+        .expect(204, "");
+    // Sold out: listed as unavailable in the location, and refused there.
+    let types = api.query("/server_types", &[("name", "cpx32")]).await;
+    let locations = types.expect(200, "")["server_types"][0]["locations"].clone();
+    let nbg1 = locations
+        .as_array()
+        .expect("locations")
+        .iter()
+        .find(|l| l["name"] == "nbg1")
+        .expect("nbg1 listed")
+        .clone();
+    assert_eq!(nbg1["available"], false, "{nbg1}");
+    let mut body = server_body("node-2");
+    merge(&mut body, json!({ "server_type": "cpx32" }));
+    api.post("/servers", body)
+        .await
+        .expect(412, "resource_unavailable");
+    drop(fake);
 }
