@@ -114,7 +114,12 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         }
     };
     let json = JsonTree::new(&site.name, root);
-    diagnostics.extend(schema::check(&json));
+    let skipped = yaml::skipped_keys(&site.text, &diagnostics);
+    diagnostics.extend(schema::check(&json).into_iter().filter(|d| {
+        !skipped
+            .iter()
+            .any(|key| d.message == format!("missing required field `{key}`"))
+    }));
     diagnostics.extend(site_version::check(&json));
     let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
     diagnostics.extend(rule_diagnostics);

@@ -93,17 +93,174 @@ pub fn parse_stream(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>) {
 }
 
 /// Parses like [`parse_stream`], and says whether the documents are whole: the stream was read
-/// to its end and every problem was a duplicate key, whose first value the tree keeps. A caller
+/// to its end and every problem was a duplicate key, whose first value the tree keeps, or an
+/// indenting tab, read as a space. A caller
 /// may then go on checking the documents, so later mistakes are reported in the same run.
+///
+/// Tabs get a second look, with the text patched byte for byte (a tab becomes a space, so every
+/// offset still points into the user's text): a tab that separates a value from its `:` is
+/// whitespace, as yaml.v3 (which reads railyard's output everywhere) takes it; a tab that
+/// indents is reported, and parsing goes on after it so the rest of the file is checked too.
 pub fn parse_stream_recovering(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>, bool) {
     if file.text.len() > MAX_INPUT_BYTES {
         return (Vec::new(), vec![diagnostic::too_large(&file.name)], false);
     }
-    let mut builder = Builder::new(file);
-    let documents = builder.stream();
-    let whole = builder.diagnostics.len() == builder.duplicates
-        && (builder.ended || builder.duplicates == 0);
-    (documents, builder.diagnostics, whole)
+    let mut recovery = TabRecovery {
+        text: file.text.clone(),
+        reported: Vec::new(),
+        patched: Vec::new(),
+        blanked_from: None,
+        final_pass: false,
+    };
+    loop {
+        let attempt = SourceFile::new(file.name.clone(), recovery.text.clone());
+        let mut builder = Builder::new(&attempt);
+        let documents = builder.stream();
+        if let Some(fix) = builder.tab.take()
+            && recovery.reported.len() < MAX_TAB_RECOVERIES
+            && !recovery.on_patched(fix.at)
+        {
+            recovery.patch(fix);
+            continue;
+        }
+        let stopped_at = (builder.diagnostics.len() > builder.duplicates)
+            .then(|| builder.diagnostics.last().map(|d| d.span.start))
+            .flatten();
+        if recovery.retry_after(stopped_at) {
+            continue;
+        }
+        let mut diagnostics = builder.diagnostics;
+        let before = diagnostics.len();
+        diagnostics.retain(|d| !recovery.on_patched(d.span.start));
+        let recovered = diagnostics.len() == before
+            && diagnostics.len() == builder.duplicates
+            && (builder.ended || builder.duplicates == 0);
+        return (documents, recovery.finish(diagnostics), recovered);
+    }
+}
+
+/// The text as patched after tabs, with what was reported and done so far.
+struct TabRecovery {
+    text: String,
+    reported: Vec<Diagnostic>,
+    /// Starts of the lines patched so far, and whether the line was blanked as a last resort.
+    patched: Vec<(usize, bool)>,
+    /// The text before the last blanking, and where the parse stopped then.
+    blanked_from: Option<(String, usize)>,
+    /// The last parse, after a blanking that did not help was undone.
+    final_pass: bool,
+}
+
+impl TabRecovery {
+    fn on_patched(&self, at: usize) -> bool {
+        let line = line_start(&self.text, at);
+        self.patched.iter().any(|(start, _)| *start == line)
+    }
+
+    /// Reads the tabs as spaces from now on; the parse got past any line blanked before, so
+    /// that blanking stands.
+    fn patch(&mut self, fix: TabFix) {
+        self.reported.extend(fix.reported);
+        self.patched.push((line_start(&self.text, fix.at), false));
+        self.text = replace_bytes(&self.text, fix.tabs.into_iter());
+        self.blanked_from = None;
+    }
+
+    /// A tab read as one space can leave its line, or the next, misindented: then the line is
+    /// blanked instead (every byte but the line break a space), so the rest of the file is
+    /// still read. Where blanking does not move the error, the error is the user's own and the
+    /// blanking is undone. Says whether to parse again.
+    fn retry_after(&mut self, stopped_at: Option<usize>) -> bool {
+        if self.final_pass {
+            return false;
+        }
+        if let Some((before_blanking, at)) = self.blanked_from.take() {
+            if stopped_at != Some(at) {
+                return false;
+            }
+            self.text = before_blanking;
+            if let Some(last) = self.patched.iter_mut().rev().find(|(_, b)| *b) {
+                last.1 = false;
+            }
+            self.final_pass = true;
+            return true;
+        }
+        let (Some(at), Some(line)) = (stopped_at, self.patched.iter().rposition(|(_, b)| !b))
+        else {
+            return false;
+        };
+        self.patched[line].1 = true;
+        let start = self.patched[line].0;
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        self.blanked_from = Some((self.text.clone(), at));
+        self.text = replace_bytes(&self.text, start..end);
+        true
+    }
+
+    /// Every diagnostic: the tabs first, each saying whether its line was left out.
+    fn finish(mut self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let skipped: Vec<usize> = self
+            .patched
+            .iter()
+            .filter(|(_, b)| *b)
+            .map(|(l, _)| *l)
+            .collect();
+        for tab in &mut self.reported {
+            if skipped.contains(&line_start(&self.text, tab.span.start)) {
+                tab.message.push_str(SKIPPED_LINE);
+            }
+        }
+        self.reported.extend(diagnostics);
+        self.reported
+    }
+}
+
+/// How many tabs one file may have recovered from; each costs a parse or two.
+const MAX_TAB_RECOVERIES: usize = 16;
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Ends the message of a tab whose line had to be left out for the rest of the file to be read.
+pub const SKIPPED_LINE: &str = "; the rest of the file was checked without this line";
+
+/// The keys of the lines left out after a tab (see [`SKIPPED_LINE`]): checks that would report
+/// them missing should not, since the user did write them.
+pub fn skipped_keys<'t>(text: &'t str, diagnostics: &[Diagnostic]) -> Vec<&'t str> {
+    diagnostics
+        .iter()
+        .filter(|d| d.message.ends_with(SKIPPED_LINE))
+        .filter_map(|d| {
+            let start = line_start(text, d.span.start);
+            let line = text[start..].lines().next()?.trim_start();
+            line.split_once(':').map(|(key, _)| key.trim())
+        })
+        .collect()
+}
+
+/// `text` with the bytes at `positions` replaced by spaces: same length, so every offset
+/// still points into the user's text. Only ASCII bytes (tabs, a line's text) are replaced
+/// whole characters at a time.
+fn replace_bytes(text: &str, positions: impl Iterator<Item = usize>) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for at in positions {
+        bytes[at] = b' ';
+    }
+    // A blanked line may have held multi-byte characters: each of their bytes is now a space.
+    String::from_utf8(bytes).expect("spaces in place of whole characters keep UTF-8")
+}
+
+/// Tabs the scanner stopped at, to be read as spaces on the next parse.
+struct TabFix {
+    /// Where the scanner stopped.
+    at: usize,
+    /// The tabs to replace, each one byte.
+    tabs: Vec<usize>,
+    /// What to report for them (nothing for a tab that yaml.v3 accepts).
+    reported: Option<Diagnostic>,
 }
 
 struct Builder<'a> {
@@ -123,6 +280,8 @@ struct Builder<'a> {
     duplicates: usize,
     /// Whether the stream was read to its end.
     ended: bool,
+    /// A tab the scanner stopped at, for [`parse_stream_recovering`] to patch and parse again.
+    tab: Option<TabFix>,
 }
 
 /// Raised inside the builder to abandon the current document.
@@ -146,6 +305,7 @@ impl<'a> Builder<'a> {
             diagnostics: Vec::new(),
             duplicates: 0,
             ended: false,
+            tab: None,
         }
     }
 

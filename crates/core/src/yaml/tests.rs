@@ -168,10 +168,53 @@ fn deep_nesting_is_bounded() {
 }
 
 #[test]
-fn only_duplicate_keys_leave_the_documents_whole() {
+fn only_duplicate_keys_and_indenting_tabs_leave_the_documents_whole() {
     let whole = |text: &str| super::parse_stream_recovering(&SourceFile::new("t.yaml", text)).2;
     assert!(whole("a: 1\n"));
     assert!(whole("a: 1\na: 2\nb: 3\n"));
-    assert!(!whole("a:\n\tb: 1\n"));
+    // The tab reads as a space: `b` is `a`'s child, as the user meant, and still an error.
+    assert!(whole("a:\n\tb: 1\n"));
+    assert!(!whole("a: [\n"));
     assert!(!whole("a: !custom x\n"));
+}
+
+#[test]
+fn a_tab_after_a_colon_separates_as_in_yaml_v3() {
+    let (documents, diagnostics) = parse_stream(&SourceFile::new("t.yaml", "a:\tb\nc:\t \td\n"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let a = documents[0].get("a").and_then(Node::as_str);
+    let c = documents[0].get("c").and_then(Node::as_str);
+    assert_eq!((a, c), (Some("b"), Some("d")));
+}
+
+#[test]
+fn an_indenting_tab_is_reported_and_the_rest_of_the_file_still_read() {
+    // The tab reads as one space here, and the document is whole.
+    let text = "spec:\n\tcloud:\n    provider: x\nother: [unclosed\n";
+    let (_, diagnostics) = parse_stream(&SourceFile::new("t.yaml", text));
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("tabs cannot indent YAML"),
+        "{messages:?}"
+    );
+    assert_eq!(diagnostics[0].span.start, text.find('\t').expect("tab"));
+    assert!(messages[1].starts_with("invalid YAML"), "{messages:?}");
+    // Misindented as one space, the line is left out and the file still read to its end.
+    let text = "spec:\n  size: small\n\tdomain: x\n  name: y\n";
+    let (documents, diagnostics, whole) =
+        super::parse_stream_recovering(&SourceFile::new("t.yaml", text));
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert!(
+        diagnostics[0]
+            .message
+            .ends_with("checked without this line")
+    );
+    assert!(
+        !whole
+            || documents[0]
+                .get("spec")
+                .and_then(|s| s.get("name"))
+                .is_some()
+    );
 }
