@@ -10,6 +10,7 @@
 //! | `kubernetes_objects_validate`        | `kubernetes-validate --strict`, upstream CRD schemas |
 //! | `kustomizations_build`               | `kubectl kustomize DIR` (kustomize v5.5)            |
 //! | `ci_workflows::*`                    | `actionlint`, `pre-commit`, the release steps       |
+//! | `kube_api::*`                        | kube-apiserver + etcd (`tests/kubeapi/`), dry runs  |
 //!
 //! A missing tool is a loud `SKIPPED:` line on stderr, or a failure when
 //! `RAILYARD_REQUIRE_ORACLES=1` (which `.ci/run` sets). With that variable set, a test that found
@@ -37,6 +38,8 @@ use crate::support::golden_layout;
 mod ci_workflows;
 /// `cloud-init schema` for every user-data file in one process.
 mod cloud_init_schema;
+/// A real kube-apiserver (with etcd) takes every rendered Flux layer in a server-side dry run.
+mod kube_api;
 
 /// Set to `1` to turn every missing oracle, and every test that checked nothing, into a failure.
 const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";

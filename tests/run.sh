@@ -156,13 +156,40 @@ stop_fuzz_build() {
     fi
     rm -f "$fuzz_log"
 }
-trap stop_fuzz_build EXIT
+trap 'stop_fuzz_build; [[ -z "${kubeapi_build:-}" ]] || kill "$kubeapi_build" 2>/dev/null || true' EXIT
 if [[ "$fuzz_seconds" != 0 ]]; then
     RAILYARD_FUZZ_QUICK=1 setsid --wait bash fuzz/run.sh --build-only >"$fuzz_log" 2>&1 &
     fuzz_build=$!
 fi
+# The real Kubernetes API server (tests/kubeapi: etcd and kube-apiserver, pinned in its go.mod)
+# builds beside the Rust build into .oracles/bin/kubeapi, again only when its sources change. A
+# cold Go build cache takes minutes; a warm one, seconds.
+kubeapi_build=
+kubeapi_log="$(mktemp "${TMPDIR:-/tmp}/railyard-kubeapi-build.XXXXXX")"
+build_kubeapi() {
+    local stamp="$root/.oracles/bin/.kubeapi-sources" sources
+    sources="$(cat tests/kubeapi/go.mod tests/kubeapi/go.sum tests/kubeapi/main.go | sha256sum)"
+    if [[ -x "$root/.oracles/bin/kubeapi" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
+        return 0
+    fi
+    mkdir -p "$root/.oracles/bin"
+    (cd tests/kubeapi && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/kubeapi" .) &&
+        printf '%s' "$sources" >"$stamp"
+}
+if command -v go >/dev/null 2>&1; then
+    build_kubeapi >"$kubeapi_log" 2>&1 &
+    kubeapi_build=$!
+fi
 # The tests are built first, to fail fast on a compile error or a lint.
 env "${lint_env[@]}" cargo test --all-targets --no-run
+if [[ -n "$kubeapi_build" ]]; then
+    if ! wait "$kubeapi_build"; then
+        warn "building tests/kubeapi failed (no module proxy?):"
+        cat "$kubeapi_log" >&2
+    fi
+    kubeapi_build=
+fi
+rm -f "$kubeapi_log"
 if [[ -n "$fuzz_build" ]]; then
     status=0
     wait "$fuzz_build" || status=$?

@@ -80,7 +80,7 @@ fn secrets(site: &Site) -> Vec<Json> {
         .as_ref()
         .and_then(|r| r.external.as_ref())
     {
-        let entries = [substituted::text(
+        let entries = [substituted::json(
             ".dockerconfigjson",
             &registry.docker_config_json.secret_key,
         )];
@@ -106,7 +106,7 @@ fn database_secrets(site: &Site, database: &Database) -> Vec<Json> {
             substituted::plain("port", &port),
             substituted::plain("username", &db.username),
             substituted::text("password", &db.password.secret_key),
-            substituted::text("encryptionKeys", &db.encryption_keys.secret_key),
+            substituted::json("encryptionKeys", &db.encryption_keys.secret_key),
         ];
         secrets.push(substituted::secret(
             site,
@@ -128,7 +128,7 @@ fn database_secrets(site: &Site, database: &Database) -> Vec<Json> {
     if let Some(db) = &database.cloud_sql {
         let entries = [
             substituted::base64("credentials.json", &db.service_account.secret_key),
-            substituted::text("encryptionKeys", &db.encryption_keys.secret_key),
+            substituted::json("encryptionKeys", &db.encryption_keys.secret_key),
             substituted::text("password", &db.password.secret_key),
             substituted::plain("username", &db.username),
         ];

@@ -1,8 +1,15 @@
 //! Secrets whose values Flux fills in at apply time from the secrets file, never in the render.
 //!
-//! Flux's post-build substitution replaces `${name}` textually. A single-line value goes into a
-//! literal block (`|-`), where any character survives; a multi-line value (a private key, a
-//! service account's JSON) is kept base64-encoded in the secrets file and goes under `data`.
+//! Flux's post-build substitution replaces `${name}` textually, in each object as kustomize
+//! prints it after the build (`res.AsYAML()`, then `envsubst`, then YAML to JSON: fluxcd/pkg
+//! `kustomize/kustomize_varsub.go`). That print writes every one-line string as a plain scalar,
+//! whatever style railyard gave it, so a one-line value lands in a plain scalar: plain text
+//! (tokens, passwords without YAML's special characters) survives; JSON (`{...}`, `[...]`) would
+//! turn into a YAML mapping or list. A JSON value is therefore written with a trailing line
+//! break, which keeps it a literal block through the print (JSON ignores the break); a
+//! multi-line value (a private key, a service account's JSON) is kept base64-encoded in the
+//! secrets file and goes under `data`. `tests/oracles/kube_api.rs` runs that pipeline against
+//! a real API server.
 
 use serde_json::{Map, Value as Json, json};
 
@@ -14,6 +21,9 @@ use crate::model::Site;
 pub enum Encoding {
     /// One line of text, as it is in the secrets file.
     Text,
+    /// One line of JSON (a Docker config, Gitpod's encryption keys), as it is in the secrets
+    /// file; it reaches the cluster with a line break after it.
+    Json,
     /// Base64 in the secrets file, decoded by Kubernetes (`data`).
     Base64,
     /// Not a secret: the value itself, from the site file.
@@ -33,6 +43,14 @@ pub fn text<'a>(key: &'a str, secret_key: &'a str) -> Entry<'a> {
         key,
         source: secret_key,
         encoding: Encoding::Text,
+    }
+}
+
+pub fn json<'a>(key: &'a str, secret_key: &'a str) -> Entry<'a> {
+    Entry {
+        key,
+        source: secret_key,
+        encoding: Encoding::Json,
     }
 }
 
@@ -67,6 +85,10 @@ pub fn secret(site: &Site, name: &str, namespace: &str, kind: &str, entries: &[E
             Encoding::Text => string_data.insert(
                 entry.key.to_owned(),
                 emit::literal(&reference(entry.source)),
+            ),
+            Encoding::Json => string_data.insert(
+                entry.key.to_owned(),
+                json!(format!("{}\n", reference(entry.source))),
             ),
             Encoding::Base64 => data.insert(entry.key.to_owned(), json!(reference(entry.source))),
             Encoding::Plain => string_data.insert(entry.key.to_owned(), json!(entry.source)),
