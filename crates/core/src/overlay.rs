@@ -13,12 +13,14 @@
 //! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
 //! diagnostics carry.
 
+mod components;
 mod error;
 mod generators;
 mod kustomization;
 mod nameref;
 mod order;
 mod patch;
+mod replacement;
 mod resource;
 mod resources;
 mod steps;

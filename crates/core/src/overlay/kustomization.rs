@@ -35,11 +35,12 @@ const SUPPORTED: &[&str] = &[
     "configMapGenerator",
     "secretGenerator",
     "generatorOptions",
+    "components",
+    "replacements",
 ];
 
 const UNSUPPORTED: &[&str] = &[
     "buildMetadata",
-    "components",
     "configurations",
     "crds",
     "generators",
@@ -47,7 +48,6 @@ const UNSUPPORTED: &[&str] = &[
     "helmCharts",
     "helmGlobals",
     "openapi",
-    "replacements",
     "sortOptions",
     "transformers",
     "validators",
@@ -64,6 +64,11 @@ pub(super) struct Kustomization {
 impl Kustomization {
     pub(super) fn value(&self, key: &str) -> Option<&Json> {
         self.tree.value.get(key)
+    }
+
+    /// Whether it is a `kind: Component`, which only `components:` may name.
+    pub(super) fn is_component(&self) -> bool {
+        self.value("kind").and_then(Json::as_str) == Some(COMPONENT_KIND)
     }
 
     /// An error at the value of `pointer` in this kustomization.
@@ -132,6 +137,7 @@ impl Engine<'_> {
             tree,
         };
         let mut problems = check_fields(&kustomization);
+        problems.extend(check_kind(&kustomization));
         let source = self
             .texts
             .get(&kustomization.path)
@@ -175,6 +181,53 @@ fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// The kinds a kustomization file may declare, each with the one apiVersion kustomize accepts
+/// for it (`EnforceFields` in kustomize's `api/types/kustomization.go`); both may be left out.
+const KINDS: [(&str, &str); 2] = [
+    ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+    (COMPONENT_KIND, "kustomize.config.k8s.io/v1alpha1"),
+];
+
+const COMPONENT_KIND: &str = "Component";
+
+/// A `kind` other than Kustomization or Component, or an `apiVersion` that is not the one of
+/// its kind, is an error, as in kustomize.
+fn check_kind(kustomization: &Kustomization) -> Vec<Diagnostic> {
+    let text = |key: &str| match kustomization.value(key) {
+        None | Some(Json::Null) => Some(String::new()),
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(_) => None,
+    };
+    let Some(kind) = text("kind") else {
+        return vec![
+            kustomization
+                .error("/kind", "`kind` is not a string")
+                .expected("`Kustomization` or `Component`")
+                .hint("write `kind: Kustomization`"),
+        ];
+    };
+    let kind = if kind.is_empty() {
+        KINDS[0].0.to_owned()
+    } else {
+        kind
+    };
+    let Some((_, version)) = KINDS.iter().find(|(k, _)| *k == kind) else {
+        return vec![kustomization.error("/kind", format!("`kind` is `{kind}`")).expected("`Kustomization` or `Component`").hint("a kustomization file is a Kustomization, or a Component listed under `components:`")];
+    };
+    match text("apiVersion") {
+        Some(api) if api.is_empty() || api == *version => Vec::new(),
+        _ => vec![
+            kustomization
+                .error(
+                    "/apiVersion",
+                    format!("the apiVersion of a {kind} is not `{version}`"),
+                )
+                .expected(format!("`{version}`"))
+                .hint(format!("write `apiVersion: {version}`, or leave it out")),
+        ],
+    }
 }
 
 /// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain

@@ -1,0 +1,464 @@
+//! `replacements`: copy one field of one object (the `source`) into fields of the objects each
+//! target selects, as kustomize v5's replacement filter does, after every other transformer of
+//! the kustomization. Entries are inline or read from a file (`path:`, one replacement or a
+//! list). Objects are selected by their current or any earlier name and namespace.
+
+mod path;
+mod value;
+
+use serde_json::Value as Json;
+
+use super::kustomization::Kustomization;
+use super::patch::TargetSelector;
+use super::resource::{Resource, is_cluster_scoped, split_api_version};
+use super::{Engine, too_much_work, weight};
+use crate::diagnostic::Diagnostic;
+use crate::json_tree::JsonTree;
+use crate::source::SourceFile;
+use crate::yaml;
+use path::{Create, Matcher, WalkError};
+
+const REPLACEMENT_KEYS: [&str; 3] = ["source", "targets", "path"];
+const SOURCE_KEYS: [&str; 7] = [
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "fieldPath",
+    "options",
+];
+const TARGET_KEYS: [&str; 4] = ["select", "reject", "fieldPaths", "options"];
+const SELECTOR_KEYS: [&str; 7] = [
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+const OPTION_KEYS: [&str; 3] = ["delimiter", "index", "create"];
+const DEFAULT_FIELD_PATH: &str = "metadata.name";
+
+/// Runs the kustomization's `replacements` in order on every object.
+pub(super) fn run(
+    engine: &mut Engine<'_>,
+    kustomization: &Kustomization,
+    resources: &mut [Resource],
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(entries) = kustomization.value("replacements") else {
+        return Ok(());
+    };
+    let Json::Array(entries) = entries else {
+        return Err(vec![
+            kustomization
+                .error("/replacements", "`replacements` is not a list")
+                .expected("a list of replacements")
+                .hint("write each replacement as a list item"),
+        ]);
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let pointer = format!("/replacements/{i}");
+        let error = |message: String| kustomization.error(&pointer, message);
+        for replacement in engine.replacements_of(kustomization, &pointer, entry)? {
+            let steps = resources.iter().map(|r| 1 + weight(&r.object) / 16).sum();
+            engine
+                .work
+                .spend(steps)
+                .map_err(|_| vec![too_much_work(error(String::new()))])?;
+            apply(&replacement, resources).map_err(|why| {
+                vec![
+                    error(why)
+                        .expected("a source that selects one object, and targets whose fields exist")
+                        .hint("check the selectors and field paths; `options.create: true` makes missing fields"),
+                ]
+            })?;
+        }
+    }
+    Ok(())
+}
+
+impl Engine<'_> {
+    /// The replacements one entry stands for: itself, or what its `path` file holds.
+    fn replacements_of(
+        &mut self,
+        kustomization: &Kustomization,
+        pointer: &str,
+        entry: &Json,
+    ) -> Result<Vec<Json>, Vec<Diagnostic>> {
+        let error = |message: String| kustomization.error(pointer, message);
+        let Some(map) = entry.as_object() else {
+            return Err(vec![error("a replacement must be a mapping".to_owned())]);
+        };
+        unknown_keys(map, &REPLACEMENT_KEYS, "replacement").map_err(|why| {
+            vec![error(why).hint("a replacement has `source` and `targets`, or `path`")]
+        })?;
+        let Some(file) = map.get("path") else {
+            return Ok(vec![entry.clone()]);
+        };
+        if map.contains_key("source") || map.contains_key("targets") {
+            return Err(vec![
+                error("cannot specify both path and inline replacement".to_owned())
+                    .hint("keep `path`, or move the file's replacement inline"),
+            ]);
+        }
+        let Some(file) = file.as_str() else {
+            return Err(vec![error("`path` is not a string".to_owned())]);
+        };
+        let located = self.locate(&kustomization.dir, file, true).map_err(|why| {
+            vec![
+                error(why.to_string())
+                    .hint("as with kustomize, files come from the kustomization's own directory"),
+            ]
+        })?;
+        let text = self.read(&located).map_err(|why| {
+            vec![
+                error(format!("cannot read `{file}`: {why}"))
+                    .hint("check the path; it is relative to the kustomization's directory"),
+            ]
+        })?;
+        let source = SourceFile::new(located.clone(), text);
+        let (documents, diagnostics) = yaml::parse_stream(&source);
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let tree = documents
+            .first()
+            .map(|root| JsonTree::new(&located, root).value)
+            .unwrap_or(Json::Null);
+        match tree {
+            Json::Array(items) => {
+                for item in &items {
+                    let keys = item
+                        .as_object()
+                        .map(|m| unknown_keys(m, &REPLACEMENT_KEYS[..2], "replacement"));
+                    if let Some(Err(why)) = keys {
+                        return Err(vec![error(format!("in `{file}`: {why}"))]);
+                    }
+                }
+                Ok(items)
+            }
+            Json::Object(map) => {
+                unknown_keys(&map, &REPLACEMENT_KEYS[..2], "replacement")
+                    .map_err(|why| vec![error(format!("in `{file}`: {why}"))])?;
+                Ok(vec![Json::Object(map)])
+            }
+            _ => Err(vec![
+                error(format!(
+                    "`{file}` holds neither a replacement nor a list of them"
+                ))
+                .expected("a mapping with `source` and `targets`, or a list of them"),
+            ]),
+        }
+    }
+}
+
+/// Refuses a key kustomize does not know for this part (kustomize would ignore it).
+fn unknown_keys(
+    map: &serde_json::Map<String, Json>,
+    known: &[&str],
+    what: &str,
+) -> Result<(), String> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(format!(
+            "unknown field `{key}` in a {what}; expected one of {}",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A selector's identity fields: an object is selected when each given one equals the
+/// object's (its namespace compared as kustomize does, an empty one meaning `default`).
+struct Id {
+    group: String,
+    version: String,
+    kind: String,
+    name: String,
+    namespace: String,
+}
+
+impl Id {
+    fn parse(selector: &Json) -> Id {
+        let text = |key: &str| selector.get(key).map(path::text).unwrap_or_default();
+        Id {
+            group: text("group"),
+            version: text("version"),
+            kind: text("kind"),
+            name: text("name"),
+            namespace: text("namespace"),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        [
+            &self.group,
+            &self.version,
+            &self.kind,
+            &self.name,
+            &self.namespace,
+        ]
+        .iter()
+        .all(|s| s.is_empty())
+    }
+
+    /// Whether any of the object's identities, current or earlier, is selected.
+    fn selects(&self, resource: &Resource) -> bool {
+        let (group, version) = split_api_version(&resource.api_version());
+        let kind = resource.kind();
+        if (!self.group.is_empty() && self.group != group)
+            || (!self.version.is_empty() && self.version != version)
+            || (!self.kind.is_empty() && self.kind != kind)
+        {
+            return false;
+        }
+        let wanted = effective_namespace(Some(&self.namespace), &self.kind);
+        std::iter::once((resource.name(), resource.namespace()))
+            .chain(resource.previous.iter().cloned())
+            .any(|(name, namespace)| {
+                (self.name.is_empty() || self.name == name)
+                    && (self.namespace.is_empty()
+                        || effective_namespace(namespace.as_deref(), &kind) == wanted)
+            })
+    }
+}
+
+/// kustomize's `EffectiveNamespace`: cluster-scoped kinds have none, an empty one is `default`.
+fn effective_namespace(namespace: Option<&str>, kind: &str) -> String {
+    if is_cluster_scoped(kind) {
+        return "~cluster".to_owned();
+    }
+    match namespace {
+        None | Some("") => "default".to_owned(),
+        Some(ns) => ns.to_owned(),
+    }
+}
+
+/// A field's `options`: `delimiter` with `index`, and `create`.
+struct Options {
+    delimiter: Option<(String, i64)>,
+    create: bool,
+}
+
+impl Options {
+    fn parse(options: Option<&Json>) -> Result<Options, String> {
+        let Some(options) = options.filter(|o| !o.is_null()) else {
+            return Ok(Options {
+                delimiter: None,
+                create: false,
+            });
+        };
+        let map = options.as_object().ok_or("`options` is not a mapping")?;
+        if map.contains_key("encoding") {
+            return Err("`options.encoding` is not implemented by kustomize; railyard refuses it rather than ignore it".to_owned());
+        }
+        unknown_keys(map, &OPTION_KEYS, "replacement's options")?;
+        let delimiter = map.get("delimiter").map(path::text).unwrap_or_default();
+        let index = match map.get("index") {
+            None | Some(Json::Null) => 0,
+            Some(index) => index.as_i64().ok_or("`options.index` is not an integer")?,
+        };
+        let create = match map.get("create") {
+            None | Some(Json::Null) => false,
+            Some(create) => create
+                .as_bool()
+                .ok_or("`options.create` is not a boolean")?,
+        };
+        Ok(Options {
+            delimiter: (!delimiter.is_empty()).then_some((delimiter, index)),
+            create,
+        })
+    }
+}
+
+/// One replacement: its source's value written into every target.
+fn apply(replacement: &Json, resources: &mut [Resource]) -> Result<(), String> {
+    let (Some(source), Some(targets)) = (
+        replacement.get("source").filter(|s| !s.is_null()),
+        replacement.get("targets").filter(|t| !t.is_null()),
+    ) else {
+        return Err("replacements must specify a source and at least one target".to_owned());
+    };
+    let value = source_value(source, resources)?;
+    let Json::Array(targets) = targets else {
+        return Err("`targets` is not a list".to_owned());
+    };
+    for target in targets {
+        apply_target(target, &value, resources)?;
+    }
+    Ok(())
+}
+
+/// The value the source selects: one object, one field, refined by `options`.
+fn source_value(source: &Json, resources: &[Resource]) -> Result<Json, String> {
+    let map = source.as_object().ok_or("`source` is not a mapping")?;
+    unknown_keys(map, &SOURCE_KEYS, "replacement's source")?;
+    let id = Id::parse(source);
+    let mut selected = resources.iter().filter(|r| id.selects(r));
+    let described = describe(source);
+    let Some(object) = selected.next() else {
+        return Err(format!("nothing selected by {described}"));
+    };
+    if selected.next().is_some() {
+        return Err(format!("multiple matches for selector {described}"));
+    }
+    let field_path = source
+        .get("fieldPath")
+        .map(path::text)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_FIELD_PATH.to_owned());
+    let found = path::lookup(&object.object, &path::split(&field_path))
+        .map_err(|why| format!("error looking up replacement source: {why}"))?;
+    let value = match found {
+        None | Some(Json::Null) => None,
+        Some(Json::Object(m)) if m.is_empty() => None,
+        Some(Json::Array(a)) if a.is_empty() => None,
+        Some(v) => Some(v.clone()),
+    }
+    .ok_or_else(|| {
+        format!("fieldPath `{field_path}` is missing for replacement source {described}")
+    })?;
+    match Options::parse(source.get("options"))?.delimiter {
+        Some((delimiter, index)) => value::piece(&value, &delimiter, index),
+        None => Ok(value),
+    }
+}
+
+/// How a selector reads in messages: `Kind.version.group/name.namespace`, as kustomize's.
+fn describe(selector: &Json) -> String {
+    let id = Id::parse(selector);
+    let or = |s: &str, empty: &str| {
+        if s.is_empty() {
+            empty.to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    format!(
+        "`{}.{}.{}/{}.{}`",
+        or(&id.kind, "[noKind]"),
+        or(&id.version, "[noVer]"),
+        or(&id.group, "[noGrp]"),
+        or(&id.name, "[noName]"),
+        or(&id.namespace, "[noNs]")
+    )
+}
+
+/// A target's label and annotation selectors (kustomize checks these apart from its id).
+fn label_selector(selector: &Json) -> Result<Option<TargetSelector>, String> {
+    let pick = |key: &str| {
+        selector
+            .get(key)
+            .filter(|v| !path::text(v).is_empty())
+            .cloned()
+    };
+    let (labels, annotations) = (pick("labelSelector"), pick("annotationSelector"));
+    if labels.is_none() && annotations.is_none() {
+        return Ok(None);
+    }
+    let mut only = serde_json::Map::new();
+    if let Some(l) = labels {
+        only.insert("labelSelector".to_owned(), l);
+    }
+    if let Some(a) = annotations {
+        only.insert("annotationSelector".to_owned(), a);
+    }
+    TargetSelector::parse(&Json::Object(only))
+        .map(Some)
+        .map_err(|why| why.to_string())
+}
+
+/// One `select` or `reject` entry.
+struct Selector {
+    id: Id,
+    labels: Option<TargetSelector>,
+}
+
+impl Selector {
+    fn parse(selector: &Json) -> Result<Selector, String> {
+        let map = selector.as_object().ok_or("a selector is not a mapping")?;
+        unknown_keys(map, &SELECTOR_KEYS, "replacement's selector")?;
+        Ok(Selector {
+            id: Id::parse(selector),
+            labels: label_selector(selector)?,
+        })
+    }
+
+    fn labels_match(&self, resource: &Resource) -> bool {
+        self.labels.as_ref().is_none_or(|l| l.matches(resource))
+    }
+}
+
+fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Result<(), String> {
+    let map = target.as_object().ok_or("a target is not a mapping")?;
+    unknown_keys(map, &TARGET_KEYS, "replacement's target")?;
+    let select = match target.get("select") {
+        None | Some(Json::Null) => return Err("target must specify resources to select".to_owned()),
+        Some(select) => Selector::parse(select)?,
+    };
+    let rejects = match target.get("reject") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(Selector::parse)
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`reject` is not a list".to_owned()),
+    };
+    let field_paths: Vec<String> = match target.get("fieldPaths") {
+        None | Some(Json::Null) => vec![DEFAULT_FIELD_PATH.to_owned()],
+        Some(Json::Array(paths)) if paths.is_empty() => vec![DEFAULT_FIELD_PATH.to_owned()],
+        Some(Json::Array(paths)) => paths.iter().map(path::text).collect(),
+        Some(_) => return Err("`fieldPaths` is not a list".to_owned()),
+    };
+    let options = Options::parse(target.get("options"))?;
+    for resource in resources.iter_mut() {
+        let rejected_by_labels = rejects
+            .iter()
+            .any(|r| r.labels.is_some() && r.labels_match(resource));
+        if !select.labels_match(resource) || rejected_by_labels {
+            continue;
+        }
+        let rejected = rejects
+            .iter()
+            .any(|r| !r.id.is_empty() && r.id.selects(resource));
+        if !select.id.selects(resource) || rejected {
+            continue;
+        }
+        for field_path in &field_paths {
+            write(&mut resource.object, field_path, value, &options)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `value` into every field `field_path` reaches in `object`.
+fn write(
+    object: &mut Json,
+    field_path: &str,
+    value: &Json,
+    options: &Options,
+) -> Result<(), String> {
+    let parts = path::split(field_path);
+    let matcher = Matcher {
+        parts: &parts,
+        create: options.create.then(|| Create::of(value)),
+    };
+    let delimiter = options.delimiter.as_ref().map(|(d, i)| (d.as_str(), *i));
+    let mut visit = |field: &mut Json, fresh: bool| value::set(field, fresh, value, delimiter);
+    let verb = if options.create {
+        "find or create"
+    } else {
+        "find"
+    };
+    match matcher.walk(object, 0, false, &mut visit) {
+        Ok(0) => Err(format!(
+            "unable to {verb} field `{field_path}` in replacement target"
+        )),
+        Ok(_) => Ok(()),
+        Err(WalkError::Path(why)) => Err(format!(
+            "unable to {verb} field `{field_path}` in replacement target: {why}"
+        )),
+        Err(WalkError::Visit(why)) => Err(why),
+    }
+}

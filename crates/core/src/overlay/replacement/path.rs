@@ -1,0 +1,373 @@
+//! Field paths of `replacements`, as kustomize's kyaml walks them: `a.b.[name=x].c`, split so
+//! that a bracketed part keeps its dots; a source is looked up (exact list matches, an index,
+//! `-` for the last item), a target is matched (list matches are unanchored regular
+//! expressions, `*` walks every item) and, with `create`, missing parts are made.
+
+use serde_json::{Map, Value as Json};
+
+use super::super::regex;
+
+/// Why a field path cannot be walked.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PathError {
+    #[error("`{part}` expects a list, found {found}")]
+    NotAList { part: String, found: &'static str },
+    #[error("`{part}` expects a mapping, found {found}")]
+    NotAMapping { part: String, found: &'static str },
+    #[error("array index {0} cannot be negative")]
+    NegativeIndex(i64),
+    #[error("wildcard `*` is not supported in a source's fieldPath")]
+    WildcardInSource,
+    #[error("`{0}` must contain fieldName=fieldValue for an item to match")]
+    NoEquals(String),
+    #[error("index {index} specified but only {len} elements found")]
+    IndexPastEnd { index: usize, len: usize },
+    #[error("`{0}` is not a valid regular expression")]
+    Pattern(String),
+    #[error("cannot create `{0}` below a null value")]
+    CreateBelowNull(String),
+}
+
+/// Splits a field path at dots, keeping a bracketed part whole (`[name=a.b]`); brackets around
+/// a part without `=` only quote it (`[a.b]` is the key `a.b`); `\.` is a literal dot.
+pub(super) fn split(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut pieces = path.split('.').collect::<Vec<_>>();
+    if pieces.len() > 1 && pieces[0].is_empty() {
+        pieces.remove(0);
+    }
+    for piece in pieces {
+        match parts.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push('.');
+                last.push_str(piece);
+            }
+            _ => parts.push(piece.to_owned()),
+        }
+    }
+    let mut result = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let part = &parts[i];
+        if part.starts_with('[') && !part.ends_with(']') {
+            let mut bracketed = vec![part.clone()];
+            while i < parts.len() - 1 {
+                i += 1;
+                bracketed.push(parts[i].clone());
+                if parts[i].ends_with(']') {
+                    break;
+                }
+            }
+            let joined = bracketed.join(".");
+            if joined.contains('=') {
+                result.push(joined);
+            } else {
+                result.push(joined.trim_matches(['[', ']']).to_owned());
+            }
+        } else {
+            result.push(part.clone());
+        }
+        i += 1;
+    }
+    result
+        .into_iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The text of a scalar, as YAML holds it (`""` for a mapping or list).
+pub(super) fn text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => n.to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::Null | Json::Array(_) | Json::Object(_) => String::new(),
+    }
+}
+
+pub(super) fn is_scalar(value: &Json) -> bool {
+    !matches!(value, Json::Array(_) | Json::Object(_))
+}
+
+fn describe(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
+}
+
+/// `[name=value]` → (`name`, `value`).
+fn split_match(part: &str) -> Result<(&str, &str), PathError> {
+    let inner = part.strip_prefix('[').unwrap_or(part);
+    let inner = inner.strip_suffix(']').unwrap_or(inner);
+    inner
+        .split_once('=')
+        .ok_or_else(|| PathError::NoEquals(part.to_owned()))
+}
+
+fn is_list_match(part: &str) -> bool {
+    part.starts_with('[') && part.ends_with(']')
+}
+
+/// Looks up a source's field (kyaml's `PathGetter` without create): `None` when a part is
+/// missing or null.
+pub(super) fn lookup<'a>(
+    object: &'a Json,
+    parts: &[String],
+) -> Result<Option<&'a Json>, PathError> {
+    let mut node = object;
+    for part in parts {
+        if node.is_null() {
+            return Ok(None);
+        }
+        let next = if let Ok(index) = part.parse::<i64>() {
+            if index < 0 {
+                return Err(PathError::NegativeIndex(index));
+            }
+            list(node, part)?.get(usize::try_from(index).unwrap_or(usize::MAX))
+        } else if part == "-" {
+            list(node, part)?.last()
+        } else if part == "*" {
+            return Err(PathError::WildcardInSource);
+        } else if is_list_match(part) {
+            let (key, value) = split_match(part)?;
+            list(node, part)?.iter().find(|item| {
+                if key.is_empty() {
+                    is_scalar(item) && text(item) == value
+                } else {
+                    item.get(key)
+                        .is_some_and(|v| is_scalar(v) && text(v) == value)
+                }
+            })
+        } else {
+            match node {
+                Json::Object(map) => map.get(part.as_str()),
+                other => {
+                    return Err(PathError::NotAMapping {
+                        part: part.clone(),
+                        found: describe(other),
+                    });
+                }
+            }
+        };
+        match next {
+            Some(found) => node = found,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(node))
+}
+
+fn list<'a>(node: &'a Json, part: &str) -> Result<&'a [Json], PathError> {
+    match node {
+        Json::Array(items) => Ok(items),
+        other => Err(PathError::NotAList {
+            part: part.to_owned(),
+            found: describe(other),
+        }),
+    }
+}
+
+/// What `create` makes at the end of a path: the kind of the replacement value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Create {
+    Scalar,
+    Mapping,
+    List,
+}
+
+impl Create {
+    pub(super) fn of(value: &Json) -> Create {
+        match value {
+            Json::Object(_) => Create::Mapping,
+            Json::Array(_) => Create::List,
+            _ => Create::Scalar,
+        }
+    }
+}
+
+/// A field a target path reached: the node, and whether `create` just made it a scalar (it
+/// then takes the replacement's text with no type of its own).
+pub(super) type Visit<'v> = dyn FnMut(&mut Json, bool) -> Result<(), String> + 'v;
+
+/// Walks a target path (kyaml's `PathMatcher`), calling `visit` on every field it reaches;
+/// returns how many. With `create`, missing fields, list items and list matches are made.
+pub(super) struct Matcher<'p> {
+    pub(super) parts: &'p [String],
+    pub(super) create: Option<Create>,
+}
+
+/// What a walk step failed on: the path, or the visit.
+pub(super) enum WalkError {
+    Path(PathError),
+    Visit(String),
+}
+
+impl From<PathError> for WalkError {
+    fn from(error: PathError) -> WalkError {
+        WalkError::Path(error)
+    }
+}
+
+impl Matcher<'_> {
+    pub(super) fn walk(
+        &self,
+        node: &mut Json,
+        at: usize,
+        fresh: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<usize, WalkError> {
+        let Some(part) = self.parts.get(at) else {
+            visit(node, fresh).map_err(WalkError::Visit)?;
+            return Ok(1);
+        };
+        if part.parse::<i64>().is_ok_and(|i| i >= 0) {
+            return self.index(node, at, visit);
+        }
+        if is_list_match(part) {
+            return self.matching_items(node, at, visit);
+        }
+        if part == "*" {
+            let mut count = 0;
+            let create = self.create.is_some();
+            for item in items_mut(node, part, create)?.into_iter().flatten() {
+                count += self.walk(item, at + 1, false, visit)?;
+            }
+            return Ok(count);
+        }
+        self.field(node, at, visit)
+    }
+
+    /// The kind of node `create` makes for the part after `at`.
+    fn new_node(&self, at: usize) -> (Json, bool) {
+        match self.parts.get(at + 1) {
+            Some(next) if is_list_match(next) || next.parse::<i64>().is_ok_and(|i| i >= 0) => {
+                (Json::Array(Vec::new()), false)
+            }
+            Some(_) => (Json::Object(Map::new()), false),
+            None => match self.create {
+                Some(Create::Mapping) => (Json::Object(Map::new()), false),
+                Some(Create::List) => (Json::Array(Vec::new()), false),
+                _ => (Json::Null, true),
+            },
+        }
+    }
+
+    fn field(&self, node: &mut Json, at: usize, visit: &mut Visit<'_>) -> Result<usize, WalkError> {
+        let part = &self.parts[at];
+        let map = match node {
+            Json::Object(map) => map,
+            Json::Null if self.create.is_some() => {
+                return Err(PathError::CreateBelowNull(part.clone()).into());
+            }
+            Json::Null => return Ok(0),
+            other => {
+                return Err(PathError::NotAMapping {
+                    part: part.clone(),
+                    found: describe(other),
+                }
+                .into());
+            }
+        };
+        let mut fresh = false;
+        if !map.contains_key(part.as_str()) {
+            if self.create.is_none() {
+                return Ok(0);
+            }
+            let (value, scalar) = self.new_node(at);
+            fresh = scalar;
+            map.insert(part.clone(), value);
+        }
+        let child = map.get_mut(part.as_str()).expect("present");
+        self.walk(child, at + 1, fresh, visit)
+    }
+
+    fn index(&self, node: &mut Json, at: usize, visit: &mut Visit<'_>) -> Result<usize, WalkError> {
+        let part = &self.parts[at];
+        let index: usize = part.parse().unwrap_or(usize::MAX);
+        let (new, scalar) = self.new_node(at);
+        let Some(items) = items_mut(node, part, self.create.is_some())? else {
+            return Ok(0);
+        };
+        let mut fresh = false;
+        if items.len() == index && self.create.is_some() {
+            items.push(new);
+            fresh = scalar;
+        }
+        let len = items.len();
+        let item = items
+            .get_mut(index)
+            .ok_or(PathError::IndexPastEnd { index, len })?;
+        self.walk(item, at + 1, fresh, visit)
+    }
+
+    fn matching_items(
+        &self,
+        node: &mut Json,
+        at: usize,
+        visit: &mut Visit<'_>,
+    ) -> Result<usize, WalkError> {
+        let part = &self.parts[at];
+        let (key, pattern) = split_match(part)?;
+        let pattern = regex(pattern).map_err(|_| PathError::Pattern(pattern.to_owned()))?;
+        let matches = |item: &Json| {
+            let value = if key.is_empty() {
+                Some(item)
+            } else {
+                item.get(key)
+            };
+            value.is_some_and(|v| is_scalar(v) && !v.is_null() && pattern.is_match(&text(v)))
+        };
+        let mut count = 0;
+        let mut matched = false;
+        let create = self.create.is_some();
+        for item in items_mut(node, part, create)?.into_iter().flatten() {
+            if matches(item) {
+                matched = true;
+                count += self.walk(item, at + 1, false, visit)?;
+            }
+        }
+        if matched || self.create.is_none() {
+            return Ok(count);
+        }
+        let (key, value) = split_match(part)?;
+        let value = super::value::resolve(value);
+        let item = if key.is_empty() {
+            value
+        } else {
+            Json::Object(Map::from_iter([(key.to_owned(), value)]))
+        };
+        let Some(items) = items_mut(node, part, create)? else {
+            return Ok(0);
+        };
+        items.push(item);
+        let mut count = 0;
+        for item in items.iter_mut().filter(|item| matches(item)) {
+            count += self.walk(item, at + 1, false, visit)?;
+        }
+        Ok(count)
+    }
+}
+
+/// The items of a list to walk; a null has none (and `create` cannot make any below it).
+fn items_mut<'a>(
+    node: &'a mut Json,
+    part: &str,
+    create: bool,
+) -> Result<Option<&'a mut Vec<Json>>, PathError> {
+    match node {
+        Json::Array(items) => Ok(Some(items)),
+        Json::Null if create => Err(PathError::CreateBelowNull(part.to_owned())),
+        Json::Null => Ok(None),
+        other => Err(PathError::NotAList {
+            part: part.to_owned(),
+            found: describe(other),
+        }),
+    }
+}
