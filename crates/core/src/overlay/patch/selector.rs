@@ -138,12 +138,18 @@ enum Requirement {
 
 impl Requirement {
     fn matches(&self, labels: &Map<String, Json>) -> bool {
-        let get = |key: &str| labels.get(key).and_then(Json::as_str);
+        // kustomize reads labels as strings: a `true` or `5` written unquoted matches too
+        let get = |key: &str| match labels.get(key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::Bool(b)) => Some(b.to_string()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
         match self {
-            Requirement::Equals(k, v) => get(k) == Some(v),
-            Requirement::NotEquals(k, v) => get(k) != Some(v),
-            Requirement::In(k, values) => get(k).is_some_and(|v| values.iter().any(|x| x == v)),
-            Requirement::NotIn(k, values) => get(k).is_none_or(|v| !values.iter().any(|x| x == v)),
+            Requirement::Equals(k, v) => get(k).as_ref() == Some(v),
+            Requirement::NotEquals(k, v) => get(k).as_ref() != Some(v),
+            Requirement::In(k, values) => get(k).is_some_and(|v| values.contains(&v)),
+            Requirement::NotIn(k, values) => get(k).is_none_or(|v| !values.contains(&v)),
             Requirement::Exists(k) => labels.contains_key(k),
             Requirement::NotExists(k) => !labels.contains_key(k),
         }
