@@ -181,7 +181,7 @@ struct Id {
 
 impl Id {
     fn parse(selector: &Json) -> Id {
-        let text = |key: &str| selector.get(key).map(path::text).unwrap_or_default();
+        let text = |key: &str| selector.get(key).map(value::text).unwrap_or_default();
         Id {
             group: text("group"),
             version: text("version"),
@@ -254,7 +254,7 @@ impl Options {
             return Err("`options.encoding` is not implemented by kustomize; railyard refuses it rather than ignore it".to_owned());
         }
         unknown_keys(map, &OPTION_KEYS, "replacement's options")?;
-        let delimiter = map.get("delimiter").map(path::text).unwrap_or_default();
+        let delimiter = map.get("delimiter").map(value::text).unwrap_or_default();
         let index = match map.get("index") {
             None | Some(Json::Null) => 0,
             Some(index) => index.as_i64().ok_or("`options.index` is not an integer")?,
@@ -305,7 +305,7 @@ fn source_value(source: &Json, resources: &[Resource]) -> Result<Json, String> {
     }
     let field_path = source
         .get("fieldPath")
-        .map(path::text)
+        .map(value::text)
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| DEFAULT_FIELD_PATH.to_owned());
     let found = path::lookup(&object.object, &path::split(&field_path))
@@ -350,7 +350,7 @@ fn label_selector(selector: &Json) -> Result<Option<TargetSelector>, String> {
     let pick = |key: &str| {
         selector
             .get(key)
-            .filter(|v| !path::text(v).is_empty())
+            .filter(|v| !value::text(v).is_empty())
             .cloned()
     };
     let (labels, annotations) = (pick("labelSelector"), pick("annotationSelector"));
@@ -408,7 +408,7 @@ fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Resu
     let field_paths: Vec<String> = match target.get("fieldPaths") {
         None | Some(Json::Null) => vec![DEFAULT_FIELD_PATH.to_owned()],
         Some(Json::Array(paths)) if paths.is_empty() => vec![DEFAULT_FIELD_PATH.to_owned()],
-        Some(Json::Array(paths)) => paths.iter().map(path::text).collect(),
+        Some(Json::Array(paths)) => paths.iter().map(value::text).collect(),
         Some(_) => return Err("`fieldPaths` is not a list".to_owned()),
     };
     let options = Options::parse(target.get("options"))?;

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::super::regex;
+use super::value::{is_scalar, resolve, text};
 
 /// Why a field path cannot be walked.
 #[derive(Debug, thiserror::Error)]
@@ -75,20 +76,6 @@ pub(super) fn split(path: &str) -> Vec<String> {
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty())
         .collect()
-}
-
-/// The text of a scalar, as YAML holds it (`""` for a mapping or list).
-pub(super) fn text(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.to_string(),
-        Json::Bool(b) => b.to_string(),
-        Json::Null | Json::Array(_) | Json::Object(_) => String::new(),
-    }
-}
-
-pub(super) fn is_scalar(value: &Json) -> bool {
-    !matches!(value, Json::Array(_) | Json::Object(_))
 }
 
 fn describe(value: &Json) -> &'static str {
@@ -337,7 +324,7 @@ impl Matcher<'_> {
             return Ok(count);
         }
         let (key, value) = split_match(part)?;
-        let value = super::value::resolve(value);
+        let value = resolve(value);
         let item = if key.is_empty() {
             value
         } else {

@@ -6,8 +6,21 @@
 
 use serde_json::Value as Json;
 
-use super::path::text;
 use crate::yaml::scalar::{Plain, resolve as resolve_plain};
+
+/// The text of a scalar, as YAML holds it (`""` for a mapping or list).
+pub(super) fn text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => n.to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::Null | Json::Array(_) | Json::Object(_) => String::new(),
+    }
+}
+
+pub(super) fn is_scalar(value: &Json) -> bool {
+    !matches!(value, Json::Array(_) | Json::Object(_))
+}
 
 /// The value of `text` as a plain, untagged scalar.
 pub(super) fn resolve(text: &str) -> Json {
@@ -46,7 +59,7 @@ pub(super) fn retype(like: &Json, text: &str) -> Result<Json, &'static str> {
 /// The replacement's value after a source's `delimiter`/`index`: the `index`th piece of its
 /// text, of the source's type.
 pub(super) fn piece(value: &Json, delimiter: &str, index: i64) -> Result<Json, String> {
-    if !super::path::is_scalar(value) {
+    if !is_scalar(value) {
         return Err("delimiter option can only be used with scalar nodes".to_owned());
     }
     let whole = text(value);
@@ -73,7 +86,7 @@ pub(super) fn set(
 ) -> Result<(), String> {
     let mut value = value.clone();
     if let Some((delimiter, index)) = delimiter {
-        if !super::path::is_scalar(field) {
+        if !is_scalar(field) {
             return Err("delimiter option can only be used with scalar nodes".to_owned());
         }
         let current = if fresh { String::new() } else { text(field) };
@@ -85,19 +98,19 @@ pub(super) fn set(
             Ok(i) => pieces[i] = piece,
         }
         let joined = pieces.join(delimiter);
-        value = if super::path::is_scalar(&value) {
+        value = if is_scalar(&value) {
             retype(&value, &joined).map_err(|tag| cannot_decode(&joined, tag))?
         } else {
             Json::String(joined)
         };
     }
     if fresh {
-        *field = if super::path::is_scalar(&value) {
+        *field = if is_scalar(&value) {
             resolve(&text(&value))
         } else {
             value
         };
-    } else if super::path::is_scalar(field) {
+    } else if is_scalar(field) {
         let new = text(&value);
         *field = retype(field, &new).map_err(|tag| cannot_decode(&new, tag))?;
     } else {
