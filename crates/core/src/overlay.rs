@@ -177,8 +177,27 @@ fn build_resources(
             error.to_string(),
         )]
     })?;
+    for resource in &mut resources {
+        stringify_annotations(&mut resource.object);
+    }
     order::legacy(&mut resources);
     Ok(resources)
+}
+
+/// kustomize's last step rewrites every object's annotations through a map of strings
+/// (`RemoveBuildAnnotations`), so an unquoted `true` or `5` comes out as `"true"` or `"5"`.
+fn stringify_annotations(object: &mut Json) {
+    let Some(Json::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match value {
+            Json::Bool(b) => b.to_string(),
+            Json::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        *value = Json::String(text);
+    }
 }
 
 /// The objects as `kubectl kustomize` prints them.

@@ -425,9 +425,11 @@ fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Resu
         if !select.id.selects(resource) || rejected {
             continue;
         }
+        let before = resource.alias_values();
         for field_path in &field_paths {
             write(&mut resource.object, field_path, value, &options)?;
         }
+        resource.spread_alias_changes(&before);
     }
     Ok(())
 }
