@@ -14,6 +14,13 @@ use crate::support::{self, cases};
 const MIN_CASES: usize = 60;
 const MIN_ERROR_CASES: usize = 15;
 
+/// Issue #17's floor for the features it added: cases (valid or error) whose name says the
+/// feature, each of which must use it.
+const MIN_FEATURE_CASES: [(&str, &[&str], usize); 2] = [
+    ("component-", &["components:", "kind: Component"], 40),
+    ("replacement-", &["replacements:"], 30),
+];
+
 fn corpus(kind: &str) -> Vec<PathBuf> {
     cases(&support::root().join("tests/kustomize").join(kind))
 }
@@ -107,6 +114,46 @@ fn expected_files_are_what_kubectl_kustomize_prints() {
         "regenerate with `bash tests/kustomize/regenerate.sh`:\n{}",
         failures.join("\n")
     );
+}
+
+/// Whether any kustomization file below `dir` contains `needle`.
+fn some_kustomization_contains(dir: &Path, needle: &str) -> bool {
+    std::fs::read_dir(dir)
+        .expect("case directory")
+        .any(|entry| {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                return some_kustomization_contains(&path, needle);
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("kustomization")
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains(needle))
+        })
+}
+
+#[test]
+fn the_corpus_covers_components_and_replacements() {
+    let all: Vec<PathBuf> = corpus("cases")
+        .into_iter()
+        .chain(corpus("errors"))
+        .collect();
+    for (prefix, fields, minimum) in MIN_FEATURE_CASES {
+        let named: Vec<&PathBuf> = all.iter().filter(|c| name(c).starts_with(prefix)).collect();
+        assert!(
+            named.len() >= minimum,
+            "only {} `{prefix}*` cases",
+            named.len()
+        );
+        for case in named {
+            assert!(
+                fields
+                    .iter()
+                    .any(|field| some_kustomization_contains(case, field)),
+                "{} uses none of {fields:?}",
+                name(case)
+            );
+        }
+    }
 }
 
 #[test]

@@ -2,10 +2,11 @@
 //!
 //! Pure: files come through the [`Files`] interface, so the engine runs on disk (the edge),
 //! in memory (tests, fuzzing) or on railyard's own rendered tree alike. The order of work is
-//! kustomize v5's: per kustomization, resources (bases fully built first), generators, then
-//! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas,
-//! images (the step driver, `overlay/steps.rs`); once at the top, generator hash suffixes,
-//! name references, and the legacy order (`build_resources` here).
+//! kustomize v5's: per kustomization, resources (bases fully built first), generators,
+//! components, then patches, namespace, prefix and suffix, labels, annotations, JSON 6902
+//! patches, replicas, images, replacements (the step driver, `overlay/steps.rs`); once at the
+//! top, generator hash suffixes, name references, annotations as strings, and the legacy
+//! order (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
 //!
 //! Problems with the overlay come back as diagnostics; below them, why a file cannot be read

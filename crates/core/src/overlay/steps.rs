@@ -1,8 +1,9 @@
 //! The step driver: how one kustomization is built, in kustomize v5's order. Its resources and
-//! bases (each base fully built first), then generators, strategic-merge and `patches`
-//! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas and
-//! images. Hashes, name references and the output order follow once at the top
-//! (`build_resources` in `overlay.rs`).
+//! bases (each base fully built first), then generators, then its components (each run on
+//! everything gathered so far), then strategic-merge and `patches` patches, namespace, prefix
+//! and suffix, labels, annotations, JSON 6902 patches, replicas, images and replacements.
+//! Hashes, name references and the output order follow once at the top (`build_resources` in
+//! `overlay.rs`).
 
 use std::collections::HashMap;
 
