@@ -37,6 +37,7 @@ use crate::limits::{MAX_OVERLAY_BYTES, MAX_REGEX_BYTES};
 use crate::source::Span;
 
 pub use error::{Error, OutOfWork, PatternError, ReadError};
+pub use kustomization::{FieldSupport, field_support};
 pub use resource::Resource;
 use work::Work;
 use work::{KEEP, too_much_work, weight};

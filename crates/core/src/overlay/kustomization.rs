@@ -39,20 +39,80 @@ const SUPPORTED: &[&str] = &[
     "replacements",
 ];
 
-const UNSUPPORTED: &[&str] = &[
-    "buildMetadata",
-    "configurations",
-    "crds",
-    "generators",
-    "helmChartInflationGenerator",
-    "helmCharts",
-    "helmGlobals",
-    "openapi",
-    "sortOptions",
-    "transformers",
-    "validators",
-    "vars",
+/// Fields kustomize v5.5 knows that railyard refuses, each with what to do instead.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "buildMetadata",
+        "remove it; railyard adds no origin, transformer or managed-by annotations",
+    ),
+    (
+        "configurations",
+        "reach custom fields with `patches` (with a `target`) or `replacements`",
+    ),
+    (
+        "crds",
+        "reach fields of custom resources with `patches` (with a `target`) or `replacements`",
+    ),
+    (
+        "generators",
+        "use `configMapGenerator`/`secretGenerator`, or commit the generated objects and list them under `resources`",
+    ),
+    (
+        "helmChartInflationGenerator",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    (
+        "helmCharts",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    (
+        "helmGlobals",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    ("imageTags", "use `images`, which replaced it"),
+    (
+        "openapi",
+        "remove it; railyard merges with the built-in Kubernetes kinds' keys only",
+    ),
+    (
+        "sortOptions",
+        "remove it; railyard prints kustomize's default (legacy) order",
+    ),
+    (
+        "transformers",
+        "plugins are not supported; use `patches`, `replacements` or the built-in fields",
+    ),
+    (
+        "validators",
+        "plugins are not supported; validate the output with `kubectl apply --dry-run=server` instead",
+    ),
+    (
+        "vars",
+        "use `replacements`, which replace `vars` in kustomize v5",
+    ),
 ];
+
+/// What railyard's overlay engine does with a kustomization field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldSupport {
+    /// Built as `kubectl kustomize` builds it.
+    Supported,
+    /// A field kustomize knows, refused at its line with this hint of what to do instead.
+    Refused(&'static str),
+    /// Not a kustomization field at all.
+    Unknown,
+}
+
+/// What the engine does with the kustomization field `name`.
+pub fn field_support(name: &str) -> FieldSupport {
+    if SUPPORTED.contains(&name) {
+        FieldSupport::Supported
+    } else if let Some((_, hint)) = UNSUPPORTED.iter().find(|(field, _)| *field == name) {
+        FieldSupport::Refused(hint)
+    } else {
+        FieldSupport::Unknown
+    }
+}
 
 /// One kustomization file, parsed, with positions for messages.
 pub(super) struct Kustomization {
@@ -162,8 +222,17 @@ fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
     };
     for key in map.keys() {
         let pointer = format!("/{key}");
-        if UNSUPPORTED.contains(&key.as_str()) {
-            problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
+        if let FieldSupport::Refused(hint) = field_support(key) {
+            problems.push(
+                kustomization
+                    .tree
+                    .key_error(
+                        &pointer,
+                        format!("`{key}` is not supported by railyard's overlay engine"),
+                    )
+                    .expected(format!("only {}", SUPPORTED.join(", ")))
+                    .hint(format!("{hint}; railyard never ignores a field")),
+            );
         } else if !SUPPORTED.contains(&key.as_str()) {
             let hint = suggest::hint(key, SUPPORTED, || {
                 "remove it; kustomize would reject it too".to_owned()
