@@ -11,7 +11,8 @@ use serde_json::Value as Json;
 use super::kustomization::Kustomization;
 use super::patch::TargetSelector;
 use super::resource::{Resource, is_cluster_scoped, split_api_version};
-use super::{Engine, too_much_work, weight};
+use super::work::Work;
+use super::{Engine, KEEP, OutOfWork, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
 use crate::source::SourceFile;
@@ -41,6 +42,28 @@ const SELECTOR_KEYS: [&str; 7] = [
 const OPTION_KEYS: [&str; 3] = ["delimiter", "index", "create"];
 const DEFAULT_FIELD_PATH: &str = "metadata.name";
 
+/// Why a replacement cannot be applied.
+#[derive(Debug, thiserror::Error)]
+enum ReplaceError {
+    /// What kustomize would say (or, for what it would ignore, why railyard refuses).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    OutOfWork(#[from] OutOfWork),
+}
+
+impl From<String> for ReplaceError {
+    fn from(message: String) -> ReplaceError {
+        ReplaceError::Invalid(message)
+    }
+}
+
+impl From<&str> for ReplaceError {
+    fn from(message: &str) -> ReplaceError {
+        ReplaceError::Invalid(message.to_owned())
+    }
+}
+
 /// Runs the kustomization's `replacements` in order on every object.
 pub(super) fn run(
     engine: &mut Engine<'_>,
@@ -67,12 +90,13 @@ pub(super) fn run(
                 .work
                 .spend(steps)
                 .map_err(|_| vec![too_much_work(error(String::new()))])?;
-            apply(&replacement, resources).map_err(|why| {
-                vec![
+            apply(&replacement, resources, &engine.work).map_err(|why| match why {
+                ReplaceError::OutOfWork(_) => vec![too_much_work(error(String::new()))],
+                ReplaceError::Invalid(why) => vec![
                     error(why)
                         .expected("a source that selects one object, and targets whose fields exist")
                         .hint("check the selectors and field paths; `options.create: true` makes missing fields"),
-                ]
+                ],
             })?;
         }
     }
@@ -273,19 +297,19 @@ impl Options {
 }
 
 /// One replacement: its source's value written into every target.
-fn apply(replacement: &Json, resources: &mut [Resource]) -> Result<(), String> {
+fn apply(replacement: &Json, resources: &mut [Resource], work: &Work) -> Result<(), ReplaceError> {
     let (Some(source), Some(targets)) = (
         replacement.get("source").filter(|s| !s.is_null()),
         replacement.get("targets").filter(|t| !t.is_null()),
     ) else {
-        return Err("replacements must specify a source and at least one target".to_owned());
+        return Err("replacements must specify a source and at least one target".into());
     };
     let value = source_value(source, resources)?;
     let Json::Array(targets) = targets else {
-        return Err("`targets` is not a list".to_owned());
+        return Err("`targets` is not a list".into());
     };
     for target in targets {
-        apply_target(target, &value, resources)?;
+        apply_target(target, &value, resources, work)?;
     }
     Ok(())
 }
@@ -390,11 +414,16 @@ impl Selector {
     }
 }
 
-fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Result<(), String> {
+fn apply_target(
+    target: &Json,
+    value: &Json,
+    resources: &mut [Resource],
+    work: &Work,
+) -> Result<(), ReplaceError> {
     let map = target.as_object().ok_or("a target is not a mapping")?;
     unknown_keys(map, &TARGET_KEYS, "replacement's target")?;
     let select = match target.get("select") {
-        None | Some(Json::Null) => return Err("target must specify resources to select".to_owned()),
+        None | Some(Json::Null) => return Err("target must specify resources to select".into()),
         Some(select) => Selector::parse(select)?,
     };
     let rejects = match target.get("reject") {
@@ -403,13 +432,13 @@ fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Resu
             .iter()
             .map(Selector::parse)
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err("`reject` is not a list".to_owned()),
+        Some(_) => return Err("`reject` is not a list".into()),
     };
     let field_paths: Vec<String> = match target.get("fieldPaths") {
         None | Some(Json::Null) => vec![DEFAULT_FIELD_PATH.to_owned()],
         Some(Json::Array(paths)) if paths.is_empty() => vec![DEFAULT_FIELD_PATH.to_owned()],
         Some(Json::Array(paths)) => paths.iter().map(value::text).collect(),
-        Some(_) => return Err("`fieldPaths` is not a list".to_owned()),
+        Some(_) => return Err("`fieldPaths` is not a list".into()),
     };
     let options = Options::parse(target.get("options"))?;
     for resource in resources.iter_mut() {
@@ -427,40 +456,52 @@ fn apply_target(target: &Json, value: &Json, resources: &mut [Resource]) -> Resu
         }
         let before = resource.alias_values();
         for field_path in &field_paths {
-            write(&mut resource.object, field_path, value, &options)?;
+            write(&mut resource.object, field_path, value, &options, work)?;
         }
         resource.spread_alias_changes(&before);
     }
     Ok(())
 }
 
-/// Writes `value` into every field `field_path` reaches in `object`.
+/// Writes `value` into every field `field_path` reaches in `object`, each copy paid for.
 fn write(
     object: &mut Json,
     field_path: &str,
     value: &Json,
     options: &Options,
-) -> Result<(), String> {
+    work: &Work,
+) -> Result<(), ReplaceError> {
     let parts = path::split(field_path);
     let matcher = Matcher {
         parts: &parts,
         create: options.create.then(|| Create::of(value)),
     };
     let delimiter = options.delimiter.as_ref().map(|(d, i)| (d.as_str(), *i));
-    let mut visit = |field: &mut Json, fresh: bool| value::set(field, fresh, value, delimiter);
+    let cost = KEEP * weight(value);
+    let mut out_of_work = false;
+    let mut visit = |field: &mut Json, fresh: bool| {
+        if work.spend(cost).is_err() {
+            out_of_work = true;
+            return Err(OutOfWork.to_string());
+        }
+        value::set(field, fresh, value, delimiter)
+    };
     let verb = if options.create {
         "find or create"
     } else {
         "find"
     };
-    match matcher.walk(object, 0, false, &mut visit) {
-        Ok(0) => Err(format!(
-            "unable to {verb} field `{field_path}` in replacement target"
-        )),
+    let walked = matcher.walk(object, 0, false, &mut visit);
+    if out_of_work {
+        return Err(OutOfWork.into());
+    }
+    match walked {
+        Ok(0) => Err(format!("unable to {verb} field `{field_path}` in replacement target").into()),
         Ok(_) => Ok(()),
         Err(WalkError::Path(why)) => Err(format!(
             "unable to {verb} field `{field_path}` in replacement target: {why}"
-        )),
-        Err(WalkError::Visit(why)) => Err(why),
+        )
+        .into()),
+        Err(WalkError::Visit(why)) => Err(why.into()),
     }
 }

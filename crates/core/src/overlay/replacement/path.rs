@@ -358,3 +358,76 @@ fn items_mut<'a>(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parts(path: &str) -> Vec<String> {
+        split(path)
+    }
+
+    #[test]
+    fn brackets_keep_dots_and_quote_keys() {
+        assert_eq!(
+            parts("spec.containers.[name=a.b].image"),
+            ["spec", "containers", "[name=a.b]", "image"]
+        );
+        assert_eq!(
+            parts("metadata.annotations.[example.com/x]"),
+            ["metadata", "annotations", "example.com/x"]
+        );
+        assert_eq!(parts(r"a\.b.c"), ["a.b", "c"]);
+        assert_eq!(parts(".a.b"), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_source_lookup_matches_exactly_and_by_index() {
+        let object = json!({"l": [{"name": "app-x", "v": 1}, {"name": "app", "v": 2}]});
+        let found = |p: &str| lookup(&object, &parts(p)).expect("walks").cloned();
+        assert_eq!(found("l.[name=app].v"), Some(json!(2)));
+        assert_eq!(found("l.0.v"), Some(json!(1)));
+        assert_eq!(found("l.-.v"), Some(json!(2)));
+        assert_eq!(found("l.5.v"), None);
+        assert!(lookup(&object, &parts("l.-1")).is_err());
+        assert!(lookup(&object, &parts("l.*")).is_err());
+    }
+
+    #[test]
+    fn a_target_match_is_an_unanchored_pattern_and_create_adds_items() {
+        let mut object = json!({"l": [{"name": "app-x"}, {"name": "app"}, {"name": "db"}]});
+        let path = parts("l.[name=app].v");
+        let matcher = Matcher {
+            parts: &path,
+            create: Some(Create::Scalar),
+        };
+        let mut seen = 0;
+        let mut visit = |field: &mut Json, fresh: bool| {
+            assert!(fresh);
+            *field = json!(seen);
+            seen += 1;
+            Ok(())
+        };
+        let count = matcher.walk(&mut object, 0, false, &mut visit).ok();
+        assert_eq!(count, Some(2));
+        assert_eq!(object["l"][0]["v"], json!(0));
+        assert_eq!(object["l"][1]["v"], json!(1));
+        assert!(object["l"][2].get("v").is_none());
+        let path = parts("l.[name=cache].v");
+        let matcher = Matcher {
+            parts: &path,
+            create: Some(Create::Scalar),
+        };
+        let mut visit = |field: &mut Json, _: bool| {
+            *field = json!("new");
+            Ok(())
+        };
+        assert_eq!(
+            matcher.walk(&mut object, 0, false, &mut visit).ok(),
+            Some(1)
+        );
+        assert_eq!(object["l"][3], json!({"name": "cache", "v": "new"}));
+    }
+}

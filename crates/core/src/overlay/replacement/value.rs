@@ -118,3 +118,43 @@ pub(super) fn set(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_scalar_keeps_its_type() {
+        let mut field = json!("text");
+        set(&mut field, false, &json!(5), None).expect("sets");
+        assert_eq!(field, json!("5"));
+        let mut field = json!(1);
+        set(&mut field, false, &json!("7"), None).expect("sets");
+        assert_eq!(field, json!(7));
+        let mut field = json!(1);
+        assert!(set(&mut field, false, &json!("seven"), None).is_err());
+        let mut field = Json::Null;
+        set(&mut field, true, &json!("7"), None).expect("sets");
+        assert_eq!(field, json!(7));
+    }
+
+    #[test]
+    fn a_delimiter_replaces_prefixes_or_appends_a_piece() {
+        let image = || json!("nginx:1.0");
+        let cases = [
+            (1, "nginx:2.0"),
+            (-1, "2.0:nginx:1.0"),
+            (7, "nginx:1.0:2.0"),
+        ];
+        for (index, want) in cases {
+            let mut field = image();
+            set(&mut field, false, &json!("2.0"), Some((":", index))).expect("sets");
+            assert_eq!(field, json!(want), "index {index}");
+        }
+        assert_eq!(piece(&image(), ":", 1).ok(), Some(json!("1.0")));
+        assert!(piece(&image(), ":", 2).is_err());
+        assert!(piece(&json!({"a": 1}), ":", 0).is_err());
+    }
+}
