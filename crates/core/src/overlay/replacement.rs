@@ -459,6 +459,12 @@ fn apply_target(
             write(&mut resource.object, field_path, value, &options, work)?;
         }
         resource.spread_alias_changes(&before);
+        // kustomize records no earlier name for a field a replacement writes: an object never
+        // renamed before now has its new name as its original, so references to the old one
+        // are left alone; one renamed before keeps its history, and references follow
+        if resource.previous.is_empty() {
+            resource.original = (resource.name(), resource.namespace());
+        }
     }
     Ok(())
 }
