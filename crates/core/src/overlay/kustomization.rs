@@ -198,6 +198,7 @@ impl Engine<'_> {
         };
         let mut problems = check_fields(&kustomization);
         problems.extend(check_kind(&kustomization));
+        problems.extend(check_not_empty(&kustomization));
         let source = self
             .texts
             .get(&kustomization.path)
@@ -297,6 +298,28 @@ fn check_kind(kustomization: &Kustomization) -> Vec<Diagnostic> {
                 .hint(format!("write `apiVersion: {version}`, or leave it out")),
         ],
     }
+}
+
+/// kustomize refuses a kustomization that sets nothing but `apiVersion` and `kind`
+/// (`CheckEmpty`): a field left null or `""` is its zero value, so it sets nothing.
+fn check_not_empty(kustomization: &Kustomization) -> Option<Diagnostic> {
+    let map = kustomization.tree.value.as_object();
+    let sets_something = map.is_some_and(|map| {
+        map.iter().any(|(key, value)| {
+            key != "apiVersion" && key != "kind" && !value.is_null() && value.as_str() != Some("")
+        })
+    });
+    if sets_something || map.is_none() && !kustomization.tree.value.is_null() {
+        return None;
+    }
+    Some(
+        kustomization
+            .error("", format!("`{}` is empty", kustomization.path))
+            .expected(
+                "a kustomization that sets at least one field besides `apiVersion` and `kind`",
+            )
+            .hint("list its `resources`, or remove the directory from where it is used"),
+    )
 }
 
 /// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain
