@@ -187,7 +187,8 @@ fn build_resources(
 }
 
 /// kustomize's last step rewrites every object's annotations through a map of strings
-/// (`RemoveBuildAnnotations`), so an unquoted `true` or `5` comes out as `"true"` or `"5"`.
+/// (`RemoveBuildAnnotations`), so an unquoted `true` or `5` comes out as `"true"` or `"5"`,
+/// and a mapping or list (which only a replacement can put there) as `""`.
 fn stringify_annotations(object: &mut Json) {
     let Some(Json::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
         return;
@@ -196,7 +197,8 @@ fn stringify_annotations(object: &mut Json) {
         let text = match value {
             Json::Bool(b) => b.to_string(),
             Json::Number(n) => n.to_string(),
-            _ => continue,
+            Json::Object(_) | Json::Array(_) => String::new(),
+            Json::String(_) | Json::Null => continue,
         };
         *value = Json::String(text);
     }

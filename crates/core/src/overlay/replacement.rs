@@ -18,6 +18,7 @@ use crate::json_tree::JsonTree;
 use crate::source::SourceFile;
 use crate::yaml;
 use path::{Create, Matcher, WalkError};
+use value::Tag;
 
 const REPLACEMENT_KEYS: [&str; 3] = ["source", "targets", "path"];
 const SOURCE_KEYS: [&str; 7] = [
@@ -64,6 +65,14 @@ impl From<&str> for ReplaceError {
     }
 }
 
+/// What the replacements of one kustomization share: the work budget, and the scalars left
+/// holding text their tag does not fit, by object and pointer, with the entry that wrote them.
+struct Writes<'w> {
+    work: &'w Work,
+    misfits: std::collections::BTreeMap<(usize, String), (Tag, String)>,
+    entry: String,
+}
+
 /// Runs the kustomization's `replacements` in order on every object.
 pub(super) fn run(
     engine: &mut Engine<'_>,
@@ -81,100 +90,123 @@ pub(super) fn run(
                 .hint("write each replacement as a list item"),
         ]);
     };
+    // kustomize reads every replacement (files too) before it applies the first
+    let mut all = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let pointer = format!("/replacements/{i}");
+        for replacement in replacements_of(engine, kustomization, &pointer, entry)? {
+            all.push((pointer.clone(), replacement));
+        }
+    }
+    let mut writes = Writes {
+        work: &engine.work,
+        misfits: std::collections::BTreeMap::new(),
+        entry: String::new(),
+    };
+    for (pointer, replacement) in all {
         let error = |message: String| kustomization.error(&pointer, message);
-        for replacement in engine.replacements_of(kustomization, &pointer, entry)? {
-            let steps = resources.iter().map(|r| 1 + weight(&r.object) / 16).sum();
-            engine
-                .work
-                .spend(steps)
-                .map_err(|_| vec![too_much_work(error(String::new()))])?;
-            apply(&replacement, resources, &engine.work).map_err(|why| match why {
-                ReplaceError::OutOfWork(_) => vec![too_much_work(error(String::new()))],
-                ReplaceError::Invalid(why) => vec![
-                    error(why)
-                        .expected("a source that selects one object, and targets whose fields exist")
-                        .hint("check the selectors and field paths; `options.create: true` makes missing fields"),
-                ],
-            })?;
+        let steps = resources.iter().map(|r| 1 + weight(&r.object) / 16).sum();
+        writes
+            .work
+            .spend(steps)
+            .map_err(|_| vec![too_much_work(error(String::new()))])?;
+        writes.entry.clone_from(&pointer);
+        apply(&replacement, resources, &mut writes).map_err(|why| match why {
+            ReplaceError::OutOfWork(_) => vec![too_much_work(error(String::new()))],
+            ReplaceError::Invalid(why) => vec![
+                error(why)
+                    .expected("a source that selects one object, and targets whose fields exist")
+                    .hint("check the selectors and field paths; `options.create: true` makes missing fields"),
+            ],
+        })?;
+    }
+    // kustomize decodes each object once the step is over: text left in a scalar whose tag it
+    // does not fit is an error then
+    for ((index, pointer), (tag, entry)) in &writes.misfits {
+        if let Some(Json::String(text)) = resources[*index].object.pointer(pointer) {
+            return Err(vec![
+                kustomization
+                    .error(entry, value::cannot_decode(text, *tag))
+                    .expected(format!("text that reads as a {}", tag.name()))
+                    .hint("a replaced field keeps its type; replace a string field, or quote the target's value"),
+            ]);
         }
     }
     Ok(())
 }
 
-impl Engine<'_> {
-    /// The replacements one entry stands for: itself, or what its `path` file holds.
-    fn replacements_of(
-        &mut self,
-        kustomization: &Kustomization,
-        pointer: &str,
-        entry: &Json,
-    ) -> Result<Vec<Json>, Vec<Diagnostic>> {
-        let error = |message: String| kustomization.error(pointer, message);
-        let Some(map) = entry.as_object() else {
-            return Err(vec![error("a replacement must be a mapping".to_owned())]);
-        };
-        unknown_keys(map, &REPLACEMENT_KEYS, "replacement").map_err(|why| {
-            vec![error(why).hint("a replacement has `source` and `targets`, or `path`")]
-        })?;
-        let Some(file) = map.get("path") else {
-            return Ok(vec![entry.clone()]);
-        };
-        if map.contains_key("source") || map.contains_key("targets") {
-            return Err(vec![
-                error("cannot specify both path and inline replacement".to_owned())
-                    .hint("keep `path`, or move the file's replacement inline"),
-            ]);
-        }
-        let Some(file) = file.as_str() else {
-            return Err(vec![error("`path` is not a string".to_owned())]);
-        };
-        let located = self.locate(&kustomization.dir, file, true).map_err(|why| {
+/// The replacements one entry stands for: itself, or what its `path` file holds.
+fn replacements_of(
+    engine: &mut Engine<'_>,
+    kustomization: &Kustomization,
+    pointer: &str,
+    entry: &Json,
+) -> Result<Vec<Json>, Vec<Diagnostic>> {
+    let error = |message: String| kustomization.error(pointer, message);
+    let Some(map) = entry.as_object() else {
+        return Err(vec![error("a replacement must be a mapping".to_owned())]);
+    };
+    unknown_keys(map, &REPLACEMENT_KEYS, "replacement").map_err(|why| {
+        vec![error(why).hint("a replacement has `source` and `targets`, or `path`")]
+    })?;
+    let Some(file) = map.get("path") else {
+        return Ok(vec![entry.clone()]);
+    };
+    if map.contains_key("source") || map.contains_key("targets") {
+        return Err(vec![
+            error("cannot specify both path and inline replacement".to_owned())
+                .hint("keep `path`, or move the file's replacement inline"),
+        ]);
+    }
+    let Some(file) = file.as_str() else {
+        return Err(vec![error("`path` is not a string".to_owned())]);
+    };
+    let located = engine
+        .locate(&kustomization.dir, file, true)
+        .map_err(|why| {
             vec![
                 error(why.to_string())
                     .hint("as with kustomize, files come from the kustomization's own directory"),
             ]
         })?;
-        let text = self.read(&located).map_err(|why| {
-            vec![
-                error(format!("cannot read `{file}`: {why}"))
-                    .hint("check the path; it is relative to the kustomization's directory"),
-            ]
-        })?;
-        let source = SourceFile::new(located.clone(), text);
-        let (documents, diagnostics) = yaml::parse_stream(&source);
-        if !diagnostics.is_empty() {
-            return Err(diagnostics);
-        }
-        let tree = documents
-            .first()
-            .map(|root| JsonTree::new(&located, root).value)
-            .unwrap_or(Json::Null);
-        match tree {
-            Json::Array(items) => {
-                for item in &items {
-                    let keys = item
-                        .as_object()
-                        .map(|m| unknown_keys(m, &REPLACEMENT_KEYS[..2], "replacement"));
-                    if let Some(Err(why)) = keys {
-                        return Err(vec![error(format!("in `{file}`: {why}"))]);
-                    }
+    let text = engine.read(&located).map_err(|why| {
+        vec![
+            error(format!("cannot read `{file}`: {why}"))
+                .hint("check the path; it is relative to the kustomization's directory"),
+        ]
+    })?;
+    let source = SourceFile::new(located.clone(), text);
+    let (documents, diagnostics) = yaml::parse_stream(&source);
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let tree = documents
+        .first()
+        .map(|root| JsonTree::new(&located, root).value)
+        .unwrap_or(Json::Null);
+    match tree {
+        Json::Array(items) => {
+            for item in &items {
+                let keys = item
+                    .as_object()
+                    .map(|m| unknown_keys(m, &REPLACEMENT_KEYS[..2], "replacement"));
+                if let Some(Err(why)) = keys {
+                    return Err(vec![error(format!("in `{file}`: {why}"))]);
                 }
-                Ok(items)
             }
-            Json::Object(map) => {
-                unknown_keys(&map, &REPLACEMENT_KEYS[..2], "replacement")
-                    .map_err(|why| vec![error(format!("in `{file}`: {why}"))])?;
-                Ok(vec![Json::Object(map)])
-            }
-            _ => Err(vec![
-                error(format!(
-                    "`{file}` holds neither a replacement nor a list of them"
-                ))
-                .expected("a mapping with `source` and `targets`, or a list of them"),
-            ]),
+            Ok(items)
         }
+        Json::Object(map) => {
+            unknown_keys(&map, &REPLACEMENT_KEYS[..2], "replacement")
+                .map_err(|why| vec![error(format!("in `{file}`: {why}"))])?;
+            Ok(vec![Json::Object(map)])
+        }
+        _ => Err(vec![
+            error(format!(
+                "`{file}` holds neither a replacement nor a list of them"
+            ))
+            .expected("a mapping with `source` and `targets`, or a list of them"),
+        ]),
     }
 }
 
@@ -297,7 +329,11 @@ impl Options {
 }
 
 /// One replacement: its source's value written into every target.
-fn apply(replacement: &Json, resources: &mut [Resource], work: &Work) -> Result<(), ReplaceError> {
+fn apply(
+    replacement: &Json,
+    resources: &mut [Resource],
+    writes: &mut Writes<'_>,
+) -> Result<(), ReplaceError> {
     let (Some(source), Some(targets)) = (
         replacement.get("source").filter(|s| !s.is_null()),
         replacement.get("targets").filter(|t| !t.is_null()),
@@ -309,7 +345,7 @@ fn apply(replacement: &Json, resources: &mut [Resource], work: &Work) -> Result<
         return Err("`targets` is not a list".into());
     };
     for target in targets {
-        apply_target(target, &value, resources, work)?;
+        apply_target(target, &value, resources, writes)?;
     }
     Ok(())
 }
@@ -418,7 +454,7 @@ fn apply_target(
     target: &Json,
     value: &Json,
     resources: &mut [Resource],
-    work: &Work,
+    writes: &mut Writes<'_>,
 ) -> Result<(), ReplaceError> {
     let map = target.as_object().ok_or("a target is not a mapping")?;
     unknown_keys(map, &TARGET_KEYS, "replacement's target")?;
@@ -441,7 +477,7 @@ fn apply_target(
         Some(_) => return Err("`fieldPaths` is not a list".into()),
     };
     let options = Options::parse(target.get("options"))?;
-    for resource in resources.iter_mut() {
+    for (index, resource) in resources.iter_mut().enumerate() {
         let rejected_by_labels = rejects
             .iter()
             .any(|r| r.labels.is_some() && r.labels_match(resource));
@@ -456,7 +492,8 @@ fn apply_target(
         }
         let before = resource.alias_values();
         for field_path in &field_paths {
-            write(&mut resource.object, field_path, value, &options, work)?;
+            let at = Place { index, field_path };
+            write(&mut resource.object, &at, value, &options, writes)?;
         }
         resource.spread_alias_changes(&before);
         // kustomize records no earlier name for a field a replacement writes: an object never
@@ -469,14 +506,21 @@ fn apply_target(
     Ok(())
 }
 
-/// Writes `value` into every field `field_path` reaches in `object`, each copy paid for.
+/// Which object (its index) and which of its target's field paths a write is for.
+struct Place<'p> {
+    index: usize,
+    field_path: &'p str,
+}
+
+/// Writes `value` into every field the field path reaches in `object`, each copy paid for.
 fn write(
     object: &mut Json,
-    field_path: &str,
+    at: &Place<'_>,
     value: &Json,
     options: &Options,
-    work: &Work,
+    writes: &mut Writes<'_>,
 ) -> Result<(), ReplaceError> {
+    let field_path = at.field_path;
     let parts = path::split(field_path);
     let matcher = Matcher {
         parts: &parts,
@@ -485,19 +529,29 @@ fn write(
     let delimiter = options.delimiter.as_ref().map(|(d, i)| (d.as_str(), *i));
     let cost = KEEP * weight(value);
     let mut out_of_work = false;
-    let mut visit = |field: &mut Json, fresh: bool| {
-        if work.spend(cost).is_err() {
+    let mut visit = |field: &mut Json, fresh: bool, pointer: &str| {
+        if writes.work.spend(cost).is_err() {
             out_of_work = true;
             return Err(OutOfWork.to_string());
         }
-        value::set(field, fresh, value, delimiter)
+        let key = (at.index, pointer.to_owned());
+        let forced = writes.misfits.get(&key).map(|(tag, _)| *tag);
+        match value::set(field, fresh, value, delimiter, forced)? {
+            Some(tag) => {
+                writes.misfits.insert(key, (tag, writes.entry.clone()));
+            }
+            None => {
+                writes.misfits.remove(&key);
+            }
+        }
+        Ok(())
     };
     let verb = if options.create {
         "find or create"
     } else {
         "find"
     };
-    let walked = matcher.walk(object, 0, false, &mut visit);
+    let walked = matcher.walk(object, 0, false, "", &mut visit);
     if out_of_work {
         return Err(OutOfWork.into());
     }

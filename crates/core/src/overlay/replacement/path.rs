@@ -179,9 +179,9 @@ impl Create {
     }
 }
 
-/// A field a target path reached: the node, and whether `create` just made it a scalar (it
-/// then takes the replacement's text with no type of its own).
-pub(super) type Visit<'v> = dyn FnMut(&mut Json, bool) -> Result<(), String> + 'v;
+/// A field a target path reached: the node, whether `create` just made it a scalar (it then
+/// takes the replacement's text with no type of its own), and its JSON pointer.
+pub(super) type Visit<'v> = dyn FnMut(&mut Json, bool, &str) -> Result<(), String> + 'v;
 
 /// Walks a target path (kyaml's `PathMatcher`), calling `visit` on every field it reaches;
 /// returns how many. With `create`, missing fields, list items and list matches are made.
@@ -208,27 +208,29 @@ impl Matcher<'_> {
         node: &mut Json,
         at: usize,
         fresh: bool,
+        pointer: &str,
         visit: &mut Visit<'_>,
     ) -> Result<usize, WalkError> {
         let Some(part) = self.parts.get(at) else {
-            visit(node, fresh).map_err(WalkError::Visit)?;
+            visit(node, fresh, pointer).map_err(WalkError::Visit)?;
             return Ok(1);
         };
         if part.parse::<i64>().is_ok_and(|i| i >= 0) {
-            return self.index(node, at, visit);
+            return self.index(node, at, pointer, visit);
         }
         if is_list_match(part) {
-            return self.matching_items(node, at, visit);
+            return self.matching_items(node, at, pointer, visit);
         }
         if part == "*" {
             let mut count = 0;
             let create = self.create.is_some();
-            for item in items_mut(node, part, create)?.into_iter().flatten() {
-                count += self.walk(item, at + 1, false, visit)?;
+            let items = items_mut(node, part, create)?.into_iter().flatten();
+            for (i, item) in items.enumerate() {
+                count += self.walk(item, at + 1, false, &format!("{pointer}/{i}"), visit)?;
             }
             return Ok(count);
         }
-        self.field(node, at, visit)
+        self.field(node, at, pointer, visit)
     }
 
     /// The kind of node `create` makes for the part after `at`.
@@ -246,7 +248,13 @@ impl Matcher<'_> {
         }
     }
 
-    fn field(&self, node: &mut Json, at: usize, visit: &mut Visit<'_>) -> Result<usize, WalkError> {
+    fn field(
+        &self,
+        node: &mut Json,
+        at: usize,
+        pointer: &str,
+        visit: &mut Visit<'_>,
+    ) -> Result<usize, WalkError> {
         let part = &self.parts[at];
         let map = match node {
             Json::Object(map) => map,
@@ -272,10 +280,17 @@ impl Matcher<'_> {
             map.insert(part.clone(), value);
         }
         let child = map.get_mut(part.as_str()).expect("present");
-        self.walk(child, at + 1, fresh, visit)
+        let escaped = part.replace('~', "~0").replace('/', "~1");
+        self.walk(child, at + 1, fresh, &format!("{pointer}/{escaped}"), visit)
     }
 
-    fn index(&self, node: &mut Json, at: usize, visit: &mut Visit<'_>) -> Result<usize, WalkError> {
+    fn index(
+        &self,
+        node: &mut Json,
+        at: usize,
+        pointer: &str,
+        visit: &mut Visit<'_>,
+    ) -> Result<usize, WalkError> {
         let part = &self.parts[at];
         let index: usize = part.parse().unwrap_or(usize::MAX);
         let (new, scalar) = self.new_node(at);
@@ -291,13 +306,14 @@ impl Matcher<'_> {
         let item = items
             .get_mut(index)
             .ok_or(PathError::IndexPastEnd { index, len })?;
-        self.walk(item, at + 1, fresh, visit)
+        self.walk(item, at + 1, fresh, &format!("{pointer}/{index}"), visit)
     }
 
     fn matching_items(
         &self,
         node: &mut Json,
         at: usize,
+        pointer: &str,
         visit: &mut Visit<'_>,
     ) -> Result<usize, WalkError> {
         let part = &self.parts[at];
@@ -314,10 +330,11 @@ impl Matcher<'_> {
         let mut count = 0;
         let mut matched = false;
         let create = self.create.is_some();
-        for item in items_mut(node, part, create)?.into_iter().flatten() {
+        let items = items_mut(node, part, create)?.into_iter().flatten();
+        for (i, item) in items.enumerate() {
             if matches(item) {
                 matched = true;
-                count += self.walk(item, at + 1, false, visit)?;
+                count += self.walk(item, at + 1, false, &format!("{pointer}/{i}"), visit)?;
             }
         }
         if matched || self.create.is_none() {
@@ -335,8 +352,10 @@ impl Matcher<'_> {
         };
         items.push(item);
         let mut count = 0;
-        for item in items.iter_mut().filter(|item| matches(item)) {
-            count += self.walk(item, at + 1, false, visit)?;
+        for (i, item) in items.iter_mut().enumerate() {
+            if matches(item) {
+                count += self.walk(item, at + 1, false, &format!("{pointer}/{i}"), visit)?;
+            }
         }
         Ok(count)
     }
@@ -404,13 +423,13 @@ mod tests {
             create: Some(Create::Scalar),
         };
         let mut seen = 0;
-        let mut visit = |field: &mut Json, fresh: bool| {
+        let mut visit = |field: &mut Json, fresh: bool, _: &str| {
             assert!(fresh);
             *field = json!(seen);
             seen += 1;
             Ok(())
         };
-        let count = matcher.walk(&mut object, 0, false, &mut visit).ok();
+        let count = matcher.walk(&mut object, 0, false, "", &mut visit).ok();
         assert_eq!(count, Some(2));
         assert_eq!(object["l"][0]["v"], json!(0));
         assert_eq!(object["l"][1]["v"], json!(1));
@@ -420,12 +439,13 @@ mod tests {
             parts: &path,
             create: Some(Create::Scalar),
         };
-        let mut visit = |field: &mut Json, _: bool| {
+        let mut visit = |field: &mut Json, _: bool, pointer: &str| {
+            assert_eq!(pointer, "/l/3/v");
             *field = json!("new");
             Ok(())
         };
         assert_eq!(
-            matcher.walk(&mut object, 0, false, &mut visit).ok(),
+            matcher.walk(&mut object, 0, false, "", &mut visit).ok(),
             Some(1)
         );
         assert_eq!(object["l"][3], json!({"name": "cache", "v": "new"}));

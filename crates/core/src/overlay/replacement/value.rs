@@ -35,29 +35,55 @@ pub(super) fn resolve(text: &str) -> Json {
     }
 }
 
-/// `text` read with the type of `like` (a scalar); `Err` with the type's YAML tag when the text
-/// is not of that type.
-pub(super) fn retype(like: &Json, text: &str) -> Result<Json, &'static str> {
-    match like {
-        Json::String(_) => Ok(Json::String(text.to_owned())),
-        Json::Number(n) => match resolve(text) {
-            number @ Json::Number(_) => Ok(number),
-            _ if n.is_f64() => Err("!!float"),
-            _ => Err("!!int"),
-        },
-        Json::Bool(_) => match resolve(text) {
-            boolean @ Json::Bool(_) => Ok(boolean),
-            _ => Err("!!bool"),
-        },
-        _ => match resolve(text) {
-            Json::Null => Ok(Json::Null),
-            _ => Err("!!null"),
-        },
+/// The YAML tag of a scalar, which a replaced scalar keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tag {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Null,
+}
+
+impl Tag {
+    /// The tag of a scalar (`None` for a mapping or list).
+    pub(super) fn of(value: &Json) -> Option<Tag> {
+        Some(match value {
+            Json::String(_) => Tag::Str,
+            Json::Number(n) if n.is_f64() => Tag::Float,
+            Json::Number(_) => Tag::Int,
+            Json::Bool(_) => Tag::Bool,
+            Json::Null => Tag::Null,
+            Json::Array(_) | Json::Object(_) => return None,
+        })
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Tag::Str => "!!str",
+            Tag::Int => "!!int",
+            Tag::Float => "!!float",
+            Tag::Bool => "!!bool",
+            Tag::Null => "!!null",
+        }
+    }
+
+    /// `text` read as a scalar of this tag, as yaml.v3 decodes it; `None` when it is not one.
+    pub(super) fn decode(self, text: &str) -> Option<Json> {
+        let value = resolve(text);
+        let fits = match self {
+            Tag::Str => return Some(Json::String(text.to_owned())),
+            Tag::Int | Tag::Float => value.is_number(),
+            Tag::Bool => value.is_boolean(),
+            Tag::Null => value.is_null(),
+        };
+        fits.then_some(value)
     }
 }
 
 /// The replacement's value after a source's `delimiter`/`index`: the `index`th piece of its
-/// text, of the source's type.
+/// text, of the source's type where it fits (kustomize keeps the source's tag; only a mapping
+/// or list target, which takes the whole node, could tell).
 pub(super) fn piece(value: &Json, delimiter: &str, index: i64) -> Result<Json, String> {
     if !is_scalar(value) {
         return Err("delimiter option can only be used with scalar nodes".to_owned());
@@ -68,22 +94,24 @@ pub(super) fn piece(value: &Json, delimiter: &str, index: i64) -> Result<Json, S
         .ok()
         .and_then(|i| pieces.get(i))
         .ok_or_else(|| format!("options.index {index} is out of bounds for value `{whole}`"))?;
-    retype(value, chosen).map_err(|tag| cannot_decode(chosen, tag))
-}
-
-pub(super) fn cannot_decode(text: &str, tag: &str) -> String {
-    format!("cannot decode `{text}` as a {tag}")
+    Ok(Tag::of(value)
+        .and_then(|tag| tag.decode(chosen))
+        .unwrap_or_else(|| Json::String((*chosen).to_owned())))
 }
 
 /// Writes `value` into the field a target path reached, with the target's `delimiter`/`index`:
-/// a scalar keeps its type and takes the text (spliced into its pieces with a delimiter), a
-/// mapping or list is replaced whole. `fresh`: the field was just created, with no type.
+/// a scalar keeps its tag (`forced`, when an earlier replacement left text that does not fit
+/// it, else its type's) and takes the text, spliced into its pieces with a delimiter; a mapping
+/// or list is replaced whole. `fresh`: the field was just created, with no tag. Returns the tag
+/// the written text does not fit, if any: kustomize only fails on it once the object becomes
+/// JSON, so a later replacement may still put fitting text there.
 pub(super) fn set(
     field: &mut Json,
     fresh: bool,
     value: &Json,
     delimiter: Option<(&str, i64)>,
-) -> Result<(), String> {
+    forced: Option<Tag>,
+) -> Result<Option<Tag>, String> {
     let mut value = value.clone();
     if let Some((delimiter, index)) = delimiter {
         if !is_scalar(field) {
@@ -97,26 +125,35 @@ pub(super) fn set(
             Ok(i) if i >= pieces.len() => pieces.push(piece),
             Ok(i) => pieces[i] = piece,
         }
-        let joined = pieces.join(delimiter);
-        value = if is_scalar(&value) {
-            retype(&value, &joined).map_err(|tag| cannot_decode(&joined, tag))?
-        } else {
-            Json::String(joined)
-        };
+        // only the text matters from here: the field is a scalar and keeps its own tag
+        value = Json::String(pieces.join(delimiter));
     }
-    if fresh {
-        *field = if is_scalar(&value) {
-            resolve(&text(&value))
-        } else {
-            value
-        };
-    } else if is_scalar(field) {
-        let new = text(&value);
-        *field = retype(field, &new).map_err(|tag| cannot_decode(&new, tag))?;
-    } else {
-        *field = value;
+    let tag = forced.or_else(|| Tag::of(field));
+    match tag {
+        _ if fresh => {
+            *field = if is_scalar(&value) {
+                resolve(&text(&value))
+            } else {
+                value
+            };
+        }
+        Some(tag) => {
+            let new = text(&value);
+            match tag.decode(&new) {
+                Some(decoded) => *field = decoded,
+                None => {
+                    *field = Json::String(new);
+                    return Ok(Some(tag));
+                }
+            }
+        }
+        None => *field = value,
     }
-    Ok(())
+    Ok(None)
+}
+
+pub(super) fn cannot_decode(text: &str, tag: Tag) -> String {
+    format!("cannot decode `{text}` as a {}", tag.name())
 }
 
 #[cfg(test)]
@@ -128,15 +165,21 @@ mod tests {
     #[test]
     fn a_scalar_keeps_its_type() {
         let mut field = json!("text");
-        set(&mut field, false, &json!(5), None).expect("sets");
+        assert_eq!(set(&mut field, false, &json!(5), None, None), Ok(None));
         assert_eq!(field, json!("5"));
         let mut field = json!(1);
-        set(&mut field, false, &json!("7"), None).expect("sets");
+        assert_eq!(set(&mut field, false, &json!("7"), None, None), Ok(None));
         assert_eq!(field, json!(7));
         let mut field = json!(1);
-        assert!(set(&mut field, false, &json!("seven"), None).is_err());
+        let left = set(&mut field, false, &json!("seven"), None, None);
+        assert_eq!(left, Ok(Some(Tag::Int)));
+        assert_eq!(
+            set(&mut field, false, &json!("8"), None, Some(Tag::Int)),
+            Ok(None)
+        );
+        assert_eq!(field, json!(8));
         let mut field = Json::Null;
-        set(&mut field, true, &json!("7"), None).expect("sets");
+        assert_eq!(set(&mut field, true, &json!("7"), None, None), Ok(None));
         assert_eq!(field, json!(7));
     }
 
@@ -150,7 +193,8 @@ mod tests {
         ];
         for (index, want) in cases {
             let mut field = image();
-            set(&mut field, false, &json!("2.0"), Some((":", index))).expect("sets");
+            let written = set(&mut field, false, &json!("2.0"), Some((":", index)), None);
+            assert_eq!(written, Ok(None));
             assert_eq!(field, json!(want), "index {index}");
         }
         assert_eq!(piece(&image(), ":", 1).ok(), Some(json!("1.0")));
