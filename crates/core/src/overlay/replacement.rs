@@ -4,13 +4,13 @@
 //! list). Objects are selected by their current or any earlier name and namespace.
 
 mod path;
+mod select;
 mod value;
 
 use serde_json::Value as Json;
 
 use super::kustomization::Kustomization;
-use super::patch::TargetSelector;
-use super::resource::{Resource, is_cluster_scoped, split_api_version};
+use super::resource::Resource;
 use super::work::Work;
 use super::{Engine, KEEP, OutOfWork, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
@@ -18,6 +18,7 @@ use crate::json_tree::JsonTree;
 use crate::source::SourceFile;
 use crate::yaml;
 use path::{Create, Matcher, WalkError};
+use select::{Id, Selector, describe, unknown_keys};
 use value::Tag;
 
 const REPLACEMENT_KEYS: [&str; 3] = ["source", "targets", "path"];
@@ -31,15 +32,6 @@ const SOURCE_KEYS: [&str; 7] = [
     "options",
 ];
 const TARGET_KEYS: [&str; 4] = ["select", "reject", "fieldPaths", "options"];
-const SELECTOR_KEYS: [&str; 7] = [
-    "group",
-    "version",
-    "kind",
-    "name",
-    "namespace",
-    "labelSelector",
-    "annotationSelector",
-];
 const OPTION_KEYS: [&str; 3] = ["delimiter", "index", "create"];
 const DEFAULT_FIELD_PATH: &str = "metadata.name";
 
@@ -65,8 +57,9 @@ impl From<&str> for ReplaceError {
     }
 }
 
-/// What the replacements of one kustomization share: the work budget, and the scalars left
-/// holding text their tag does not fit, by object and pointer, with the entry that wrote them.
+/// What the replacements of one kustomization share: the work budget, and the tag of every
+/// scalar they wrote (a written scalar keeps its tag even when its text does not fit it), by
+/// object and pointer, with the entry that wrote it.
 struct Writes<'w> {
     work: &'w Work,
     misfits: std::collections::BTreeMap<(usize, String), (Tag, String)>,
@@ -123,7 +116,11 @@ pub(super) fn run(
     // kustomize decodes each object once the step is over: text left in a scalar whose tag it
     // does not fit is an error then
     for ((index, pointer), (tag, entry)) in &writes.misfits {
-        if let Some(Json::String(text)) = resources[*index].object.pointer(pointer) {
+        let written = resources[*index].object.pointer(pointer);
+        if let Some(Json::String(text)) = written.filter(|_| *tag != Tag::Str) {
+            if tag.decode(text).is_some() {
+                continue;
+            }
             return Err(vec![
                 kustomization
                     .error(entry, value::cannot_decode(text, *tag))
@@ -210,87 +207,6 @@ fn replacements_of(
     }
 }
 
-/// Refuses a key kustomize does not know for this part (kustomize would ignore it).
-fn unknown_keys(
-    map: &serde_json::Map<String, Json>,
-    known: &[&str],
-    what: &str,
-) -> Result<(), String> {
-    match map.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(key) => Err(format!(
-            "unknown field `{key}` in a {what}; expected one of {}",
-            known.join(", ")
-        )),
-        None => Ok(()),
-    }
-}
-
-/// A selector's identity fields: an object is selected when each given one equals the
-/// object's (its namespace compared as kustomize does, an empty one meaning `default`).
-struct Id {
-    group: String,
-    version: String,
-    kind: String,
-    name: String,
-    namespace: String,
-}
-
-impl Id {
-    fn parse(selector: &Json) -> Id {
-        let text = |key: &str| selector.get(key).map(value::text).unwrap_or_default();
-        Id {
-            group: text("group"),
-            version: text("version"),
-            kind: text("kind"),
-            name: text("name"),
-            namespace: text("namespace"),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        [
-            &self.group,
-            &self.version,
-            &self.kind,
-            &self.name,
-            &self.namespace,
-        ]
-        .iter()
-        .all(|s| s.is_empty())
-    }
-
-    /// Whether any of the object's identities, current or earlier, is selected.
-    fn selects(&self, resource: &Resource) -> bool {
-        let (group, version) = split_api_version(&resource.api_version());
-        let kind = resource.kind();
-        if (!self.group.is_empty() && self.group != group)
-            || (!self.version.is_empty() && self.version != version)
-            || (!self.kind.is_empty() && self.kind != kind)
-        {
-            return false;
-        }
-        let wanted = effective_namespace(Some(&self.namespace), &self.kind);
-        std::iter::once((resource.name(), resource.namespace()))
-            .chain(resource.previous.iter().cloned())
-            .any(|(name, namespace)| {
-                (self.name.is_empty() || self.name == name)
-                    && (self.namespace.is_empty()
-                        || effective_namespace(namespace.as_deref(), &kind) == wanted)
-            })
-    }
-}
-
-/// kustomize's `EffectiveNamespace`: cluster-scoped kinds have none, an empty one is `default`.
-fn effective_namespace(namespace: Option<&str>, kind: &str) -> String {
-    if is_cluster_scoped(kind) {
-        return "~cluster".to_owned();
-    }
-    match namespace {
-        None | Some("") => "default".to_owned(),
-        Some(ns) => ns.to_owned(),
-    }
-}
-
 /// A field's `options`: `delimiter` with `index`, and `create`.
 struct Options {
     delimiter: Option<(String, i64)>,
@@ -351,13 +267,30 @@ fn apply(
 }
 
 /// The value the source selects: one object, one field, refined by `options`.
-fn source_value(source: &Json, resources: &[Resource]) -> Result<Json, String> {
+/// A replacement's value, and where it lives when it is the source's field itself: kustomize
+/// hands targets that very node, so a target that changes it changes what later targets get.
+struct Source {
+    value: Json,
+    live: Option<(usize, String)>,
+}
+
+impl Source {
+    fn current(&self, resources: &[Resource]) -> Json {
+        self.live
+            .as_ref()
+            .and_then(|(index, pointer)| resources[*index].object.pointer(pointer))
+            .unwrap_or(&self.value)
+            .clone()
+    }
+}
+
+fn source_value(source: &Json, resources: &[Resource]) -> Result<Source, String> {
     let map = source.as_object().ok_or("`source` is not a mapping")?;
     unknown_keys(map, &SOURCE_KEYS, "replacement's source")?;
     let id = Id::parse(source);
-    let mut selected = resources.iter().filter(|r| id.selects(r));
+    let mut selected = resources.iter().enumerate().filter(|(_, r)| id.selects(r));
     let described = describe(source);
-    let Some(object) = selected.next() else {
+    let Some((index, object)) = selected.next() else {
         return Err(format!("nothing selected by {described}"));
     };
     if selected.next().is_some() {
@@ -370,89 +303,30 @@ fn source_value(source: &Json, resources: &[Resource]) -> Result<Json, String> {
         .unwrap_or_else(|| DEFAULT_FIELD_PATH.to_owned());
     let found = path::lookup(&object.object, &path::split(&field_path))
         .map_err(|why| format!("error looking up replacement source: {why}"))?;
-    let value = match found {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(m)) if m.is_empty() => None,
-        Some(Json::Array(a)) if a.is_empty() => None,
-        Some(v) => Some(v.clone()),
+    let (value, pointer) = match found {
+        None | Some((Json::Null, _)) => None,
+        Some((Json::Object(m), _)) if m.is_empty() => None,
+        Some((Json::Array(a), _)) if a.is_empty() => None,
+        Some((v, pointer)) => Some((v.clone(), pointer)),
     }
     .ok_or_else(|| {
         format!("fieldPath `{field_path}` is missing for replacement source {described}")
     })?;
     match Options::parse(source.get("options"))?.delimiter {
-        Some((delimiter, index)) => value::piece(&value, &delimiter, index),
-        None => Ok(value),
-    }
-}
-
-/// How a selector reads in messages: `Kind.version.group/name.namespace`, as kustomize's.
-fn describe(selector: &Json) -> String {
-    let id = Id::parse(selector);
-    let or = |s: &str, empty: &str| {
-        if s.is_empty() {
-            empty.to_owned()
-        } else {
-            s.to_owned()
-        }
-    };
-    format!(
-        "`{}.{}.{}/{}.{}`",
-        or(&id.kind, "[noKind]"),
-        or(&id.version, "[noVer]"),
-        or(&id.group, "[noGrp]"),
-        or(&id.name, "[noName]"),
-        or(&id.namespace, "[noNs]")
-    )
-}
-
-/// A target's label and annotation selectors (kustomize checks these apart from its id).
-fn label_selector(selector: &Json) -> Result<Option<TargetSelector>, String> {
-    let pick = |key: &str| {
-        selector
-            .get(key)
-            .filter(|v| !value::text(v).is_empty())
-            .cloned()
-    };
-    let (labels, annotations) = (pick("labelSelector"), pick("annotationSelector"));
-    if labels.is_none() && annotations.is_none() {
-        return Ok(None);
-    }
-    let mut only = serde_json::Map::new();
-    if let Some(l) = labels {
-        only.insert("labelSelector".to_owned(), l);
-    }
-    if let Some(a) = annotations {
-        only.insert("annotationSelector".to_owned(), a);
-    }
-    TargetSelector::parse(&Json::Object(only))
-        .map(Some)
-        .map_err(|why| why.to_string())
-}
-
-/// One `select` or `reject` entry.
-struct Selector {
-    id: Id,
-    labels: Option<TargetSelector>,
-}
-
-impl Selector {
-    fn parse(selector: &Json) -> Result<Selector, String> {
-        let map = selector.as_object().ok_or("a selector is not a mapping")?;
-        unknown_keys(map, &SELECTOR_KEYS, "replacement's selector")?;
-        Ok(Selector {
-            id: Id::parse(selector),
-            labels: label_selector(selector)?,
-        })
-    }
-
-    fn labels_match(&self, resource: &Resource) -> bool {
-        self.labels.as_ref().is_none_or(|l| l.matches(resource))
+        Some((delimiter, piece)) => Ok(Source {
+            value: value::piece(&value, &delimiter, piece)?,
+            live: None,
+        }),
+        None => Ok(Source {
+            value,
+            live: Some((index, pointer)),
+        }),
     }
 }
 
 fn apply_target(
     target: &Json,
-    value: &Json,
+    source: &Source,
     resources: &mut [Resource],
     writes: &mut Writes<'_>,
 ) -> Result<(), ReplaceError> {
@@ -477,7 +351,8 @@ fn apply_target(
         Some(_) => return Err("`fieldPaths` is not a list".into()),
     };
     let options = Options::parse(target.get("options"))?;
-    for (index, resource) in resources.iter_mut().enumerate() {
+    for index in 0..resources.len() {
+        let resource = &resources[index];
         let rejected_by_labels = rejects
             .iter()
             .any(|r| r.labels.is_some() && r.labels_match(resource));
@@ -493,8 +368,10 @@ fn apply_target(
         let before = resource.alias_values();
         for field_path in &field_paths {
             let at = Place { index, field_path };
-            write(&mut resource.object, &at, value, &options, writes)?;
+            let value = source.current(resources);
+            write(&mut resources[index].object, &at, &value, &options, writes)?;
         }
+        let resource = &mut resources[index];
         resource.spread_alias_changes(&before);
         // kustomize records no earlier name for a field a replacement writes: an object never
         // renamed before now has its new name as its original, so references to the old one

@@ -102,13 +102,14 @@ fn is_list_match(part: &str) -> bool {
     part.starts_with('[') && part.ends_with(']')
 }
 
-/// Looks up a source's field (kyaml's `PathGetter` without create): `None` when a part is
-/// missing or null.
+/// Looks up a source's field (kyaml's `PathGetter` without create), with its JSON pointer:
+/// `None` when a part is missing or null.
 pub(super) fn lookup<'a>(
     object: &'a Json,
     parts: &[String],
-) -> Result<Option<&'a Json>, PathError> {
+) -> Result<Option<(&'a Json, String)>, PathError> {
     let mut node = object;
+    let mut pointer = String::new();
     for part in parts {
         if node.is_null() {
             return Ok(None);
@@ -117,14 +118,16 @@ pub(super) fn lookup<'a>(
             if index < 0 {
                 return Err(PathError::NegativeIndex(index));
             }
-            list(node, part)?.get(usize::try_from(index).unwrap_or(usize::MAX))
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            list(node, part)?.get(index).map(|item| (index, item))
         } else if part == "-" {
-            list(node, part)?.last()
+            let items = list(node, part)?;
+            items.last().map(|item| (items.len() - 1, item))
         } else if part == "*" {
             return Err(PathError::WildcardInSource);
         } else if is_list_match(part) {
             let (key, value) = split_match(part)?;
-            list(node, part)?.iter().find(|item| {
+            list(node, part)?.iter().enumerate().find(|(_, item)| {
                 if key.is_empty() {
                     is_scalar(item) && text(item) == value
                 } else {
@@ -134,7 +137,15 @@ pub(super) fn lookup<'a>(
             })
         } else {
             match node {
-                Json::Object(map) => map.get(part.as_str()),
+                Json::Object(map) => {
+                    if let Some(found) = map.get(part.as_str()) {
+                        let escaped = part.replace('~', "~0").replace('/', "~1");
+                        pointer = format!("{pointer}/{escaped}");
+                        node = found;
+                        continue;
+                    }
+                    None
+                }
                 other => {
                     return Err(PathError::NotAMapping {
                         part: part.clone(),
@@ -144,11 +155,14 @@ pub(super) fn lookup<'a>(
             }
         };
         match next {
-            Some(found) => node = found,
+            Some((index, found)) => {
+                pointer = format!("{pointer}/{index}");
+                node = found;
+            }
             None => return Ok(None),
         }
     }
-    Ok(Some(node))
+    Ok(Some((node, pointer)))
 }
 
 fn list<'a>(node: &'a Json, part: &str) -> Result<&'a [Json], PathError> {
@@ -405,10 +419,16 @@ mod tests {
     #[test]
     fn a_source_lookup_matches_exactly_and_by_index() {
         let object = json!({"l": [{"name": "app-x", "v": 1}, {"name": "app", "v": 2}]});
-        let found = |p: &str| lookup(&object, &parts(p)).expect("walks").cloned();
+        let found = |p: &str| {
+            lookup(&object, &parts(p))
+                .expect("walks")
+                .map(|(v, _)| v.clone())
+        };
         assert_eq!(found("l.[name=app].v"), Some(json!(2)));
         assert_eq!(found("l.0.v"), Some(json!(1)));
         assert_eq!(found("l.-.v"), Some(json!(2)));
+        let pointer = lookup(&object, &parts("l.[name=app].v")).expect("walks");
+        assert_eq!(pointer.map(|(_, p)| p), Some("/l/1/v".to_owned()));
         assert_eq!(found("l.5.v"), None);
         assert!(lookup(&object, &parts("l.-1")).is_err());
         assert!(lookup(&object, &parts("l.*")).is_err());

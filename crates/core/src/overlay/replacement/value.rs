@@ -38,6 +38,8 @@ pub(super) fn resolve(text: &str) -> Json {
 /// The YAML tag of a scalar, which a replaced scalar keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tag {
+    /// No tag: a field `create` made, whose text resolves as a plain scalar's.
+    Plain,
     Str,
     Int,
     Float,
@@ -60,6 +62,7 @@ impl Tag {
 
     pub(super) fn name(self) -> &'static str {
         match self {
+            Tag::Plain => "plain scalar",
             Tag::Str => "!!str",
             Tag::Int => "!!int",
             Tag::Float => "!!float",
@@ -72,6 +75,7 @@ impl Tag {
     pub(super) fn decode(self, text: &str) -> Option<Json> {
         let value = resolve(text);
         let fits = match self {
+            Tag::Plain => true,
             Tag::Str => return Some(Json::String(text.to_owned())),
             Tag::Int | Tag::Float => value.is_number(),
             Tag::Bool => value.is_boolean(),
@@ -103,8 +107,9 @@ pub(super) fn piece(value: &Json, delimiter: &str, index: i64) -> Result<Json, S
 /// a scalar keeps its tag (`forced`, when an earlier replacement left text that does not fit
 /// it, else its type's) and takes the text, spliced into its pieces with a delimiter; a mapping
 /// or list is replaced whole. `fresh`: the field was just created, with no tag. Returns the tag
-/// the written text does not fit, if any: kustomize only fails on it once the object becomes
-/// JSON, so a later replacement may still put fitting text there.
+/// the field keeps for later writes (`None` once it holds a mapping or list). Text that does
+/// not fit it is left as a string: kustomize only fails on it once the object becomes JSON, so
+/// a later replacement may still put fitting text there.
 pub(super) fn set(
     field: &mut Json,
     fresh: bool,
@@ -128,28 +133,18 @@ pub(super) fn set(
         // only the text matters from here: the field is a scalar and keeps its own tag
         value = Json::String(pieces.join(delimiter));
     }
-    let tag = forced.or_else(|| Tag::of(field));
-    match tag {
-        _ if fresh => {
-            *field = if is_scalar(&value) {
-                resolve(&text(&value))
-            } else {
-                value
-            };
-        }
-        Some(tag) => {
-            let new = text(&value);
-            match tag.decode(&new) {
-                Some(decoded) => *field = decoded,
-                None => {
-                    *field = Json::String(new);
-                    return Ok(Some(tag));
-                }
-            }
-        }
-        None => *field = value,
-    }
-    Ok(None)
+    let tag = if fresh {
+        is_scalar(&value).then_some(Tag::Plain)
+    } else {
+        forced.or_else(|| Tag::of(field))
+    };
+    let Some(tag) = tag else {
+        *field = value;
+        return Ok(None);
+    };
+    let new = text(&value);
+    *field = tag.decode(&new).unwrap_or(Json::String(new));
+    Ok(Some(tag))
 }
 
 pub(super) fn cannot_decode(text: &str, tag: Tag) -> String {
@@ -165,22 +160,31 @@ mod tests {
     #[test]
     fn a_scalar_keeps_its_type() {
         let mut field = json!("text");
-        assert_eq!(set(&mut field, false, &json!(5), None, None), Ok(None));
+        assert_eq!(
+            set(&mut field, false, &json!(5), None, None),
+            Ok(Some(Tag::Str))
+        );
         assert_eq!(field, json!("5"));
         let mut field = json!(1);
-        assert_eq!(set(&mut field, false, &json!("7"), None, None), Ok(None));
+        assert_eq!(
+            set(&mut field, false, &json!("7"), None, None),
+            Ok(Some(Tag::Int))
+        );
         assert_eq!(field, json!(7));
         let mut field = json!(1);
-        let left = set(&mut field, false, &json!("seven"), None, None);
-        assert_eq!(left, Ok(Some(Tag::Int)));
-        assert_eq!(
-            set(&mut field, false, &json!("8"), None, Some(Tag::Int)),
-            Ok(None)
-        );
+        set(&mut field, false, &json!("seven"), None, None).expect("sets");
+        assert_eq!(field, json!("seven"));
+        set(&mut field, false, &json!("8"), None, Some(Tag::Int)).expect("sets");
         assert_eq!(field, json!(8));
         let mut field = Json::Null;
-        assert_eq!(set(&mut field, true, &json!("7"), None, None), Ok(None));
+        assert_eq!(
+            set(&mut field, true, &json!("a"), None, None),
+            Ok(Some(Tag::Plain))
+        );
+        set(&mut field, false, &json!("7"), None, Some(Tag::Plain)).expect("sets");
         assert_eq!(field, json!(7));
+        let mut field = json!({"a": 1});
+        assert_eq!(set(&mut field, false, &json!("x"), None, None), Ok(None));
     }
 
     #[test]
@@ -193,8 +197,7 @@ mod tests {
         ];
         for (index, want) in cases {
             let mut field = image();
-            let written = set(&mut field, false, &json!("2.0"), Some((":", index)), None);
-            assert_eq!(written, Ok(None));
+            set(&mut field, false, &json!("2.0"), Some((":", index)), None).expect("sets");
             assert_eq!(field, json!(want), "index {index}");
         }
         assert_eq!(piece(&image(), ":", 1).ok(), Some(json!("1.0")));
