@@ -368,8 +368,7 @@ fn apply_target(
         let before = resource.alias_values();
         for field_path in &field_paths {
             let at = Place { index, field_path };
-            let value = source.current(resources);
-            write(&mut resources[index].object, &at, &value, &options, writes)?;
+            write(resources, &at, source, &options, writes)?;
         }
         let resource = &mut resources[index];
         resource.spread_alias_changes(&before);
@@ -389,11 +388,13 @@ struct Place<'p> {
     field_path: &'p str,
 }
 
-/// Writes `value` into every field the field path reaches in `object`, each copy paid for.
+/// Writes the source's value into every field the field path reaches in the object at
+/// `at.index`, as kustomize does: first every field is found (and made, with `create`), then
+/// each is set to a fresh copy of the source's current value, each copy paid for.
 fn write(
-    object: &mut Json,
+    resources: &mut [Resource],
     at: &Place<'_>,
-    value: &Json,
+    source: &Source,
     options: &Options,
     writes: &mut Writes<'_>,
 ) -> Result<(), ReplaceError> {
@@ -401,19 +402,45 @@ fn write(
     let parts = path::split(field_path);
     let matcher = Matcher {
         parts: &parts,
-        create: options.create.then(|| Create::of(value)),
+        create: options
+            .create
+            .then(|| Create::of(&source.current(resources))),
     };
-    let delimiter = options.delimiter.as_ref().map(|(d, i)| (d.as_str(), *i));
-    let cost = KEEP * weight(value);
-    let mut out_of_work = false;
-    let mut visit = |field: &mut Json, fresh: bool, pointer: &str| {
-        if writes.work.spend(cost).is_err() {
-            out_of_work = true;
-            return Err(OutOfWork.to_string());
+    let verb = if options.create {
+        "find or create"
+    } else {
+        "find"
+    };
+    let mut fields = Vec::new();
+    let mut visit = |_: &mut Json, fresh: bool, pointer: &str| {
+        fields.push((pointer.to_owned(), fresh));
+        Ok(())
+    };
+    match matcher.walk(&mut resources[at.index].object, 0, false, "", &mut visit) {
+        Ok(0) => {
+            return Err(
+                format!("unable to {verb} field `{field_path}` in replacement target").into(),
+            );
         }
-        let key = (at.index, pointer.to_owned());
+        Ok(_) => {}
+        Err(WalkError::Path(why)) => {
+            return Err(format!(
+                "unable to {verb} field `{field_path}` in replacement target: {why}"
+            )
+            .into());
+        }
+        Err(WalkError::Visit(why)) => return Err(why.into()),
+    }
+    let delimiter = options.delimiter.as_ref().map(|(d, i)| (d.as_str(), *i));
+    for (pointer, fresh) in fields {
+        let value = source.current(resources);
+        writes.work.spend(KEEP * weight(&value))?;
+        let key = (at.index, pointer);
         let forced = writes.misfits.get(&key).map(|(tag, _)| *tag);
-        match value::set(field, fresh, value, delimiter, forced)? {
+        let Some(field) = resources[at.index].object.pointer_mut(&key.1) else {
+            continue;
+        };
+        match value::set(field, fresh, &value, delimiter, forced)? {
             Some(tag) => {
                 writes.misfits.insert(key, (tag, writes.entry.clone()));
             }
@@ -421,24 +448,6 @@ fn write(
                 writes.misfits.remove(&key);
             }
         }
-        Ok(())
-    };
-    let verb = if options.create {
-        "find or create"
-    } else {
-        "find"
-    };
-    let walked = matcher.walk(object, 0, false, "", &mut visit);
-    if out_of_work {
-        return Err(OutOfWork.into());
     }
-    match walked {
-        Ok(0) => Err(format!("unable to {verb} field `{field_path}` in replacement target").into()),
-        Ok(_) => Ok(()),
-        Err(WalkError::Path(why)) => Err(format!(
-            "unable to {verb} field `{field_path}` in replacement target: {why}"
-        )
-        .into()),
-        Err(WalkError::Visit(why)) => Err(why.into()),
-    }
+    Ok(())
 }

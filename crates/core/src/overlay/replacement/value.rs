@@ -77,7 +77,9 @@ impl Tag {
         let fits = match self {
             Tag::Plain => true,
             Tag::Str => return Some(Json::String(text.to_owned())),
-            Tag::Int | Tag::Float => value.is_number(),
+            // yaml.v3 reads an integer into a float, not a float into an integer
+            Tag::Int => value.is_i64() || value.is_u64(),
+            Tag::Float => value.is_number(),
             Tag::Bool => value.is_boolean(),
             Tag::Null => value.is_null(),
         };
