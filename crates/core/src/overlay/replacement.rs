@@ -440,7 +440,8 @@ fn write(
         let Some(field) = resources[at.index].object.pointer_mut(&key.1) else {
             continue;
         };
-        match value::set(field, fresh, &value, delimiter, forced)? {
+        let annotation = key.1.starts_with("/metadata/annotations/");
+        match value::set(field, fresh, &value, delimiter, forced, annotation)? {
             Some(tag) => {
                 writes.misfits.insert(key, (tag, writes.entry.clone()));
             }

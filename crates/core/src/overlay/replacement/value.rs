@@ -118,6 +118,7 @@ pub(super) fn set(
     value: &Json,
     delimiter: Option<(&str, i64)>,
     forced: Option<Tag>,
+    as_text: bool,
 ) -> Result<Option<Tag>, String> {
     let mut value = value.clone();
     if let Some((delimiter, index)) = delimiter {
@@ -145,7 +146,12 @@ pub(super) fn set(
         return Ok(None);
     };
     let new = text(&value);
-    *field = tag.decode(&new).unwrap_or(Json::String(new));
+    // an object's own annotations come out as the text itself (kustomize's last step reads
+    // them as strings), so `80.` stays `80.` rather than becoming the number 80
+    *field = match tag.decode(&new) {
+        Some(decoded) if !(as_text && decoded.is_number()) => decoded,
+        _ => Json::String(new),
+    };
     Ok(Some(tag))
 }
 
@@ -163,30 +169,41 @@ mod tests {
     fn a_scalar_keeps_its_type() {
         let mut field = json!("text");
         assert_eq!(
-            set(&mut field, false, &json!(5), None, None),
+            set(&mut field, false, &json!(5), None, None, false),
             Ok(Some(Tag::Str))
         );
         assert_eq!(field, json!("5"));
         let mut field = json!(1);
         assert_eq!(
-            set(&mut field, false, &json!("7"), None, None),
+            set(&mut field, false, &json!("7"), None, None, false),
             Ok(Some(Tag::Int))
         );
         assert_eq!(field, json!(7));
         let mut field = json!(1);
-        set(&mut field, false, &json!("seven"), None, None).expect("sets");
+        set(&mut field, false, &json!("seven"), None, None, false).expect("sets");
         assert_eq!(field, json!("seven"));
-        set(&mut field, false, &json!("8"), None, Some(Tag::Int)).expect("sets");
+        set(&mut field, false, &json!("8"), None, Some(Tag::Int), false).expect("sets");
         assert_eq!(field, json!(8));
         let mut field = Json::Null;
         assert_eq!(
-            set(&mut field, true, &json!("a"), None, None),
+            set(&mut field, true, &json!("a"), None, None, false),
             Ok(Some(Tag::Plain))
         );
-        set(&mut field, false, &json!("7"), None, Some(Tag::Plain)).expect("sets");
+        set(
+            &mut field,
+            false,
+            &json!("7"),
+            None,
+            Some(Tag::Plain),
+            false,
+        )
+        .expect("sets");
         assert_eq!(field, json!(7));
         let mut field = json!({"a": 1});
-        assert_eq!(set(&mut field, false, &json!("x"), None, None), Ok(None));
+        assert_eq!(
+            set(&mut field, false, &json!("x"), None, None, false),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -199,7 +216,15 @@ mod tests {
         ];
         for (index, want) in cases {
             let mut field = image();
-            set(&mut field, false, &json!("2.0"), Some((":", index)), None).expect("sets");
+            set(
+                &mut field,
+                false,
+                &json!("2.0"),
+                Some((":", index)),
+                None,
+                false,
+            )
+            .expect("sets");
             assert_eq!(field, json!(want), "index {index}");
         }
         assert_eq!(piece(&image(), ":", 1).ok(), Some(json!("1.0")));
