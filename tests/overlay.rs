@@ -14,6 +14,13 @@ use crate::support::{self, cases};
 const MIN_CASES: usize = 60;
 const MIN_ERROR_CASES: usize = 15;
 
+/// Issue #17's floor for the features it added: cases (valid or error) whose name says the
+/// feature, each of which must use it.
+const MIN_FEATURE_CASES: [(&str, &[&str], usize); 2] = [
+    ("component-", &["components:", "kind: Component"], 40),
+    ("replacement-", &["replacements:"], 30),
+];
+
 fn corpus(kind: &str) -> Vec<PathBuf> {
     cases(&support::root().join("tests/kustomize").join(kind))
 }
@@ -107,6 +114,46 @@ fn expected_files_are_what_kubectl_kustomize_prints() {
         "regenerate with `bash tests/kustomize/regenerate.sh`:\n{}",
         failures.join("\n")
     );
+}
+
+/// Whether any kustomization file below `dir` contains `needle`.
+fn some_kustomization_contains(dir: &Path, needle: &str) -> bool {
+    std::fs::read_dir(dir)
+        .expect("case directory")
+        .any(|entry| {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                return some_kustomization_contains(&path, needle);
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("kustomization")
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains(needle))
+        })
+}
+
+#[test]
+fn the_corpus_covers_components_and_replacements() {
+    let all: Vec<PathBuf> = corpus("cases")
+        .into_iter()
+        .chain(corpus("errors"))
+        .collect();
+    for (prefix, fields, minimum) in MIN_FEATURE_CASES {
+        let named: Vec<&PathBuf> = all.iter().filter(|c| name(c).starts_with(prefix)).collect();
+        assert!(
+            named.len() >= minimum,
+            "only {} `{prefix}*` cases",
+            named.len()
+        );
+        for case in named {
+            assert!(
+                fields
+                    .iter()
+                    .any(|field| some_kustomization_contains(case, field)),
+                "{} uses none of {fields:?}",
+                name(case)
+            );
+        }
+    }
 }
 
 #[test]
@@ -205,4 +252,93 @@ fn builtin_overlays_build_as_kubectl_kustomize_does() {
             first_difference(&ours, &theirs)
         );
     }
+}
+
+/// Set to `1` to make a missing Go toolchain a failure instead of a skip (CI sets it).
+const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";
+
+/// The fields of kustomize v5.5.0's `Kustomization` type, as `tests/kustfields` (a Go program
+/// that reflects on the type from kustomize's own module) prints them; `None` when Go is
+/// missing and the oracles are not required.
+fn kustomize_fields() -> Option<Vec<String>> {
+    let source = support::root().join("tests/kustfields");
+    let binary = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kustfields");
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(&source)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .output();
+    let why = match &built {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(String::from_utf8_lossy(&out.stderr).into_owned()),
+        Err(e) => Some(format!("`go` does not run: {e}")),
+    };
+    if let Some(why) = why {
+        let required = std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1");
+        assert!(!required, "tests/kustfields does not build: {why}");
+        eprintln!("SKIPPED: kustomize's field list needs Go: {why}");
+        return None;
+    }
+    let out = Command::new(&binary).output().expect("kustfields runs");
+    assert!(out.status.success());
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// Every field kustomize knows is either built as kustomize builds it or refused at its line
+/// with a hint of what to do instead; none is ignored or reported as unknown.
+#[test]
+fn every_kustomize_field_is_supported_or_refused_at_its_line() {
+    use railyard::core::overlay::{FieldSupport, MemoryFiles, field_support};
+    let Some(fields) = kustomize_fields() else {
+        return;
+    };
+    assert!(
+        fields.len() >= 30,
+        "only {} fields: {fields:?}",
+        fields.len()
+    );
+    let mut failures = Vec::new();
+    for field in &fields {
+        let hint = match field_support(field) {
+            FieldSupport::Supported => continue,
+            FieldSupport::Refused(hint) => hint,
+            FieldSupport::Unknown => {
+                failures.push(format!("`{field}` is neither supported nor refused"));
+                continue;
+            }
+        };
+        let text = format!("resources:\n- cm.yaml\n{field}: {{}}\n");
+        let files = MemoryFiles(
+            [
+                ("k/kustomization.yaml".to_owned(), text.clone()),
+                (
+                    "k/cm.yaml".to_owned(),
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n".to_owned(),
+                ),
+            ]
+            .into(),
+        );
+        let Err(diagnostics) = overlay::build(&files, "k") else {
+            failures.push(format!("`{field}` was accepted"));
+            continue;
+        };
+        let first = &diagnostics[0];
+        let line = 1 + text[..first.span.start].matches('\n').count();
+        let told = first.hint.as_deref().unwrap_or_default();
+        if first.file != "k/kustomization.yaml" || line != 3 || !told.contains(hint) {
+            failures.push(format!(
+                "`{field}`: refused at {}:{line} with hint `{told}`",
+                first.file
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

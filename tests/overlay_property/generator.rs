@@ -92,8 +92,23 @@ impl Gen {
             }
         }
 
-        // Then namespace, prefix and suffix, labels, annotations.
-        self.name_and_label_fields(&mut fields);
+        // Then namespace, prefix and suffix, labels, annotations. Without patches in this
+        // kustomization, they may sit in a component instead: it runs after the generators and
+        // before this kustomization's own transformers, so the order is the same.
+        let patched = fields
+            .iter()
+            .any(|(k, _)| *k == "patches" || *k == "patchesStrategicMerge");
+        if !patched && self.rng.chance(40) {
+            let mut parts = Vec::new();
+            self.name_and_label_fields(&mut parts);
+            // kustomize refuses a component that sets nothing
+            if !parts.is_empty() {
+                self.write_component(dir, parts);
+                fields.push(("components", json!(["parts"])));
+            }
+        } else {
+            self.name_and_label_fields(&mut fields);
+        }
 
         // The deprecated JSON 6902 field runs after those.
         if self.rng.chance(15) {
@@ -187,6 +202,23 @@ impl Gen {
             _ => "kustomization.yaml",
         };
         self.files.insert(format!("{dir}/{name}"), text);
+    }
+
+    /// A `kind: Component` in `<dir>/parts` holding `fields`.
+    fn write_component(&mut self, dir: &str, mut fields: Vec<(&'static str, Value)>) {
+        self.rng.shuffle(&mut fields);
+        let mut map = Map::new();
+        if self.rng.chance(50) {
+            map.insert(
+                "apiVersion".into(),
+                json!("kustomize.config.k8s.io/v1alpha1"),
+            );
+        }
+        map.insert("kind".into(), json!("Component"));
+        map.extend(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        let text = to_yaml(&mut self.rng, &Value::Object(map));
+        self.files
+            .insert(format!("{dir}/parts/kustomization.yaml"), text);
     }
 
     /// A mapping of `low..=high` keys from `keys` to values from `value`.

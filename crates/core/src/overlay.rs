@@ -2,10 +2,11 @@
 //!
 //! Pure: files come through the [`Files`] interface, so the engine runs on disk (the edge),
 //! in memory (tests, fuzzing) or on railyard's own rendered tree alike. The order of work is
-//! kustomize v5's: per kustomization, resources (bases fully built first), generators, then
-//! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas,
-//! images (the step driver, `overlay/steps.rs`); once at the top, generator hash suffixes,
-//! name references, and the legacy order (`build_resources` here).
+//! kustomize v5's: per kustomization, resources (bases fully built first), generators,
+//! components, then patches, namespace, prefix and suffix, labels, annotations, JSON 6902
+//! patches, replicas, images, replacements (the step driver, `overlay/steps.rs`); once at the
+//! top, generator hash suffixes, name references, annotations as strings, and the legacy
+//! order (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
 //!
 //! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
@@ -13,12 +14,14 @@
 //! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
 //! diagnostics carry.
 
+mod components;
 mod error;
 mod generators;
 mod kustomization;
 mod nameref;
 mod order;
 mod patch;
+mod replacement;
 mod resource;
 mod resources;
 mod steps;
@@ -34,6 +37,7 @@ use crate::limits::{MAX_OVERLAY_BYTES, MAX_REGEX_BYTES};
 use crate::source::Span;
 
 pub use error::{Error, OutOfWork, PatternError, ReadError};
+pub use kustomization::{FieldSupport, field_support};
 pub use resource::Resource;
 use work::Work;
 use work::{KEEP, too_much_work, weight};
@@ -175,8 +179,29 @@ fn build_resources(
             error.to_string(),
         )]
     })?;
+    for resource in &mut resources {
+        stringify_annotations(&mut resource.object);
+    }
     order::legacy(&mut resources);
     Ok(resources)
+}
+
+/// kustomize's last step rewrites every object's annotations through a map of strings
+/// (`RemoveBuildAnnotations`), so an unquoted `true` or `5` comes out as `"true"` or `"5"`,
+/// and a mapping or list (which only a replacement can put there) as `""`.
+fn stringify_annotations(object: &mut Json) {
+    let Some(Json::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match value {
+            Json::Bool(b) => b.to_string(),
+            Json::Number(n) => n.to_string(),
+            Json::Object(_) | Json::Array(_) => String::new(),
+            Json::String(_) | Json::Null => continue,
+        };
+        *value = Json::String(text);
+    }
 }
 
 /// The objects as `kubectl kustomize` prints them.

@@ -35,24 +35,84 @@ const SUPPORTED: &[&str] = &[
     "configMapGenerator",
     "secretGenerator",
     "generatorOptions",
+    "components",
+    "replacements",
 ];
 
-const UNSUPPORTED: &[&str] = &[
-    "buildMetadata",
-    "components",
-    "configurations",
-    "crds",
-    "generators",
-    "helmChartInflationGenerator",
-    "helmCharts",
-    "helmGlobals",
-    "openapi",
-    "replacements",
-    "sortOptions",
-    "transformers",
-    "validators",
-    "vars",
+/// Fields kustomize v5.5 knows that railyard refuses, each with what to do instead.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "buildMetadata",
+        "remove it; railyard adds no origin, transformer or managed-by annotations",
+    ),
+    (
+        "configurations",
+        "reach custom fields with `patches` (with a `target`) or `replacements`",
+    ),
+    (
+        "crds",
+        "reach fields of custom resources with `patches` (with a `target`) or `replacements`",
+    ),
+    (
+        "generators",
+        "use `configMapGenerator`/`secretGenerator`, or commit the generated objects and list them under `resources`",
+    ),
+    (
+        "helmChartInflationGenerator",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    (
+        "helmCharts",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    (
+        "helmGlobals",
+        "render the chart with `helm template` and list the output under `resources`, or install it with a Flux HelmRelease",
+    ),
+    ("imageTags", "use `images`, which replaced it"),
+    (
+        "openapi",
+        "remove it; railyard merges with the built-in Kubernetes kinds' keys only",
+    ),
+    (
+        "sortOptions",
+        "remove it; railyard prints kustomize's default (legacy) order",
+    ),
+    (
+        "transformers",
+        "plugins are not supported; use `patches`, `replacements` or the built-in fields",
+    ),
+    (
+        "validators",
+        "plugins are not supported; validate the output with `kubectl apply --dry-run=server` instead",
+    ),
+    (
+        "vars",
+        "use `replacements`, which replace `vars` in kustomize v5",
+    ),
 ];
+
+/// What railyard's overlay engine does with a kustomization field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldSupport {
+    /// Built as `kubectl kustomize` builds it.
+    Supported,
+    /// A field kustomize knows, refused at its line with this hint of what to do instead.
+    Refused(&'static str),
+    /// Not a kustomization field at all.
+    Unknown,
+}
+
+/// What the engine does with the kustomization field `name`.
+pub fn field_support(name: &str) -> FieldSupport {
+    if SUPPORTED.contains(&name) {
+        FieldSupport::Supported
+    } else if let Some((_, hint)) = UNSUPPORTED.iter().find(|(field, _)| *field == name) {
+        FieldSupport::Refused(hint)
+    } else {
+        FieldSupport::Unknown
+    }
+}
 
 /// One kustomization file, parsed, with positions for messages.
 pub(super) struct Kustomization {
@@ -64,6 +124,11 @@ pub(super) struct Kustomization {
 impl Kustomization {
     pub(super) fn value(&self, key: &str) -> Option<&Json> {
         self.tree.value.get(key)
+    }
+
+    /// Whether it is a `kind: Component`, which only `components:` may name.
+    pub(super) fn is_component(&self) -> bool {
+        self.value("kind").and_then(Json::as_str) == Some(COMPONENT_KIND)
     }
 
     /// An error at the value of `pointer` in this kustomization.
@@ -132,6 +197,8 @@ impl Engine<'_> {
             tree,
         };
         let mut problems = check_fields(&kustomization);
+        problems.extend(check_kind(&kustomization));
+        problems.extend(check_not_empty(&kustomization));
         let source = self
             .texts
             .get(&kustomization.path)
@@ -156,8 +223,17 @@ fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
     };
     for key in map.keys() {
         let pointer = format!("/{key}");
-        if UNSUPPORTED.contains(&key.as_str()) {
-            problems.push(kustomization.tree.key_error(&pointer, format!("`{key}` is not supported by railyard's overlay engine")).expected(format!("only {}", SUPPORTED.join(", "))).hint("render it with kustomize outside railyard, or express it with patches; railyard never ignores a field"));
+        if let FieldSupport::Refused(hint) = field_support(key) {
+            problems.push(
+                kustomization
+                    .tree
+                    .key_error(
+                        &pointer,
+                        format!("`{key}` is not supported by railyard's overlay engine"),
+                    )
+                    .expected(format!("only {}", SUPPORTED.join(", ")))
+                    .hint(format!("{hint}; railyard never ignores a field")),
+            );
         } else if !SUPPORTED.contains(&key.as_str()) {
             let hint = suggest::hint(key, SUPPORTED, || {
                 "remove it; kustomize would reject it too".to_owned()
@@ -175,6 +251,75 @@ fn check_fields(kustomization: &Kustomization) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// The kinds a kustomization file may declare, each with the one apiVersion kustomize accepts
+/// for it (`EnforceFields` in kustomize's `api/types/kustomization.go`); both may be left out.
+const KINDS: [(&str, &str); 2] = [
+    ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+    (COMPONENT_KIND, "kustomize.config.k8s.io/v1alpha1"),
+];
+
+const COMPONENT_KIND: &str = "Component";
+
+/// A `kind` other than Kustomization or Component, or an `apiVersion` that is not the one of
+/// its kind, is an error, as in kustomize.
+fn check_kind(kustomization: &Kustomization) -> Vec<Diagnostic> {
+    let text = |key: &str| match kustomization.value(key) {
+        None | Some(Json::Null) => Some(String::new()),
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(_) => None,
+    };
+    let Some(kind) = text("kind") else {
+        return vec![
+            kustomization
+                .error("/kind", "`kind` is not a string")
+                .expected("`Kustomization` or `Component`")
+                .hint("write `kind: Kustomization`"),
+        ];
+    };
+    let kind = if kind.is_empty() {
+        KINDS[0].0.to_owned()
+    } else {
+        kind
+    };
+    let Some((_, version)) = KINDS.iter().find(|(k, _)| *k == kind) else {
+        return vec![kustomization.error("/kind", format!("`kind` is `{kind}`")).expected("`Kustomization` or `Component`").hint("a kustomization file is a Kustomization, or a Component listed under `components:`")];
+    };
+    match text("apiVersion") {
+        Some(api) if api.is_empty() || api == *version => Vec::new(),
+        _ => vec![
+            kustomization
+                .error(
+                    "/apiVersion",
+                    format!("the apiVersion of a {kind} is not `{version}`"),
+                )
+                .expected(format!("`{version}`"))
+                .hint(format!("write `apiVersion: {version}`, or leave it out")),
+        ],
+    }
+}
+
+/// kustomize refuses a kustomization that sets nothing but `apiVersion` and `kind`
+/// (`CheckEmpty`): a field left null or `""` is its zero value, so it sets nothing.
+fn check_not_empty(kustomization: &Kustomization) -> Option<Diagnostic> {
+    let map = kustomization.tree.value.as_object();
+    let sets_something = map.is_some_and(|map| {
+        map.iter().any(|(key, value)| {
+            key != "apiVersion" && key != "kind" && !value.is_null() && value.as_str() != Some("")
+        })
+    });
+    if sets_something || map.is_none() && !kustomization.tree.value.is_null() {
+        return None;
+    }
+    Some(
+        kustomization
+            .error("", format!("`{}` is empty", kustomization.path))
+            .expected(
+                "a kustomization that sets at least one field besides `apiVersion` and `kind`",
+            )
+            .hint("list its `resources`, or remove the directory from where it is used"),
+    )
 }
 
 /// Fields kustomize reads as strings. kustomize reads a kustomization as YAML 1.1, so a plain

@@ -18,6 +18,9 @@ use read::read_patch;
 use selector::{Selector, describe, name_cost};
 use strategic::strategic_patch;
 
+/// Label and annotation selectors, shared with `replacements` targets.
+pub(super) use selector::Selector as TargetSelector;
+
 /// One patch as written, with where it was written.
 struct Patch {
     documents: Vec<Json>,

@@ -34,6 +34,15 @@ pub struct Alias {
     pub places: Vec<String>,
 }
 
+impl Alias {
+    fn value_at(&self, object: &Json, place: &str) -> Option<Json> {
+        object
+            .pointer(place)
+            .and_then(|m| m.get(&self.key))
+            .cloned()
+    }
+}
+
 impl Resource {
     pub fn new(object: Json, file: &str) -> Resource {
         let original = (
@@ -96,6 +105,49 @@ impl Resource {
                 &["metadata", "namespace"],
                 Json::String(namespace.to_owned()),
             );
+        }
+    }
+
+    /// The values every alias group holds at each of its places, to compare after a change.
+    pub fn alias_values(&self) -> Vec<Vec<Option<Json>>> {
+        self.aliases
+            .iter()
+            .map(|a| {
+                a.places
+                    .iter()
+                    .map(|p| a.value_at(&self.object, p))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// kustomize writes into the shared value node, so changing the value at one place of an
+    /// alias group changes it everywhere the group still holds the old value (`before`, from
+    /// [`Resource::alias_values`]).
+    pub fn spread_alias_changes(&mut self, before: &[Vec<Option<Json>>]) {
+        for (alias, old_values) in self.aliases.iter().zip(before) {
+            let now: Vec<Option<Json>> = alias
+                .places
+                .iter()
+                .map(|p| alias.value_at(&self.object, p))
+                .collect();
+            let Some(changed) = now
+                .iter()
+                .zip(old_values)
+                .find_map(|(n, o)| {
+                    (n != o && n.as_ref().is_some_and(Json::is_string)).then(|| n.clone())
+                })
+                .flatten()
+            else {
+                continue;
+            };
+            for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(old_values)) {
+                if n == o && n.is_some() {
+                    if let Some(Json::Object(map)) = self.object.pointer_mut(place) {
+                        map.insert(alias.key.clone(), changed.clone());
+                    }
+                }
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! The step driver: how one kustomization is built, in kustomize v5's order. Its resources and
-//! bases (each base fully built first), then generators, strategic-merge and `patches`
-//! patches, namespace, prefix and suffix, labels, annotations, JSON 6902 patches, replicas and
-//! images. Hashes, name references and the output order follow once at the top
-//! (`build_resources` in `overlay.rs`).
+//! bases (each base fully built first), then generators, then its components (each run on
+//! everything gathered so far), then strategic-merge and `patches` patches, namespace, prefix
+//! and suffix, labels, annotations, JSON 6902 patches, replicas, images and replacements.
+//! Hashes, name references and the output order follow once at the top (`build_resources` in
+//! `overlay.rs`).
 
 use std::collections::HashMap;
 
@@ -10,31 +11,60 @@ use super::kustomization::{
     FILE_NAMES, Kustomization, check_names, check_unique, too_many_objects,
 };
 use super::resource::Resource;
-use super::{Engine, KEEP, generators, join, patch, too_much_work, transform, weight};
+use super::{Engine, KEEP, generators, join, patch, replacement, too_much_work, transform, weight};
 use crate::diagnostic::Diagnostic;
 use crate::limits::{MAX_BASE_DEPTH, MAX_KUSTOMIZATIONS, MAX_OBJECTS};
 use crate::source::Span;
 
 impl Engine<'_> {
     /// Builds the kustomization in `dir` without hashes and name references (done at the top).
+    /// `referenced_at` is the `resources` entry that names it, if any: a Component may be
+    /// built on its own (as kustomize does), but not listed as a base.
     pub(super) fn build_dir(
         &mut self,
         dir: &str,
         referenced_at: Option<Diagnostic>,
     ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-        self.check_can_enter(dir, referenced_at)?;
+        self.check_can_enter(dir, referenced_at.clone())?;
         self.kustomizations += 1;
         let kustomization = self.load_kustomization(dir)?;
-        self.stack.push(dir.to_owned());
-        let gathered = self.gather(&kustomization, dir);
+        if let Some(at) = referenced_at.filter(|_| kustomization.is_component()) {
+            return Err(vec![
+                Diagnostic {
+                    message: format!("`{dir}` is a Component, which cannot be a resource"),
+                    ..at
+                }
+                .expected("a Kustomization or a resource file")
+                .hint("list it under `components:` instead"),
+            ]);
+        }
+        let start = self.base.take().unwrap_or_default();
+        self.accumulate(&kustomization, start)
+    }
+
+    /// Kustomize v5's `accumulateTarget`: on top of `start` (nothing for a kustomization, the
+    /// parent's objects for a component), the kustomization's resources, its generators, its
+    /// components (each run on everything gathered so far), then its transformers.
+    pub(super) fn accumulate(
+        &mut self,
+        kustomization: &Kustomization,
+        start: Vec<Resource>,
+    ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+        self.stack.push(kustomization.dir.clone());
+        let gathered = self
+            .gather(kustomization, &kustomization.dir, start)
+            .and_then(|mut resources| {
+                self.generate(kustomization, &mut resources)?;
+                self.components(kustomization, resources)
+            });
         self.stack.pop();
         let mut resources = gathered?;
-        self.run_steps(&kustomization, &mut resources)?;
+        self.transform(kustomization, &mut resources)?;
         Ok(resources)
     }
 
-    /// Kustomize v5's order of work within one kustomization, once its resources are in.
-    fn run_steps(
+    /// The generators, with the checks on what they made.
+    fn generate(
         &mut self,
         kustomization: &Kustomization,
         resources: &mut Vec<Resource>,
@@ -49,7 +79,16 @@ impl Engine<'_> {
             resources,
             &["configMapGenerator", "secretGenerator"],
         )?;
-        check_unique(kustomization, resources)?;
+        check_unique(kustomization, resources)
+    }
+
+    /// Kustomize v5's order of transformers within one kustomization, once its resources,
+    /// generated objects and components are in.
+    fn transform(
+        &mut self,
+        kustomization: &Kustomization,
+        resources: &mut Vec<Resource>,
+    ) -> Result<(), Vec<Diagnostic>> {
         patch::strategic_merge_files(self, kustomization, resources)?;
         patch::patches(self, kustomization, resources)?;
         self.spend_on_transforms(kustomization, resources)?;
@@ -65,12 +104,12 @@ impl Engine<'_> {
         patch::json6902_files(self, kustomization, resources)?;
         transform::replicas(kustomization, resources)?;
         transform::images(kustomization, resources)?;
-        Ok(())
+        replacement::run(self, kustomization, resources)
     }
 
     /// Refuses to build `dir` when it is already being built (a cycle), or when the bases nest
     /// too deeply or the build has loaded too many kustomizations.
-    fn check_can_enter(
+    pub(super) fn check_can_enter(
         &self,
         dir: &str,
         referenced_at: Option<Diagnostic>,
@@ -128,8 +167,9 @@ impl Engine<'_> {
         &mut self,
         kustomization: &Kustomization,
         dir: &str,
+        start: Vec<Resource>,
     ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-        let mut resources = self.base.take().unwrap_or_default();
+        let mut resources = start;
         let mut seen = Identities::new(&resources);
         let mut problems = Vec::new();
         let entries: Vec<(String, String)> = kustomization

@@ -8,7 +8,7 @@ use super::super::{PatternError, regex};
 
 /// Why a `target` cannot select anything.
 #[derive(Debug, thiserror::Error)]
-pub(super) enum SelectorError {
+pub(in crate::overlay) enum SelectorError {
     #[error("`{key}` is not a valid regular expression: {source}")]
     Pattern {
         key: &'static str,
@@ -20,7 +20,7 @@ pub(super) enum SelectorError {
 
 /// A patch target: group, version, kind, name and namespace (anchored regular expressions for
 /// the last two), label and annotation selectors.
-pub(super) struct Selector {
+pub(in crate::overlay) struct Selector {
     group: Option<String>,
     version: Option<String>,
     kind: Option<String>,
@@ -31,7 +31,7 @@ pub(super) struct Selector {
 }
 
 impl Selector {
-    pub(super) fn parse(target: &Json) -> Result<Selector, SelectorError> {
+    pub(in crate::overlay) fn parse(target: &Json) -> Result<Selector, SelectorError> {
         let text = |key: &str| {
             target
                 .get(key)
@@ -66,7 +66,7 @@ impl Selector {
 
     /// Whether `resource` is a target. Called for every object for every patch, so it reads
     /// the object in place rather than through the allocating accessors.
-    pub(super) fn matches(&self, resource: &Resource) -> bool {
+    pub(in crate::overlay) fn matches(&self, resource: &Resource) -> bool {
         let object = &resource.object;
         let api_version = str_at(object, "/apiVersion").unwrap_or_default();
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
@@ -138,12 +138,18 @@ enum Requirement {
 
 impl Requirement {
     fn matches(&self, labels: &Map<String, Json>) -> bool {
-        let get = |key: &str| labels.get(key).and_then(Json::as_str);
+        // kustomize reads labels as strings: a `true` or `5` written unquoted matches too
+        let get = |key: &str| match labels.get(key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::Bool(b)) => Some(b.to_string()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
         match self {
-            Requirement::Equals(k, v) => get(k) == Some(v),
-            Requirement::NotEquals(k, v) => get(k) != Some(v),
-            Requirement::In(k, values) => get(k).is_some_and(|v| values.iter().any(|x| x == v)),
-            Requirement::NotIn(k, values) => get(k).is_none_or(|v| !values.iter().any(|x| x == v)),
+            Requirement::Equals(k, v) => get(k).as_ref() == Some(v),
+            Requirement::NotEquals(k, v) => get(k).as_ref() != Some(v),
+            Requirement::In(k, values) => get(k).is_some_and(|v| values.contains(&v)),
+            Requirement::NotIn(k, values) => get(k).is_none_or(|v| !values.contains(&v)),
             Requirement::Exists(k) => labels.contains_key(k),
             Requirement::NotExists(k) => !labels.contains_key(k),
         }

@@ -3,7 +3,7 @@
 
 use serde_json::Value as Json;
 
-use super::super::resource::{Alias, Resource};
+use super::super::resource::Resource;
 use super::super::{OutOfWork, Work};
 
 /// Applies a strategic-merge patch; returns true when the patch deletes the whole resource.
@@ -19,49 +19,9 @@ pub(super) fn strategic_patch(
     }
     let builtin = is_builtin(&resource.group_version().0);
     let kind = resource.kind();
-    let key_at = |object: &Json, alias: &Alias, place: &String| {
-        object
-            .pointer(place)
-            .and_then(|m| m.get(&alias.key))
-            .cloned()
-    };
-    let before: Vec<Vec<Option<Json>>> = resource
-        .aliases
-        .iter()
-        .map(|a| {
-            a.places
-                .iter()
-                .map(|p| key_at(&resource.object, a, p))
-                .collect()
-        })
-        .collect();
+    let before = resource.alias_values();
     merge(&mut resource.object, patch, builtin, &kind, "", work)?;
-    // kustomize's merge writes into the shared value node, so changing the value at one place
-    // of an alias group changes it everywhere the group still holds the old value
-    for (alias, old_values) in resource.aliases.iter().zip(before) {
-        let now: Vec<Option<Json>> = alias
-            .places
-            .iter()
-            .map(|p| key_at(&resource.object, alias, p))
-            .collect();
-        let Some(changed) = now
-            .iter()
-            .zip(&old_values)
-            .find_map(|(n, o)| {
-                (n != o && n.as_ref().is_some_and(Json::is_string)).then(|| n.clone())
-            })
-            .flatten()
-        else {
-            continue;
-        };
-        for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(&old_values)) {
-            if n == o && n.is_some() {
-                if let Some(Json::Object(map)) = resource.object.pointer_mut(place) {
-                    map.insert(alias.key.clone(), changed.clone());
-                }
-            }
-        }
-    }
+    resource.spread_alias_changes(&before);
     Ok(false)
 }
 
