@@ -79,6 +79,27 @@ impl State {
                 let items = lb[*part].as_array().cloned().unwrap_or_default();
                 Ok(self.page(part, items, &q, false))
             }
+            ("PUT", ["backends", backend, "servers"]) => {
+                let body = body_of(r)?;
+                only_fields(&body, &["server_ip"])?;
+                let ips = body["server_ip"].clone();
+                if !ips.is_array() {
+                    return Err(ApiError::argument(
+                        "server_ip",
+                        "required",
+                        "a list of addresses",
+                    ));
+                }
+                let owner = self.objects.iter_mut().find_map(|(_, (c, v))| {
+                    (*c == "lbs").then_some(v)?["backends"]
+                        .as_array_mut()?
+                        .iter_mut()
+                        .find(|b| b["id"] == *backend)
+                });
+                let found = owner.ok_or_else(|| ApiError::not_found("lb_backend", backend))?;
+                found["server_ip"] = ips;
+                Ok(Reply::json(200, found.clone()))
+            }
             _ => Err(ApiError::new(404, "not_found", "no such route")),
         }
     }

@@ -1,0 +1,178 @@
+//! Scaleway's answers as errors: its `{"type","message",...}` bodies decoded (the arguments
+//! `invalid_arguments` names, the quotas `quotas_exceeded` names), which of them are worth
+//! another attempt, and which may hide a committed change.
+
+use reqwest::Method;
+use serde_json::Value as Json;
+
+use crate::edge::retry::{ServerPause, Transient};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScalewayError {
+    #[error("the Scaleway API refused `{method} {path}`: {kind}: {message}{details}")]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        /// Scaleway's `type` (`invalid_arguments`, `quotas_exceeded`, ...).
+        kind: String,
+        message: String,
+        /// What the body adds: the arguments or quotas at fault, for people.
+        details: String,
+        /// A 429's `Retry-After` in seconds.
+        retry_after: Option<u64>,
+    },
+    #[error("cannot reach the Scaleway API for `{method} {path}`: {reason}")]
+    Transport {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("the Scaleway API answered `{method} {path}` with something unexpected: {reason}")]
+    Decode {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("`{path}` stays `{state}` instead of becoming `{want}`")]
+    Stuck {
+        path: String,
+        state: String,
+        want: String,
+    },
+    #[error("location `{0}` is not a Scaleway zone (`fr-par-1`, `nl-ams-1`, ...)")]
+    Zone(String),
+    #[error("`{0}` is not set: the Scaleway project the site's resources belong to")]
+    NoProject(&'static str),
+    #[error("{what} `{name}` does not exist yet")]
+    Missing { what: &'static str, name: String },
+    #[error(
+        "the user-data of `{name}` is {size} bytes; railyard keeps it under {limit} bytes, as on Hetzner"
+    )]
+    UserDataSize {
+        name: String,
+        size: usize,
+        limit: usize,
+    },
+}
+
+/// An error answer decoded; the body is Scaleway's own words, never railyard's request.
+pub(super) fn from_answer(
+    method: &Method,
+    path: &str,
+    status: u16,
+    bytes: &[u8],
+    retry_after: Option<u64>,
+) -> ScalewayError {
+    let body: Json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
+    let kind = body["type"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    let message = body["message"].as_str().unwrap_or("no message").to_owned();
+    ScalewayError::Api {
+        method: method.to_string(),
+        path: path.to_owned(),
+        status,
+        kind,
+        message,
+        details: details(&body),
+        retry_after: retry_after.filter(|_| status == 429),
+    }
+}
+
+/// `invalid_arguments`' arguments and `quotas_exceeded`' quotas, as one clause.
+fn details(body: &Json) -> String {
+    let parts: Vec<String> = body["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            if let Some(argument) = d["argument_name"].as_str() {
+                let reason = d["reason"].as_str().unwrap_or("invalid");
+                let help = d["help_message"].as_str().unwrap_or_default();
+                Some(
+                    format!("`{argument}` {reason} {help}")
+                        .trim_end()
+                        .to_owned(),
+                )
+            } else {
+                d["resource"].as_str().map(|resource| {
+                    format!(
+                        "quota of `{resource}` is {}, {} in use",
+                        d["quota"], d["current"]
+                    )
+                })
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// An error and its causes, for a transport failure.
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
+    let mut reason = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    reason
+}
+
+impl Transient for ScalewayError {
+    /// Worth sending again: 429, 5xx, a resource in a transient state, or no answer.
+    fn is_transient(&self) -> bool {
+        match self {
+            ScalewayError::Transport { .. } => true,
+            ScalewayError::Api { status, kind, .. } => {
+                matches!(*status, 429 | 500 | 502 | 503 | 504) || kind == "transient_state"
+            }
+            _ => false,
+        }
+    }
+
+    fn server_pause(&self) -> Option<ServerPause> {
+        match self {
+            ScalewayError::Api {
+                retry_after: Some(seconds),
+                ..
+            } => Some(ServerPause::After(std::time::Duration::from_secs(*seconds))),
+            _ => None,
+        }
+    }
+}
+
+impl ScalewayError {
+    /// The request may have been carried out even though no answer came back.
+    pub(super) fn may_have_committed(&self) -> bool {
+        match self {
+            ScalewayError::Transport { .. } => true,
+            ScalewayError::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    pub(super) fn is_not_found(&self) -> bool {
+        matches!(self, ScalewayError::Api { status: 404, .. })
+    }
+
+    /// Scaleway's `type`, when it answered.
+    pub(super) fn kind(&self) -> Option<&str> {
+        match self {
+            ScalewayError::Api { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+}
+
+/// Scaleway's errors reach bootstrap through the neutral seam in Scaleway's own words.
+impl From<ScalewayError> for crate::edge::cloud::CloudError {
+    fn from(error: ScalewayError) -> Self {
+        crate::edge::cloud::CloudError::Api(Box::new(error))
+    }
+}
