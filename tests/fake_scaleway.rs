@@ -105,7 +105,6 @@ pub(crate) struct Recorded {
 #[derive(Clone, Debug)]
 pub(crate) struct Summary {
     pub(crate) collection: String,
-    pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) tags: Vec<String>,
 }

@@ -64,11 +64,14 @@ impl State {
             }
             ("DELETE", ["ips", id]) => {
                 let ip = self.get("ips", id, false)?;
-                if let Some(server) = ip["server"]["id"].as_str().map(str::to_owned)
-                    && let Ok(s) = self.get_mut("servers", &server)
-                    && let Some(ips) = s["public_ips"].as_array_mut()
-                {
-                    ips.retain(|i| i["id"] != *id);
+                if let Some(server) = ip["server"]["id"].as_str().map(str::to_owned) {
+                    if let Some(ips) = self
+                        .get_mut("servers", &server)
+                        .ok()
+                        .and_then(|s| s["public_ips"].as_array_mut())
+                    {
+                        ips.retain(|i| i["id"] != *id);
+                    }
                 }
                 self.objects.remove(*id);
                 Ok(no_content())
@@ -344,9 +347,7 @@ fn check_rule(rule: &Value, i: usize) -> Result<()> {
             "no ports for ICMP or ANY",
         ));
     }
-    if let (Some(from), Some(to)) = (from, to)
-        && to < from
-    {
+    if from.zip(to).is_some_and(|(from, to)| to < from) {
         return Err(ApiError::argument(
             &field("dest_port_to"),
             "constraint",

@@ -138,17 +138,17 @@ impl State {
             .into_iter()
             .flat_map(|m| m.values())
         {
-            if let Some(v) = volume["id"].as_str().map(str::to_owned)
-                && let Ok(v) = self.get_mut("volumes", &v)
-            {
-                v["server"] = Value::Null;
+            if let Some(v) = volume["id"].as_str().map(str::to_owned) {
+                if let Ok(v) = self.get_mut("volumes", &v) {
+                    v["server"] = Value::Null;
+                }
             }
         }
         for ip in server["public_ips"].as_array().into_iter().flatten() {
-            if let Some(i) = ip["id"].as_str().map(str::to_owned)
-                && let Ok(i) = self.get_mut("ips", &i)
-            {
-                i["server"] = Value::Null;
+            if let Some(i) = ip["id"].as_str().map(str::to_owned) {
+                if let Ok(i) = self.get_mut("ips", &i) {
+                    i["server"] = Value::Null;
+                }
             }
         }
         for nic in server["private_nics"].as_array().into_iter().flatten() {

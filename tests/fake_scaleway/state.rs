@@ -133,7 +133,7 @@ impl State {
         }
         self.counted += 1;
         let n = self.counted;
-        let every = |k: u32| k > 0 && n.is_multiple_of(k);
+        let every = |k: u32| k > 0 && n % k == 0;
         if every(self.faults.rate_limit_every) {
             let mut reply: Reply =
                 ApiError::new(429, "too_many_requests", "too many requests").into();
@@ -148,7 +148,7 @@ impl State {
         if creating && (200..300).contains(&reply.status) {
             self.creates += 1;
             let k = self.faults.drop_response_every;
-            if k > 0 && self.creates.is_multiple_of(k) {
+            if k > 0 && self.creates % k == 0 {
                 return Reply {
                     status: 504,
                     body: Body::Html("<html><body><h1>504 Gateway Time-out</h1></body></html>"),
@@ -261,29 +261,36 @@ impl State {
 
     pub(super) fn summary(&self) -> Vec<Summary> {
         self.objects
-            .iter()
-            .map(|(id, (c, v))| Summary {
+            .values()
+            .map(|(c, v)| Summary {
                 collection: (*c).to_owned(),
-                id: id.clone(),
                 name: v["name"].as_str().unwrap_or_default().to_owned(),
                 tags: strings(&v["tags"]),
             })
             .collect()
     }
 
+    /// The state of the tagged server of this name (foreign ones may share it).
     pub(super) fn server_state(&self, name: &str) -> Option<String> {
         self.objects
             .values()
-            .find(|(c, v)| *c == "servers" && v["name"] == name)
+            .find(|(c, v)| {
+                *c == "servers"
+                    && v["name"] == name
+                    && !strings(&v["tags"]).is_empty()
+                    && strings(&v["tags"])
+                        .iter()
+                        .any(|t| t.starts_with("railyard.dev/site="))
+            })
             .and_then(|(_, v)| v["state"].as_str().map(str::to_owned))
     }
 
+    /// The `cloud-init` user-data of a server of this name that has one.
     pub(super) fn user_data_of(&self, name: &str) -> Option<String> {
-        let (id, _) = self
-            .objects
+        self.objects
             .iter()
-            .find(|(_, (c, v))| *c == "servers" && v["name"] == name)?;
-        self.user_data.get(id)?.get("cloud-init").cloned()
+            .filter(|(_, (c, v))| *c == "servers" && v["name"] == name)
+            .find_map(|(id, _)| self.user_data.get(id)?.get("cloud-init").cloned())
     }
 
     pub(super) fn add_foreign(&mut self, collection: &str, name: &str, tags: &[&str]) -> String {

@@ -69,11 +69,10 @@ impl Scaleway {
         let mut lost = false;
         self.retry
             .run(async |attempt| {
-                if attempt > 0
-                    && lost
-                    && let Some(found) = self.look_up(lookup).await?
-                {
-                    return Ok((found, true));
+                if attempt > 0 && lost {
+                    if let Some(found) = self.look_up(lookup).await? {
+                        return Ok((found, true));
+                    }
                 }
                 match self
                     .once(&Method::POST, path, &[], Some(Payload::Json(body)))

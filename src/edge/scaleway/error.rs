@@ -9,16 +9,15 @@ use crate::edge::retry::{ServerPause, Transient};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScalewayError {
-    #[error("the Scaleway API refused `{method} {path}`: {kind}: {message}{details}")]
+    #[error("the Scaleway API refused `{request}`: {kind}: {message}")]
     Api {
-        method: String,
-        path: String,
+        /// `METHOD path`.
+        request: String,
         status: u16,
         /// Scaleway's `type` (`invalid_arguments`, `quotas_exceeded`, ...).
         kind: String,
+        /// Its message, and the arguments or quotas at fault the body names.
         message: String,
-        /// What the body adds: the arguments or quotas at fault, for people.
-        details: String,
         /// A 429's `Retry-After` in seconds.
         retry_after: Option<u64>,
     },
@@ -71,12 +70,10 @@ pub(super) fn from_answer(
         .unwrap_or_else(|| format!("HTTP {status}"));
     let message = body["message"].as_str().unwrap_or("no message").to_owned();
     ScalewayError::Api {
-        method: method.to_string(),
-        path: path.to_owned(),
+        request: format!("{method} {path}"),
         status,
         kind,
-        message,
-        details: details(&body),
+        message: format!("{message}{}", details(&body)),
         retry_after: retry_after.filter(|_| status == 429),
     }
 }

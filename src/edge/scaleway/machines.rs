@@ -109,9 +109,7 @@ impl Scaleway {
                     .as_array()
                     .is_some_and(|v| v.iter().any(|x| x == t))
             });
-            if let Some(id) = volume["id"].as_str()
-                && !tagged
-            {
+            if let (Some(id), false) = (volume["id"].as_str(), tagged) {
                 let path = self.instance(&format!("volumes/{id}"));
                 self.call(Method::PATCH, &path, Some(&json!({ "tags": owned })))
                     .await?;
@@ -242,11 +240,10 @@ impl Scaleway {
             let action_path = format!("{path}/action");
             let sent = self.call(Method::POST, &action_path, Some(&body)).await;
             // A lost answer may have started it: the server's state says, not a second POST.
-            if let Err(e) = sent
-                && !e.may_have_committed()
-                && e.kind() != Some("invalid_request_error")
-            {
-                return Err(e);
+            if let Err(e) = sent {
+                if !e.may_have_committed() && e.kind() != Some("invalid_request_error") {
+                    return Err(e);
+                }
             }
         }
         self.wait_for(&path, "server", "state", to).await?;

@@ -1,0 +1,163 @@
+//! A Scaleway site's life against the fake Scaleway APIs (`fake_scaleway`): bootstrap from
+//! nothing to Flux Ready and again, plan, destroy with what servers leave behind, and the
+//! rendered security-group rules against the fake's strictness.
+
+use super::*;
+use crate::fake_scaleway::{FakeScaleway, Faults as ScalewayFaults, PROJECT, Summary, tag_map};
+
+mod faults;
+
+const EXAMPLE: &str = "examples/scaleway-small/site.yaml";
+const SITE: &str = "demo-scaleway";
+
+fn railyard_at(fake: &FakeScaleway, cluster: &TestCluster, args: &[&str]) -> Command {
+    let mut command = railyard();
+    command
+        .current_dir(root())
+        .args(args)
+        .env("SCW_SECRET_KEY", "scw-test-secret-key")
+        .env("SCW_DEFAULT_PROJECT_ID", PROJECT)
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .env("RAILYARD_RETRY_BASE_MS", "5")
+        .env("RAILYARD_POLL_MS", "5")
+        .env(
+            "RAILYARD_SSH_REDIRECT",
+            format!("127.0.0.1:{}", cluster.sshd.port),
+        )
+        .env("RAILYARD_KUBE_REDIRECT", cluster.kube.address())
+        .env("HOME", cluster.sshd.dir.path())
+        .args(["--api-url", &fake.url()]);
+    if args.first() == Some(&"bootstrap") {
+        command
+            .arg("--ssh-key")
+            .arg(&cluster.sshd.client_key)
+            .arg("--git-known-hosts")
+            .arg(&cluster.known_hosts)
+            .args(["--wait", "20", "--flux-wait", "30"]);
+    }
+    command
+}
+
+/// The site's resources in the fake, as (collection, name); panics on a duplicate.
+fn site_resources(fake: &FakeScaleway, site: &str) -> BTreeSet<(String, String)> {
+    let mut seen = BTreeSet::new();
+    for Summary {
+        collection,
+        name,
+        tags,
+        ..
+    } in fake.resources()
+    {
+        let tagged = tag_map(&tags).get(SITE_LABEL).map(String::as_str) == Some(site);
+        let key_of_site = collection == "ssh_keys" && name.starts_with(&format!("{site}-key-"));
+        if tagged || key_of_site {
+            let label = if name.is_empty() {
+                tags.iter()
+                    .find(|t| t.starts_with("railyard.dev/machine="))
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                name.clone()
+            };
+            assert!(
+                seen.insert((collection.clone(), label.clone())),
+                "duplicate {collection} `{label}`"
+            );
+        }
+    }
+    seen
+}
+
+/// What a small Scaleway site is: key, network, security group, placement groups, the
+/// ingress load balancer, two servers, each with a flexible IP and a root volume, and
+/// server-0's reserved private address.
+fn wanted_small() -> BTreeSet<(String, String)> {
+    let mut wanted = BTreeSet::new();
+    let mut add = |collection: &str, name: String| {
+        wanted.insert((collection.to_owned(), name));
+    };
+    add("ssh_keys", format!("{SITE}-key-0"));
+    add("private_networks", format!("{SITE}-network"));
+    add("security_groups", format!("{SITE}-firewall"));
+    add("placement_groups", format!("{SITE}-servers"));
+    add("placement_groups", format!("{SITE}-workers-0"));
+    add("lbs", format!("{SITE}-ingress"));
+    for machine in [format!("{SITE}-server-0"), format!("{SITE}-worker-0")] {
+        add("ips", format!("railyard.dev/machine={machine}"));
+        add("volumes", format!("{machine}-root"));
+        add("servers", machine);
+    }
+    add("ipam_ips", String::new());
+    wanted
+}
+
+fn creating_posts(fake: &FakeScaleway) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && !r.path.ends_with("/action"))
+        .count()
+}
+
+#[test]
+fn small_bootstrap_reaches_flux_ready_then_plan_is_clean_and_destroy_leaves_nothing() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults {
+        page_size: 2,
+        polls: 2,
+        ..ScalewayFaults::default()
+    });
+    fake.add_foreign("servers", &format!("{SITE}-server-0"), &["team=other"]);
+    let output = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
+
+    let first = run(&mut railyard_at(&fake, &cluster, &["bootstrap", EXAMPLE]));
+    assert_ok(&first);
+    let out = stdout(&first);
+    assert!(out.contains("Flux Ready: 5 Kustomizations"), "{out}");
+    assert_eq!(site_resources(&fake, SITE), wanted_small());
+    for machine in ["server-0", "worker-0"] {
+        let name = format!("{SITE}-{machine}");
+        assert_eq!(
+            fake.server_state(&name).as_deref(),
+            Some("running"),
+            "{name}"
+        );
+        let data = fake.user_data(&name).expect("user-data set");
+        assert!(data.starts_with("#cloud-config"), "{data}");
+        assert!(!data.contains("@@railyard:secret:"), "secrets filled in");
+    }
+
+    let posts = creating_posts(&fake);
+    let again = run(&mut railyard_at(&fake, &cluster, &["bootstrap", EXAMPLE]));
+    assert_ok(&again);
+    assert_eq!(
+        creating_posts(&fake),
+        posts,
+        "a second run created something"
+    );
+    assert!(
+        stdout(&again).contains("0 to create, 0 to finish"),
+        "{}",
+        stdout(&again)
+    );
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["destroy", EXAMPLE, "--yes"],
+    )));
+    assert_eq!(site_resources(&fake, SITE), BTreeSet::new());
+    let left: Vec<(String, String)> = fake
+        .resources()
+        .into_iter()
+        .map(|r| (r.collection, r.name))
+        .collect();
+    assert_eq!(
+        left,
+        vec![("servers".to_owned(), format!("{SITE}-server-0"))],
+        "only the foreign server stays"
+    );
+}
