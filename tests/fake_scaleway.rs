@@ -192,6 +192,11 @@ impl FakeScaleway {
         self.shared.lock().user_data_of(name)
     }
 
+    /// The rules of the security group of this name, as stored.
+    pub(crate) fn security_rules(&self, name: &str) -> Vec<serde_json::Value> {
+        self.shared.lock().security_rules(name)
+    }
+
     /// A resource made outside the API (not recorded), for ownership tests.
     pub(crate) fn add_foreign(&self, collection: &str, name: &str, tags: &[&str]) -> String {
         self.shared.lock().add_foreign(collection, name, tags)

@@ -128,6 +128,8 @@ fn small_bootstrap_reaches_flux_ready_then_plan_is_clean_and_destroy_leaves_noth
         assert!(!data.contains("@@railyard:secret:"), "secrets filled in");
     }
 
+    check_rules(&fake);
+
     let posts = creating_posts(&fake);
     let again = run(&mut railyard_at(&fake, &cluster, &["bootstrap", EXAMPLE]));
     assert_ok(&again);
@@ -160,4 +162,40 @@ fn small_bootstrap_reaches_flux_ready_then_plan_is_clean_and_destroy_leaves_noth
         vec![("servers".to_owned(), format!("{SITE}-server-0"))],
         "only the foreign server stays"
     );
+}
+
+/// The rendered `firewall.yaml` is what the security group holds, one Scaleway rule per
+/// source, accepted by the fake's strictness (upper-case protocols, one `ip_range`, integer
+/// ports); no private-network rule, which a security group would never match.
+fn check_rules(fake: &FakeScaleway) {
+    let loaded = railyard::edge::load::load(&root().join(EXAMPLE)).expect("example loads");
+    let tree = railyard::core::compile::compile(&loaded.inputs)
+        .tree
+        .expect("example compiles");
+    let rendered = railyard::bootstrap::wanted::read(SITE, &tree.files)
+        .expect("host files parse")
+        .firewall;
+    let stored = fake.security_rules(&format!("{SITE}-firewall"));
+    let sources: usize = rendered.rules.iter().map(|r| r.sources.len()).sum();
+    assert!(sources >= 8, "{rendered:?}");
+    assert_eq!(stored.len(), sources, "{stored:?}");
+    for rule in &rendered.rules {
+        assert!(
+            rule.sources.iter().all(|s| !s.starts_with("10.")),
+            "a private-network rule rendered for Scaleway: {rule:?}"
+        );
+        let (from, to) = match rule.port.as_deref().and_then(|p| p.split_once('-')) {
+            Some((from, to)) => (from.parse::<u64>().ok(), to.parse::<u64>().ok()),
+            None => (rule.port.as_deref().and_then(|p| p.parse().ok()), None),
+        };
+        for source in &rule.sources {
+            let found = stored.iter().any(|s| {
+                s["ip_range"] == source.as_str()
+                    && s["protocol"] == rule.protocol.to_uppercase()
+                    && s["dest_port_from"].as_u64() == from
+                    && s["dest_port_to"].as_u64() == to
+            });
+            assert!(found, "{rule:?} from {source} not in {stored:?}");
+        }
+    }
 }

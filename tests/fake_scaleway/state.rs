@@ -270,6 +270,14 @@ impl State {
             .collect()
     }
 
+    pub(super) fn security_rules(&self, name: &str) -> Vec<Value> {
+        self.objects
+            .values()
+            .find(|(c, v)| *c == "security_groups" && v["name"] == name)
+            .and_then(|(_, v)| v["rules"].as_array().cloned())
+            .unwrap_or_default()
+    }
+
     /// The state of the tagged server of this name (foreign ones may share it).
     pub(super) fn server_state(&self, name: &str) -> Option<String> {
         self.objects
