@@ -285,7 +285,7 @@ impl Scaleway {
 
     /// Volumes and flexible IPs tagged with the site and attached to nothing: what an earlier
     /// deletion stopped half-way left behind.
-    async fn sweep_leftovers(&self, site: Option<&str>) -> Result<(), ScalewayError> {
+    pub(super) async fn sweep_leftovers(&self, site: Option<&str>) -> Result<(), ScalewayError> {
         let Some(site) = site else {
             return Ok(());
         };

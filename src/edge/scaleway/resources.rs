@@ -308,8 +308,16 @@ impl Cloud for Scaleway {
                 self.remove(&format!("{path}/{}?release_ip=true", id.0))
                     .await?;
             }
-            Kind::Network => {
-                self.release_addresses(&id.0).await?;
+            Kind::Network | Kind::Firewall => {
+                // Deleted after every machine: what a machine deletion stopped half-way left
+                // (a root volume, a flexible IP) is the site's to remove, found by its tag.
+                if let Some(found) = self.read(kind, &id.0).await? {
+                    let site = wire::labels(&found).get(labels::SITE).cloned();
+                    self.sweep_leftovers(site.as_deref()).await?;
+                }
+                if kind == Kind::Network {
+                    self.release_addresses(&id.0).await?;
+                }
                 self.remove(&format!("{path}/{}", id.0)).await?;
             }
             _ => self.remove(&format!("{path}/{}", id.0)).await?,

@@ -225,3 +225,57 @@ fn secrets_travel_only_in_the_user_data_patch() {
         );
     }
 }
+
+/// `destroy` killed at seeded points, then run again, leaves nothing tagged with the site: no
+/// root volume or flexible IP a half-done server deletion left behind.
+#[test]
+fn a_killed_destroy_is_finished_by_the_next_leaving_no_volumes() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let mut rng = Rng(0x5EED_5CA1_E000_0001);
+    let mut killed = 0;
+    for round in 0..4 {
+        let fake = FakeScaleway::start_in_background(ScalewayFaults {
+            polls: 2,
+            ..ScalewayFaults::default()
+        });
+        assert_ok(&run(&mut railyard_at(
+            &fake,
+            &cluster,
+            &["bootstrap", EXAMPLE],
+        )));
+        let started = fake.requests().len();
+        let mut child = railyard_at(&fake, &cluster, &["destroy", EXAMPLE, "--yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("railyard starts");
+        // Killed once it has sent a seeded number of requests.
+        let after = 10 + rng.next(40) as usize;
+        loop {
+            if !matches!(child.try_wait(), Ok(None)) {
+                break;
+            }
+            if fake.requests().len() >= started + after {
+                let _ = child.kill();
+                let _ = child.wait();
+                killed += 1;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_ok(&run(&mut railyard_at(
+            &fake,
+            &cluster,
+            &["destroy", EXAMPLE, "--yes"],
+        )));
+        assert_eq!(
+            site_resources(&fake, SITE),
+            BTreeSet::new(),
+            "round {round}"
+        );
+        let left: Vec<String> = fake.resources().into_iter().map(|r| r.collection).collect();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+        fake.stop();
+    }
+    assert!(killed >= 2, "only {killed} destroys were killed");
+}
