@@ -119,6 +119,16 @@ impl State {
                 self.ipam(r, rest)
             }
             ["iam", "v1alpha1", "ssh-keys", rest @ ..] => self.ssh_keys(r, rest),
+            ["marketplace", "v2", "local-images"] if r.method == "GET" => {
+                let q = Query::parse(r.query, &["zone", "type"]);
+                let label = q.one("image_label").unwrap_or_default().to_owned();
+                let items = local_images()
+                    .into_iter()
+                    .filter(|i| label.is_empty() || i["label"] == label.as_str())
+                    .filter(|i| q.matches_fields(i))
+                    .collect();
+                Ok(self.page("local_images", items, &q, false))
+            }
             _ => Err(ApiError::new(404, "not_found", "no such route")),
         }
     }
@@ -327,4 +337,27 @@ pub(super) fn wrap(status: u16, root: &str, value: Value) -> Reply {
 
 pub(super) fn no_content() -> Reply {
     Reply::empty()
+}
+
+/// The marketplace's Ubuntu 24.04 images (cloud-apis.md §4, from the fr-par-1 cassette): in
+/// every zone, an `instance_sbs` image for the PRO2 and POP2 types and an `instance_local` one
+/// for DEV1; ids are fixed per zone and type.
+pub(super) fn local_images() -> Vec<Value> {
+    let mut images = Vec::new();
+    for (z, zone) in ZONES.iter().enumerate() {
+        for (t, (kind, types)) in [
+            ("instance_sbs", &["PRO2-XS", "PRO2-S", "POP2-4C-16G"][..]),
+            ("instance_local", &["DEV1-S"][..]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            images.push(json!({
+                "id": format!("1a6e0000-0000-4000-8000-{:06x}{:06x}", z, t),
+                "label": "ubuntu_noble", "arch": "x86_64", "zone": zone, "type": kind,
+                "compatible_commercial_types": types,
+            }));
+        }
+    }
+    images
 }

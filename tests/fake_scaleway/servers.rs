@@ -44,7 +44,6 @@ impl State {
                 "unknown commercial type",
             ));
         }
-        let image = required(&body, "image")?.to_owned();
         let servers = self
             .objects
             .values()
@@ -58,6 +57,22 @@ impl State {
                     "details": [{ "resource": "instances", "quota": self.faults.server_quota, "current": servers }],
                 }),
             });
+        }
+        let image = required(&body, "image")?.to_owned();
+        // The image is a UUID of a marketplace image of this zone that runs this type.
+        let runs = super::routes::local_images().iter().any(|i| {
+            i["id"] == image.as_str()
+                && i["zone"] == zone
+                && i["compatible_commercial_types"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == commercial_type.as_str()))
+        });
+        if !runs {
+            return Err(ApiError::argument(
+                "image",
+                "constraint",
+                "not an image of this zone for this type",
+            ));
         }
         let group = match body["security_group"].as_str() {
             Some(id) => {

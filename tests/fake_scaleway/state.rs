@@ -385,6 +385,14 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Only the exact field filters the route accepts.
+    pub(super) fn matches_fields(&self, value: &Value) -> bool {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| self.exact.contains(&k.as_str()))
+            .all(|(k, v)| value[k.as_str()] == *v.as_str())
+    }
+
     fn matches(&self, value: &Value) -> bool {
         let tags = strings(&value["tags"]);
         self.pairs.iter().all(|(k, v)| match k.as_str() {

@@ -92,7 +92,18 @@ fn servers_take_no_user_data_field_and_start_stopped() {
         polls: 2,
         ..Faults::default()
     });
-    let base = json!({ "name": "s", "commercial_type": "PRO2-XS", "image": "ubuntu_noble", "project": PROJECT });
+    let label = json!({ "name": "s", "commercial_type": "PRO2-XS", "image": "ubuntu_noble", "project": PROJECT });
+    let (status, body, _) = call(&fake, "POST", &format!("{ZONE}/servers"), Some(label));
+    assert_eq!(status, 400, "an image label is not an image: {body}");
+    let (_, images, _) = call(
+        &fake,
+        "GET",
+        "/marketplace/v2/local-images?image_label=ubuntu_noble&zone=fr-par-2&type=instance_sbs",
+        None,
+    );
+    let image = images["local_images"][0]["id"].clone();
+    let base =
+        json!({ "name": "s", "commercial_type": "PRO2-XS", "image": image, "project": PROJECT });
     let mut with_data = base.clone();
     with_data["user_data"] = json!("#cloud-config");
     let (status, body, _) = call(&fake, "POST", &format!("{ZONE}/servers"), Some(with_data));

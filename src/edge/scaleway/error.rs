@@ -43,6 +43,12 @@ pub enum ScalewayError {
     Zone(String),
     #[error("`{0}` is not set: the Scaleway project the site's resources belong to")]
     NoProject(&'static str),
+    #[error("the marketplace has no image `{label}` for `{machine_type}` in `{zone}`")]
+    NoImage {
+        label: String,
+        machine_type: String,
+        zone: String,
+    },
     #[error("{what} `{name}` does not exist yet")]
     Missing { what: &'static str, name: String },
     #[error(

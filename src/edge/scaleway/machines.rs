@@ -45,11 +45,12 @@ impl Scaleway {
         let group = refer(Kind::Firewall, &crate::core::layout::cloud::firewall(site))?;
         let placement = refer(Kind::PlacementGroup, &machine.placement_group)?;
         let owned = vec![site_selector(site), table::machine_tag(name)];
+        let image = self.image(&machine.image, &machine.machine_type).await?;
         let ip = self.flexible_ip(&owned).await?;
         let body = json!({
             "name": name,
             "commercial_type": machine.machine_type,
-            "image": machine.image,
+            "image": image,
             "project": self.project,
             "tags": wire::tags(&wanted.labels),
             "security_group": group,
@@ -85,6 +86,39 @@ impl Scaleway {
             self.power_on(&id).await?;
         }
         Ok((server, adopted))
+    }
+
+    /// The id of the marketplace image `label` (`ubuntu_noble`) in the zone for a block-volume
+    /// server of `machine_type`: the Instance API takes image UUIDs only, and PRO2/POP2 types
+    /// are in the `instance_sbs` image's compatible list (cloud-apis.md §4).
+    async fn image(&self, label: &str, machine_type: &str) -> Result<String, ScalewayError> {
+        let query = [
+            ("image_label", label.to_owned()),
+            ("zone", self.zone.clone()),
+            ("type", "instance_sbs".to_owned()),
+        ];
+        let images = self
+            .list(
+                "/marketplace/v2/local-images",
+                "local_images",
+                &query,
+                Paging::Body,
+            )
+            .await?;
+        images
+            .iter()
+            .find(|i| {
+                i["compatible_commercial_types"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == machine_type))
+            })
+            .and_then(|i| i["id"].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| ScalewayError::NoImage {
+                label: label.to_owned(),
+                machine_type: machine_type.to_owned(),
+                zone: self.zone.clone(),
+            })
     }
 
     /// The machine's flexible IP: the one tagged for it, or a new one.
