@@ -199,3 +199,32 @@ fn check_rules(fake: &FakeScaleway) {
         }
     }
 }
+
+/// A small Scaleway site at 100 ms per request converges; the figures it prints are what
+/// benches/bootstrap.sh reports (speed is measured there, never asserted here).
+#[test]
+fn scaleway_bootstrap_with_latency_converges_and_prints_its_time() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults {
+        latency: Duration::from_millis(100),
+        polls: 1,
+        ..ScalewayFaults::default()
+    });
+    let started = std::time::Instant::now();
+    let mut command = railyard_at(&fake, &cluster, &["bootstrap", EXAMPLE]);
+    command.env("RAILYARD_POLL_MS", "500");
+    let output = run(&mut command);
+    let elapsed = started.elapsed();
+    assert_ok(&output);
+    let out = stdout(&output);
+    let provisioned = out
+        .lines()
+        .find_map(|l| l.strip_prefix("cloud resources in place after "))
+        .expect(&out);
+    println!(
+        "bootstrap scaleway small, 1 server + 1 worker, 100 ms per request: cloud resources in place after {provisioned}; {:.2} s wall in all (k3s, Flux), {} requests",
+        elapsed.as_secs_f64(),
+        fake.requests().len()
+    );
+    fake.stop();
+}
