@@ -228,3 +228,19 @@ fn scaleway_bootstrap_with_latency_converges_and_prints_its_time() {
     );
     fake.stop();
 }
+
+/// Without a project, the command stops before any request and says which variable to set.
+#[test]
+fn a_missing_project_is_named_before_any_request() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults::default());
+    let output =
+        run(railyard_at(&fake, &cluster, &["plan", EXAMPLE]).env_remove("SCW_DEFAULT_PROJECT_ID"));
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("`SCW_DEFAULT_PROJECT_ID` is not set"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(fake.requests().is_empty());
+}

@@ -179,3 +179,54 @@ impl From<ScalewayError> for crate::edge::cloud::CloudError {
         crate::edge::cloud::CloudError::Api(Box::new(error))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_arguments_and_quotas_at_fault() {
+        let body = br#"{"type":"invalid_arguments","message":"invalid argument(s)","details":[{"argument_name":"rules.0.protocol","reason":"constraint","help_message":"TCP, UDP, ICMP or ANY"}]}"#;
+        let e = from_answer(
+            &Method::PUT,
+            "/instance/v1/zones/fr-par-1/security_groups/x/rules",
+            400,
+            body,
+            None,
+        );
+        assert_eq!(
+            e.to_string(),
+            "the Scaleway API refused `PUT /instance/v1/zones/fr-par-1/security_groups/x/rules`: invalid_arguments: invalid argument(s) (`rules.0.protocol` constraint TCP, UDP, ICMP or ANY)"
+        );
+        assert!(!e.is_transient());
+        let body = br#"{"type":"quotas_exceeded","message":"quota(s) exceeded for this resource","details":[{"resource":"instances","quota":2,"current":2}]}"#;
+        let e = from_answer(
+            &Method::POST,
+            "/instance/v1/zones/fr-par-1/servers",
+            403,
+            body,
+            None,
+        );
+        assert!(
+            e.to_string()
+                .ends_with("(quota of `instances` is 2, 2 in use)"),
+            "{e}"
+        );
+        assert!(!e.may_have_committed());
+    }
+
+    #[test]
+    fn busy_limited_and_unanswered_requests_are_tried_again() {
+        let busy = br#"{"type":"transient_state","message":"busy","resource":"instance_server","resource_id":"x","current_state":"starting"}"#;
+        assert!(from_answer(&Method::POST, "/p", 409, busy, None).is_transient());
+        let limited = from_answer(&Method::GET, "/p", 429, b"", Some(3));
+        assert!(limited.is_transient());
+        assert_eq!(
+            limited.server_pause(),
+            Some(ServerPause::After(std::time::Duration::from_secs(3)))
+        );
+        let gateway = from_answer(&Method::POST, "/p", 504, b"<html></html>", None);
+        assert!(gateway.is_transient() && gateway.may_have_committed());
+        assert!(gateway.to_string().contains("HTTP 504"), "{gateway}");
+    }
+}
