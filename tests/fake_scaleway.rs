@@ -27,6 +27,8 @@
 //!   create committed. The 429 and 503 types (`too_many_requests`, `service_unavailable`)
 //!   are chosen, as are 409 `conflict` for a second NIC on one network and 412
 //!   `precondition_failed` for deleting what is still in use.
+//! - Server types: `PRO2-XS`, `PRO2-S`, `POP2-4C-16G`, `DEV1-S`, the same in every zone;
+//!   `out_of_stock` for a type in shortage is a 409 (its status is chosen).
 //! - The user-data limit (`Faults::user_data_limit`, 1 MiB by default) is chosen: Scaleway
 //!   documents none (cloud-apis.md §6 marks it UNVERIFIED). The only quota is servers per
 //!   project (`Faults::server_quota`). Any non-empty `X-Auth-Token` works; one project.
@@ -72,6 +74,8 @@ pub(crate) struct Faults {
     pub(crate) server_quota: usize,
     /// Most bytes of one user-data value.
     pub(crate) user_data_limit: usize,
+    /// Commercial types in `shortage` in every zone: a create answers `out_of_stock`.
+    pub(crate) shortage: Vec<&'static str>,
 }
 
 impl Default for Faults {
@@ -85,6 +89,7 @@ impl Default for Faults {
             polls: 1,
             server_quota: 50,
             user_data_limit: 1 << 20,
+            shortage: Vec::new(),
         }
     }
 }

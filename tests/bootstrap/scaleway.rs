@@ -244,3 +244,25 @@ fn a_missing_project_is_named_before_any_request() {
     );
     assert!(fake.requests().is_empty());
 }
+
+/// A type in shortage in the zone stops `plan` and `bootstrap` before anything is created,
+/// naming what the zone sells.
+#[test]
+fn a_type_in_shortage_stops_the_run_before_any_create() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults {
+        shortage: vec!["PRO2-XS"],
+        ..ScalewayFaults::default()
+    });
+    for verb in ["plan", "bootstrap"] {
+        let output = run(&mut railyard_at(&fake, &cluster, &[verb, EXAMPLE]));
+        assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+        let err = stderr(&output);
+        assert!(
+            err.contains("server type `PRO2-XS` is not available in `nl-ams-1`"),
+            "{err}"
+        );
+        assert!(err.contains("`POP2-4C-16G`"), "{err}");
+    }
+    assert_eq!(creating_posts(&fake), 0);
+}

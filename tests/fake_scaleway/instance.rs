@@ -18,6 +18,27 @@ impl State {
             }
             ("GET", ["ips"]) => Ok(self.instance_list(r, "ips", &[])),
             ("GET", ["volumes"]) => Ok(self.instance_list(r, "volumes", &[])),
+            ("GET", ["products", "servers", "availability"]) => {
+                let servers: serde_json::Map<String, Value> = super::servers::TYPES
+                    .iter()
+                    .map(|t| {
+                        let state = if self.faults.shortage.contains(t) {
+                            "shortage"
+                        } else {
+                            "available"
+                        };
+                        ((*t).to_owned(), json!({ "availability": state }))
+                    })
+                    .collect();
+                let mut reply = Reply::json(
+                    200,
+                    json!({ "servers": servers, "total_count": servers.len() }),
+                );
+                reply
+                    .headers
+                    .push(("x-total-count", servers.len().to_string()));
+                Ok(reply)
+            }
             ("POST", ["security_groups"]) => self.create_security_group(r, zone),
             ("POST", ["placement_groups"]) => self.create_placement_group(r, zone),
             ("POST", ["ips"]) => self.create_ip(r, zone),

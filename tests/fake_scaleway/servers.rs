@@ -8,6 +8,9 @@ use super::PROJECT;
 use super::routes::{Reply, Request, body_of, no_content, project, wrap};
 use super::state::{ApiError, Result, State, Transition, only_fields, required, tags};
 
+/// The commercial types the fake sells, in every zone.
+pub(super) const TYPES: &[&str] = &["PRO2-XS", "PRO2-S", "POP2-4C-16G", "DEV1-S"];
+
 const SERVER_FIELDS: &[&str] = &[
     "name",
     "commercial_type",
@@ -34,14 +37,18 @@ impl State {
         project(&body, "project")?;
         let name = required(&body, "name")?.to_owned();
         let commercial_type = required(&body, "commercial_type")?.to_owned();
-        if !matches!(
-            commercial_type.as_str(),
-            "PRO2-XS" | "PRO2-S" | "POP2-4C-16G" | "DEV1-S"
-        ) {
+        if !TYPES.contains(&commercial_type.as_str()) {
             return Err(ApiError::argument(
                 "commercial_type",
                 "constraint",
                 "unknown commercial type",
+            ));
+        }
+        if self.faults.shortage.contains(&commercial_type.as_str()) {
+            return Err(ApiError::new(
+                409,
+                "out_of_stock",
+                "server type is out of stock in this zone",
             ));
         }
         let servers = self

@@ -7,6 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::create::Lookup;
 use super::{Paging, Scaleway, ScalewayError, table, wire};
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, Facts, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::core::labels::{self, site_selector};
 use crate::core::layout;
@@ -298,6 +299,35 @@ impl Cloud for Scaleway {
             _ => {}
         }
         Ok(())
+    }
+
+    /// `GET /products/servers/availability`: a type in `shortage` cannot be ordered now
+    /// (`scarce` still sells).
+    async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
+        let path = self.instance("products/servers/availability");
+        let mut offers: Vec<Offer> = Vec::new();
+        for page in 1u64.. {
+            let query = [
+                ("per_page".to_owned(), "100".to_owned()),
+                ("page".to_owned(), page.to_string()),
+            ];
+            let (answer, total) = self
+                .retry
+                .run(async |_| self.once(&Method::GET, &path, &query, None).await)
+                .await?;
+            let servers = answer["servers"].as_object().cloned().unwrap_or_default();
+            let before = offers.len();
+            offers.extend(servers.iter().map(|(machine_type, a)| Offer {
+                machine_type: machine_type.clone(),
+                location: self.zone.clone(),
+                available: a["availability"] != "shortage",
+            }));
+            let done = total.is_none_or(|t| offers.len() as u64 >= t);
+            if done || offers.len() == before {
+                break;
+            }
+        }
+        Ok(offers)
     }
 
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {
