@@ -180,6 +180,26 @@ impl Scaleway {
         Ok((value, adopted))
     }
 
+    /// The site's resources of `kind`, by tag.
+    async fn tagged_of(&self, site: &str, kind: Kind) -> Result<Vec<Existing>, ScalewayError> {
+        let (path, root, paging) = self.place(kind);
+        let tag = [site_selector(site)];
+        let lookup = Lookup::tagged(path, root, paging, &tag, None);
+        let mut query = lookup.query.clone();
+        query.push((Scaleway::project_filter(paging), self.project.clone()));
+        let mut found = Vec::new();
+        for value in self.list(&lookup.path, root, &query, paging).await? {
+            let mut existing = self.existing(kind, &value).await?;
+            if kind == Kind::Machine && self.incomplete(&value).await? {
+                // Created by a run stopped before its user-data was set: not the wanted
+                // machine yet (the next create adopts it and sets it), but the site's.
+                existing.name = format!("{} (no user-data yet)", existing.name);
+            }
+            found.push(existing);
+        }
+        Ok(found)
+    }
+
     /// `PUT .../rules`: the group's editable rules become exactly these.
     async fn set_rules(
         &self,
@@ -208,30 +228,22 @@ impl Cloud for Scaleway {
         &table::PROFILE
     }
 
+    /// Every kind listed at the same time (each list pages on its own).
     async fn inventory(&self, site: &str) -> Result<Vec<Existing>, CloudError> {
-        let mut all = self.site_keys(site).await?;
-        let tag = site_selector(site);
-        for kind in [
+        let kinds = [
             Kind::Network,
             Kind::Firewall,
             Kind::PlacementGroup,
             Kind::LoadBalancer,
             Kind::Machine,
-        ] {
-            let (path, root, paging) = self.place(kind);
-            let lookup = Lookup::tagged(path, root, paging, std::slice::from_ref(&tag), None);
-            let mut query = lookup.query.clone();
-            query.push((Scaleway::project_filter(paging), self.project.clone()));
-            for value in self.list(&lookup.path, root, &query, paging).await? {
-                let mut existing = self.existing(kind, &value).await?;
-                if kind == Kind::Machine && self.incomplete(&value).await? {
-                    // Created by a run stopped before its user-data was set: not the wanted
-                    // machine yet (the next create adopts it and sets it), but the site's.
-                    existing.name = format!("{} (no user-data yet)", existing.name);
-                }
-                all.push(existing);
-            }
-        }
+        ];
+        let (keys, tagged) = futures::future::join(
+            self.site_keys(site),
+            futures::future::try_join_all(kinds.map(|kind| self.tagged_of(site, kind))),
+        )
+        .await;
+        let mut all = keys?;
+        all.extend(tagged?.into_iter().flatten());
         Ok(all)
     }
 
