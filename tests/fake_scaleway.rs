@@ -202,6 +202,15 @@ impl FakeScaleway {
         self.shared.lock().security_rules(name)
     }
 
+    /// A server a create stopped half-way left (see `State::add_half_created`).
+    pub(crate) fn add_half_created(&self, name: &str, tags: &[&str]) -> String {
+        self.shared.lock().add_half_created(name, tags)
+    }
+
+    pub(crate) fn server_ids(&self, name: &str) -> Vec<String> {
+        self.shared.lock().server_ids(name)
+    }
+
     /// A resource made outside the API (not recorded), for ownership tests.
     pub(crate) fn add_foreign(&self, collection: &str, name: &str, tags: &[&str]) -> String {
         self.shared.lock().add_foreign(collection, name, tags)

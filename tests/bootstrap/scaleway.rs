@@ -266,3 +266,33 @@ fn a_type_in_shortage_stops_the_run_before_any_create() {
     }
     assert_eq!(creating_posts(&fake), 0);
 }
+
+/// A server a run left `stopped` without its user-data is never powered on as it is: the plan
+/// lists it apart, and bootstrap adopts it, sets its user-data, then starts it.
+#[test]
+fn a_server_left_without_user_data_is_adopted_and_completed() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults::default());
+    let name = format!("{SITE}-server-0");
+    let site_tag = format!("{SITE_LABEL}={SITE}");
+    let id = fake.add_half_created(&name, &[&site_tag, "railyard.dev/role=server"]);
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    let out = stdout(&plan);
+    assert!(out.contains(&format!("{name} (no user-data yet)")), "{out}");
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", EXAMPLE],
+    )));
+    assert_eq!(
+        fake.server_ids(&name),
+        vec![id],
+        "adopted, not created again"
+    );
+    assert_eq!(fake.server_state(&name).as_deref(), Some("running"));
+    assert!(
+        fake.user_data(&name)
+            .is_some_and(|d| d.starts_with("#cloud-config"))
+    );
+    assert_eq!(site_resources(&fake, SITE), wanted_small());
+}

@@ -278,6 +278,46 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// A server as a create stopped before its user-data leaves it: `stopped`, tagged, with
+    /// its flexible IP and root volume, no user-data.
+    pub(super) fn add_half_created(&mut self, name: &str, tags: &[&str]) -> String {
+        let machine = format!("railyard.dev/machine={name}");
+        let site: Vec<&str> = tags
+            .iter()
+            .copied()
+            .filter(|t| t.starts_with("railyard.dev/site="))
+            .collect();
+        let ip_tags: Vec<&str> = site.iter().copied().chain([machine.as_str()]).collect();
+        let (ip, volume, id) = (self.id(), self.id(), self.id());
+        let address = self.public_address();
+        self.insert("ips", json!({
+            "id": ip, "address": address, "tags": ip_tags, "project": PROJECT, "zone": "nl-ams-1",
+            "server": { "id": id, "name": name }, "type": "routed_ipv4",
+        }));
+        let root = json!({
+            "id": volume, "name": format!("{name}-root"), "tags": [], "project": PROJECT,
+            "zone": "nl-ams-1", "size": 20_000_000_000u64, "volume_type": "sbs_volume",
+            "server": { "id": id, "name": name },
+        });
+        self.insert("volumes", root.clone());
+        self.insert("servers", json!({
+            "id": id, "name": name, "commercial_type": "PRO2-XS", "project": PROJECT,
+            "tags": tags, "state": "stopped", "zone": "nl-ams-1", "security_group": null,
+            "placement_group": null, "private_nics": [], "volumes": { "0": root },
+            "public_ips": [{ "id": ip, "address": address, "family": "inet", "dynamic": false }],
+        }));
+        id
+    }
+
+    /// The ids of the servers of this name.
+    pub(super) fn server_ids(&self, name: &str) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter(|(_, (c, v))| *c == "servers" && v["name"] == name)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// The state of the tagged server of this name (foreign ones may share it).
     pub(super) fn server_state(&self, name: &str) -> Option<String> {
         self.objects
