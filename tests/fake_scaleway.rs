@@ -19,6 +19,9 @@
 //!   answered but cannot be read back.
 //! - Root volumes are Instance volumes (`/instance/v1/zones/{zone}/volumes`) whatever their
 //!   `volume_type`, not Block API volumes; they take tags through `PATCH`.
+//! - A security group's JSON carries its `rules` (Scaleway lists them only at `…/rules`);
+//!   default rules are not shown. The marketplace holds one Ubuntu 24.04 image per zone and
+//!   volume type, and a server create demands one of those ids that runs its type.
 //! - Private NICs are `available` at once; their address comes from IPAM (reserved by
 //!   `POST /ipam/v1/regions/{region}/ips` and named in `ipam_ip_ids`, or the lowest free one
 //!   from `.2`); flexible IPs from 198.51.100.0/24, load balancer IPs from 203.0.113.0/24.
@@ -76,6 +79,10 @@ pub(crate) struct Faults {
     pub(crate) user_data_limit: usize,
     /// Commercial types in `shortage` in every zone: a create answers `out_of_stock`.
     pub(crate) shortage: Vec<&'static str>,
+    /// IAM refuses a public key the project already holds (409 `conflict`), as the
+    /// terraform-provider-scaleway #713 thread shows; off, keys repeat, as scaleway-cli #2421
+    /// shows.
+    pub(crate) unique_public_keys: bool,
 }
 
 impl Default for Faults {
@@ -90,6 +97,7 @@ impl Default for Faults {
             server_quota: 50,
             user_data_limit: 1 << 20,
             shortage: Vec::new(),
+            unique_public_keys: false,
         }
     }
 }

@@ -296,3 +296,35 @@ fn a_server_left_without_user_data_is_adopted_and_completed() {
     );
     assert_eq!(site_resources(&fake, SITE), wanted_small());
 }
+
+/// Where IAM refuses a public key the project already holds, the user's own key serves as it
+/// is, and `destroy` leaves it: it is not the site's.
+#[test]
+fn the_users_own_key_serves_where_iam_refuses_a_second_copy() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults {
+        unique_public_keys: true,
+        ..ScalewayFaults::default()
+    });
+    fake.add_foreign("ssh_keys", "my-laptop", &[]);
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", EXAMPLE],
+    )));
+    let keys = |fake: &FakeScaleway| -> Vec<String> {
+        fake.resources()
+            .into_iter()
+            .filter(|r| r.collection == "ssh_keys")
+            .map(|r| r.name)
+            .collect()
+    };
+    assert_eq!(keys(&fake), vec!["my-laptop"]);
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["destroy", EXAMPLE, "--yes"],
+    )));
+    assert_eq!(keys(&fake), vec!["my-laptop"]);
+    assert_eq!(site_resources(&fake, SITE), BTreeSet::new());
+}

@@ -149,6 +149,13 @@ impl State {
                     return Err(ApiError::argument("public_key", "format", "not an SSH key"));
                 }
                 project(&body, "project_id")?;
+                let core = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+                let held = self.objects.values().any(|(c, v)| {
+                    *c == "ssh_keys" && v["public_key"].as_str().map(core) == Some(core(public_key))
+                });
+                if held && self.faults.unique_public_keys {
+                    return Err(ApiError::new(409, "conflict", "ssh key already exists"));
+                }
                 let id = self.id();
                 let key = json!({
                     "id": id, "name": body["name"], "public_key": public_key,

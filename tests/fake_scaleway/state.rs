@@ -362,7 +362,10 @@ impl State {
             value["commercial_type"] = json!("PRO2-XS");
         }
         if collection == "ssh_keys" {
-            value["public_key"] = json!("ssh-ed25519 AAAAforeign someone@example.com");
+            // The example sites' key: a user who uploaded it in the console already.
+            value["public_key"] = json!(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJOifjjmm7VBLaCFoYt1z7qzrW2pvu72uf0a2aOL/8uy me@laptop"
+            );
         }
         self.insert(collection, value);
         id

@@ -170,9 +170,18 @@ impl Scaleway {
                     .await;
             }
         };
-        let (value, adopted) = self
+        let created = self
             .create_or_adopt(&path, Scaleway::singular(wanted.kind()), &body, &lookup)
-            .await?;
+            .await;
+        let (value, adopted) = match (created, &wanted.spec) {
+            // IAM may refuse a public key the project already holds under another name (a
+            // 409 `conflict`): the user's own key then serves, as it is, and never carries
+            // the site (`destroy` leaves it).
+            (Err(e), Spec::SshKey { public_key }) if e.kind() == Some("conflict") => {
+                (self.same_key(public_key).await?.ok_or(e)?, true)
+            }
+            (created, _) => created?,
+        };
         if let Spec::Firewall { rules, .. } = &wanted.spec {
             self.set_rules(value["id"].as_str().unwrap_or_default(), rules)
                 .await?;
@@ -198,6 +207,18 @@ impl Scaleway {
             found.push(existing);
         }
         Ok(found)
+    }
+
+    /// The project's key with this public key (type and key, whatever its comment).
+    async fn same_key(&self, public_key: &str) -> Result<Option<Json>, ScalewayError> {
+        let (path, root, paging) = self.place(Kind::SshKey);
+        let core = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        let keys = self
+            .list(&path, root, &[("project_id", self.project.clone())], paging)
+            .await?;
+        Ok(keys
+            .into_iter()
+            .find(|k| k["public_key"].as_str().map(core) == Some(core(public_key))))
     }
 
     /// `PUT .../rules`: the group's editable rules become exactly these.
@@ -275,7 +296,7 @@ impl Cloud for Scaleway {
             None => value,
         };
         let mut resource = self.existing(kind, &value).await?;
-        if kind == Kind::SshKey {
+        if kind == Kind::SshKey && resource.name == wanted.name {
             resource.labels = wanted.labels.clone();
         }
         Ok(Created { resource, adopted })
