@@ -248,9 +248,10 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct CloudArgs {
-    /// The cloud API's base URL (tests point it at a local fake).
-    #[arg(long, value_name = "URL", default_value = crate::edge::hetzner::DEFAULT_URL)]
-    pub api_url: String,
+    /// The cloud API's base URL (tests point it at a local fake); by default the API of the
+    /// site's provider.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ pub mod load;
 pub mod replace;
 pub mod report;
 pub mod retry;
+pub mod scaleway;
 pub mod sops_config;
 pub mod ssh;
 pub mod write;

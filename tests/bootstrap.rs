@@ -16,6 +16,7 @@ use crate::support::{railyard, root, run, stderr, stdout};
 mod faults;
 mod findings;
 mod lifecycle;
+mod scaleway;
 mod secret_paths;
 mod status;
 

@@ -71,7 +71,7 @@ impl Verb {
 fn context(
     cli: &Cli,
     site: &Path,
-    api_url: &str,
+    api_url: Option<&str>,
     verb: Verb,
 ) -> Result<Result<CloudCommand, Exit>> {
     let (loaded, output) = compile_site(cli, site)?;
@@ -94,7 +94,13 @@ fn context(
                 verb.access()
             )
         })?;
-    let client = Client::connect(profile, api_url, token.trim(), timing())?;
+    let client = Client::connect(
+        profile,
+        api_url,
+        token.trim(),
+        &host.machines.location,
+        timing(),
+    )?;
     let secrets_file = crate::core::compile::secrets_file(&loaded.inputs.site).unwrap_or_default();
     Ok(Ok(CloudCommand {
         client,
@@ -134,7 +140,7 @@ async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
 }
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
-pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
+pub(super) fn plan(cli: &Cli, site: &Path, api_url: Option<&str>) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Plan)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -149,7 +155,7 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
 }
 
 /// `railyard destroy`: every resource carrying the site's label, dependents first.
-pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Result<Exit> {
+pub(super) fn destroy(cli: &Cli, site: &Path, api_url: Option<&str>, yes: bool) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Destroy)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -204,7 +210,12 @@ pub(super) struct Cluster {
 
 /// `railyard bootstrap`: carry out the plan, wait for k3s and write the cluster's kubeconfig,
 /// give Flux its Secrets and sync objects, wait until it is Ready, and print the DNS records.
-pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<Exit> {
+pub(super) fn bootstrap(
+    cli: &Cli,
+    site: &Path,
+    api_url: Option<&str>,
+    cluster: &Cluster,
+) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Bootstrap)? {
         Ok(context) => context,
         Err(code) => return Ok(code),

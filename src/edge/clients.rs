@@ -8,25 +8,58 @@ use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::hetzner::{self, Hetzner};
+use crate::edge::scaleway::{self, Scaleway, ScalewayError};
 
 /// Every cloud railyard can provision, by `provider` in `machines.yaml`.
-pub static PROFILES: &[&Profile] = &[&hetzner::PROFILE];
+pub static PROFILES: &[&Profile] = &[&hetzner::PROFILE, &scaleway::PROFILE];
 
 /// A client for one of the clouds in `PROFILES`.
 pub enum Client {
     Hetzner(Hetzner),
+    Scaleway(Scaleway),
+}
+
+/// Calls `$call` on whichever client `$self` holds.
+macro_rules! each {
+    ($self:expr, $c:ident => $call:expr) => {
+        match $self {
+            Client::Hetzner($c) => $call,
+            Client::Scaleway($c) => $call,
+        }
+    };
 }
 
 impl Client {
-    /// A client for `profile`'s cloud at `url`.
+    /// A client for `profile`'s cloud at `url` (its public API when `None`), for a site at
+    /// `location`.
     pub fn connect(
         profile: &Profile,
-        url: &str,
+        url: Option<&str>,
         token: &str,
+        location: &str,
         timing: Timing,
     ) -> Result<Client, CloudError> {
         match profile.provider {
-            "hetzner" => Ok(Client::Hetzner(Hetzner::new(url, token, timing)?)),
+            "hetzner" => Ok(Client::Hetzner(Hetzner::new(
+                url.unwrap_or(hetzner::DEFAULT_URL),
+                token,
+                timing,
+            )?)),
+            "scaleway" => {
+                // The project the site's resources are created in, as Scaleway's own tools
+                // take it.
+                let project = std::env::var(scaleway::PROJECT_VARIABLE)
+                    .ok()
+                    .filter(|p| !p.trim().is_empty())
+                    .ok_or(ScalewayError::NoProject(scaleway::PROJECT_VARIABLE))?;
+                Ok(Client::Scaleway(Scaleway::new(
+                    url.unwrap_or(scaleway::DEFAULT_URL),
+                    token,
+                    project.trim(),
+                    location,
+                    timing,
+                )?))
+            }
             other => Err(CloudError::NoClient(other.to_owned())),
         }
     }
@@ -34,21 +67,15 @@ impl Client {
 
 impl Cloud for Client {
     fn profile(&self) -> &'static Profile {
-        match self {
-            Client::Hetzner(c) => c.profile(),
-        }
+        each!(self, c => c.profile())
     }
 
     async fn inventory(&self, site: &str) -> Result<Vec<Existing>, CloudError> {
-        match self {
-            Client::Hetzner(c) => c.inventory(site).await,
-        }
+        each!(self, c => c.inventory(site).await)
     }
 
     async fn get(&self, kind: Kind, id: &ResourceId) -> Result<Existing, CloudError> {
-        match self {
-            Client::Hetzner(c) => Cloud::get(c, kind, id).await,
-        }
+        each!(self, c => Cloud::get(c, kind, id).await)
     }
 
     async fn create(
@@ -58,15 +85,11 @@ impl Cloud for Client {
         refs: &Refs,
         user_data: Option<String>,
     ) -> Result<Created, CloudError> {
-        match self {
-            Client::Hetzner(c) => Cloud::create(c, site, wanted, refs, user_data).await,
-        }
+        each!(self, c => Cloud::create(c, site, wanted, refs, user_data).await)
     }
 
     async fn converge(&self, kind: Kind, id: &ResourceId, spec: &Spec) -> Result<(), CloudError> {
-        match self {
-            Client::Hetzner(c) => c.converge(kind, id, spec).await,
-        }
+        each!(self, c => c.converge(kind, id, spec).await)
     }
 
     async fn follow_up(
@@ -76,20 +99,14 @@ impl Cloud for Client {
         step: &FollowUp,
         refs: &Refs,
     ) -> Result<(), CloudError> {
-        match self {
-            Client::Hetzner(c) => c.follow_up(kind, id, step, refs).await,
-        }
+        each!(self, c => c.follow_up(kind, id, step, refs).await)
     }
 
     async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
-        match self {
-            Client::Hetzner(c) => c.offers().await,
-        }
+        each!(self, c => c.offers().await)
     }
 
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {
-        match self {
-            Client::Hetzner(c) => Cloud::delete(c, kind, id).await,
-        }
+        each!(self, c => Cloud::delete(c, kind, id).await)
     }
 }

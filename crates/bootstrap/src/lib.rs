@@ -37,8 +37,6 @@ pub enum RenderError {
     Empty(String),
     #[error("`{name}` is not what railyard renders: {reason}")]
     Shape { name: String, reason: String },
-    #[error("machines.yaml names no network zone")]
-    NoZone,
     #[error("bootstrap provisions {supported} only; site `{site}` is on `{provider}`")]
     Provider {
         supported: String,

@@ -60,7 +60,6 @@ pub fn profile_for<'a>(
 pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, RenderError> {
     let machines = &host.machines;
     let site = machines.site.as_str();
-    let zone = machines.network.zone.clone().ok_or(RenderError::NoZone)?;
     let mut wanted = Vec::new();
     for (i, key) in machines.ssh_keys.iter().enumerate() {
         wanted.push(plain(
@@ -79,7 +78,8 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
         Spec::Network {
             ip_range: machines.network.cidr.clone(),
             subnet: machines.network.subnet.clone(),
-            zone: Some(zone),
+            // Hetzner's network zone; other clouds have none.
+            zone: machines.network.zone.clone(),
         },
     ));
     wanted.push(firewall(site, &host.firewall));

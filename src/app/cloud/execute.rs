@@ -1,5 +1,5 @@
 //! Carrying out a plan through the cloud's client: converge what bootstrap converges, then
-//! create and finish in three waves, each concurrent with at most `IN_FLIGHT` requests.
+//! create and finish in four waves, each concurrent with at most `IN_FLIGHT` requests.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub(super) async fn execute(
             println!("converged {} `{name}`", kind.noun());
         }
     }
-    for wave in 0..3 {
+    for wave in 0..4 {
         run.create_wave(plan, wave).await?;
         run.finish_wave(plan, wave).await?;
     }
@@ -216,8 +216,9 @@ impl Run<'_> {
 
 /// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
 /// groups); 1 what takes a fixed private address (servers, the API load balancer), before
-/// 2 what takes any free one (workers, the ingress load balancer), which could otherwise take
-/// a fixed address first.
+/// 2 what takes any free one (workers), which could otherwise take a fixed address first; 3
+/// the ingress load balancer, after the machines it serves: on clouds whose backends are
+/// static address lists (Scaleway) its targets are the machines that exist when it is made.
 fn wave_of(kind: Kind, then: &[FollowUp]) -> u8 {
     match kind {
         Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
@@ -227,6 +228,7 @@ fn wave_of(kind: Kind, then: &[FollowUp]) -> u8 {
         {
             1
         }
+        Kind::LoadBalancer => 3,
         _ => 2,
     }
 }

@@ -5,6 +5,11 @@
 //! as TCP (the seed had UDP), and opens the ports only k3s nodes talk on (etcd, kubelet,
 //! flannel, DNS) to the private network alone: node traffic runs there, and etcd or the kubelet
 //! open to the internet would be a hole.
+//!
+//! On Scaleway the private-network rules are left out: its security groups filter public
+//! traffic only (cloud-apis.md §4, Traps), so a rule naming the private range would never
+//! match anything and the node ports stay closed to the internet by the inbound `drop`
+//! policy alone. What is committed is then exactly what the security group holds.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +19,7 @@ use crate::layout;
 use crate::machines::API_VERSION;
 use crate::model::{NETWORK_CIDR, Site};
 use crate::placeholder;
+use crate::site::Provider;
 
 const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
 
@@ -52,6 +58,11 @@ fn firewall(site: &Site) -> String {
         rule("DNS", "tcp", "53", &private),
         rule("DNS", "udp", "53", &private),
     ];
+    let public_only = site.provider == Provider::Scaleway;
+    let rules = rules
+        .into_iter()
+        .filter(|r| !(public_only && r.sources == private))
+        .collect();
     let document = Firewall {
         api_version: API_VERSION.to_owned(),
         kind: "Firewall".to_owned(),
