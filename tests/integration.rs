@@ -58,6 +58,9 @@ mod filesystem;
 mod fake_hetzner;
 mod fake_kube;
 
+/// A stateful fake of the DigitalOcean API for `bootstrap`'s tests, and tests of the fake.
+mod fake_digitalocean;
+
 /// `plan`, `bootstrap` and `destroy` against the fake Hetzner API, faults and kills included.
 mod bootstrap;
 
