@@ -248,9 +248,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct CloudArgs {
-    /// The cloud API's base URL (tests point it at a local fake).
-    #[arg(long, value_name = "URL", default_value = crate::edge::hetzner::DEFAULT_URL)]
-    pub api_url: String,
+    /// The cloud API's base URL (default: the site's provider's; tests point it at a local fake).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

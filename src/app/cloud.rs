@@ -71,7 +71,7 @@ impl Verb {
 fn context(
     cli: &Cli,
     site: &Path,
-    api_url: &str,
+    api_url: Option<&str>,
     verb: Verb,
 ) -> Result<Result<CloudCommand, Exit>> {
     let (loaded, output) = compile_site(cli, site)?;
@@ -94,7 +94,8 @@ fn context(
                 verb.access()
             )
         })?;
-    let client = Client::connect(profile, api_url, token.trim(), timing())?;
+    let url = api_url.unwrap_or(Client::default_url(profile));
+    let client = Client::connect(profile, url, token.trim(), timing())?;
     let secrets_file = crate::core::compile::secrets_file(&loaded.inputs.site).unwrap_or_default();
     Ok(Ok(CloudCommand {
         client,
@@ -134,7 +135,7 @@ async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
 }
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
-pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
+pub(super) fn plan(cli: &Cli, site: &Path, api_url: Option<&str>) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Plan)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -149,7 +150,7 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: &str) -> Result<Exit> {
 }
 
 /// `railyard destroy`: every resource carrying the site's label, dependents first.
-pub(super) fn destroy(cli: &Cli, site: &Path, api_url: &str, yes: bool) -> Result<Exit> {
+pub(super) fn destroy(cli: &Cli, site: &Path, api_url: Option<&str>, yes: bool) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Destroy)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -204,7 +205,12 @@ pub(super) struct Cluster {
 
 /// `railyard bootstrap`: carry out the plan, wait for k3s and write the cluster's kubeconfig,
 /// give Flux its Secrets and sync objects, wait until it is Ready, and print the DNS records.
-pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster) -> Result<Exit> {
+pub(super) fn bootstrap(
+    cli: &Cli,
+    site: &Path,
+    api_url: Option<&str>,
+    cluster: &Cluster,
+) -> Result<Exit> {
     let context = match context(cli, site, api_url, Verb::Bootstrap)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
@@ -247,7 +253,13 @@ pub(super) fn bootstrap(cli: &Cli, site: &Path, api_url: &str, cluster: &Cluster
         layout::cloud::load_balancer(site_name, layout::cloud::API_ROLE),
     )
     .unwrap_or_else(|| first.clone());
-    let (path, config) = write_kubeconfig(&context, cluster, &first, &api)?;
+    // The certificate k3s serves names the API's private address: the first server's
+    // `tls-san`, or, where the cloud assigned it, the server's own (its `node-ip`).
+    let private = resources
+        .get(&(Kind::Machine, layout::cloud::server(site_name, 0)))
+        .and_then(|r| r.facts.private_ipv4.clone());
+    let tls_name = cluster::api_private_address(&context.site, &context.files).or(private);
+    let (path, config) = write_kubeconfig(&context, cluster, &first, &api, tls_name.as_deref())?;
     println!(
         "k3s is up; kubeconfig for context `{site_name}` written to {}",
         path.display()
@@ -282,6 +294,7 @@ fn write_kubeconfig(
     cluster: &Cluster,
     first: &str,
     api: &str,
+    tls_name: Option<&str>,
 ) -> Result<(PathBuf, String)> {
     let state = kube_state_dir();
     let mut target = ssh::Target {
@@ -314,12 +327,11 @@ fn write_kubeconfig(
         Duration::from_secs(5).min(cluster.wait),
         cluster.wait,
     )?;
-    let tls_name = cluster::api_private_address(&context.site, &context.files);
     let config = kubeconfig::rewrite(
         &text,
         &context.site,
         &format!("https://{api}:6443"),
-        tls_name.as_deref(),
+        tls_name,
     )?;
     let path = cluster
         .kubeconfig

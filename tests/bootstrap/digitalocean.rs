@@ -1,0 +1,213 @@
+//! `plan`, `bootstrap` and `destroy` of the DigitalOcean example against the fake DigitalOcean
+//! API (`fake_digitalocean`), with the cluster half against the same fake cluster as Hetzner's.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use super::{TestCluster, assert_ok};
+use crate::fake_digitalocean::{FakeDigitalOcean, Faults, Way};
+use crate::support::{railyard, root, run, stderr, stdout};
+
+const EXAMPLE: &str = "examples/digitalocean-small/site.yaml";
+const SITE: &str = "demo-digitalocean";
+const SITE_TAG: &str = "railyard-site:demo-digitalocean";
+
+fn against(fake: &FakeDigitalOcean, cluster: &TestCluster, args: &[&str]) -> Command {
+    let mut command = railyard();
+    command
+        .current_dir(root())
+        .args(args)
+        .env("DIGITALOCEAN_TOKEN", "test-token")
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .env("RAILYARD_RETRY_BASE_MS", "5")
+        .env("RAILYARD_POLL_MS", "5")
+        .env(
+            "RAILYARD_SSH_REDIRECT",
+            format!("127.0.0.1:{}", cluster.sshd.port),
+        )
+        .env("RAILYARD_KUBE_REDIRECT", cluster.kube.address())
+        .env("HOME", cluster.sshd.dir.path())
+        .args(["--api-url", &fake.url()]);
+    if args.first() == Some(&"bootstrap") {
+        command
+            .arg("--ssh-key")
+            .arg(&cluster.sshd.client_key)
+            .arg("--git-known-hosts")
+            .arg(&cluster.known_hosts)
+            .args(["--wait", "20", "--flux-wait", "30"]);
+    }
+    command
+}
+
+/// What the small site must hold, as (kind, name): the droplets by their tag, the untaggable
+/// kinds by their site-derived names.
+fn wanted() -> BTreeSet<(String, String)> {
+    [
+        ("ssh_key", format!("{SITE}-key-0")),
+        ("vpc", format!("{SITE}-network")),
+        ("firewall", format!("{SITE}-firewall")),
+        ("load_balancer", format!("{SITE}-ingress")),
+        ("droplet", format!("{SITE}-server-0")),
+        ("droplet", format!("{SITE}-worker-0")),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_owned(), n))
+    .collect()
+}
+
+/// The site's resources in the fake; panics on a duplicate.
+fn site_resources(fake: &FakeDigitalOcean) -> BTreeSet<(String, String)> {
+    let names: BTreeSet<String> = wanted().into_iter().map(|(_, n)| n).collect();
+    let mut seen = BTreeSet::new();
+    for (kind, _id, name, tags) in fake.resources() {
+        let ours = if kind == "droplet" {
+            tags.iter().any(|t| t == SITE_TAG)
+        } else {
+            names.contains(&name)
+        };
+        if ours {
+            assert!(
+                seen.insert((kind.clone(), name.clone())),
+                "duplicate {kind} `{name}`"
+            );
+        }
+    }
+    seen
+}
+
+fn creating_posts(fake: &FakeDigitalOcean) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && !r.path.ends_with("/actions"))
+        .count()
+}
+
+#[test]
+fn digitalocean_small_bootstrap_reaches_flux_ready_and_a_second_run_creates_nothing() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults {
+        page_size: 2,
+        action_time: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let output = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("+ create"), "{}", stdout(&output));
+
+    let first = run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE]));
+    assert_ok(&first);
+    let out = stdout(&first);
+    assert!(out.contains("Flux Ready: 5 Kustomizations"), "{out}");
+    assert_eq!(site_resources(&fake), wanted());
+
+    // The rendered firewall, as applied, lets the machines out for what they need and lets
+    // the private network in (the worker joins the server on 6443 over it).
+    let private = fake
+        .requests()
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/v2/vpcs")
+        .and_then(|r| r.body.clone())
+        .expect("the VPC was created");
+    let range = private["ip_range"].as_str().expect("a range").to_owned();
+    let inside = range.replace(".0/20", ".9");
+    for droplet in [format!("{SITE}-server-0"), format!("{SITE}-worker-0")] {
+        for (protocol, port) in [
+            ("udp", 53),
+            ("tcp", 443),
+            ("tcp", 80),
+            ("udp", 123),
+            ("tcp", 22),
+        ] {
+            assert!(
+                fake.allows(&droplet, Way::Out, protocol, port, "192.0.2.1"),
+                "{droplet} out {protocol}/{port}"
+            );
+        }
+        assert!(
+            fake.allows(&droplet, Way::In, "tcp", 6443, &inside),
+            "{droplet} in 6443 from {inside}"
+        );
+        assert!(
+            fake.allows(&droplet, Way::Out, "tcp", 6443, &inside),
+            "{droplet} out 6443 to {inside}"
+        );
+        assert!(
+            !fake.allows(&droplet, Way::In, "tcp", 10250, "192.0.2.1"),
+            "{droplet}: kubelet open"
+        );
+    }
+    // The worker's user-data names the server's private address, as the cloud assigned it.
+    let worker = fake
+        .requests()
+        .iter()
+        .find(|r| {
+            r.method == "POST"
+                && r.body
+                    .as_ref()
+                    .is_some_and(|b| b["name"] == format!("{SITE}-worker-0"))
+        })
+        .and_then(|r| r.body.clone())
+        .expect("the worker was created");
+    let user_data = worker["user_data"].as_str().expect("user-data");
+    assert!(
+        !user_data.contains("@@railyard:"),
+        "unfilled placeholder in the worker's user-data"
+    );
+    assert!(
+        user_data.contains(&format!(
+            "server: https://{}",
+            range.trim_end_matches(".0/20").to_owned() + ".2"
+        )),
+        "{range}"
+    );
+
+    let posts = creating_posts(&fake);
+    let again = run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE]));
+    assert_ok(&again);
+    assert_eq!(
+        creating_posts(&fake),
+        posts,
+        "the second run created something"
+    );
+    let output = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    fake.stop();
+}
+
+#[test]
+fn digitalocean_destroy_deletes_the_site_and_nothing_without_its_tag() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults {
+        page_size: 2,
+        ..Faults::default()
+    });
+    let foreign = fake.add_foreign_droplet(&format!("{SITE}-server-0"), &["someone-else"]);
+    fake.add_foreign_vpc("someone-elses-network", "lon1", "10.99.0.0/16");
+    assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
+    assert_eq!(site_resources(&fake), wanted());
+    assert_ok(&run(&mut against(
+        &fake,
+        &cluster,
+        &["destroy", EXAMPLE, "--yes"],
+    )));
+    assert!(
+        site_resources(&fake).is_empty(),
+        "{:?}",
+        site_resources(&fake)
+    );
+    let left: Vec<(String, String)> = fake
+        .resources()
+        .into_iter()
+        .map(|(kind, id, name, _)| (kind, if id == foreign { id } else { name }))
+        .collect();
+    assert!(
+        left.contains(&("droplet".to_owned(), foreign.clone())),
+        "{left:?}"
+    );
+    assert!(
+        left.contains(&("vpc".to_owned(), "someone-elses-network".to_owned())),
+        "{left:?}"
+    );
+    assert_eq!(left.len(), 2, "{left:?}");
+}
