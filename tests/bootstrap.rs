@@ -14,6 +14,7 @@ use crate::ssh::{Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
 mod digitalocean;
+mod digitalocean_faults;
 mod digitalocean_render;
 mod faults;
 mod findings;

@@ -9,11 +9,11 @@ use super::{TestCluster, assert_ok};
 use crate::fake_digitalocean::{FakeDigitalOcean, Faults, Way};
 use crate::support::{railyard, root, run, stderr, stdout};
 
-const EXAMPLE: &str = "examples/digitalocean-small/site.yaml";
+pub(super) const EXAMPLE: &str = "examples/digitalocean-small/site.yaml";
 const SITE: &str = "demo-digitalocean";
 const SITE_TAG: &str = "railyard-site:demo-digitalocean";
 
-fn against(fake: &FakeDigitalOcean, cluster: &TestCluster, args: &[&str]) -> Command {
+pub(super) fn against(fake: &FakeDigitalOcean, cluster: &TestCluster, args: &[&str]) -> Command {
     let mut command = railyard();
     command
         .current_dir(root())
@@ -42,7 +42,7 @@ fn against(fake: &FakeDigitalOcean, cluster: &TestCluster, args: &[&str]) -> Com
 
 /// What the small site must hold, as (kind, name): the droplets by their tag, the untaggable
 /// kinds by their site-derived names.
-fn wanted() -> BTreeSet<(String, String)> {
+pub(super) fn wanted() -> BTreeSet<(String, String)> {
     [
         ("ssh_key", format!("{SITE}-key-0")),
         ("vpc", format!("{SITE}-network")),
@@ -57,7 +57,7 @@ fn wanted() -> BTreeSet<(String, String)> {
 }
 
 /// The site's resources in the fake; panics on a duplicate.
-fn site_resources(fake: &FakeDigitalOcean) -> BTreeSet<(String, String)> {
+pub(super) fn site_resources(fake: &FakeDigitalOcean) -> BTreeSet<(String, String)> {
     let names: BTreeSet<String> = wanted().into_iter().map(|(_, n)| n).collect();
     let mut seen = BTreeSet::new();
     for (kind, _id, name, tags) in fake.resources() {
