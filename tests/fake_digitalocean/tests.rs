@@ -126,7 +126,7 @@ async fn vpc_ranges_may_not_overlap_and_names_are_unique() {
 #[tokio::test]
 async fn a_droplet_is_new_without_addresses_until_its_action_completes() {
     let fake = FakeDigitalOcean::start(Faults {
-        action_time: Duration::from_millis(300),
+        action_time: Duration::from_millis(2000),
         ..Faults::default()
     })
     .await;
@@ -144,7 +144,7 @@ async fn a_droplet_is_new_without_addresses_until_its_action_completes() {
     let (_, _, droplet) = call(&fake, "GET", &format!("/droplets/{id}"), None).await;
     assert_eq!(droplet["droplet"]["status"], "new");
     assert_eq!(droplet["droplet"]["networks"]["v4"], json!([]));
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let (_, _, later) = call(&fake, "GET", &format!("/actions/{action}"), None).await;
     assert_eq!(later["action"]["status"], "completed");
     let (_, _, droplet) = call(&fake, "GET", &format!("/droplets/{id}"), None).await;
