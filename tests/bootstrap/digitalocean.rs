@@ -211,3 +211,32 @@ fn digitalocean_destroy_deletes_the_site_and_nothing_without_its_tag() {
     );
     assert_eq!(left.len(), 2, "{left:?}");
 }
+
+/// The small site at 100 ms per request converges; the wall time it prints is what
+/// benches/bootstrap.sh reports (speed is measured there, never asserted here).
+#[test]
+fn digitalocean_bootstrap_with_latency_converges_and_prints_its_time() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults {
+        latency: Duration::from_millis(100),
+        action_time: Duration::from_secs(1),
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let mut command = against(&fake, &cluster, &["bootstrap", EXAMPLE]);
+    command.env("RAILYARD_POLL_MS", "500");
+    let output = run(&mut command);
+    let elapsed = started.elapsed();
+    assert_ok(&output);
+    let out = stdout(&output);
+    let provisioned = out
+        .lines()
+        .find_map(|l| l.strip_prefix("cloud resources in place after "))
+        .expect(&out);
+    println!(
+        "bootstrap digitalocean small, 1 server + 1 worker, 100 ms per request, 1 s actions: cloud resources in place after {provisioned}; {:.2} s wall in all (k3s, Flux), {} requests",
+        elapsed.as_secs_f64(),
+        fake.requests().len()
+    );
+    fake.stop();
+}
