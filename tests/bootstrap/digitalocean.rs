@@ -240,3 +240,62 @@ fn digitalocean_bootstrap_with_latency_converges_and_prints_its_time() {
     );
     fake.stop();
 }
+
+/// Two sites in one account: the second's VPC gets its own default range, which the account
+/// accepts beside the first's (DigitalOcean refuses overlapping VPC ranges).
+#[test]
+fn two_digitalocean_sites_bootstrap_side_by_side_in_one_account() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults::default());
+    assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = root().join("examples/digitalocean-small");
+    for file in ["site.yaml", "secrets.sops.yaml"] {
+        std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
+    }
+    let path = dir.path().join("site.yaml");
+    let text = std::fs::read_to_string(&path).expect("site");
+    std::fs::write(
+        &path,
+        text.replace("name: demo-digitalocean", "name: second-site"),
+    )
+    .expect("site");
+    let second = run(&mut against(
+        &fake,
+        &cluster,
+        &["bootstrap", &path.to_string_lossy()],
+    ));
+    assert_ok(&second);
+    let ranges: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/vpcs" && r.status == 201)
+        .filter_map(|r| {
+            r.body
+                .as_ref()
+                .and_then(|b| b["ip_range"].as_str().map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert_ne!(ranges[0], ranges[1]);
+    let droplets = fake
+        .resources()
+        .into_iter()
+        .filter(|(kind, ..)| kind == "droplet")
+        .count();
+    assert_eq!(droplets, 4);
+    // The admin key is the first site's; the second uses it (DigitalOcean holds a key's
+    // material once) and its destroy leaves it and the first site alone.
+    assert_ok(&run(&mut against(
+        &fake,
+        &cluster,
+        &["destroy", &path.to_string_lossy(), "--yes"],
+    )));
+    assert_eq!(site_resources(&fake), wanted());
+    let left = fake.resources();
+    assert!(
+        left.iter()
+            .all(|(_, _, name, _)| !name.starts_with("second-site")),
+        "{left:?}"
+    );
+}

@@ -43,9 +43,9 @@ impl Pki {
         let mut server_params =
             // What k3s puts in its serving certificate: its default names, loopback, and the
             // `tls-san` of the example sites (the API's private addresses) or, where the cloud
-            // assigns it, the server's `node-ip` (the DigitalOcean example's first droplet in
-            // the fake), but no public address, so a client must check the name the
-            // kubeconfig's `tls-server-name` gives.
+            // assigns it, the server's `node-ip` (the first droplet of the DigitalOcean example,
+            // and of its copy named `second-site`, in the fake), but no public address, so a
+            // client must check the name the kubeconfig's `tls-server-name` gives.
             CertificateParams::new(
                 [
                     "kubernetes",
@@ -55,6 +55,7 @@ impl Pki {
                     "10.2.0.5",
                     "10.2.0.10",
                     "10.177.48.2",
+                    "10.164.176.2",
                 ]
                 .map(str::to_owned)
                 .to_vec(),

@@ -106,22 +106,15 @@ impl DigitalOcean {
         body: &Json,
     ) -> Result<Option<Json>, DigitalOceanError> {
         let all = self.list_kind(kind, site).await?;
-        let found = match kind {
-            // The same key material under the site's name.
-            Kind::SshKey => all.into_iter().find(|raw| {
-                raw["name"] == name && same_key(&raw["public_key"], &body["public_key"])
-            }),
+        Ok(match kind {
+            // The same key material, under the site's name or another (the user's own key, or
+            // another site's): used as it is; under another name it is not the site's, so
+            // `destroy` never deletes it.
+            Kind::SshKey => all
+                .into_iter()
+                .find(|raw| same_key(&raw["public_key"], &body["public_key"])),
             _ => all.into_iter().find(|raw| raw["name"] == name),
-        };
-        match found {
-            Some(raw) => Ok(Some(raw)),
-            None if kind == Kind::SshKey => Err(DigitalOceanError::NotOurs {
-                kind: "SSH key",
-                name: name.to_owned(),
-                why: "the account holds this public key under another name; rename that key to the site's name or delete it".to_owned(),
-            }),
-            None => Ok(None),
-        }
+        })
     }
 
     /// Every resource of `kind` in the account that may be the site's: droplets tagged with

@@ -36,12 +36,6 @@ pub enum DigitalOceanError {
     },
     #[error("`{path}` did not become ready within 15 minutes")]
     Timeout { path: String },
-    #[error("{kind} `{name}` is not the site's: {why}")]
-    NotOurs {
-        kind: &'static str,
-        name: String,
-        why: String,
-    },
 }
 
 impl Transient for DigitalOceanError {

@@ -129,8 +129,11 @@ impl Cloud for DigitalOcean {
             self.wait_action(action).await?;
         }
         let raw = self.ready(kind, created.raw).await?;
+        let mut resource = neutral(kind, site, &raw);
+        // A key used under another name stands for the wanted one in this run's references.
+        resource.name.clone_from(&wanted.name);
         Ok(Created {
-            resource: neutral(kind, site, &raw),
+            resource,
             adopted: created.adopted,
         })
     }
