@@ -258,3 +258,70 @@ pub(super) fn droplet_labels(site: &str, raw: &Json) -> Labels {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(direction: Direction, protocol: &str, port: Option<&str>, cidr: &str) -> FirewallRule {
+        FirewallRule {
+            direction,
+            description: String::new(),
+            protocol: protocol.to_owned(),
+            port: port.map(str::to_owned),
+            sources: vec![cidr.to_owned()],
+        }
+    }
+
+    #[test]
+    fn firewall_rules_read_back_as_they_were_written() {
+        let rules = vec![
+            rule(Direction::In, "tcp", Some("22"), "0.0.0.0/0"),
+            rule(Direction::In, "tcp", None, "10.160.0.0/20"),
+            rule(Direction::In, "icmp", None, "10.160.0.0/20"),
+            rule(Direction::Out, "udp", Some("53"), "0.0.0.0/0"),
+            rule(Direction::Out, "tcp", Some("2379-2380"), "10.160.0.0/20"),
+            rule(Direction::Out, "icmp", None, "0.0.0.0/0"),
+        ];
+        let body = firewall_body("demo-firewall", &rules, "railyard.dev/site=demo");
+        assert_eq!(body["tags"], json!(["railyard-site:demo"]));
+        assert_eq!(body["inbound_rules"][1]["ports"], "0");
+        assert!(body["inbound_rules"][2].get("ports").is_none());
+        assert_eq!(
+            body["outbound_rules"][0]["destinations"]["addresses"],
+            json!(["0.0.0.0/0"])
+        );
+        assert_eq!(rules_of(&body), rules);
+    }
+
+    #[test]
+    fn a_load_balancer_targets_one_role_or_the_whole_site() {
+        let target = |roles: &[&str]| {
+            let then: Vec<FollowUp> = roles
+                .iter()
+                .map(|r| FollowUp::AddTarget {
+                    selector: labels::role_selector("demo", r),
+                })
+                .collect();
+            target_tag("demo", &then)
+        };
+        assert_eq!(target(&["server", "worker"]), "railyard-site:demo");
+        assert_eq!(target(&["worker"]), "railyard-role:demo:worker");
+        assert_eq!(targets("demo", "railyard-site:demo").len(), 2);
+        assert_eq!(
+            targets("demo", "railyard-role:demo:worker"),
+            [labels::role_selector("demo", "worker")]
+        );
+        assert!(targets("demo", "railyard-site:other").is_empty());
+    }
+
+    #[test]
+    fn droplet_tags_read_back_as_the_site_labels() {
+        let raw = json!({"tags": ["railyard-site:demo", "railyard-role:demo:server", "x"]});
+        assert_eq!(
+            droplet_labels("demo", &raw),
+            labels::resource("demo", "server")
+        );
+        assert!(droplet_labels("other", &raw).is_empty());
+    }
+}
