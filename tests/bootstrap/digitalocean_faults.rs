@@ -216,3 +216,39 @@ fn digitalocean_secrets_travel_only_in_the_droplet_creates_user_data() {
     }
     fake.stop();
 }
+
+/// A run killed just after the server's create leaves a droplet still starting, without its
+/// address; the re-run waits for the address before it fills the worker's user-data.
+#[test]
+fn a_rerun_waits_for_the_address_of_a_server_still_starting() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults {
+        action_time: Duration::from_millis(1500),
+        ..Faults::default()
+    });
+    let mut child = against(&fake, &cluster, &["bootstrap", EXAMPLE])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("railyard starts");
+    let server_created = || {
+        fake.requests().iter().any(|r| {
+            r.method == "POST"
+                && r.path == "/v2/droplets"
+                && r.status == 202
+                && r.body
+                    .as_ref()
+                    .is_some_and(|b| b["name"] == "demo-digitalocean-server-0")
+        })
+    };
+    while !server_created() {
+        assert!(matches!(child.try_wait(), Ok(None)), "the run ended first");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let rerun = run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE]));
+    assert_ok(&rerun);
+    assert_eq!(site_resources(&fake), wanted());
+    assert!(stdout(&rerun).contains("Flux Ready"), "{}", stdout(&rerun));
+}

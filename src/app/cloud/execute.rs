@@ -91,6 +91,49 @@ fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
 }
 
 impl Run<'_> {
+    /// Waits until every server whose assigned address the creates' user-data names reports
+    /// it: a server an earlier run created may still be starting (DigitalOcean assigns the
+    /// address when the droplet is up).
+    async fn await_addresses(&mut self, creates: &[&Wanted]) -> Result<()> {
+        let mut needed = std::collections::BTreeSet::new();
+        for wanted in creates {
+            let Spec::Machine(machine) = &wanted.spec else {
+                continue;
+            };
+            let Some(bytes) = self.context.files.get(&machine.user_data) else {
+                continue;
+            };
+            let found = placeholder::scan(&String::from_utf8_lossy(bytes)).unwrap_or_default();
+            needed.extend(
+                found
+                    .into_iter()
+                    .filter(|p| p.kind == "address")
+                    .map(|p| p.name),
+            );
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+        for name in needed {
+            let Some(index) = (0..self.resources.len() as u32)
+                .find(|i| layout::server_private_address(*i) == name)
+            else {
+                continue;
+            };
+            let key = (
+                Kind::Machine,
+                layout::cloud::server(&self.context.site, index),
+            );
+            while let Some(server) = self.resources.get(&key) {
+                if server.facts.private_ipv4.is_some() || std::time::Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(super::timing().poll).await;
+                let fresh = self.context.client.get(Kind::Machine, &server.id).await?;
+                self.resources.insert(key.clone(), fresh);
+            }
+        }
+        Ok(())
+    }
+
     /// An address placeholder's value: server N's private address as the cloud reports it.
     fn assigned_address(&self, name: &str) -> Option<String> {
         (0..self.resources.len() as u32)
@@ -108,6 +151,7 @@ impl Run<'_> {
             .creates()
             .filter(|w| wave_of(w.kind(), &w.then, is_server(w)) == wave)
             .collect();
+        self.await_addresses(&creates).await?;
         let mut user_data = Vec::new();
         for wanted in &creates {
             user_data.push(self.user_data(wanted)?);
