@@ -299,3 +299,56 @@ fn two_digitalocean_sites_bootstrap_side_by_side_in_one_account() {
         "{left:?}"
     );
 }
+
+/// Firewall rules changed by hand are reported and put back by a full replacement.
+#[test]
+fn digitalocean_firewall_rules_changed_by_hand_converge() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults::default());
+    assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
+    let (_, id, _, _) = fake
+        .resources()
+        .into_iter()
+        .find(|(kind, ..)| kind == "firewall")
+        .expect("the firewall");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .put(format!("{}/firewalls/{id}", fake.url()))
+            .bearer_auth("token")
+            .json(&serde_json::json!({
+                "name": format!("{SITE}-firewall"),
+                "inbound_rules": [{"protocol": "tcp", "ports": "22", "sources": {"addresses": ["0.0.0.0/0"]}}],
+                "tags": [SITE_TAG],
+            }))
+            .send()
+            .await
+            .expect("the fake answers")
+            .status()
+    });
+    assert!(status.is_success(), "{status}");
+    assert!(!fake.allows(
+        &format!("{SITE}-worker-0"),
+        Way::Out,
+        "tcp",
+        443,
+        "192.0.2.1"
+    ));
+    let plan = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
+    assert!(stdout(&plan).contains("rules differ"), "{}", stdout(&plan));
+    assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
+    assert!(fake.allows(
+        &format!("{SITE}-worker-0"),
+        Way::Out,
+        "tcp",
+        443,
+        "192.0.2.1"
+    ));
+    let plan = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
