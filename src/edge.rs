@@ -4,6 +4,7 @@
 pub mod age_keys;
 pub mod clients;
 pub mod cloud;
+pub mod digitalocean;
 pub mod disk_files;
 pub mod git;
 pub mod hetzner;

@@ -13,6 +13,9 @@ use crate::fake_kube::{FakeKube, KubeFaults};
 use crate::ssh::{Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
+mod digitalocean;
+mod digitalocean_faults;
+mod digitalocean_render;
 mod faults;
 mod findings;
 mod lifecycle;

@@ -35,10 +35,10 @@
 mod api;
 mod bodies;
 mod catalog;
-mod check;
+pub(crate) mod check;
 mod create;
 mod model;
-mod query;
+pub(crate) mod query;
 mod render;
 mod state;
 mod tests;

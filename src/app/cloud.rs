@@ -258,7 +258,13 @@ pub(super) fn bootstrap(
         layout::cloud::load_balancer(site_name, layout::cloud::API_ROLE),
     )
     .unwrap_or_else(|| first.clone());
-    let (path, config) = write_kubeconfig(&context, cluster, &first, &api)?;
+    // The certificate k3s serves names the API's private address: the first server's
+    // `tls-san`, or, where the cloud assigned it, the server's own (its `node-ip`).
+    let private = resources
+        .get(&(Kind::Machine, layout::cloud::server(site_name, 0)))
+        .and_then(|r| r.facts.private_ipv4.clone());
+    let tls_name = cluster::api_private_address(&context.site, &context.files).or(private);
+    let (path, config) = write_kubeconfig(&context, cluster, &first, &api, tls_name.as_deref())?;
     println!(
         "k3s is up; kubeconfig for context `{site_name}` written to {}",
         path.display()
@@ -293,6 +299,7 @@ fn write_kubeconfig(
     cluster: &Cluster,
     first: &str,
     api: &str,
+    tls_name: Option<&str>,
 ) -> Result<(PathBuf, String)> {
     let state = kube_state_dir();
     let mut target = ssh::Target {
@@ -325,12 +332,11 @@ fn write_kubeconfig(
         Duration::from_secs(5).min(cluster.wait),
         cluster.wait,
     )?;
-    let tls_name = cluster::api_private_address(&context.site, &context.files);
     let config = kubeconfig::rewrite(
         &text,
         &context.site,
         &format!("https://{api}:6443"),
-        tls_name.as_deref(),
+        tls_name,
     )?;
     let path = cluster
         .kubeconfig

@@ -7,15 +7,21 @@
 use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
+use crate::edge::digitalocean::{self, DigitalOcean};
 use crate::edge::hetzner::{self, Hetzner};
 use crate::edge::scaleway::{self, Scaleway, ScalewayError};
 
 /// Every cloud railyard can provision, by `provider` in `machines.yaml`.
-pub static PROFILES: &[&Profile] = &[&hetzner::PROFILE, &scaleway::PROFILE];
+pub static PROFILES: &[&Profile] = &[
+    &hetzner::PROFILE,
+    &digitalocean::PROFILE,
+    &scaleway::PROFILE,
+];
 
 /// A client for one of the clouds in `PROFILES`.
 pub enum Client {
     Hetzner(Hetzner),
+    DigitalOcean(DigitalOcean),
     Scaleway(Scaleway),
 }
 
@@ -24,6 +30,7 @@ macro_rules! each {
     ($self:expr, $c:ident => $call:expr) => {
         match $self {
             Client::Hetzner($c) => $call,
+            Client::DigitalOcean($c) => $call,
             Client::Scaleway($c) => $call,
         }
     };
@@ -42,6 +49,11 @@ impl Client {
         match profile.provider {
             "hetzner" => Ok(Client::Hetzner(Hetzner::new(
                 url.unwrap_or(hetzner::DEFAULT_URL),
+                token,
+                timing,
+            )?)),
+            "digitalocean" => Ok(Client::DigitalOcean(DigitalOcean::new(
+                url.unwrap_or(digitalocean::DEFAULT_URL),
                 token,
                 timing,
             )?)),

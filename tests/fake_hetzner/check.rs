@@ -410,7 +410,7 @@ pub(super) fn cidr_ok(text: &str) -> bool {
 
 /// The MD5 fingerprint (colon-separated hex) of an OpenSSH public key line, None when the
 /// line is not `<type> <base64 blob> [comment]` with the blob naming the same type.
-pub(super) fn ssh_fingerprint(line: &str) -> Option<String> {
+pub(crate) fn ssh_fingerprint(line: &str) -> Option<String> {
     const TYPES: &[&str] = &[
         "ssh-ed25519",
         "ssh-rsa",

@@ -37,7 +37,7 @@ impl Query {
 }
 
 /// Percent-decoding, `+` as a space (form encoding, as reqwest's `query` writes it).
-pub(super) fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -42,8 +42,10 @@ impl Pki {
         let server_key = KeyPair::generate().expect("a server key");
         let mut server_params =
             // What k3s puts in its serving certificate: its default names, loopback, and the
-            // `tls-san` of the example sites (the API's private addresses), but no public
-            // address, so a client must check the name the kubeconfig's `tls-server-name` gives.
+            // `tls-san` of the example sites (the API's private addresses) or, where the cloud
+            // assigns it, the server's `node-ip` (the first droplet of the DigitalOcean example,
+            // and of its copy named `second-site`, in the fake), but no public address, so a
+            // client must check the name the kubeconfig's `tls-server-name` gives.
             CertificateParams::new(
                 [
                     "kubernetes",
@@ -52,6 +54,8 @@ impl Pki {
                     "127.0.0.1",
                     "10.2.0.5",
                     "10.2.0.10",
+                    "10.177.48.2",
+                    "10.164.176.2",
                 ]
                 .map(str::to_owned)
                 .to_vec(),

@@ -66,7 +66,7 @@ pub struct FirewallRule {
     pub protocol: String,
     /// A port or a range (`2379-2380`).
     pub port: Option<String>,
-    /// CIDRs the traffic may come from (inbound rules).
+    /// CIDRs the traffic may come from (inbound rules) or go to (outbound rules).
     pub sources: Vec<String>,
 }
 
@@ -111,7 +111,8 @@ pub enum Spec {
     Network {
         ip_range: String,
         subnet: String,
-        /// The provider's network zone, where it has one.
+        /// The provider's network zone, where it has one; else the machines' location (a
+        /// DigitalOcean VPC's region).
         zone: Option<String>,
     },
     Firewall {
@@ -220,6 +221,8 @@ pub struct Facts {
     /// A machine that is stopped.
     pub powered_off: bool,
     pub public_ipv4: Option<String>,
+    /// A machine's address on the site's network, where the cloud assigns it.
+    pub private_ipv4: Option<String>,
 }
 
 /// One resource as the cloud reports it.
@@ -243,8 +246,11 @@ pub struct Profile {
     /// The environment variable holding the API token, and how to get one.
     pub token_variable: &'static str,
     pub token_hint: &'static str,
-    /// Most machines a spread placement group holds.
+    /// Most machines a spread placement group holds; 0 where the cloud has no placement
+    /// groups (DigitalOcean).
     pub spread_group_size: usize,
+    /// Whether a network names its zone (Hetzner's `network_zone`).
+    pub network_zone: bool,
     /// Load balancer sizes by the most targets each serves, smallest first; the last serves
     /// any number.
     pub load_balancer_sizes: &'static [(usize, &'static str)],

@@ -60,6 +60,14 @@ pub fn profile_for<'a>(
 pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, RenderError> {
     let machines = &host.machines;
     let site = machines.site.as_str();
+    // A network lives in a zone where the cloud names one (Hetzner's `network_zone`; none on
+    // Scaleway, whose private networks live in the client's region) or, elsewhere, in the
+    // machines' location (a DigitalOcean VPC's region).
+    let zone = if profile.network_zone {
+        machines.network.zone.clone()
+    } else {
+        Some(machines.location.clone())
+    };
     let mut wanted = Vec::new();
     for (i, key) in machines.ssh_keys.iter().enumerate() {
         wanted.push(plain(
@@ -78,17 +86,18 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
         Spec::Network {
             ip_range: machines.network.cidr.clone(),
             subnet: machines.network.subnet.clone(),
-            // Hetzner's network zone; other clouds have none.
-            zone: machines.network.zone.clone(),
+            zone,
         },
     ));
     wanted.push(firewall(site, &host.firewall));
-    wanted.push(plain(
-        layout::cloud::server_group(site),
-        site,
-        "server",
-        Spec::PlacementGroup,
-    ));
+    if profile.spread_group_size > 0 {
+        wanted.push(plain(
+            layout::cloud::server_group(site),
+            site,
+            "server",
+            Spec::PlacementGroup,
+        ));
+    }
     for g in 0..worker_groups(machines, profile) {
         wanted.push(plain(
             layout::cloud::worker_group(site, g),
@@ -98,7 +107,7 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
         ));
     }
     wanted.extend(load_balancers(machines, profile));
-    wanted.extend(servers(machines));
+    wanted.extend(servers(machines, profile));
     wanted.extend(workers(machines, profile));
     Ok(wanted)
 }
@@ -114,21 +123,36 @@ fn plain(name: String, site: &str, role: &str, spec: Spec) -> Wanted {
 }
 
 fn worker_groups(machines: &Machines, profile: &Profile) -> usize {
-    (machines.workers.count as usize).div_ceil(profile.spread_group_size)
+    match profile.spread_group_size {
+        0 => 0,
+        size => (machines.workers.count as usize).div_ceil(size),
+    }
+}
+
+/// The spread group of machine `index` of a role, none where the cloud has none.
+fn spread_group(profile: &Profile, name: impl FnOnce(usize) -> String, index: usize) -> String {
+    match profile.spread_group_size {
+        0 => String::new(),
+        size => name(index / size),
+    }
 }
 
 fn firewall(site: &str, firewall: &Firewall) -> Wanted {
-    let rules = firewall
-        .rules
-        .iter()
-        .map(|r| FirewallRule {
-            direction: Direction::In,
-            description: r.description.clone(),
-            protocol: r.protocol.clone(),
-            port: r.port.clone(),
-            sources: r.sources.clone(),
-        })
-        .collect();
+    let inbound = firewall.rules.iter().map(|r| FirewallRule {
+        direction: Direction::In,
+        description: r.description.clone(),
+        protocol: r.protocol.clone(),
+        port: r.port.clone(),
+        sources: r.sources.clone(),
+    });
+    let outbound = firewall.outbound.iter().map(|r| FirewallRule {
+        direction: Direction::Out,
+        description: r.description.clone(),
+        protocol: r.protocol.clone(),
+        port: r.port.clone(),
+        sources: r.destinations.clone(),
+    });
+    let rules = inbound.chain(outbound).collect();
     plain(
         layout::cloud::firewall(site),
         site,
@@ -185,31 +209,47 @@ fn ssh_key_names(machines: &Machines) -> Vec<String> {
 }
 
 /// Servers are created stopped, attached at their fixed address, then powered on.
-fn servers(machines: &Machines) -> Vec<Wanted> {
+/// Servers at a fixed private address are created stopped, attached at it, then started;
+/// where the cloud assigns the address (a placeholder in `machines.yaml`), they join the
+/// network at the create and start at once.
+fn servers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
     let site = machines.site.as_str();
     machines
         .servers
         .iter()
-        .map(|server: &machines::Server| Wanted {
-            name: server.name.clone(),
-            labels: labels::resource(site, "server"),
-            spec: Spec::Machine(Machine {
-                machine_type: server.machine_type.clone(),
-                image: machines.image.clone(),
-                location: machines.location.clone(),
-                ssh_keys: ssh_key_names(machines),
-                user_data: layout::host_file(site, &server.user_data),
-                placement_group: layout::cloud::server_group(site),
-                network: None,
-                start: false,
-            }),
-            then: vec![
-                FollowUp::AttachToNetwork {
-                    network: layout::cloud::network(site),
-                    ip: Some(server.private_ip.clone()),
-                },
-                FollowUp::PowerOn,
-            ],
+        .map(|server: &machines::Server| {
+            let assigned = railyard_core::placeholder::scan(&server.private_ip)
+                .is_ok_and(|found| !found.is_empty());
+            let then = if assigned {
+                Vec::new()
+            } else {
+                vec![
+                    FollowUp::AttachToNetwork {
+                        network: layout::cloud::network(site),
+                        ip: Some(server.private_ip.clone()),
+                    },
+                    FollowUp::PowerOn,
+                ]
+            };
+            Wanted {
+                name: server.name.clone(),
+                labels: labels::resource(site, "server"),
+                spec: Spec::Machine(Machine {
+                    machine_type: server.machine_type.clone(),
+                    image: machines.image.clone(),
+                    location: machines.location.clone(),
+                    ssh_keys: ssh_key_names(machines),
+                    user_data: layout::host_file(site, &server.user_data),
+                    placement_group: spread_group(
+                        profile,
+                        |_| layout::cloud::server_group(site),
+                        0,
+                    ),
+                    network: assigned.then(|| layout::cloud::network(site)),
+                    start: assigned,
+                }),
+                then,
+            }
         })
         .collect()
 }
@@ -227,9 +267,10 @@ fn workers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
                 location: machines.location.clone(),
                 ssh_keys: ssh_key_names(machines),
                 user_data: layout::host_file(site, &machines.workers.user_data),
-                placement_group: layout::cloud::worker_group(
-                    site,
-                    i as usize / profile.spread_group_size,
+                placement_group: spread_group(
+                    profile,
+                    |g| layout::cloud::worker_group(site, g),
+                    i as usize,
                 ),
                 network: Some(layout::cloud::network(site)),
                 start: true,
@@ -250,6 +291,7 @@ mod tests {
         token_variable: "TEST_TOKEN",
         token_hint: "",
         spread_group_size: 10,
+        network_zone: true,
         load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
     };
 

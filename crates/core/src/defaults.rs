@@ -123,6 +123,9 @@ pub struct ProviderDefaults {
     /// Whether a server's private address can be chosen at creation; when not, user-data names
     /// the join address with a placeholder bootstrap fills in.
     pub fixed_private_ips: bool,
+    /// Whether private ranges must differ between the sites of one account, so the default
+    /// range is derived from the site's name (`derived_private_range`).
+    pub distinct_private_ranges: bool,
 }
 
 impl ProviderDefaults {
@@ -217,6 +220,7 @@ const PROVIDERS: &[ProviderDefaults] = &[
         ],
         // cloud-apis.md §2: servers attach to a network with an explicit `ip`.
         fixed_private_ips: true,
+        distinct_private_ranges: false,
     },
     ProviderDefaults {
         provider: Provider::Digitalocean,
@@ -247,6 +251,8 @@ const PROVIDERS: &[ProviderDefaults] = &[
         }],
         // cloud-apis.md §3: droplets take VPC addresses by DHCP; there is no way to choose one.
         fixed_private_ips: false,
+        // cloud-apis.md §3 Traps: VPC ranges may not overlap within an account and region.
+        distinct_private_ranges: true,
     },
     ProviderDefaults {
         provider: Provider::Scaleway,
@@ -270,6 +276,7 @@ const PROVIDERS: &[ProviderDefaults] = &[
         }],
         // cloud-apis.md §4: a private NIC takes reserved IPAM addresses (`ipam_ip_ids`).
         fixed_private_ips: true,
+        distinct_private_ranges: false,
     },
     ProviderDefaults {
         provider: Provider::Azure,
@@ -317,5 +324,25 @@ const PROVIDERS: &[ProviderDefaults] = &[
         }],
         // cloud-apis.md §5: a NIC's ipConfiguration takes a static private address.
         fixed_private_ips: true,
+        distinct_private_ranges: false,
     },
 ];
+
+/// The private range every site gets where ranges may repeat between sites (seed-reference.md
+/// §1.6 Hetzner: 10.2.0.0/16).
+pub const PRIVATE_RANGE: &str = "10.2.0.0/16";
+
+/// A site's default private range where ranges may not overlap within an account
+/// (DigitalOcean, cloud-apis.md §3 Traps): one of the 512 /20 blocks of `10.160.0.0/11`, chosen
+/// by a hash (FNV-1a) of the site's name. The block clears k3s' pod and service networks
+/// (10.42.0.0/16, 10.43.0.0/16), DigitalOcean Kubernetes' reserved 10.244.0.0/14, and the
+/// 10.100-10.140 ranges DigitalOcean's per-region default VPCs take. Sites of one account
+/// whose names share a block are told by the cloud at create; `spec.network.privateCidr`
+/// chooses another.
+pub fn derived_private_range(site: &str) -> String {
+    let hash = site.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let block = hash % 512;
+    format!("10.{}.{}.0/20", 160 + block / 16, (block % 16) * 16)
+}

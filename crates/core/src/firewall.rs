@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Inbound rules for every machine of a site.
+/// Inbound rules for every machine of a site, and outbound ones where the cloud's firewall
+/// denies the outbound traffic no rule allows (DigitalOcean).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Firewall {
     #[serde(rename = "apiVersion")]
@@ -11,9 +12,25 @@ pub struct Firewall {
     /// Always `Firewall`.
     pub kind: String,
     pub site: String,
-    /// Always `in`.
+    /// Always `in`: the direction of `rules`.
     pub direction: String,
     pub rules: Vec<Rule>,
+    /// Outbound rules; none means the cloud's firewall leaves outbound traffic alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbound: Vec<OutboundRule>,
+}
+
+/// One outbound rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundRule {
+    pub description: String,
+    /// `tcp`, `udp` or `icmp`.
+    pub protocol: String,
+    /// A port or a range; absent for every port, or for protocols without ports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// CIDRs the traffic may go to.
+    pub destinations: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +38,7 @@ pub struct Rule {
     pub description: String,
     /// `tcp` or `udp`.
     pub protocol: String,
-    /// A port or a range (`2379-2380`); absent for protocols without ports.
+    /// A port or a range (`2379-2380`); absent for every port, or for protocols without ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     /// CIDRs the traffic may come from.

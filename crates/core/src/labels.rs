@@ -50,9 +50,73 @@ pub fn role_selector(site: &str, role: &str) -> String {
     format!("{SITE}={site},{ROLE}={role}")
 }
 
+/// The site's labels as tags, for clouds whose tags are plain names of letters, digits, `:`,
+/// `-` and `_` (DigitalOcean: `railyard.dev/site=demo` is not a valid tag; cloud-apis.md §3
+/// Traps): `railyard-site:demo`, and the role within the site, `railyard-role:demo:server`, so
+/// that a load balancer targeting a role's tag never reaches another site's machines. Sites
+/// are DNS labels and roles words, which the pattern admits.
+pub fn site_tag(site: &str) -> String {
+    format!("railyard-site:{site}")
+}
+
+/// The tag of the resources of `site` with `role`.
+pub fn role_tag(site: &str, role: &str) -> String {
+    format!("railyard-role:{site}:{role}")
+}
+
+/// A resource's labels (`resource`) as tags: the site's, then the role's.
+pub fn tags(labels: &BTreeMap<String, String>) -> Vec<String> {
+    let Some(site) = labels.get(SITE) else {
+        return Vec::new();
+    };
+    let mut tags = vec![site_tag(site)];
+    tags.extend(labels.get(ROLE).map(|role| role_tag(site, role)));
+    tags
+}
+
+/// The tag matching what a label selector of `site_selector` or `role_selector` matches:
+/// the most specific (the role's, else the site's); `None` for any other selector.
+pub fn selector_tag(selector: &str) -> Option<String> {
+    let pairs: Vec<(&str, &str)> = selector
+        .split(',')
+        .map(|p| p.split_once('='))
+        .collect::<Option<_>>()?;
+    match pairs.as_slice() {
+        [(SITE, site)] => Some(site_tag(site)),
+        [(SITE, site), (ROLE, role)] => Some(role_tag(site, role)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_valid_digitalocean_tags() {
+        let valid = |t: &str| {
+            t.len() <= 255
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_'))
+        };
+        let labels = resource("demo-1", "server");
+        let tags = tags(&labels);
+        assert_eq!(
+            tags,
+            ["railyard-site:demo-1", "railyard-role:demo-1:server"]
+        );
+        assert!(tags.iter().all(|t| valid(t)), "{tags:?}");
+        assert_eq!(site_tag("demo"), "railyard-site:demo");
+        assert_eq!(
+            selector_tag(&site_selector("demo")).as_deref(),
+            Some("railyard-site:demo")
+        );
+        assert_eq!(
+            selector_tag(&role_selector("demo", "worker")).as_deref(),
+            Some("railyard-role:demo:worker")
+        );
+        assert_eq!(selector_tag("a=b"), None);
+    }
 
     #[test]
     fn site_labels() {

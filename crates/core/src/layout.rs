@@ -177,6 +177,13 @@ pub const FLUX_SYNC_NAME: &str = "flux-system";
 /// records and filled in by bootstrap when it prints them.
 pub const INGRESS_ADDRESS: &str = "ingress-ipv4";
 
+/// The address placeholder for server `index`'s private IPv4 where the cloud assigns it (its
+/// DHCP): rendered into the machines' join address, filled in by bootstrap from what the
+/// cloud reports once the server exists.
+pub fn server_private_address(index: u32) -> String {
+    format!("server-{index}-private-ip")
+}
+
 /// Names of a site's cloud resources: rendered into `machines.yaml` (servers, workers) or
 /// derived by bootstrap, and matched by name against what the cloud holds.
 pub mod cloud {

@@ -3,20 +3,52 @@
 //! `resolve` is the only function that reads `defaults`; generators read only this model.
 
 use crate::defaults::{self, VERSIONS};
+use crate::layout;
 use crate::placeholder;
 use crate::secrets_file::SecretsInfo;
 use crate::site::{self, CertManager, Features, Git, Gitpod, Provider, SiteFile, Size};
 use crate::values::{DnsLabel, Fqdn, path_key};
 
-/// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
-/// 10.2.0.0/24). Servers and the API load balancer get fixed addresses so that user-data can
-/// name them before any machine exists; workers take addresses from the cloud's DHCP.
-pub const NETWORK_CIDR: &str = "10.2.0.0/16";
-pub const SUBNET_CIDR: &str = "10.2.0.0/24";
 /// k3s' pod network, set explicitly so the metadata block and k3s agree on it.
 pub const CLUSTER_CIDR: &str = "10.42.0.0/16";
-const API_LOAD_BALANCER_IP: &str = "10.2.0.5";
-const FIRST_SERVER_HOST: u8 = 10;
+/// Address plan of the private network (seed-reference.md §1.6 Hetzner: 10.2.0.0/16, subnet
+/// 10.2.0.0/24): the subnet is the range's first /24; servers and the API load balancer get
+/// fixed addresses in it (host 10 on, and host 5) so that user-data can name them before any
+/// machine exists, where the cloud lets an address be chosen; workers take addresses from the
+/// cloud's DHCP.
+const API_LOAD_BALANCER_HOST: u32 = 5;
+const FIRST_SERVER_HOST: u32 = 10;
+
+/// The site's private network: its range and the subnet machines take addresses from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrivateNetwork {
+    pub cidr: String,
+    pub subnet: String,
+    /// The range's first address, for the fixed ones.
+    base: u32,
+}
+
+impl PrivateNetwork {
+    /// From a range the rules accepted (IPv4, /16 to /24).
+    pub fn new(cidr: &str) -> PrivateNetwork {
+        let (address, _) = cidr.split_once('/').unwrap_or((cidr, ""));
+        let base = address
+            .parse::<::core::net::Ipv4Addr>()
+            .map(u32::from)
+            .expect("validation admits only IPv4 ranges");
+        let base = base & 0xffff_ff00;
+        PrivateNetwork {
+            cidr: cidr.to_owned(),
+            subnet: format!("{}/24", ::core::net::Ipv4Addr::from(base)),
+            base,
+        }
+    }
+
+    /// The subnet's address of host `n`.
+    pub fn host(&self, n: u32) -> String {
+        ::core::net::Ipv4Addr::from(self.base + n).to_string()
+    }
+}
 
 /// Node labels Gitpod's installer checks (seed-reference.md §4.4, affinity labels), plus the
 /// legacy `workload_workspace_services` name its reference architectures still set.
@@ -44,6 +76,7 @@ pub struct Site {
     pub ssh_keys: Vec<String>,
     /// Who may reach the Kubernetes API; empty means anyone.
     pub admin_cidrs: Vec<String>,
+    pub network: PrivateNetwork,
     pub git: GitSource,
     pub secrets: SecretsSource,
     pub versions: Versions,
@@ -129,6 +162,22 @@ impl Site {
     }
 }
 
+/// `spec.network.privateCidr`, or the provider's default for the site.
+fn private_network(
+    network: Option<site::Network>,
+    table: &defaults::ProviderDefaults,
+    site: &str,
+) -> PrivateNetwork {
+    let cidr = network.and_then(|n| n.private_cidr).unwrap_or_else(|| {
+        if table.distinct_private_ranges {
+            defaults::derived_private_range(site)
+        } else {
+            defaults::PRIVATE_RANGE.to_owned()
+        }
+    });
+    PrivateNetwork::new(&cidr)
+}
+
 /// Applies railyard's defaults to a site that passed validation.
 pub fn resolve(
     file: SiteFile,
@@ -146,20 +195,21 @@ pub fn resolve(
         .manager_type
         .unwrap_or_else(|| size.manager_type.to_owned());
     let dedicated = size.managers > 1;
+    let network = private_network(spec.network, table, &file.metadata.name);
     let servers: Vec<Server> = (0..size.managers)
         .map(|index| Server {
             index,
             server_type: manager_type.clone(),
             private_ip: if table.fixed_private_ips {
-                format!("10.2.0.{}", u32::from(FIRST_SERVER_HOST) + index)
+                network.host(FIRST_SERVER_HOST + index)
             } else {
-                placeholder::address(&format!("server-{index}-private-ip"))
+                placeholder::address(&layout::server_private_address(index))
             },
             runs_workloads: !dedicated,
         })
         .collect();
     let api_address = if dedicated {
-        API_LOAD_BALANCER_IP.to_owned()
+        network.host(API_LOAD_BALANCER_HOST)
     } else {
         servers[0].private_ip.clone()
     };
@@ -181,6 +231,7 @@ pub fn resolve(
         domain: Fqdn::parse(&spec.domain).expect("validation admits only domain names"),
         ssh_keys,
         admin_cidrs: spec.firewall.map(|f| f.admin_cidrs).unwrap_or_default(),
+        network,
         git: GitSource {
             credentials: git_credentials(&spec.git),
             url: spec.git.url,

@@ -44,6 +44,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
     rules.gitpod();
     rules.overlays(files);
     rules.firewall();
+    rules.private_network();
     rules.platform();
     rules.warnings();
     rules.maintenance();

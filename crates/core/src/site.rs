@@ -65,6 +65,8 @@ pub struct Spec {
     #[serde(default)]
     pub firewall: Option<Firewall>,
     #[serde(default)]
+    pub network: Option<Network>,
+    #[serde(default)]
     pub features: Option<Features>,
     /// When nodes may reboot for OS patches and upgrade k3s (default: every day, 01:00 to 05:00 UTC).
     #[serde(default)]
@@ -92,6 +94,14 @@ pub struct Firewall {
     /// CIDRs allowed to reach the Kubernetes API (6443); without it the API is open to all, protected by its certificates and tokens only.
     #[serde(default)]
     pub admin_cidrs: Vec<String>,
+}
+
+/// The machines' private network.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Network {
+    /// The private IPv4 range, RFC 1918, from /16 to /24 (default `10.2.0.0/16`; on DigitalOcean, whose VPC ranges may not overlap within an account, a /20 in `10.160.0.0/11` derived from the site's name).
+    pub private_cidr: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

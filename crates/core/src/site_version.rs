@@ -56,6 +56,10 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::GIT_PUBLIC,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::NETWORK,
+        since: FormatVersion::V1alpha2,
+    },
 ];
 
 /// The hint every finding here gives.

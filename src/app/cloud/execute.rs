@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::CloudCommand;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, ResourceId, Spec, Wanted};
 use crate::bootstrap::plan::{Plan, Step};
-use crate::core::placeholder;
+use crate::core::{labels, layout, placeholder};
 use crate::edge::cloud::{Cloud, Refs};
 
 /// How many requests bootstrap keeps in flight at once.
@@ -91,12 +91,67 @@ fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
 }
 
 impl Run<'_> {
+    /// Waits until every server whose assigned address the creates' user-data names reports
+    /// it: a server an earlier run created may still be starting (DigitalOcean assigns the
+    /// address when the droplet is up).
+    async fn await_addresses(&mut self, creates: &[&Wanted]) -> Result<()> {
+        let mut needed = std::collections::BTreeSet::new();
+        for wanted in creates {
+            let Spec::Machine(machine) = &wanted.spec else {
+                continue;
+            };
+            let Some(bytes) = self.context.files.get(&machine.user_data) else {
+                continue;
+            };
+            let found = placeholder::scan(&String::from_utf8_lossy(bytes)).unwrap_or_default();
+            needed.extend(
+                found
+                    .into_iter()
+                    .filter(|p| p.kind == "address")
+                    .map(|p| p.name),
+            );
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+        for name in needed {
+            let Some(index) = (0..self.resources.len() as u32)
+                .find(|i| layout::server_private_address(*i) == name)
+            else {
+                continue;
+            };
+            let key = (
+                Kind::Machine,
+                layout::cloud::server(&self.context.site, index),
+            );
+            while let Some(server) = self.resources.get(&key) {
+                if server.facts.private_ipv4.is_some() || std::time::Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(super::timing().poll).await;
+                let fresh = self.context.client.get(Kind::Machine, &server.id).await?;
+                self.resources.insert(key.clone(), fresh);
+            }
+        }
+        Ok(())
+    }
+
+    /// An address placeholder's value: server N's private address as the cloud reports it.
+    fn assigned_address(&self, name: &str) -> Option<String> {
+        (0..self.resources.len() as u32)
+            .find(|i| layout::server_private_address(*i) == name)
+            .and_then(|i| {
+                let server = layout::cloud::server(&self.context.site, i);
+                self.resources.get(&(Kind::Machine, server))
+            })
+            .and_then(|r| r.facts.private_ipv4.clone())
+    }
+
     /// Creates the wave's resources at once, each with its follow-ups.
     async fn create_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
         let creates: Vec<&Wanted> = plan
             .creates()
-            .filter(|w| wave_of(w.kind(), &w.then) == wave)
+            .filter(|w| wave_of(w.kind(), &w.then, is_server(w)) == wave)
             .collect();
+        self.await_addresses(&creates).await?;
         let mut user_data = Vec::new();
         for wanted in &creates {
             user_data.push(self.user_data(wanted)?);
@@ -170,7 +225,7 @@ impl Run<'_> {
                     name,
                     id,
                     then,
-                } if wave_of(*kind, then) == wave => Some((*kind, name, id, then)),
+                } if wave_of(*kind, then, false) == wave => Some((*kind, name, id, then)),
                 _ => None,
             })
             .collect();
@@ -196,7 +251,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A machine's user-data: the rendered file with the secrets filled in, in memory only.
+    /// A machine's user-data: the rendered file with the addresses the cloud assigned (a
+    /// server's private one, created a wave before) and the secrets filled in, in memory only.
     fn user_data(&self, wanted: &Wanted) -> Result<Option<String>> {
         let Spec::Machine(machine) = &wanted.spec else {
             return Ok(None);
@@ -208,20 +264,33 @@ impl Run<'_> {
             .get(file)
             .with_context(|| format!("the render has no `{file}`"))?;
         let text = String::from_utf8_lossy(bytes);
-        let filled = placeholder::fill_secrets(&text, |key| self.secrets.get(key).cloned())
+        let addressed = placeholder::fill(&text, |p| match p.kind.as_str() {
+            "address" => self.assigned_address(&p.name),
+            _ => Some(p.to_string()),
+        })
+        .map_err(|why| anyhow::anyhow!("`{file}`: {why}"))?;
+        let filled = placeholder::fill_secrets(&addressed, |key| self.secrets.get(key).cloned())
             .map_err(|why| anyhow::anyhow!("`{file}`: {why}"))?;
         Ok(Some(filled))
     }
 }
 
+/// Whether a wanted machine is a k3s server (the others' user-data may name its address).
+fn is_server(wanted: &Wanted) -> bool {
+    wanted.kind() == Kind::Machine
+        && wanted.labels.get(labels::ROLE).map(String::as_str) == Some(labels::SERVER_NODE)
+}
+
 /// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
-/// groups); 1 what takes a fixed private address (servers, the API load balancer), before
-/// 2 what takes any free one (workers), which could otherwise take a fixed address first; 3
-/// the ingress load balancer, after the machines it serves: on clouds whose backends are
-/// static address lists (Scaleway) its targets are the machines that exist when it is made.
-fn wave_of(kind: Kind, then: &[FollowUp]) -> u8 {
+/// groups); 1 what takes a fixed private address (servers, the API load balancer), and servers
+/// whose address the cloud assigns (workers' user-data names it), before 2 what takes any free
+/// one (workers), which could otherwise take a fixed address first; 3 the ingress load
+/// balancer, after the machines it serves: on clouds whose backends are static address lists
+/// (Scaleway) its targets are the machines that exist when it is made.
+fn wave_of(kind: Kind, then: &[FollowUp], server: bool) -> u8 {
     match kind {
         Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
+        Kind::Machine if server => 1,
         _ if then
             .iter()
             .any(|f| matches!(f, FollowUp::AttachToNetwork { ip: Some(_), .. })) =>

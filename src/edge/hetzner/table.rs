@@ -11,6 +11,7 @@ pub static PROFILE: Profile = Profile {
     token_variable: "HCLOUD_TOKEN",
     token_hint: "create an API token in the Hetzner Cloud console for the site's project",
     spread_group_size: 10,
+    network_zone: true,
     load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
 };
 

@@ -234,6 +234,7 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
             targets,
             powered_off: raw["status"] == "off",
             public_ipv4: text(&raw["public_net"]["ipv4"]["ip"]),
+            private_ipv4: text(&raw["private_net"][0]["ip"]),
         },
     }
 }

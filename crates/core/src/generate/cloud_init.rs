@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::defaults;
 use crate::generate::k3s;
 use crate::layout;
-use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
+use crate::model::{CLUSTER_CIDR, Site};
 
 const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
@@ -68,7 +68,10 @@ fn render(
 ) -> String {
     let templates = registry();
     let network_script = templates
-        .render("node-network", &json!({ "network_cidr": NETWORK_CIDR }))
+        .render(
+            "node-network",
+            &json!({ "network_cidr": site.network.cidr }),
+        )
         .expect("the network script renders");
     let metadata_script = templates
         .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))

@@ -41,11 +41,20 @@ pub fn server_config(site: &Site, server: &Server) -> String {
             );
         }
     }
+    // Only addresses known before the machine exists: where the cloud assigns private
+    // addresses (DigitalOcean's DHCP), a server's own one is unknown to its user-data, which
+    // cannot change after the create. k3s puts the node's `node-ip` and `node-external-ip`
+    // (set at boot by `cloud-init/node-network.sh.hbs`) into its serving certificate itself
+    // (docs.k3s.io/cli/server, `--tls-san`: "additional" names; k3s-io/k3s#1381).
     let mut sans = vec![site.api_address.clone()];
     if server.private_ip != site.api_address {
         sans.push(server.private_ip.clone());
     }
-    config.insert("tls-san".into(), json!(sans));
+    let own = placeholder::address(&layout::server_private_address(server.index));
+    sans.retain(|san| *san != own);
+    if !sans.is_empty() {
+        config.insert("tls-san".into(), json!(sans));
+    }
     config.insert("cluster-cidr".into(), json!(CLUSTER_CIDR));
     config.insert("disable".into(), json!(["traefik"]));
     config.insert("write-kubeconfig-mode".into(), json!("0600"));

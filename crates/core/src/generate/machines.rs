@@ -8,7 +8,7 @@ use crate::defaults::{self, size_name};
 use crate::emit;
 use crate::layout;
 use crate::machines::{API_VERSION, LoadBalancer, Machines, Network, Server, Targets, Workers};
-use crate::model::{NETWORK_CIDR, SUBNET_CIDR, Site};
+use crate::model::Site;
 use crate::site::Provider;
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
@@ -58,8 +58,8 @@ pub fn machines(site: &Site) -> Machines {
         size: size_name(site.size).to_owned(),
         image: site.image.clone(),
         network: Network {
-            cidr: NETWORK_CIDR.to_owned(),
-            subnet: SUBNET_CIDR.to_owned(),
+            cidr: site.network.cidr.clone(),
+            subnet: site.network.subnet.clone(),
             zone,
         },
         api_address: site.api_address.clone(),

@@ -73,6 +73,8 @@ pointers! {
     REGISTRY_URL = "/spec/gitpod/containerRegistry/external/url";
     ADMIN_CIDRS = "/spec/firewall/adminCidrs";
     ADMIN_CIDR = "/spec/firewall/adminCidrs/*";
+    NETWORK = "/spec/network";
+    PRIVATE_CIDR = "/spec/network/privateCidr";
     OVERLAYS = "/spec/overlays";
     OVERLAY = "/spec/overlays/*";
     HETZNER_CSI = "/spec/features/hetznerCsi";
