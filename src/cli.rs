@@ -334,6 +334,13 @@ pub enum SecretsCommand {
         #[arg(long)]
         mac: bool,
     },
+    /// Move the k3s tokens out of the cluster's secrets file into the machines' file
+    /// (`spec.secrets.machineFile`), re-encrypting both; for a site migrated from `v1alpha1`.
+    Split {
+        /// The site file.
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

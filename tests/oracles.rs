@@ -1533,28 +1533,37 @@ fn no_rendered_file_contains_a_secret_value() {
     let mut sites = sorted_entries(&crate_root().join("examples"));
     sites.extend(sorted_entries(&crate_root().join("golden/ok")));
     for example in sites.iter().filter(|e| e.join("site.yaml").is_file()) {
-        let output = Command::new(&sops)
-            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
-            .args(["decrypt", "--output-type", "json"])
-            .arg(example.join("secrets.sops.yaml"))
-            .output()
-            .expect("sops runs");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            example.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let secret: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("sops prints JSON");
-        let values: Vec<String> = secret["stringData"]
-            .as_object()
-            .expect("stringData")
-            .values()
-            .filter_map(|v| v.as_str())
-            .filter(|v| v.len() >= 8)
-            .map(str::to_owned)
-            .collect();
+        // The machines' file too, where there is one: its tokens must not be rendered either.
+        let files = ["secrets.sops.yaml", "machine-secrets.sops.yaml"]
+            .map(|f| example.join(f))
+            .into_iter()
+            .filter(|f| f.is_file());
+        let mut values: Vec<String> = Vec::new();
+        for file in files {
+            let output = Command::new(&sops)
+                .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+                .args(["decrypt", "--output-type", "json"])
+                .arg(&file)
+                .output()
+                .expect("sops runs");
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                file.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let secret: serde_json::Value =
+                serde_json::from_slice(&output.stdout).expect("sops prints JSON");
+            values.extend(
+                secret["stringData"]
+                    .as_object()
+                    .expect("stringData")
+                    .values()
+                    .filter_map(|v| v.as_str())
+                    .filter(|v| v.len() >= 8)
+                    .map(str::to_owned),
+            );
+        }
         assert!(
             !values.is_empty(),
             "{}: no values to look for",

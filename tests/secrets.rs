@@ -9,6 +9,9 @@ use serde_json::Value;
 /// `secrets edit` when the edited text cannot be encrypted, is unchanged, or is abandoned.
 mod edit;
 
+/// The machines' secrets file: out of the cluster, `secrets split`, `secrets init`.
+mod split;
+
 use crate::oracles::oracle;
 use crate::support::{railyard, root, run, stderr, stdout};
 

@@ -15,9 +15,12 @@ use super::{Exit, compile_site, print_diagnostics};
 
 /// `secrets init`: a new secrets file, encrypted to recipients the site and `.sops.yaml` agree on.
 mod init;
+/// `secrets split`: the k3s tokens out of the cluster's file into the machines' file.
+mod split;
 use crate::cli::{Cli, ErrorFormat, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
+use init::create_new;
 
 use crate::edge::{age_keys, load, replace, report, sops_config};
 use crate::sops::SopsError;
@@ -83,6 +86,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
+        SecretsCommand::Split { site } => split::run(site),
     }
 }
 

@@ -14,6 +14,7 @@ mod certificates;
 mod cloud;
 mod git;
 mod gitpod;
+mod machine_secrets;
 mod maintenance;
 mod names;
 mod network;
@@ -25,7 +26,8 @@ mod ssh;
 mod versions;
 mod warnings;
 
-pub use secrets::{BUILTIN_SECRET_KEYS, secret_references};
+pub use machine_secrets::MACHINE_SECRET_KEYS;
+pub use secrets::{CLUSTER_SECRET_KEYS, is_builtin_secret_key, secret_references};
 
 /// Runs every rule; returns the secrets file's key names when it could be read.
 pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
