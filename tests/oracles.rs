@@ -1514,10 +1514,24 @@ fn example_secrets_decrypt_with_sops() {
         );
         let plain = String::from_utf8_lossy(&output.stdout);
         assert!(
-            plain.contains("kind: Secret") && plain.contains("k3s_agent_token:"),
+            plain.contains("kind: Secret") && plain.contains("gitpod_ssh_gateway_host_key:"),
             "{}",
             example.display()
         );
+        // The k3s tokens live in the machines' file, which sops reads as well.
+        let machine = Command::new(&sops)
+            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+            .args(["decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(example.join("machine-secrets.sops.yaml"))
+            .output()
+            .expect("sops runs");
+        let machine = String::from_utf8_lossy(&machine.stdout);
+        assert!(
+            machine.contains("k3s_token:") && machine.contains("k3s_agent_token:"),
+            "{}: the machines' file",
+            example.display()
+        );
+        assert!(!plain.contains("k3s_token:"), "{}", example.display());
         checked += 1;
     }
     assert!(checked >= 2, "no example secrets checked");

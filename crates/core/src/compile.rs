@@ -147,7 +147,15 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let json = JsonTree::new(&site.name, root);
     diagnostics.extend(schema::check(&json));
     diagnostics.extend(site_version::check(&json));
-    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
+    let layout = match json
+        .str_at(rules::pointers::API_VERSION)
+        .and_then(site_version::FormatVersion::parse)
+    {
+        Some(site_version::FormatVersion::V1alpha1) => rules::SecretsLayout::OneFile,
+        Some(_) => rules::SecretsLayout::Split,
+        None => rules::SecretsLayout::Unknown,
+    };
+    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files, layout);
     diagnostics.extend(rule_diagnostics);
     diagnostics.extend(gitpod_config::check(&json));
     if diagnostic::has_errors(&diagnostics) {

@@ -26,15 +26,20 @@ mod ssh;
 mod versions;
 mod warnings;
 
-pub use machine_secrets::MACHINE_SECRET_KEYS;
+pub use machine_secrets::{MACHINE_SECRET_KEYS, SecretsLayout};
 pub use secrets::{CLUSTER_SECRET_KEYS, is_builtin_secret_key, secret_references};
 
 /// Runs every rule; returns the secrets file's key names when it could be read.
-pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
+pub fn check(
+    tree: &JsonTree,
+    files: &LoadedFiles,
+    layout: SecretsLayout,
+) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let mut rules = Rules {
         tree,
         out: &mut out,
+        layout,
     };
     rules.name();
     rules.domain();
@@ -57,6 +62,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
 struct Rules<'a> {
     tree: &'a JsonTree,
     out: &'a mut Vec<Diagnostic>,
+    layout: SecretsLayout,
 }
 
 impl Rules<'_> {

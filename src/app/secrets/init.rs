@@ -21,12 +21,7 @@ use crate::sops::rules::Rule;
 pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<Exit> {
     let secrets = dir.join("secrets.sops.yaml");
     let config = dir.join(".sops.yaml");
-    if secrets.exists() {
-        bail!(
-            "refusing to overwrite `{}`; init never overwrites",
-            secrets.display()
-        );
-    }
+    refuse_existing(&secrets)?;
     let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
     let site_text = if site_path.is_file() {
         Some(
@@ -55,11 +50,8 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
     )?;
     let references = secret_references(site_text.as_deref());
     let machine = machine_file(dir, site_text.as_deref());
-    if let Some(machine) = machine.as_ref().filter(|m| m.exists()) {
-        bail!(
-            "refusing to overwrite `{}`; init never overwrites",
-            machine.display()
-        );
+    if let Some(machine) = &machine {
+        refuse_existing(machine)?;
     }
     let settings = Settings {
         recipients: recipients.clone(),
@@ -83,11 +75,11 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
     }
     if configured.is_none() {
         written.push(config.display().to_string());
-        println!("wrote {}", written.join(" and "));
+        println!("wrote {}", written.join(", "));
     } else {
         println!(
             "wrote {} (kept {}: it names the same recipients)",
-            written.join(" and "),
+            written.join(", "),
             config.display()
         );
     }
@@ -98,6 +90,16 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
         );
     }
     Ok(Exit::Success)
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        bail!(
+            "refusing to overwrite `{}`; init never overwrites",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// A new file, never one that exists (`create_new`), readable as any committed file is.

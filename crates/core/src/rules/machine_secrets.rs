@@ -4,12 +4,11 @@
 use serde_json::Value as Json;
 
 use super::Rules;
-use super::pointers::{API_VERSION, MACHINE_SECRETS_FILE};
+use super::pointers::MACHINE_SECRETS_FILE;
 use crate::defaults;
 use crate::diagnostic::Diagnostic;
 use crate::load_problem::LoadedFiles;
 use crate::secrets_file::{self, Role, SecretsInfo};
-use crate::site_version::FormatVersion;
 use crate::source::SourceFile;
 
 /// Keys only machines use: bootstrap and `machine-data` fill them into user-data, and the
@@ -25,12 +24,19 @@ pub const MACHINE_SECRET_KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-impl Rules<'_> {
-    /// The site's format version; none when `apiVersion` names no version railyard knows.
-    pub(super) fn format_version(&self) -> Option<FormatVersion> {
-        self.str(API_VERSION).and_then(FormatVersion::parse)
-    }
+/// Where a site keeps the machines' secrets, by its format version (the compiler knows it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretsLayout {
+    /// `v1alpha1`: every value in the one secrets file, as it always was.
+    OneFile,
+    /// From `v1alpha2` on: the machines' values in their own file.
+    Split,
+    /// An `apiVersion` railyard does not know: the schema reports it, and which file holds
+    /// what is left unchecked.
+    Unknown,
+}
 
+impl Rules<'_> {
     /// The machines' file: readable, encrypted to the site's recipients, holding the machine
     /// keys; and none of those keys in the cluster's file, at their line there.
     pub(super) fn machine_secrets(

@@ -3,13 +3,12 @@
 use serde_json::Value as Json;
 
 use super::Rules;
-use super::machine_secrets::MACHINE_SECRET_KEYS;
+use super::machine_secrets::{MACHINE_SECRET_KEYS, SecretsLayout};
 use super::pointers::{AGE_RECIPIENT, AGE_RECIPIENTS, SECRETS_FILE, at};
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
 use crate::load_problem::LoadedFiles;
 use crate::secrets_file::{self, SecretsInfo};
-use crate::site_version::FormatVersion;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 
@@ -56,14 +55,12 @@ impl Rules<'_> {
         self.encrypted_to(&recipients, &text, &info, "the secrets file");
         self.references(&text, &info);
         self.builtin_keys(file, &info, CLUSTER_SECRET_KEYS, "the secrets file");
-        match self.format_version() {
-            Some(FormatVersion::V1alpha1) => {
-                // A `v1alpha1` site keeps every value in the one file, as it always did.
+        match self.layout {
+            SecretsLayout::OneFile => {
                 self.builtin_keys(file, &info, MACHINE_SECRET_KEYS, "the secrets file");
             }
-            Some(_) => self.machine_secrets(files, &recipients, (file, &info)),
-            // An unknown version is the schema's to report; which file holds what is unknown.
-            None => {}
+            SecretsLayout::Split => self.machine_secrets(files, &recipients, (file, &info)),
+            SecretsLayout::Unknown => {}
         }
         Some(info)
     }
