@@ -335,7 +335,7 @@ pub enum SecretsCommand {
         mac: bool,
     },
     /// Move the k3s tokens out of the cluster's secrets file into the machines' file
-    /// (`spec.secrets.machineFile`), re-encrypting both; for a site migrated from `v1alpha1`.
+    /// (`spec.secrets.machineFile`), re-encrypting both; a `v1alpha1` site is then migrated.
     Split {
         /// The site file.
         #[arg(default_value = "site.yaml")]

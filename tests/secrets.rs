@@ -749,7 +749,10 @@ fn init_rotate_check_and_stdin() {
     ])));
     let machine = &machine[0]["stringData"];
     for generated in ["k3s_token", "k3s_agent_token"] {
-        assert!(data.get(generated).is_none(), "{generated} in the cluster's file");
+        assert!(
+            data.get(generated).is_none(),
+            "{generated} in the cluster's file"
+        );
         let token = machine[generated].as_str().expect("a token");
         assert!(
             token.len() >= 48 && token.chars().all(|c| c.is_ascii_alphanumeric()),

@@ -86,7 +86,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
-        SecretsCommand::Split { site } => split::run(site),
+        SecretsCommand::Split { site } => split::run(cli, site),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The machines' secrets stay out of the cluster: no rendered `clusters/` file names a k3s
-//! token, `secrets split` moves them from an older site's one file into the machines' file, and
-//! `secrets init` writes both files.
+//! token, `secrets split` moves them from a site's one file into the machines' file (and
+//! migrates an older site), and `secrets init` writes both files.
 
 use std::path::Path;
 
@@ -131,20 +131,23 @@ fn split_moves_the_tokens_and_the_site_validates() {
 }
 
 #[test]
-fn split_refuses_an_older_site() {
+fn split_moves_the_tokens_of_an_older_site_and_migrates_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let case = root().join("golden/ok/minimal");
     for file in ["site.yaml", "secrets.sops.yaml"] {
         std::fs::copy(case.join(file), dir.path().join(file)).expect("copy");
     }
     let output = in_dir(dir.path(), &["secrets", "split"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("run `railyard migrate site.yaml` first"),
+        stdout(&output).contains("migrated `railyard.dev/v1alpha1` → `railyard.dev/v1alpha2`"),
         "{}",
-        stderr(&output)
+        stdout(&output)
     );
-    assert!(!dir.path().join("machine-secrets.sops.yaml").exists());
+    assert!(dir.path().join("machine-secrets.sops.yaml").is_file());
+    let validate = in_dir(dir.path(), &["validate", "site.yaml"]);
+    assert!(validate.status.success(), "{}", stderr(&validate));
+    assert!(!stderr(&validate).contains("older site format"));
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `railyard secrets split`: moves the machines' values (the k3s tokens) out of the cluster's
 //! secrets file into the machines' file, so no cluster Secret holds them (decision 0013).
 //!
-//! Both files are re-encrypted in memory; no value is printed. The machines' file is written
+//! Both files are re-encrypted in memory; no value is printed. An older (`v1alpha1`) site is
+//! then migrated, since `railyard migrate` refuses it while the tokens are in the one file. The machines' file is written
 //! first: a run stopped between the two writes leaves the tokens in both files (the site's
 //! rules report them in the cluster's), never in neither.
 
@@ -11,36 +12,29 @@ use anyhow::{Context, Result, bail};
 use rand_core::OsRng;
 
 use super::{create_new, located, now, read_secrets, write_atomically};
-use crate::app::Exit;
-use crate::core::{compile, init, rules, site_version, source::SourceFile, yaml};
+use crate::app::{Exit, migrate};
+use crate::cli::Cli;
+use crate::core::{compile, defaults, init, rules, source::SourceFile};
 use crate::edge::{age_keys, load};
 use crate::sops::file::{self, Settings};
 use crate::sops::split;
 
-pub(super) fn run(site: &Path) -> Result<Exit> {
+pub(super) fn run(cli: &Cli, site: &Path) -> Result<Exit> {
     let site_text =
         load::read_text(site).with_context(|| format!("cannot read `{}`", site.display()))?;
     let site_file = SourceFile::new(&site.display().to_string(), &site_text);
-    let (documents, _) = yaml::parse_stream(&site_file);
-    let api_version = documents
-        .first()
-        .and_then(|d| d.get("apiVersion"))
-        .and_then(yaml::Node::as_str);
-    if !site_version::splits_secrets(api_version) {
-        bail!(
-            "`{}` is a `{}` site, which keeps every value in one file; run `railyard migrate {}` first",
-            site.display(),
-            api_version.unwrap_or_default(),
-            site.display()
-        );
-    }
+    // An older site is split as the current format would name its files, then migrated.
+    let older = !compile::splits_secrets(&site_file);
     let dir = site.parent().unwrap_or(Path::new("."));
     let cluster = compile::secrets_file(&site_file)
         .map(|f| dir.join(f))
         .with_context(|| format!("`{}` names no secrets file", site.display()))?;
-    let machine = compile::machine_secrets_file(&site_file)
-        .map(|f| dir.join(f))
-        .context("the machines' secrets file is not a safe path")?;
+    let machine = if older {
+        Some(dir.join(defaults::MACHINE_SECRETS_FILE))
+    } else {
+        compile::machine_secrets_file(&site_file).map(|f| dir.join(f))
+    }
+    .context("the machines' secrets file is not a safe path")?;
     if machine.exists() {
         bail!(
             "refusing to overwrite `{}`; move any token left in `{}` by hand (`railyard secrets edit`)",
@@ -82,5 +76,8 @@ pub(super) fn run(site: &Path) -> Result<Exit> {
         cluster.display(),
         machine.display()
     );
+    if older {
+        return migrate::one(cli, site, false);
+    }
     Ok(Exit::Success)
 }
