@@ -22,7 +22,7 @@ use crate::sops::split;
 pub(super) fn run(cli: &Cli, site: &Path) -> Result<Exit> {
     let site_text =
         load::read_text(site).with_context(|| format!("cannot read `{}`", site.display()))?;
-    let site_file = SourceFile::new(&site.display().to_string(), &site_text);
+    let site_file = SourceFile::new(site.display().to_string(), site_text.as_str());
     // An older site is split as the current format would name its files, then migrated.
     let older = !compile::splits_secrets(&site_file);
     let dir = site.parent().unwrap_or(Path::new("."));
