@@ -429,7 +429,7 @@ pub struct ExternalRegistry {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Features {
-    /// The seed's monitoring stack (Prometheus, Grafana and Gitpod's dashboards).
+    /// kube-prometheus-stack (Prometheus, Grafana) with Gitpod's scrape config and dashboards.
     #[serde(default)]
     pub monitoring: bool,
     /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
