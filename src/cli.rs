@@ -335,6 +335,13 @@ pub enum SecretsCommand {
         #[arg(long)]
         mac: bool,
     },
+    /// Move the k3s tokens out of the cluster's secrets file into the machines' file
+    /// (`spec.secrets.machineFile`), re-encrypting both; a `v1alpha1` site is then migrated.
+    Split {
+        /// The site file.
+        #[arg(default_value = "site.yaml")]
+        site: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -24,12 +24,16 @@ pub const EXAMPLE_AGE_KEY: &str =
     "AGE-SECRET-KEY-1YQ922PF8TZYJ04NGDUF3SKAMEPAATG2YSN09A7M69KVDHPEJ2ZGQDVZFXV";
 
 /// The files a fuzzed site may name, as if they sat beside it on disk: a secrets file with every
-/// key the golden sites use, one that is not encrypted, an SSH key file, two user overlays, and
-/// a file that is not UTF-8. Any other name reads as a missing file.
+/// key the golden sites use and the machines' file beside it, one that is not encrypted, an SSH
+/// key file, two user overlays, and a file that is not UTF-8. Any other name reads as a missing file.
 const SITE_DIR: &[(&str, &[u8])] = &[
     (
         "secrets.sops.yaml",
         include_bytes!("../golden/err/domain-uppercase/secrets.sops.yaml"),
+    ),
+    (
+        "machine-secrets.sops.yaml",
+        include_bytes!("../golden/err/domain-uppercase/machine-secrets.sops.yaml"),
     ),
     (
         "plain.sops.yaml",
@@ -96,13 +100,22 @@ pub fn site(data: &[u8]) -> Outcome {
     }
 }
 
+/// The secrets file a `v1alpha1` site finds instead: one file, the k3s tokens included.
+const V1ALPHA1_SECRETS: &[u8] = include_bytes!("../golden/ok/minimal/secrets.sops.yaml");
+
 /// The files `edge::load` would hand the compiler for this site, read from [`SITE_DIR`].
 fn site_files(site: &SourceFile) -> LoadedFiles {
+    let legacy = !compile::splits_secrets(site);
     let read = |path: &str| -> Result<SourceFile, LoadProblem> {
         let (_, bytes) = SITE_DIR
             .iter()
             .find(|(name, _)| *name == path)
             .ok_or(LoadProblem::Missing)?;
+        let bytes = if legacy && path == "secrets.sops.yaml" {
+            V1ALPHA1_SECRETS
+        } else {
+            bytes
+        };
         let text = std::str::from_utf8(bytes).map_err(|_| LoadProblem::NotUtf8 { at: None })?;
         Ok(SourceFile::new(path, text))
     };

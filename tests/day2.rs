@@ -442,11 +442,10 @@ fn the_first_server_hands_flux_over_as_k3s_rules_need() {
 /// only: no user-data, no host file.
 #[test]
 fn a_maintenance_change_stays_inside_fluxs_path() {
-    let site_file = root().join("golden/ok/minimal/site.yaml");
-    // `spec.maintenance` is part of `railyard.dev/v1alpha2`; the minimal case is older.
-    let text = std::fs::read_to_string(&site_file)
-        .expect("site text")
-        .replace("railyard.dev/v1alpha1", "railyard.dev/v1alpha2");
+    // `spec.maintenance` is part of `railyard.dev/v1alpha2`: the minimal case with a public
+    // `https` repository is the smallest site of that format (its tokens in the machines' file).
+    let site_file = root().join("golden/ok/git-https-public/site.yaml");
+    let text = std::fs::read_to_string(&site_file).expect("site text");
     let before = render(&site_file, Some(&text));
     let window = "\nspec:\n  maintenance:\n    days: [tu, thursday]\n    start: \"23:00\"\n    end: \"01:30\"\n    timeZone: America/New_York\n";
     let after = render(&site_file, Some(&text.replacen("\nspec:\n", window, 1)));

@@ -64,7 +64,11 @@ fn rendered_site() -> tempfile::TempDir {
     let top = tempfile::tempdir().expect("tempdir");
     let example = root().join("examples/hetzner-small");
     std::fs::create_dir_all(top.path().join("site")).expect("mkdir");
-    for file in ["site.yaml", "secrets.sops.yaml"] {
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
         std::fs::copy(example.join(file), top.path().join("site").join(file)).expect("copy");
     }
     chmod(top.path(), "755");

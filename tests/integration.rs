@@ -36,6 +36,9 @@ mod migrate;
 /// Day 2 through Git: upgrade Plans against the rendered node labels, one k3s version
 /// everywhere, Flux's first-boot handover, maintenance windows.
 mod day2;
+/// The monitoring feature: kube-prometheus-stack, Gitpod's scrape config and dashboards.
+mod monitoring;
+
 /// Rendered user-data runs no download before checking its pinned sha256.
 mod pinned_installs;
 

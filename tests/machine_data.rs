@@ -42,7 +42,8 @@ fn check_schema(text: &str, what: &str) {
     );
 }
 
-/// The secrets file's value for `key`, decrypted by sops itself.
+/// The machines' secrets file's value for `key` (the user-data's secrets are the k3s tokens),
+/// decrypted by sops itself.
 fn sops_value(site_dir: &Path, key: &str) -> Option<String> {
     let sops = oracle("sops")?;
     let output = run(Command::new(sops)
@@ -51,7 +52,7 @@ fn sops_value(site_dir: &Path, key: &str) -> Option<String> {
             "--extract",
             &format!("[\"stringData\"][\"{key}\"]"),
         ])
-        .arg(site_dir.join("secrets.sops.yaml"))
+        .arg(site_dir.join("machine-secrets.sops.yaml"))
         .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key")));
     assert!(output.status.success(), "sops: {}", stderr(&output));
     Some(stdout(&output))

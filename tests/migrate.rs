@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use railyard::core::compile::compile;
 use railyard::core::diagnostic::{Severity, has_errors};
 use railyard::core::migrate::{Migration, migrate};
-use railyard::core::site_version::{CURRENT, FormatVersion};
-use railyard::core::source::SourceFile;
+use railyard::core::site_version::FormatVersion;
 use railyard::edge::load::load;
 
 use crate::support::{cases, copy_inputs, railyard, root, run, stderr, stdout, updating};
@@ -25,37 +24,32 @@ fn golden_inputs() -> Vec<PathBuf> {
     sites
 }
 
-/// The site's text in v1alpha1: as written, or (for a file already migrated) with its
-/// version put back, as the file was before its migration.
-fn as_v1alpha1(text: &str) -> String {
-    text.replacen(
-        &format!("apiVersion: {}", CURRENT.as_str()),
-        &format!("apiVersion: {}", FormatVersion::V1alpha1.as_str()),
-        1,
-    )
+/// `from`'s files and directories, but `expected/`, copied into `to`.
+fn copy_site(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create");
+    for entry in std::fs::read_dir(from).expect("readable").flatten() {
+        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        if path.is_dir() && entry.file_name() != "expected" {
+            copy_site(&path, &target);
+        } else if path.is_file() {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
 }
 
 #[test]
 fn every_v1alpha1_input_migrates_to_a_file_that_renders_the_same_files() {
     let sites = golden_inputs();
     assert!(sites.len() >= 30, "found only {} site inputs", sites.len());
+    let mut checked = 0;
     for site in sites {
-        let mut loaded = load(&site).expect("loads");
-        let old_text = as_v1alpha1(&loaded.inputs.site.text);
-        let already_current = old_text != loaded.inputs.site.text;
-        loaded.inputs.site = SourceFile::new(loaded.inputs.site.name.clone(), old_text.clone());
-        let old = compile(&loaded.inputs);
-        // A current file that uses a key v1alpha2 added has no v1alpha1 form to compare.
-        let needs_v1alpha2 = |d: &railyard::core::diagnostic::Diagnostic| {
-            d.severity == Severity::Warning
-                || d.message.contains("is not part of `railyard.dev/v1alpha1`")
-        };
-        if already_current
-            && has_errors(&old.diagnostics)
-            && old.diagnostics.iter().all(needs_v1alpha2)
-        {
+        let loaded = load(&site).expect("loads");
+        // A current site keeps its tokens in the machines' file: it has no one-file v1alpha1
+        // form to compare with.
+        if railyard::core::compile::splits_secrets(&loaded.inputs.site) {
             continue;
         }
+        let old = compile(&loaded.inputs);
         // The inputs' example domains have their own warnings; the format's is at `apiVersion`.
         let warnings: Vec<_> = old
             .diagnostics
@@ -70,18 +64,24 @@ fn every_v1alpha1_input_migrates_to_a_file_that_renders_the_same_files() {
             site.display(),
             old.diagnostics
         );
-        let Ok(Migration::Migrated { text, from, .. }) = migrate(&loaded.inputs.site) else {
+        let Ok(Migration::Migrated { from, .. }) = migrate(&loaded.inputs.site) else {
             panic!("{}: no migration from v1alpha1", site.display());
         };
         assert_eq!(from, FormatVersion::V1alpha1);
+        // Through the binary, in a private copy: the tokens move, then the file migrates.
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_site(site.parent().expect("a directory"), dir.path());
+        let copy = dir.path().join("site.yaml");
+        let output = migrate_or_split(&copy);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let migrated = load(&copy).expect("loads");
         assert_eq!(
-            text.len(),
-            old_text.len(),
+            migrated.inputs.site.text.len(),
+            loaded.inputs.site.text.len(),
             "{}: only the version changes",
             site.display()
         );
-        loaded.inputs.site = SourceFile::new(loaded.inputs.site.name.clone(), text);
-        let new = compile(&loaded.inputs);
+        let new = compile(&migrated.inputs);
         assert!(
             new.diagnostics.len() + 1 == old.diagnostics.len()
                 && new
@@ -93,14 +93,62 @@ fn every_v1alpha1_input_migrates_to_a_file_that_renders_the_same_files() {
             new.diagnostics
         );
         let (old, new) = (old.tree.expect("old tree"), new.tree.expect("new tree"));
-        // The lock records the site file's own sha256, so it differs by design; every rendered
-        // file must not.
+        // The cluster's secrets file lost the tokens, so its copy differs by design; the lock
+        // records inputs' sha256s. Every other rendered file must not differ.
+        let copy_path = railyard::core::layout::secrets_copy(&old.site);
+        let without = |files: &std::collections::BTreeMap<String, Vec<u8>>| {
+            let mut files = files.clone();
+            let copied = files.remove(&copy_path).expect("the secrets copy");
+            (files, String::from_utf8(copied).expect("UTF-8"))
+        };
+        let ((old_files, _), (new_files, new_copy)) = (without(&old.files), without(&new.files));
         assert!(
-            old.files == new.files,
+            old_files == new_files,
             "{}: the migrated file renders different files",
             site.display()
         );
+        assert!(!new_copy.contains("k3s_token"), "{}", site.display());
+        checked += 1;
     }
+    assert!(checked >= 20, "only {checked} v1alpha1 inputs");
+}
+
+#[test]
+fn a_site_with_the_tokens_in_its_one_file_is_pointed_to_secrets_split() {
+    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let site = dir.path().join("site.yaml");
+    let before = std::fs::read(&site).expect("site");
+    for args in [&["migrate"][..], &["migrate", "--check"]] {
+        let output = run(railyard().args(args).arg(&site));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(
+            stdout(&output)
+                .contains("`k3s_token` and `k3s_agent_token` in the machines' secrets file")
+                && stdout(&output).contains("run `railyard secrets split"),
+            "{}",
+            stdout(&output)
+        );
+        assert_eq!(std::fs::read(&site).expect("site"), before);
+    }
+    assert!(!dir.path().join("machine-secrets.sops.yaml").exists());
+}
+
+/// A `v1alpha1` site whose k3s tokens are already in the machines' file (moved by hand), so
+/// `migrate` itself rewrites it; the command's mechanics are tested on it.
+const SPLIT_CASE: &str = "golden/migrate/secrets-already-split";
+
+/// Runs `migrate` on `site`; a site whose one secrets file holds the k3s tokens is refused
+/// with the pointer to `secrets split`, which then moves them and migrates the file.
+fn migrate_or_split(site: &Path) -> std::process::Output {
+    let output = run(railyard().arg("migrate").arg(site));
+    if !stdout(&output).contains("run `railyard secrets split") {
+        return output;
+    }
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    run(railyard()
+        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+        .args(["secrets", "split"])
+        .arg(site))
 }
 
 /// A migrate case's directory copied to a private place, for the binary to rewrite.
@@ -119,7 +167,7 @@ fn migrate_keeps_comments_order_and_layout() {
     for case in cases {
         let dir = scratch(&case);
         let site = dir.path().join("site.yaml");
-        let output = run(railyard().arg("migrate").arg(&site));
+        let output = migrate_or_split(&site);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert!(
             stdout(&output).contains("migrated `railyard.dev/v1alpha1` → `railyard.dev/v1alpha2`"),
@@ -148,7 +196,7 @@ fn migrate_keeps_comments_order_and_layout() {
 
 #[test]
 fn check_reports_a_pending_migration_and_writes_nothing() {
-    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let dir = scratch(&root().join(SPLIT_CASE));
     let site = dir.path().join("site.yaml");
     let before = std::fs::read(&site).expect("site");
     let output = run(railyard().arg("migrate").arg("--check").arg(&site));
@@ -179,7 +227,7 @@ fn check_reports_a_pending_migration_and_writes_nothing() {
 
 #[test]
 fn a_file_that_does_not_validate_is_refused_and_left_alone() {
-    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let dir = scratch(&root().join(SPLIT_CASE));
     let site = dir.path().join("site.yaml");
     let text = std::fs::read_to_string(&site)
         .expect("site")
@@ -202,7 +250,7 @@ fn a_file_that_does_not_validate_is_refused_and_left_alone() {
 
 #[test]
 fn a_key_of_v1alpha2_needs_the_migration_and_then_validates() {
-    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let dir = scratch(&root().join(SPLIT_CASE));
     let site = dir.path().join("site.yaml");
     let text = std::fs::read_to_string(&site)
         .expect("site")
@@ -254,8 +302,8 @@ fn an_older_file_validates_and_renders_with_a_warning() {
 
 #[test]
 fn several_files_in_one_run() {
-    let first = scratch(&root().join("golden/migrate/comments-kept"));
-    let second = scratch(&root().join("golden/migrate/comments-kept"));
+    let first = scratch(&root().join(SPLIT_CASE));
+    let second = scratch(&root().join(SPLIT_CASE));
     let output = run(railyard()
         .arg("migrate")
         .arg(first.path().join("site.yaml"))
@@ -271,7 +319,7 @@ fn several_files_in_one_run() {
 
 #[test]
 fn a_linked_site_file_is_rewritten_through_its_link() {
-    let dir = scratch(&root().join("golden/migrate/comments-kept"));
+    let dir = scratch(&root().join(SPLIT_CASE));
     let real = dir.path().join("site.yaml");
     let link = dir.path().join("linked.yaml");
     std::os::unix::fs::symlink("site.yaml", &link).expect("symlink");

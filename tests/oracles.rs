@@ -1517,10 +1517,24 @@ fn example_secrets_decrypt_with_sops() {
         );
         let plain = String::from_utf8_lossy(&output.stdout);
         assert!(
-            plain.contains("kind: Secret") && plain.contains("k3s_agent_token:"),
+            plain.contains("kind: Secret") && plain.contains("gitpod_ssh_gateway_host_key:"),
             "{}",
             example.display()
         );
+        // The k3s tokens live in the machines' file, which sops reads as well.
+        let machine = Command::new(&sops)
+            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+            .args(["decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(example.join("machine-secrets.sops.yaml"))
+            .output()
+            .expect("sops runs");
+        let machine = String::from_utf8_lossy(&machine.stdout);
+        assert!(
+            machine.contains("k3s_token:") && machine.contains("k3s_agent_token:"),
+            "{}: the machines' file",
+            example.display()
+        );
+        assert!(!plain.contains("k3s_token:"), "{}", example.display());
         checked += 1;
     }
     assert!(checked >= 2, "no example secrets checked");
@@ -1536,28 +1550,37 @@ fn no_rendered_file_contains_a_secret_value() {
     let mut sites = sorted_entries(&crate_root().join("examples"));
     sites.extend(sorted_entries(&crate_root().join("golden/ok")));
     for example in sites.iter().filter(|e| e.join("site.yaml").is_file()) {
-        let output = Command::new(&sops)
-            .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
-            .args(["decrypt", "--output-type", "json"])
-            .arg(example.join("secrets.sops.yaml"))
-            .output()
-            .expect("sops runs");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            example.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let secret: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("sops prints JSON");
-        let values: Vec<String> = secret["stringData"]
-            .as_object()
-            .expect("stringData")
-            .values()
-            .filter_map(|v| v.as_str())
-            .filter(|v| v.len() >= 8)
-            .map(str::to_owned)
-            .collect();
+        // The machines' file too, where there is one: its tokens must not be rendered either.
+        let files = ["secrets.sops.yaml", "machine-secrets.sops.yaml"]
+            .map(|f| example.join(f))
+            .into_iter()
+            .filter(|f| f.is_file());
+        let mut values: Vec<String> = Vec::new();
+        for file in files {
+            let output = Command::new(&sops)
+                .env("SOPS_AGE_KEY_FILE", crate_root().join("examples/age.key"))
+                .args(["decrypt", "--output-type", "json"])
+                .arg(&file)
+                .output()
+                .expect("sops runs");
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                file.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let secret: serde_json::Value =
+                serde_json::from_slice(&output.stdout).expect("sops prints JSON");
+            values.extend(
+                secret["stringData"]
+                    .as_object()
+                    .expect("stringData")
+                    .values()
+                    .filter_map(|v| v.as_str())
+                    .filter(|v| v.len() >= 8)
+                    .map(str::to_owned),
+            );
+        }
         assert!(
             !values.is_empty(),
             "{}: no values to look for",

@@ -344,7 +344,11 @@ fn nothing_outside_is_read_or_written() {
         let top = tempfile::tempdir().expect("tempdir");
         let (work, outside) = (top.path().join("work"), top.path().join("outside"));
         fill_outside(&outside);
-        for file in ["site.yaml", "secrets.sops.yaml"] {
+        for file in [
+            "site.yaml",
+            "secrets.sops.yaml",
+            "machine-secrets.sops.yaml",
+        ] {
             write(
                 &work.join("site").join(file),
                 &std::fs::read_to_string(example.join(file)).expect("example"),

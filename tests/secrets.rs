@@ -9,6 +9,9 @@ use serde_json::Value;
 /// `secrets edit` when the edited text cannot be encrypted, is unchanged, or is abandoned.
 mod edit;
 
+/// The machines' secrets file: out of the cluster, `secrets split`, `secrets init`.
+mod split;
+
 use crate::oracles::oracle;
 use crate::support::{railyard, root, run, stderr, stdout};
 
@@ -358,7 +361,7 @@ fn tampering_is_detected_and_nothing_changes() {
     let original = std::fs::read_to_string(&file).expect("read");
     // One byte flipped in a value's data, IV and tag, and in the MAC's data.
     let targets = [
-        ("k3s_token: ENC[AES256_GCM,data:", 3),
+        ("cloudflare_api_token: ENC[AES256_GCM,data:", 3),
         (",iv:", 5),
         (",tag:", 4),
         ("mac: ENC[AES256_GCM,data:", 6),
@@ -737,14 +740,26 @@ fn init_rotate_check_and_stdin() {
     let decrypted = with_key(&["secrets", "decrypt", secrets.to_str().expect("utf-8")]);
     let values = values(&stdout(&decrypted));
     let data = &values[0]["stringData"];
+    // The k3s tokens are the machines' values, in their own file.
+    let machine = site_dir.join("machine-secrets.sops.yaml");
+    let machine = self::values(&stdout(&with_key(&[
+        "secrets",
+        "decrypt",
+        machine.to_str().expect("utf-8"),
+    ])));
+    let machine = &machine[0]["stringData"];
     for generated in ["k3s_token", "k3s_agent_token"] {
-        let token = data[generated].as_str().expect("a token");
+        assert!(
+            data.get(generated).is_none(),
+            "{generated} in the cluster's file"
+        );
+        let token = machine[generated].as_str().expect("a token");
         assert!(
             token.len() >= 48 && token.chars().all(|c| c.is_ascii_alphanumeric()),
             "{generated}"
         );
     }
-    assert_ne!(data["k3s_token"], data["k3s_agent_token"]);
+    assert_ne!(machine["k3s_token"], machine["k3s_agent_token"]);
     use base64::Engine;
     let host_key = base64::engine::general_purpose::STANDARD
         .decode(data["gitpod_ssh_gateway_host_key"].as_str().expect("b64"))

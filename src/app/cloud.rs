@@ -101,7 +101,9 @@ fn context(
         &host.machines.location,
         timing(),
     )?;
-    let secrets_file = crate::core::compile::secrets_file(&loaded.inputs.site).unwrap_or_default();
+    // User-data's secrets are the machines': a `v1alpha2` site keeps them in their own file.
+    let secrets_file =
+        crate::core::compile::machine_secrets_file(&loaded.inputs.site).unwrap_or_default();
     Ok(Ok(CloudCommand {
         client,
         profile,
@@ -363,7 +365,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temporary, path).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
-/// The decrypted secrets file's `stringData`, in memory only.
+/// The decrypted machines' secrets file's `stringData`, in memory only.
 fn read_secrets(context: &CloudCommand) -> Result<BTreeMap<String, String>> {
     decrypted_secrets(&context.site_dir.join(&context.secrets_file))
 }

@@ -42,7 +42,7 @@ pub(super) fn run(
     let needed =
         crate::core::placeholder::scan(text).with_context(|| format!("`{}`", chosen.user_data))?;
     let secrets = if needed.iter().any(hand::is_secret) {
-        let file = crate::core::compile::secrets_file(&loaded.inputs.site)
+        let file = crate::core::compile::machine_secrets_file(&loaded.inputs.site)
             .context("the site names no secrets file, and the user-data needs secrets")?;
         cloud::decrypted_secrets(&loaded.site_dir.join(file))?
     } else {

@@ -15,9 +15,12 @@ use super::{Exit, compile_site, print_diagnostics};
 
 /// `secrets init`: a new secrets file, encrypted to recipients the site and `.sops.yaml` agree on.
 mod init;
+/// `secrets split`: the k3s tokens out of the cluster's file into the machines' file.
+mod split;
 use crate::cli::{Cli, ErrorFormat, SecretsCommand};
 use crate::core::limits::MAX_INPUT_BYTES;
 use crate::core::source::line_col;
+use init::create_new;
 
 use crate::edge::{age_keys, load, replace, report, sops_config};
 use crate::sops::SopsError;
@@ -83,6 +86,7 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
+        SecretsCommand::Split { site } => split::run(cli, site),
     }
 }
 
@@ -374,7 +378,23 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
     let Some(secrets) = crate::core::compile::secrets_file(&loaded.inputs.site) else {
         return Ok(exit);
     };
-    let path = loaded.site_dir.join(&secrets);
+    // The machines' file too: its values are checked like the cluster's.
+    let mut files = vec![secrets];
+    if let Some(machine) = crate::core::compile::machine_secrets_file(&loaded.inputs.site)
+        .filter(|m| !files.contains(m))
+    {
+        files.push(machine);
+    }
+    let mut exit = Exit::Success;
+    for file in files {
+        exit = exit.max(check_mac(cli, &loaded.site_dir.join(file))?);
+    }
+    Ok(exit)
+}
+
+/// `check --mac` for one file: the MAC verifies, and an empty value is a warning.
+fn check_mac(cli: &Cli, path: &Path) -> Result<Exit> {
+    let path = path.to_path_buf();
     let text = read_secrets(&path)?;
     let decrypted =
         file::decrypt(&text, &age_keys::load()?).map_err(|e| located(Some(&path), e))?;

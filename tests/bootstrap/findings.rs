@@ -24,7 +24,11 @@ fn edited_site(example: &str, edit: impl Fn(&str) -> String) -> (tempfile::TempD
     let dir = tempfile::tempdir().expect("tempdir");
     let source = root().join(example);
     let source = source.parent().expect("a directory");
-    for file in ["site.yaml", "secrets.sops.yaml"] {
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
         std::fs::copy(source.join(file), dir.path().join(file)).expect("copy");
     }
     let path = dir.path().join("site.yaml");

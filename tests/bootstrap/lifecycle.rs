@@ -202,7 +202,11 @@ fn bootstrap_with_latency_converges_and_prints_its_time() {
     let cluster = TestCluster::quick("examples/hetzner-medium/site.yaml");
     let dir = tempfile::tempdir().expect("tempdir");
     let site = root().join("examples/hetzner-medium");
-    for file in ["site.yaml", "secrets.sops.yaml"] {
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
         std::fs::copy(site.join(file), dir.path().join(file)).expect("copy");
     }
     let path = dir.path().join("site.yaml");
@@ -245,7 +249,11 @@ fn plan_reports_changed_types_and_unwanted_machines() {
         &["bootstrap", example],
     )));
     let dir = tempfile::tempdir().expect("tempdir");
-    for file in ["site.yaml", "secrets.sops.yaml"] {
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
         std::fs::copy(
             root().join("examples/hetzner-medium").join(file),
             dir.path().join(file),

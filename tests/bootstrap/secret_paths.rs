@@ -30,7 +30,8 @@ fn secrets_appear_only_in_user_data() {
     fake.stop();
 }
 
-/// The decrypted secrets file's values long enough to be recognised in a request.
+/// The decrypted machines' secrets file's values (the k3s tokens) long enough to be recognised
+/// in a request.
 fn machine_secrets() -> Vec<String> {
     let decrypted = run(railyard()
         .current_dir(root())
@@ -38,7 +39,7 @@ fn machine_secrets() -> Vec<String> {
         .args([
             "secrets",
             "decrypt",
-            "examples/hetzner-medium/secrets.sops.yaml",
+            "examples/hetzner-medium/machine-secrets.sops.yaml",
         ]));
     let secrets: Vec<String> = stdout(&decrypted)
         .lines()
@@ -173,11 +174,9 @@ fn an_https_site_gets_its_git_credentials_from_bootstrap() {
         );
     assert!(site_text.contains("auth:"), "the example's git block moved");
     std::fs::write(dir.path().join("site.yaml"), site_text).expect("write site");
-    std::fs::copy(
-        source.join("secrets.sops.yaml"),
-        dir.path().join("secrets.sops.yaml"),
-    )
-    .expect("copy secrets");
+    for file in ["secrets.sops.yaml", "machine-secrets.sops.yaml"] {
+        std::fs::copy(source.join(file), dir.path().join(file)).expect("copy secrets");
+    }
     let site = dir.path().join("site.yaml");
     let site_arg = site.to_str().expect("UTF-8 path");
     let decrypted = run(railyard()

@@ -59,7 +59,7 @@ fn invalid_yaml_reopens_the_editor_with_the_error_at_its_line() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(rounds, 2);
     assert!(
-        stderr(&output).contains("line 13, column 30"),
+        stderr(&output).contains("line 11, column 30"),
         "{}",
         stderr(&output)
     );
@@ -118,7 +118,7 @@ fn an_unchanged_copy_writes_nothing() {
 #[test]
 fn text_that_is_not_utf8_reopens_the_editor_too() {
     let (dir, file) = example_secrets();
-    let check_and_fix = "head -n 1 \"$1\" | grep -q '^# railyard: line 13, column 28: not UTF-8 text$' \
+    let check_and_fix = "head -n 1 \"$1\" | grep -q '^# railyard: line 11, column 28: not UTF-8 text$' \
         && sed -i 's/x\\xffy/utf8-again/' \"$1\"";
     let editor = scripted_editor(
         dir.path(),

@@ -16,7 +16,7 @@ pub struct Builtin {
     pub files: &'static [(&'static str, &'static str)],
 }
 
-/// `spec.features.monitoring`: the seed's monitoring stack.
+/// `spec.features.monitoring`: kube-prometheus-stack with Gitpod's scrape config and dashboards.
 pub const MONITORING: Builtin = Builtin {
     dir: "features/monitoring",
     files: &[

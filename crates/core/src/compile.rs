@@ -50,6 +50,7 @@ pub fn references(site: &SourceFile) -> Vec<String> {
     let root = documents.first();
     string_at(root, &["spec", "secrets", "file"])
         .into_iter()
+        .chain(machine_file_at(root))
         .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
         .filter_map(|p| RelativePath::parse(p).ok())
         .map(|p| p.key().to_owned())
@@ -62,6 +63,36 @@ pub fn secrets_file(site: &SourceFile) -> Option<String> {
     string_at(documents.first(), &["spec", "secrets", "file"])
         .and_then(|p| RelativePath::parse(p).ok())
         .map(|p| p.key().to_owned())
+}
+
+/// The file bootstrap and `machine-data` fill user-data's secrets from, relative to the site's
+/// directory, when it is a safe path: the machines' secrets file, or for a `v1alpha1` site
+/// (one file for everything) its secrets file.
+pub fn machine_secrets_file(site: &SourceFile) -> Option<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    let root = documents.first();
+    machine_file_at(root)
+        .or_else(|| string_at(root, &["spec", "secrets", "file"]))
+        .and_then(|p| RelativePath::parse(p).ok())
+        .map(|p| p.key().to_owned())
+}
+
+/// Whether the site keeps the machines' secrets in their own file (see
+/// [`crate::site_version::splits_secrets`]), read before compiling.
+pub fn splits_secrets(site: &SourceFile) -> bool {
+    let (documents, _) = yaml::parse_stream(site);
+    crate::site_version::splits_secrets(string_at(documents.first(), &["apiVersion"]))
+}
+
+/// The machines' secrets file a site names or implies; none for a `v1alpha1` site.
+fn machine_file_at(root: Option<&yaml::Node>) -> Option<&str> {
+    if !crate::site_version::splits_secrets(string_at(root, &["apiVersion"])) {
+        return None;
+    }
+    Some(
+        string_at(root, &["spec", "secrets", "machineFile"])
+            .unwrap_or(crate::defaults::MACHINE_SECRETS_FILE),
+    )
 }
 
 /// The node at `path` below `root`. Read from the YAML nodes directly: the edge asks before
@@ -121,7 +152,15 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
             .any(|key| d.message == format!("missing required field `{key}`"))
     }));
     diagnostics.extend(site_version::check(&json));
-    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files);
+    let layout = match json
+        .str_at(rules::pointers::API_VERSION)
+        .and_then(site_version::FormatVersion::parse)
+    {
+        Some(site_version::FormatVersion::V1alpha1) => rules::SecretsLayout::OneFile,
+        Some(_) => rules::SecretsLayout::Split,
+        None => rules::SecretsLayout::Unknown,
+    };
+    let (secrets, rule_diagnostics) = rules::check(&json, &inputs.files, layout);
     diagnostics.extend(rule_diagnostics);
     diagnostics.extend(gitpod_config::check(&json));
     if diagnostic::has_errors(&diagnostics) {

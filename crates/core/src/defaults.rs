@@ -54,6 +54,10 @@ pub const K3S_INSTALL_SCRIPT: PinnedScript = PinnedScript {
 /// Every script user-data downloads, for the test that no rendered download runs unchecked.
 pub const PINNED_SCRIPTS: &[&PinnedScript] = &[&K3S_INSTALL_SCRIPT];
 
+/// The machines' secrets file when `spec.secrets.machineFile` is not set: beside the cluster's
+/// `secrets.sops.yaml`, the name `railyard secrets init` writes (decision 0013).
+pub const MACHINE_SECRETS_FILE: &str = "machine-secrets.sops.yaml";
+
 /// Charts railyard installs beside cert-manager, pinned (not overridable from the site yet).
 pub struct PinnedCharts {
     pub hetzner_webhook: &'static str,

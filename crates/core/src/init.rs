@@ -190,6 +190,17 @@ fn push_items(text: &mut String, prefix: &str, items: &[String], placeholder: &s
     }
 }
 
+/// The name of the machines' secrets Secret. It is never applied; it keeps the cluster file's
+/// shape so that `railyard secrets edit`, `rotate` and `check`, and `sops`, treat both alike.
+pub const MACHINE_SECRETS_NAME: &str = "railyard-machine-secrets";
+
+/// The plain text of the machines' secrets file up to its `stringData:` line.
+pub fn machine_secrets_header() -> String {
+    format!(
+        "# railyard: the machines' secrets, read by bootstrap and `machine-data` only; never copied\n# into the repository, so no cluster Secret holds them.\napiVersion: v1\nkind: Secret\nmetadata:\n    name: {MACHINE_SECRETS_NAME}\n    namespace: flux-system\ntype: Opaque\nstringData:\n"
+    )
+}
+
 /// `.sops.yaml`: encrypt only `data`/`stringData` of `*.sops.yaml` files (Flux's convention),
 /// to the given age recipients.
 pub fn sops_config(recipients: &[String]) -> String {

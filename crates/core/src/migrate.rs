@@ -3,7 +3,9 @@
 //! The file is never emitted again: each step edits the text at the spans it changes, so
 //! comments, order, quoting and layout stay as the user wrote them. Steps run oldest first,
 //! one per version; `v1alpha1 → v1alpha2` only renames the version, since v1alpha2 adds
-//! optional keys and changes none.
+//! optional keys and changes none. v1alpha2 also keeps the k3s tokens in the machines' secrets
+//! file: moving them needs the age identity, so `railyard secrets split` does it (decision
+//! 0013), and the command refuses a file whose tokens are still in the cluster's file.
 
 use crate::site_version::{CURRENT, FormatVersion};
 use crate::source::SourceFile;
@@ -21,7 +23,7 @@ pub struct Step {
 pub const STEPS: &[Step] = &[Step {
     from: FormatVersion::V1alpha1,
     to: FormatVersion::V1alpha2,
-    summary: "apiVersion only: v1alpha2 adds optional keys (`spec.maintenance`, `spec.git.auth`, `spec.git.public`) and changes none",
+    summary: "apiVersion only: v1alpha2 adds optional keys (`spec.maintenance`, `spec.git.auth`, `spec.git.public`, `spec.secrets.machineFile`) and changes none; the k3s tokens live in the machines' secrets file",
 }];
 
 /// What migrating a file does.

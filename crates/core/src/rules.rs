@@ -14,6 +14,7 @@ mod certificates;
 mod cloud;
 mod git;
 mod gitpod;
+mod machine_secrets;
 mod maintenance;
 mod names;
 mod network;
@@ -25,14 +26,20 @@ mod ssh;
 mod versions;
 mod warnings;
 
-pub use secrets::{BUILTIN_SECRET_KEYS, secret_references};
+pub use machine_secrets::{MACHINE_SECRET_KEYS, SecretsLayout};
+pub use secrets::{CLUSTER_SECRET_KEYS, is_builtin_secret_key, secret_references};
 
 /// Runs every rule; returns the secrets file's key names when it could be read.
-pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
+pub fn check(
+    tree: &JsonTree,
+    files: &LoadedFiles,
+    layout: SecretsLayout,
+) -> (Option<SecretsInfo>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let mut rules = Rules {
         tree,
         out: &mut out,
+        layout,
     };
     rules.name();
     rules.domain();
@@ -56,6 +63,7 @@ pub fn check(tree: &JsonTree, files: &LoadedFiles) -> (Option<SecretsInfo>, Vec<
 struct Rules<'a> {
     tree: &'a JsonTree,
     out: &'a mut Vec<Diagnostic>,
+    layout: SecretsLayout,
 }
 
 impl Rules<'_> {

@@ -16,14 +16,30 @@ pub const NAMESPACE: &str = "flux-system";
 pub struct SecretsInfo {
     pub secret_name: String,
     pub keys: Vec<String>,
+    /// Where each of `keys` is written, in the same order.
+    pub key_spans: Vec<Span>,
     pub recipients: Vec<String>,
+}
+
+/// Which of the site's two secrets files is read: the cluster's is applied by Flux, so its
+/// namespace matters; the machines' file is never applied, only decrypted by railyard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Cluster,
+    Machine,
 }
 
 /// Reads the key names of the secrets file; diagnostics for anything railyard cannot rely on.
 pub fn read(file: &SourceFile) -> (SecretsInfo, Vec<Diagnostic>) {
+    read_as(file, Role::Cluster)
+}
+
+/// [`read`] for either of the site's secrets files.
+pub fn read_as(file: &SourceFile, role: Role) -> (SecretsInfo, Vec<Diagnostic>) {
     let (documents, diagnostics) = yaml::parse_stream(file);
     let mut reader = Reader {
         file,
+        role,
         info: SecretsInfo::default(),
         diagnostics,
     };
@@ -47,6 +63,7 @@ pub fn read(file: &SourceFile) -> (SecretsInfo, Vec<Diagnostic>) {
 /// The file being read, what it declares so far, and what is wrong with it.
 struct Reader<'a> {
     file: &'a SourceFile,
+    role: Role,
     info: SecretsInfo,
     diagnostics: Vec<Diagnostic>,
 }
@@ -77,6 +94,7 @@ impl Reader<'_> {
         for section in ["stringData", "data"] {
             for entry in document.get(section).map(Node::entries).unwrap_or_default() {
                 self.info.keys.push(entry.key.clone());
+                self.info.key_spans.push(entry.key_span);
             }
         }
         match document.get("sops") {
@@ -107,7 +125,7 @@ impl Reader<'_> {
             }
         }
         let namespace = metadata.and_then(|m| m.get("namespace"));
-        if namespace.and_then(Node::as_str) != Some(NAMESPACE) {
+        if self.role == Role::Cluster && namespace.and_then(Node::as_str) != Some(NAMESPACE) {
             let span = namespace.map_or(document.span, |n| n.span);
             let diagnostic = self
                 .error(

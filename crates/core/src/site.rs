@@ -439,7 +439,7 @@ pub struct ExternalRegistry {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Features {
-    /// The seed's monitoring stack (Prometheus, Grafana and Gitpod's dashboards).
+    /// kube-prometheus-stack (Prometheus, Grafana) with Gitpod's scrape config and dashboards.
     #[serde(default)]
     pub monitoring: bool,
     /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
@@ -499,8 +499,14 @@ pub enum AuthProviderKind {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Secrets {
-    /// The SOPS-encrypted Kubernetes Secret, relative to the site file.
+    /// The SOPS-encrypted Kubernetes Secret, relative to the site file: the cluster's values,
+    /// copied into the repository for Flux.
     pub file: String,
+    /// The SOPS-encrypted file of the machines' values (the k3s tokens), relative to the site
+    /// file; read by bootstrap and `machine-data` only, never copied into the repository
+    /// (default `machine-secrets.sops.yaml`).
+    #[serde(default)]
+    pub machine_file: Option<String>,
     /// The age recipients the secrets file is encrypted to (`age1...`).
     pub age_recipients: Vec<String>,
 }

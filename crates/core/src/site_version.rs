@@ -60,7 +60,20 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::NETWORK,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::MACHINE_SECRETS_FILE,
+        since: FormatVersion::V1alpha2,
+    },
 ];
+
+/// Whether a site of this `apiVersion` keeps the machines' secrets (the k3s tokens) in their
+/// own file: from `v1alpha2` on. An unknown version is the schema's to report, and is read as
+/// the current one.
+pub fn splits_secrets(api_version: Option<&str>) -> bool {
+    api_version
+        .and_then(FormatVersion::parse)
+        .is_none_or(|v| v >= FormatVersion::V1alpha2)
+}
 
 /// The hint every finding here gives.
 fn migrate_hint() -> String {

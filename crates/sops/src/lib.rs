@@ -8,6 +8,7 @@ pub mod document;
 pub mod file;
 pub mod mac;
 pub mod rules;
+pub mod split;
 
 /// What can go wrong with a secrets file; messages name key paths, never values.
 #[derive(Debug, thiserror::Error)]

@@ -21,12 +21,7 @@ use crate::sops::rules::Rule;
 pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Result<Exit> {
     let secrets = dir.join("secrets.sops.yaml");
     let config = dir.join(".sops.yaml");
-    if secrets.exists() {
-        bail!(
-            "refusing to overwrite `{}`; init never overwrites",
-            secrets.display()
-        );
-    }
+    refuse_existing(&secrets)?;
     let site_path = site.map_or_else(|| dir.join("site.yaml"), Path::to_path_buf);
     let site_text = if site_path.is_file() {
         Some(
@@ -54,34 +49,37 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
         &site_path,
     )?;
     let references = secret_references(site_text.as_deref());
+    let machine = machine_file(dir, site_text.as_deref());
+    if let Some(machine) = &machine {
+        refuse_existing(machine)?;
+    }
     let settings = Settings {
         recipients: recipients.clone(),
         rule: Rule::default_for_railyard(),
     };
-    let encrypted = file::encrypt(
-        &initial_secrets(&references)?,
-        &settings,
-        &mut OsRng,
-        &now(),
-    )?;
+    let (cluster_text, machine_text) = initial_secrets(&references, machine.is_some())?;
+    let encrypted = file::encrypt(&cluster_text, &settings, &mut OsRng, &now())?;
+    let machine_encrypted = machine_text
+        .map(|text| file::encrypt(&text, &settings, &mut OsRng, &now()))
+        .transpose()?;
     std::fs::create_dir_all(dir)?;
     if configured.is_none() {
         std::fs::write(&config, init::sops_config(&recipients))
             .with_context(|| format!("cannot write `{}`", config.display()))?;
     }
-    let mut handle = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&secrets)
-        .with_context(|| format!("cannot create `{}`", secrets.display()))?;
-    handle.write_all(encrypted.as_bytes())?;
+    create_new(&secrets, &encrypted)?;
+    let mut written = vec![secrets.display().to_string()];
+    if let (Some(path), Some(text)) = (&machine, &machine_encrypted) {
+        create_new(path, text)?;
+        written.push(path.display().to_string());
+    }
     if configured.is_none() {
-        println!("wrote {} and {}", secrets.display(), config.display());
+        written.push(config.display().to_string());
+        println!("wrote {}", written.join(", "));
     } else {
         println!(
             "wrote {} (kept {}: it names the same recipients)",
-            secrets.display(),
+            written.join(", "),
             config.display()
         );
     }
@@ -92,6 +90,47 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
         );
     }
     Ok(Exit::Success)
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        bail!(
+            "refusing to overwrite `{}`; init never overwrites",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// A new file, never one that exists (`create_new`), readable as any committed file is.
+pub(super) fn create_new(path: &Path, text: &str) -> Result<()> {
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    handle
+        .write_all(text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// The machines' secrets file to write beside the cluster's: the one the site names, or the
+/// default; none for a `v1alpha1` site, which keeps every value in one file.
+fn machine_file(dir: &Path, site: Option<&str>) -> Option<std::path::PathBuf> {
+    let Some(text) = site else {
+        return Some(dir.join(crate::core::defaults::MACHINE_SECRETS_FILE));
+    };
+    let file = crate::core::source::SourceFile::new("site.yaml", text);
+    let (documents, _) = crate::core::yaml::parse_stream(&file);
+    let api_version = documents
+        .first()
+        .and_then(|d| d.get("apiVersion"))
+        .and_then(crate::core::yaml::Node::as_str);
+    if !crate::core::site_version::splits_secrets(api_version) {
+        return None;
+    }
+    crate::core::compile::machine_secrets_file(&file).map(|f| dir.join(f))
 }
 
 /// The recipients to encrypt to: `--age`, else `.sops.yaml`'s, else the site's. Whichever of
@@ -183,12 +222,16 @@ fn secret_references(site: Option<&str>) -> Vec<(String, String)> {
 }
 
 fn is_builtin(key: &str) -> bool {
-    rules::BUILTIN_SECRET_KEYS.iter().any(|(b, _)| *b == key)
+    rules::is_builtin_secret_key(key)
 }
 
-/// The new secrets file in plain text: the keys railyard generates, and an empty value to
-/// fill in for every other key the site references.
-fn initial_secrets(references: &[(String, String)]) -> Result<String> {
+/// The new secrets files in plain text: the keys railyard generates, and an empty value to
+/// fill in for every other key the site references; the k3s tokens in the machines' file when
+/// there is one (`split`), else in the one file.
+fn initial_secrets(
+    references: &[(String, String)],
+    split: bool,
+) -> Result<(String, Option<String>)> {
     let host_key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519)
         .context("cannot generate the SSH gateway host key")?;
     let host_key = host_key
@@ -198,11 +241,20 @@ fn initial_secrets(references: &[(String, String)]) -> Result<String> {
         "apiVersion: v1\nkind: Secret\nmetadata:\n    name: railyard-secrets\n    namespace: flux-system\ntype: Opaque\nstringData:\n",
     );
     plain.push_str("    # Generated by `railyard secrets init`.\n");
-    plain.push_str(&format!(
+    let tokens = format!(
         "    k3s_token: {}\n    k3s_agent_token: {}\n",
         token(),
         token()
-    ));
+    );
+    let machine = if split {
+        Some(format!(
+            "{}    # Generated by `railyard secrets init`.\n{tokens}",
+            init::machine_secrets_header()
+        ))
+    } else {
+        plain.push_str(&tokens);
+        None
+    };
     plain.push_str(&format!(
         "    gitpod_ssh_gateway_host_key: {}\n",
         base64::engine::general_purpose::STANDARD.encode(host_key.as_bytes())
@@ -210,7 +262,7 @@ fn initial_secrets(references: &[(String, String)]) -> Result<String> {
     for (key, pointer) in references.iter().filter(|(k, _)| !is_builtin(k)) {
         plain.push_str(&referenced_entry(key, pointer));
     }
-    Ok(plain)
+    Ok((plain, machine))
 }
 
 /// The entry for a key the site references: Gitpod's database encryption keys are generated

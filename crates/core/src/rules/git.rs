@@ -167,6 +167,7 @@ mod tests {
         Rules {
             tree: &tree,
             out: &mut out,
+            layout: super::super::SecretsLayout::Split,
         }
         .git();
         out.into_iter().map(|d| d.path).collect()

@@ -84,6 +84,7 @@ pointers! {
     AGE_RECIPIENTS = "/spec/secrets/ageRecipients";
     AGE_RECIPIENT = "/spec/secrets/ageRecipients/*";
     SECRETS_FILE = "/spec/secrets/file";
+    MACHINE_SECRETS_FILE = "/spec/secrets/machineFile";
     MAINTENANCE_DAYS = "/spec/maintenance/days";
     MAINTENANCE_DAY = "/spec/maintenance/days/*";
     MAINTENANCE_START = "/spec/maintenance/start";

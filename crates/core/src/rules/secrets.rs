@@ -3,6 +3,7 @@
 use serde_json::Value as Json;
 
 use super::Rules;
+use super::machine_secrets::{MACHINE_SECRET_KEYS, SecretsLayout};
 use super::pointers::{AGE_RECIPIENT, AGE_RECIPIENTS, SECRETS_FILE, at};
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
@@ -11,21 +12,19 @@ use crate::secrets_file::{self, SecretsInfo};
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 
-/// Keys railyard itself reads from the secrets file, whatever the site says.
-pub const BUILTIN_SECRET_KEYS: &[(&str, &str)] = &[
-    (
-        "k3s_token",
-        "the k3s server token, filled into the servers' user-data by bootstrap",
-    ),
-    (
-        "k3s_agent_token",
-        "the k3s agent token workers join with, filled into their user-data by bootstrap",
-    ),
-    (
-        "gitpod_ssh_gateway_host_key",
-        "the private host key of Gitpod's SSH gateway, base64-encoded (it is multi-line)",
-    ),
-];
+/// Keys railyard itself reads from the cluster's secrets file, whatever the site says.
+pub const CLUSTER_SECRET_KEYS: &[(&str, &str)] = &[(
+    "gitpod_ssh_gateway_host_key",
+    "the private host key of Gitpod's SSH gateway, base64-encoded (it is multi-line)",
+)];
+
+/// Whether railyard itself reads `key` (from either secrets file), whatever the site says.
+pub fn is_builtin_secret_key(key: &str) -> bool {
+    CLUSTER_SECRET_KEYS
+        .iter()
+        .chain(MACHINE_SECRET_KEYS)
+        .any(|(k, _)| *k == key)
+}
 
 const RECIPIENT_EXPECTED: &str = "an X25519 recipient: `age1` and 58 more characters";
 
@@ -53,9 +52,16 @@ impl Rules<'_> {
         };
         let (info, diagnostics) = secrets_file::read(file);
         self.out.extend(diagnostics);
-        self.encrypted_to(&recipients, &text, &info);
+        self.encrypted_to(&recipients, &text, &info, "the secrets file");
         self.references(&text, &info);
-        self.builtin_keys(file, &info);
+        self.builtin_keys(file, &info, CLUSTER_SECRET_KEYS, "the secrets file");
+        match self.layout {
+            SecretsLayout::OneFile => {
+                self.builtin_keys(file, &info, MACHINE_SECRET_KEYS, "the secrets file");
+            }
+            SecretsLayout::Split => self.machine_secrets(files, &recipients, (file, &info)),
+            SecretsLayout::Unknown => {}
+        }
         Some(info)
     }
 
@@ -81,7 +87,13 @@ impl Rules<'_> {
     }
 
     /// Every declared recipient is one the file is encrypted to.
-    fn encrypted_to(&mut self, recipients: &[Json], file: &str, info: &SecretsInfo) {
+    pub(super) fn encrypted_to(
+        &mut self,
+        recipients: &[Json],
+        file: &str,
+        info: &SecretsInfo,
+        noun: &str,
+    ) {
         let declared = recipients
             .iter()
             .filter_map(Json::as_str)
@@ -96,7 +108,7 @@ impl Rules<'_> {
             {
                 self.error(
                     &at(AGE_RECIPIENT, i),
-                    format!("the secrets file is not encrypted to `{declared_recipient}`"),
+                    format!("{noun} is not encrypted to `{declared_recipient}`"),
                     "the recipients in the secrets file's `sops.age` list",
                     // The recipient stays out of the command: a quoted value that long is cut.
                     format!(
@@ -134,11 +146,18 @@ impl Rules<'_> {
         }
     }
 
-    fn builtin_keys(&mut self, file: &SourceFile, info: &SecretsInfo) {
-        for (key, purpose) in BUILTIN_SECRET_KEYS {
+    /// Every key of `builtin` is in the file.
+    pub(super) fn builtin_keys(
+        &mut self,
+        file: &SourceFile,
+        info: &SecretsInfo,
+        builtin: &[(&str, &str)],
+        noun: &str,
+    ) {
+        for (key, purpose) in builtin {
             if !info.keys.iter().any(|k| k == key) {
                 self.out.push(
-                    Diagnostic::error(&file.name, Span::default(), "stringData", format!("the secrets file has no `{key}`"))
+                    Diagnostic::error(&file.name, Span::default(), "stringData", format!("{noun} has no `{key}`"))
                         .expected(format!("a `{key}` key: {purpose}"))
                         .hint("`railyard secrets init` generates it; or add a long random value with `railyard secrets edit`"),
                 );
