@@ -250,7 +250,11 @@ fn two_digitalocean_sites_bootstrap_side_by_side_in_one_account() {
     assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
     let dir = tempfile::tempdir().expect("tempdir");
     let example = root().join("examples/digitalocean-small");
-    for file in ["site.yaml", "secrets.sops.yaml"] {
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
         std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
     }
     let path = dir.path().join("site.yaml");

@@ -153,21 +153,26 @@ fn twenty_faulty_digitalocean_runs_each_converge_after_at_most_one_rerun() {
 
 /// The decrypted example secrets long enough to be recognised in a request.
 fn secrets() -> Vec<String> {
-    let decrypted = run(railyard()
-        .current_dir(root())
-        .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
-        .args([
-            "secrets",
-            "decrypt",
-            "examples/digitalocean-small/secrets.sops.yaml",
-        ]));
-    let secrets: Vec<String> = stdout(&decrypted)
-        .lines()
-        .skip_while(|l| !l.starts_with("stringData:"))
-        .skip(1)
-        .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
-        .filter(|v| v.len() >= 16)
-        .collect();
+    // The cluster's file and the machines' file (the k3s tokens user-data carries).
+    let mut secrets: Vec<String> = Vec::new();
+    for file in ["secrets.sops.yaml", "machine-secrets.sops.yaml"] {
+        let decrypted = run(railyard()
+            .current_dir(root())
+            .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+            .args([
+                "secrets",
+                "decrypt",
+                &format!("examples/digitalocean-small/{file}"),
+            ]));
+        secrets.extend(
+            stdout(&decrypted)
+                .lines()
+                .skip_while(|l| !l.starts_with("stringData:"))
+                .skip(1)
+                .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
+                .filter(|v| v.len() >= 16),
+        );
+    }
     assert!(secrets.len() >= 2, "{secrets:?}");
     secrets
 }
