@@ -56,6 +56,14 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::GIT_PUBLIC,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::POOLS,
+        since: FormatVersion::V1alpha2,
+    },
+    Introduced {
+        pointer: pointers::AUTOSCALER_TOKEN,
+        since: FormatVersion::V1alpha2,
+    },
 ];
 
 /// The hint every finding here gives.

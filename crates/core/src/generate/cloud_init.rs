@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::defaults;
 use crate::generate::k3s;
 use crate::layout;
-use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Site};
+use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Pool, Site};
 
 const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
@@ -57,6 +57,23 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),
         );
     }
+    for pool in &site.pools {
+        let path = layout::host_file(&site.name, &layout::pool_user_data(&pool.name));
+        files.insert(path, pool_user_data(site, pool).into_bytes());
+    }
+}
+
+/// A worker pool's user-data: the workers' template with the pool's k3s config. Static pools'
+/// servers boot it from `hosts/<site>/`, and cluster-autoscaler's config carries the same text
+/// for an autoscaled pool's servers, so both join at the same pinned k3s version.
+pub fn pool_user_data(site: &Site, pool: &Pool) -> String {
+    render(
+        site,
+        &format!("worker of pool {}", pool.name),
+        "agent",
+        &k3s::pool_config(site, pool),
+        None,
+    )
 }
 
 fn render(
