@@ -15,6 +15,7 @@ use crate::support::{railyard, root, run, stderr, stdout};
 
 mod faults;
 mod findings;
+mod large;
 mod lifecycle;
 mod secret_paths;
 mod status;

@@ -125,7 +125,8 @@ fn timing() -> Timing {
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
     let existing = context.client.inventory(&context.site).await?;
-    let plan = plan::plan(&context.site, wanted, &existing);
+    let autoscaled = wanted::autoscaled_pools(&context.host.machines);
+    let plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
     if plan.creates().any(|w| w.kind() == Kind::Machine) {
         let offers = context.client.offers().await?;
         availability::check(plan.creates(), &offers)?;

@@ -52,7 +52,7 @@ fn missing(unfilled: &[Placeholder]) -> String {
     items.join(", ")
 }
 
-/// Every machine of the render: the servers, then each worker by its name.
+/// Every machine of the render: the servers, then each worker by its name, then the pools'.
 pub fn machines(site: &str, machines: &Machines) -> Vec<HandMachine> {
     let servers = machines.servers.iter().map(|s| HandMachine {
         name: s.name.clone(),
@@ -62,7 +62,23 @@ pub fn machines(site: &str, machines: &Machines) -> Vec<HandMachine> {
         name: format!("{}{i}", machines.workers.name_prefix),
         user_data: layout::host_file(site, &machines.workers.user_data),
     });
-    servers.chain(workers).collect()
+    // A static pool's servers by name; an autoscaled pool's has no fixed names, so its
+    // user-data is offered under the pool's prefix without an index.
+    let pools = machines.pools.iter().flat_map(|pool| {
+        let user_data = layout::host_file(site, &pool.user_data);
+        let names: Vec<String> = if pool.autoscaled.is_some() {
+            vec![pool.name_prefix.trim_end_matches('-').to_owned()]
+        } else {
+            (0..pool.static_count())
+                .map(|i| pool.server_name(i))
+                .collect()
+        };
+        names.into_iter().map(move |name| HandMachine {
+            name,
+            user_data: user_data.clone(),
+        })
+    });
+    servers.chain(workers).chain(pools).collect()
 }
 
 /// The machine named `wanted`, by its full name (`demo-server-0`) or without the site's

@@ -100,6 +100,7 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
     wanted.extend(load_balancers(machines, profile));
     wanted.extend(servers(machines));
     wanted.extend(workers(machines, profile));
+    wanted.extend(pool_servers(machines, profile));
     Ok(wanted)
 }
 
@@ -113,8 +114,62 @@ fn plain(name: String, site: &str, role: &str, spec: Spec) -> Wanted {
     }
 }
 
+/// Spread groups for the workers bootstrap creates: the implicit workers, then the static
+/// pools' servers, in file order, filling one group after another.
 fn worker_groups(machines: &Machines, profile: &Profile) -> usize {
-    (machines.workers.count as usize).div_ceil(profile.spread_group_size)
+    static_workers(machines).div_ceil(profile.spread_group_size)
+}
+
+fn static_workers(machines: &Machines) -> usize {
+    machines.workers.count as usize
+        + machines
+            .pools
+            .iter()
+            .map(|p| p.static_count() as usize)
+            .sum::<usize>()
+}
+
+/// The names of the site's autoscaled pools, whose servers cluster-autoscaler owns.
+pub fn autoscaled_pools(machines: &Machines) -> Vec<String> {
+    machines
+        .pools
+        .iter()
+        .filter(|p| p.autoscaled.is_some())
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+/// A static pool's servers: workers with the pool's label, user-data and type, joining the
+/// network at creation; spread groups continue after the implicit workers'. Autoscaled pools
+/// get none: cluster-autoscaler creates theirs.
+fn pool_servers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    let mut index = machines.workers.count as usize;
+    let mut wanted = Vec::new();
+    for pool in &machines.pools {
+        for i in 0..pool.static_count() {
+            wanted.push(Wanted {
+                name: pool.server_name(i),
+                labels: labels::pool(site, &pool.name),
+                spec: Spec::Machine(Machine {
+                    machine_type: pool.machine_type.clone(),
+                    image: machines.image.clone(),
+                    location: machines.location.clone(),
+                    ssh_keys: ssh_key_names(machines),
+                    user_data: layout::host_file(site, &pool.user_data),
+                    placement_group: layout::cloud::worker_group(
+                        site,
+                        index / profile.spread_group_size,
+                    ),
+                    network: Some(layout::cloud::network(site)),
+                    start: true,
+                }),
+                then: Vec::new(),
+            });
+            index += 1;
+        }
+    }
+    wanted
 }
 
 fn firewall(site: &str, firewall: &Firewall) -> Wanted {
