@@ -32,6 +32,8 @@ pointers! {
     POOL_MAX = "/spec/sizeData/pools/*/max";
     POOL_LABELS = "/spec/sizeData/pools/*/labels";
     POOL_TAINTS = "/spec/sizeData/pools/*/taints";
+    POOL_TAINT_KEY = "/spec/sizeData/pools/*/taints/*/key";
+    POOL_TAINT_VALUE = "/spec/sizeData/pools/*/taints/*/value";
     AUTOSCALER_TOKEN = "/spec/sizeData/autoscalerToken";
     SSH = "/spec/ssh";
     SSH_KEYS = "/spec/ssh/authorizedKeys";

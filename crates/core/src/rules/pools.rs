@@ -1,4 +1,5 @@
-//! `large`'s worker pools: names, types, static or autoscaled sizes, and Hetzner's limits.
+//! `large`'s worker pools: names, types, static or autoscaled sizes, node labels and taints,
+//! and Hetzner's limits.
 //!
 //! A pool is static (`count`, created by bootstrap) or autoscaled (`min` < `max`, created by
 //! cluster-autoscaler); the sum of every pool's largest size and the servers must fit one
@@ -8,8 +9,8 @@ use serde_json::Value as Json;
 
 use super::Rules;
 use super::pointers::{
-    AUTOSCALER_TOKEN, K3S_VERSION, NAME, POOL_COUNT, POOL_MAX, POOL_MIN, POOL_NAME, POOL_TYPE,
-    POOLS, SIZE, at,
+    AUTOSCALER_TOKEN, K3S_VERSION, NAME, POOL_COUNT, POOL_LABELS, POOL_MAX, POOL_MIN, POOL_NAME,
+    POOL_TAINT_KEY, POOL_TAINT_VALUE, POOL_TAINTS, POOL_TYPE, POOLS, SIZE, at,
 };
 use crate::defaults::{self, ProviderDefaults, SizeDefaults};
 use crate::values::DnsLabel;
@@ -49,6 +50,8 @@ impl Rules<'_> {
         for index in 0..pools.len() {
             self.pool_name(index, &mut names);
             self.pool_type(table, index);
+            self.pool_labels(index);
+            self.pool_taints(index);
             let (largest, scaled) = self.pool_size(index);
             servers += largest;
             autoscaled |= scaled;
@@ -179,6 +182,70 @@ impl Rules<'_> {
         }
     }
 
+    /// Label keys and values as Kubernetes takes them, and none a node may not set on itself.
+    fn pool_labels(&mut self, index: usize) {
+        let pointer = at(POOL_LABELS, index);
+        let labels = self
+            .value(&pointer)
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (key, value) in labels {
+            let at_key = format!("{pointer}/{}", escape(&key));
+            if let Some(why) = label_key_problem(&key) {
+                self.key_error(
+                    &at_key,
+                    format!("node label `{key}` {why}"),
+                    LABEL_KEY_EXPECTED,
+                    "k3s registers the node with these labels; the kubelet may set only its own",
+                );
+            } else if let Some(text) = value.as_str().filter(|v| !label_value(v)) {
+                self.error(
+                    &at_key,
+                    format!("node label value `{text}` is not a Kubernetes label value"),
+                    LABEL_VALUE_EXPECTED,
+                    "quote numbers and booleans; at most 63 characters",
+                );
+            }
+        }
+    }
+
+    fn pool_taints(&mut self, index: usize) {
+        for taint in 0..self.len(&at(POOL_TAINTS, index)) {
+            let key = at(&at(POOL_TAINT_KEY, index), taint);
+            if let Some(text) = self.str(&key).map(str::to_owned) {
+                if let Some(why) = label_key_problem(&text).filter(|_| !text.is_empty()) {
+                    self.error(
+                        &key,
+                        format!("taint key `{text}` {why}"),
+                        LABEL_KEY_EXPECTED,
+                        "a taint key has a label key's form",
+                    );
+                } else if text.is_empty() {
+                    self.error(
+                        &key,
+                        "a taint key is empty",
+                        LABEL_KEY_EXPECTED,
+                        "name the taint, e.g. `example.com/dedicated`",
+                    );
+                }
+            }
+            let value = at(&at(POOL_TAINT_VALUE, index), taint);
+            if let Some(text) = self
+                .str(&value)
+                .filter(|v| !label_value(v))
+                .map(str::to_owned)
+            {
+                self.error(
+                    &value,
+                    format!("taint value `{text}` is not a Kubernetes label value"),
+                    LABEL_VALUE_EXPECTED,
+                    "a taint value has a label value's form",
+                );
+            }
+        }
+    }
+
     /// What an autoscaled pool needs beyond itself: the token and an autoscaler for the k3s minor.
     fn autoscaled(&mut self) {
         if self.value(AUTOSCALER_TOKEN).is_none() {
@@ -205,5 +272,94 @@ impl Rules<'_> {
                 );
             }
         }
+    }
+}
+
+const LABEL_KEY_EXPECTED: &str =
+    "an optional DNS subdomain prefix and `/`, then a name of at most 63 of `A-Za-z0-9-_.`";
+const LABEL_VALUE_EXPECTED: &str =
+    "empty, or at most 63 of `A-Za-z0-9-_.`, starting and ending with a letter or digit";
+
+/// A JSON pointer segment for `key` (RFC 6901: `~` and `/` escaped).
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Why `key` cannot be a node label a pool sets, if it cannot: its syntax (Kubernetes'
+/// qualified name), railyard's own prefix, or a `kubernetes.io`/`k8s.io` prefix the
+/// NodeRestriction admission plugin (on in k3s) refuses to a kubelet, except the
+/// `node.kubernetes.io/` and `kubelet.kubernetes.io/` ones it allows.
+fn label_key_problem(key: &str) -> Option<&'static str> {
+    let (prefix, name) = key
+        .rsplit_once('/')
+        .map_or((None, key), |(p, n)| (Some(p), n));
+    if !label_value(name) || name.is_empty() {
+        return Some("is not a Kubernetes label key");
+    }
+    // A key without a prefix is the user's own name: nothing reserves it.
+    let prefix = prefix?;
+    if prefix.len() > 253
+        || prefix
+            .split('.')
+            .any(|label| crate::values::DnsLabel::parse(label).is_err())
+    {
+        return Some("has a prefix that is not a lowercase DNS subdomain");
+    }
+    if prefix == "railyard.dev" || prefix.ends_with(".railyard.dev") {
+        return Some("uses railyard's own prefix, which railyard sets");
+    }
+    let reserved = ["kubernetes.io", "k8s.io"]
+        .iter()
+        .any(|r| prefix == *r || prefix.ends_with(&format!(".{r}")));
+    let allowed = ["node.kubernetes.io", "kubelet.kubernetes.io"]
+        .iter()
+        .any(|a| prefix == *a || prefix.ends_with(&format!(".{a}")));
+    (reserved && !allowed).then_some(
+        "uses a Kubernetes prefix a node may not set on itself (only `node.kubernetes.io/` and `kubelet.kubernetes.io/`)",
+    )
+}
+
+/// A Kubernetes label value: empty, or at most 63 of `A-Za-z0-9-_.` with an alphanumeric at
+/// each end.
+fn label_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    value.is_empty()
+        || (bytes.len() <= 63
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes[bytes.len() - 1].is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_keys_as_kubernetes_and_the_node_restriction_take_them() {
+        for good in [
+            "tier",
+            "example.com/pool",
+            "node.kubernetes.io/pool",
+            "a.b-c_d",
+        ] {
+            assert_eq!(label_key_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "-tier",
+            "Example.com/pool",
+            "example.com/",
+            "railyard.dev/role",
+            "node-role.kubernetes.io/worker",
+            "x.k8s.io/y",
+            &"a".repeat(64),
+        ] {
+            assert!(label_key_problem(bad).is_some(), "{bad}");
+        }
+        assert!(
+            label_value("") && label_value("v1.2") && !label_value("a b") && !label_value("-a")
+        );
     }
 }
