@@ -211,6 +211,28 @@ mod tests {
     }
 
     #[test]
+    fn a_static_pools_servers_by_name_and_an_autoscaled_pool_by_its_node_group() {
+        let m: Machines = serde_json::from_value(serde_json::json!({
+            "apiVersion": "railyard.dev/v1alpha1", "kind": "Machines", "site": "s",
+            "provider": "hetzner", "location": "fsn1", "size": "large", "image": "u",
+            "network": { "cidr": "10.2.0.0/16", "subnet": "10.2.0.0/24" },
+            "apiAddress": "10.2.0.5", "servers": [],
+            "workers": { "count": 0, "type": "x", "namePrefix": "s-worker-", "userData": "cloud-init/worker.yaml" },
+            "pools": [
+                { "name": "base", "type": "x", "count": 2, "namePrefix": "s-base-", "userData": "cloud-init/pool-base.yaml" },
+                { "name": "burst", "type": "x", "autoscaled": { "min": 0, "max": 3 }, "namePrefix": "s-burst-", "userData": "cloud-init/pool-burst.yaml" },
+            ],
+            "ingressLoadBalancer": { "ports": [80], "targets": ["workers"] },
+        }))
+        .expect("machines");
+        let all = machines("s", &m);
+        let names: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["s-base-0", "s-base-1", "s-burst"]);
+        let burst = find("s", &all, "burst").expect("the node group by its short name");
+        assert_eq!(burst.user_data, "hosts/s/cloud-init/pool-burst.yaml");
+    }
+
+    #[test]
     fn every_missing_value_is_named_with_its_source() {
         let all = site_machines();
         let text =
