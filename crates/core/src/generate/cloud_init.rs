@@ -46,7 +46,10 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             &format!("server {}", server.index),
             "server",
             &k3s::server_config(site, server),
-            flux.as_deref(),
+            Node {
+                flux_manifest: flux.as_deref(),
+                ..Node::default()
+            },
         );
         files.insert(path, text.into_bytes());
     }
@@ -54,7 +57,14 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         let path = layout::host_file(&site.name, layout::WORKER_USER_DATA);
         files.insert(
             path,
-            render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),
+            render(
+                site,
+                "worker",
+                "agent",
+                &k3s::worker_config(site),
+                Node::default(),
+            )
+            .into_bytes(),
         );
     }
     for pool in &site.pools {
@@ -72,20 +82,31 @@ pub fn pool_user_data(site: &Site, pool: &Pool) -> String {
         &format!("worker of pool {}", pool.name),
         "agent",
         &k3s::pool_config(site, pool),
-        None,
+        Node {
+            flux_manifest: None,
+            hcloud_provider_id: true,
+        },
     )
 }
 
-fn render(
-    site: &Site,
-    role: &str,
-    k3s_command: &str,
-    k3s_config: &str,
-    flux_manifest: Option<&str>,
-) -> String {
+/// What differs between the machines' user-data beyond the k3s config.
+#[derive(Clone, Copy, Default)]
+struct Node<'a> {
+    /// The first server's Flux HelmChart.
+    flux_manifest: Option<&'a str>,
+    /// Whether the node registers with Hetzner's provider ID (a `large` pool's, which
+    /// cluster-autoscaler must match to its server).
+    hcloud_provider_id: bool,
+}
+
+fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: Node<'_>) -> String {
+    let flux_manifest = node.flux_manifest;
     let templates = registry();
     let network_script = templates
-        .render("node-network", &json!({ "network_cidr": NETWORK_CIDR }))
+        .render(
+            "node-network",
+            &json!({ "network_cidr": NETWORK_CIDR, "hcloud_provider_id": node.hcloud_provider_id }),
+        )
         .expect("the network script renders");
     let metadata_script = templates
         .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))
