@@ -76,6 +76,28 @@ fn deployment(objects: &BTreeMap<String, Value>) -> (BTreeSet<String>, String) {
     )
 }
 
+/// The labels a pool's rendered k3s config registers its nodes with, as a JSON map.
+fn registered_labels(tree: &Tree, pool: &str) -> Value {
+    let path = layout::k3s_pool_config("golden", pool);
+    let text = std::str::from_utf8(&tree[&path]).expect("UTF-8");
+    let (nodes, diagnostics) = parse_stream(&SourceFile::new(&path, text));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let config = JsonTree::new(&path, &nodes[0]).value;
+    let labels = config["node-label"].as_array().expect("node labels");
+    assert!(
+        labels.len() > 1,
+        "{path}: the role and Gitpod's labels at least"
+    );
+    labels
+        .iter()
+        .map(|l| {
+            let (key, value) = l.as_str().expect("text").split_once('=').expect("k=v");
+            (key.to_owned(), Value::from(value))
+        })
+        .collect::<serde_json::Map<String, Value>>()
+        .into()
+}
+
 /// What Flux's post-build substitution makes of `text`, given the secrets file's keys: each
 /// `${key}` is the key's value (here: the placeholder bootstrap would fill), each `$${` a `${`.
 fn as_flux_applies(text: &str) -> String {
@@ -130,6 +152,11 @@ fn each_autoscaled_pool_boots_the_user_data_railyard_renders_for_it() {
         assert!(
             cloud_init.len() <= USER_DATA_LIMIT && rendered.len() <= USER_DATA_LIMIT,
             "pool `{pool}`: user-data over Hetzner's 32 KiB"
+        );
+        assert_eq!(
+            node_config["labels"],
+            registered_labels(&tree, pool),
+            "pool `{pool}`: the autoscaler's node template has the labels the node registers with"
         );
         assert_eq!(node_config["serverLabels"]["railyard.dev/pool"], pool);
         assert_eq!(node_config["serverLabels"]["railyard.dev/site"], "golden");

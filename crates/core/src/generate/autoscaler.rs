@@ -53,7 +53,7 @@ pub fn cluster_config(site: &Site) -> Json {
             layout::cloud::node_group(&site.name, &pool.name),
             json!({
                 "cloudInit": substituted_user_data(&cloud_init::pool_user_data(site, pool)),
-                "labels": pool.labels,
+                "labels": k3s::pool_node_labels(pool).into_iter().map(|(k, v)| (k, Json::from(v))).collect::<Map<String, Json>>(),
                 "taints": taints,
                 "serverLabels": labels::pool(&site.name, &pool.name),
             }),

@@ -84,9 +84,9 @@ pub fn pool_config(site: &Site, pool: &Pool) -> String {
         "token".into(),
         json!(placeholder::secret("k3s_agent_token")),
     );
-    let node_labels: Vec<Json> = std::iter::once(json!(labels::node_role(labels::AGENT_NODE)))
-        .chain(gitpod_node_labels())
-        .chain(pool.labels.iter().map(|(k, v)| json!(format!("{k}={v}"))))
+    let node_labels: Vec<Json> = pool_node_labels(pool)
+        .into_iter()
+        .map(|(k, v)| json!(format!("{k}={v}")))
         .collect();
     config.insert("node-label".into(), Json::from(node_labels));
     if !pool.taints.is_empty() {
@@ -94,6 +94,20 @@ pub fn pool_config(site: &Site, pool: &Pool) -> String {
         config.insert("node-taint".into(), Json::from(taints));
     }
     emit::document(&Json::Object(config))
+}
+
+/// Every label a pool's node registers with, in `node-label` order: the workers' (role, then
+/// Gitpod's), then the pool's own. cluster-autoscaler's node template carries the same, so a
+/// pool at 0 is scaled up for a pod that selects any of them (Gitpod's workspaces do).
+pub fn pool_node_labels(pool: &Pool) -> Vec<(String, String)> {
+    std::iter::once((labels::ROLE.to_owned(), labels::AGENT_NODE.to_owned()))
+        .chain(
+            GITPOD_NODE_LABELS
+                .iter()
+                .map(|l| ((*l).to_owned(), "true".to_owned())),
+        )
+        .chain(pool.labels.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect()
 }
 
 /// A taint as k3s' `node-taint` takes it: `key=value:Effect`, or `key:Effect` without a value.
