@@ -79,3 +79,24 @@ fn bootstrap_creates_static_pools_only_and_leaves_the_autoscalers_servers_to_des
         "destroy removes the autoscaler's server too"
     );
 }
+
+/// An autoscaled pool's type the location does not sell stops `plan` and `bootstrap` before
+/// anything exists, though bootstrap never creates that pool's servers itself.
+#[test]
+fn an_autoscaled_pools_type_is_checked_against_the_location() {
+    let fake = FakeHetzner::start_in_background(Faults {
+        unavailable: vec![("ccx33", "fsn1")],
+        ..Faults::default()
+    });
+    let cluster = TestCluster::quick(EXAMPLE);
+    for verb in ["plan", "bootstrap"] {
+        let output = run(&mut railyard_against(&fake, &cluster, &[verb, EXAMPLE]));
+        assert_eq!(output.status.code(), Some(2), "{verb}: {}", stdout(&output));
+        let error = stderr(&output);
+        assert!(
+            error.contains("server type `ccx33` is not available in `fsn1`"),
+            "{verb}: {error}"
+        );
+    }
+    assert_eq!(creating_posts(&fake), 0, "nothing is created");
+}

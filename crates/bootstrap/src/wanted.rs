@@ -139,6 +139,33 @@ pub fn autoscaled_pools(machines: &Machines) -> Vec<String> {
         .collect()
 }
 
+/// An autoscaled pool's servers as they would be created, one per pool, named by the node
+/// group: never created by bootstrap, but checked against the location's offers with what it
+/// creates, since a type the location does not sell would leave the pool unable to grow.
+pub fn autoscaled_machines(machines: &Machines) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    machines
+        .pools
+        .iter()
+        .filter(|pool| pool.autoscaled.is_some())
+        .map(|pool| Wanted {
+            name: layout::cloud::node_group(site, &pool.name),
+            labels: labels::pool(site, &pool.name),
+            spec: Spec::Machine(Machine {
+                machine_type: pool.machine_type.clone(),
+                image: machines.image.clone(),
+                location: machines.location.clone(),
+                ssh_keys: ssh_key_names(machines),
+                user_data: layout::host_file(site, &pool.user_data),
+                placement_group: String::new(),
+                network: Some(layout::cloud::network(site)),
+                start: true,
+            }),
+            then: Vec::new(),
+        })
+        .collect()
+}
+
 /// A static pool's servers: workers with the pool's label, user-data and type, joining the
 /// network at creation; spread groups continue after the implicit workers'. Autoscaled pools
 /// get none: cluster-autoscaler creates theirs.
