@@ -64,6 +64,17 @@ pub(super) fn deployment(site: &Site, image: &str) -> Json {
                 "metadata": { "labels": pod_labels },
                 "spec": {
                     "serviceAccountName": NAME,
+                    // The chart's default (`charts/cluster-autoscaler/values.yaml`): the
+                    // autoscaler is not preempted by the workloads it makes room for.
+                    "priorityClassName": "system-cluster-critical",
+                    // The hardening the chart's values suggest; it needs no privilege, only the
+                    // API and Hetzner's.
+                    "securityContext": {
+                        "runAsNonRoot": true,
+                        "runAsUser": 65534,
+                        "runAsGroup": 65534,
+                        "seccompProfile": { "type": "RuntimeDefault" },
+                    },
                     // On the servers, which the autoscaler never removes: a pool may scale to 0.
                     "nodeSelector": labels::node_role_match(labels::SERVER_NODE),
                     "tolerations": [
@@ -75,6 +86,11 @@ pub(super) fn deployment(site: &Site, image: &str) -> Json {
                         "image": image,
                         "command": command,
                         "env": env(site),
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "capabilities": { "drop": ["ALL"] },
+                            "readOnlyRootFilesystem": true,
+                        },
                         "resources": {
                             "requests": { "cpu": "100m", "memory": "300Mi" },
                             "limits": { "cpu": "100m", "memory": "300Mi" },
