@@ -13,6 +13,7 @@ use crate::defaults;
 use crate::generate::k3s;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, NETWORK_CIDR, Pool, Site};
+use crate::site::Provider;
 
 const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
@@ -84,7 +85,7 @@ pub fn pool_user_data(site: &Site, pool: &Pool) -> String {
         &k3s::pool_config(site, pool),
         Node {
             flux_manifest: None,
-            hcloud_provider_id: true,
+            hcloud_provider_id: site.provider == Provider::Hetzner,
         },
     )
 }

@@ -110,17 +110,23 @@ impl Rules<'_> {
             for pointer in [WORKER_TYPE, WORKERS] {
                 self.pools_instead(pointer);
             }
+        } else if self.value(POOLS).is_some() && table.provider != Provider::Hetzner {
+            self.key_error(
+                POOLS,
+                format!("worker pools are not available on {} yet", table.name),
+                format!("no `pools` on {}", table.name),
+                "pools are created by `railyard bootstrap`, which provisions Hetzner only",
+            );
         } else {
-            for pointer in [POOLS, AUTOSCALER_TOKEN] {
-                if self.value(pointer).is_some() {
-                    self.key_error(
-                        pointer,
-                        format!("`{}` is for size `large` only", super::pointers::field(pointer)),
-                        format!("no `{}` for size `{}`", super::pointers::field(pointer), size_name(size.size)),
-                        "use size `large` (Hetzner) for worker pools, or `sizeData.workers` and `workerType`",
-                    );
-                }
-            }
+            self.pools(table, size);
+        }
+        if size.size != Size::Large && self.value(AUTOSCALER_TOKEN).is_some() {
+            self.key_error(
+                AUTOSCALER_TOKEN,
+                "`autoscalerToken` is for size `large` only",
+                format!("no `autoscalerToken` for size `{}`", size_name(size.size)),
+                "autoscaled pools, and the token their autoscaler uses, come with size `large` (Hetzner)",
+            );
         }
         if let Some(image) = self.str(IMAGE) {
             if !table.images.contains(&image) {

@@ -10,9 +10,10 @@ use serde_json::Value as Json;
 use super::Rules;
 use super::pointers::{
     AUTOSCALER_TOKEN, K3S_VERSION, NAME, POOL_COUNT, POOL_LABELS, POOL_MAX, POOL_MIN, POOL_NAME,
-    POOL_TAINT_KEY, POOL_TAINT_VALUE, POOL_TAINTS, POOL_TYPE, POOLS, SIZE, at,
+    POOL_TAINT_KEY, POOL_TAINT_VALUE, POOL_TAINTS, POOL_TYPE, POOLS, SIZE, WORKERS, at,
 };
 use crate::defaults::{self, ProviderDefaults, SizeDefaults};
+use crate::site::Size;
 use crate::values::DnsLabel;
 
 /// `<site>-<pool>-` and the autoscaler's 16 hex digits in one 63-character host name label.
@@ -23,13 +24,18 @@ const SERVER_POOL: &str = "server";
 const POOL_SHAPE: &str = "either `count` (a static pool) or `min` and `max` (an autoscaled pool)";
 
 impl Rules<'_> {
-    /// Checks `sizeData.pools` of a `large` site on a provider that supports it.
+    /// Checks `sizeData.pools`: a `large` site's (at least one, static or autoscaled), or the
+    /// static pools a Hetzner `small` or `medium` site adds to its implicit workers.
     pub(super) fn pools(&mut self, table: &ProviderDefaults, size: &SizeDefaults) {
         let pools = self
             .value(POOLS)
             .and_then(Json::as_array)
             .cloned()
             .unwrap_or_default();
+        let large = size.size == Size::Large;
+        if pools.is_empty() && !large {
+            return;
+        }
         if pools.is_empty() {
             let pointer = if self.value(POOLS).is_some() {
                 POOLS
@@ -45,7 +51,12 @@ impl Rules<'_> {
             return;
         }
         let mut names: Vec<String> = Vec::new();
-        let mut servers = u64::from(size.managers);
+        let implicit = self
+            .value(WORKERS)
+            .and_then(Json::as_u64)
+            .unwrap_or(u64::from(size.workers));
+        let fixed = u64::from(size.managers) + if large { 0 } else { implicit };
+        let mut servers = fixed;
         let mut autoscaled = false;
         for index in 0..pools.len() {
             self.pool_name(index, &mut names);
@@ -55,6 +66,14 @@ impl Rules<'_> {
             let (largest, scaled) = self.pool_size(index);
             servers += largest;
             autoscaled |= scaled;
+            if scaled && !large {
+                self.error(
+                    &at(POOL_MAX, index),
+                    format!("size `{}` has no autoscaled pools", defaults::size_name(size.size)),
+                    "a static pool: `count`",
+                    "cluster-autoscaler comes with size `large`; here set `count` instead of `min` and `max`",
+                );
+            }
         }
         if servers > defaults::HETZNER_SERVERS_PER_NETWORK {
             self.key_error(
@@ -65,12 +84,12 @@ impl Rules<'_> {
                 ),
                 format!(
                     "at most {} servers in the pools, their `count` and `max` summed",
-                    defaults::HETZNER_SERVERS_PER_NETWORK - u64::from(size.managers)
+                    defaults::HETZNER_SERVERS_PER_NETWORK.saturating_sub(fixed)
                 ),
-                "lower a pool's `count` or `max`; the 3 servers count too",
+                format!("lower a pool's `count` or `max`; the site's other {fixed} servers count too"),
             );
         }
-        if autoscaled {
+        if autoscaled && large {
             self.autoscaled();
         }
     }
