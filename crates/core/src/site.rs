@@ -130,7 +130,7 @@ pub struct SizeData {
     pub workers: Option<u32>,
     /// Operating system image.
     pub image: Option<String>,
-    /// Worker pools (`large` only, at least one): each static (`count`) or autoscaled (`min` and `max`).
+    /// Worker pools (Hetzner): `large` needs at least one, each static (`count`) or autoscaled (`min` and `max`); `small` and `medium` take static pools beside their workers.
     pub pools: Option<Vec<Pool>>,
     /// The Hetzner API token cluster-autoscaler creates and deletes the autoscaled pools' servers with (`large` with an autoscaled pool), by reference to the secrets file.
     pub autoscaler_token: Option<SecretRef>,
