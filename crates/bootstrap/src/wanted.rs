@@ -369,6 +369,53 @@ mod tests {
     }
 
     #[test]
+    fn static_pools_follow_the_workers_in_the_spread_groups_and_autoscaled_ones_are_not_created() {
+        let mut host = host(9);
+        host.machines.pools = serde_json::from_value(serde_json::json!([
+            { "name": "builds", "type": "cpx52", "count": 3, "namePrefix": "s-builds-", "userData": "cloud-init/pool-builds.yaml" },
+            { "name": "burst", "type": "ccx33", "autoscaled": { "min": 0, "max": 5 }, "namePrefix": "s-burst-", "userData": "cloud-init/pool-burst.yaml" },
+        ]))
+        .expect("pools");
+        let wanted = wanted(&host, &PROFILE).expect("wanted");
+        let groups: Vec<&str> = wanted
+            .iter()
+            .filter(|w| w.kind() == Kind::PlacementGroup)
+            .map(|w| w.name.as_str())
+            .collect();
+        assert_eq!(groups, ["s-servers", "s-workers-0", "s-workers-1"]);
+        let pool: Vec<(&str, &str, &str)> = wanted
+            .iter()
+            .filter_map(|w| match &w.spec {
+                Spec::Machine(m) if w.name.starts_with("s-b") => Some((
+                    w.name.as_str(),
+                    m.placement_group.as_str(),
+                    m.user_data.as_str(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let user_data = "hosts/s/cloud-init/pool-builds.yaml";
+        assert_eq!(
+            pool,
+            [
+                ("s-builds-0", "s-workers-0", user_data),
+                ("s-builds-1", "s-workers-1", user_data),
+                ("s-builds-2", "s-workers-1", user_data),
+            ]
+        );
+        let builds = wanted
+            .iter()
+            .find(|w| w.name == "s-builds-0")
+            .expect("a pool server");
+        assert_eq!(builds.labels, labels::pool("s", "builds"));
+        assert_eq!(autoscaled_pools(&host.machines), ["burst"]);
+        let scaled = autoscaled_machines(&host.machines);
+        assert_eq!(scaled.len(), 1);
+        assert_eq!(scaled[0].name, "s-burst");
+        assert!(!wanted.iter().any(|w| w.name.starts_with("s-burst")));
+    }
+
+    #[test]
     fn the_site_wants_its_machines_in_creation_order() {
         let wanted = wanted(&host(26), &PROFILE).expect("wanted");
         let names: Vec<(Kind, &str)> = wanted.iter().map(|w| (w.kind(), w.name.as_str())).collect();
