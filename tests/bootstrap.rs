@@ -18,6 +18,7 @@ mod digitalocean_faults;
 mod digitalocean_render;
 mod faults;
 mod findings;
+mod large;
 mod lifecycle;
 mod scaleway;
 mod secret_paths;

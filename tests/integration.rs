@@ -33,6 +33,9 @@ mod tidy;
 /// `railyard migrate` and the site format's versions.
 mod migrate;
 
+/// `large` on Hetzner: cluster-autoscaler's pools boot railyard's own worker user-data, at the
+/// autoscaler release of the cluster's Kubernetes minor.
+mod autoscaler;
 /// Day 2 through Git: upgrade Plans against the rendered node labels, one k3s version
 /// everywhere, Flux's first-boot handover, maintenance windows.
 mod day2;

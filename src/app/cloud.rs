@@ -128,15 +128,18 @@ fn timing() -> Timing {
     timing
 }
 
-/// The plan against the cloud; machine types it creates are checked against their
-/// locations first, so a sold-out type stops the run before anything exists.
+/// The plan against the cloud; machine types it creates, and the autoscaled pools' types, are
+/// checked against their locations first, so a sold-out type stops the run before anything
+/// exists (or before a pool is left unable to grow).
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
     let existing = context.client.inventory(&context.site).await?;
-    let plan = plan::plan(&context.site, wanted, &existing);
-    if plan.creates().any(|w| w.kind() == Kind::Machine) {
+    let autoscaled = wanted::autoscaled_pools(&context.host.machines);
+    let plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    let scaled = wanted::autoscaled_machines(&context.host.machines);
+    if plan.creates().any(|w| w.kind() == Kind::Machine) || !scaled.is_empty() {
         let offers = context.client.offers().await?;
-        availability::check(plan.creates(), &offers)?;
+        availability::check(plan.creates().chain(&scaled), &offers)?;
     }
     Ok((plan, existing))
 }

@@ -52,7 +52,7 @@ fn missing(unfilled: &[Placeholder]) -> String {
     items.join(", ")
 }
 
-/// Every machine of the render: the servers, then each worker by its name.
+/// Every machine of the render: the servers, then each worker by its name, then the pools'.
 pub fn machines(site: &str, machines: &Machines) -> Vec<HandMachine> {
     let servers = machines.servers.iter().map(|s| HandMachine {
         name: s.name.clone(),
@@ -62,7 +62,23 @@ pub fn machines(site: &str, machines: &Machines) -> Vec<HandMachine> {
         name: format!("{}{i}", machines.workers.name_prefix),
         user_data: layout::host_file(site, &machines.workers.user_data),
     });
-    servers.chain(workers).collect()
+    // A static pool's servers by name; an autoscaled pool's has no fixed names, so its
+    // user-data is offered under the pool's prefix without an index.
+    let pools = machines.pools.iter().flat_map(|pool| {
+        let user_data = layout::host_file(site, &pool.user_data);
+        let names: Vec<String> = if pool.autoscaled.is_some() {
+            vec![pool.name_prefix.trim_end_matches('-').to_owned()]
+        } else {
+            (0..pool.static_count())
+                .map(|i| pool.server_name(i))
+                .collect()
+        };
+        names.into_iter().map(move |name| HandMachine {
+            name,
+            user_data: user_data.clone(),
+        })
+    });
+    servers.chain(workers).chain(pools).collect()
 }
 
 /// The machine named `wanted`, by its full name (`demo-server-0`) or without the site's
@@ -192,6 +208,28 @@ mod tests {
             error.to_string(),
             "site `s` renders no machine `worker-7`; its machines: `s-server-0`, `s-worker-0`, `s-worker-1`"
         );
+    }
+
+    #[test]
+    fn a_static_pools_servers_by_name_and_an_autoscaled_pool_by_its_node_group() {
+        let m: Machines = serde_json::from_value(serde_json::json!({
+            "apiVersion": "railyard.dev/v1alpha1", "kind": "Machines", "site": "s",
+            "provider": "hetzner", "location": "fsn1", "size": "large", "image": "u",
+            "network": { "cidr": "10.2.0.0/16", "subnet": "10.2.0.0/24" },
+            "apiAddress": "10.2.0.5", "servers": [],
+            "workers": { "count": 0, "type": "x", "namePrefix": "s-worker-", "userData": "cloud-init/worker.yaml" },
+            "pools": [
+                { "name": "base", "type": "x", "count": 2, "namePrefix": "s-base-", "userData": "cloud-init/pool-base.yaml" },
+                { "name": "burst", "type": "x", "autoscaled": { "min": 0, "max": 3 }, "namePrefix": "s-burst-", "userData": "cloud-init/pool-burst.yaml" },
+            ],
+            "ingressLoadBalancer": { "ports": [80], "targets": ["workers"] },
+        }))
+        .expect("machines");
+        let all = machines("s", &m);
+        let names: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["s-base-0", "s-base-1", "s-burst"]);
+        let burst = find("s", &all, "burst").expect("the node group by its short name");
+        assert_eq!(burst.user_data, "hosts/s/cloud-init/pool-burst.yaml");
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub enum Step {
         name: String,
         id: ResourceId,
     },
+    /// A server of an autoscaled pool: cluster-autoscaler created it and owns it, so bootstrap
+    /// neither counts it as missing nor as unwanted; `railyard destroy` removes it with the site.
+    Autoscaled {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+        pool: String,
+    },
     /// Created, but an earlier run stopped before its follow-up work was done.
     Finish {
         kind: Kind,
@@ -58,12 +66,15 @@ struct Tally {
     differ: usize,
     unwanted: usize,
     finish: usize,
+    autoscaled: usize,
 }
 
 impl Plan {
     /// Whether bootstrap has anything to do or report.
     pub fn has_changes(&self) -> bool {
-        self.steps.iter().any(|s| !matches!(s, Step::Keep { .. }))
+        self.steps
+            .iter()
+            .any(|s| !matches!(s, Step::Keep { .. } | Step::Autoscaled { .. }))
     }
 
     pub fn creates(&self) -> impl Iterator<Item = &Wanted> {
@@ -87,13 +98,31 @@ impl Plan {
             differ,
             unwanted,
             finish,
+            autoscaled,
         } = tally;
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{create} to create, {finish} to finish, {keep} to keep, {differ} different, {unwanted} unwanted"
         );
+        // Only a site with autoscaled servers says so, so every other plan reads as before.
+        if autoscaled > 0 {
+            let _ = write!(out, ", {autoscaled} managed by the autoscaler");
+        }
+        out.push('\n');
         out
     }
+}
+
+/// The autoscaled pool a machine belongs to, by its pool label.
+fn autoscaled_pool(existing: &Existing, autoscaled: &[String]) -> Option<String> {
+    if existing.kind != Kind::Machine {
+        return None;
+    }
+    existing
+        .labels
+        .get(labels::POOL)
+        .filter(|pool| autoscaled.contains(pool))
+        .cloned()
 }
 
 /// One step's line, counted.
@@ -139,6 +168,18 @@ fn line(step: &Step, tally: &mut Tally) -> String {
                 work.join(", ")
             )
         }
+        Step::Autoscaled {
+            kind,
+            name,
+            id,
+            pool,
+        } => {
+            tally.autoscaled += 1;
+            format!(
+                "  * autoscaled {:<15} {name} (#{id}): pool `{pool}`, managed by the autoscaler; bootstrap leaves it, `railyard destroy` removes it",
+                kind.noun()
+            )
+        }
         Step::Unwanted { kind, name, id } => {
             tally.unwanted += 1;
             format!(
@@ -149,8 +190,9 @@ fn line(step: &Step, tally: &mut Tally) -> String {
     }
 }
 
-/// Compares what the site wants with what the cloud holds under its label.
-pub fn plan(site: &str, wanted: Vec<Wanted>, existing: &[Existing]) -> Plan {
+/// Compares what the site wants with what the cloud holds under its label. A machine with the
+/// label of one of `autoscaled` (the site's autoscaled pools) is the autoscaler's.
+pub fn plan(site: &str, wanted: Vec<Wanted>, autoscaled: &[String], existing: &[Existing]) -> Plan {
     let mut steps = Vec::new();
     let mut seen = BTreeSet::new();
     for want in wanted {
@@ -170,11 +212,23 @@ pub fn plan(site: &str, wanted: Vec<Wanted>, existing: &[Existing]) -> Plan {
         .filter(|o| !seen.contains(&(o.kind, o.id.clone())))
         .collect();
     unwanted.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    steps.extend(unwanted.into_iter().map(|o| Step::Unwanted {
-        kind: o.kind,
-        name: o.name.clone(),
-        id: o.id.clone(),
-    }));
+    steps.extend(
+        unwanted
+            .into_iter()
+            .map(|o| match autoscaled_pool(o, autoscaled) {
+                Some(pool) => Step::Autoscaled {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                    id: o.id.clone(),
+                    pool,
+                },
+                None => Step::Unwanted {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                    id: o.id.clone(),
+                },
+            }),
+    );
     Plan {
         site: site.to_owned(),
         steps,
@@ -330,7 +384,7 @@ mod tests {
                 Facts::default(),
             ),
         ];
-        let plan = plan("s", wanted, &cloud);
+        let plan = plan("s", wanted, &[], &cloud);
         let kinds: Vec<&str> = plan
             .steps
             .iter()
@@ -340,6 +394,7 @@ mod tests {
                 Step::Differs { .. } => "differs",
                 Step::Unwanted { .. } => "unwanted",
                 Step::Finish { .. } => "finish",
+                Step::Autoscaled { .. } => "autoscaled",
             })
             .collect();
         assert_eq!(kinds, ["keep", "differs", "create", "unwanted"]);
@@ -353,6 +408,35 @@ mod tests {
     }
 
     #[test]
+    fn an_autoscaled_pools_servers_are_the_autoscalers_and_no_change() {
+        let mut scaled = existing(Kind::Machine, "7", "s-burst-1f2e", "s", Facts::default());
+        scaled.labels = labels::pool("s", "burst");
+        let mut stray = existing(Kind::Machine, "8", "s-gone-0", "s", Facts::default());
+        stray.labels = labels::pool("s", "gone");
+        let cloud = vec![scaled, stray];
+        let both = plan("s", Vec::new(), &["burst".to_owned()], &cloud);
+        assert!(matches!(
+            &both.steps[0],
+            Step::Autoscaled { name, pool, .. } if name == "s-burst-1f2e" && pool == "burst"
+        ));
+        assert!(
+            matches!(&both.steps[1], Step::Unwanted { name, .. } if name == "s-gone-0"),
+            "a pool the site no longer autoscales is unwanted: {:?}",
+            both.steps
+        );
+        let text = both.to_text();
+        assert!(
+            text.contains("1 unwanted, 1 managed by the autoscaler"),
+            "{text}"
+        );
+        let only_scaled = plan("s", Vec::new(), &["burst".to_owned()], &cloud[..1]);
+        assert!(
+            !only_scaled.has_changes(),
+            "the autoscaler's servers are no work"
+        );
+    }
+
+    #[test]
     fn a_machine_found_off_is_powered_on() {
         let worker = machine("s-worker-0", "cpx42");
         let facts = Facts {
@@ -362,7 +446,7 @@ mod tests {
             ..Facts::default()
         };
         let cloud = [existing(Kind::Machine, "3", "s-worker-0", "s", facts)];
-        let plan = plan("s", vec![worker], &cloud);
+        let plan = plan("s", vec![worker], &[], &cloud);
         assert_eq!(
             plan.steps,
             [Step::Finish {
@@ -392,7 +476,7 @@ mod tests {
             ..Facts::default()
         };
         let cloud = [existing(Kind::Machine, "2", "s-server-0", "s", facts)];
-        let plan = plan("s", vec![server], &cloud);
+        let plan = plan("s", vec![server], &[], &cloud);
         assert_eq!(
             plan.steps,
             [Step::Finish {

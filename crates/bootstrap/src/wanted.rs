@@ -109,6 +109,7 @@ pub fn wanted(host: &HostFiles, profile: &Profile) -> Result<Vec<Wanted>, Render
     wanted.extend(load_balancers(machines, profile));
     wanted.extend(servers(machines, profile));
     wanted.extend(workers(machines, profile));
+    wanted.extend(pool_servers(machines, profile));
     Ok(wanted)
 }
 
@@ -122,10 +123,12 @@ fn plain(name: String, site: &str, role: &str, spec: Spec) -> Wanted {
     }
 }
 
+/// Spread groups for the workers bootstrap creates: the implicit workers, then the static
+/// pools' servers, in file order, filling one group after another.
 fn worker_groups(machines: &Machines, profile: &Profile) -> usize {
     match profile.spread_group_size {
         0 => 0,
-        size => (machines.workers.count as usize).div_ceil(size),
+        size => static_workers(machines).div_ceil(size),
     }
 }
 
@@ -135,6 +138,86 @@ fn spread_group(profile: &Profile, name: impl FnOnce(usize) -> String, index: us
         0 => String::new(),
         size => name(index / size),
     }
+}
+
+fn static_workers(machines: &Machines) -> usize {
+    machines.workers.count as usize
+        + machines
+            .pools
+            .iter()
+            .map(|p| p.static_count() as usize)
+            .sum::<usize>()
+}
+
+/// The names of the site's autoscaled pools, whose servers cluster-autoscaler owns.
+pub fn autoscaled_pools(machines: &Machines) -> Vec<String> {
+    machines
+        .pools
+        .iter()
+        .filter(|p| p.autoscaled.is_some())
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+/// An autoscaled pool's servers as they would be created, one per pool, named by the node
+/// group: never created by bootstrap, but checked against the location's offers with what it
+/// creates, since a type the location does not sell would leave the pool unable to grow.
+pub fn autoscaled_machines(machines: &Machines) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    machines
+        .pools
+        .iter()
+        .filter(|pool| pool.autoscaled.is_some())
+        .map(|pool| Wanted {
+            name: layout::cloud::node_group(site, &pool.name),
+            labels: labels::pool(site, &pool.name),
+            spec: Spec::Machine(Machine {
+                machine_type: pool.machine_type.clone(),
+                image: machines.image.clone(),
+                location: machines.location.clone(),
+                ssh_keys: ssh_key_names(machines),
+                user_data: layout::host_file(site, &pool.user_data),
+                placement_group: String::new(),
+                network: Some(layout::cloud::network(site)),
+                start: true,
+            }),
+            then: Vec::new(),
+        })
+        .collect()
+}
+
+/// A static pool's servers: workers with the pool's label, user-data and type, joining the
+/// network at creation; spread groups continue after the implicit workers'. Autoscaled pools
+/// get none: cluster-autoscaler creates theirs.
+fn pool_servers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
+    let site = machines.site.as_str();
+    let mut index = machines.workers.count as usize;
+    let mut wanted = Vec::new();
+    for pool in &machines.pools {
+        for i in 0..pool.static_count() {
+            wanted.push(Wanted {
+                name: pool.server_name(i),
+                labels: labels::pool(site, &pool.name),
+                spec: Spec::Machine(Machine {
+                    machine_type: pool.machine_type.clone(),
+                    image: machines.image.clone(),
+                    location: machines.location.clone(),
+                    ssh_keys: ssh_key_names(machines),
+                    user_data: layout::host_file(site, &pool.user_data),
+                    placement_group: spread_group(
+                        profile,
+                        |group| layout::cloud::worker_group(site, group),
+                        index,
+                    ),
+                    network: Some(layout::cloud::network(site)),
+                    start: true,
+                }),
+                then: Vec::new(),
+            });
+            index += 1;
+        }
+    }
+    wanted
 }
 
 fn firewall(site: &str, firewall: &Firewall) -> Wanted {
@@ -326,6 +409,53 @@ mod tests {
         .map(|(path, text)| (path.to_owned(), text.into_bytes()))
         .collect();
         read("s", &files).expect("host files read")
+    }
+
+    #[test]
+    fn static_pools_follow_the_workers_in_the_spread_groups_and_autoscaled_ones_are_not_created() {
+        let mut host = host(9);
+        host.machines.pools = serde_json::from_value(serde_json::json!([
+            { "name": "builds", "type": "cpx52", "count": 3, "namePrefix": "s-builds-", "userData": "cloud-init/pool-builds.yaml" },
+            { "name": "burst", "type": "ccx33", "autoscaled": { "min": 0, "max": 5 }, "namePrefix": "s-burst-", "userData": "cloud-init/pool-burst.yaml" },
+        ]))
+        .expect("pools");
+        let wanted = wanted(&host, &PROFILE).expect("wanted");
+        let groups: Vec<&str> = wanted
+            .iter()
+            .filter(|w| w.kind() == Kind::PlacementGroup)
+            .map(|w| w.name.as_str())
+            .collect();
+        assert_eq!(groups, ["s-servers", "s-workers-0", "s-workers-1"]);
+        let pool: Vec<(&str, &str, &str)> = wanted
+            .iter()
+            .filter_map(|w| match &w.spec {
+                Spec::Machine(m) if w.name.starts_with("s-b") => Some((
+                    w.name.as_str(),
+                    m.placement_group.as_str(),
+                    m.user_data.as_str(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let user_data = "hosts/s/cloud-init/pool-builds.yaml";
+        assert_eq!(
+            pool,
+            [
+                ("s-builds-0", "s-workers-0", user_data),
+                ("s-builds-1", "s-workers-1", user_data),
+                ("s-builds-2", "s-workers-1", user_data),
+            ]
+        );
+        let builds = wanted
+            .iter()
+            .find(|w| w.name == "s-builds-0")
+            .expect("a pool server");
+        assert_eq!(builds.labels, labels::pool("s", "builds"));
+        assert_eq!(autoscaled_pools(&host.machines), ["burst"]);
+        let scaled = autoscaled_machines(&host.machines);
+        assert_eq!(scaled.len(), 1);
+        assert_eq!(scaled[0].name, "s-burst");
+        assert!(!wanted.iter().any(|w| w.name.starts_with("s-burst")));
     }
 
     #[test]

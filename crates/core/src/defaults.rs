@@ -92,6 +92,36 @@ pub const DAY2: Day2 = Day2 {
     k3s_upgrade_image: "rancher/k3s-upgrade",
 };
 
+/// cluster-autoscaler releases, one per Kubernetes minor: formats.md "Day-2 components"
+/// (kubernetes/autoscaler releases 1.36.1, 1.35.2 and 1.34.5 of 2026-07-22). Its minor must
+/// equal the cluster's Kubernetes minor, so the image is chosen from the k3s version and a k3s
+/// bump in the site bumps the autoscaler in the same render.
+pub const CLUSTER_AUTOSCALER_RELEASES: &[(u32, &str)] =
+    &[(36, "v1.36.1"), (35, "v1.35.2"), (34, "v1.34.5")];
+
+/// The image the upstream example Deployment names (`examples/cluster-autoscaler-run-on-master.yaml`).
+pub const CLUSTER_AUTOSCALER_IMAGE: &str = "registry.k8s.io/autoscaling/cluster-autoscaler";
+
+/// The Kubernetes minor of a k3s version (`v1.36.2+k3s1` → 36).
+pub fn kubernetes_minor(k3s: &str) -> Option<u32> {
+    let mut parts = k3s.strip_prefix('v')?.split('.');
+    (parts.next()? == "1").then_some(())?;
+    parts.next()?.parse().ok()
+}
+
+/// The cluster-autoscaler image for a k3s version, when a release of its minor is known.
+pub fn cluster_autoscaler_image(k3s: &str) -> Option<String> {
+    let minor = kubernetes_minor(k3s)?;
+    CLUSTER_AUTOSCALER_RELEASES
+        .iter()
+        .find(|(m, _)| *m == minor)
+        .map(|(_, tag)| format!("{CLUSTER_AUTOSCALER_IMAGE}:{tag}"))
+}
+
+/// Hetzner Cloud's limits a `large` site's pools meet (formats.md "Day-2 components", pain
+/// points: 100 servers per network, 10 per spread placement group, 50 subnets; cloud-apis.md §2).
+pub const HETZNER_SERVERS_PER_NETWORK: u64 = 100;
+
 /// The maintenance window when the site names none: every day (security patches wait at most a
 /// day), 01:00 to 05:00 UTC (night in Europe, evening in the Americas; four hours fit one
 /// reboot after another for a few nodes, and the rest follow the next night). Day names as kured's
@@ -219,6 +249,17 @@ const PROVIDERS: &[ProviderDefaults] = &[
                 manager_type: "cpx32",
                 workers: 3,
                 worker_range: Some((3, 100)),
+                worker_type: "cpx42",
+            },
+            // seed-reference.md §1.6: large = 3 managers of a user-chosen type (`medium`'s
+            // default until chosen), workers in user-defined pools (`sizeData.pools`), so
+            // no implicit workers.
+            SizeDefaults {
+                size: Size::Large,
+                managers: 3,
+                manager_type: "cpx32",
+                workers: 0,
+                worker_range: None,
                 worker_type: "cpx42",
             },
         ],

@@ -1,5 +1,6 @@
 //! Generators: the resolved site in, rendered files out, each generator owning its paths.
 
+pub mod autoscaler;
 pub mod certificates;
 pub mod cloud_init;
 pub mod flux;

@@ -45,6 +45,22 @@ pub fn resource(site: &str, role: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// The label naming a worker's pool (`large`).
+pub const POOL: &str = "railyard.dev/pool";
+
+/// The labels of a pool's servers, whoever creates them (bootstrap for a static pool,
+/// cluster-autoscaler for an autoscaled one): the site's worker labels, so the site's firewall
+/// (applied by the site's label) and the ingress load balancer (targeting the worker role)
+/// cover them, plus the pool, by which `plan` tells an autoscaled pool's servers apart.
+pub fn pool(site: &str, pool: &str) -> BTreeMap<String, String> {
+    let mut labels = resource(site, WORKER_ROLE);
+    labels.insert(POOL.to_owned(), pool.to_owned());
+    labels
+}
+
+/// The role of workers' cloud resources (servers and their placement groups).
+pub const WORKER_ROLE: &str = "worker";
+
 /// The label selector for the resources of `site` with `role`.
 pub fn role_selector(site: &str, role: &str) -> String {
     format!("{SITE}={site},{ROLE}={role}")

@@ -47,6 +47,12 @@ pub fn server_user_data(index: u32) -> String {
 /// The workers' shared user-data, relative to `hosts/<site>`.
 pub const WORKER_USER_DATA: &str = "cloud-init/worker.yaml";
 
+/// A worker pool's user-data (`large`), relative to `hosts/<site>`: static pools' servers boot
+/// it, and cluster-autoscaler's config carries the same text for an autoscaled pool.
+pub fn pool_user_data(pool: &str) -> String {
+    format!("{USER_DATA_DIR}/pool-{pool}.yaml")
+}
+
 /// A file `machines.yaml` names (user-data), as a path from the output root.
 pub fn host_file(site: &str, relative: &str) -> String {
     format!("{}/{relative}", hosts_dir(site))
@@ -66,6 +72,18 @@ pub fn k3s_server_config(site: &str, index: u32) -> String {
 pub fn k3s_worker_config(site: &str) -> String {
     format!("{}/worker.config.yaml", k3s_dir(site))
 }
+
+/// A worker pool's k3s config (`large`).
+pub fn k3s_pool_config(site: &str, pool: &str) -> String {
+    format!("{}/pool-{pool}.config.yaml", k3s_dir(site))
+}
+
+/// The infrastructure layer's file holding cluster-autoscaler (`large` with an autoscaled pool).
+pub const CLUSTER_AUTOSCALER_FILE: &str = "cluster-autoscaler.yaml";
+/// cluster-autoscaler's objects' name (the upstream example's), and its Secret's keys.
+pub const CLUSTER_AUTOSCALER: &str = "cluster-autoscaler";
+pub const CLUSTER_AUTOSCALER_CONFIG_KEY: &str = "cluster-config.json";
+pub const CLUSTER_AUTOSCALER_TOKEN_KEY: &str = "token";
 
 /// The HelmChart k3s installs Flux from.
 pub fn k3s_flux_manifest(site: &str) -> String {
@@ -195,6 +213,19 @@ pub mod cloud {
     /// Workers are named by this prefix and their index.
     pub fn worker_prefix(site: &str) -> String {
         format!("{site}-worker-")
+    }
+
+    /// An autoscaled pool's cluster-autoscaler node group, `<site>-<pool>`: the autoscaler
+    /// names its servers `<node group>-<hex>`, so they read as the site's and cannot collide
+    /// with another site's pool of the same name.
+    pub fn node_group(site: &str, pool: &str) -> String {
+        format!("{site}-{pool}")
+    }
+
+    /// A worker pool's servers are named by this prefix and their index (static pools), or a
+    /// suffix cluster-autoscaler chooses (autoscaled pools).
+    pub fn pool_prefix(site: &str, pool: &str) -> String {
+        format!("{}-", node_group(site, pool))
     }
 
     /// The user's SSH key at `index` in the site file.

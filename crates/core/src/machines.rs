@@ -27,6 +27,9 @@ pub struct Machines {
     pub ssh_keys: Vec<String>,
     pub servers: Vec<Server>,
     pub workers: Workers,
+    /// `large`'s worker pools; absent for the other sizes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<Pool>,
     pub ingress_load_balancer: LoadBalancer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_load_balancer: Option<LoadBalancer>,
@@ -66,6 +69,52 @@ pub struct Workers {
     pub user_data: String,
 }
 
+/// A worker pool (`large`): bootstrap creates a static pool's `count` servers;
+/// cluster-autoscaler creates an autoscaled pool's, which bootstrap leaves alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pool {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub machine_type: String,
+    /// A static pool's number of servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// An autoscaled pool's bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaled: Option<Autoscaled>,
+    pub name_prefix: String,
+    /// The user-data file, relative to `hosts/<site>`.
+    pub user_data: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Autoscaled {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Pool {
+    /// The servers bootstrap creates for this pool (none for an autoscaled one).
+    pub fn static_count(&self) -> u32 {
+        if self.autoscaled.is_some() {
+            0
+        } else {
+            self.count.unwrap_or(0)
+        }
+    }
+
+    /// The most servers the pool may have.
+    pub fn largest(&self) -> u32 {
+        self.autoscaled.map_or(self.static_count(), |a| a.max)
+    }
+
+    /// A static pool's server name.
+    pub fn server_name(&self, index: u32) -> String {
+        format!("{}{index}", self.name_prefix)
+    }
+}
+
 /// Which machines a load balancer sends traffic to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,7 +140,14 @@ impl Machines {
             .iter()
             .map(|t| match t {
                 Targets::Servers => self.servers.len(),
-                Targets::Workers => self.workers.count as usize,
+                Targets::Workers => {
+                    self.workers.count as usize
+                        + self
+                            .pools
+                            .iter()
+                            .map(|p| p.largest() as usize)
+                            .sum::<usize>()
+                }
             })
             .sum()
     }
@@ -138,6 +194,7 @@ mod tests {
                 name_prefix: "s-worker-".to_owned(),
                 user_data: "cloud-init/worker.yaml".to_owned(),
             },
+            pools: Vec::new(),
             ingress_load_balancer: LoadBalancer {
                 private_ip: None,
                 ports: vec![80, 443, 22],

@@ -70,6 +70,10 @@ pub struct Site {
     pub image: String,
     pub servers: Vec<Server>,
     pub workers: Workers,
+    /// `large`'s worker pools, in file order; empty for the other sizes.
+    pub pools: Vec<Pool>,
+    /// The secrets-file key of cluster-autoscaler's Hetzner token (`large` with an autoscaled pool).
+    pub autoscaler_token: Option<String>,
     /// Where servers and workers reach the Kubernetes API (a server, or the API load balancer).
     pub api_address: String,
     pub domain: Fqdn,
@@ -114,6 +118,31 @@ pub struct Server {
 pub struct Workers {
     pub count: u32,
     pub server_type: String,
+}
+
+/// One worker pool of a `large` site, validated.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    pub name: DnsLabel,
+    pub server_type: String,
+    pub size: PoolSize,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub taints: Vec<site::Taint>,
+}
+
+/// Who creates a pool's servers, and how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolSize {
+    /// Bootstrap creates exactly `count`.
+    Static { count: u32 },
+    /// cluster-autoscaler keeps between `min` and `max`.
+    Autoscaled { min: u32, max: u32 },
+}
+
+impl Pool {
+    pub fn is_autoscaled(&self) -> bool {
+        matches!(self.size, PoolSize::Autoscaled { .. })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -227,6 +256,8 @@ pub fn resolve(
                 .worker_type
                 .unwrap_or_else(|| size.worker_type.to_owned()),
         },
+        pools: size_data.pools.map(pools).unwrap_or_default(),
+        autoscaler_token: size_data.autoscaler_token.map(|r| r.secret_key),
         api_address,
         domain: Fqdn::parse(&spec.domain).expect("validation admits only domain names"),
         ssh_keys,
@@ -254,6 +285,28 @@ pub fn resolve(
         gitpod_config,
         features: spec.features.unwrap_or_default(),
         maintenance: maintenance(spec.maintenance.unwrap_or_default()),
+    }
+}
+
+fn pools(pools: Vec<site::Pool>) -> Vec<Pool> {
+    pools.into_iter().map(pool).collect()
+}
+
+/// A pool the rules admitted: `count`, or `min` and `max`.
+fn pool(pool: site::Pool) -> Pool {
+    let size = match (pool.count, pool.min, pool.max) {
+        (Some(count), _, _) => PoolSize::Static { count },
+        (None, min, max) => PoolSize::Autoscaled {
+            min: min.unwrap_or_default(),
+            max: max.unwrap_or_default(),
+        },
+    };
+    Pool {
+        name: DnsLabel::parse(&pool.name).expect("validation admits only DNS labels"),
+        server_type: pool.server_type,
+        size,
+        labels: pool.labels,
+        taints: pool.taints,
     }
 }
 

@@ -21,6 +21,7 @@ mod network;
 mod paths;
 mod platform;
 pub mod pointers;
+mod pools;
 mod secrets;
 mod ssh;
 mod versions;
@@ -92,6 +93,23 @@ impl Rules<'_> {
         self.out.push(
             self.tree
                 .value_error(pointer, message)
+                .expected(expected)
+                .hint(hint),
+        );
+    }
+
+    /// An error at the key of `pointer` rather than its value: for a whole list or map, whose
+    /// value would underline many lines.
+    fn key_error(
+        &mut self,
+        pointer: &str,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.out.push(
+            self.tree
+                .key_error(pointer, message)
                 .expected(expected)
                 .hint(hint),
         );

@@ -44,7 +44,7 @@ pub struct Metadata {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Spec {
     pub cloud: Cloud,
-    /// `small` (one server, one worker) or `medium` (three servers with embedded etcd, workers from `sizeData.workers`).
+    /// `small` (one server, one worker), `medium` (three servers with embedded etcd, workers from `sizeData.workers`) or `large` (Hetzner only: three servers with embedded etcd, workers in `sizeData.pools`, autoscaled pools driven by cluster-autoscaler).
     pub size: Size,
     /// Overrides of railyard's defaults for this provider and size.
     #[serde(default)]
@@ -140,6 +140,50 @@ pub struct SizeData {
     pub workers: Option<u32>,
     /// Operating system image.
     pub image: Option<String>,
+    /// Worker pools (Hetzner): `large` needs at least one, each static (`count`) or autoscaled (`min` and `max`); `small` and `medium` take static pools beside their workers.
+    pub pools: Option<Vec<Pool>>,
+    /// The Hetzner API token cluster-autoscaler creates and deletes the autoscaled pools' servers with (`large` with an autoscaled pool), by reference to the secrets file.
+    pub autoscaler_token: Option<SecretRef>,
+}
+
+/// One worker pool of a `large` site: what a pool may set is the whole of it.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Pool {
+    /// The pool's name: a DNS label, unique in the site; names its servers and its user-data, and is the cluster-autoscaler node group of an autoscaled pool.
+    pub name: String,
+    /// The pool's server type (x86).
+    #[serde(rename = "type")]
+    pub server_type: String,
+    /// A static pool's number of servers, created by `railyard bootstrap`.
+    pub count: Option<u32>,
+    /// An autoscaled pool's least number of servers (cluster-autoscaler keeps at least this many).
+    pub min: Option<u32>,
+    /// An autoscaled pool's largest number of servers (more than `min`).
+    pub max: Option<u32>,
+    /// Kubernetes labels the pool's nodes register with (`key: value`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Kubernetes taints the pool's nodes register with.
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+}
+
+/// A node taint, as k3s' `node-taint` and the autoscaler's `taints` take it.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Taint {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    pub effect: TaintEffect,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]

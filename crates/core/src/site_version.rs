@@ -64,6 +64,14 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::MACHINE_SECRETS_FILE,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::POOLS,
+        since: FormatVersion::V1alpha2,
+    },
+    Introduced {
+        pointer: pointers::AUTOSCALER_TOKEN,
+        since: FormatVersion::V1alpha2,
+    },
 ];
 
 /// Whether a site of this `apiVersion` keeps the machines' secrets (the k3s tokens) in their

@@ -12,7 +12,8 @@ use serde_json::json;
 use crate::defaults;
 use crate::generate::k3s;
 use crate::layout;
-use crate::model::{CLUSTER_CIDR, Site};
+use crate::model::{CLUSTER_CIDR, Pool, Site};
+use crate::site::Provider;
 
 const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
@@ -46,7 +47,10 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             &format!("server {}", server.index),
             "server",
             &k3s::server_config(site, server),
-            flux.as_deref(),
+            Node {
+                flux_manifest: flux.as_deref(),
+                ..Node::default()
+            },
         );
         files.insert(path, text.into_bytes());
     }
@@ -54,23 +58,55 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         let path = layout::host_file(&site.name, layout::WORKER_USER_DATA);
         files.insert(
             path,
-            render(site, "worker", "agent", &k3s::worker_config(site), None).into_bytes(),
+            render(
+                site,
+                "worker",
+                "agent",
+                &k3s::worker_config(site),
+                Node::default(),
+            )
+            .into_bytes(),
         );
+    }
+    for pool in &site.pools {
+        let path = layout::host_file(&site.name, &layout::pool_user_data(&pool.name));
+        files.insert(path, pool_user_data(site, pool).into_bytes());
     }
 }
 
-fn render(
-    site: &Site,
-    role: &str,
-    k3s_command: &str,
-    k3s_config: &str,
-    flux_manifest: Option<&str>,
-) -> String {
+/// A worker pool's user-data: the workers' template with the pool's k3s config. Static pools'
+/// servers boot it from `hosts/<site>/`, and cluster-autoscaler's config carries the same text
+/// for an autoscaled pool's servers, so both join at the same pinned k3s version.
+pub fn pool_user_data(site: &Site, pool: &Pool) -> String {
+    render(
+        site,
+        &format!("worker of pool {}", pool.name),
+        "agent",
+        &k3s::pool_config(site, pool),
+        Node {
+            flux_manifest: None,
+            hcloud_provider_id: site.provider == Provider::Hetzner,
+        },
+    )
+}
+
+/// What differs between the machines' user-data beyond the k3s config.
+#[derive(Clone, Copy, Default)]
+struct Node<'a> {
+    /// The first server's Flux HelmChart.
+    flux_manifest: Option<&'a str>,
+    /// Whether the node registers with Hetzner's provider ID (a `large` pool's, which
+    /// cluster-autoscaler must match to its server).
+    hcloud_provider_id: bool,
+}
+
+fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: Node<'_>) -> String {
+    let flux_manifest = node.flux_manifest;
     let templates = registry();
     let network_script = templates
         .render(
             "node-network",
-            &json!({ "network_cidr": site.network.cidr }),
+            &json!({ "network_cidr": site.network.cidr, "hcloud_provider_id": node.hcloud_provider_id }),
         )
         .expect("the network script renders");
     let metadata_script = templates

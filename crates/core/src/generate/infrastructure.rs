@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
-use crate::generate::{common_labels, flux, substituted, upgrade_plans};
+use crate::generate::{autoscaler, common_labels, flux, substituted, upgrade_plans};
 use crate::layout;
 use crate::model::Site;
 
@@ -76,6 +76,9 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     }
     if !hetzner.is_empty() {
         documents.push(("hetzner.yaml".to_owned(), hetzner));
+    }
+    if let Some(objects) = autoscaler::objects(site) {
+        documents.push((layout::CLUSTER_AUTOSCALER_FILE.to_owned(), objects));
     }
     if site.features.monitoring {
         let objects = builtin_overlays::build(&builtin_overlays::MONITORING, &common_labels(site));

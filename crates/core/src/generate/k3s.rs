@@ -14,8 +14,9 @@ use crate::emit;
 use crate::generate::common_labels;
 use crate::labels;
 use crate::layout;
-use crate::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Server, Site};
+use crate::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Pool, Server, Site};
 use crate::placeholder;
+use crate::site::{Taint, TaintEffect};
 
 /// Taint that keeps workloads off dedicated servers (k3s docs: `CriticalAddonsOnly`).
 const SERVER_TAINT: &str = "CriticalAddonsOnly=true:NoExecute";
@@ -80,6 +81,62 @@ pub fn worker_config(site: &Site) -> String {
     }))
 }
 
+/// A worker pool's k3s configuration (`large`): the workers' settings, plus the pool's own
+/// labels and taints, so a node registers with them whoever created its server.
+pub fn pool_config(site: &Site, pool: &Pool) -> String {
+    let mut config = serde_json::Map::new();
+    config.insert(
+        "server".into(),
+        json!(format!("https://{}:6443", site.api_address)),
+    );
+    config.insert(
+        "token".into(),
+        json!(placeholder::secret("k3s_agent_token")),
+    );
+    let node_labels: Vec<Json> = pool_node_labels(pool)
+        .into_iter()
+        .map(|(k, v)| json!(format!("{k}={v}")))
+        .collect();
+    config.insert("node-label".into(), Json::from(node_labels));
+    if !pool.taints.is_empty() {
+        let taints: Vec<Json> = pool.taints.iter().map(|t| json!(taint(t))).collect();
+        config.insert("node-taint".into(), Json::from(taints));
+    }
+    emit::document(&Json::Object(config))
+}
+
+/// Every label a pool's node registers with, in `node-label` order: the workers' (role, then
+/// Gitpod's), then the pool's own. cluster-autoscaler's node template carries the same, so a
+/// pool at 0 is scaled up for a pod that selects any of them (Gitpod's workspaces do).
+pub fn pool_node_labels(pool: &Pool) -> Vec<(String, String)> {
+    std::iter::once((labels::ROLE.to_owned(), labels::AGENT_NODE.to_owned()))
+        .chain(
+            GITPOD_NODE_LABELS
+                .iter()
+                .map(|l| ((*l).to_owned(), "true".to_owned())),
+        )
+        .chain(pool.labels.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect()
+}
+
+/// A taint as k3s' `node-taint` takes it: `key=value:Effect`, or `key:Effect` without a value.
+fn taint(taint: &Taint) -> String {
+    let effect = taint_effect(taint.effect);
+    match &taint.value {
+        Some(value) => format!("{}={value}:{effect}", taint.key),
+        None => format!("{}:{effect}", taint.key),
+    }
+}
+
+/// The effect as Kubernetes spells it.
+pub fn taint_effect(effect: TaintEffect) -> &'static str {
+    match effect {
+        TaintEffect::NoSchedule => "NoSchedule",
+        TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+        TaintEffect::NoExecute => "NoExecute",
+    }
+}
+
 /// The `HelmChart` that installs Flux's controllers, pinned, on the first server.
 pub fn flux_manifest(site: &Site) -> String {
     emit::document(&json!({
@@ -115,6 +172,12 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
         files.insert(
             layout::k3s_worker_config(&site.name),
             worker_config(site).into_bytes(),
+        );
+    }
+    for pool in &site.pools {
+        files.insert(
+            layout::k3s_pool_config(&site.name, &pool.name),
+            pool_config(site, pool).into_bytes(),
         );
     }
     // One text, two places: first boot applies the host copy, Flux the cluster copy.

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use crate::defaults::{self, size_name};
 use crate::emit;
 use crate::layout;
-use crate::machines::{API_VERSION, LoadBalancer, Machines, Network, Server, Targets, Workers};
-use crate::model::Site;
+use crate::machines::{
+    API_VERSION, Autoscaled, LoadBalancer, Machines, Network, Pool, Server, Targets, Workers,
+};
+use crate::model::{PoolSize, Site};
 use crate::site::Provider;
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
@@ -71,6 +73,7 @@ pub fn machines(site: &Site) -> Machines {
             name_prefix: layout::cloud::worker_prefix(&site.name),
             user_data: layout::WORKER_USER_DATA.to_owned(),
         },
+        pools: pools(site),
         ingress_load_balancer: LoadBalancer {
             private_ip: None,
             ports: vec![80, 443, 22],
@@ -78,4 +81,25 @@ pub fn machines(site: &Site) -> Machines {
         },
         api_load_balancer,
     }
+}
+
+/// `large`'s pools as bootstrap reads them.
+fn pools(site: &Site) -> Vec<Pool> {
+    site.pools
+        .iter()
+        .map(|pool| {
+            let (count, autoscaled) = match pool.size {
+                PoolSize::Static { count } => (Some(count), None),
+                PoolSize::Autoscaled { min, max } => (None, Some(Autoscaled { min, max })),
+            };
+            Pool {
+                name: pool.name.to_string(),
+                machine_type: pool.server_type.clone(),
+                count,
+                autoscaled,
+                name_prefix: layout::cloud::pool_prefix(&site.name, &pool.name),
+                user_data: layout::pool_user_data(&pool.name),
+            }
+        })
+        .collect()
 }

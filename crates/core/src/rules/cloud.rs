@@ -3,12 +3,17 @@
 use serde_json::Value as Json;
 
 use super::Rules;
-use super::pointers::{IMAGE, LOCATION, MANAGER_TYPE, PROVIDER, SIZE, WORKER_TYPE, WORKERS};
+use super::pointers::{
+    AUTOSCALER_TOKEN, IMAGE, LOCATION, MANAGER_TYPE, POOLS, PROVIDER, SIZE, WORKER_TYPE, WORKERS,
+};
 use crate::defaults::{self, ProviderDefaults, SizeDefaults, size_name};
 use crate::site::{Provider, Size};
 use crate::suggest;
 
-const LARGE_HINT: &str = "`large` (autoscaled workers) is not available for any provider yet; use `medium` with `sizeData.workers`";
+/// Why `large` is Hetzner's only: cluster-autoscaler's DigitalOcean and Scaleway providers drive
+/// only their managed Kubernetes (DOKS, Kapsule) and Azure's needs VM scale sets (formats.md
+/// "Day-2 components"), while railyard's machines are plain servers.
+const LARGE_HINT: &str = "`large` (worker pools autoscaled by cluster-autoscaler) needs `provider: hetzner`: cluster-autoscaler's DigitalOcean and Scaleway providers drive only their managed Kubernetes and Azure's needs VM scale sets; elsewhere use a size listed";
 
 impl Rules<'_> {
     /// Checks provider × size, location, and sizeData.
@@ -22,7 +27,7 @@ impl Rules<'_> {
         if provider.is_none() && size == Some(Size::Large) {
             self.error(
                 SIZE,
-                "size `large` is not supported by any provider yet",
+                "size `large` is supported on Hetzner only",
                 supported(),
                 LARGE_HINT,
             );
@@ -100,6 +105,29 @@ impl Rules<'_> {
         for pointer in [MANAGER_TYPE, WORKER_TYPE] {
             self.server_type(table, size, pointer);
         }
+        if size.size == Size::Large {
+            self.pools(table, size);
+            for pointer in [WORKER_TYPE, WORKERS] {
+                self.pools_instead(pointer);
+            }
+        } else if self.value(POOLS).is_some() && table.provider != Provider::Hetzner {
+            self.key_error(
+                POOLS,
+                format!("worker pools are not available on {} yet", table.name),
+                format!("no `pools` on {}", table.name),
+                "pools are created by `railyard bootstrap`, which provisions Hetzner only",
+            );
+        } else {
+            self.pools(table, size);
+        }
+        if size.size != Size::Large && self.value(AUTOSCALER_TOKEN).is_some() {
+            self.key_error(
+                AUTOSCALER_TOKEN,
+                "`autoscalerToken` is for size `large` only",
+                format!("no `autoscalerToken` for size `{}`", size_name(size.size)),
+                "autoscaled pools, and the token their autoscaler uses, come with size `large` (Hetzner)",
+            );
+        }
         if let Some(image) = self.str(IMAGE) {
             if !table.images.contains(&image) {
                 self.error(
@@ -113,7 +141,34 @@ impl Rules<'_> {
         self.workers(size);
     }
 
+    /// `large` sizes its workers by pool; the medium-style keys would be silently ignored.
+    fn pools_instead(&mut self, pointer: &str) {
+        if self.value(pointer).is_some() {
+            self.error(
+                pointer,
+                format!(
+                    "size `large` has no `{}`: its workers are in `sizeData.pools`",
+                    super::pointers::field(pointer)
+                ),
+                "a pool's `type` and `count` (or `min` and `max`)",
+                "move the value into a pool",
+            );
+        }
+    }
+
     fn server_type(&mut self, table: &ProviderDefaults, size: &SizeDefaults, pointer: &str) {
+        if self.str(pointer).is_some() {
+            self.known_server_type_like(table, pointer, size.worker_type);
+        }
+    }
+
+    /// Reports the server type at `pointer` when the provider does not sell it.
+    pub(super) fn known_server_type(&mut self, table: &ProviderDefaults, pointer: &str) {
+        let example = table.sizes.first().map_or("", |s| s.worker_type);
+        self.known_server_type_like(table, pointer, example);
+    }
+
+    fn known_server_type_like(&mut self, table: &ProviderDefaults, pointer: &str, example: &str) {
         let kind = "server type";
         let Some(value) = self.str(pointer) else {
             return;
@@ -129,16 +184,16 @@ impl Rules<'_> {
             self.error(
                 pointer,
                 format!("unknown {} {kind} `{value}`", table.name),
-                format!(
-                    "an x86 {kind} with at least 4 vCPU such as `{}`",
-                    size.worker_type
-                ),
+                format!("an x86 {kind} with at least 4 vCPU such as `{example}`"),
                 hint,
             );
         }
     }
 
     fn workers(&mut self, size: &SizeDefaults) {
+        if size.size == Size::Large {
+            return;
+        }
         let Some(workers) = self.value(WORKERS).and_then(Json::as_u64) else {
             return;
         };

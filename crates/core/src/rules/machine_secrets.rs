@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use super::Rules;
-use super::pointers::MACHINE_SECRETS_FILE;
+use super::pointers::{MACHINE_SECRETS_FILE, POOLS};
 use crate::defaults;
 use crate::diagnostic::Diagnostic;
 use crate::load_problem::LoadedFiles;
@@ -81,8 +81,24 @@ impl Rules<'_> {
 
     /// A machine-only key in the cluster's file would reach a cluster Secret, readable by
     /// anyone who may read Secrets in `flux-system`.
+    ///
+    /// One exception: cluster-autoscaler boots an autoscaled pool's nodes itself, with user-data
+    /// Flux fills in, so such a site needs `k3s_agent_token` (an agent's only) in the cluster's
+    /// file too; the server token never.
     fn no_machine_keys_in(&mut self, file: &SourceFile, info: &SecretsInfo) {
+        let autoscaled = self.has_autoscaled_pools();
+        if autoscaled && !info.keys.iter().any(|k| k == AGENT_TOKEN) {
+            self.out.push(
+                self.tree
+                    .value_error(POOLS, format!("autoscaled pools need `{AGENT_TOKEN}` in the cluster's secrets file as well"))
+                    .expected(format!("`{AGENT_TOKEN}` in both secrets files, the same value"))
+                    .hint("cluster-autoscaler boots the pools' nodes with user-data that Flux fills in from the cluster's file; add the agent token there with `railyard secrets edit`"),
+            );
+        }
         for (key, span) in info.keys.iter().zip(&info.key_spans) {
+            if autoscaled && key == AGENT_TOKEN {
+                continue;
+            }
             if MACHINE_SECRET_KEYS.iter().any(|(k, _)| k == key) {
                 self.out.push(
                     Diagnostic::error(&file.name, *span, &format!("stringData.{key}"), format!("`{key}` belongs in the machines' secrets file, not in the cluster's"))
@@ -92,4 +108,18 @@ impl Rules<'_> {
             }
         }
     }
+
+    /// Whether a pool has `min`/`max`: cluster-autoscaler creates its servers.
+    fn has_autoscaled_pools(&self) -> bool {
+        self.value(POOLS)
+            .and_then(Json::as_array)
+            .is_some_and(|pools| {
+                pools
+                    .iter()
+                    .any(|p| p.get("min").is_some() || p.get("max").is_some())
+            })
+    }
 }
+
+/// The agent token, which autoscaled nodes join with.
+const AGENT_TOKEN: &str = "k3s_agent_token";

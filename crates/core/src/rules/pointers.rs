@@ -24,6 +24,17 @@ pointers! {
     WORKER_TYPE = "/spec/sizeData/workerType";
     IMAGE = "/spec/sizeData/image";
     WORKERS = "/spec/sizeData/workers";
+    POOLS = "/spec/sizeData/pools";
+    POOL_NAME = "/spec/sizeData/pools/*/name";
+    POOL_TYPE = "/spec/sizeData/pools/*/type";
+    POOL_COUNT = "/spec/sizeData/pools/*/count";
+    POOL_MIN = "/spec/sizeData/pools/*/min";
+    POOL_MAX = "/spec/sizeData/pools/*/max";
+    POOL_LABELS = "/spec/sizeData/pools/*/labels";
+    POOL_TAINTS = "/spec/sizeData/pools/*/taints";
+    POOL_TAINT_KEY = "/spec/sizeData/pools/*/taints/*/key";
+    POOL_TAINT_VALUE = "/spec/sizeData/pools/*/taints/*/value";
+    AUTOSCALER_TOKEN = "/spec/sizeData/autoscalerToken";
     SSH = "/spec/ssh";
     SSH_KEYS = "/spec/ssh/authorizedKeys";
     SSH_KEY = "/spec/ssh/authorizedKeys/*";

@@ -42,7 +42,7 @@ impl Rules<'_> {
 }
 
 /// `v1.36.2+k3s1`: a `v`, a semantic version, `+k3s` and a build number.
-fn k3s_version(version: &str) -> bool {
+pub(super) fn k3s_version(version: &str) -> bool {
     version
         .strip_prefix('v')
         .and_then(|r| r.split_once("+k3s"))
