@@ -254,6 +254,10 @@ pub struct Profile {
     /// Load balancer sizes by the most targets each serves, smallest first; the last serves
     /// any number.
     pub load_balancer_sizes: &'static [(usize, &'static str)],
+    /// Whether a load balancer's backends are the fixed list of machines that exist when it is
+    /// made (Scaleway), so that it must come after them; elsewhere it selects its targets by
+    /// label or tag and is made beside them.
+    pub static_backends: bool,
 }
 
 impl Profile {

@@ -376,6 +376,7 @@ mod tests {
         spread_group_size: 10,
         network_zone: true,
         load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
+        static_backends: false,
     };
 
     #[test]

@@ -145,11 +145,16 @@ impl Run<'_> {
             .and_then(|r| r.facts.private_ipv4.clone())
     }
 
+    /// Whether the cloud's load balancers take a fixed list of backends (`wave_of`).
+    fn lb_last(&self) -> bool {
+        self.context.client.profile().static_backends
+    }
+
     /// Creates the wave's resources at once, each with its follow-ups.
     async fn create_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
         let creates: Vec<&Wanted> = plan
             .creates()
-            .filter(|w| wave_of(w.kind(), &w.then, is_server(w)) == wave)
+            .filter(|w| wave_of(w.kind(), &w.then, is_server(w), self.lb_last()) == wave)
             .collect();
         self.await_addresses(&creates).await?;
         let mut user_data = Vec::new();
@@ -225,7 +230,9 @@ impl Run<'_> {
                     name,
                     id,
                     then,
-                } if wave_of(*kind, then, false) == wave => Some((*kind, name, id, then)),
+                } if wave_of(*kind, then, false, self.lb_last()) == wave => {
+                    Some((*kind, name, id, then))
+                }
                 _ => None,
             })
             .collect();
@@ -285,9 +292,9 @@ fn is_server(wanted: &Wanted) -> bool {
 /// groups); 1 what takes a fixed private address (servers, the API load balancer), and servers
 /// whose address the cloud assigns (workers' user-data names it), before 2 what takes any free
 /// one (workers), which could otherwise take a fixed address first; 3 the ingress load
-/// balancer, after the machines it serves: on clouds whose backends are static address lists
-/// (Scaleway) its targets are the machines that exist when it is made.
-fn wave_of(kind: Kind, then: &[FollowUp], server: bool) -> u8 {
+/// balancer where its backends are a static address list (Scaleway: `lb_last`), after the
+/// machines it serves; elsewhere it selects them by label or tag and is made beside them.
+fn wave_of(kind: Kind, then: &[FollowUp], server: bool, lb_last: bool) -> u8 {
     match kind {
         Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
         Kind::Machine if server => 1,
@@ -297,7 +304,7 @@ fn wave_of(kind: Kind, then: &[FollowUp], server: bool) -> u8 {
         {
             1
         }
-        Kind::LoadBalancer => 3,
+        Kind::LoadBalancer if lb_last => 3,
         _ => 2,
     }
 }

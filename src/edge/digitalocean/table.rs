@@ -15,6 +15,7 @@ pub static PROFILE: Profile = Profile {
     spread_group_size: 0,
     network_zone: false,
     load_balancer_sizes: &[(usize::MAX, "1")],
+    static_backends: false,
 };
 
 /// The collection's path below `/v2` and the list answer's key; `None` for kinds DigitalOcean

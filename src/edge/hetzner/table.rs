@@ -13,6 +13,7 @@ pub static PROFILE: Profile = Profile {
     spread_group_size: 10,
     network_zone: true,
     load_balancer_sizes: &[(25, "lb11"), (75, "lb21"), (150, "lb31")],
+    static_backends: false,
 };
 
 /// The API collection (`/v1/<path>`), also the list response's key.

@@ -14,6 +14,7 @@ pub static PROFILE: Profile = Profile {
     token_hint: "create an API key in the Scaleway console (IAM, API keys) for the site's project, and set `SCW_DEFAULT_PROJECT_ID` to the project's id",
     spread_group_size: 20,
     load_balancer_sizes: &[(usize::MAX, "LB-S")],
+    static_backends: true,
     // Its private networks live in the region the client works in; the network names none.
     network_zone: true,
 };
