@@ -8,6 +8,7 @@ pub mod digitalocean;
 pub mod disk_files;
 pub mod git;
 pub mod hetzner;
+pub mod http;
 pub mod kube;
 pub mod load;
 pub mod replace;

@@ -185,3 +185,25 @@ fn base64_text(value: &Value) -> String {
         .expect("base64");
     String::from_utf8(bytes).expect("UTF-8")
 }
+
+/// The decrypted values of an example's two secrets files (the cluster's and the machines',
+/// whose k3s tokens user-data carries) long enough to be recognised in a request.
+fn example_secret_values(example: &str) -> Vec<String> {
+    let mut secrets: Vec<String> = Vec::new();
+    for file in ["secrets.sops.yaml", "machine-secrets.sops.yaml"] {
+        let decrypted = run(railyard()
+            .current_dir(root())
+            .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
+            .args(["secrets", "decrypt", &format!("{example}/{file}")]));
+        secrets.extend(
+            stdout(&decrypted)
+                .lines()
+                .skip_while(|l| !l.starts_with("stringData:"))
+                .skip(1)
+                .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
+                .filter(|v| v.len() >= 16),
+        );
+    }
+    assert!(secrets.len() >= 2, "{secrets:?}");
+    secrets
+}

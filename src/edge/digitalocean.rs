@@ -24,6 +24,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value as Json;
 
 use crate::edge::cloud::Timing;
+use crate::edge::http;
 use crate::edge::retry::{Retry, ServerPause};
 
 pub use error::DigitalOceanError;
@@ -39,15 +40,6 @@ pub struct DigitalOcean {
     /// Shared by every request, so a 429's pause holds them all.
     retry: Retry,
     poll: Duration,
-}
-
-/// A response header as a number.
-fn header_u64(response: &reqwest::Response, name: &str) -> Option<u64> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
 }
 
 impl DigitalOcean {
@@ -95,22 +87,13 @@ impl DigitalOcean {
         let transport = |e: reqwest::Error| DigitalOceanError::Transport {
             method: method.to_string(),
             path: shown.clone(),
-            reason: {
-                let e = e.without_url();
-                let mut reason = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    reason = format!("{reason}: {cause}");
-                    source = cause.source();
-                }
-                reason
-            },
+            reason: http::transport_reason(e),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let reset = header_u64(&response, "ratelimit-reset");
-        let after = header_u64(&response, "retry-after");
-        let remaining = header_u64(&response, "ratelimit-remaining");
+        let reset = http::header_u64(&response, "ratelimit-reset");
+        let after = http::header_u64(&response, "retry-after");
+        let remaining = http::header_u64(&response, "ratelimit-remaining");
         let bytes = response.bytes().await.map_err(transport)?;
         let limited = status == StatusCode::TOO_MANY_REQUESTS;
         let pause = match (after, reset) {

@@ -25,6 +25,7 @@ use serde_json::Value as Json;
 
 use crate::bootstrap::model::Kind;
 use crate::edge::cloud::Timing;
+use crate::edge::http;
 use crate::edge::retry::{Retry, ServerPause};
 
 pub use error::HetznerError;
@@ -86,21 +87,12 @@ impl Hetzner {
             method: method.to_string(),
             path: path.to_owned(),
             // Without the URL's query or the body: only what failed, down to its cause.
-            reason: {
-                let e = e.without_url();
-                let mut reason = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    reason = format!("{reason}: {cause}");
-                    source = cause.source();
-                }
-                reason
-            },
+            reason: http::transport_reason(e),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let reset = header_u64(&response, "ratelimit-reset");
-        let remaining = header_u64(&response, "ratelimit-remaining");
+        let reset = http::header_u64(&response, "ratelimit-reset");
+        let remaining = http::header_u64(&response, "ratelimit-remaining");
         let bytes = response.bytes().await.map_err(transport)?;
         let limited = status == StatusCode::TOO_MANY_REQUESTS;
         if limited || remaining == Some(0) {
@@ -323,17 +315,6 @@ const ALREADY: [&str; 4] = [
     "target_already_defined",
     "firewall_already_applied",
 ];
-
-fn header_u64(response: &reqwest::Response, name: &str) -> Option<u64> {
-    response
-        .headers()
-        .get(name)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
 
 fn action_ids(answer: &Json) -> Vec<u64> {
     let mut ids = Vec::new();

@@ -28,6 +28,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value as Json;
 
 use crate::edge::cloud::Timing;
+use crate::edge::http;
 use crate::edge::retry::{Retry, ServerPause};
 
 pub use error::ScalewayError;
@@ -137,19 +138,12 @@ impl Scaleway {
         let transport = |e: reqwest::Error| ScalewayError::Transport {
             method: method.to_string(),
             path: path.to_owned(),
-            reason: error::chain(&e.without_url()),
+            reason: http::transport_reason(e),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let total = header("x-total-count");
-        let retry_after = header("retry-after");
+        let total = http::header_u64(&response, "x-total-count");
+        let retry_after = http::header_u64(&response, "retry-after");
         let bytes = response.bytes().await.map_err(transport)?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.retry

@@ -8,7 +8,7 @@ use super::digitalocean::{EXAMPLE, against, site_resources, wanted};
 use super::{TestCluster, assert_ok};
 use crate::fake_digitalocean::{FakeDigitalOcean, Faults};
 use crate::fake_kube::KubeFaults;
-use crate::support::{railyard, root, run, stderr, stdout};
+use crate::support::{run, stderr, stdout};
 
 /// A small deterministic generator for the fault schedule (xorshift).
 struct Rng(u64);
@@ -151,36 +151,10 @@ fn twenty_faulty_digitalocean_runs_each_converge_after_at_most_one_rerun() {
     );
 }
 
-/// The decrypted example secrets long enough to be recognised in a request.
-fn secrets() -> Vec<String> {
-    // The cluster's file and the machines' file (the k3s tokens user-data carries).
-    let mut secrets: Vec<String> = Vec::new();
-    for file in ["secrets.sops.yaml", "machine-secrets.sops.yaml"] {
-        let decrypted = run(railyard()
-            .current_dir(root())
-            .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
-            .args([
-                "secrets",
-                "decrypt",
-                &format!("examples/digitalocean-small/{file}"),
-            ]));
-        secrets.extend(
-            stdout(&decrypted)
-                .lines()
-                .skip_while(|l| !l.starts_with("stringData:"))
-                .skip(1)
-                .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
-                .filter(|v| v.len() >= 16),
-        );
-    }
-    assert!(secrets.len() >= 2, "{secrets:?}");
-    secrets
-}
-
 #[test]
 fn digitalocean_secrets_travel_only_in_the_droplet_creates_user_data() {
     let cluster = TestCluster::quick(EXAMPLE);
-    let secrets = secrets();
+    let secrets = super::example_secret_values("examples/digitalocean-small");
     let fake = FakeDigitalOcean::start_in_background(Faults {
         server_error_every: 6,
         drop_response_every: 3,

@@ -116,17 +116,6 @@ fn details(body: &Json) -> String {
     }
 }
 
-/// An error and its causes, for a transport failure.
-pub(super) fn chain(error: &dyn std::error::Error) -> String {
-    let mut reason = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        reason = format!("{reason}: {cause}");
-        source = cause.source();
-    }
-    reason
-}
-
 impl Transient for ScalewayError {
     /// Worth sending again: 429, 5xx, a resource in a transient state, or no answer.
     fn is_transient(&self) -> bool {

@@ -149,32 +149,6 @@ fn twenty_faulty_scaleway_runs_each_converge_after_at_most_one_rerun() {
     );
 }
 
-/// The decrypted example secrets long enough to be recognised in a request.
-fn example_secrets() -> Vec<String> {
-    // The cluster's file and the machines' file (the k3s tokens user-data carries).
-    let mut secrets: Vec<String> = Vec::new();
-    for file in ["secrets.sops.yaml", "machine-secrets.sops.yaml"] {
-        let decrypted = run(railyard()
-            .current_dir(root())
-            .env("SOPS_AGE_KEY_FILE", root().join("examples/age.key"))
-            .args([
-                "secrets",
-                "decrypt",
-                &format!("examples/scaleway-small/{file}"),
-            ]));
-        secrets.extend(
-            stdout(&decrypted)
-                .lines()
-                .skip_while(|l| !l.starts_with("stringData:"))
-                .skip(1)
-                .filter_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_owned()))
-                .filter(|v| v.len() >= 16),
-        );
-    }
-    assert!(secrets.len() >= 2, "{secrets:?}");
-    secrets
-}
-
 #[test]
 fn secrets_travel_only_in_the_user_data_patch() {
     let cluster = TestCluster::quick(EXAMPLE);
@@ -183,7 +157,7 @@ fn secrets_travel_only_in_the_user_data_patch() {
         drop_response_every: 3,
         ..ScalewayFaults::default()
     });
-    let secrets = example_secrets();
+    let secrets = crate::bootstrap::example_secret_values("examples/scaleway-small");
     let mut outputs = vec![run(&mut railyard_at(
         &fake,
         &cluster,
