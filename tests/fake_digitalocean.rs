@@ -29,7 +29,6 @@ mod model;
 mod rules;
 mod tests;
 
-use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -39,9 +38,9 @@ use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 use self::model::State;
+use crate::support::served::Served;
 
 /// Faults to inject; all off by default. Every-Nth counters restart with `set_faults`.
 #[derive(Clone, Debug, Default)]
@@ -95,57 +94,43 @@ impl Shared {
 pub(crate) struct FakeDigitalOcean {
     shared: Arc<Shared>,
     url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Dropped with the fake: the server stops.
+    _served: Served,
 }
 
 impl FakeDigitalOcean {
     /// Serves on 127.0.0.1 (a free port) from the current tokio runtime.
     pub(crate) async fn start(faults: Faults) -> FakeDigitalOcean {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let (shared, origin) = shared_for(&listener, faults);
-        let (shutdown, stopped) = oneshot::channel();
-        tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
+        let (served, shared, origin) = Served::start(move |origin: String| {
+            let shared = Arc::new(Shared(Mutex::new(State::new(faults, origin))));
+            (
+                Arc::clone(&shared),
+                Router::new().fallback(handle).with_state(shared),
+            )
+        })
+        .await;
         FakeDigitalOcean {
             shared,
             url: format!("{origin}/v2"),
-            shutdown: Some(shutdown),
-            thread: None,
+            _served: served,
         }
     }
 
     /// Serves from a thread of its own (with its own runtime), for tests that run the
     /// synchronous `railyard` binary against it; returns once it listens.
     pub(crate) fn start_in_background(faults: Faults) -> FakeDigitalOcean {
-        let (ready, started) = std::sync::mpsc::channel();
-        let (shutdown, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name("fake-digitalocean".to_owned())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a tokio runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .expect("bind 127.0.0.1:0");
-                    let (shared, origin) = shared_for(&listener, faults);
-                    ready
-                        .send((Arc::clone(&shared), origin))
-                        .expect("the starter waits");
-                    serve(listener, shared, stopped).await;
-                });
-            })
-            .expect("spawn the fake's thread");
-        let (shared, origin) = started.recv().expect("the fake starts");
+        let (served, shared, origin) =
+            Served::start_in_background("fake-digitalocean", move |origin: String| {
+                let shared = Arc::new(Shared(Mutex::new(State::new(faults, origin))));
+                (
+                    Arc::clone(&shared),
+                    Router::new().fallback(handle).with_state(shared),
+                )
+            });
         FakeDigitalOcean {
             shared,
             url: format!("{origin}/v2"),
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            _served: served,
         }
     }
 
@@ -198,36 +183,6 @@ impl FakeDigitalOcean {
 
     pub(crate) fn stop(self) {
         drop(self);
-    }
-}
-
-impl Drop for FakeDigitalOcean {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn shared_for(listener: &tokio::net::TcpListener, faults: Faults) -> (Arc<Shared>, String) {
-    let address = listener.local_addr().expect("a local address");
-    let origin = format!("http://{address}");
-    let state = State::new(faults, origin.clone());
-    (Arc::new(Shared(Mutex::new(state))), origin)
-}
-
-async fn serve(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-    stopped: oneshot::Receiver<()>,
-) {
-    let app = Router::new().fallback(handle).with_state(shared);
-    tokio::select! {
-        served = axum::serve(listener, app).into_future() => served.expect("the fake serves"),
-        _ = stopped => {}
     }
 }
 

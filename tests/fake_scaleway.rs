@@ -42,7 +42,6 @@ mod servers;
 mod state;
 
 use std::collections::BTreeMap;
-use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -51,9 +50,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use tokio::sync::oneshot;
 
 use self::state::State;
+use crate::support::served::Served;
 
 /// The one project the fake serves.
 pub(crate) const PROJECT: &str = "11111111-2222-4333-8444-555555555555";
@@ -134,46 +133,26 @@ impl Shared {
 pub(crate) struct FakeScaleway {
     shared: Arc<Shared>,
     url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Dropped with the fake: the server stops.
+    _served: Served,
 }
 
 impl FakeScaleway {
     /// Serves from a thread of its own (with its own runtime), for tests that run the
     /// `railyard` binary against it; returns once it listens.
     pub(crate) fn start_in_background(faults: Faults) -> FakeScaleway {
-        let (ready, started) = std::sync::mpsc::channel();
-        let (shutdown, stopped) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name("fake-scaleway".to_owned())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a tokio runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .expect("bind 127.0.0.1:0");
-                    let address = listener.local_addr().expect("a local address");
-                    let shared = Arc::new(Shared(Mutex::new(State::new(faults))));
-                    ready
-                        .send((Arc::clone(&shared), format!("http://{address}")))
-                        .expect("the starter waits");
-                    let app = Router::new().fallback(handle).with_state(shared);
-                    tokio::select! {
-                        served = axum::serve(listener, app).into_future() => served.expect("the fake serves"),
-                        _ = stopped => {}
-                    }
-                });
-            })
-            .expect("spawn the fake's thread");
-        let (shared, url) = started.recv().expect("the fake starts");
+        let (served, shared, origin) =
+            Served::start_in_background("fake-scaleway", move |_origin: String| {
+                let shared = Arc::new(Shared(Mutex::new(State::new(faults))));
+                (
+                    Arc::clone(&shared),
+                    Router::new().fallback(handle).with_state(shared),
+                )
+            });
         FakeScaleway {
             shared,
-            url,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            url: origin,
+            _served: served,
         }
     }
 
@@ -226,17 +205,6 @@ impl FakeScaleway {
 
     pub(crate) fn stop(self) {
         drop(self);
-    }
-}
-
-impl Drop for FakeScaleway {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

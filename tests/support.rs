@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 /// Golden `ok` cases stored as differences from a base case.
 pub(crate) mod golden_layout;
 
+/// A fake HTTP API served on loopback until dropped.
+pub(crate) mod served;
+
 /// The crate root.
 pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
