@@ -207,3 +207,63 @@ fn example_secret_values(example: &str) -> Vec<String> {
     assert!(secrets.len() >= 2, "{secrets:?}");
     secrets
 }
+
+/// What one faulty run did, for the schedule's overall check.
+#[derive(Default, Clone, Copy)]
+struct Hurt {
+    killed: usize,
+    in_cluster: usize,
+    faulted: usize,
+    incomplete: usize,
+}
+
+impl From<(usize, usize, usize, usize)> for Hurt {
+    fn from((killed, in_cluster, faulted, incomplete): (usize, usize, usize, usize)) -> Hurt {
+        Hurt {
+            killed,
+            in_cluster,
+            faulted,
+            incomplete,
+        }
+    }
+}
+
+/// Seeds 1 to 20 of `faulty_run`, `at_once` side by side (each seed has its own fake cloud,
+/// cluster and home; the runs mostly wait on fakes, polls and kills, so a few at a time cut the
+/// wall time), then the check that the schedule really hurt: kills mid-run, some in the
+/// cluster phase, injected faults, first runs left unfinished.
+fn twenty_seeded_runs(at_once: usize, faulty_run: impl Fn(u64) -> Hurt + Sync) {
+    let next = std::sync::atomic::AtomicU64::new(1);
+    let total = std::sync::Mutex::new(Hurt::default());
+    std::thread::scope(|scope| {
+        for _ in 0..at_once {
+            scope.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if seed > 20 {
+                        return;
+                    }
+                    let hurt = faulty_run(seed);
+                    let mut total = total.lock().unwrap_or_else(|e| e.into_inner());
+                    total.killed += hurt.killed;
+                    total.in_cluster += hurt.in_cluster;
+                    total.faulted += hurt.faulted;
+                    total.incomplete += hurt.incomplete;
+                }
+            });
+        }
+    });
+    let Hurt {
+        killed,
+        in_cluster,
+        faulted,
+        incomplete,
+    } = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    eprintln!(
+        "20 runs: {killed} killed ({in_cluster} of them in the cluster phase), {faulted} faulty answers, {incomplete} left unfinished"
+    );
+    assert!(
+        killed >= 3 && in_cluster >= 1 && faulted >= 20 && incomplete >= 3,
+        "{killed} {in_cluster} {faulted} {incomplete}"
+    );
+}

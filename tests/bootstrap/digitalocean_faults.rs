@@ -118,37 +118,7 @@ fn faulty_run(seed: u64) -> (usize, usize, usize, usize) {
 
 #[test]
 fn twenty_faulty_digitalocean_runs_each_converge_after_at_most_one_rerun() {
-    const AT_ONCE: usize = 5;
-    let next = std::sync::atomic::AtomicU64::new(1);
-    let total = std::sync::Mutex::new((0, 0, 0, 0));
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| {
-                loop {
-                    let seed = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if seed > 20 {
-                        return;
-                    }
-                    let hurt = faulty_run(seed);
-                    let mut total = total.lock().unwrap_or_else(|e| e.into_inner());
-                    total.0 += hurt.0;
-                    total.1 += hurt.1;
-                    total.2 += hurt.2;
-                    total.3 += hurt.3;
-                }
-            });
-        }
-    });
-    let (killed, in_cluster, faulted, incomplete) =
-        total.into_inner().unwrap_or_else(|e| e.into_inner());
-    eprintln!(
-        "20 runs: {killed} killed ({in_cluster} of them in the cluster phase), {faulted} faulty answers, {incomplete} left unfinished"
-    );
-    // The schedule must really hurt: kills mid-run, injected faults, first runs unfinished.
-    assert!(
-        killed >= 3 && in_cluster >= 1 && faulted >= 20 && incomplete >= 3,
-        "{killed} {in_cluster} {faulted} {incomplete}"
-    );
+    crate::bootstrap::twenty_seeded_runs(5, |seed| faulty_run(seed).into());
 }
 
 #[test]

@@ -56,17 +56,13 @@ fn bootstrap_maybe_killed(
     }
 }
 
-/// What one faulty run did, for the schedule's overall check.
-#[derive(Default)]
-struct Hurt {
-    killed: usize,
-    in_cluster: usize,
-    faulted: usize,
-    incomplete: usize,
-}
-
 /// One seed's faulty first run (killed or not) and its clean re-run, which must converge.
-fn faulty_run(seed: u64, example: &str, site: &str, want: &BTreeSet<(String, String)>) -> Hurt {
+fn faulty_run(
+    seed: u64,
+    example: &str,
+    site: &str,
+    want: &BTreeSet<(String, String)>,
+) -> super::Hurt {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let faults = Faults {
         page_size: 1 + rng.next(4) as usize,
@@ -103,7 +99,7 @@ fn faulty_run(seed: u64, example: &str, site: &str, want: &BTreeSet<(String, Str
     };
     let was_killed = bootstrap_maybe_killed(&fake, &cluster, example, kill);
     let first = site_resources(&fake, site);
-    let hurt = Hurt {
+    let hurt = super::Hurt {
         killed: usize::from(was_killed),
         in_cluster: usize::from(was_killed && !cluster.kube.requests().is_empty()),
         faulted: fake
@@ -142,41 +138,5 @@ fn twenty_faulty_runs_each_converge_after_at_most_one_rerun() {
     let example = "examples/hetzner-medium/site.yaml";
     let site = "demo-medium";
     let want = wanted(site, 3, 5, true);
-    // Each seed has its own fake cloud, cluster and home, so seeds run side by side; the runs
-    // mostly wait (on fakes, polls and kills), so a few at a time cut the wall time.
-    const AT_ONCE: usize = 5;
-    let next = std::sync::atomic::AtomicU64::new(1);
-    let total = std::sync::Mutex::new(Hurt::default());
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| {
-                loop {
-                    let seed = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if seed > 20 {
-                        return;
-                    }
-                    let hurt = faulty_run(seed, example, site, &want);
-                    let mut total = total.lock().unwrap_or_else(|e| e.into_inner());
-                    total.killed += hurt.killed;
-                    total.in_cluster += hurt.in_cluster;
-                    total.faulted += hurt.faulted;
-                    total.incomplete += hurt.incomplete;
-                }
-            });
-        }
-    });
-    let Hurt {
-        killed,
-        in_cluster,
-        faulted,
-        incomplete,
-    } = total.into_inner().unwrap_or_else(|e| e.into_inner());
-    // The schedule must really hurt: kills mid-run, injected faults, first runs left unfinished.
-    eprintln!(
-        "20 runs: {killed} killed ({in_cluster} of them in the cluster phase), {faulted} faulty answers, {incomplete} left unfinished"
-    );
-    assert!(
-        killed >= 3 && in_cluster >= 1 && faulted >= 20 && incomplete >= 3,
-        "{killed} {in_cluster} {faulted} {incomplete}"
-    );
+    super::twenty_seeded_runs(5, |seed| faulty_run(seed, example, site, &want));
 }
