@@ -228,3 +228,60 @@ fn a_k3s_minor_without_an_autoscaler_release_is_refused_at_its_pin() {
         "{errors:?}"
     );
 }
+
+/// A pool's own location reaches its node group (`--nodes=min:max:TYPE:LOCATION:name`); the
+/// other pools keep the site's.
+#[test]
+fn an_autoscaled_pool_in_another_location_scales_there() {
+    let text = std::fs::read_to_string(site()).expect("site text");
+    let moved = text.replacen(
+        "        type: ccx33\n",
+        "        type: ccx33\n        location: fsn1\n",
+        1,
+    );
+    assert_ne!(moved, text, "the workspaces pool is in the site");
+    let tree = render(&site(), Some(&moved)).expect("the large site renders");
+    let objects = autoscaler(&tree);
+    let container = &objects["Deployment"]["spec"]["template"]["spec"]["containers"][0];
+    let nodes: Vec<&str> = container["command"]
+        .as_array()
+        .expect("a command")
+        .iter()
+        .filter_map(|arg| arg.as_str()?.strip_prefix("--nodes="))
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            "1:20:ccx33:fsn1:golden-workspaces",
+            "0:10:cpx52:nbg1:golden-headless"
+        ]
+    );
+}
+
+/// Autoscaled servers get the site's firewall through their labels: bootstrap's firewall
+/// applies to the site's label selector (`bootstrap::wanted`), which every pool's
+/// `serverLabels` satisfy, as static pool servers' labels do.
+#[test]
+fn autoscaled_servers_carry_the_label_the_sites_firewall_applies_to() {
+    let tree = render(&site(), None).expect("the large site renders");
+    let objects = autoscaler(&tree);
+    let config = objects["Secret"]["stringData"][layout::CLUSTER_AUTOSCALER_CONFIG_KEY]
+        .as_str()
+        .expect("the config");
+    let config: Value = serde_json::from_str(config).expect("JSON");
+    let selector = railyard::core::labels::site_selector("golden");
+    let (key, value) = selector.split_once('=').expect("key=value");
+    let node_configs = config["nodeConfigs"].as_object().expect("node configs");
+    assert_eq!(node_configs.len(), 2);
+    for (group, node) in node_configs {
+        assert_eq!(node["serverLabels"][key], value, "{group}");
+        let pool = group
+            .strip_prefix("golden-")
+            .expect("a node group of the site");
+        assert_eq!(
+            serde_json::to_value(railyard::core::labels::pool("golden", pool)).expect("labels"),
+            node["serverLabels"],
+            "{group}: the labels bootstrap gives a static pool's servers"
+        );
+    }
+}

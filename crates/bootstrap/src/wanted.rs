@@ -174,7 +174,7 @@ pub fn autoscaled_machines(machines: &Machines) -> Vec<Wanted> {
             spec: Spec::Machine(Machine {
                 machine_type: pool.machine_type.clone(),
                 image: machines.image.clone(),
-                location: machines.location.clone(),
+                location: pool.location_in(machines).to_owned(),
                 ssh_keys: ssh_key_names(machines),
                 user_data: layout::host_file(site, &pool.user_data),
                 placement_group: String::new(),
@@ -186,9 +186,10 @@ pub fn autoscaled_machines(machines: &Machines) -> Vec<Wanted> {
         .collect()
 }
 
-/// A static pool's servers: workers with the pool's label, user-data and type, joining the
-/// network at creation; spread groups continue after the implicit workers'. Autoscaled pools
-/// get none: cluster-autoscaler creates theirs.
+/// A static pool's servers: workers with the pool's label, user-data, type and location,
+/// joining the network at creation; spread groups continue after the implicit workers' (a
+/// Hetzner placement group names no location, so one group may span the network zone's).
+/// Autoscaled pools get none: cluster-autoscaler creates theirs.
 fn pool_servers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
     let site = machines.site.as_str();
     let mut index = machines.workers.count as usize;
@@ -201,7 +202,7 @@ fn pool_servers(machines: &Machines, profile: &Profile) -> Vec<Wanted> {
                 spec: Spec::Machine(Machine {
                     machine_type: pool.machine_type.clone(),
                     image: machines.image.clone(),
-                    location: machines.location.clone(),
+                    location: pool.location_in(machines).to_owned(),
                     ssh_keys: ssh_key_names(machines),
                     user_data: layout::host_file(site, &pool.user_data),
                     placement_group: spread_group(
@@ -457,6 +458,57 @@ mod tests {
         assert_eq!(scaled.len(), 1);
         assert_eq!(scaled[0].name, "s-burst");
         assert!(!wanted.iter().any(|w| w.name.starts_with("s-burst")));
+    }
+
+    /// A pool's own location is where its servers (static) and its node group's template
+    /// (autoscaled, for the availability check) are; the rest stay in the site's. The site's
+    /// firewall applies by a selector every pool server's labels satisfy.
+    #[test]
+    fn pools_are_created_in_their_own_location_under_the_sites_firewall() {
+        let mut host = host(1);
+        host.machines.pools = serde_json::from_value(serde_json::json!([
+            { "name": "builds", "type": "cpx52", "location": "fsn1", "count": 2, "namePrefix": "s-builds-", "userData": "cloud-init/pool-builds.yaml" },
+            { "name": "burst", "type": "ccx33", "location": "hel1", "autoscaled": { "min": 0, "max": 5 }, "namePrefix": "s-burst-", "userData": "cloud-init/pool-burst.yaml" },
+            { "name": "plain", "type": "cpx42", "count": 1, "namePrefix": "s-plain-", "userData": "cloud-init/pool-plain.yaml" },
+        ]))
+        .expect("pools");
+        let wanted = wanted(&host, &PROFILE).expect("wanted");
+        let location = |w: &Wanted| match &w.spec {
+            Spec::Machine(m) => Some((w.name.clone(), m.location.clone())),
+            _ => None,
+        };
+        let machines: Vec<(String, String)> = wanted.iter().filter_map(location).collect();
+        for (name, want) in [
+            ("s-server-0", "nbg1"),
+            ("s-worker-0", "nbg1"),
+            ("s-builds-0", "fsn1"),
+            ("s-builds-1", "fsn1"),
+            ("s-plain-0", "nbg1"),
+        ] {
+            assert!(
+                machines.contains(&(name.to_owned(), want.to_owned())),
+                "{name} in {want}: {machines:?}"
+            );
+        }
+        let scaled: Vec<(String, String)> = autoscaled_machines(&host.machines)
+            .iter()
+            .filter_map(location)
+            .collect();
+        assert_eq!(scaled, [("s-burst".to_owned(), "hel1".to_owned())]);
+        let Some(Spec::Firewall { applies_to, .. }) = wanted
+            .iter()
+            .find(|w| w.kind() == Kind::Firewall)
+            .map(|w| &w.spec)
+        else {
+            panic!("a firewall");
+        };
+        let (key, value) = applies_to.split_once('=').expect("key=value");
+        for pool in ["builds", "burst"] {
+            assert_eq!(
+                labels::pool("s", pool).get(key).map(String::as_str),
+                Some(value)
+            );
+        }
     }
 
     #[test]

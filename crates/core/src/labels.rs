@@ -80,13 +80,19 @@ pub fn role_tag(site: &str, role: &str) -> String {
     format!("railyard-role:{site}:{role}")
 }
 
-/// A resource's labels (`resource`) as tags: the site's, then the role's.
+/// The tag of a pool's machines of `site` (pool names are DNS labels, which the pattern admits).
+pub fn pool_tag(site: &str, pool: &str) -> String {
+    format!("railyard-pool:{site}:{pool}")
+}
+
+/// A resource's labels (`resource`, `pool`) as tags: the site's, the role's, then the pool's.
 pub fn tags(labels: &BTreeMap<String, String>) -> Vec<String> {
     let Some(site) = labels.get(SITE) else {
         return Vec::new();
     };
     let mut tags = vec![site_tag(site)];
     tags.extend(labels.get(ROLE).map(|role| role_tag(site, role)));
+    tags.extend(labels.get(POOL).map(|pool| pool_tag(site, pool)));
     tags
 }
 
@@ -122,6 +128,16 @@ mod tests {
             ["railyard-site:demo-1", "railyard-role:demo-1:server"]
         );
         assert!(tags.iter().all(|t| valid(t)), "{tags:?}");
+        let pooled = super::tags(&pool("demo-1", "gpu-2"));
+        assert_eq!(
+            pooled,
+            [
+                "railyard-site:demo-1",
+                "railyard-role:demo-1:worker",
+                "railyard-pool:demo-1:gpu-2"
+            ]
+        );
+        assert!(pooled.iter().all(|t| valid(t)), "{pooled:?}");
         assert_eq!(site_tag("demo"), "railyard-site:demo");
         assert_eq!(
             selector_tag(&site_selector("demo")).as_deref(),

@@ -27,7 +27,7 @@ pub struct Machines {
     pub ssh_keys: Vec<String>,
     pub servers: Vec<Server>,
     pub workers: Workers,
-    /// `large`'s worker pools; absent for the other sizes.
+    /// The worker pools; absent when the site has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pools: Vec<Pool>,
     pub ingress_load_balancer: LoadBalancer,
@@ -69,7 +69,7 @@ pub struct Workers {
     pub user_data: String,
 }
 
-/// A worker pool (`large`): bootstrap creates a static pool's `count` servers;
+/// A worker pool: bootstrap creates a static pool's `count` servers;
 /// cluster-autoscaler creates an autoscaled pool's, which bootstrap leaves alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,6 +77,10 @@ pub struct Pool {
     pub name: String,
     #[serde(rename = "type")]
     pub machine_type: String,
+    /// The pool's own location, when it names one (Hetzner: in the network's zone); else the
+    /// site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// A static pool's number of servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
@@ -107,6 +111,11 @@ impl Pool {
     /// The most servers the pool may have.
     pub fn largest(&self) -> u32 {
         self.autoscaled.map_or(self.static_count(), |a| a.max)
+    }
+
+    /// Where the pool's servers are created: its own location, else the site's.
+    pub fn location_in<'a>(&'a self, machines: &'a Machines) -> &'a str {
+        self.location.as_deref().unwrap_or(&machines.location)
     }
 
     /// A static pool's server name.

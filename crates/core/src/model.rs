@@ -126,6 +126,8 @@ pub struct Pool {
     pub name: DnsLabel,
     pub server_type: String,
     pub size: PoolSize,
+    /// The location the pool names, when it names one; else the site's.
+    pub location: Option<String>,
     pub labels: std::collections::BTreeMap<String, String>,
     pub taints: Vec<site::Taint>,
 }
@@ -142,6 +144,11 @@ pub enum PoolSize {
 impl Pool {
     pub fn is_autoscaled(&self) -> bool {
         matches!(self.size, PoolSize::Autoscaled { .. })
+    }
+
+    /// Where the pool's servers are created: its own location, else the site's.
+    pub fn location<'a>(&'a self, site: &'a Site) -> &'a str {
+        self.location.as_deref().unwrap_or(&site.location)
     }
 }
 
@@ -305,6 +312,7 @@ fn pool(pool: site::Pool) -> Pool {
         name: DnsLabel::parse(&pool.name).expect("validation admits only DNS labels"),
         server_type: pool.server_type,
         size,
+        location: pool.location,
         labels: pool.labels,
         taints: pool.taints,
     }

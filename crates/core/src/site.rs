@@ -140,13 +140,13 @@ pub struct SizeData {
     pub workers: Option<u32>,
     /// Operating system image.
     pub image: Option<String>,
-    /// Worker pools (Hetzner): `large` needs at least one, each static (`count`) or autoscaled (`min` and `max`); `small` and `medium` take static pools beside their workers.
+    /// Worker pools: `large` (Hetzner) needs at least one, each static (`count`) or autoscaled (`min` and `max`); `small` and `medium` take static pools beside their workers wherever `railyard bootstrap` provisions (Hetzner, DigitalOcean, Scaleway).
     pub pools: Option<Vec<Pool>>,
     /// The Hetzner API token cluster-autoscaler creates and deletes the autoscaled pools' servers with (`large` with an autoscaled pool), by reference to the secrets file.
     pub autoscaler_token: Option<SecretRef>,
 }
 
-/// One worker pool of a `large` site: what a pool may set is the whole of it.
+/// One worker pool: what a pool may set is the whole of it.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Pool {
@@ -161,6 +161,8 @@ pub struct Pool {
     pub min: Option<u32>,
     /// An autoscaled pool's largest number of servers (more than `min`).
     pub max: Option<u32>,
+    /// The pool's location (Hetzner): another location of the site's network zone (`eu-central`: fsn1, nbg1, hel1), since every server joins the site's network; default the site's location.
+    pub location: Option<String>,
     /// Kubernetes labels the pool's nodes register with (`key: value`).
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,

@@ -239,7 +239,8 @@ pub(super) fn existing(kind: Kind, site: &str, raw: &Json, labels: Labels) -> Ex
     }
 }
 
-/// A droplet's tags as the neutral labels (`railyard-site:demo` → `railyard.dev/site=demo`).
+/// A droplet's tags as the neutral labels (`railyard-site:demo` → `railyard.dev/site=demo`,
+/// `railyard-pool:demo:gpu` → `railyard.dev/pool=gpu`).
 pub(super) fn droplet_labels(site: &str, raw: &Json) -> Labels {
     let tags: Vec<&str> = raw["tags"]
         .as_array()
@@ -255,6 +256,13 @@ pub(super) fn droplet_labels(site: &str, raw: &Json) -> Labels {
         if tags.contains(&labels::role_tag(site, role).as_str()) {
             found.insert(labels::ROLE.to_owned(), role.to_owned());
         }
+    }
+    let pool_prefix = labels::pool_tag(site, "");
+    if let Some(pool) = tags
+        .iter()
+        .find_map(|t| t.strip_prefix(pool_prefix.as_str()))
+    {
+        found.insert(labels::POOL.to_owned(), pool.to_owned());
     }
     found
 }

@@ -86,7 +86,7 @@ pub fn node_groups(site: &Site) -> Vec<String> {
             PoolSize::Autoscaled { min, max } => Some(format!(
                 "--nodes={min}:{max}:{}:{}:{}",
                 pool.server_type,
-                site.location,
+                pool.location(site),
                 layout::cloud::node_group(&site.name, &pool.name)
             )),
             PoolSize::Static { .. } => None,

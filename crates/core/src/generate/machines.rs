@@ -83,7 +83,7 @@ pub fn machines(site: &Site) -> Machines {
     }
 }
 
-/// `large`'s pools as bootstrap reads them.
+/// The site's pools as bootstrap reads them.
 fn pools(site: &Site) -> Vec<Pool> {
     site.pools
         .iter()
@@ -95,6 +95,7 @@ fn pools(site: &Site) -> Vec<Pool> {
             Pool {
                 name: pool.name.to_string(),
                 machine_type: pool.server_type.clone(),
+                location: pool.location.clone(),
                 count,
                 autoscaled,
                 name_prefix: layout::cloud::pool_prefix(&site.name, &pool.name),

@@ -110,12 +110,12 @@ impl Rules<'_> {
             for pointer in [WORKER_TYPE, WORKERS] {
                 self.pools_instead(pointer);
             }
-        } else if self.value(POOLS).is_some() && table.provider != Provider::Hetzner {
+        } else if self.value(POOLS).is_some() && !bootstrapped(table.provider) {
             self.key_error(
                 POOLS,
-                format!("worker pools are not available on {} yet", table.name),
+                format!("worker pools are not available on {}", table.name),
                 format!("no `pools` on {}", table.name),
-                "pools are created by `railyard bootstrap`, which provisions Hetzner only",
+                "pools are created by `railyard bootstrap`, which provisions Hetzner, DigitalOcean and Scaleway",
             );
         } else {
             self.pools(table, size);
@@ -214,6 +214,12 @@ impl Rules<'_> {
             Some(_) => {}
         }
     }
+}
+
+/// Whether `railyard bootstrap` creates this provider's machines (and so a static pool's).
+/// Azure's sites are rendered for machines made by other means (README, provider × size).
+fn bootstrapped(provider: Provider) -> bool {
+    provider != Provider::Azure
 }
 
 fn supported() -> String {

@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use super::Rules;
-use super::pointers::{MACHINE_SECRETS_FILE, POOLS};
+use super::pointers::{MACHINE_SECRETS_FILE, POOLS, SIZE};
 use crate::defaults;
 use crate::diagnostic::Diagnostic;
 use crate::load_problem::LoadedFiles;
@@ -87,7 +87,9 @@ impl Rules<'_> {
     /// file too; the server token never.
     fn no_machine_keys_in(&mut self, file: &SourceFile, info: &SecretsInfo) {
         let autoscaled = self.has_autoscaled_pools();
-        if autoscaled && !info.keys.iter().any(|k| k == AGENT_TOKEN) {
+        // Only `large` boots autoscaled pools; elsewhere the pools rule refuses them already.
+        let large = self.str(SIZE) == Some("large");
+        if autoscaled && large && !info.keys.iter().any(|k| k == AGENT_TOKEN) {
             self.out.push(
                 self.tree
                     .value_error(POOLS, format!("autoscaled pools need `{AGENT_TOKEN}` in the cluster's secrets file as well"))

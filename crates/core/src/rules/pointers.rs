@@ -30,6 +30,7 @@ pointers! {
     POOL_COUNT = "/spec/sizeData/pools/*/count";
     POOL_MIN = "/spec/sizeData/pools/*/min";
     POOL_MAX = "/spec/sizeData/pools/*/max";
+    POOL_LOCATION = "/spec/sizeData/pools/*/location";
     POOL_LABELS = "/spec/sizeData/pools/*/labels";
     POOL_TAINTS = "/spec/sizeData/pools/*/taints";
     POOL_TAINT_KEY = "/spec/sizeData/pools/*/taints/*/key";

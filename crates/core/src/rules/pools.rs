@@ -1,19 +1,24 @@
-//! `large`'s worker pools: names, types, static or autoscaled sizes, node labels and taints,
+//! Worker pools: names, types, locations, static or autoscaled sizes, node labels and taints,
 //! and Hetzner's limits.
 //!
 //! A pool is static (`count`, created by bootstrap) or autoscaled (`min` < `max`, created by
-//! cluster-autoscaler); the sum of every pool's largest size and the servers must fit one
-//! Hetzner network, since every machine of a site is attached to the site's network.
+//! cluster-autoscaler, `large` on Hetzner only); the sum of every pool's largest size and the
+//! servers must fit one Hetzner network, since every machine of a site is attached to the
+//! site's network. Hetzner's other limits need no rule: a spread placement group holds at most
+//! 10 servers, and bootstrap fills as many groups as the static workers need (autoscaled
+//! servers join none); every machine takes its address from the network's one subnet, so a
+//! site stays far below 50 subnets (decision 0016).
 
 use serde_json::Value as Json;
 
 use super::Rules;
 use super::pointers::{
-    AUTOSCALER_TOKEN, K3S_VERSION, NAME, POOL_COUNT, POOL_LABELS, POOL_MAX, POOL_MIN, POOL_NAME,
-    POOL_TAINT_KEY, POOL_TAINT_VALUE, POOL_TAINTS, POOL_TYPE, POOLS, SIZE, WORKERS, at,
+    AUTOSCALER_TOKEN, K3S_VERSION, LOCATION, NAME, POOL_COUNT, POOL_LABELS, POOL_LOCATION,
+    POOL_MAX, POOL_MIN, POOL_NAME, POOL_TAINT_KEY, POOL_TAINT_VALUE, POOL_TAINTS, POOL_TYPE, POOLS,
+    SIZE, WORKERS, at,
 };
 use crate::defaults::{self, ProviderDefaults, SizeDefaults};
-use crate::site::Size;
+use crate::site::{Provider, Size};
 use crate::values::DnsLabel;
 
 /// `<site>-<pool>-` and the autoscaler's 16 hex digits in one 63-character host name label.
@@ -61,6 +66,7 @@ impl Rules<'_> {
         for index in 0..pools.len() {
             self.pool_name(index, &mut names);
             self.pool_type(table, index);
+            self.pool_location(table, index);
             self.pool_labels(index);
             self.pool_taints(index);
             let (largest, scaled) = self.pool_size(index);
@@ -71,11 +77,15 @@ impl Rules<'_> {
                     &at(POOL_MAX, index),
                     format!("size `{}` has no autoscaled pools", defaults::size_name(size.size)),
                     "a static pool: `count`",
-                    "cluster-autoscaler comes with size `large`; here set `count` instead of `min` and `max`",
+                    if table.provider == Provider::Hetzner {
+                        "cluster-autoscaler comes with size `large`; here set `count` instead of `min` and `max`"
+                    } else {
+                        "cluster-autoscaler comes with size `large`, on Hetzner only: its DigitalOcean and Scaleway providers drive only their managed Kubernetes; here set `count` instead of `min` and `max`"
+                    },
                 );
             }
         }
-        if servers > defaults::HETZNER_SERVERS_PER_NETWORK {
+        if table.provider == Provider::Hetzner && servers > defaults::HETZNER_SERVERS_PER_NETWORK {
             self.key_error(
                 POOLS,
                 format!(
@@ -139,6 +149,55 @@ impl Rules<'_> {
         let pointer = at(POOL_TYPE, index);
         if self.str(&pointer).is_some() {
             self.known_server_type(table, &pointer);
+        }
+    }
+
+    /// A pool's own location: Hetzner only, in the network zone of the site's location, since
+    /// every server joins the site's network and a network lives in one zone.
+    fn pool_location(&mut self, table: &ProviderDefaults, index: usize) {
+        let pointer = at(POOL_LOCATION, index);
+        let Some(location) = self.str(&pointer).map(str::to_owned) else {
+            return;
+        };
+        let site = self.str(LOCATION).unwrap_or_default().to_owned();
+        if table.provider != Provider::Hetzner {
+            self.error(
+                &pointer,
+                format!("a pool's own location is for Hetzner only, not {}", table.name),
+                format!("no `location`: the pool sits in the site's location `{site}`"),
+                "the site's private network, which every machine joins, lives in the site's location; remove the key",
+            );
+            return;
+        }
+        if !table.locations.contains(&location.as_str()) {
+            let hint = crate::suggest::hint(&location, table.locations, || {
+                format!("valid hetzner locations: {}", table.locations.join(", "))
+            });
+            self.error(
+                &pointer,
+                format!("unknown hetzner location `{location}`"),
+                format!("one of {}", table.locations.join(", ")),
+                hint,
+            );
+            return;
+        }
+        let zone = defaults::hetzner_network_zone(&site);
+        if defaults::hetzner_network_zone(&location) != zone {
+            let same: Vec<&str> = table
+                .locations
+                .iter()
+                .copied()
+                .filter(|l| defaults::hetzner_network_zone(l) == zone)
+                .collect();
+            self.error(
+                &pointer,
+                format!(
+                    "pool location `{location}` is in network zone `{}`, the site's network in `{zone}`",
+                    defaults::hetzner_network_zone(&location)
+                ),
+                format!("a location of network zone `{zone}`: {}", same.join(", ")),
+                "every server joins the site's network, and a Hetzner network spans one network zone",
+            );
         }
     }
 
