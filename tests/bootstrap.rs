@@ -20,6 +20,7 @@ mod faults;
 mod findings;
 mod large;
 mod lifecycle;
+mod pools;
 mod scaleway;
 mod secret_paths;
 mod status;

@@ -10,7 +10,7 @@ use crate::fake_digitalocean::{FakeDigitalOcean, Faults, Way};
 use crate::support::{railyard, root, run, stderr, stdout};
 
 pub(super) const EXAMPLE: &str = "examples/digitalocean-small/site.yaml";
-const SITE: &str = "demo-digitalocean";
+pub(super) const SITE: &str = "demo-digitalocean";
 const SITE_TAG: &str = "railyard-site:demo-digitalocean";
 
 pub(super) fn against(fake: &FakeDigitalOcean, cluster: &TestCluster, args: &[&str]) -> Command {
@@ -76,7 +76,7 @@ pub(super) fn site_resources(fake: &FakeDigitalOcean) -> BTreeSet<(String, Strin
     seen
 }
 
-fn creating_posts(fake: &FakeDigitalOcean) -> usize {
+pub(super) fn creating_posts(fake: &FakeDigitalOcean) -> usize {
     fake.requests()
         .iter()
         .filter(|r| r.method == "POST" && !r.path.ends_with("/actions"))

@@ -7,10 +7,10 @@ use crate::fake_scaleway::{FakeScaleway, Faults as ScalewayFaults, PROJECT, Summ
 
 mod faults;
 
-const EXAMPLE: &str = "examples/scaleway-small/site.yaml";
-const SITE: &str = "demo-scaleway";
+pub(super) const EXAMPLE: &str = "examples/scaleway-small/site.yaml";
+pub(super) const SITE: &str = "demo-scaleway";
 
-fn railyard_at(fake: &FakeScaleway, cluster: &TestCluster, args: &[&str]) -> Command {
+pub(super) fn railyard_at(fake: &FakeScaleway, cluster: &TestCluster, args: &[&str]) -> Command {
     let mut command = railyard();
     command
         .current_dir(root())
@@ -39,7 +39,7 @@ fn railyard_at(fake: &FakeScaleway, cluster: &TestCluster, args: &[&str]) -> Com
 }
 
 /// The site's resources in the fake, as (collection, name); panics on a duplicate.
-fn site_resources(fake: &FakeScaleway, site: &str) -> BTreeSet<(String, String)> {
+pub(super) fn site_resources(fake: &FakeScaleway, site: &str) -> BTreeSet<(String, String)> {
     let mut seen = BTreeSet::new();
     for Summary {
         collection,
@@ -71,7 +71,7 @@ fn site_resources(fake: &FakeScaleway, site: &str) -> BTreeSet<(String, String)>
 /// What a small Scaleway site is: key, network, security group, placement groups, the
 /// ingress load balancer, two servers, each with a flexible IP and a root volume, and
 /// server-0's reserved private address.
-fn wanted_small() -> BTreeSet<(String, String)> {
+pub(super) fn wanted_small() -> BTreeSet<(String, String)> {
     let mut wanted = BTreeSet::new();
     let mut add = |collection: &str, name: String| {
         wanted.insert((collection.to_owned(), name));
@@ -91,7 +91,7 @@ fn wanted_small() -> BTreeSet<(String, String)> {
     wanted
 }
 
-fn creating_posts(fake: &FakeScaleway) -> usize {
+pub(super) fn creating_posts(fake: &FakeScaleway) -> usize {
     fake.requests()
         .iter()
         .filter(|r| r.method == "POST" && !r.path.ends_with("/action"))
