@@ -9,6 +9,7 @@ mod fleet;
 mod flux;
 mod hand_edits;
 mod init;
+mod lines;
 mod machine_data;
 mod manual;
 mod migrate;
@@ -59,6 +60,12 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command; errors are printed here, so `main` only returns the status.
 pub fn run(cli: Cli) -> Exit {
+    let json = cli.error_format == ErrorFormat::Json;
+    lines::set_json(json);
+    if json && !prints_its_product(&cli.command) {
+        // The array is printed even when nothing joins it: `[]` is the document of a success.
+        failure::hold(Vec::new());
+    }
     let result = dispatch(&cli);
     let error = match &result {
         Err(error) if is_broken_pipe(error) => return Exit::Success,
@@ -82,6 +89,25 @@ pub fn run(cli: Cli) -> Exit {
 }
 
 pub use failure::usage_error as usage_error_json;
+
+/// Whether the command's stdout is its product (a schema, a diff, user-data, plaintext, a
+/// manual page), printed as it is under `--error-format json` too; the array then appears
+/// only when the command fails, alone. Every other command prints the array in every case.
+fn prints_its_product(command: &Command) -> bool {
+    use crate::cli::SecretsCommand;
+    match command {
+        Command::Schema
+        | Command::Diff { .. }
+        | Command::Overlay(_)
+        | Command::Completions { .. }
+        | Command::MachineData { .. }
+        | Command::Man { out: None } => true,
+        Command::Secrets(
+            SecretsCommand::Encrypt { in_place, .. } | SecretsCommand::Decrypt { in_place, .. },
+        ) => !in_place,
+        _ => false,
+    }
+}
 
 fn dispatch(cli: &Cli) -> Result<Exit> {
     match &cli.command {
@@ -357,11 +383,8 @@ fn failed(cli: &Cli, diagnostics: &[diagnostic::Diagnostic]) -> bool {
 }
 
 /// A line for people: stdout, unless stdout carries JSON.
-fn status(cli: &Cli, line: &str) {
-    match cli.error_format {
-        ErrorFormat::Human => println!("{line}"),
-        ErrorFormat::Json => eprintln!("{line}"),
-    }
+fn status(_cli: &Cli, line: &str) {
+    lines::progress(line);
 }
 
 /// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
@@ -399,19 +422,12 @@ fn stdout_color(cli: &Cli) -> bool {
 
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
-        // The commands whose output is their report print it alone when the site is clean;
-        // the others print an array, empty then.
-        // Their warnings go to stderr for people, so that stdout stays the report alone.
+        // `machine-data` prints its user-data alone when the site is clean; the others print
+        // an array, empty then. Its warnings go to stderr for people, so that stdout stays the
+        // user-data alone.
         ErrorFormat::Json
             if !failed(cli, &output.diagnostics)
-                && matches!(
-                    cli.command,
-                    Command::Plan { .. }
-                        | Command::Bootstrap { .. }
-                        | Command::Destroy { .. }
-                        | Command::Status { .. }
-                        | Command::MachineData { .. }
-                ) =>
+                && matches!(cli.command, Command::MachineData { .. }) =>
         {
             eprint!(
                 "{}",

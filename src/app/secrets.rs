@@ -82,7 +82,11 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             let rotated = file::rotate(&text, &decrypted, &recipients, *rekey, &mut OsRng, &now())
                 .map_err(|e| located(Some(file), e))?;
             write_atomically(file, &rotated)?;
-            println!("{}: encrypted to {}", file.display(), recipients.join(", "));
+            super::lines::report(&format!(
+                "{}: encrypted to {}",
+                file.display(),
+                recipients.join(", ")
+            ));
             Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
@@ -268,7 +272,7 @@ fn edit(path: &Path) -> Result<Exit> {
             &bytes[..]
         };
         if edited == decrypted.plaintext.as_bytes() {
-            println!("{}: no change", path.display());
+            super::lines::report(&format!("{}: no change", path.display()));
             return Ok(Exit::Success);
         }
         if edited.trim_ascii().is_empty() {
@@ -287,7 +291,7 @@ fn edit(path: &Path) -> Result<Exit> {
                 Ok(encrypted) => {
                     drop(private);
                     write_atomically(path, &encrypted)?;
-                    println!("{}: saved", path.display());
+                    super::lines::report(&format!("{}: saved", path.display()));
                     return Ok(Exit::Success);
                 }
                 Err(SopsError::Yaml {
