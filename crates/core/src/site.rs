@@ -504,7 +504,7 @@ pub struct HetznerCsi {
 pub struct DatabaseBackup {
     /// Cron schedule (default `0 3 * * *`, daily at 03:00).
     pub schedule: Option<String>,
-    /// Size of the backup volume (default `8Gi`).
+    /// Size of the scratch volume that holds one dump until it is uploaded (default `8Gi`).
     pub size: Option<String>,
 }
 
