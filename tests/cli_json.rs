@@ -126,6 +126,8 @@ impl Scratch {
             dir.path().join("placeholders/site.yaml"),
         )
         .expect("copy");
+        // A `v1alpha1` site whose one secrets file holds the k3s tokens: `secrets split` work.
+        crate::support::copy_inputs(&root().join("golden/ok/minimal"), &dir.path().join("old"));
         Scratch { dir }
     }
 
@@ -387,6 +389,17 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             Report,
         ),
         case(&["secrets", "split", &site], 2, Error("other")),
+        case(
+            &["migrate", "--check", &s.path("old/site.yaml")],
+            1,
+            Findings,
+        ),
+        case(&["secrets", "split", &s.path("old/site.yaml")], 0, Report),
+        case(
+            &["migrate", "--check", &s.path("old/site.yaml")],
+            0,
+            Findings,
+        ),
         case(&["--help"], 0, Own),
         case(&["--version"], 0, Own),
         case(&[], 2, Error("usage")),
