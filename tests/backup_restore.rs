@@ -6,8 +6,11 @@
 //!
 //! What the Pod's network and the S3 bucket do is stood in for: `DB_HOST=localhost` with a
 //! `~/.my.cnf` naming the private socket (read after Debian's own, which names the system's),
-//! and the dump is a local file: the upload and download (rclone) are not run.
+//! and the dump is restored from the local file the dump script wrote: the README's download
+//! is not run. The rendered upload script runs on its own, with rclone's `local` backend and a
+//! directory in place of the S3 bucket, for its copy and its retention.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -17,6 +20,7 @@ use railyard::core::json_tree::JsonTree;
 use railyard::core::source::SourceFile;
 use railyard::core::yaml::parse_stream;
 use railyard::edge::load::load;
+use serde_json::Value;
 
 use crate::support::root;
 
@@ -208,9 +212,8 @@ fn unavailable() {
     );
 }
 
-/// The dump script of the backup golden site's rendered CronJob: its first container's
-/// `args[0]`, as the cluster would run it.
-fn rendered_dump_script() -> String {
+/// The CronJob the backup golden site renders.
+fn rendered_cron_job() -> Value {
     let site = root().join("golden/ok/feature-database-backup/site.yaml");
     let loaded = load(&site).expect("the site loads");
     let tree = compile(&loaded.inputs).tree.expect("the site compiles");
@@ -222,14 +225,41 @@ fn rendered_dump_script() -> String {
     let text = std::str::from_utf8(bytes).expect("UTF-8");
     let (nodes, diagnostics) = parse_stream(&SourceFile::new(path, text));
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    let cron = nodes
+    nodes
         .iter()
         .map(|n| JsonTree::new(path, n).value)
         .find(|o| o["kind"] == "CronJob")
-        .expect("a CronJob");
-    let dump = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"][0];
-    assert_eq!(dump["name"], "mysqldump", "{cron}");
-    dump["args"][0].as_str().expect("a script").to_owned()
+        .expect("a CronJob")
+}
+
+/// The container of the rendered CronJob's Pod at `list[0]` (`initContainers`: the dump,
+/// `containers`: the upload), checked by name.
+fn rendered_container(list: &str, name: &str) -> Value {
+    let cron = rendered_cron_job();
+    let container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"][list][0].clone();
+    assert_eq!(container["name"], name, "{cron}");
+    container
+}
+
+/// A container's script, as the cluster would run it (`sh -c ARGS[0]`).
+fn script(container: &Value) -> String {
+    assert_eq!(container["command"], serde_json::json!(["/bin/sh", "-c"]));
+    container["args"][0].as_str().expect("a script").to_owned()
+}
+
+/// A container's plain environment values (not those from Secrets).
+fn plain_env(container: &Value) -> BTreeMap<String, String> {
+    container["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_owned(),
+                e["value"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// The shell lines between the README's restore markers.
@@ -259,7 +289,8 @@ fn the_rendered_dump_restores_with_the_readme_lines() {
 
     let backup = server.dir.path().join("backup");
     std::fs::create_dir(&backup).expect("mkdir");
-    let dumped = server.shell(&rendered_dump_script(), &[("BACKUP_DIR", &backup)]);
+    let dump_container = rendered_container("initContainers", "mysqldump");
+    let dumped = server.shell(&script(&dump_container), &[("BACKUP_DIR", &backup)]);
     assert!(dumped.status.success(), "dump: {}", text(&dumped));
     let dumps: Vec<PathBuf> = std::fs::read_dir(&backup)
         .expect("read")
@@ -289,4 +320,83 @@ fn the_rendered_dump_restores_with_the_readme_lines() {
         !server.dir.path().join("restore.cnf").exists(),
         "the README's option file is removed"
     );
+}
+
+/// The rendered upload against a local directory standing in for the bucket (rclone's `local`
+/// backend instead of `s3`, everything else as rendered): the new dump is copied, a dump older
+/// than the retention is deleted, a younger one and anything not a dump are kept.
+#[test]
+fn the_rendered_upload_copies_the_dump_and_keeps_the_retention() {
+    let Some(rclone) = executable("rclone", &[]) else {
+        assert!(
+            std::env::var_os("RAILYARD_REQUIRE_ORACLES").is_none(),
+            "`rclone` is required (RAILYARD_REQUIRE_ORACLES=1); `bash tests/run.sh` installs it"
+        );
+        eprintln!("SKIPPED: rclone not found; the backup's upload did not run (Debian `rclone`)");
+        return;
+    };
+    let upload = rendered_container("containers", "upload");
+    let env = plain_env(&upload);
+    let keep_days: u64 = env["KEEP_DAYS"].parse().expect("a number of days");
+    let destination = &env["BACKUP_DESTINATION"];
+    let bucket_path = destination
+        .strip_prefix("backup:")
+        .expect("the remote `backup`");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scratch = dir.path().join("scratch");
+    let bucket = dir.path().join(bucket_path);
+    std::fs::create_dir_all(&scratch).expect("mkdir");
+    std::fs::create_dir_all(&bucket).expect("mkdir");
+    std::fs::write(scratch.join("gitpod-20261207-030000.sql.gz"), "new").expect("write");
+    let day = Duration::from_secs(24 * 3600);
+    let aged = |name: &str, age: Duration| {
+        let file = std::fs::File::create(bucket.join(name)).expect("create");
+        file.set_modified(std::time::SystemTime::now() - age)
+            .expect("mtime");
+    };
+    aged(
+        "gitpod-20261120-030000.sql.gz",
+        day * (u32::try_from(keep_days).expect("days") + 1),
+    );
+    aged("gitpod-20261206-030000.sql.gz", day);
+    aged("notes.txt", day * 30);
+
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &script(&upload)])
+        .current_dir(dir.path())
+        .env("PATH", path_with(&rclone))
+        .env("HOME", dir.path())
+        .env("RCLONE_CONFIG", dir.path().join("rclone.conf"))
+        .env("RCLONE_CONFIG_BACKUP_TYPE", "local");
+    for (name, value) in &env {
+        if !name.starts_with("RCLONE_CONFIG_") {
+            command.env(name, value);
+        }
+    }
+    command.env("BACKUP_DIR", &scratch);
+    let output = command.output().expect("sh runs");
+    assert!(output.status.success(), "upload: {}", text(&output));
+
+    let mut kept: Vec<String> = std::fs::read_dir(&bucket)
+        .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "gitpod-20261206-030000.sql.gz",
+            "gitpod-20261207-030000.sql.gz",
+            "notes.txt"
+        ]
+    );
+}
+
+/// `PATH` with the directory of `tool` first.
+fn path_with(tool: &Path) -> std::ffi::OsString {
+    let dir = tool.parent().expect("a directory").to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest))).expect("a PATH")
 }
