@@ -218,13 +218,13 @@ fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
     let (loaded, output) = compile_site(cli, site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit == Exit::Success {
-        status(
-            cli,
-            &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
-        );
+        status(&format!(
+            "{}: valid",
+            loaded.display_name(&loaded.inputs.site.name)
+        ));
         if let Some(tree) = &output.tree {
             for line in machine_data::needs(&tree.site, &tree.files) {
-                status(cli, &line);
+                status(&line);
             }
         }
     }
@@ -277,10 +277,11 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
     };
     let differences = write::check(out, &tree)?;
     if differences.is_empty() {
-        status(
-            cli,
-            &format!("{}: site `{}` is up to date", out.display(), tree.site),
-        );
+        status(&format!(
+            "{}: site `{}` is up to date",
+            out.display(),
+            tree.site
+        ));
         return Ok(Exit::Success);
     }
     let hint = format!(
@@ -342,7 +343,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
         summary.removed.len(),
         summary.unchanged
     );
-    status(cli, &line);
+    status(&line);
     Ok(Exit::Success)
 }
 
@@ -382,8 +383,8 @@ fn failed(cli: &Cli, diagnostics: &[diagnostic::Diagnostic]) -> bool {
     diagnostic::has_errors(diagnostics) || (cli.strict && !diagnostics.is_empty())
 }
 
-/// A line for people: stdout, unless stdout carries JSON.
-fn status(_cli: &Cli, line: &str) {
+/// A line for people: stdout, unless stdout carries JSON (then stderr).
+fn status(line: &str) {
     lines::progress(line);
 }
 

@@ -33,10 +33,13 @@ pub(super) fn progress(line: &str) {
 /// Report lines (one or several, `\n`-separated): what the command found or did, that a
 /// script may want; each line is one `report` entry of the JSON array.
 pub(super) fn report(text: &str) {
+    if text.is_empty() {
+        return;
+    }
     if !json() {
         // As the command always printed it, to the byte.
         print!("{text}");
-        if !text.is_empty() && !text.ends_with('\n') {
+        if !text.ends_with('\n') {
             println!();
         }
         return;

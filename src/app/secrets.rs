@@ -375,7 +375,7 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
     if exit != Exit::Success || !mac {
         if exit == Exit::Success {
             let name = loaded.display_name(&loaded.inputs.site.name);
-            super::status(cli, &format!("{name}: every secret reference resolves"));
+            super::status(&format!("{name}: every secret reference resolves"));
         }
         return Ok(exit);
     }
@@ -432,6 +432,6 @@ fn check_mac(cli: &Cli, path: &Path) -> Result<Exit> {
         });
     }
     let line = "every reference resolves, the MAC verifies, no value is empty";
-    super::status(cli, &format!("{}: {line}", path.display()));
+    super::status(&format!("{}: {line}", path.display()));
     Ok(Exit::Success)
 }
