@@ -488,7 +488,8 @@ pub struct Features {
     pub monitoring: bool,
     /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
     pub hetzner_csi: Option<HetznerCsi>,
-    /// A daily `mysqldump` of the in-cluster database to a volume.
+    /// A scheduled `mysqldump` of the in-cluster database, uploaded to `gitpod.objectStorage.s3`
+    /// (required) and kept 7 days there.
     pub database_backup: Option<DatabaseBackup>,
 }
 
