@@ -9,6 +9,7 @@ mod fleet;
 mod flux;
 mod hand_edits;
 mod init;
+mod lines;
 mod machine_data;
 mod manual;
 mod migrate;
@@ -59,6 +60,12 @@ impl From<Exit> for ExitCode {
 
 /// Runs one command; errors are printed here, so `main` only returns the status.
 pub fn run(cli: Cli) -> Exit {
+    let json = cli.error_format == ErrorFormat::Json;
+    lines::set_json(json);
+    if json && !prints_its_product(&cli.command) {
+        // The array is printed even when nothing joins it: `[]` is the document of a success.
+        failure::hold(Vec::new());
+    }
     let result = dispatch(&cli);
     let error = match &result {
         Err(error) if is_broken_pipe(error) => return Exit::Success,
@@ -82,6 +89,25 @@ pub fn run(cli: Cli) -> Exit {
 }
 
 pub use failure::usage_error as usage_error_json;
+
+/// Whether the command's stdout is its product (a schema, a diff, user-data, plaintext, a
+/// manual page), printed as it is under `--error-format json` too; the array then appears
+/// only when the command fails, alone. Every other command prints the array in every case.
+fn prints_its_product(command: &Command) -> bool {
+    use crate::cli::SecretsCommand;
+    match command {
+        Command::Schema
+        | Command::Diff { .. }
+        | Command::Overlay(_)
+        | Command::Completions { .. }
+        | Command::MachineData { .. }
+        | Command::Man { out: None } => true,
+        Command::Secrets(
+            SecretsCommand::Encrypt { in_place, .. } | SecretsCommand::Decrypt { in_place, .. },
+        ) => !in_place,
+        _ => false,
+    }
+}
 
 fn dispatch(cli: &Cli) -> Result<Exit> {
     match &cli.command {
@@ -192,13 +218,13 @@ fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
     let (loaded, output) = compile_site(cli, site)?;
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit == Exit::Success {
-        status(
-            cli,
-            &format!("{}: valid", loaded.display_name(&loaded.inputs.site.name)),
-        );
+        status(&format!(
+            "{}: valid",
+            loaded.display_name(&loaded.inputs.site.name)
+        ));
         if let Some(tree) = &output.tree {
             for line in machine_data::needs(&tree.site, &tree.files) {
-                status(cli, &line);
+                status(&line);
             }
         }
     }
@@ -251,10 +277,11 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
     };
     let differences = write::check(out, &tree)?;
     if differences.is_empty() {
-        status(
-            cli,
-            &format!("{}: site `{}` is up to date", out.display(), tree.site),
-        );
+        status(&format!(
+            "{}: site `{}` is up to date",
+            out.display(),
+            tree.site
+        ));
         return Ok(Exit::Success);
     }
     let hint = format!(
@@ -316,7 +343,7 @@ fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
         summary.removed.len(),
         summary.unchanged
     );
-    status(cli, &line);
+    status(&line);
     Ok(Exit::Success)
 }
 
@@ -356,12 +383,9 @@ fn failed(cli: &Cli, diagnostics: &[diagnostic::Diagnostic]) -> bool {
     diagnostic::has_errors(diagnostics) || (cli.strict && !diagnostics.is_empty())
 }
 
-/// A line for people: stdout, unless stdout carries JSON.
-fn status(cli: &Cli, line: &str) {
-    match cli.error_format {
-        ErrorFormat::Human => println!("{line}"),
-        ErrorFormat::Json => eprintln!("{line}"),
-    }
+/// A line for people: stdout, unless stdout carries JSON (then stderr).
+fn status(line: &str) {
+    lines::progress(line);
 }
 
 /// A finding about a whole file that a command (not the compiler) made: a line on stdout, or
@@ -399,19 +423,12 @@ fn stdout_color(cli: &Cli) -> bool {
 
 fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     match cli.error_format {
-        // The commands whose output is their report print it alone when the site is clean;
-        // the others print an array, empty then.
-        // Their warnings go to stderr for people, so that stdout stays the report alone.
+        // `machine-data` prints its user-data alone when the site is clean; the others print
+        // an array, empty then. Its warnings go to stderr for people, so that stdout stays the
+        // user-data alone.
         ErrorFormat::Json
             if !failed(cli, &output.diagnostics)
-                && matches!(
-                    cli.command,
-                    Command::Plan { .. }
-                        | Command::Bootstrap { .. }
-                        | Command::Destroy { .. }
-                        | Command::Status { .. }
-                        | Command::MachineData { .. }
-                ) =>
+                && matches!(cli.command, Command::MachineData { .. }) =>
         {
             eprint!(
                 "{}",

@@ -56,9 +56,9 @@ fn wanted(site: &str, servers: usize, workers: usize, api_lb: bool) -> BTreeSet<
 /// The cluster bootstrap reaches once the machines exist: a local sshd standing in for the
 /// first server (it serves k3s' kubeconfig), and a fake Kubernetes API server behind it whose
 /// simulated Flux applies the site's rendered Kustomizations.
-struct TestCluster {
+pub(crate) struct TestCluster {
     sshd: Sshd,
-    kube: FakeKube,
+    pub(crate) kube: FakeKube,
     known_hosts: PathBuf,
 }
 
@@ -83,7 +83,7 @@ impl TestCluster {
     }
 
     /// Flux installs after two looks and each Kustomization needs two reconciles.
-    fn quick(example: &str) -> TestCluster {
+    pub(crate) fn quick(example: &str) -> TestCluster {
         TestCluster::start(
             example,
             KubeFaults {
@@ -116,7 +116,11 @@ fn flux_children(example: &str) -> Vec<Value> {
         .collect()
 }
 
-fn railyard_against(fake: &FakeHetzner, cluster: &TestCluster, args: &[&str]) -> Command {
+pub(crate) fn railyard_against(
+    fake: &FakeHetzner,
+    cluster: &TestCluster,
+    args: &[&str],
+) -> Command {
     let mut command = railyard();
     command
         .current_dir(root())

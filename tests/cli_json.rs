@@ -1,12 +1,14 @@
 //! `--error-format json` on every exit path of every command: the exit status is the
-//! documented one, and stdout is one array of `schema/errors.schema.json` (or, on success and
-//! for the commands whose report is their output, that output).
+//! documented one, and stdout is exactly one array of `schema/errors.schema.json` (or, on
+//! success and for the commands whose stdout is their product, that product), also for the
+//! cloud commands mid-run against the fake cloud and cluster.
 
 use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::Value;
 
+use crate::bootstrap::{TestCluster, railyard_against};
 use crate::fake_hetzner::{FakeHetzner, Faults};
 use crate::support::{cases, railyard, root, run, stderr, stdout};
 
@@ -20,7 +22,9 @@ enum Want {
     Findings,
     /// An array ending with one error of this category.
     Error(&'static str),
-    /// The command's own output (a schema, a plan, a diff, ciphertext): not the array.
+    /// An array of report lines (and findings, warnings), at least one report, no error.
+    Report,
+    /// The command's product (a schema, a diff, user-data, ciphertext): not the array.
     Own,
 }
 
@@ -86,6 +90,12 @@ fn check(validator: &jsonschema::Validator, case: &Case, output: &Output) -> Vec
         Want::Findings if entries.iter().any(|e| e["kind"] != "finding") => {
             problems.push(format!("want findings only: {items}"));
         }
+        Want::Report
+            if !entries.iter().any(|e| e["kind"] == "report")
+                || entries.iter().any(|e| e["kind"] == "error") =>
+        {
+            problems.push(format!("want report lines and no error: {items}"));
+        }
         Want::Error(category)
             if last.is_none_or(|e| e["kind"] != "error" || e["category"] != category) =>
         {
@@ -116,6 +126,8 @@ impl Scratch {
             dir.path().join("placeholders/site.yaml"),
         )
         .expect("copy");
+        // A `v1alpha1` site whose one secrets file holds the k3s tokens: `secrets split` work.
+        crate::support::copy_inputs(&root().join("golden/ok/minimal"), &dir.path().join("old"));
         Scratch { dir }
     }
 
@@ -131,7 +143,7 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
     let invalid = invalid.to_str().expect("UTF-8 path");
     let missing = s.path("nope/site.yaml");
     let api = ["--api-url", "http://127.0.0.1:1"];
-    use Want::{Error, Findings, Own};
+    use Want::{Error, Findings, Own, Report};
     vec![
         case(&["validate", &site], 0, Findings),
         case(&["validate", invalid], 1, Findings),
@@ -204,7 +216,7 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
         case(
             &["secrets", "init", &s.path("fresh"), "--age", RECIPIENT],
             0,
-            Own,
+            Report,
         ),
         case(
             &["secrets", "init", &s.path("fresh"), "--age", RECIPIENT],
@@ -279,7 +291,7 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
                 RECIPIENT,
             ],
             0,
-            Own,
+            Report,
         ),
         case(
             &[
@@ -323,7 +335,7 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             Error("io"),
         ),
         case(&["status", &missing], 2, Error("io")),
-        case(&["init", &s.path("new"), "--name", "new"], 0, Own),
+        case(&["init", &s.path("new"), "--name", "new"], 0, Report),
         case(
             &["init", &s.path("new"), "--name", "new"],
             2,
@@ -335,6 +347,59 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
             Error("other"),
         ),
         case(&["init", "--bogus"], 2, Error("usage")),
+        // The commands not above, and the in-place secrets commands.
+        case(&["migrate", &site], 0, Findings),
+        case(&["migrate", &missing], 2, Error("io")),
+        case(&["completions", "bash"], 0, Own),
+        case(&["completions", "nosh"], 2, Error("usage")),
+        case(&["man"], 0, Own),
+        case(&["man", "--out", &s.path("man")], 0, Report),
+        case(&["man", "--out", "/proc/nope"], 2, Error("io")),
+        case(
+            &["secrets", "edit", &s.path("site/secrets.sops.yaml")],
+            0,
+            Report,
+        ),
+        case(
+            &[
+                "secrets",
+                "encrypt",
+                &s.path("plain.yaml"),
+                "--age",
+                RECIPIENT,
+                "--in-place",
+            ],
+            0,
+            Findings,
+        ),
+        case(
+            &["secrets", "decrypt", &s.path("plain.yaml"), "--in-place"],
+            0,
+            Findings,
+        ),
+        case(
+            &[
+                "secrets",
+                "rotate",
+                &s.path("site/secrets.sops.yaml"),
+                "--add",
+                RECIPIENT,
+            ],
+            0,
+            Report,
+        ),
+        case(&["secrets", "split", &site], 2, Error("other")),
+        case(
+            &["migrate", "--check", &s.path("old/site.yaml")],
+            1,
+            Findings,
+        ),
+        case(&["secrets", "split", &s.path("old/site.yaml")], 0, Report),
+        case(
+            &["migrate", "--check", &s.path("old/site.yaml")],
+            0,
+            Findings,
+        ),
         case(&["--help"], 0, Own),
         case(&["--version"], 0, Own),
         case(&[], 2, Error("usage")),
@@ -342,8 +407,8 @@ fn cases_for(s: &Scratch, fake: &str) -> Vec<Case> {
         case(&["--token", "x", "init"], 2, Error("usage")),
         // The cloud commands with a token, against the fake cloud, then an address nothing
         // listens on.
-        case(&["plan", &site, "--api-url", fake], 1, Own),
-        case(&["destroy", &site, "--api-url", fake], 0, Own),
+        case(&["plan", &site, "--api-url", fake], 1, Report),
+        case(&["destroy", &site, "--api-url", fake], 0, Report),
         case(&["plan", &site, api[0], api[1]], 2, Error("network")),
         case(&["bootstrap", &site, api[0], api[1]], 2, Error("network")),
         case(&["destroy", &site, api[0], api[1]], 2, Error("network")),
@@ -408,4 +473,116 @@ fn every_golden_json_report_follows_the_schema() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The entries of a stdout that must be one array following the schema.
+fn entries(validator: &jsonschema::Validator, output: &Output) -> Vec<Value> {
+    let items: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON value ({e}): {:?}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
+    });
+    let problems: Vec<String> = validator
+        .iter_errors(&items)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}: {items}");
+    items.as_array().cloned().unwrap_or_default()
+}
+
+/// The report lines among `entries`, one text.
+fn reported(entries: &[Value]) -> String {
+    entries
+        .iter()
+        .filter(|e| e["kind"] == "report")
+        .filter_map(|e| e["message"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A site's whole life against the fake cloud and cluster, `--error-format json` on every
+/// command: a plan with work, a bootstrap stopped mid-run by a failed action (progress printed
+/// before it, the error after), the bootstrap that finishes it, a plan with none, `status`,
+/// `destroy` without and with `--yes`. Each time stdout is one array, the report lines in it,
+/// the progress on stderr only.
+#[test]
+fn the_cloud_commands_print_one_array_from_start_to_end_of_a_site() {
+    let example = "examples/hetzner-small/site.yaml";
+    let cluster = TestCluster::quick(example);
+    // The first power-on ends in `error`: bootstrap stops after it created resources.
+    let fake = FakeHetzner::start_in_background(Faults {
+        fail_actions: Some(("start_server", "", 1)),
+        action_polls: 1,
+        ..Faults::default()
+    });
+    let validator = validator();
+    let json = |args: &[&str]| {
+        let mut command = railyard_against(&fake, &cluster, args);
+        command.arg("--error-format=json");
+        run(&mut command)
+    };
+
+    let plan = json(&["plan", example]);
+    assert_eq!(plan.status.code(), Some(1), "{}", stderr(&plan));
+    assert!(reported(&entries(&validator, &plan)).contains("+ create"));
+
+    let stopped = json(&["bootstrap", example]);
+    assert_eq!(stopped.status.code(), Some(2), "{}", stderr(&stopped));
+    let items = entries(&validator, &stopped);
+    assert!(reported(&items).contains("+ create"), "{items:?}");
+    let last = items.last().expect("entries");
+    assert_eq!(last["kind"], "error", "{items:?}");
+    assert!(
+        last["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("action_failed")),
+        "{last}"
+    );
+    // Progress went to stderr for people, and only there.
+    assert!(
+        stderr(&stopped).contains("created "),
+        "{}",
+        stderr(&stopped)
+    );
+    assert!(
+        !stdout(&stopped).contains("created "),
+        "{}",
+        stdout(&stopped)
+    );
+
+    let finished = json(&["bootstrap", example]);
+    assert_eq!(finished.status.code(), Some(0), "{}", stderr(&finished));
+    let report = reported(&entries(&validator, &finished));
+    for line in [
+        "k3s is up; kubeconfig for context `demo-small`",
+        "Flux Ready: 5 Kustomizations",
+        "create these DNS records at your DNS provider:",
+    ] {
+        assert!(report.contains(line), "`{line}` not reported:\n{report}");
+    }
+    assert!(stderr(&finished).contains("waiting for k3s"));
+    assert!(!stdout(&finished).contains("waiting for k3s"));
+
+    let plan = json(&["plan", example]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    entries(&validator, &plan);
+
+    let status = json(&["status", example]);
+    assert!(
+        matches!(status.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&status)
+    );
+    assert!(!reported(&entries(&validator, &status)).is_empty());
+
+    let listed = json(&["destroy", example]);
+    assert_eq!(listed.status.code(), Some(1), "{}", stderr(&listed));
+    assert!(reported(&entries(&validator, &listed)).contains("not deleted"));
+
+    let deleted = json(&["destroy", example, "--yes"]);
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr(&deleted));
+    assert!(reported(&entries(&validator, &deleted)).contains("deleted 2 server(s)"));
+    fake.stop();
 }

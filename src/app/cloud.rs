@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::app::lines::{progress, report};
 use crate::app::runtime::{millis, runtime};
 use crate::app::{Exit, compile_site, flux, print_diagnostics};
 use crate::bootstrap::model::{Existing, Kind, Profile};
@@ -151,7 +152,7 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: Option<&str>) -> Result<Exit
         Err(code) => return Ok(code),
     };
     let (plan, _) = runtime()?.block_on(current_plan(&context))?;
-    print!("{}", plan.to_text());
+    report(&plan.to_text());
     Ok(if plan.has_changes() {
         Exit::Findings
     } else {
@@ -168,25 +169,25 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: Option<&str>, yes: bool) 
     runtime()?.block_on(async {
         let existing = context.client.inventory(&context.site).await?;
         if existing.is_empty() {
-            println!(
+            report(&format!(
                 "nothing in the project carries the label of site `{}`",
                 context.site
-            );
+            ));
             return Ok(Exit::Success);
         }
         let mut ordered = existing;
         ordered.sort_by(|a, b| {
             (std::cmp::Reverse(a.kind), &a.name).cmp(&(std::cmp::Reverse(b.kind), &b.name))
         });
-        println!("resources of site `{}`:", context.site);
+        report(&format!("resources of site `{}`:", context.site));
         for o in &ordered {
-            println!("  - {:<16} {} (#{})", o.kind.noun(), o.name, o.id);
+            report(&format!("  - {:<16} {} (#{})", o.kind.noun(), o.name, o.id));
         }
         if !yes {
-            println!(
+            report(&format!(
                 "not deleted: run again with `--yes` to delete these {} resources",
                 ordered.len()
-            );
+            ));
             return Ok(Exit::Findings);
         }
         let client = &context.client;
@@ -198,7 +199,7 @@ pub(super) fn destroy(cli: &Cli, site: &Path, api_url: Option<&str>, yes: bool) 
                 result?;
             }
             if !batch.is_empty() {
-                println!("deleted {} {}(s)", batch.len(), kind.noun());
+                report(&format!("deleted {} {}(s)", batch.len(), kind.noun()));
             }
         }
         Ok(Exit::Success)
@@ -229,13 +230,13 @@ pub(super) fn bootstrap(
     let identity = flux::cluster_identity(&context.site, &context.files, &cluster.flux)?;
     let resources = runtime()?.block_on(async {
         let (plan, existing) = current_plan(&context).await?;
-        print!("{}", plan.to_text());
+        report(&plan.to_text());
         let started = std::time::Instant::now();
         let resources = execute::execute(&context, &plan, &existing, &secrets).await?;
-        println!(
+        progress(&format!(
             "cloud resources in place after {:.2} s",
             started.elapsed().as_secs_f64()
-        );
+        ));
         for step in &plan.steps {
             if let Step::Differs {
                 kind,
@@ -245,7 +246,7 @@ pub(super) fn bootstrap(
                 ..
             } = step
             {
-                println!("left as it is: {} `{name}`: {what}", kind.noun());
+                report(&format!("left as it is: {} `{name}`: {what}", kind.noun()));
             }
         }
         Ok::<_, anyhow::Error>(resources)
@@ -270,10 +271,10 @@ pub(super) fn bootstrap(
         .and_then(|r| r.facts.private_ipv4.clone());
     let tls_name = cluster::api_private_address(&context.site, &context.files).or(private);
     let (path, config) = write_kubeconfig(&context, cluster, &first, &api, tls_name.as_deref())?;
-    println!(
+    report(&format!(
         "k3s is up; kubeconfig for context `{site_name}` written to {}",
         path.display()
-    );
+    ));
     runtime()?.block_on(flux::install(
         site_name,
         &context.files,
@@ -327,10 +328,10 @@ fn write_kubeconfig(
     }
     std::fs::create_dir_all(&state)
         .with_context(|| format!("cannot create `{}`", state.display()))?;
-    println!(
+    progress(&format!(
         "waiting for k3s on {first} (at most {} s)",
         cluster.wait.as_secs()
-    );
+    ));
     let text = ssh::wait_for(
         &target,
         "cat /etc/rancher/k3s/k3s.yaml",
@@ -391,15 +392,15 @@ pub(super) fn decrypted_secrets(path: &Path) -> Result<BTreeMap<String, String>>
 fn print_dns_records(context: &CloudCommand, ingress: Option<&str>) -> Result<()> {
     let records = wanted::dns_records(&context.site, &context.files)?;
     let address = ingress.unwrap_or("(the ingress load balancer has no address yet)");
-    println!("create these DNS records at your DNS provider:");
+    report("create these DNS records at your DNS provider:");
     for record in records {
         let value = record
             .value
             .replace(&placeholder::address(layout::INGRESS_ADDRESS), address);
-        println!(
+        report(&format!(
             "  {}  {}  {value}  (ttl {})",
             record.name, record.kind, record.ttl
-        );
+        ));
     }
     Ok(())
 }

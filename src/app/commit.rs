@@ -62,20 +62,17 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
             written,
             removed,
         }) => {
-            status(
-                cli,
-                &format!(
-                    "committed site `{}` as {id}: {written} file(s) written, {removed} removed",
-                    tree.site
-                ),
-            );
+            status(&format!(
+                "committed site `{}` as {id}: {written} file(s) written, {removed} removed",
+                tree.site
+            ));
             Ok(Exit::Success)
         }
         Ok(CommitOutcome::Unchanged) => {
-            status(
-                cli,
-                &format!("site `{}` is unchanged; nothing to commit", tree.site),
-            );
+            status(&format!(
+                "site `{}` is unchanged; nothing to commit",
+                tree.site
+            ));
             Ok(Exit::Success)
         }
         Err(GitError::Refused(why)) => {

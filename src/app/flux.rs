@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value as Json;
 
+use crate::app::lines::{self, progress, report};
 use crate::app::runtime::{millis, runtime};
 use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
 use crate::bootstrap::git_credentials;
@@ -150,11 +151,11 @@ pub(super) async fn install(
 
     let bar = spinner("waiting for Flux to be installed by k3s");
     wait_for_flux(&kube, deadline).await?;
-    bar.suspend(|| println!("Flux's namespace `{FLUX_NAMESPACE}` exists"));
+    bar.suspend(|| progress(&format!("Flux's namespace `{FLUX_NAMESPACE}` exists")));
     apply_sync(&kube, site, files, &sync, setup, identity, &bar).await?;
     bar.finish_and_clear();
     wait_for_kustomizations(&kube, &expected, deadline, setup.wait).await?;
-    println!("Flux Ready: {} Kustomizations", expected.len());
+    report(&format!("Flux Ready: {} Kustomizations", expected.len()));
     Ok(())
 }
 
@@ -195,7 +196,7 @@ async fn apply_sync(
 ) -> Result<()> {
     kube.apply(&cluster::sops_age_secret(site, identity))
         .await?;
-    bar.suspend(|| println!("applied Secret `sops-age` (the cluster's age identity)"));
+    bar.suspend(|| progress("applied Secret `sops-age` (the cluster's age identity)"));
     let repository = sync
         .iter()
         .find(|o| o["kind"] == cluster::GIT_REPOSITORY.kind)
@@ -209,11 +210,11 @@ async fn apply_sync(
     for object in sync {
         kube.apply(object).await?;
         bar.suspend(|| {
-            println!(
+            progress(&format!(
                 "applied {} `{}`",
                 object["kind"].as_str().unwrap_or("?"),
                 object["metadata"]["name"].as_str().unwrap_or("?")
-            )
+            ));
         });
     }
     Ok(())
@@ -250,9 +251,9 @@ async fn wait_for_kustomizations(
             if changed && !matches!(state, Readiness::Missing) {
                 progress.suspend(|| match state {
                     Readiness::Ready(Some(revision)) => {
-                        println!("Kustomization `{name}` ready at {revision}")
+                        lines::progress(&format!("Kustomization `{name}` ready at {revision}"));
                     }
-                    _ => println!("Kustomization `{name}`: {state}"),
+                    _ => lines::progress(&format!("Kustomization `{name}`: {state}")),
                 });
             }
             announced.insert(name.clone(), state.clone());
@@ -295,7 +296,9 @@ async fn deploy_key(
     };
     if let Some(public) = existing.as_ref().and_then(cluster::deploy_key_public) {
         bar.suspend(|| {
-            println!("deploy key kept; it must be a read-only deploy key of `{url}`:\n  {public}")
+            report(&format!(
+                "deploy key kept; it must be a read-only deploy key of `{url}`:\n  {public}"
+            ));
         });
         return Ok(());
     }
@@ -326,9 +329,9 @@ async fn deploy_key(
     ))
     .await?;
     bar.suspend(|| {
-        println!(
+        report(&format!(
             "applied Secret `{GIT_SECRET}` with a new deploy key; add it to `{url}` as a read-only deploy key:\n  {public}"
-        )
+        ));
     });
     Ok(())
 }
@@ -346,7 +349,11 @@ async fn https_credentials(
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
     if !files.contains_key(&layout::git_credentials(site)) {
-        bar.suspend(|| println!("Flux pulls `{url}` over HTTPS as a public repository"));
+        bar.suspend(|| {
+            report(&format!(
+                "Flux pulls `{url}` over HTTPS as a public repository"
+            ))
+        });
         return Ok(());
     }
     let parsed: age::x25519::Identity = identity
@@ -368,9 +375,9 @@ async fn https_credentials(
         .context("the render's git credentials hold no Secret")?;
     kube.apply(&secret).await?;
     bar.suspend(|| {
-        println!(
+        progress(&format!(
             "applied Secret `{GIT_SECRET}` in `{FLUX_NAMESPACE}` (the credentials Flux pulls `{url}` with)"
-        )
+        ));
     });
     Ok(())
 }
@@ -417,7 +424,7 @@ pub(super) fn status(
             head,
         })
     })?;
-    let (report, healthy) = status::report(site, &state);
-    print!("{report}");
+    let (text_report, healthy) = status::report(site, &state);
+    report(&text_report);
     Ok(healthy)
 }

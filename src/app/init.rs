@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::Exit;
+use super::lines::report;
 use crate::cli::Command;
 use crate::core::defaults;
 use crate::core::init::{self, Answers, Dns01Solver};
@@ -98,7 +99,7 @@ pub(super) fn run(flags: &Flags) -> Result<Exit> {
     ];
     for (path, text) in files.iter().zip(texts) {
         write_new(path, &text)?;
-        println!("wrote {}", path.display());
+        report(&format!("wrote {}", path.display()));
     }
     print_next_steps(flags.dir, &answers);
     Ok(Exit::Success)
@@ -354,19 +355,19 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
 
 fn print_next_steps(dir: &Path, answers: &Answers) {
     if answers.ssh_keys.is_empty() {
-        println!("replace the SSH key placeholder in site.yaml (or pass `--ssh-key FILE`)");
+        report("replace the SSH key placeholder in site.yaml (or pass `--ssh-key FILE`)");
     }
     if answers.age_recipients.is_empty() {
-        println!(
+        report(
             "replace the age recipient placeholder in site.yaml and .sops.yaml \
-             (`age-keygen` makes a key; or pass `--age-recipient`)"
+             (`age-keygen` makes a key; or pass `--age-recipient`)",
         );
     }
-    println!(
+    report(&format!(
         "next: `railyard secrets init {dir}` (encrypts to the site's recipients), \
          `railyard secrets edit {dir}/secrets.sops.yaml` to fill in the {solver} token, \
          then `railyard validate {dir}/site.yaml`",
         dir = dir.display(),
         solver = answers.dns01.name(),
-    );
+    ));
 }

@@ -33,7 +33,7 @@ pub(super) fn man(out: Option<&Path>) -> Result<Exit> {
             clap_mangen::generate_to(command, dir).with_context(|| {
                 format!("cannot write the manual pages into `{}`", dir.display())
             })?;
-            println!("wrote the manual pages into {}", dir.display());
+            super::lines::report(&format!("wrote the manual pages into {}", dir.display()));
         }
     }
     Ok(Exit::Success)

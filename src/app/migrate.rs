@@ -64,10 +64,10 @@ pub(in crate::app) fn one(cli: &Cli, site: &Path, check: bool) -> Result<Exit> {
         }
     };
     let Migration::Migrated { text, from, steps } = migration else {
-        status(
-            cli,
-            &format!("{name}: already `{}`, nothing to do", CURRENT.as_str()),
-        );
+        status(&format!(
+            "{name}: already `{}`, nothing to do",
+            CURRENT.as_str()
+        ));
         return Ok(Exit::Success);
     };
     if let Some(keys) = machine_keys_to_move(&loaded, &text) {
@@ -119,9 +119,9 @@ pub(in crate::app) fn one(cli: &Cli, site: &Path, check: bool) -> Result<Exit> {
     let target = std::fs::canonicalize(site).unwrap_or_else(|_| site.to_path_buf());
     replace::replace_file(&target, text.as_bytes())
         .map_err(|error| anyhow::anyhow!("cannot write `{name}`: {error}"))?;
-    status(cli, &format!("{name}: migrated {change}"));
+    status(&format!("{name}: migrated {change}"));
     for step in steps {
-        status(cli, &format!("  {step}"));
+        status(&format!("  {step}"));
     }
     Ok(Exit::Success)
 }

@@ -82,7 +82,11 @@ pub(super) fn run(cli: &Cli, command: &SecretsCommand) -> Result<Exit> {
             let rotated = file::rotate(&text, &decrypted, &recipients, *rekey, &mut OsRng, &now())
                 .map_err(|e| located(Some(file), e))?;
             write_atomically(file, &rotated)?;
-            println!("{}: encrypted to {}", file.display(), recipients.join(", "));
+            super::lines::report(&format!(
+                "{}: encrypted to {}",
+                file.display(),
+                recipients.join(", ")
+            ));
             Ok(Exit::Success)
         }
         SecretsCommand::Check { site, mac } => check(cli, site, *mac),
@@ -268,7 +272,7 @@ fn edit(path: &Path) -> Result<Exit> {
             &bytes[..]
         };
         if edited == decrypted.plaintext.as_bytes() {
-            println!("{}: no change", path.display());
+            super::lines::report(&format!("{}: no change", path.display()));
             return Ok(Exit::Success);
         }
         if edited.trim_ascii().is_empty() {
@@ -287,7 +291,7 @@ fn edit(path: &Path) -> Result<Exit> {
                 Ok(encrypted) => {
                     drop(private);
                     write_atomically(path, &encrypted)?;
-                    println!("{}: saved", path.display());
+                    super::lines::report(&format!("{}: saved", path.display()));
                     return Ok(Exit::Success);
                 }
                 Err(SopsError::Yaml {
@@ -371,7 +375,7 @@ fn check(cli: &Cli, site: &Path, mac: bool) -> Result<Exit> {
     if exit != Exit::Success || !mac {
         if exit == Exit::Success {
             let name = loaded.display_name(&loaded.inputs.site.name);
-            super::status(cli, &format!("{name}: every secret reference resolves"));
+            super::status(&format!("{name}: every secret reference resolves"));
         }
         return Ok(exit);
     }
@@ -428,6 +432,6 @@ fn check_mac(cli: &Cli, path: &Path) -> Result<Exit> {
         });
     }
     let line = "every reference resolves, the MAC verifies, no value is empty";
-    super::status(cli, &format!("{}: {line}", path.display()));
+    super::status(&format!("{}: {line}", path.display()));
     Ok(Exit::Success)
 }

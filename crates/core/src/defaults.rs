@@ -54,6 +54,28 @@ pub const K3S_INSTALL_SCRIPT: PinnedScript = PinnedScript {
 /// Every script user-data downloads, for the test that no rendered download runs unchecked.
 pub const PINNED_SCRIPTS: &[&PinnedScript] = &[&K3S_INSTALL_SCRIPT];
 
+/// The database backup's client: MySQL 8.4 LTS (Oracle's support runs to 2032; the 5.7 image
+/// it replaces is end of life since 2023-10), whose `mysqldump` still dumps a 5.7 server. Tag
+/// and index digest as docker-library/repo-info records them (`repos/mysql/remote/8.4.11-oracle.md`
+/// at commit f67487c09ee0af8358204dda2a0eb0eb3a0c0f84, amd64 and arm64); its Dockerfile installs
+/// `gzip`, which the dump script needs.
+pub const BACKUP_CLIENT_IMAGE: &str =
+    "mysql:8.4.11-oracle@sha256:b3b90af2a6552ae30c266fdb7d5dd55f3afb72404bb78d37fe8a23eb857fd3fb";
+
+/// The backup's uploader: rclone 1.75.1 (rclone.org, `rclone/rclone` on Docker Hub), which
+/// speaks S3 to any endpoint and is configured from environment variables alone, so no
+/// credential is written to a file. The index digest is the one public projects pin for that
+/// tag (read 2026-12-07; recheck with `docker buildx imagetools inspect rclone/rclone:1.75.1`).
+pub const BACKUP_UPLOAD_IMAGE: &str =
+    "rclone/rclone:1.75.1@sha256:45401ad7410db1d67ffdb58e19059ad20b0d8e0285a60e38bbec55cc1019c7a5";
+
+/// How long uploaded dumps are kept: seven days, as the volume-based backup kept them; each run
+/// deletes the older ones after its own upload succeeded.
+pub const BACKUP_KEEP_DAYS: u32 = 7;
+
+/// Where in the site's S3 bucket the dumps go, beside Gitpod's own objects.
+pub const BACKUP_PREFIX: &str = "railyard-db-backup";
+
 /// The machines' secrets file when `spec.secrets.machineFile` is not set: beside the cluster's
 /// `secrets.sops.yaml`, the name `railyard secrets init` writes (decision 0013).
 pub const MACHINE_SECRETS_FILE: &str = "machine-secrets.sops.yaml";

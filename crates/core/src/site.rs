@@ -490,7 +490,8 @@ pub struct Features {
     pub monitoring: bool,
     /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
     pub hetzner_csi: Option<HetznerCsi>,
-    /// A daily `mysqldump` of the in-cluster database to a volume.
+    /// A scheduled `mysqldump` of the in-cluster database, uploaded to `gitpod.objectStorage.s3`
+    /// (required) and kept 7 days there.
     pub database_backup: Option<DatabaseBackup>,
 }
 
@@ -506,7 +507,7 @@ pub struct HetznerCsi {
 pub struct DatabaseBackup {
     /// Cron schedule (default `0 3 * * *`, daily at 03:00).
     pub schedule: Option<String>,
-    /// Size of the backup volume (default `8Gi`).
+    /// Size of the scratch volume that holds one dump until it is uploaded (default `8Gi`).
     pub size: Option<String>,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::CloudCommand;
+use crate::app::lines::progress;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, ResourceId, Spec, Wanted};
 use crate::bootstrap::plan::{Plan, Step};
 use crate::core::{labels, layout, placeholder};
@@ -49,7 +50,7 @@ pub(super) async fn execute(
         } = step
         {
             context.client.converge(*kind, id, spec).await?;
-            println!("converged {} `{name}`", kind.noun());
+            progress(&format!("converged {} `{name}`", kind.noun()));
         }
     }
     for wave in 0..4 {
@@ -70,7 +71,7 @@ struct Run<'a> {
     progress: indicatif::ProgressBar,
 }
 
-/// A bar on a terminal (stderr); the lines it prints go to stdout either way.
+/// A bar on a terminal (stderr); the lines it prints go where `lines::progress` sends them.
 fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
     let work = plan.creates().count()
         + plan
@@ -214,8 +215,13 @@ impl Run<'_> {
         } else {
             "created"
         };
-        self.progress
-            .suspend(|| println!("{verb} {} `{}` (#{id})", wanted.kind().noun(), wanted.name));
+        self.progress.suspend(|| {
+            progress(&format!(
+                "{verb} {} `{}` (#{id})",
+                wanted.kind().noun(),
+                wanted.name
+            ));
+        });
         Ok(resource)
     }
 
@@ -246,7 +252,7 @@ impl Run<'_> {
                 }
                 this.progress.inc(1);
                 this.progress
-                    .suspend(|| println!("finished {} `{name}` (#{id})", kind.noun()));
+                    .suspend(|| progress(&format!("finished {} `{name}` (#{id})", kind.noun())));
                 Ok::<_, anyhow::Error>(client.get(*kind, id).await?)
             }))
             .await;

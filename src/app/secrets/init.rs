@@ -13,6 +13,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::now;
 use crate::app::Exit;
+use crate::app::lines::report;
 use crate::core::{init, rules};
 use crate::edge::{load, sops_config};
 use crate::sops::file::{self, Settings};
@@ -75,19 +76,19 @@ pub(super) fn run(dir: &Path, recipients: &[String], site: Option<&Path>) -> Res
     }
     if configured.is_none() {
         written.push(config.display().to_string());
-        println!("wrote {}", written.join(", "));
+        report(&format!("wrote {}", written.join(", ")));
     } else {
-        println!(
+        report(&format!(
             "wrote {} (kept {}: it names the same recipients)",
             written.join(", "),
             config.display()
-        );
+        ));
     }
     if references.iter().any(|(k, _)| !is_builtin(k)) {
-        println!(
+        report(&format!(
             "next: fill in the empty values with `railyard secrets edit {}`",
             secrets.display()
-        );
+        ));
     }
     Ok(Exit::Success)
 }

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use rand_core::OsRng;
 
 use super::{create_new, located, now, read_secrets, write_atomically};
+use crate::app::lines::report;
 use crate::app::{Exit, migrate};
 use crate::cli::Cli;
 use crate::core::{compile, defaults, init, rules, source::SourceFile};
@@ -70,12 +71,12 @@ pub(super) fn run(cli: &Cli, site: &Path) -> Result<Exit> {
         .map_err(|e| located(Some(&cluster), e))?;
     create_new(&machine, &machine_text)?;
     write_atomically(&cluster, &cluster_text)?;
-    println!(
+    report(&format!(
         "moved `{}` from {} into {}; commit both files",
         parts.keys.join("`, `"),
         cluster.display(),
         machine.display()
-    );
+    ));
     if older {
         return migrate::one(cli, site, false);
     }

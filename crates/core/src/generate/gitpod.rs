@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use crate::emit;
 use crate::generate::common_labels;
 use crate::generate::infrastructure::GITPOD_NAMESPACE;
-use crate::generate::layers::{self, GITPOD, no_substitution};
+use crate::generate::layers::{self, GITPOD};
 use crate::generate::substituted::{self, Entry};
 use crate::gitpod_config::{
     DATABASE_CA_SECRET, DATABASE_SECRET, OBJECT_STORAGE_SECRET, REGISTRY_SECRET,
@@ -19,16 +19,13 @@ use crate::gitpod_config::{
 use crate::model::Site;
 use crate::site::{Database, ObjectStorage};
 
+mod backup;
 mod installer;
 
 pub use installer::name_job;
 
-const BACKUP_SCRIPT: &str = include_str!("scripts/database-backup.sh");
-
 /// The secrets-file key of the SSH gateway's host key (base64 of the private key file).
 pub const SSH_HOST_KEY: &str = "gitpod_ssh_gateway_host_key";
-/// MySQL 5.7, the version Gitpod's in-cluster database runs (seed-reference.md §1.6).
-const BACKUP_IMAGE: &str = "mysql:5.7.44";
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     let config_text = emit::document(&site.gitpod_config);
@@ -199,37 +196,9 @@ fn auth_provider(site: &Site, provider: &crate::site::AuthProvider) -> Json {
     })
 }
 
-/// A daily `mysqldump` of the in-cluster database (the seed author's own install ran one).
+/// A daily dump of the in-cluster database, uploaded to the site's S3 storage.
 fn database_backup(site: &Site, schedule: &str, size: &str) -> Vec<Json> {
-    let mut claim = json!({
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": metadata(site, "db-backup"),
-        "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": size } } },
-    });
-    // Backups outlive the feature: Flux never deletes this claim.
-    claim["metadata"]["annotations"] = json!({ "kustomize.toolkit.fluxcd.io/prune": "disabled" });
-    let mut cron = json!({
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": metadata(site, "db-backup"),
-        "spec": {
-            "schedule": schedule,
-            "concurrencyPolicy": "Forbid",
-            "jobTemplate": { "spec": { "backoffLimit": 1, "template": { "spec": {
-                "restartPolicy": "Never",
-                "containers": [{
-                    "name": "mysqldump",
-                    "image": BACKUP_IMAGE,
-                    "command": ["/bin/sh", "-c"],
-                    "args": [BACKUP_SCRIPT],
-                    "env": [{ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": "db-password", "key": "mysql-root-password" } } }],
-                    "volumeMounts": [{ "name": "backup", "mountPath": "/backup" }],
-                }],
-                "volumes": [{ "name": "backup", "persistentVolumeClaim": { "claimName": "db-backup" } }],
-            } } } },
-        },
-    });
-    no_substitution(&mut cron);
-    vec![claim, cron]
+    backup::cron_job(site, metadata(site, "db-backup"), schedule, size)
+        .into_iter()
+        .collect()
 }

@@ -7,7 +7,7 @@ use super::Rules;
 use super::pointers::{
     AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID, BACKUP_SCHEDULE,
     BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, HETZNER_CSI, OBJECT_STORAGE,
-    PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET, field,
+    PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET, S3, field,
 };
 
 /// Fields that need each other, and why.
@@ -127,6 +127,14 @@ impl Rules<'_> {
                 self.tree.key_error(DATABASE_BACKUP, "the database backup dumps the in-cluster database, but the site uses an external one")
                     .expected("no `databaseBackup` beside `spec.gitpod.database`")
                     .hint("back the external database up where it runs, and remove `databaseBackup`"),
+            );
+        } else if self.present(DATABASE_BACKUP) && !self.present(S3) {
+            // The in-cluster MinIO keeps its volume on one node, maybe the database's own: a
+            // dump there would not survive the loss of that node (decision 0014).
+            self.out.push(
+                self.tree.key_error(DATABASE_BACKUP, "the database backup is uploaded off the cluster to the site's S3 storage, but the site has none")
+                    .expected("`spec.gitpod.objectStorage.s3` beside `databaseBackup`")
+                    .hint("add `objectStorage.s3` (Hetzner Object Storage, DigitalOcean Spaces and Scaleway Object Storage all speak S3), or remove `databaseBackup`"),
             );
         }
         if let Some(schedule) = self.str(BACKUP_SCHEDULE) {
