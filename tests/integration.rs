@@ -42,6 +42,9 @@ mod day2;
 /// The monitoring feature: kube-prometheus-stack, Gitpod's scrape config and dashboards.
 mod monitoring;
 
+/// What Azure can run: NSG rules, the network shape, and WireServer closed to pods but DNS.
+mod azure_render;
+
 /// Rendered user-data runs no download before checking its pinned sha256.
 mod pinned_installs;
 
