@@ -3,7 +3,8 @@
 //! off WireServer except DNS, checked by running the rendered script with a recording
 //! `iptables` and evaluating the chain it leaves.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,10 +18,10 @@ use serde_json::Value as Json;
 
 use crate::support::{cases, root};
 
-/// A rendered site: its name, provider and files.
+/// A rendered site: its case directory and its files.
 struct Rendered {
     case: PathBuf,
-    files: std::collections::BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Rendered {
@@ -34,14 +35,14 @@ impl Rendered {
 
     fn yaml<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         let text = self.text(path);
-        let value: Json = serde_yaml_like(&text);
+        let value: Json = read_yaml(&text);
         serde_json::from_value(value)
             .unwrap_or_else(|e| panic!("{}: `{path}` reads back: {e}", self.case.display()))
     }
 }
 
 /// YAML to JSON through the core's own parser, as bootstrap reads host files.
-fn serde_yaml_like(text: &str) -> Json {
+fn read_yaml(text: &str) -> Json {
     use railyard::core::json_tree::JsonTree;
     use railyard::core::source::SourceFile;
     use railyard::core::yaml;
@@ -217,7 +218,7 @@ esac
 
 /// The metadata block script as one machine's user-data writes it.
 fn metadata_script(user_data: &str) -> String {
-    let document = serde_yaml_like(user_data);
+    let document = read_yaml(user_data);
     let entry = document["write_files"]
         .as_array()
         .expect("write_files")
@@ -233,6 +234,7 @@ fn chain_after(script: &str, dir: &Path) -> Vec<String> {
     std::fs::create_dir_all(&bin).expect("bin");
     let fake = bin.join("iptables");
     std::fs::write(&fake, FAKE_IPTABLES).expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let chain = dir.join("chain");
     std::fs::write(&chain, "").expect("chain");
     let script_path = dir.join("metadata-block.sh");
@@ -246,12 +248,7 @@ fn chain_after(script: &str, dir: &Path) -> Vec<String> {
     // Twice: the unit runs at every boot and must never stack rules.
     for _ in 0..2 {
         let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "chmod +x '{}' && sh '{}'",
-                fake.display(),
-                script_path.display()
-            ))
+            .arg(&script_path)
             .env("PATH", &path)
             .env("CHAIN", &chain)
             .status()
