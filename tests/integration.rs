@@ -42,6 +42,8 @@ mod day2;
 /// The monitoring feature: kube-prometheus-stack, Gitpod's scrape config and dashboards.
 mod monitoring;
 
+/// What Azure can run: NSG rules, the network shape, and WireServer closed to pods but DNS.
+mod azure_render;
 /// The database backup's rendered dump against a private MariaDB, restored by the README.
 mod backup_restore;
 

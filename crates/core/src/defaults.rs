@@ -397,6 +397,21 @@ const PROVIDERS: &[ProviderDefaults] = &[
     },
 ];
 
+/// Azure's WireServer, a fixed virtual address in every region and national cloud
+/// (Microsoft, "What is IP address 168.63.129.16?"): the host's DNS, DHCP and the VM agent's
+/// channel, which pods must not reach except for DNS (cloud-apis.md §5 Traps).
+pub const AZURE_WIRESERVER: &str = "168.63.129.16";
+
+/// Azure network security group priorities: 100 to 4096, unique per direction (cloud-apis.md
+/// §5 NSG). railyard's rules take every tenth from the first, leaving room between them.
+pub const AZURE_NSG_PRIORITIES: std::ops::RangeInclusive<u16> = 100..=4096;
+pub const AZURE_NSG_PRIORITY_STEP: u16 = 10;
+
+/// An Azure load balancer's TCP health probe: every 5 seconds, out after 2 failures (the
+/// probe body of cloud-apis.md §5; 5 s is the shortest interval Azure takes).
+pub const AZURE_PROBE_INTERVAL_SECONDS: u32 = 5;
+pub const AZURE_PROBE_COUNT: u32 = 2;
+
 /// The private range every site gets where ranges may repeat between sites (seed-reference.md
 /// §1.6 Hetzner: 10.2.0.0/16).
 pub const PRIVATE_RANGE: &str = "10.2.0.0/16";

@@ -35,6 +35,12 @@ pub struct OutboundRule {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
+    /// The rule's name where the cloud names rules (Azure: letters, digits, `_`, `.`, `-`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The rule's priority where the cloud orders rules by one (Azure: unique, 100 to 4096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u16>,
     pub description: String,
     /// `tcp` or `udp`.
     pub protocol: String,

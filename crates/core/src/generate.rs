@@ -1,6 +1,7 @@
 //! Generators: the resolved site in, rendered files out, each generator owning its paths.
 
 pub mod autoscaler;
+pub mod azure;
 pub mod certificates;
 pub mod cloud_init;
 pub mod flux;

@@ -110,6 +110,30 @@ pub fn selector_tag(selector: &str) -> Option<String> {
     }
 }
 
+/// The characters Azure reserves in tag names (`<`, `>`, `%`, `&`, `\`, `?`, `/`;
+/// cloud-apis.md §5 Traps), so `railyard.dev/site` cannot be an Azure tag name.
+pub const AZURE_RESERVED: &[char] = &['<', '>', '%', '&', '\\', '?', '/'];
+
+/// A label's name as an Azure tag name: railyard's `railyard.dev/` prefix becomes `railyard-`
+/// (`railyard-site`, `railyard-role`, `railyard-pool`), the spelling DigitalOcean's tags use
+/// too. Azure tags are name and value pairs, so the value stays the label's.
+pub fn azure_tag_name(label: &str) -> String {
+    label.replacen("railyard.dev/", "railyard-", 1)
+}
+
+/// A resource's labels (`resource`, `pool`, or the site's alone) as Azure tags.
+pub fn azure_tags(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .map(|(name, value)| (azure_tag_name(name), value.clone()))
+        .collect()
+}
+
+/// The tags of everything of `site` on Azure: `railyard-site: <site>`.
+pub fn azure_site_tags(site: &str) -> BTreeMap<String, String> {
+    azure_tags(&BTreeMap::from([(SITE.to_owned(), site.to_owned())]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +172,25 @@ mod tests {
             Some("railyard-role:demo:worker")
         );
         assert_eq!(selector_tag("a=b"), None);
+    }
+
+    #[test]
+    fn azure_tag_names_avoid_the_reserved_characters() {
+        let tags = azure_tags(&pool("demo-1", "gpu-2"));
+        assert_eq!(
+            tags.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["railyard-pool", "railyard-role", "railyard-site"]
+        );
+        for name in tags.keys() {
+            assert!(!name.contains(AZURE_RESERVED), "{name}");
+            assert!(name.len() <= 512, "{name}");
+        }
+        assert!(SITE.contains(AZURE_RESERVED), "the label itself is refused");
+        assert_eq!(tags["railyard-site"], "demo-1");
+        assert_eq!(
+            azure_site_tags("demo"),
+            BTreeMap::from([("railyard-site".to_owned(), "demo".to_owned())])
+        );
     }
 
     #[test]

@@ -256,6 +256,29 @@ pub mod cloud {
         format!("{site}-{role}")
     }
 
+    /// Azure: the site's resource group, which holds every resource of the site.
+    pub fn resource_group(site: &str) -> String {
+        format!("railyard-{site}")
+    }
+
+    /// Azure: the subnet of the site's virtual network the machines are in.
+    pub const SUBNET: &str = "nodes";
+
+    /// Azure: the NAT gateway that is the subnet's outbound path (decision 0020).
+    pub fn nat_gateway(site: &str) -> String {
+        format!("{site}-nat")
+    }
+
+    /// Azure: a resource's public address (a machine's, the NAT gateway's, a load balancer's).
+    pub fn public_ip(resource: &str) -> String {
+        format!("{resource}-ip")
+    }
+
+    /// Azure: a machine's network interface.
+    pub fn nic(machine: &str) -> String {
+        format!("{machine}-nic")
+    }
+
     /// The role of the load balancer in front of Gitpod.
     pub const INGRESS_ROLE: &str = "ingress";
     /// The role of the load balancer in front of the servers' API (three servers).

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod azure;
+
 /// `apiVersion` of railyard's host files.
 pub const API_VERSION: &str = "railyard.dev/v1alpha1";
 
@@ -33,6 +35,9 @@ pub struct Machines {
     pub ingress_load_balancer: LoadBalancer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_load_balancer: Option<LoadBalancer>,
+    /// What Azure needs beyond the above; absent on every other provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<azure::Azure>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +219,7 @@ mod tests {
                 ports: vec![6443],
                 targets: vec![Targets::Servers],
             }),
+            azure: None,
         };
         let text = emit::document(&serde_json::to_value(&machines).expect("serialises"));
         assert!(

@@ -323,11 +323,15 @@ pub struct AzureDns {
     pub resource_group_name: String,
     pub hosted_zone_name: String,
     pub environment: Option<String>,
-    /// Client ID of a managed identity; or use `clientID`, `clientSecret` and `tenantID`.
+    /// Refused: on k3s cert-manager gets no managed identity's token (no workload-identity
+    /// webhook, and the instance metadata service is closed to pods). Use `clientID`,
+    /// `clientSecret` and `tenantID`.
     #[serde(rename = "managedIdentityClientID")]
     pub managed_identity_client_id: Option<String>,
+    /// The service principal's application (client) ID.
     #[serde(rename = "clientID")]
     pub client_id: Option<String>,
+    /// The service principal's client secret, by its key in the secrets file.
     pub client_secret: Option<SecretRef>,
     #[serde(rename = "tenantID")]
     pub tenant_id: Option<String>,

@@ -112,9 +112,7 @@ fn azure_dns<'a>(s: &'a AzureDns, entries: &mut Vec<Entry<'a>>) -> Json {
     if let Some(environment) = &s.environment {
         solver["environment"] = json!(environment);
     }
-    if let Some(id) = &s.managed_identity_client_id {
-        solver["managedIdentity"] = json!({ "clientID": id });
-    }
+    // A service principal only: the rules refuse a managed identity (decision 0020).
     if let (Some(client), Some(secret), Some(tenant)) =
         (&s.client_id, &s.client_secret, &s.tenant_id)
     {

@@ -110,7 +110,10 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: No
         )
         .expect("the network script renders");
     let metadata_script = templates
-        .render("metadata-block", &json!({ "cluster_cidr": CLUSTER_CIDR }))
+        .render(
+            "metadata-block",
+            &json!({ "cluster_cidr": CLUSTER_CIDR, "wireserver": wireserver(site) }),
+        )
         .expect("the metadata script renders");
     let install_script = templates
         .render(
@@ -141,6 +144,16 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: No
     templates
         .render("node", &data)
         .expect("the node template renders with complete data")
+}
+
+/// The address besides the link-local range that pods must not reach: Azure's WireServer
+/// (`false` elsewhere, which the template reads as absent).
+fn wireserver(site: &Site) -> serde_json::Value {
+    if site.provider == Provider::Azure {
+        json!(defaults::AZURE_WIRESERVER)
+    } else {
+        json!(false)
+    }
 }
 
 /// Where the first server's user-data writes Flux's HelmChart, and the script that marks it

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::defaults::{self, size_name};
 use crate::emit;
+use crate::generate::azure;
 use crate::layout;
 use crate::machines::{
     API_VERSION, Autoscaled, LoadBalancer, Machines, Network, Pool, Server, Targets, Workers,
@@ -51,6 +52,8 @@ pub fn machines(site: &Site) -> Machines {
         ports: vec![6443],
         targets: vec![Targets::Servers],
     });
+    let ingress_ports = vec![80, 443, 22];
+    let azure = (site.provider == Provider::Azure).then(|| azure::resources(site, &ingress_ports));
     Machines {
         api_version: API_VERSION.to_owned(),
         kind: "Machines".to_owned(),
@@ -76,10 +79,11 @@ pub fn machines(site: &Site) -> Machines {
         pools: pools(site),
         ingress_load_balancer: LoadBalancer {
             private_ip: None,
-            ports: vec![80, 443, 22],
+            ports: ingress_ports,
             targets: ingress_targets,
         },
         api_load_balancer,
+        azure,
     }
 }
 

@@ -16,11 +16,13 @@
 //! load balancer, which reaches droplets over the VPC), and lets out what the machines need:
 //! DNS, NTP, HTTP and HTTPS (packages, the pinned install scripts, k3s and container images),
 //! SSH (Flux and `git` over `ssh://`), ICMP, and everything to the site's own range.
+//! On Azure each rule becomes network security group rules (`generate/azure.rs`).
 
 use std::collections::BTreeMap;
 
 use crate::emit;
 use crate::firewall::{DnsRecord, DnsRecords, Firewall, OutboundRule, Rule};
+use crate::generate::azure;
 use crate::layout;
 use crate::machines::API_VERSION;
 use crate::model::Site;
@@ -46,6 +48,8 @@ fn firewall(site: &Site) -> String {
         site.admin_cidrs.clone()
     };
     let rule = |description: &str, protocol: &str, port: &str, sources: &[String]| Rule {
+        name: None,
+        priority: None,
         description: description.to_owned(),
         protocol: protocol.to_owned(),
         port: Some(port.to_owned()),
@@ -71,6 +75,8 @@ fn firewall(site: &Site) -> String {
     let mut outbound = Vec::new();
     if filters_all {
         let any = |description: &str, protocol: &str, sources: &[String]| Rule {
+            name: None,
+            priority: None,
             description: description.to_owned(),
             protocol: protocol.to_owned(),
             port: None,
@@ -80,6 +86,10 @@ fn firewall(site: &Site) -> String {
         rules.push(any("the private network, UDP", "udp", &private));
         rules.push(any("the private network, ICMP", "icmp", &private));
         outbound = outbound_rules(&anywhere, &private);
+    }
+    // Azure: network security group rules, one address family each, named and numbered.
+    if site.provider == Provider::Azure {
+        rules = azure::nsg_rules(rules);
     }
     let document = Firewall {
         api_version: API_VERSION.to_owned(),

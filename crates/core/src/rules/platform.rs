@@ -5,9 +5,10 @@ use serde_json::Value as Json;
 
 use super::Rules;
 use super::pointers::{
-    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID, BACKUP_SCHEDULE,
-    BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, HETZNER_CSI, OBJECT_STORAGE,
-    PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET, S3, field,
+    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_DNS, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID,
+    BACKUP_SCHEDULE, BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, HETZNER_CSI,
+    OBJECT_STORAGE, PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET,
+    S3, field,
 };
 
 /// Fields that need each other, and why.
@@ -61,15 +62,29 @@ impl Rules<'_> {
         if self.present(AZURE_CLIENT_ID) && !self.present(AZURE_TENANT_ID) {
             self.missing_beside(AZURE_CLIENT_ID, AZURE_TENANT_ID, PAIRS[2].2);
         }
-        if self.present(AZURE_MANAGED_IDENTITY) && self.present(AZURE_CLIENT_ID) {
+        self.azure_dns_credentials();
+    }
+
+    /// cert-manager's Azure DNS solver signs in with a service principal only: a managed
+    /// identity needs workload identity's webhook (not on k3s) or the node's instance metadata
+    /// service, which railyard closes to pods (decision 0020).
+    fn azure_dns_credentials(&mut self) {
+        if self.present(AZURE_MANAGED_IDENTITY) {
             self.out.push(
                 self.tree
                     .key_error(
                         AZURE_MANAGED_IDENTITY,
-                        "both a managed identity and a service principal",
+                        "cert-manager cannot sign in with a managed identity here",
                     )
-                    .expected("one of `managedIdentityClientID` or `clientID`")
-                    .hint("cert-manager signs in with one of them; remove the other"),
+                    .expected("a service principal: `clientID`, `clientSecret` and `tenantID`")
+                    .hint("k3s has no workload-identity webhook, and railyard closes the instance metadata service to pods, so no token would ever come; create a service principal with the DNS Zone Contributor role"),
+            );
+        } else if self.present(AZURE_DNS) && !self.present(AZURE_CLIENT_ID) {
+            self.out.push(
+                self.tree
+                    .key_error(AZURE_DNS, "no service principal for Azure DNS")
+                    .expected("`clientID`, `clientSecret` and `tenantID`")
+                    .hint("cert-manager signs in to Azure DNS with a service principal's client secret, kept in the secrets file"),
             );
         }
     }

@@ -58,6 +58,7 @@ pointers! {
     ROUTE53_SECRET = "/spec/certManager/dns01/route53/secretAccessKey";
     RFC2136_KEY_NAME = "/spec/certManager/dns01/rfc2136/tsigKeyName";
     RFC2136_SECRET = "/spec/certManager/dns01/rfc2136/tsigSecret";
+    AZURE_DNS = "/spec/certManager/dns01/azureDNS";
     AZURE_CLIENT_ID = "/spec/certManager/dns01/azureDNS/clientID";
     AZURE_CLIENT_SECRET = "/spec/certManager/dns01/azureDNS/clientSecret";
     AZURE_TENANT_ID = "/spec/certManager/dns01/azureDNS/tenantID";
