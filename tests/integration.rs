@@ -42,6 +42,9 @@ mod day2;
 /// The monitoring feature: kube-prometheus-stack, Gitpod's scrape config and dashboards.
 mod monitoring;
 
+/// The in-cluster stores' volumes on the site's CSI class, through the installer Job's script.
+mod stores;
+
 /// Rendered user-data runs no download before checking its pinned sha256.
 mod pinned_installs;
 
