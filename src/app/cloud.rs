@@ -133,9 +133,15 @@ fn timing() -> Timing {
 /// exists (or before a pool is left unable to grow).
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
-    let existing = context.client.inventory(&context.site).await?;
+    let mut existing = context.client.inventory(&context.site).await?;
     let autoscaled = wanted::autoscaled_pools(&context.host.machines);
-    let plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    let mut plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    if plan.creates().any(|w| w.kind() == Kind::SshKey) {
+        // The site's key held under another name is the site's key as it is, for the plan
+        // and for this run's references; it never joins the site (destroy leaves it).
+        let held = context.client.held_keys().await?;
+        existing.extend(plan::adopt_held_keys(&mut plan, &held));
+    }
     let scaled = wanted::autoscaled_machines(&context.host.machines);
     if plan.creates().any(|w| w.kind() == Kind::Machine) || !scaled.is_empty() {
         let offers = context.client.offers().await?;

@@ -5,7 +5,9 @@
 //! none and no client depends on another.
 
 use crate::bootstrap::availability::Offer;
-use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::bootstrap::model::{
+    Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
+};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::digitalocean::{self, DigitalOcean};
 use crate::edge::hetzner::{self, Hetzner};
@@ -116,6 +118,10 @@ impl Cloud for Client {
 
     async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
         each!(self, c => c.offers().await)
+    }
+
+    async fn held_keys(&self) -> Result<Vec<HeldKey>, CloudError> {
+        each!(self, c => c.held_keys().await)
     }
 
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {

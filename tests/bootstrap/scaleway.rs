@@ -307,11 +307,28 @@ fn the_users_own_key_serves_where_iam_refuses_a_second_copy() {
         ..ScalewayFaults::default()
     });
     fake.add_foreign("ssh_keys", "my-laptop", &[]);
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    let text = stdout(&plan);
+    assert!(
+        text.contains("keep      SSH key") && text.contains("holds this public key as `my-laptop`"),
+        "{text}"
+    );
     assert_ok(&run(&mut railyard_at(
         &fake,
         &cluster,
         &["bootstrap", EXAMPLE],
     )));
+    // The key was never sent: the plan adopted it, so IAM had nothing to refuse.
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/ssh-keys")),
+        "{:?}",
+        fake.requests()
+    );
+    let again = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     let keys = |fake: &FakeScaleway| -> Vec<String> {
         fake.resources()
             .into_iter()

@@ -225,6 +225,23 @@ pub struct Facts {
     pub private_ipv4: Option<String>,
 }
 
+/// An SSH key the account or project holds, whoever's it is: clouds that refuse a second copy
+/// of a public key are asked for these, so the site's key held under another name is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldKey {
+    pub id: ResourceId,
+    pub name: String,
+    pub public_key: String,
+}
+
+impl HeldKey {
+    /// Whether this is `public_key`: the same type and key material, whatever the comment.
+    pub fn holds(&self, public_key: &str) -> bool {
+        let core = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        core(&self.public_key) == core(public_key)
+    }
+}
+
 /// One resource as the cloud reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Existing {

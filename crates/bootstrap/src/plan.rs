@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::model::{Existing, FirewallRule, FollowUp, Kind, ResourceId, Spec, Wanted};
+use crate::model::{Existing, FirewallRule, FollowUp, HeldKey, Kind, ResourceId, Spec, Wanted};
 use railyard_core::labels;
 
 /// What bootstrap does about one resource.
@@ -43,6 +43,15 @@ pub enum Step {
         id: ResourceId,
         pool: String,
     },
+    /// The site's public key, held by the account under another name (`held_as`): clouds that
+    /// refuse a second copy of a key make it the site's key as it is. It does not carry the
+    /// site's label, so `destroy` leaves it.
+    Adopted {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+        held_as: String,
+    },
     /// Created, but an earlier run stopped before its follow-up work was done.
     Finish {
         kind: Kind,
@@ -72,9 +81,12 @@ struct Tally {
 impl Plan {
     /// Whether bootstrap has anything to do or report.
     pub fn has_changes(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| !matches!(s, Step::Keep { .. } | Step::Autoscaled { .. }))
+        self.steps.iter().any(|s| {
+            !matches!(
+                s,
+                Step::Keep { .. } | Step::Adopted { .. } | Step::Autoscaled { .. }
+            )
+        })
     }
 
     pub fn creates(&self) -> impl Iterator<Item = &Wanted> {
@@ -135,6 +147,18 @@ fn line(step: &Step, tally: &mut Tally) -> String {
         Step::Keep { kind, name, id } => {
             tally.keep += 1;
             format!("  = keep      {:<16} {name} (#{id})", kind.noun())
+        }
+        Step::Adopted {
+            kind,
+            name,
+            id,
+            held_as,
+        } => {
+            tally.keep += 1;
+            format!(
+                "  = keep      {:<16} {name} (#{id}): the account holds this public key as `{held_as}`; used as it is, `railyard destroy` leaves it",
+                kind.noun()
+            )
         }
         Step::Differs {
             kind,
@@ -233,6 +257,41 @@ pub fn plan(site: &str, wanted: Vec<Wanted>, autoscaled: &[String], existing: &[
         site: site.to_owned(),
         steps,
     }
+}
+
+/// Turns each SSH key the plan would create into an adopted one when the account already holds
+/// its public key under another name (`held`): such clouds refuse the create, so the plan
+/// would say "create" forever. Returns the adopted keys as resources under their wanted
+/// names, without the site's label, for the run's references.
+pub fn adopt_held_keys(plan: &mut Plan, held: &[HeldKey]) -> Vec<Existing> {
+    let mut adopted = Vec::new();
+    for step in &mut plan.steps {
+        let Step::Create(Wanted {
+            name,
+            spec: Spec::SshKey { public_key },
+            ..
+        }) = step
+        else {
+            continue;
+        };
+        let Some(key) = held.iter().find(|k| k.holds(public_key)) else {
+            continue;
+        };
+        adopted.push(Existing {
+            kind: Kind::SshKey,
+            id: key.id.clone(),
+            name: name.clone(),
+            labels: crate::model::Labels::new(),
+            facts: crate::model::Facts::default(),
+        });
+        *step = Step::Adopted {
+            kind: Kind::SshKey,
+            name: name.clone(),
+            id: key.id.clone(),
+            held_as: key.name.clone(),
+        };
+    }
+    adopted
 }
 
 /// The step for a wanted resource the cloud holds.
@@ -390,7 +449,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Step::Create(_) => "create",
-                Step::Keep { .. } => "keep",
+                Step::Keep { .. } | Step::Adopted { .. } => "keep",
                 Step::Differs { .. } => "differs",
                 Step::Unwanted { .. } => "unwanted",
                 Step::Finish { .. } => "finish",
@@ -486,5 +545,43 @@ mod tests {
                 then: vec![FollowUp::PowerOn],
             }]
         );
+    }
+
+    #[test]
+    fn a_key_the_account_holds_under_another_name_is_adopted_not_created() {
+        let key = |public_key: &str| Wanted {
+            name: "s-key-0".to_owned(),
+            labels: Labels::new(),
+            spec: Spec::SshKey {
+                public_key: public_key.to_owned(),
+            },
+            then: Vec::new(),
+        };
+        let held = [HeldKey {
+            id: ResourceId("77".to_owned()),
+            name: "laptop".to_owned(),
+            public_key: "ssh-ed25519 AAAAkey laptop@home".to_owned(),
+        }];
+        let mut mine = plan("s", vec![key("ssh-ed25519 AAAAkey admin@site")], &[], &[]);
+        let refs = adopt_held_keys(&mut mine, &held);
+        assert!(!mine.has_changes(), "{}", mine.to_text());
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            (refs[0].name.as_str(), refs[0].id.0.as_str()),
+            ("s-key-0", "77")
+        );
+        assert!(
+            refs[0].labels.is_empty(),
+            "an adopted key never carries the site"
+        );
+        let text = mine.to_text();
+        assert!(text.contains("holds this public key as `laptop`"), "{text}");
+        assert!(
+            text.contains("0 to create, 0 to finish, 1 to keep"),
+            "{text}"
+        );
+        let mut other = plan("s", vec![key("ssh-ed25519 AAAAother admin@site")], &[], &[]);
+        assert!(adopt_held_keys(&mut other, &held).is_empty());
+        assert_eq!(other.creates().count(), 1);
     }
 }
