@@ -27,6 +27,8 @@ pub enum CloudError {
     Unresolved { kind: &'static str, name: String },
     #[error("railyard has no client for provider `{0}`")]
     NoClient(String),
+    #[error("`--project` names a Scaleway project; {0} takes the project from its token")]
+    NoProjects(&'static str),
 }
 
 /// Retry and poll timing of a client.

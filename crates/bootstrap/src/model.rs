@@ -223,6 +223,9 @@ pub struct Facts {
     pub public_ipv4: Option<String>,
     /// A machine's address on the site's network, where the cloud assigns it.
     pub private_ipv4: Option<String>,
+    /// A network's address ranges, where the client reads them (a DigitalOcean VPC's range,
+    /// a Scaleway private network's subnets); empty where it does not.
+    pub ranges: Vec<String>,
 }
 
 /// An SSH key the account or project holds, whoever's it is: clouds that refuse a second copy

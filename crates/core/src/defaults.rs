@@ -358,7 +358,10 @@ const PROVIDERS: &[ProviderDefaults] = &[
         }],
         // cloud-apis.md §4: a private NIC takes reserved IPAM addresses (`ipam_ip_ids`).
         fixed_private_ips: true,
-        distinct_private_ranges: false,
+        // Every private network of a project's region joins its default VPC, whose routing
+        // connects them (Scaleway's VPC FAQ), and VPC v2 reports overlapping subnets
+        // (`ListSubnetOverlaps`): sites of one project get ranges of their own by default.
+        distinct_private_ranges: true,
     },
     ProviderDefaults {
         provider: Provider::Azure,

@@ -222,6 +222,10 @@ pub(super) fn existing(kind: Kind, site: &str, raw: &Json, labels: Labels) -> Ex
             firewall_rules: rules_of(raw),
             ..Facts::default()
         },
+        Kind::Network => Facts {
+            ranges: text(&raw["ip_range"]).into_iter().collect(),
+            ..Facts::default()
+        },
         Kind::LoadBalancer => Facts {
             size: raw["size_unit"].as_u64().map(|n| n.to_string()),
             on_network: raw["vpc_uuid"].as_str().is_some_and(|v| !v.is_empty()),

@@ -83,7 +83,18 @@ impl Scaleway {
                 })
             }
             Kind::LoadBalancer => self.balancer_facts(value).await,
-            Kind::SshKey | Kind::Network | Kind::PlacementGroup => Ok(Facts::default()),
+            // VPC v2 answers each subnet as an object holding its `subnet`.
+            Kind::Network => Ok(Facts {
+                ranges: value["subnets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["subnet"].as_str().or_else(|| s.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+                ..Facts::default()
+            }),
+            Kind::SshKey | Kind::PlacementGroup => Ok(Facts::default()),
         }
     }
 
