@@ -109,9 +109,26 @@ fn digitalocean_source(site: &Site) -> Json {
             "interval": "24h0m0s",
             "url": DIGITALOCEAN_CSI.repository,
             "ref": { "tag": DIGITALOCEAN_CSI.tag },
-            "ignore": format!("/*\n!/{}/\n", DIGITALOCEAN_CSI.path),
+            "ignore": only(DIGITALOCEAN_CSI.path),
         },
     })
+}
+
+/// `.gitignore` lines that keep only the directory `path`. A path under an excluded directory
+/// cannot be re-included (gitignore(5)), so each ancestor is re-included and its other
+/// entries excluded again, one level at a time.
+fn only(path: &str) -> String {
+    let mut lines = vec!["/*".to_owned()];
+    let mut prefix = String::new();
+    let parts: Vec<&str> = path.split('/').collect();
+    for (index, part) in parts.iter().enumerate() {
+        prefix = format!("{prefix}/{part}");
+        lines.push(format!("!{prefix}/"));
+        if index + 1 < parts.len() {
+            lines.push(format!("{prefix}/*"));
+        }
+    }
+    lines.join("\n") + "\n"
 }
 
 /// Applies the release directory (CRDs, driver, snapshot controller) as upstream ships it, with
