@@ -3,7 +3,8 @@
 # added to every request, whole process, polling actions every 500 ms. Target (bootstrap
 # issue): under 15 s of wall time, which only concurrency reaches (a sequential walk of the
 # ~135 requests alone takes 13.5 s). The same filter runs small Scaleway and DigitalOcean
-# sites against their fakes with the same latency (actions take 1 s on the DigitalOcean fake).
+# sites against their fakes with the same latency (actions take 1 s on the DigitalOcean fake);
+# BENCHMARKS.md has figures for all three.
 # The fakes live in the test suite, so the measurement is a test that prints its figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -177,7 +177,7 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
 /// The commands that talk to a cloud API or a cluster.
 fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
     match command {
-        Command::Plan { site, cloud } => cloud::plan(cli, site, cloud.api_url.as_deref()),
+        Command::Plan { site, cloud } => cloud::plan(cli, site, cloud),
         Command::Bootstrap {
             site,
             cloud,
@@ -190,7 +190,7 @@ fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
         } => cloud::bootstrap(
             cli,
             site,
-            cloud.api_url.as_deref(),
+            cloud,
             &cloud::Cluster {
                 kubeconfig: kubeconfig.clone(),
                 ssh_key: ssh_key.clone(),
@@ -207,9 +207,7 @@ fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
             kubeconfig,
             repo,
         } => cloud::status(cli, site, kubeconfig.as_deref(), repo.as_deref()),
-        Command::Destroy { site, yes, cloud } => {
-            cloud::destroy(cli, site, cloud.api_url.as_deref(), *yes)
-        }
+        Command::Destroy { site, yes, cloud } => cloud::destroy(cli, site, cloud, *yes),
         other => unreachable!("`{other:?}` is not a cloud command; `dispatch` runs it"),
     }
 }

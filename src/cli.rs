@@ -252,6 +252,10 @@ pub struct CloudArgs {
     /// site's provider.
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+    /// The Scaleway project the site's resources belong to (overrides
+    /// `SCW_DEFAULT_PROJECT_ID`); Scaleway only.
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -160,6 +160,11 @@ impl FakeDigitalOcean {
         self.shared.lock().add_foreign_droplet(name, tags)
     }
 
+    /// An SSH key the account holds before the test (the user's own, under their name).
+    pub(crate) fn add_foreign_ssh_key(&self, name: &str, public_key: &str) -> String {
+        self.shared.lock().add_foreign_ssh_key(name, public_key)
+    }
+
     /// A VPC that exists before the test (another site's, or the user's own).
     pub(crate) fn add_foreign_vpc(&self, name: &str, region: &str, ip_range: &str) -> String {
         self.shared.lock().add_foreign_vpc(name, region, ip_range)

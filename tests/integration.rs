@@ -46,6 +46,8 @@ mod monitoring;
 mod azure_render;
 /// The database backup's rendered dump against a private MariaDB, restored by the README.
 mod backup_restore;
+/// The in-cluster stores' volumes on the site's CSI class, through the installer Job's script.
+mod stores;
 
 /// Rendered user-data runs no download before checking its pinned sha256.
 mod pinned_installs;

@@ -20,8 +20,8 @@ use crate::app::{Exit, compile_site, flux, print_diagnostics};
 use crate::bootstrap::model::{Existing, Kind, Profile};
 use crate::bootstrap::plan::{self, Plan, Step};
 use crate::bootstrap::wanted::{self, HostFiles};
-use crate::bootstrap::{availability, cluster, kubeconfig};
-use crate::cli::Cli;
+use crate::bootstrap::{adopt, availability, cluster, kubeconfig};
+use crate::cli::{Cli, CloudArgs};
 use crate::core::{layout, placeholder};
 use crate::edge::clients::{Client, PROFILES};
 use crate::edge::cloud::{Cloud, Timing};
@@ -72,7 +72,7 @@ impl Verb {
 fn context(
     cli: &Cli,
     site: &Path,
-    api_url: Option<&str>,
+    cloud: &CloudArgs,
     verb: Verb,
 ) -> Result<Result<CloudCommand, Exit>> {
     let (loaded, output) = compile_site(cli, site)?;
@@ -97,7 +97,8 @@ fn context(
         })?;
     let client = Client::connect(
         profile,
-        api_url,
+        cloud.api_url.as_deref(),
+        cloud.project.as_deref(),
         token.trim(),
         &host.machines.location,
         timing(),
@@ -134,9 +135,15 @@ fn timing() -> Timing {
 /// exists (or before a pool is left unable to grow).
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
-    let existing = context.client.inventory(&context.site).await?;
+    let mut existing = context.client.inventory(&context.site).await?;
     let autoscaled = wanted::autoscaled_pools(&context.host.machines);
-    let plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    let mut plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    if plan.creates().any(|w| w.kind() == Kind::SshKey) {
+        // The site's key held under another name is the site's key as it is, for the plan
+        // and for this run's references; it never joins the site (destroy leaves it).
+        let held = context.client.held_keys().await?;
+        existing.extend(adopt::held_keys(&mut plan, &held));
+    }
     let scaled = wanted::autoscaled_machines(&context.host.machines);
     if plan.creates().any(|w| w.kind() == Kind::Machine) || !scaled.is_empty() {
         let offers = context.client.offers().await?;
@@ -146,8 +153,8 @@ async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
 }
 
 /// `railyard plan`: read the cloud, print the plan; exit 1 when bootstrap has work to do.
-pub(super) fn plan(cli: &Cli, site: &Path, api_url: Option<&str>) -> Result<Exit> {
-    let context = match context(cli, site, api_url, Verb::Plan)? {
+pub(super) fn plan(cli: &Cli, site: &Path, cloud: &CloudArgs) -> Result<Exit> {
+    let context = match context(cli, site, cloud, Verb::Plan)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };
@@ -161,8 +168,8 @@ pub(super) fn plan(cli: &Cli, site: &Path, api_url: Option<&str>) -> Result<Exit
 }
 
 /// `railyard destroy`: every resource carrying the site's label, dependents first.
-pub(super) fn destroy(cli: &Cli, site: &Path, api_url: Option<&str>, yes: bool) -> Result<Exit> {
-    let context = match context(cli, site, api_url, Verb::Destroy)? {
+pub(super) fn destroy(cli: &Cli, site: &Path, cloud: &CloudArgs, yes: bool) -> Result<Exit> {
+    let context = match context(cli, site, cloud, Verb::Destroy)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };
@@ -219,10 +226,10 @@ pub(super) struct Cluster {
 pub(super) fn bootstrap(
     cli: &Cli,
     site: &Path,
-    api_url: Option<&str>,
+    cloud: &CloudArgs,
     cluster: &Cluster,
 ) -> Result<Exit> {
-    let context = match context(cli, site, api_url, Verb::Bootstrap)? {
+    let context = match context(cli, site, cloud, Verb::Bootstrap)? {
         Ok(context) => context,
         Err(code) => return Ok(code),
     };

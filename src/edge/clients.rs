@@ -5,7 +5,9 @@
 //! none and no client depends on another.
 
 use crate::bootstrap::availability::Offer;
-use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::bootstrap::model::{
+    Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
+};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::digitalocean::{self, DigitalOcean};
 use crate::edge::hetzner::{self, Hetzner};
@@ -38,14 +40,18 @@ macro_rules! each {
 
 impl Client {
     /// A client for `profile`'s cloud at `url` (its public API when `None`), for a site at
-    /// `location`.
+    /// `location`; `project` is Scaleway's project, given on the command line.
     pub fn connect(
         profile: &Profile,
         url: Option<&str>,
+        project: Option<&str>,
         token: &str,
         location: &str,
         timing: Timing,
     ) -> Result<Client, CloudError> {
+        if project.is_some() && profile.provider != "scaleway" {
+            return Err(CloudError::NoProjects(profile.title));
+        }
         match profile.provider {
             "hetzner" => Ok(Client::Hetzner(Hetzner::new(
                 url.unwrap_or(hetzner::DEFAULT_URL),
@@ -58,10 +64,11 @@ impl Client {
                 timing,
             )?)),
             "scaleway" => {
-                // The project the site's resources are created in, as Scaleway's own tools
-                // take it.
-                let project = std::env::var(scaleway::PROJECT_VARIABLE)
-                    .ok()
+                // The project the site's resources are created in: `--project`, else as
+                // Scaleway's own tools take it.
+                let project = project
+                    .map(str::to_owned)
+                    .or_else(|| std::env::var(scaleway::PROJECT_VARIABLE).ok())
                     .filter(|p| !p.trim().is_empty())
                     .ok_or(ScalewayError::NoProject(scaleway::PROJECT_VARIABLE))?;
                 Ok(Client::Scaleway(Scaleway::new(
@@ -116,6 +123,10 @@ impl Cloud for Client {
 
     async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
         each!(self, c => c.offers().await)
+    }
+
+    async fn held_keys(&self) -> Result<Vec<HeldKey>, CloudError> {
+        each!(self, c => c.held_keys().await)
     }
 
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {

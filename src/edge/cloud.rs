@@ -10,7 +10,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::bootstrap::availability::Offer;
-use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::bootstrap::model::{
+    Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
+};
 use crate::edge::retry::Policy;
 
 /// Ids of the site's resources by kind and name, for requests that refer to others.
@@ -25,6 +27,8 @@ pub enum CloudError {
     Unresolved { kind: &'static str, name: String },
     #[error("railyard has no client for provider `{0}`")]
     NoClient(String),
+    #[error("`--project` names a Scaleway project; {0} takes the project from its token")]
+    NoProjects(&'static str),
 }
 
 /// Retry and poll timing of a client.
@@ -89,6 +93,12 @@ pub trait Cloud {
     /// The machine types on sale, per location, for the availability check before creates;
     /// a client that cannot list them lists none, and nothing is checked.
     fn offers(&self) -> impl Future<Output = Result<Vec<Offer>, CloudError>> {
+        async { Ok(Vec::new()) }
+    }
+    /// Every SSH key the account or project holds, whoever's it is, where the cloud refuses a
+    /// second copy of a public key: the plan adopts the site's key held under another name.
+    /// A cloud that lists none (Hetzner adopts at the create) leaves the plan as it is.
+    fn held_keys(&self) -> impl Future<Output = Result<Vec<HeldKey>, CloudError>> {
         async { Ok(Vec::new()) }
     }
     /// Deletes a resource (released first from what it applies to, where the cloud needs

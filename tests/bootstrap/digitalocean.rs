@@ -356,3 +356,60 @@ fn digitalocean_firewall_rules_changed_by_hand_converge() {
     let plan = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
 }
+
+/// The site's public key already in the account under the user's own name: DigitalOcean
+/// refuses a second copy (422 "SSH Key is already in use on your account"), so the plan keeps
+/// the user's key, bootstrap never sends it, a second plan has nothing to do, and `destroy`
+/// leaves the key: it is not the site's.
+#[test]
+fn digitalocean_adopts_the_sites_key_held_under_another_name() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeDigitalOcean::start_in_background(Faults::default());
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJOifjjmm7VBLaCFoYt1z7qzrW2pvu72uf0a2aOL/8uy me@laptop";
+    let id = fake.add_foreign_ssh_key("my-laptop", key);
+    let plan = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    let text = stdout(&plan);
+    assert!(
+        text.contains(&format!("keep      SSH key          {SITE}-key-0 (#{id})"))
+            && text.contains("holds this public key as `my-laptop`"),
+        "{text}"
+    );
+    assert!(!text.contains("create    SSH key"), "{text}");
+    assert_ok(&run(&mut against(&fake, &cluster, &["bootstrap", EXAMPLE])));
+    let sent = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/account/keys")
+        .count();
+    assert_eq!(sent, 0, "the key was sent to be created");
+    let droplets: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/droplets" && r.status < 300)
+        .collect();
+    assert_eq!(droplets.len(), 2);
+    for droplet in &droplets {
+        let keys = &droplet.body.as_ref().expect("a body")["ssh_keys"];
+        assert_eq!(
+            keys,
+            &serde_json::json!([id.parse::<u64>().expect("an id")]),
+            "{keys}"
+        );
+    }
+    let again = run(&mut against(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert_ok(&run(&mut against(
+        &fake,
+        &cluster,
+        &["destroy", EXAMPLE, "--yes"],
+    )));
+    let left = fake.resources();
+    assert_eq!(
+        left.iter()
+            .map(|(kind, _, name, _)| (kind.as_str(), name.as_str()))
+            .filter(|(kind, _)| *kind != "vpc")
+            .collect::<Vec<_>>(),
+        vec![("ssh_key", "my-laptop")],
+        "{left:?}"
+    );
+}

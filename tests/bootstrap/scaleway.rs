@@ -245,6 +245,55 @@ fn a_missing_project_is_named_before_any_request() {
     assert!(fake.requests().is_empty());
 }
 
+/// `--project` names the project without the variable, and over it; other clouds refuse it.
+#[test]
+fn the_project_flag_overrides_the_variable() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults::default());
+    let flagged = run(
+        railyard_at(&fake, &cluster, &["plan", EXAMPLE, "--project", PROJECT])
+            .env_remove("SCW_DEFAULT_PROJECT_ID"),
+    );
+    assert_eq!(flagged.status.code(), Some(1), "{}", stderr(&flagged));
+    assert!(
+        stdout(&flagged).contains("+ create"),
+        "{}",
+        stdout(&flagged)
+    );
+    let other = "00000000-0000-4000-8000-000000000001";
+    let before = fake.requests().len();
+    let overridden = run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["plan", EXAMPLE, "--project", other],
+    ));
+    assert_eq!(overridden.status.code(), Some(1), "{}", stderr(&overridden));
+    let sent = fake.requests();
+    let scoped: Vec<&str> = sent[before..]
+        .iter()
+        .filter(|r| r.query.contains("project"))
+        .map(|r| r.query.as_str())
+        .collect();
+    assert!(!scoped.is_empty());
+    assert!(
+        scoped
+            .iter()
+            .all(|q| q.contains(other) && !q.contains(PROJECT)),
+        "{scoped:?}"
+    );
+    let digitalocean = run(railyard()
+        .current_dir(root())
+        .args(["plan", super::digitalocean::EXAMPLE, "--project", other])
+        .env("DIGITALOCEAN_TOKEN", "test-token")
+        .args(["--api-url", "http://127.0.0.1:9"]));
+    assert_eq!(digitalocean.status.code(), Some(2));
+    assert!(
+        stderr(&digitalocean).contains("`--project` names a Scaleway project"),
+        "{}",
+        stderr(&digitalocean)
+    );
+}
+
 /// A type in shortage in the zone stops `plan` and `bootstrap` before anything is created,
 /// naming what the zone sells.
 #[test]
@@ -307,11 +356,28 @@ fn the_users_own_key_serves_where_iam_refuses_a_second_copy() {
         ..ScalewayFaults::default()
     });
     fake.add_foreign("ssh_keys", "my-laptop", &[]);
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    let text = stdout(&plan);
+    assert!(
+        text.contains("keep      SSH key") && text.contains("holds this public key as `my-laptop`"),
+        "{text}"
+    );
     assert_ok(&run(&mut railyard_at(
         &fake,
         &cluster,
         &["bootstrap", EXAMPLE],
     )));
+    // The key was never sent: the plan adopted it, so IAM had nothing to refuse.
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/ssh-keys")),
+        "{:?}",
+        fake.requests()
+    );
+    let again = run(&mut railyard_at(&fake, &cluster, &["plan", EXAMPLE]));
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     let keys = |fake: &FakeScaleway| -> Vec<String> {
         fake.resources()
             .into_iter()
@@ -327,4 +393,84 @@ fn the_users_own_key_serves_where_iam_refuses_a_second_copy() {
     )));
     assert_eq!(keys(&fake), vec!["my-laptop"]);
     assert_eq!(site_resources(&fake, SITE), BTreeSet::new());
+}
+
+/// The Scaleway example copied under another site name, with `extra` appended to its `spec`.
+fn copied_site(dir: &std::path::Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let example = root().join("examples/scaleway-small");
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
+        std::fs::copy(example.join(file), dir.join(file)).expect("copy");
+    }
+    let path = dir.join("site.yaml");
+    let text = std::fs::read_to_string(&path).expect("site");
+    let text = text.replace(&format!("name: {SITE}"), &format!("name: {name}"));
+    std::fs::write(&path, format!("{}\n{extra}", text.trim_end())).expect("site");
+    path
+}
+
+/// The subnets of the private networks the fake created, in order.
+fn created_subnets(fake: &FakeScaleway) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/private-networks") && r.status < 300)
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .map(|b| b["subnets"].to_string())
+        .collect()
+}
+
+/// Two sites in one project: each private network is created with its own site's range
+/// (private networks of a region's VPC are routed to each other, so they must not overlap),
+/// a site's `privateCidr` is what its network is created with, and a network whose range is
+/// no longer the site's is reported by `plan`.
+#[test]
+fn each_scaleway_site_gets_its_own_private_range_and_plan_reports_a_changed_one() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeScaleway::start_in_background(ScalewayFaults::default());
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", EXAMPLE],
+    )));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let second = copied_site(dir.path(), "second-site", "");
+    let second = second.to_string_lossy().into_owned();
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", &second],
+    )));
+    let subnets = created_subnets(&fake);
+    assert_eq!(subnets.len(), 2, "{subnets:?}");
+    assert_ne!(subnets[0], subnets[1]);
+
+    let chosen = tempfile::tempdir().expect("tempdir");
+    let third = copied_site(
+        chosen.path(),
+        "third-site",
+        "  network:\n    privateCidr: 10.77.0.0/16\n",
+    );
+    let third = third.to_string_lossy().into_owned();
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", &third],
+    )));
+    assert_eq!(created_subnets(&fake)[2], r#"["10.77.0.0/24"]"#);
+
+    // The site now asks for another range: the network it has is reported, not replaced.
+    let path = chosen.path().join("site.yaml");
+    let text = std::fs::read_to_string(&path).expect("site");
+    std::fs::write(&path, text.replace("10.77.0.0/16", "10.78.0.0/16")).expect("site");
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", &third]));
+    let out = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("~ differs   network")
+            && out.contains("its range is `10.77.0.0/24`, the site's is `10.78.0.0/16`"),
+        "{out}"
+    );
 }

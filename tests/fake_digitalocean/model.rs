@@ -280,6 +280,21 @@ impl State {
         id.to_string()
     }
 
+    pub(super) fn add_foreign_ssh_key(&mut self, name: &str, public_key: &str) -> String {
+        let id = self.next_id();
+        let fingerprint =
+            crate::fake_hetzner::check::ssh_fingerprint(public_key).expect("an SSH public key");
+        let value =
+            json!({"id": id, "name": name, "public_key": public_key, "fingerprint": fingerprint});
+        self.resources.push(Resource {
+            kind: Kind::SshKey,
+            id: id.to_string(),
+            value,
+            ready_at: Instant::now(),
+        });
+        id.to_string()
+    }
+
     pub(super) fn add_foreign_vpc(&mut self, name: &str, region: &str, ip_range: &str) -> String {
         let id = self.next_uuid();
         let value = json!({

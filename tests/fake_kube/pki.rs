@@ -44,7 +44,9 @@ impl Pki {
             // What k3s puts in its serving certificate: its default names, loopback, and the
             // `tls-san` of the example sites (the API's private addresses) or, where the cloud
             // assigns it, the server's `node-ip` (the first droplet of the DigitalOcean example,
-            // and of its copy named `second-site`, in the fake), but no public address, so a
+            // and of its copy named `second-site`, in the fake), the API addresses in the
+            // Scaleway example's own range and in those of its copies `second-site` (derived)
+            // and `third-site` (`privateCidr: 10.77.0.0/16`), but no public address, so a
             // client must check the name the kubeconfig's `tls-server-name` gives.
             CertificateParams::new(
                 [
@@ -56,6 +58,9 @@ impl Pki {
                     "10.2.0.10",
                     "10.177.48.2",
                     "10.164.176.2",
+                    "10.161.64.10",
+                    "10.164.176.10",
+                    "10.77.0.10",
                 ]
                 .map(str::to_owned)
                 .to_vec(),

@@ -6,6 +6,7 @@
 //! depends on `core` and never on `edge` or `app`. It speaks a provider-neutral model
 //! (`model.rs`); each cloud's wire format lives in that cloud's client under `edge/`.
 
+pub mod adopt;
 pub mod availability;
 pub mod cluster;
 #[cfg(test)]

@@ -223,6 +223,26 @@ pub struct Facts {
     pub public_ipv4: Option<String>,
     /// A machine's address on the site's network, where the cloud assigns it.
     pub private_ipv4: Option<String>,
+    /// A network's address ranges, where the client reads them (a DigitalOcean VPC's range,
+    /// a Scaleway private network's subnets); empty where it does not.
+    pub ranges: Vec<String>,
+}
+
+/// An SSH key the account or project holds, whoever's it is: clouds that refuse a second copy
+/// of a public key are asked for these, so the site's key held under another name is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldKey {
+    pub id: ResourceId,
+    pub name: String,
+    pub public_key: String,
+}
+
+impl HeldKey {
+    /// Whether this is `public_key`: the same type and key material, whatever the comment.
+    pub fn holds(&self, public_key: &str) -> bool {
+        let core = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        core(&self.public_key) == core(public_key)
+    }
 }
 
 /// One resource as the cloud reports it.

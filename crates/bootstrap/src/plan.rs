@@ -43,6 +43,15 @@ pub enum Step {
         id: ResourceId,
         pool: String,
     },
+    /// The site's public key, held by the account under another name (`held_as`): clouds that
+    /// refuse a second copy of a key make it the site's key as it is. It does not carry the
+    /// site's label, so `destroy` leaves it.
+    Adopted {
+        kind: Kind,
+        name: String,
+        id: ResourceId,
+        held_as: String,
+    },
     /// Created, but an earlier run stopped before its follow-up work was done.
     Finish {
         kind: Kind,
@@ -72,9 +81,12 @@ struct Tally {
 impl Plan {
     /// Whether bootstrap has anything to do or report.
     pub fn has_changes(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| !matches!(s, Step::Keep { .. } | Step::Autoscaled { .. }))
+        self.steps.iter().any(|s| {
+            !matches!(
+                s,
+                Step::Keep { .. } | Step::Adopted { .. } | Step::Autoscaled { .. }
+            )
+        })
     }
 
     pub fn creates(&self) -> impl Iterator<Item = &Wanted> {
@@ -135,6 +147,18 @@ fn line(step: &Step, tally: &mut Tally) -> String {
         Step::Keep { kind, name, id } => {
             tally.keep += 1;
             format!("  = keep      {:<16} {name} (#{id})", kind.noun())
+        }
+        Step::Adopted {
+            kind,
+            name,
+            id,
+            held_as,
+        } => {
+            tally.keep += 1;
+            format!(
+                "  = keep      {:<16} {name} (#{id}): the account holds this public key as `{held_as}`; used as it is, `railyard destroy` leaves it",
+                kind.noun()
+            )
         }
         Step::Differs {
             kind,
@@ -295,7 +319,22 @@ fn difference(want: &Wanted, found: &Existing) -> Option<(String, Option<Spec>)>
                 )
             })
         }
-        Spec::SshKey { .. } | Spec::Network { .. } | Spec::PlacementGroup => None,
+        Spec::Network {
+            ip_range, subnet, ..
+        } => {
+            let ranges = &found.facts.ranges;
+            let same = ranges.is_empty() || ranges.iter().any(|r| r == ip_range || r == subnet);
+            (!same).then(|| {
+                (
+                    format!(
+                        "its range is `{}`, the site's is `{ip_range}` (`spec.network.privateCidr`)",
+                        ranges.join("`, `")
+                    ),
+                    None,
+                )
+            })
+        }
+        Spec::SshKey { .. } | Spec::PlacementGroup => None,
     }
 }
 
@@ -390,7 +429,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Step::Create(_) => "create",
-                Step::Keep { .. } => "keep",
+                Step::Keep { .. } | Step::Adopted { .. } => "keep",
                 Step::Differs { .. } => "differs",
                 Step::Unwanted { .. } => "unwanted",
                 Step::Finish { .. } => "finish",

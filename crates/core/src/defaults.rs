@@ -94,6 +94,43 @@ pub const CHARTS: PinnedCharts = PinnedCharts {
     hetzner_csi: "2.19.0",
 };
 
+/// DigitalOcean's CSI driver, which ships no chart: its release manifests at a tag, read from
+/// github.com/digitalocean/csi-digitalocean (README "Kubernetes Compatibility": v4.16.0+ for
+/// Kubernetes 1.35, the newest row; tag `v4.16.0` of 2026-01-20, directory
+/// `deploy/kubernetes/releases/csi-digitalocean-v4.16.0/` with `crds.yaml`, `driver.yaml` and
+/// `snapshot-controller.yaml`, the three files its README applies). `driver.yaml` reads the API
+/// token from Secret `digitalocean`, key `access-token`, in `kube-system`, and defines storage
+/// class `do-block-storage` (annotated as the default class).
+pub struct PinnedManifests {
+    pub repository: &'static str,
+    pub tag: &'static str,
+    pub path: &'static str,
+}
+
+pub const DIGITALOCEAN_CSI: PinnedManifests = PinnedManifests {
+    repository: "https://github.com/digitalocean/csi-digitalocean",
+    tag: "v4.16.0",
+    path: "deploy/kubernetes/releases/csi-digitalocean-v4.16.0",
+};
+
+/// Scaleway's CSI driver: chart `scaleway-csi` 0.2.1 (app `v0.3.4`, `kubeVersion: >= 1.25.0`)
+/// from `https://helm.scw.cloud/`, as github.com/scaleway/scaleway-csi's README installs it;
+/// read in github.com/scaleway/helm-charts `charts/scaleway-csi/` (2026). Its controller reads
+/// `SCW_ACCESS_KEY`, `SCW_SECRET_KEY`, `SCW_DEFAULT_PROJECT_ID` and `SCW_DEFAULT_ZONE` from the
+/// Secret `controller.scaleway.existingSecretName` names (`envFrom`); its storage class
+/// `scw-bssd` (provisioner `csi.scaleway.com`) is listed in `storageClasses`.
+pub struct PinnedChart {
+    pub repository: &'static str,
+    pub chart: &'static str,
+    pub version: &'static str,
+}
+
+pub const SCALEWAY_CSI: PinnedChart = PinnedChart {
+    repository: "https://helm.scw.cloud/",
+    chart: "scaleway-csi",
+    version: "0.2.1",
+};
+
 /// The day-2 controllers, pinned (formats.md "Day-2 components", read at the tags upstream).
 pub struct Day2 {
     /// system-upgrade-controller's image tag: release v0.20.1 (2026-05-19), whose
@@ -345,7 +382,10 @@ const PROVIDERS: &[ProviderDefaults] = &[
         }],
         // cloud-apis.md §4: a private NIC takes reserved IPAM addresses (`ipam_ip_ids`).
         fixed_private_ips: true,
-        distinct_private_ranges: false,
+        // Every private network of a project's region joins its default VPC, whose routing
+        // connects them (Scaleway's VPC FAQ), and VPC v2 reports overlapping subnets
+        // (`ListSubnetOverlaps`): sites of one project get ranges of their own by default.
+        distinct_private_ranges: true,
     },
     ProviderDefaults {
         provider: Provider::Azure,

@@ -494,6 +494,11 @@ pub struct Features {
     pub monitoring: bool,
     /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
     pub hetzner_csi: Option<HetznerCsi>,
+    /// DigitalOcean's CSI driver, for DigitalOcean block storage volumes (provider
+    /// `digitalocean` only).
+    pub digitalocean_csi: Option<DigitaloceanCsi>,
+    /// Scaleway's CSI driver, for Scaleway block storage volumes (provider `scaleway` only).
+    pub scaleway_csi: Option<ScalewayCsi>,
     /// A scheduled `mysqldump` of the in-cluster database, uploaded to `gitpod.objectStorage.s3`
     /// (required) and kept 7 days there.
     pub database_backup: Option<DatabaseBackup>,
@@ -504,6 +509,24 @@ pub struct Features {
 pub struct HetznerCsi {
     /// An API token of the site's Hetzner project.
     pub token: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DigitaloceanCsi {
+    /// A DigitalOcean API token with write access to volumes and droplets.
+    pub token: SecretRef,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalewayCsi {
+    /// The access key of a Scaleway API key allowed to manage block storage.
+    pub access_key: SecretRef,
+    /// That API key's secret key.
+    pub secret_key: SecretRef,
+    /// The id of the Scaleway project the volumes are created in.
+    pub project_id: SecretRef,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]

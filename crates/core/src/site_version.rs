@@ -72,6 +72,14 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::AUTOSCALER_TOKEN,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::DIGITALOCEAN_CSI,
+        since: FormatVersion::V1alpha2,
+    },
+    Introduced {
+        pointer: pointers::SCALEWAY_CSI,
+        since: FormatVersion::V1alpha2,
+    },
 ];
 
 /// Whether a site of this `apiVersion` keeps the machines' secrets (the k3s tokens) in their

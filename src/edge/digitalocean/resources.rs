@@ -6,7 +6,9 @@ use serde_json::Value as Json;
 
 use super::{DigitalOcean, DigitalOceanError, table, wire};
 use crate::bootstrap::availability::Offer;
-use crate::bootstrap::model::{Existing, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::bootstrap::model::{
+    Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
+};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs};
 
 /// The site a droplet's or a load balancer's tags name (`railyard-site:NAME`,
@@ -206,6 +208,14 @@ impl Cloud for DigitalOcean {
                     .collect::<Vec<_>>()
             })
             .collect())
+    }
+
+    /// DigitalOcean refuses a public key the account holds under any name (422 "SSH Key is
+    /// already in use on your account").
+    async fn held_keys(&self) -> Result<Vec<HeldKey>, CloudError> {
+        let (path, root) = table::path(Kind::SshKey).expect("DigitalOcean has SSH keys");
+        let keys = self.list(path, root).await?;
+        Ok(keys.iter().map(wire::held_key).collect())
     }
 
     async fn delete(&self, kind: Kind, id: &ResourceId) -> Result<(), CloudError> {

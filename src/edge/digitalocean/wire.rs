@@ -4,7 +4,8 @@
 use serde_json::{Value as Json, json};
 
 use crate::bootstrap::model::{
-    Direction, Existing, Facts, FirewallRule, FollowUp, Kind, Labels, ResourceId, Spec, Wanted,
+    Direction, Existing, Facts, FirewallRule, FollowUp, HeldKey, Kind, Labels, ResourceId, Spec,
+    Wanted,
 };
 use crate::core::labels;
 use crate::edge::cloud::{CloudError, Refs};
@@ -221,6 +222,10 @@ pub(super) fn existing(kind: Kind, site: &str, raw: &Json, labels: Labels) -> Ex
             firewall_rules: rules_of(raw),
             ..Facts::default()
         },
+        Kind::Network => Facts {
+            ranges: text(&raw["ip_range"]).into_iter().collect(),
+            ..Facts::default()
+        },
         Kind::LoadBalancer => Facts {
             size: raw["size_unit"].as_u64().map(|n| n.to_string()),
             on_network: raw["vpc_uuid"].as_str().is_some_and(|v| !v.is_empty()),
@@ -236,6 +241,19 @@ pub(super) fn existing(kind: Kind, site: &str, raw: &Json, labels: Labels) -> Ex
         name: text(&raw["name"]).unwrap_or_default(),
         labels,
         facts,
+    }
+}
+
+/// An account SSH key (`GET /account/keys`), whoever's it is.
+pub(super) fn held_key(raw: &Json) -> HeldKey {
+    let id = match &raw["id"] {
+        Json::Number(n) => n.to_string(),
+        other => text(other).unwrap_or_default(),
+    };
+    HeldKey {
+        id: ResourceId(id),
+        name: text(&raw["name"]).unwrap_or_default(),
+        public_key: text(&raw["public_key"]).unwrap_or_default(),
     }
 }
 

@@ -235,6 +235,8 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
             powered_off: raw["status"] == "off",
             public_ipv4: text(&raw["public_net"]["ipv4"]["ip"]),
             private_ipv4: text(&raw["private_net"][0]["ip"]),
+            // Only a network has a top-level `ip_range`.
+            ranges: text(&raw["ip_range"]).into_iter().collect(),
         },
     }
 }

@@ -41,7 +41,9 @@ pub enum ScalewayError {
     },
     #[error("location `{0}` is not a Scaleway zone (`fr-par-1`, `nl-ams-1`, ...)")]
     Zone(String),
-    #[error("`{0}` is not set: the Scaleway project the site's resources belong to")]
+    #[error(
+        "`--project` is not given and `{0}` is not set: the Scaleway project the site's resources belong to"
+    )]
     NoProject(&'static str),
     #[error("the marketplace has no image `{label}` for `{machine_type}` in `{zone}`")]
     NoImage {

@@ -8,7 +8,9 @@ use serde_json::{Value as Json, json};
 use super::create::Lookup;
 use super::{Paging, Scaleway, ScalewayError, table, wire};
 use crate::bootstrap::availability::Offer;
-use crate::bootstrap::model::{Existing, Facts, FollowUp, Kind, Profile, ResourceId, Spec, Wanted};
+use crate::bootstrap::model::{
+    Existing, Facts, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
+};
 use crate::core::labels::{self, site_selector};
 use crate::core::layout;
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs};
@@ -81,7 +83,18 @@ impl Scaleway {
                 })
             }
             Kind::LoadBalancer => self.balancer_facts(value).await,
-            Kind::SshKey | Kind::Network | Kind::PlacementGroup => Ok(Facts::default()),
+            // VPC v2 answers each subnet as an object holding its `subnet`.
+            Kind::Network => Ok(Facts {
+                ranges: value["subnets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["subnet"].as_str().or_else(|| s.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+                ..Facts::default()
+            }),
+            Kind::SshKey | Kind::PlacementGroup => Ok(Facts::default()),
         }
     }
 
@@ -211,14 +224,19 @@ impl Scaleway {
 
     /// The project's key with this public key (type and key, whatever its comment).
     async fn same_key(&self, public_key: &str) -> Result<Option<Json>, ScalewayError> {
-        let (path, root, paging) = self.place(Kind::SshKey);
         let core = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-        let keys = self
-            .list(&path, root, &[("project_id", self.project.clone())], paging)
-            .await?;
-        Ok(keys
+        Ok(self
+            .project_keys()
+            .await?
             .into_iter()
             .find(|k| k["public_key"].as_str().map(core) == Some(core(public_key))))
+    }
+
+    /// Every IAM SSH key of the project, whoever's it is.
+    async fn project_keys(&self) -> Result<Vec<Json>, ScalewayError> {
+        let (path, root, paging) = self.place(Kind::SshKey);
+        self.list(&path, root, &[("project_id", self.project.clone())], paging)
+            .await
     }
 
     /// `PUT .../rules`: the group's editable rules become exactly these.
@@ -266,6 +284,21 @@ impl Cloud for Scaleway {
         let mut all = keys?;
         all.extend(tagged?.into_iter().flatten());
         Ok(all)
+    }
+
+    /// IAM refuses a public key the project holds under another name (a 409 `conflict`).
+    async fn held_keys(&self) -> Result<Vec<HeldKey>, CloudError> {
+        let text = |v: &Json| v.as_str().unwrap_or_default().to_owned();
+        Ok(self
+            .project_keys()
+            .await?
+            .iter()
+            .map(|k| HeldKey {
+                id: ResourceId(text(&k["id"])),
+                name: text(&k["name"]),
+                public_key: text(&k["public_key"]),
+            })
+            .collect())
     }
 
     async fn get(&self, kind: Kind, id: &ResourceId) -> Result<Existing, CloudError> {

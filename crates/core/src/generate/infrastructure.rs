@@ -1,5 +1,6 @@
 //! The infrastructure layer: namespaces, cert-manager (and Hetzner's DNS01 webhook when chosen),
-//! and the optional Hetzner CSI driver, as Flux Helm objects; an `https://` repository's
+//! and the optional CSI driver of the site's cloud (Hetzner's here, the others in `csi`), as
+//! Flux objects; an `https://` repository's
 //! credentials (substituted here, where Flux substitutes); the optional monitoring stack
 //! comes from its built-in overlay.
 
@@ -13,6 +14,8 @@ use crate::generate::layers::{self, INFRASTRUCTURE};
 use crate::generate::{autoscaler, common_labels, flux, substituted, upgrade_plans};
 use crate::layout;
 use crate::model::Site;
+
+pub mod csi;
 
 pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
 pub const GITPOD_NAMESPACE: &str = "gitpod";
@@ -72,10 +75,13 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             "Opaque",
             &[substituted::text("token", &csi.token.secret_key)],
         ));
-        hetzner.push(helm_release(site, "hcloud-csi", "kube-system", "hcloud-csi", CHARTS.hetzner_csi, "hcloud", json!({ "storageClasses": [{ "name": "hcloud-volumes", "defaultStorageClass": false, "reclaimPolicy": "Delete" }] })));
+        hetzner.push(helm_release(site, "hcloud-csi", "kube-system", "hcloud-csi", CHARTS.hetzner_csi, "hcloud", json!({ "storageClasses": [{ "name": csi::HETZNER_STORAGE_CLASS, "defaultStorageClass": false, "reclaimPolicy": "Delete" }] })));
     }
     if !hetzner.is_empty() {
         documents.push(("hetzner.yaml".to_owned(), hetzner));
+    }
+    if let Some(driver) = csi::objects(site) {
+        documents.push(driver);
     }
     if let Some(objects) = autoscaler::objects(site) {
         documents.push((layout::CLUSTER_AUTOSCALER_FILE.to_owned(), objects));

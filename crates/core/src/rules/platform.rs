@@ -6,10 +6,18 @@ use serde_json::Value as Json;
 use super::Rules;
 use super::pointers::{
     AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_DNS, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID,
-    BACKUP_SCHEDULE, BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, HETZNER_CSI,
-    OBJECT_STORAGE, PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY, ROUTE53_SECRET,
-    S3, field,
+    BACKUP_SCHEDULE, BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, DIGITALOCEAN_CSI,
+    HETZNER_CSI, OBJECT_STORAGE, PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY,
+    ROUTE53_SECRET, S3, SCALEWAY_CSI, field,
 };
+
+/// The optional CSI drivers: where each is enabled, the provider it needs, and its name in
+/// messages.
+const CSI_DRIVERS: [(&str, &str, &str); 3] = [
+    (HETZNER_CSI, "hetzner", "Hetzner"),
+    (DIGITALOCEAN_CSI, "digitalocean", "DigitalOcean"),
+    (SCALEWAY_CSI, "scaleway", "Scaleway"),
+];
 
 /// Fields that need each other, and why.
 const PAIRS: [(&str, &str, &str); 3] = [
@@ -123,19 +131,24 @@ impl Rules<'_> {
 
     fn features(&mut self) {
         let provider = self.str(PROVIDER).map(str::to_owned);
-        if self.present(HETZNER_CSI) && provider.as_deref().is_some_and(|p| p != "hetzner") {
-            self.out.push(
-                self.tree
-                    .key_error(
-                        HETZNER_CSI,
-                        format!(
-                            "the Hetzner CSI driver needs provider `hetzner`, not `{}`",
-                            provider.unwrap_or_default()
-                        ),
-                    )
-                    .expected("no `hetznerCsi` on this provider")
-                    .hint("remove `hetznerCsi`; k3s' local-path storage serves volumes instead"),
-            );
+        for (pointer, needs, driver) in CSI_DRIVERS {
+            if self.present(pointer) && provider.as_deref().is_some_and(|p| p != needs) {
+                let field = field(pointer);
+                self.out.push(
+                    self.tree
+                        .key_error(
+                            pointer,
+                            format!(
+                                "the {driver} CSI driver needs provider `{needs}`, not `{}`",
+                                provider.clone().unwrap_or_default()
+                            ),
+                        )
+                        .expected(format!("no `{field}` on this provider"))
+                        .hint(format!(
+                            "remove `{field}`; k3s' local-path storage serves volumes instead"
+                        )),
+                );
+            }
         }
         if self.present(DATABASE_BACKUP) && self.present(DATABASE) {
             self.out.push(

@@ -91,6 +91,8 @@ pointers! {
     OVERLAYS = "/spec/overlays";
     OVERLAY = "/spec/overlays/*";
     HETZNER_CSI = "/spec/features/hetznerCsi";
+    DIGITALOCEAN_CSI = "/spec/features/digitaloceanCsi";
+    SCALEWAY_CSI = "/spec/features/scalewayCsi";
     DATABASE_BACKUP = "/spec/features/databaseBackup";
     BACKUP_SCHEDULE = "/spec/features/databaseBackup/schedule";
     BACKUP_SIZE = "/spec/features/databaseBackup/size";

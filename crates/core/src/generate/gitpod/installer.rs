@@ -14,7 +14,7 @@ use serde_json::{Value as Json, json};
 use crate::defaults;
 use crate::emit;
 use crate::generate::common_labels;
-use crate::generate::infrastructure::GITPOD_NAMESPACE;
+use crate::generate::infrastructure::{GITPOD_NAMESPACE, csi};
 use crate::generate::layers::no_substitution;
 use crate::layout;
 use crate::model::Site;
@@ -195,8 +195,23 @@ pub(super) fn job(site: &Site, config_text: &str) -> Json {
             },
         },
     });
+    store_class(site, &mut job);
     no_substitution(&mut job);
     job
+}
+
+/// Tells the apply script the storage class of the site's CSI driver, when it has one, for the
+/// in-cluster stores' volumes.
+fn store_class(site: &Site, job: &mut Json) {
+    let Some(class) = csi::storage_class(site) else {
+        return;
+    };
+    if let Some(env) = job
+        .pointer_mut("/spec/template/spec/containers/0/env")
+        .and_then(Json::as_array_mut)
+    {
+        env.push(json!({ "name": "STORAGE_CLASS", "value": class }));
+    }
 }
 
 /// Renames the installer Job after a digest of the Job as written (after user overlays, name
