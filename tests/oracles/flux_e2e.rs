@@ -11,6 +11,7 @@
 //! test stands in for (no pod runs here).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use railyard::app::cluster_half::{self, ClusterHalf};
@@ -30,7 +31,8 @@ use cluster::{Kubectl, StandIn, start_controllers};
 use git_host::GitHost;
 
 /// How long bootstrap's cluster half waits for Flux, as `--flux-wait` would say.
-const FLUX_WAIT: Duration = Duration::from_secs(240);
+/// Generous: the whole run takes about 40 s on an idle machine.
+const FLUX_WAIT: Duration = Duration::from_secs(420);
 
 #[test]
 fn flux_applies_the_hetzner_small_example() {
@@ -101,9 +103,10 @@ fn end_to_end(example: &str) {
         &layers,
     );
     let stand_in = StandIn::start(&tools.kubectl, &server.kubeconfig());
+    let returned = AtomicBool::new(false);
     let installed = std::thread::scope(|scope| {
-        scope.spawn(|| add_deploy_key_when_printed(&kube, &host));
-        cluster_half::install(
+        scope.spawn(|| add_deploy_key_when_printed(&kube, &host, &returned));
+        let installed = cluster_half::install(
             &site,
             &files,
             &railyard_kubeconfig(&server),
@@ -112,10 +115,33 @@ fn end_to_end(example: &str) {
                 git_known_hosts: None,
                 wait: FLUX_WAIT,
             },
-        )
+        );
+        returned.store(true, Ordering::SeqCst);
+        installed
     });
     let logs = || {
-        let mut text = format!("sshd:\n{}\n", host.log());
+        // Flux's own word on each Kustomization first: bootstrap reports only their states.
+        let mut text = String::from("Kustomizations:\n");
+        for item in kube
+            .list("kustomizations.kustomize.toolkit.fluxcd.io")
+            .unwrap_or_default()
+        {
+            for condition in item["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                text.push_str(&format!(
+                    "  {} {}={} {}: {}\n",
+                    item["metadata"]["name"].as_str().unwrap_or("?"),
+                    condition["type"].as_str().unwrap_or("?"),
+                    condition["status"].as_str().unwrap_or("?"),
+                    condition["reason"].as_str().unwrap_or("?"),
+                    condition["message"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        text.push_str(&format!("sshd:\n{}\n", host.log()));
         for process in &controllers {
             text.push_str(&format!("{}:\n{}\n", process.log.display(), process.tail()));
         }
@@ -237,14 +263,13 @@ fn render(example: &str, url: &str, dir: &Path) -> (String, PathBuf) {
 
 /// What a user does when bootstrap prints the deploy key: adds it to the git host, then asks
 /// Flux to fetch again rather than wait for its retry (`flux reconcile source git`).
-fn add_deploy_key_when_printed(kube: &Kubectl, host: &GitHost) {
-    let started = Instant::now();
+fn add_deploy_key_when_printed(kube: &Kubectl, host: &GitHost, returned: &AtomicBool) {
     let secret = loop {
         if let Some(secret) = kube.get("secret", "flux-system", railyard::core::layout::GIT_SECRET)
         {
             break secret;
         }
-        if started.elapsed() > FLUX_WAIT {
+        if returned.load(Ordering::SeqCst) {
             return;
         }
         std::thread::sleep(Duration::from_millis(200));

@@ -160,7 +160,7 @@ impl StandIn {
                             Err(e) => refused.lock().expect("refused").push(e),
                         }
                     }
-                    std::thread::sleep(Duration::from_millis(300));
+                    std::thread::sleep(Duration::from_millis(500));
                 }
             })
         };
