@@ -27,7 +27,7 @@ mod cluster;
 /// The git host: a bare repository behind a real sshd.
 mod git_host;
 
-use cluster::{Kubectl, StandIn, start_controllers};
+use cluster::{Kubectl, Process, StandIn, start_controllers};
 use git_host::GitHost;
 
 /// How long bootstrap's cluster half waits for Flux, as `--flux-wait` would say.
@@ -81,13 +81,6 @@ fn end_to_end(example: &str) {
         kubeconfig: server.kubeconfig(),
     };
     install_controller_crds(&kube, &tools.go);
-    // k3s creates Flux's namespace when it installs the rendered flux2 HelmChart.
-    let made = kube
-        .command()
-        .args(["create", "namespace", "flux-system"])
-        .output()
-        .expect("kubectl runs");
-    assert!(made.status.success(), "{made:?}");
 
     let host = GitHost::start(&tools.sshd, &dir.join("git"));
     let (site, render) = render(example, &host.url(), dir);
@@ -119,40 +112,11 @@ fn end_to_end(example: &str) {
         returned.store(true, Ordering::SeqCst);
         installed
     });
-    let logs = || {
-        // Flux's own word on each Kustomization first: bootstrap reports only their states.
-        let mut text = String::from("Kustomizations:\n");
-        for item in kube
-            .list("kustomizations.kustomize.toolkit.fluxcd.io")
-            .unwrap_or_default()
-        {
-            for condition in item["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                text.push_str(&format!(
-                    "  {} {}={} {}: {}\n",
-                    item["metadata"]["name"].as_str().unwrap_or("?"),
-                    condition["type"].as_str().unwrap_or("?"),
-                    condition["status"].as_str().unwrap_or("?"),
-                    condition["reason"].as_str().unwrap_or("?"),
-                    condition["message"].as_str().unwrap_or("?")
-                ));
-            }
-        }
-        text.push_str(&format!("sshd:\n{}\n", host.log()));
-        for process in &controllers {
-            text.push_str(&format!("{}:\n{}\n", process.log.display(), process.tail()));
-        }
-        text.push_str(&format!(
-            "stand-in refusals: {:?}\n",
-            stand_in.refused.lock().expect("refused")
-        ));
-        text
-    };
     if let Err(error) = &installed {
-        panic!("bootstrap's cluster half failed: {error:#}\n{}", logs());
+        panic!(
+            "bootstrap's cluster half failed: {error:#}\n{}",
+            failure_report(&kube, &host, &controllers, &stand_in)
+        );
     }
     let applied = started.elapsed();
 
@@ -178,9 +142,50 @@ fn end_to_end(example: &str) {
     );
 }
 
+/// What a failed run needs explained: Flux's own conditions first (bootstrap reports only the
+/// Kustomizations' states), then the git host's and the controllers' logs and what the stand-in
+/// could not write.
+fn failure_report(
+    kube: &Kubectl,
+    host: &GitHost,
+    controllers: &[Process],
+    stand_in: &StandIn,
+) -> String {
+    // Flux's own word on each Kustomization first: bootstrap reports only their states.
+    let mut text = String::from("Kustomizations:\n");
+    for item in kube
+        .list("kustomizations.kustomize.toolkit.fluxcd.io")
+        .unwrap_or_default()
+    {
+        for condition in item["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            text.push_str(&format!(
+                "  {} {}={} {}: {}\n",
+                item["metadata"]["name"].as_str().unwrap_or("?"),
+                condition["type"].as_str().unwrap_or("?"),
+                condition["status"].as_str().unwrap_or("?"),
+                condition["reason"].as_str().unwrap_or("?"),
+                condition["message"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    text.push_str(&format!("sshd:\n{}\n", host.log()));
+    for process in controllers {
+        text.push_str(&format!("{}:\n{}\n", process.log.display(), process.tail()));
+    }
+    text.push_str(&format!(
+        "stand-in refusals: {:?}\n",
+        stand_in.refused.lock().expect("refused")
+    ));
+    text
+}
+
 /// The CRDs of the controllers that run, from their own modules (`config/crd/bases`), over the
 /// newer Flux CRDs in `../shared/crds/`: the controllers watch every kind of their release
-/// (Buckets and ExternalArtifacts too) and stop when one is missing.
+/// (Buckets and ExternalArtifacts too) and stop when one is missing. Then Flux's namespace.
 fn install_controller_crds(kube: &Kubectl, go: &Path) {
     for controller in ["source-controller", "kustomize-controller"] {
         let out = std::process::Command::new(go)
@@ -209,6 +214,13 @@ fn install_controller_crds(kube: &Kubectl, go: &Path) {
             String::from_utf8_lossy(&applied.stderr)
         );
     }
+    // k3s creates Flux's namespace when it installs the rendered flux2 HelmChart.
+    let made = kube
+        .command()
+        .args(["create", "namespace", "flux-system"])
+        .output()
+        .expect("kubectl runs");
+    assert!(made.status.success(), "{made:?}");
     let established = kube
         .command()
         .args([
