@@ -7,8 +7,10 @@
 //! with railyard's deploy key and `known_hosts`; every rendered object of every layer is in the
 //! API server and in its Kustomization's inventory; the secrets file decrypted in the cluster
 //! with railyard's `sops-age` Secret holds the example's values, and so do the Secrets filled by
-//! post-build substitution; the layers applied in `dependsOn` order. [`cluster`] says what the
-//! test stands in for (no pod runs here).
+//! post-build substitution; the layers applied in `dependsOn` order. Last, `railyard status`
+//! reads the same cluster: ready at the committed HEAD, "not the committed HEAD" after a new
+//! commit, ready again once Flux caught up. [`cluster`] says what the test stands in for (no
+//! pod runs here).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +28,8 @@ mod checks;
 mod cluster;
 /// The git host: a bare repository behind a real sshd.
 mod git_host;
+/// `railyard status` against the same cluster, before and after a new commit.
+mod status;
 
 use cluster::{Kubectl, Process, StandIn, start_controllers};
 use git_host::GitHost;
@@ -133,8 +137,26 @@ fn end_to_end(example: &str) {
         &tools.sops,
         &root().join("examples").join(example),
     );
-    let timeline = stand_in.timeline.lock().expect("timeline");
-    checks::depends_on_order(&context, &timeline.snapshots);
+    let snapshots = stand_in
+        .timeline
+        .lock()
+        .expect("timeline")
+        .snapshots
+        .clone();
+    checks::depends_on_order(&context, &snapshots);
+    let kubeconfig = dir.join("kubeconfig.yaml");
+    std::fs::write(&kubeconfig, railyard_kubeconfig(&server)).expect("kubeconfig");
+    status::follows_the_committed_head(
+        &status::Setup {
+            kube: &kube,
+            site_dir: &dir.join("site"),
+            kubeconfig: &kubeconfig,
+            render: &render,
+            work: &dir.join("work"),
+            bare: &host.bare(),
+        },
+        &site,
+    );
     eprintln!(
         "{example}: Flux applied {counts} in {:.1} s; checked after {:.1} s",
         applied.as_secs_f64(),

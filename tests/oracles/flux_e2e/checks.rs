@@ -136,7 +136,11 @@ fn built(context: &Context, dir: &Path) -> (Vec<Value>, PathBuf) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let file = dir.with_extension("built.yaml");
+    // Beside the render, not in it: the render is what gets committed.
+    let built = context.render.with_extension("built");
+    std::fs::create_dir_all(&built).expect("mkdir");
+    let name = dir.file_name().expect("a directory name").to_string_lossy();
+    let file = built.join(format!("{name}.yaml"));
     std::fs::write(&file, &out.stdout).expect("write");
     let parsed = parse_yaml_files(std::slice::from_ref(&file)).expect("PyYAML");
     let documents = parsed
