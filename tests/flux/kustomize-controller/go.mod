@@ -2,6 +2,10 @@ module railyard.test/flux/kustomize-controller
 
 go 1.26.0
 
+// The flux2 chart railyard pins (2.18.3) ships kustomize-controller v1.8.3, which the Go module
+// proxy reachable here does not serve, nor any v1.8 release; v1.9.0 is the first one after it
+// that it does (docs/decisions/0019-real-flux-in-the-tests.md).
+
 tool github.com/fluxcd/kustomize-controller
 
 // The controller's own replace directives, which a requiring module does not inherit.

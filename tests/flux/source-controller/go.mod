@@ -2,6 +2,10 @@ module railyard.test/flux/source-controller
 
 go 1.26.0
 
+// The flux2 chart railyard pins (2.18.3) ships source-controller v1.8.2, which the Go module
+// proxy reachable here does not serve; v1.8.5 is the newest patch release of that minor that it
+// does (docs/decisions/0019-real-flux-in-the-tests.md).
+
 tool github.com/fluxcd/source-controller
 
 // The controller's own replace directives, which a requiring module does not inherit.
