@@ -2,6 +2,8 @@
 //! 0 success, 1 findings (invalid site, differences), 2 errors (usage, IO, internal).
 
 mod cloud;
+/// The cluster half of `bootstrap` alone, for tests against a real API server.
+pub mod cluster_half;
 mod commit;
 mod diff;
 mod failure;

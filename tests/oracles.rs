@@ -11,6 +11,7 @@
 //! | `kustomizations_build`               | `kubectl kustomize DIR` (kustomize v5.5)            |
 //! | `ci_workflows::*`                    | `actionlint`, `pre-commit`, the release steps       |
 //! | `kube_api::*`                        | kube-apiserver + etcd (`tests/kubeapi/`), dry runs  |
+//! | `flux_e2e::*`                        | source- and kustomize-controller (`tests/flux/`)    |
 //!
 //! A missing tool is a loud `SKIPPED:` line on stderr, or a failure when
 //! `RAILYARD_REQUIRE_ORACLES=1` (which `.ci/run` sets). With that variable set, a test that found
@@ -38,6 +39,9 @@ use crate::support::golden_layout;
 mod ci_workflows;
 /// `cloud-init schema` for every user-data file in one process.
 mod cloud_init_schema;
+/// Real Flux (source-controller, kustomize-controller) applies the shipped Hetzner examples,
+/// bootstrapped by railyard's cluster half, against the same API server.
+mod flux_e2e;
 /// A real kube-apiserver (with etcd) takes every rendered Flux layer in a server-side dry run.
 mod kube_api;
 

@@ -181,15 +181,37 @@ build_kubeapi() {
     (cd tests/kubeapi && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/kubeapi" .) &&
         printf '%s' "$sources" >"$stamp"
 }
+# Flux's source-controller and kustomize-controller (tests/flux/<name>/go.mod: a module that
+# requires the controller at its pinned release and copies the controller's own replace
+# directives, which a requiring module does not inherit), built the same way after the API
+# server, one Go build at a time beside the Rust build. Each is stamped with its sources.
+build_flux_controller() {
+    local name="$1" stamp="$root/.oracles/bin/.$1-sources" sources
+    sources="$(cat "tests/flux/$name/go.mod" "tests/flux/$name/go.sum" | sha256sum)"
+    if [[ -x "$root/.oracles/bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
+        return 0
+    fi
+    mkdir -p "$root/.oracles/bin"
+    (cd "tests/flux/$name" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local \
+        go build -o "$root/.oracles/bin/$name" "github.com/fluxcd/$name") &&
+        printf '%s' "$sources" >"$stamp"
+}
+build_go_components() {
+    local status=0
+    build_kubeapi || status=1
+    build_flux_controller source-controller || status=1
+    build_flux_controller kustomize-controller || status=1
+    return "$status"
+}
 if command -v go >/dev/null 2>&1; then
-    build_kubeapi >"$kubeapi_log" 2>&1 &
+    build_go_components >"$kubeapi_log" 2>&1 &
     kubeapi_build=$!
 fi
 # The tests are built first, to fail fast on a compile error or a lint.
 env "${lint_env[@]}" cargo test --all-targets --no-run
 if [[ -n "$kubeapi_build" ]]; then
     if ! wait "$kubeapi_build"; then
-        warn "building tests/kubeapi failed (no module proxy?):"
+        warn "building tests/kubeapi or tests/flux failed (no module proxy?):"
         cat "$kubeapi_log" >&2
     fi
     kubeapi_build=

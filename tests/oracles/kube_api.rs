@@ -26,7 +26,7 @@ const ENCRYPTION_KEYS: &str =
     r#"[{"name":"general","version":1,"primary":true,"material":"c3Vic3RpdHV0ZWQ="}]"#;
 
 /// The API server, stopped when dropped.
-struct ApiServer {
+pub(super) struct ApiServer {
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -39,7 +39,7 @@ impl Drop for ApiServer {
 }
 
 impl ApiServer {
-    fn start(binary: &Path) -> ApiServer {
+    pub(super) fn start(binary: &Path) -> ApiServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut child = Command::new(binary)
             .arg(dir.path())
@@ -53,6 +53,16 @@ impl ApiServer {
             .expect("kubeapi reports");
         assert_eq!(line.trim(), "ready", "kubeapi did not become ready");
         ApiServer { child, dir }
+    }
+
+    /// Where the server keeps its state: `kubeconfig`, `certs/`.
+    pub(super) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The kubeconfig the server wrote (a bearer token with cluster-admin rights).
+    pub(super) fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
     }
 
     fn kubectl(&self, kubectl: &Path) -> Command {
@@ -96,7 +106,7 @@ fn rendered_layers_pass_a_real_api_server() {
     );
 }
 
-fn install_crds(server: &ApiServer, kubectl: &Path) {
+pub(super) fn install_crds(server: &ApiServer, kubectl: &Path) {
     let applied = server
         .kubectl(kubectl)
         .args(["apply", "--server-side", "-f"])

@@ -59,6 +59,12 @@ pub fn readiness(object: &Json) -> Readiness {
         return Readiness::Progressing("not yet reconciled".to_owned());
     };
     if generation.is_some() && observed.is_some() && generation != observed {
+        // Flux leaves `status.observedGeneration` behind while a generation fails, but stamps
+        // each condition with the generation it describes: a failure of this very generation
+        // is shown in Flux's words instead of as an endless wait.
+        if ready["observedGeneration"].as_i64() == generation && is_failure(ready) {
+            return Readiness::Failed(words(ready));
+        }
         return Readiness::Progressing(format!(
             "generation {} not yet observed",
             generation.unwrap_or_default()
@@ -66,13 +72,16 @@ pub fn readiness(object: &Json) -> Readiness {
     }
     match ready["status"].as_str() {
         Some("True") => Readiness::Ready(revision(object)),
-        Some("False")
-            if ready["reason"] != "Progressing" && ready["reason"] != "DependencyNotReady" =>
-        {
-            Readiness::Failed(words(ready))
-        }
+        _ if is_failure(ready) => Readiness::Failed(words(ready)),
         _ => Readiness::Progressing(words(ready)),
     }
+}
+
+/// `Ready=False` for a reason other than waiting: progress or a dependency.
+fn is_failure(ready: &Json) -> bool {
+    ready["status"] == "False"
+        && ready["reason"] != "Progressing"
+        && ready["reason"] != "DependencyNotReady"
 }
 
 /// The revision an object applied (Kustomization), fetched (sources) or released (HelmRelease).
@@ -126,7 +135,24 @@ mod tests {
         let stalled = json!({"status": {"conditions": [
             {"type": "Ready", "status": "Unknown", "reason": "Progressing"},
             {"type": "Stalled", "status": "True", "reason": "InvalidPath", "message": "no such path"}]}});
+        // What kustomize-controller left when the API server refused an object of the first
+        // generation (seen in the end-to-end test against real Flux).
+        let refused = json!({"metadata": {"generation": 1}, "status": {"observedGeneration": -1, "conditions": [
+            {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry", "observedGeneration": 1},
+            {"type": "Ready", "status": "False", "reason": "ReconciliationFailed",
+             "message": "Plan/a dry-run failed", "observedGeneration": 1}]}});
+        let stale = json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 1, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "ReconciliationFailed",
+             "message": "old", "observedGeneration": 1}]}});
         let cases = [
+            (
+                refused,
+                Readiness::Failed("ReconciliationFailed: Plan/a dry-run failed".to_owned()),
+            ),
+            (
+                stale,
+                Readiness::Progressing("generation 2 not yet observed".to_owned()),
+            ),
             (
                 ready("Kustomization", "a", "main@sha1:abc", 2, 2),
                 Readiness::Ready(Some("main@sha1:abc".to_owned())),
