@@ -11,6 +11,7 @@
 //! | `kustomizations_build`               | `kubectl kustomize DIR` (kustomize v5.5)            |
 //! | `ci_workflows::*`                    | `actionlint`, `pre-commit`, the release steps       |
 //! | `kube_api::*`                        | kube-apiserver + etcd (`tests/kubeapi/`), dry runs  |
+//! | `kube_client::*`                     | the same server, driven by railyard's client        |
 //!
 //! A missing tool is a loud `SKIPPED:` line on stderr, or a failure when
 //! `RAILYARD_REQUIRE_ORACLES=1` (which `.ci/run` sets). With that variable set, a test that found
@@ -40,6 +41,9 @@ mod ci_workflows;
 mod cloud_init_schema;
 /// A real kube-apiserver (with etcd) takes every rendered Flux layer in a server-side dry run.
 mod kube_api;
+/// bootstrap's cluster half and `status` through kube-rs against that real API server: the
+/// written kubeconfig with kubectl, an exec plugin, server-side applies and watches.
+mod kube_client;
 
 /// Set to `1` to turn every missing oracle, and every test that checked nothing, into a failure.
 const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";

@@ -17,11 +17,10 @@ use serde_json::Value as Json;
 use crate::app::runtime::{millis, runtime};
 use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
 use crate::bootstrap::git_credentials;
-use crate::bootstrap::kubeconfig;
 use crate::bootstrap::readiness::{self, Readiness};
 use crate::bootstrap::status::{self, ClusterState};
 use crate::core::layout::{self, GIT_SECRET};
-use crate::edge::kube::{Kube, KubeError};
+use crate::edge::kube::{Kube, KubeError, WatchError};
 use crate::edge::{age_keys, ssh};
 
 /// What the cluster half of bootstrap needs besides the rendered tree.
@@ -35,12 +34,13 @@ pub(super) struct Setup {
     pub(super) wait: Duration,
 }
 
-/// A client for the cluster a kubeconfig names. `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends
-/// its requests elsewhere: tests put a local fake API server behind the fake cloud's address.
-pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
-    let credentials = kubeconfig::credentials(kubeconfig_text)?;
+/// A client for the cluster a kubeconfig names, through kube's kubeconfig loading (its current
+/// context). `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends its requests elsewhere: tests put a
+/// local API server behind the fake cloud's address. Runs inside the runtime: the client's
+/// connection pool lives there.
+async fn connect(kubeconfig_text: &str) -> Result<Kube> {
     let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
-    Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
+    Ok(Kube::connect(kubeconfig_text, redirect.as_deref(), retry_base()).await?)
 }
 
 fn retry_base() -> Duration {
@@ -98,8 +98,9 @@ fn ssh_host(url: &str) -> Option<(String, u16)> {
         .map(|(host, port)| (host.to_owned(), port))
 }
 
-/// Waits until `ready` says so, every poll interval, until `deadline`; transient failures of
-/// the API count as "not yet".
+/// Waits until `ready` says so, every poll interval, until `deadline`; failures of the API
+/// count as "not yet". Only for what cannot be watched: the API server itself coming up, and
+/// Flux's API groups appearing in discovery.
 async fn wait_until<T>(
     what: &str,
     deadline: Instant,
@@ -146,7 +147,7 @@ pub(super) async fn install(
     let deadline = Instant::now() + setup.wait;
     let sync = cluster::sync_objects(site, files)?;
     let expected = cluster::expected_kustomizations(site, files)?;
-    let kube = client(kubeconfig_text)?;
+    let kube = connect(kubeconfig_text).await?;
 
     let bar = spinner("waiting for Flux to be installed by k3s");
     wait_for_flux(&kube, deadline).await?;
@@ -176,9 +177,17 @@ async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
         )
         .await?;
     }
-    wait_until("the `flux-system` namespace", deadline, async || {
-        kube.object(&cluster::NAMESPACE, None, FLUX_NAMESPACE).await
-    })
+    kube.watch_until(
+        &cluster::NAMESPACE,
+        "the `flux-system` namespace",
+        deadline,
+        |namespaces| {
+            namespaces
+                .iter()
+                .any(|n| n["metadata"]["name"] == FLUX_NAMESPACE)
+                .then_some(())
+        },
+    )
     .await?;
     Ok(())
 }
@@ -237,33 +246,33 @@ async fn wait_for_kustomizations(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut announced: BTreeMap<String, Readiness> = BTreeMap::new();
-    let result = wait_until("Flux", deadline, async || {
-        let items = kube
-            .list(&cluster::KUSTOMIZATION)
-            .await?
-            .unwrap_or_default();
-        let states = readiness::kustomizations(expected, &items);
-        for (name, state) in &states {
-            let changed = announced.get(name).is_none_or(|before| {
-                std::mem::discriminant(before) != std::mem::discriminant(state)
-            });
-            if changed && !matches!(state, Readiness::Missing) {
-                progress.suspend(|| match state {
-                    Readiness::Ready(Some(revision)) => {
-                        println!("Kustomization `{name}` ready at {revision}")
-                    }
-                    _ => println!("Kustomization `{name}`: {state}"),
+    let result = kube
+        .watch_until(&cluster::KUSTOMIZATION, "Flux", deadline, |items| {
+            let states = readiness::kustomizations(expected, items);
+            for (name, state) in &states {
+                let changed = announced.get(name).is_none_or(|before| {
+                    std::mem::discriminant(before) != std::mem::discriminant(state)
                 });
+                if changed && !matches!(state, Readiness::Missing) {
+                    progress.suspend(|| match state {
+                        Readiness::Ready(Some(revision)) => {
+                            println!("Kustomization `{name}` ready at {revision}")
+                        }
+                        _ => println!("Kustomization `{name}`: {state}"),
+                    });
+                }
+                announced.insert(name.clone(), state.clone());
             }
-            announced.insert(name.clone(), state.clone());
-        }
-        let ready = states.iter().filter(|(_, s)| s.is_ready()).count();
-        progress.set_position(ready as u64);
-        Ok((ready == states.len()).then_some(()))
-    })
-    .await;
+            let ready = states.iter().filter(|(_, s)| s.is_ready()).count();
+            progress.set_position(ready as u64);
+            (ready == states.len()).then_some(())
+        })
+        .await;
     progress.finish_and_clear();
-    if result.is_err() {
+    if let Err(error) = result {
+        if let WatchError::Kube(error) = error {
+            return Err(error.into());
+        }
         let waiting: Vec<String> = announced
             .iter()
             .filter(|(_, s)| !s.is_ready())
@@ -389,7 +398,6 @@ pub(super) fn status(
             kubeconfig_path.display()
         )
     })?;
-    let kube = client(&text)?;
     let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
@@ -402,6 +410,7 @@ pub(super) fn status(
         }
     };
     let state = runtime()?.block_on(async {
+        let kube = connect(&text).await?;
         let nodes = kube.list(&cluster::NODE).await?.unwrap_or_default();
         let mut sources: Option<Vec<Json>> = None;
         for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {
@@ -409,7 +418,7 @@ pub(super) fn status(
                 sources.get_or_insert_with(Vec::new).extend(items);
             }
         }
-        Ok::<_, KubeError>(ClusterState {
+        Ok::<_, anyhow::Error>(ClusterState {
             nodes,
             sources,
             kustomizations: kube.list(&cluster::KUSTOMIZATION).await?,

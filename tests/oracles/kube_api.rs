@@ -26,9 +26,9 @@ const ENCRYPTION_KEYS: &str =
     r#"[{"name":"general","version":1,"primary":true,"material":"c3Vic3RpdHV0ZWQ="}]"#;
 
 /// The API server, stopped when dropped.
-struct ApiServer {
+pub(super) struct ApiServer {
     child: Child,
-    dir: tempfile::TempDir,
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Drop for ApiServer {
@@ -40,7 +40,13 @@ impl Drop for ApiServer {
 
 impl ApiServer {
     fn start(binary: &Path) -> ApiServer {
-        let dir = tempfile::tempdir().expect("tempdir");
+        ApiServer::start_in(binary, tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// Started in `dir`, which may hold its serving certificate already
+    /// (`certs/apiserver.crt` and `.key`: kube-apiserver makes a self-signed one only when
+    /// its `--cert-dir` has none).
+    pub(super) fn start_in(binary: &Path, dir: tempfile::TempDir) -> ApiServer {
         let mut child = Command::new(binary)
             .arg(dir.path())
             .stdout(Stdio::piped())
@@ -55,7 +61,8 @@ impl ApiServer {
         ApiServer { child, dir }
     }
 
-    fn kubectl(&self, kubectl: &Path) -> Command {
+    /// kubectl as the server's admin (its own kubeconfig: a token, the certificate unchecked).
+    pub(super) fn kubectl(&self, kubectl: &Path) -> Command {
         let mut command = Command::new(kubectl);
         command.env("KUBECONFIG", self.dir.path().join("kubeconfig"));
         command
@@ -96,7 +103,7 @@ fn rendered_layers_pass_a_real_api_server() {
     );
 }
 
-fn install_crds(server: &ApiServer, kubectl: &Path) {
+pub(super) fn install_crds(server: &ApiServer, kubectl: &Path) {
     let applied = server
         .kubectl(kubectl)
         .args(["apply", "--server-side", "-f"])
