@@ -54,6 +54,14 @@ pub enum KubeError {
     Object(#[from] ObjectError),
 }
 
+impl KubeError {
+    /// The server could not be reached or refused: not a problem of the kubeconfig or of the
+    /// object railyard sent.
+    pub fn is_network(&self) -> bool {
+        matches!(self, KubeError::Transport { .. } | KubeError::Api { .. })
+    }
+}
+
 impl Transient for KubeError {
     fn is_transient(&self) -> bool {
         match self {

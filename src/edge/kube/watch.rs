@@ -113,7 +113,7 @@ impl Kube {
                 }
                 Err(error) => {
                     let error = self.watch_failed(&operation, error);
-                    if !matches!(error, KubeError::Transport { .. } | KubeError::Api { .. }) {
+                    if !error.is_network() {
                         return Err(error.into());
                     }
                     let delay = match error.server_pause() {
