@@ -39,8 +39,11 @@ pub(super) struct Setup {
 /// local API server behind the fake cloud's address. Runs inside the runtime: the client's
 /// connection pool lives there.
 async fn connect(kubeconfig_text: &str) -> Result<Kube> {
-    let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
-    Ok(Kube::connect(kubeconfig_text, redirect.as_deref(), retry_base()).await?)
+    Ok(Kube::connect(kubeconfig_text, redirect().as_deref(), retry_base()).await?)
+}
+
+fn redirect() -> Option<String> {
+    std::env::var("RAILYARD_KUBE_REDIRECT").ok()
 }
 
 fn retry_base() -> Duration {
@@ -392,12 +395,12 @@ pub(super) fn status(
     kubeconfig_path: &Path,
     repo: &Path,
 ) -> Result<bool> {
-    let text = std::fs::read_to_string(kubeconfig_path).with_context(|| {
-        format!(
+    if !kubeconfig_path.is_file() {
+        bail!(
             "cannot read the kubeconfig `{}` (bootstrap writes it; or pass `--kubeconfig`)",
             kubeconfig_path.display()
-        )
-    })?;
+        );
+    }
     let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
@@ -410,7 +413,11 @@ pub(super) fn status(
         }
     };
     let state = runtime()?.block_on(async {
-        let kube = connect(&text).await?;
+        let kube = Kube::connect_file(kubeconfig_path, redirect().as_deref(), retry_base())
+            .await
+            .with_context(|| {
+                format!("cannot use the kubeconfig `{}`", kubeconfig_path.display())
+            })?;
         let nodes = kube.list(&cluster::NODE).await?.unwrap_or_default();
         let mut sources: Option<Vec<Json>> = None;
         for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {

@@ -156,8 +156,29 @@ impl Kube {
         connect_to: Option<&str>,
         retry_base: Duration,
     ) -> Result<Kube, KubeError> {
+        let kubeconfig = Kubeconfig::from_yaml(kubeconfig_text)
+            .map_err(|e| KubeError::Kubeconfig(causes(&e)))?;
+        Kube::with(kubeconfig, connect_to, retry_base).await
+    }
+
+    /// As `connect`, from the kubeconfig file at `path`: files it names (certificates, keys,
+    /// a token file) are found relative to it, as kubectl finds them.
+    pub async fn connect_file(
+        path: &std::path::Path,
+        connect_to: Option<&str>,
+        retry_base: Duration,
+    ) -> Result<Kube, KubeError> {
+        let kubeconfig =
+            Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig(causes(&e)))?;
+        Kube::with(kubeconfig, connect_to, retry_base).await
+    }
+
+    async fn with(
+        kubeconfig: Kubeconfig,
+        connect_to: Option<&str>,
+        retry_base: Duration,
+    ) -> Result<Kube, KubeError> {
         let unusable = |e: &dyn std::error::Error| KubeError::Kubeconfig(causes(e));
-        let kubeconfig = Kubeconfig::from_yaml(kubeconfig_text).map_err(|e| unusable(&e))?;
         let mut config =
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await

@@ -185,7 +185,8 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// `railyard status` of the small example with `kubeconfig`, against no repository.
+/// `railyard status` of the small example with `kubeconfig`, from the repository's root (not
+/// the kubeconfig's directory), against `repo`.
 fn status(kubeconfig: &Path, repo: &Path) -> Output {
     railyard()
         .current_dir(root())
@@ -254,12 +255,12 @@ fn the_kubeconfig_written_for_a_site_works_with_kubectl_and_status() {
 }
 
 /// A kubeconfig whose user is an exec plugin (`client.authentication.k8s.io/v1`), as cloud
-/// CLIs and OIDC helpers write them.
+/// CLIs and OIDC helpers write them; the CA as a file named relative to the kubeconfig, as
+/// kubectl reads it.
 fn exec_kubeconfig(cluster: &Cluster, plugin: &Path) -> String {
-    let ca = base64::engine::general_purpose::STANDARD.encode(&cluster.ca_pem);
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    \
-         server: https://127.0.0.1:{port}\n    certificate-authority-data: {ca}\n    \
+         server: https://127.0.0.1:{port}\n    certificate-authority: ca.pem\n    \
          tls-server-name: kubernetes\nusers:\n- name: u\n  user:\n    exec:\n      \
          apiVersion: client.authentication.k8s.io/v1\n      command: {plugin}\n      \
          args: [\"--cluster\", \"c\"]\n      interactiveMode: Never\ncontexts:\n- name: x\n  \
@@ -293,6 +294,7 @@ fn an_exec_plugin_authenticates_status() {
     };
     cluster.add_node("demo-small-server-0");
     let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "ca.pem", &cluster.ca_pem);
     let good = plugin(dir.path(), "good-plugin", TOKEN);
     let config = write(dir.path(), "exec.yaml", &exec_kubeconfig(&cluster, &good));
     let output = status(&config, dir.path());
