@@ -28,6 +28,9 @@ pub use watch::WatchError;
 /// The field manager railyard's applies are recorded under.
 const FIELD_MANAGER: &str = "railyard";
 
+/// The longest a request waits for the server's next bytes.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
     #[error("the kubeconfig is unusable: {0}")]
@@ -202,7 +205,10 @@ impl Kube {
         }
         // Retries are the shared policy's, with its test hook and its pause across requests.
         config.default_retry = false;
-        config.read_timeout = Some(Duration::from_secs(330));
+        // As the cloud clients: a server that stops answering is a transport error to retry,
+        // not a hang. Watches are asked to end before this (`watch.rs`).
+        config.connect_timeout = Some(Duration::from_secs(10));
+        config.read_timeout = Some(READ_TIMEOUT);
         let server = config
             .cluster_url
             .to_string()

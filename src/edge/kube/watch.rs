@@ -16,9 +16,13 @@ use kube::api::DynamicObject;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value as Json;
 
-use super::{Kube, KubeError, failed, with_type};
+use super::{Kube, KubeError, READ_TIMEOUT, failed, with_type};
 use crate::bootstrap::cluster::ApiKind;
 use crate::edge::retry::Transient as _;
+
+/// How long the server keeps one watch open (`timeoutSeconds`): below the client's read
+/// timeout, since a quiet watch may send nothing until it ends.
+const WATCH_SECONDS: u32 = 25;
 
 /// Why a watch ended without the wait being over.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +79,8 @@ impl View {
     }
 }
 
+const _: () = assert!((WATCH_SECONDS as u64) < READ_TIMEOUT.as_secs());
+
 impl Kube {
     /// Watches every object of `kind` across namespaces until `done`, shown each complete view
     /// (the first list, then each change), returns `Some`; `what` names the wait in errors.
@@ -86,7 +92,9 @@ impl Kube {
         mut done: impl FnMut(&[Json]) -> Option<T>,
     ) -> Result<T, WatchError> {
         let deadline = tokio::time::Instant::from_std(deadline);
-        let config = watcher::Config::default();
+        // The server ends each watch before the client's read timeout could, and kube watches
+        // again from the last resourceVersion it saw.
+        let config = watcher::Config::default().timeout(WATCH_SECONDS);
         let mut events = std::pin::pin!(watcher::watcher(self.api(kind, None), config));
         let mut view = View::default();
         let mut failures = 0;
