@@ -43,7 +43,7 @@ mod cloud_init_schema;
 mod kube_api;
 /// bootstrap's cluster half and `status` through kube-rs against that real API server: the
 /// written kubeconfig with kubectl, an exec plugin, server-side applies and watches.
-mod kube_client;
+pub(crate) mod kube_client;
 
 /// Set to `1` to turn every missing oracle, and every test that checked nothing, into a failure.
 const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";

@@ -30,17 +30,19 @@ const SERVED_NAMES: [&str; 3] = ["10.2.0.10", "10.2.0.5", "kubernetes"];
 const TOKEN: &str = "railyard-test-token";
 const SMALL: &str = "examples/hetzner-small/site.yaml";
 
-/// The running server, its CA and port, and kubectl.
-struct Cluster {
+/// The running server, its CA and port, and kubectl. Other cluster tests can start theirs the
+/// same way: the certificate names the examples' private API addresses, so the kubeconfig
+/// bootstrap writes (with `tls-server-name`) is checked as it would be against k3s.
+pub(crate) struct Cluster {
     api: ApiServer,
-    kubectl: PathBuf,
-    ca_pem: String,
-    port: u16,
+    pub(crate) kubectl: PathBuf,
+    pub(crate) ca_pem: String,
+    pub(crate) port: u16,
 }
 
 impl Cluster {
     /// `None` (a `SKIPPED:` line) when kubeapi or kubectl is missing and oracles are optional.
-    fn start() -> Option<Cluster> {
+    pub(crate) fn start() -> Option<Cluster> {
         let binary = oracle("kubeapi")?;
         let kubectl = oracle("kubectl")?;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -64,12 +66,12 @@ impl Cluster {
         })
     }
 
-    fn admin(&self) -> Command {
+    pub(crate) fn admin(&self) -> Command {
         self.api.kubectl(&self.kubectl)
     }
 
     /// kubectl as the admin, which must succeed; its standard output.
-    fn admin_run(&self, args: &[&str], input: Option<&str>) -> String {
+    pub(crate) fn admin_run(&self, args: &[&str], input: Option<&str>) -> String {
         let output = piped(self.admin().args(args), input);
         assert!(
             output.status.success(),
@@ -82,7 +84,7 @@ impl Cluster {
     /// The kubeconfig k3s would write on this server: cluster, user and context `default`,
     /// k3s' own address, the CA; the admin's token where k3s puts a client certificate (this
     /// server authenticates tokens; the fake covers client certificates).
-    fn k3s_yaml(&self) -> String {
+    pub(crate) fn k3s_yaml(&self) -> String {
         let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
         format!(
             "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n    \
@@ -94,7 +96,7 @@ impl Cluster {
     }
 
     /// The kubeconfig bootstrap writes for `site` from `k3s_yaml`, at this server's address.
-    fn written(&self, site: &str, tls_server_name: Option<&str>) -> String {
+    pub(crate) fn written(&self, site: &str, tls_server_name: Option<&str>) -> String {
         railyard::bootstrap::kubeconfig::rewrite(
             &self.k3s_yaml(),
             site,
@@ -105,7 +107,7 @@ impl Cluster {
     }
 
     /// A Node as a kubelet registers it, Ready.
-    fn add_node(&self, name: &str) {
+    pub(crate) fn add_node(&self, name: &str) {
         let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {
             "name": name, "labels": {"node-role.kubernetes.io/control-plane": "true"}}});
         self.admin_run(&["create", "-f", "-"], Some(&node.to_string()));
