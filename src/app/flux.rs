@@ -395,12 +395,13 @@ pub(super) fn status(
     kubeconfig_path: &Path,
     repo: &Path,
 ) -> Result<bool> {
-    if !kubeconfig_path.is_file() {
-        bail!(
+    // Read by kube below; looked at first so that a missing file is an IO error with the hint.
+    std::fs::metadata(kubeconfig_path).with_context(|| {
+        format!(
             "cannot read the kubeconfig `{}` (bootstrap writes it; or pass `--kubeconfig`)",
             kubeconfig_path.display()
-        );
-    }
+        )
+    })?;
     let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
