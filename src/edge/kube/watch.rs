@@ -152,3 +152,55 @@ impl Kube {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bootstrap::cluster::KUSTOMIZATION;
+
+    fn object(name: &str, revision: &str) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "status": {"lastAppliedRevision": revision},
+        }))
+        .expect("a dynamic object")
+    }
+
+    fn names(view: &View) -> Vec<(String, String)> {
+        view.objects
+            .values()
+            .map(|o| {
+                let text = |v: &Json| v.as_str().unwrap_or_default().to_owned();
+                (
+                    text(&o["metadata"]["name"]),
+                    text(&o["status"]["lastAppliedRevision"]),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_view_is_complete_after_each_list_and_follows_changes() {
+        let mut view = View::default();
+        assert!(!view.take(&KUSTOMIZATION, Event::Init));
+        assert!(!view.take(&KUSTOMIZATION, Event::InitApply(object("a", "1"))));
+        assert!(!view.take(&KUSTOMIZATION, Event::InitApply(object("b", "1"))));
+        assert!(view.objects.is_empty(), "a list half read is no view");
+        assert!(view.take(&KUSTOMIZATION, Event::InitDone));
+        assert_eq!(
+            names(&view),
+            [("a".into(), "1".into()), ("b".into(), "1".into())]
+        );
+        assert!(view.take(&KUSTOMIZATION, Event::Apply(object("a", "2"))));
+        assert!(view.take(&KUSTOMIZATION, Event::Delete(object("b", "1"))));
+        assert_eq!(names(&view), [("a".to_owned(), "2".to_owned())]);
+        // A new list replaces the view: what it leaves out was deleted meanwhile.
+        view.take(&KUSTOMIZATION, Event::Init);
+        view.take(&KUSTOMIZATION, Event::InitApply(object("c", "3")));
+        assert_eq!(names(&view), [("a".to_owned(), "2".to_owned())]);
+        assert!(view.take(&KUSTOMIZATION, Event::InitDone));
+        assert_eq!(names(&view), [("c".to_owned(), "3".to_owned())]);
+    }
+}
