@@ -2,6 +2,14 @@
 //! 127.0.0.1 over TLS with client-certificate authentication, for tests of `bootstrap` and
 //! `status`. Every request is recorded.
 //!
+//! Why it remains beside the real API server (`tests/kubeapi/`, used by
+//! `oracles::kube_api` and `oracles::kube_client`): only here can a test inject what a real
+//! server will not produce on demand, and replay it from a seed: every Nth request answered 503,
+//! Flux installed only after some looks, Kustomizations that stay Progressing or fail, and
+//! exactly countable requests between which the seeded fault runs (`bootstrap::twenty_seeded_runs`)
+//! kill the binary. Everything a real server can show (that the objects are accepted, what
+//! kube-rs sends and reads) is checked against the real one.
+//!
 //! Start it with `FakeKube::start_in_background(faults)` (a thread with its own runtime) and
 //! point the client at `fake.address()` with the credentials of `fake.kubeconfig()`.
 //!
@@ -28,6 +36,9 @@
 //!   `dependsOn` (`DependencyNotReady`) and for `ready_after` steps (`Progressing`), then turn
 //!   Ready (or fail, `ReconciliationFailed`); when the root `flux-system/flux-system` turns
 //!   Ready it applies the `set_children` objects.
+//! - Watches of a collection (`watch=true`, `resourceVersion`, `allowWatchBookmarks`), as kube's
+//!   watcher sends them after its list, written from the API documentation (`watch.rs`); a
+//!   watch request moves the controllers one step too.
 //!
 //! Where it is simpler than a real API server (each a place a client bug could hide):
 //! - One CA signs both the server and the client certificates (k3s has two CAs and an
@@ -38,8 +49,9 @@
 //!   No `managedFields`, no conflicts between field managers (`force` is accepted and
 //!   ignored), no `resourceVersion` preconditions. `dryRun` is refused with 400.
 //! - Only apply patches: other PATCH content types (merge, JSON, strategic) answer 415. No
-//!   POST, PUT, DELETE (405), no watches (405), no label or field selectors (400), `limit`
-//!   is ignored (as a server may), no subresources (`/status`: 404).
+//!   POST, PUT, DELETE (405), no watch of a single object (405), no label or field selectors
+//!   (400), `limit` is ignored (as a server may), no subresources (`/status`: 404). Each
+//!   watch ends soon, with the object's latest state only (see `watch.rs`).
 //! - Status is ignored in applies; `generation` exists for the Flux kinds only (as for the
 //!   real core kinds Namespace, Secret and Node, which have none) and bumps when anything but
 //!   metadata and status changes; an apply that changes nothing keeps the `resourceVersion`.
@@ -59,6 +71,7 @@ mod kinds;
 mod pki;
 mod state;
 mod tests;
+mod watch;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -264,6 +277,22 @@ async fn serve(
     }
 }
 
+/// A watch's whole stream: the events there are (after `watch::HOLD` if there are none yet),
+/// then a bookmark if asked for; then the fake ends it.
+async fn watch_body(shared: &Shared, watch: &watch::Watch) -> Vec<u8> {
+    let mut events = shared.lock().watch_events(watch);
+    if events.len() == usize::from(watch.bookmarks) {
+        tokio::time::sleep(watch::HOLD).await;
+        events = shared.lock().watch_events(watch);
+    }
+    let mut bytes = Vec::new();
+    for event in events {
+        bytes.extend(serde_json::to_vec(&event).expect("JSON"));
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
 async fn handle(
     Extract(shared): Extract<Arc<Shared>>,
     method: Method,
@@ -282,7 +311,10 @@ async fn handle(
         body: &body,
     };
     let reply = shared.lock().serve(&request);
-    let bytes = serde_json::to_vec(&reply.body).expect("JSON");
+    let bytes = match &reply.watch {
+        Some(watch) => watch_body(&shared, watch).await,
+        None => serde_json::to_vec(&reply.body).expect("JSON"),
+    };
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = StatusCode::from_u16(reply.status).expect("a valid status");
     response.headers_mut().insert(

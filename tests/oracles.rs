@@ -12,6 +12,7 @@
 //! | `ci_workflows::*`                    | `actionlint`, `pre-commit`, the release steps       |
 //! | `kube_api::*`                        | kube-apiserver + etcd (`tests/kubeapi/`), dry runs  |
 //! | `flux_e2e::*`                        | source- and kustomize-controller (`tests/flux/`)    |
+//! | `kube_client::*`                     | the same server, driven by railyard's client        |
 //!
 //! A missing tool is a loud `SKIPPED:` line on stderr, or a failure when
 //! `RAILYARD_REQUIRE_ORACLES=1` (which `.ci/run` sets). With that variable set, a test that found
@@ -44,6 +45,9 @@ mod cloud_init_schema;
 mod flux_e2e;
 /// A real kube-apiserver (with etcd) takes every rendered Flux layer in a server-side dry run.
 mod kube_api;
+/// bootstrap's cluster half and `status` through kube-rs against that real API server: the
+/// written kubeconfig with kubectl, an exec plugin, server-side applies and watches.
+pub(crate) mod kube_client;
 
 /// Set to `1` to turn every missing oracle, and every test that checked nothing, into a failure.
 const REQUIRE_ENV: &str = "RAILYARD_REQUIRE_ORACLES";

@@ -443,3 +443,38 @@ fn no_ignored_or_should_panic_tests() {
         "ignored or should_panic tests in {found:?}: assert the behaviour instead"
     );
 }
+
+/// Names that only a certificate check of one's own needs: TLS is checked by the client
+/// libraries (kube for clusters, reqwest for clouds) against the roots and names they are
+/// given; a verifier written here would be a second, untested way to trust a server.
+const TLS_OVERRIDES: &[&str] = &[
+    "dangerous",
+    "ServerCertVerifier",
+    "set_certificate_verifier",
+    "with_custom_certificate_verifier",
+    "danger_accept_invalid_certs",
+    "accept_invalid_certs",
+];
+
+#[test]
+fn no_certificate_check_of_its_own() {
+    let mut found = Vec::new();
+    for file in source_files() {
+        let blanked = lexer::blank(&read(&file));
+        for token in lexer::tokens(&blanked) {
+            if TLS_OVERRIDES.iter().any(|name| token.is(name)) {
+                found.push(format!(
+                    "{}:{}: `{}`",
+                    relative(&file),
+                    token.line,
+                    token.text
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a certificate check of the project's own:\n{}",
+        found.join("\n")
+    );
+}

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::edge::cloud::CloudError;
 use crate::edge::git::GitError;
 use crate::edge::hetzner::HetznerError;
-use crate::edge::kube::KubeError;
+use crate::edge::kube::{KubeError, WatchError};
 use crate::edge::load::LoadError;
 use crate::edge::sops_config::ConfigError;
 use crate::edge::write::WriteError;
@@ -94,7 +94,12 @@ fn array(items: &[Value]) -> String {
 fn category(error: &anyhow::Error) -> &'static str {
     let network = error.chain().any(|cause| {
         cause.is::<HetznerError>()
-            || cause.is::<KubeError>()
+            || cause
+                .downcast_ref::<KubeError>()
+                .is_some_and(KubeError::is_network)
+            || cause
+                .downcast_ref::<WatchError>()
+                .is_some_and(|e| matches!(e, WatchError::Kube(e) if e.is_network()))
             || cause.is::<reqwest::Error>()
             || cause
                 .downcast_ref::<CloudError>()

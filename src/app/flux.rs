@@ -18,11 +18,10 @@ use crate::app::lines::{self, progress, report};
 use crate::app::runtime::{millis, runtime};
 use crate::bootstrap::cluster::{self, FLUX_NAMESPACE};
 use crate::bootstrap::git_credentials;
-use crate::bootstrap::kubeconfig;
 use crate::bootstrap::readiness::{self, Readiness};
 use crate::bootstrap::status::{self, ClusterState};
 use crate::core::layout::{self, GIT_SECRET};
-use crate::edge::kube::{Kube, KubeError};
+use crate::edge::kube::{Kube, KubeError, WatchError};
 use crate::edge::{age_keys, ssh};
 
 /// What the cluster half of bootstrap needs besides the rendered tree.
@@ -36,12 +35,16 @@ pub(super) struct Setup {
     pub(super) wait: Duration,
 }
 
-/// A client for the cluster a kubeconfig names. `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends
-/// its requests elsewhere: tests put a local fake API server behind the fake cloud's address.
-pub(super) fn client(kubeconfig_text: &str) -> Result<Kube> {
-    let credentials = kubeconfig::credentials(kubeconfig_text)?;
-    let redirect = std::env::var("RAILYARD_KUBE_REDIRECT").ok();
-    Ok(Kube::new(&credentials, redirect.as_deref(), retry_base())?)
+/// A client for the cluster a kubeconfig names, through kube's kubeconfig loading (its current
+/// context). `RAILYARD_KUBE_REDIRECT` (`HOST:PORT`) sends its requests elsewhere: tests put a
+/// local API server behind the fake cloud's address. Runs inside the runtime: the client's
+/// connection pool lives there.
+async fn connect(kubeconfig_text: &str) -> Result<Kube> {
+    Ok(Kube::connect(kubeconfig_text, redirect().as_deref(), retry_base()).await?)
+}
+
+fn redirect() -> Option<String> {
+    std::env::var("RAILYARD_KUBE_REDIRECT").ok()
 }
 
 fn retry_base() -> Duration {
@@ -99,8 +102,9 @@ fn ssh_host(url: &str) -> Option<(String, u16)> {
         .map(|(host, port)| (host.to_owned(), port))
 }
 
-/// Waits until `ready` says so, every poll interval, until `deadline`; transient failures of
-/// the API count as "not yet".
+/// Waits until `ready` says so, every poll interval, until `deadline`; failures of the API
+/// count as "not yet". Only for what cannot be watched: the API server itself coming up, and
+/// Flux's API groups appearing in discovery.
 async fn wait_until<T>(
     what: &str,
     deadline: Instant,
@@ -147,7 +151,7 @@ pub(super) async fn install(
     let deadline = Instant::now() + setup.wait;
     let sync = cluster::sync_objects(site, files)?;
     let expected = cluster::expected_kustomizations(site, files)?;
-    let kube = client(kubeconfig_text)?;
+    let kube = connect(kubeconfig_text).await?;
 
     let bar = spinner("waiting for Flux to be installed by k3s");
     wait_for_flux(&kube, deadline).await?;
@@ -177,9 +181,17 @@ async fn wait_for_flux(kube: &Kube, deadline: Instant) -> Result<()> {
         )
         .await?;
     }
-    wait_until("the `flux-system` namespace", deadline, async || {
-        kube.object(&cluster::NAMESPACE, None, FLUX_NAMESPACE).await
-    })
+    kube.watch_until(
+        &cluster::NAMESPACE,
+        "the `flux-system` namespace",
+        deadline,
+        |namespaces| {
+            namespaces
+                .iter()
+                .any(|n| n["metadata"]["name"] == FLUX_NAMESPACE)
+                .then_some(())
+        },
+    )
     .await?;
     Ok(())
 }
@@ -238,33 +250,33 @@ async fn wait_for_kustomizations(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut announced: BTreeMap<String, Readiness> = BTreeMap::new();
-    let result = wait_until("Flux", deadline, async || {
-        let items = kube
-            .list(&cluster::KUSTOMIZATION)
-            .await?
-            .unwrap_or_default();
-        let states = readiness::kustomizations(expected, &items);
-        for (name, state) in &states {
-            let changed = announced.get(name).is_none_or(|before| {
-                std::mem::discriminant(before) != std::mem::discriminant(state)
-            });
-            if changed && !matches!(state, Readiness::Missing) {
-                progress.suspend(|| match state {
-                    Readiness::Ready(Some(revision)) => {
-                        lines::progress(&format!("Kustomization `{name}` ready at {revision}"));
-                    }
-                    _ => lines::progress(&format!("Kustomization `{name}`: {state}")),
+    let result = kube
+        .watch_until(&cluster::KUSTOMIZATION, "Flux", deadline, |items| {
+            let states = readiness::kustomizations(expected, items);
+            for (name, state) in &states {
+                let changed = announced.get(name).is_none_or(|before| {
+                    std::mem::discriminant(before) != std::mem::discriminant(state)
                 });
+                if changed && !matches!(state, Readiness::Missing) {
+                    progress.suspend(|| match state {
+                        Readiness::Ready(Some(revision)) => {
+                            lines::progress(&format!("Kustomization `{name}` ready at {revision}"))
+                        }
+                        _ => lines::progress(&format!("Kustomization `{name}`: {state}")),
+                    });
+                }
+                announced.insert(name.clone(), state.clone());
             }
-            announced.insert(name.clone(), state.clone());
-        }
-        let ready = states.iter().filter(|(_, s)| s.is_ready()).count();
-        progress.set_position(ready as u64);
-        Ok((ready == states.len()).then_some(()))
-    })
-    .await;
+            let ready = states.iter().filter(|(_, s)| s.is_ready()).count();
+            progress.set_position(ready as u64);
+            (ready == states.len()).then_some(())
+        })
+        .await;
     progress.finish_and_clear();
-    if result.is_err() {
+    if let Err(error) = result {
+        if let WatchError::Kube(error) = error {
+            return Err(error.into());
+        }
         let waiting: Vec<String> = announced
             .iter()
             .filter(|(_, s)| !s.is_ready())
@@ -390,13 +402,13 @@ pub(super) fn status(
     kubeconfig_path: &Path,
     repo: &Path,
 ) -> Result<bool> {
-    let text = std::fs::read_to_string(kubeconfig_path).with_context(|| {
+    // Read by kube below; looked at first so that a missing file is an IO error with the hint.
+    std::fs::metadata(kubeconfig_path).with_context(|| {
         format!(
             "cannot read the kubeconfig `{}` (bootstrap writes it; or pass `--kubeconfig`)",
             kubeconfig_path.display()
         )
     })?;
-    let kube = client(&text)?;
     let branch = cluster::sync_objects(site, files)?
         .iter()
         .find_map(|o| o["spec"]["ref"]["branch"].as_str().map(str::to_owned))
@@ -409,6 +421,11 @@ pub(super) fn status(
         }
     };
     let state = runtime()?.block_on(async {
+        let kube = Kube::connect_file(kubeconfig_path, redirect().as_deref(), retry_base())
+            .await
+            .with_context(|| {
+                format!("cannot use the kubeconfig `{}`", kubeconfig_path.display())
+            })?;
         let nodes = kube.list(&cluster::NODE).await?.unwrap_or_default();
         let mut sources: Option<Vec<Json>> = None;
         for kind in [&cluster::GIT_REPOSITORY, &cluster::HELM_REPOSITORY] {
@@ -416,7 +433,7 @@ pub(super) fn status(
                 sources.get_or_insert_with(Vec::new).extend(items);
             }
         }
-        Ok::<_, KubeError>(ClusterState {
+        Ok::<_, anyhow::Error>(ClusterState {
             nodes,
             sources,
             kustomizations: kube.list(&cluster::KUSTOMIZATION).await?,

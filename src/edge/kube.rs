@@ -1,65 +1,75 @@
-//! A thin Kubernetes API client for bootstrap and `status`: GET, LIST and server-side apply of
-//! the few kinds in `bootstrap::cluster`, authenticated as the kubeconfig says (client certificate
-//! or bearer token, the cluster's own CA), over rustls with ring.
+//! The Kubernetes client of bootstrap's cluster half and `status`, on kube-rs: the kubeconfig
+//! is loaded by `kube::config` (its current context; tokens, client certificates, exec plugins,
+//! `tls-server-name`), objects of the few kinds in `bootstrap::cluster` are read and
+//! server-side applied as dynamic objects (field manager `railyard`, forced), and waits are
+//! watches (`kube/watch.rs`), never fixed-interval polls.
 //!
-//! Answers of 429 and 5xx and failed connections are retried a few times by the shared retry
-//! policy (`edge/retry.rs`; a 429's `Retry-After` is honoured): a fresh k3s server restarts its
-//! API server while it installs its manifests. Messages name
-//! the path and the server's reason, never a request body (Secrets travel in them).
+//! kube's own retry layer is off: answers of 429 and 5xx and failed connections are retried by
+//! the shared policy (`edge/retry.rs`; a Status' `retryAfterSeconds` is honoured), as for every
+//! other network client: a fresh k3s server restarts its API server while it installs its
+//! manifests. Messages name the operation and the server's reason, never a request body
+//! (Secrets travel in them).
 
-use std::sync::Arc;
+mod watch;
+
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
-use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+};
+use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::Value as Json;
 
 use crate::bootstrap::cluster::{self, ApiKind, ObjectError};
-use crate::bootstrap::kubeconfig::Credentials;
 use crate::edge::retry::{Policy, Retry, ServerPause, Transient};
+
+pub use watch::WatchError;
 
 /// The field manager railyard's applies are recorded under.
 const FIELD_MANAGER: &str = "railyard";
 
+/// The longest a request waits for the server's next bytes.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
-    #[error("the kubeconfig's credentials are unusable: {0}")]
-    Credentials(String),
-    #[error("cannot reach the Kubernetes API at `{server}` for `{method} {path}`: {reason}")]
+    #[error("the kubeconfig is unusable: {0}")]
+    Kubeconfig(String),
+    #[error("cannot reach the Kubernetes API at `{server}` to {what}: {reason}")]
     Transport {
         server: String,
-        method: String,
-        path: String,
+        what: String,
         reason: String,
     },
-    #[error("the Kubernetes API refused `{method} {path}`: {status}: {message}")]
+    #[error("the Kubernetes API refused to {what}: {code}: {message}")]
     Api {
-        method: String,
-        path: String,
-        status: u16,
+        what: String,
+        code: u16,
         message: String,
-        /// `Retry-After`, when the server sent one.
+        /// The Status' `details.retryAfterSeconds`, when the server sent one.
         retry_after: Option<u64>,
     },
-    #[error("the Kubernetes API answered `{method} {path}` with something unexpected: {reason}")]
-    Decode {
-        method: String,
-        path: String,
-        reason: String,
-    },
+    #[error("the Kubernetes API answered {what} with something unexpected: {reason}")]
+    Decode { what: String, reason: String },
+    #[error("the kubeconfig's credentials cannot be obtained to {what}: {reason}")]
+    Credentials { what: String, reason: String },
     #[error(transparent)]
     Object(#[from] ObjectError),
+}
+
+impl KubeError {
+    /// The server could not be reached or refused: not a problem of the kubeconfig or of the
+    /// object railyard sent.
+    pub fn is_network(&self) -> bool {
+        matches!(self, KubeError::Transport { .. } | KubeError::Api { .. })
+    }
 }
 
 impl Transient for KubeError {
     fn is_transient(&self) -> bool {
         match self {
             KubeError::Transport { .. } => true,
-            KubeError::Api { status, .. } => matches!(*status, 429 | 500 | 502 | 503 | 504),
+            KubeError::Api { code, .. } => matches!(*code, 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
     }
@@ -86,93 +96,128 @@ fn policy(base: Duration) -> Policy {
     }
 }
 
-/// A connection to one cluster's API server.
+/// The error of one operation (`what`, e.g. "get Secret `flux-system/sops-age`"), without the
+/// request: kube's errors name neither a body nor a credential.
+fn failed(server: &str, what: &str, error: kube::Error) -> KubeError {
+    match error {
+        kube::Error::Api(status) => KubeError::Api {
+            what: what.to_owned(),
+            code: status.code,
+            message: if status.message.is_empty() {
+                status.reason.clone()
+            } else {
+                status.message.clone()
+            },
+            retry_after: status
+                .details
+                .as_ref()
+                .map(|d| u64::from(d.retry_after_seconds))
+                .filter(|s| *s > 0),
+        },
+        kube::Error::SerdeError(e) => KubeError::Decode {
+            what: what.to_owned(),
+            reason: e.to_string(),
+        },
+        kube::Error::Auth(e) => KubeError::Credentials {
+            what: what.to_owned(),
+            reason: causes(&e),
+        },
+        other => KubeError::Transport {
+            server: server.to_owned(),
+            what: what.to_owned(),
+            reason: causes(&other),
+        },
+    }
+}
+
+/// An error's cause chain on one line (refused, certificate, timeout), repeats dropped.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in std::iter::successors(Some(error), |e| e.source()) {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// A client for one cluster's API server.
 pub struct Kube {
-    http: reqwest::Client,
+    client: kube::Client,
     server: String,
-    token: Option<String>,
     retry: Retry,
 }
 
 impl Kube {
-    /// A client for `credentials`; `connect_to` (`HOST:PORT`) replaces the server's address,
-    /// for tests whose cluster is a local fake.
-    pub fn new(
-        credentials: &Credentials,
+    /// A client for the current context of `kubeconfig_text`; `connect_to` (`HOST:PORT`)
+    /// replaces the server's address, for tests whose cluster is a local stand-in: the
+    /// certificate is still checked for the kubeconfig's `tls-server-name`, else its server's
+    /// host. Needs a Tokio runtime (the client's connection pool runs on it).
+    pub async fn connect(
+        kubeconfig_text: &str,
         connect_to: Option<&str>,
         retry_base: Duration,
     ) -> Result<Kube, KubeError> {
-        let bad = |why: &str| KubeError::Credentials(why.to_owned());
-        let mut roots = rustls::RootCertStore::empty();
-        let authority = credentials
-            .certificate_authority
-            .as_deref()
-            .ok_or_else(|| bad("no `certificate-authority-data` to check the server with"))?;
-        for cert in CertificateDer::pem_slice_iter(authority) {
-            let cert = cert.map_err(|_| bad("`certificate-authority-data` is not PEM"))?;
-            roots
-                .add(cert)
-                .map_err(|_| bad("`certificate-authority-data` holds an unusable certificate"))?;
+        let kubeconfig = Kubeconfig::from_yaml(kubeconfig_text)
+            .map_err(|e| KubeError::Kubeconfig(causes(&e)))?;
+        Kube::with(kubeconfig, connect_to, retry_base).await
+    }
+
+    /// As `connect`, from the kubeconfig file at `path`: files it names (certificates, keys,
+    /// a token file) are found relative to it, as kubectl finds them.
+    pub async fn connect_file(
+        path: &std::path::Path,
+        connect_to: Option<&str>,
+        retry_base: Duration,
+    ) -> Result<Kube, KubeError> {
+        let kubeconfig =
+            Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig(causes(&e)))?;
+        Kube::with(kubeconfig, connect_to, retry_base).await
+    }
+
+    async fn with(
+        kubeconfig: Kubeconfig,
+        connect_to: Option<&str>,
+        retry_base: Duration,
+    ) -> Result<Kube, KubeError> {
+        let unusable = |e: &dyn std::error::Error| KubeError::Kubeconfig(causes(e));
+        let mut config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|e| unusable(&e))?;
+        if config.cluster_url.scheme_str() != Some("https") {
+            return Err(KubeError::Kubeconfig(format!(
+                "the server `{}` is not `https://`",
+                config.cluster_url
+            )));
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        // The name the server's certificate must carry: `tls-server-name` when the kubeconfig
-        // has one (the API's private address, which k3s' `tls-san` holds, while the public
-        // address of a load balancer in front of it does not), else the server's host.
-        let url =
-            reqwest::Url::parse(&credentials.server).map_err(|_| bad("the server is not a URL"))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| bad("the server's URL has no host"))?;
-        let name = credentials
-            .tls_server_name
-            .as_deref()
-            .unwrap_or(host)
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let name = ServerName::try_from(name)
-            .map_err(|_| bad("the server's name is neither a host name nor an address"))?;
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| KubeError::Credentials(e.to_string()))?;
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| KubeError::Credentials(e.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NamedVerifier {
-                inner: verifier,
-                name,
-            }));
-        let mut config = match &credentials.client {
-            Some((cert, key)) => {
-                let chain = CertificateDer::pem_slice_iter(cert)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| bad("`client-certificate-data` is not PEM"))?;
-                let key = PrivateKeyDer::from_pem_slice(key)
-                    .map_err(|_| bad("`client-key-data` is not a PEM private key"))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| KubeError::Credentials(e.to_string()))?
-            }
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("railyard/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .tls_backend_preconfigured(config)
-            .build()
-            .map_err(|e| KubeError::Credentials(e.to_string()))?;
-        let mut server = credentials.server.trim_end_matches('/').to_owned();
         if let Some(address) = connect_to {
-            server = format!("https://{address}");
+            if config.tls_server_name.is_none() {
+                config.tls_server_name = config
+                    .cluster_url
+                    .host()
+                    .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned());
+            }
+            config.cluster_url = format!("https://{address}")
+                .parse()
+                .map_err(|_| KubeError::Kubeconfig(format!("`{address}` is not HOST:PORT")))?;
         }
+        // Retries are the shared policy's, with its test hook and its pause across requests.
+        config.default_retry = false;
+        // As the cloud clients: a server that stops answering is a transport error to retry,
+        // not a hang. Watches are asked to end before this (`watch.rs`).
+        config.connect_timeout = Some(Duration::from_secs(10));
+        config.read_timeout = Some(READ_TIMEOUT);
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned();
+        let client = kube::Client::try_from(config).map_err(|e| unusable(&e))?;
         Ok(Kube {
-            http,
+            client,
             server,
-            token: credentials.token.clone(),
             retry: Retry::new(policy(retry_base)),
         })
     }
@@ -182,91 +227,37 @@ impl Kube {
         &self.server
     }
 
-    async fn once(
+    /// Runs `call` under the retry policy; `what` names it in errors.
+    async fn send<T>(
         &self,
-        method: &Method,
-        path: &str,
-        body: Option<&Json>,
-    ) -> Result<Option<Json>, KubeError> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.server))
-            .header("Accept", "application/json");
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request
-                .query(&[("fieldManager", FIELD_MANAGER), ("force", "true")])
-                .header("Content-Type", "application/apply-patch+yaml")
-                .body(body.to_string());
-        }
-        let transport = |e: reqwest::Error| KubeError::Transport {
-            server: self.server.clone(),
-            method: method.to_string(),
-            path: path.to_owned(),
-            // The error's source chain says why (refused, certificate, timeout).
-            reason: std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": "),
-        };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
-        let text = response.text().await.map_err(transport)?;
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let json: Result<Json, _> = serde_json::from_str(&text);
-        if !status.is_success() {
-            let message = json
-                .ok()
-                .and_then(|j| j["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-            return Err(KubeError::Api {
-                method: method.to_string(),
-                path: path.to_owned(),
-                status: status.as_u16(),
-                message,
-                retry_after,
-            });
-        }
-        json.map(Some).map_err(|e| KubeError::Decode {
-            method: method.to_string(),
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Json>,
-    ) -> Result<Option<Json>, KubeError> {
+        what: &str,
+        call: impl AsyncFn() -> Result<T, kube::Error>,
+    ) -> Result<T, KubeError> {
         self.retry
-            .run(async |_| self.once(&method, path, body).await)
+            .run(async |_| call().await.map_err(|e| failed(&self.server, what, e)))
             .await
-    }
-
-    /// The object or list at `path`; `None` when the server has no such thing (404).
-    async fn get(&self, path: &str) -> Result<Option<Json>, KubeError> {
-        self.send(Method::GET, path, None).await
     }
 
     /// The server's version; answered once the API server is up.
     pub async fn version(&self) -> Result<Option<Json>, KubeError> {
-        self.get("/version").await
+        let info = self
+            .send("read the server's version", async || {
+                self.client.apiserver_version().await
+            })
+            .await?;
+        Ok(Some(serde_json::to_value(info).unwrap_or_default()))
     }
 
     /// The API group and version of `kind`; `None` until its API is installed.
     pub async fn group(&self, kind: &ApiKind) -> Result<Option<Json>, KubeError> {
-        self.get(&group_path(kind)).await
+        let what = format!("discover `{}`", kind.api_version);
+        let found = self
+            .send(&what, async || {
+                self.client.list_api_group_resources(kind.api_version).await
+            })
+            .await;
+        not_found_as_none(found)
+            .map(|list| list.map(|l| serde_json::to_value(l).unwrap_or_default()))
     }
 
     /// One object; `None` when it does not exist.
@@ -276,114 +267,94 @@ impl Kube {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Option<Json>, KubeError> {
-        self.get(&object_path(kind, namespace, name)).await
+        let api = self.api(kind, namespace);
+        let what = format!("get {} `{}`", kind.kind, shown(namespace, name));
+        let found = self.send(&what, async || api.get_opt(name).await).await?;
+        Ok(found.map(|object| with_type(kind, object)))
     }
 
     /// Every object of `kind`, across namespaces; `None` when the kind's API is not installed.
     pub async fn list(&self, kind: &ApiKind) -> Result<Option<Vec<Json>>, KubeError> {
-        let Some(list) = self.get(&list_path(kind)).await? else {
-            return Ok(None);
-        };
-        let items = list["items"].as_array().cloned().unwrap_or_default();
-        // Items of a list carry no kind; the report names them by it.
-        let kind = list["kind"].as_str().and_then(|k| k.strip_suffix("List"));
-        Ok(Some(
-            items
+        let api = self.api(kind, None);
+        let what = format!("list `{}`", kind.plural);
+        let found = self
+            .send(&what, async || api.list(&ListParams::default()).await)
+            .await;
+        Ok(not_found_as_none(found)?.map(|list| {
+            list.items
                 .into_iter()
-                .map(|mut item| {
-                    if let (Some(kind), Some(object)) = (kind, item.as_object_mut()) {
-                        object
-                            .entry("kind")
-                            .or_insert_with(|| Json::String(kind.to_owned()));
-                    }
-                    item
-                })
-                .collect(),
-        ))
+                .map(|object| with_type(kind, object))
+                .collect()
+        }))
     }
 
     /// Server-side apply (`force`, field manager `railyard`): creates or updates the object.
     pub async fn apply(&self, object: &Json) -> Result<Json, KubeError> {
         let found = cluster::identify(object)?;
-        let path = object_path(found.kind, found.namespace, found.name);
-        self.send(Method::PATCH, &path, Some(object))
-            .await?
-            .ok_or_else(|| KubeError::Api {
-                method: "PATCH".to_owned(),
-                path,
-                status: 404,
-                message: "not found (is the namespace or the kind's API missing?)".to_owned(),
-                retry_after: None,
+        let api = self.api(found.kind, found.namespace);
+        let what = format!(
+            "apply {} `{}`",
+            found.kind.kind,
+            shown(found.namespace, found.name)
+        );
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let applied = self
+            .send(&what, async || {
+                api.patch(found.name, &params, &Patch::Apply(object)).await
             })
+            .await?;
+        Ok(with_type(found.kind, applied))
+    }
+
+    /// The dynamic API of `kind`: in `namespace`, or across namespaces (and for cluster-wide
+    /// kinds) when `None`. From the fixed table, not discovery: railyard touches these only.
+    fn api(&self, kind: &ApiKind, namespace: Option<&str>) -> Api<DynamicObject> {
+        let resource = resource(kind);
+        match namespace.filter(|_| kind.namespaced) {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        }
     }
 }
 
-/// `/api/v1` or `/apis/GROUP/VERSION`.
-fn group_path(kind: &ApiKind) -> String {
-    if kind.api_version.contains('/') {
-        format!("/apis/{}", kind.api_version)
-    } else {
-        format!("/api/{}", kind.api_version)
+/// `kind` as kube's `ApiResource`.
+fn resource(kind: &ApiKind) -> ApiResource {
+    let (group, version) = kind
+        .api_version
+        .rsplit_once('/')
+        .unwrap_or(("", kind.api_version));
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(group, version, kind.kind),
+        kind.plural,
+    )
+}
+
+/// A 404 (the kind's API is not installed) as `None`.
+fn not_found_as_none<T>(found: Result<T, KubeError>) -> Result<Option<T>, KubeError> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(KubeError::Api { code: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
-/// Every object of the kind, across namespaces.
-fn list_path(kind: &ApiKind) -> String {
-    format!("{}/{}", group_path(kind), kind.plural)
+/// The object as JSON with its `apiVersion` and `kind`: items of a list of a core kind carry
+/// neither, and reports name objects by their kind.
+fn with_type(kind: &ApiKind, object: DynamicObject) -> Json {
+    let mut json = serde_json::to_value(object).unwrap_or_default();
+    if let Some(map) = json.as_object_mut() {
+        map.entry("apiVersion")
+            .or_insert_with(|| Json::String(kind.api_version.to_owned()));
+        map.entry("kind")
+            .or_insert_with(|| Json::String(kind.kind.to_owned()));
+    }
+    json
 }
 
-fn object_path(kind: &ApiKind, namespace: Option<&str>, name: &str) -> String {
-    match namespace.filter(|_| kind.namespaced) {
-        Some(ns) => format!(
-            "{}/namespaces/{ns}/{}/{name}",
-            group_path(kind),
-            kind.plural
-        ),
-        None => format!("{}/{}/{name}", group_path(kind), kind.plural),
-    }
-}
-
-/// The standard WebPKI check against the cluster's CA, for a fixed name instead of the one
-/// the connection was made to (kubeconfig's `tls-server-name`).
-#[derive(Debug)]
-struct NamedVerifier {
-    inner: Arc<WebPkiServerVerifier>,
-    name: ServerName<'static>,
-}
-
-impl ServerCertVerifier for NamedVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+fn shown(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
     }
 }
 
@@ -392,28 +363,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_follow_group_scope_and_plural() {
+    fn resources_follow_group_version_and_plural() {
         let cases = [
+            (resource(&cluster::SECRET), ("", "v1", "v1", "secrets")),
             (
-                object_path(&cluster::SECRET, Some("flux-system"), "s"),
-                "/api/v1/namespaces/flux-system/secrets/s",
+                resource(&cluster::KUSTOMIZATION),
+                (
+                    "kustomize.toolkit.fluxcd.io",
+                    "v1",
+                    "kustomize.toolkit.fluxcd.io/v1",
+                    "kustomizations",
+                ),
             ),
             (
-                object_path(&cluster::KUSTOMIZATION, Some("ns"), "k"),
-                "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/ns/kustomizations/k",
+                resource(&cluster::HELM_RELEASE),
+                (
+                    "helm.toolkit.fluxcd.io",
+                    "v2",
+                    "helm.toolkit.fluxcd.io/v2",
+                    "helmreleases",
+                ),
             ),
-            (
-                object_path(&cluster::NAMESPACE, Some("ignored"), "n"),
-                "/api/v1/namespaces/n",
-            ),
-            (
-                list_path(&cluster::KUSTOMIZATION),
-                "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations",
-            ),
-            (group_path(&cluster::NODE), "/api/v1"),
         ];
-        for (path, expected) in cases {
-            assert_eq!(path, expected);
+        for (resource, (group, version, api_version, plural)) in cases {
+            assert_eq!(resource.group, group);
+            assert_eq!(resource.version, version);
+            assert_eq!(resource.api_version, api_version);
+            assert_eq!(resource.plural, plural);
         }
+    }
+
+    #[test]
+    fn only_overloaded_or_unreachable_is_transient() {
+        let api = |code| KubeError::Api {
+            what: "x".to_owned(),
+            code,
+            message: String::new(),
+            retry_after: Some(3),
+        };
+        for (error, transient) in [
+            (api(503), true),
+            (api(429), true),
+            (api(404), false),
+            (api(403), false),
+            (KubeError::Kubeconfig("no context".to_owned()), false),
+        ] {
+            assert_eq!(error.is_transient(), transient, "{error}");
+        }
+        assert!(matches!(
+            api(429).server_pause(),
+            Some(ServerPause::After(d)) if d == Duration::from_secs(3)
+        ));
     }
 }

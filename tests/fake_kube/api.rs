@@ -1,11 +1,13 @@
-//! Requests to answers: the 503 fault, routing, version and discovery, GET, LIST and
-//! server-side apply; each request recorded with its answer's status.
+//! Requests to answers: the 503 fault, routing, version and discovery, GET, LIST, watches
+//! (`watch.rs` writes their events) and server-side apply; each request recorded with its
+//! answer's status.
 
 use serde_json::{Value, json};
 
 use super::KubeRequest;
 use super::kinds::{self, KINDS, Key, Route};
 use super::state::{self, Refusal, State};
+use super::watch::Watch;
 
 /// The GitVersion the fake's k3s reports.
 pub(super) const GIT_VERSION: &str = "v1.36.1+k3s1";
@@ -28,14 +30,19 @@ pub(super) struct Request<'a> {
     pub(super) body: &'a [u8],
 }
 
-/// An answer: status and JSON body.
+/// An answer: status and JSON body, or the watch whose events the body streams.
 pub(super) struct Reply {
     pub(super) status: u16,
     pub(super) body: Value,
+    pub(super) watch: Option<Watch>,
 }
 
 fn ok(status: u16, body: Value) -> Result<Reply, Refusal> {
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status,
+        body,
+        watch: None,
+    })
 }
 
 impl State {
@@ -58,6 +65,7 @@ impl State {
         let reply = answer.unwrap_or_else(|refusal| Reply {
             status: refusal.code,
             body: refusal.body(),
+            watch: None,
         });
         self.requests.push(KubeRequest {
             method: request.method.to_owned(),
@@ -95,12 +103,23 @@ impl State {
             Route::Apis if get => ok(200, self.groups()),
             Route::Discovery { group, version } if get => ok(200, discovery(group, version)),
             Route::List { kind, namespace } if get => {
-                refuse_unsupported_reads(request.query)?;
+                refuse_selectors(request.query)?;
+                let watch = Watch::asked(kind, namespace.as_deref(), |name| {
+                    query_value(request.query, name)
+                })?;
                 self.step_if_watched(kind);
-                ok(200, self.list(kind, namespace.as_deref()))
+                match watch {
+                    Some(watch) => Ok(Reply {
+                        status: 200,
+                        body: Value::Null,
+                        watch: Some(watch),
+                    }),
+                    None => ok(200, self.list(kind, namespace.as_deref())),
+                }
             }
             Route::Object(key) if get => {
-                refuse_unsupported_reads(request.query)?;
+                refuse_object_watch(request.query)?;
+                refuse_selectors(request.query)?;
                 self.step_if_watched(key.kind);
                 let object = self.objects.get(&key).cloned();
                 ok(200, object.ok_or_else(|| Refusal::not_found(&key))?)
@@ -289,15 +308,21 @@ fn is_flux(route: &Route) -> bool {
     }
 }
 
-/// Watches and selectors are not modelled: refused rather than ignored.
-fn refuse_unsupported_reads(query: &str) -> Result<(), Refusal> {
+/// A watch of one object by its path (deprecated in the API; clients watch a collection with
+/// a field selector) is not modelled: refused rather than ignored.
+fn refuse_object_watch(query: &str) -> Result<(), Refusal> {
     if query_value(query, "watch").is_some_and(|w| w == "true" || w == "1") {
         return Err(Refusal::new(
             405,
             "MethodNotAllowed",
-            "the fake does not serve watches",
+            "the fake does not serve watches of one object",
         ));
     }
+    Ok(())
+}
+
+/// Selectors are not modelled: refused rather than ignored.
+fn refuse_selectors(query: &str) -> Result<(), Refusal> {
     for selector in ["labelSelector", "fieldSelector"] {
         if query_value(query, selector).is_some_and(|s| !s.is_empty()) {
             return Err(Refusal::new(

@@ -25,6 +25,8 @@ pub(super) struct State {
     pub(super) added: BTreeSet<Key>,
     /// The cluster-wide resourceVersion: the last write's.
     pub(super) resource_version: u64,
+    /// The resourceVersion each object was created at (a watch's `ADDED` or `MODIFIED`).
+    pub(super) born: BTreeMap<Key, u64>,
     uids: u64,
     /// Requests since the faults were set, for `server_error_every`.
     pub(super) served: u32,
@@ -106,6 +108,7 @@ impl State {
             objects: BTreeMap::new(),
             added: BTreeSet::new(),
             resource_version: 100,
+            born: BTreeMap::new(),
             uids: 0,
             served: 0,
             discovery_misses: 0,
@@ -214,6 +217,7 @@ impl State {
                 _ => {}
             }
             let object = Value::Object(object);
+            self.born.insert(key.clone(), self.resource_version);
             self.objects.insert(key.clone(), object.clone());
             return (true, object);
         };
@@ -287,6 +291,7 @@ impl State {
             metadata["resourceVersion"] = json!(self.resource_version.to_string());
         }
         self.added.insert(key.clone());
+        self.born.insert(key.clone(), self.resource_version);
         self.objects.insert(key, object);
     }
 

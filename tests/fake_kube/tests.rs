@@ -507,7 +507,7 @@ async fn refusals_are_status_objects_with_the_real_reasons() {
         .expect("an answer");
     assert_eq!((status, reason(&body)), (405, "MethodNotAllowed"), "{body}");
     let (status, _) = client
-        .get("/api/v1/namespaces/default/secrets?watch=true")
+        .get("/api/v1/namespaces/default/secrets/s?watch=true")
         .await;
     assert_eq!(status, 405);
 
@@ -773,4 +773,84 @@ async fn every_nth_request_is_a_503_and_added_objects_stay_as_they_are() {
     assert_eq!(releases["items"][0]["status"], release["status"]);
     assert_eq!(releases["items"][0]["kind"], "HelmRelease");
     assert!(fake.requests().iter().all(|r| r.method == "GET"));
+}
+
+/// The lines of a watch's answer, parsed (`send` parsed a single line already).
+fn events(body: &Value) -> Vec<Value> {
+    match body.as_str() {
+        Some(lines) => lines
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON event a line"))
+            .collect(),
+        None => vec![body.clone()],
+    }
+}
+
+#[tokio::test]
+async fn a_watch_sends_the_changes_after_its_resource_version_then_a_bookmark() {
+    let fake = FakeKube::start_in_background(KubeFaults::default());
+    let client = Client::new(&fake);
+    let (status, list) = client.get("/api/v1/namespaces").await;
+    assert_eq!(status, 200, "{list}");
+    let listed: u64 = list["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("a list's resourceVersion");
+
+    // Nothing new: the fake holds the watch a moment and ends it with a bookmark.
+    let path =
+        format!("/api/v1/namespaces?watch=true&resourceVersion={listed}&allowWatchBookmarks=true");
+    let (status, body) = client.get(&path).await;
+    assert_eq!(status, 200);
+    let quiet = events(&body);
+    assert_eq!(quiet.len(), 1, "{quiet:?}");
+    assert_eq!(quiet[0]["type"], "BOOKMARK");
+    assert_eq!(quiet[0]["object"]["kind"], "Namespace");
+    assert_eq!(
+        quiet[0]["object"]["metadata"]["resourceVersion"],
+        listed.to_string()
+    );
+
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "w"}});
+    client
+        .apply("/api/v1/namespaces/default/secrets/w", &secret)
+        .await;
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}});
+    client.apply("/api/v1/namespaces/n", &namespace).await;
+    let labelled = json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "default", "labels": {"a": "b"}},
+    });
+    client.apply("/api/v1/namespaces/default", &labelled).await;
+    let (_, body) = client.get(&path).await;
+    let changes = events(&body);
+    let seen: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or(""),
+                e["object"]["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // The Secret is another kind; a Namespace created after the start is ADDED.
+    assert_eq!(
+        seen,
+        [("ADDED", "n"), ("MODIFIED", "default"), ("BOOKMARK", "")]
+    );
+    let bookmark: u64 = changes[2]["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("a resourceVersion");
+    assert_eq!(bookmark, listed + 3);
+
+    // Without a resourceVersion: every object there is, as ADDED; no bookmark unless asked.
+    let (_, body) = client.get("/api/v1/namespaces?watch=1").await;
+    let all = events(&body);
+    assert_eq!(all.len(), 6, "{all:?}");
+    assert!(all.iter().all(|e| e["type"] == "ADDED"), "{all:?}");
+    let (status, body) = client
+        .get("/api/v1/namespaces?watch=true&resourceVersion=later")
+        .await;
+    assert_eq!((status, reason(&body)), (400, "BadRequest"), "{body}");
 }

@@ -28,7 +28,7 @@ const ENCRYPTION_KEYS: &str =
 /// The API server, stopped when dropped.
 pub(super) struct ApiServer {
     child: Child,
-    dir: tempfile::TempDir,
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Drop for ApiServer {
@@ -40,7 +40,13 @@ impl Drop for ApiServer {
 
 impl ApiServer {
     pub(super) fn start(binary: &Path) -> ApiServer {
-        let dir = tempfile::tempdir().expect("tempdir");
+        ApiServer::start_in(binary, tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// Started in `dir`, which may hold its serving certificate already
+    /// (`certs/apiserver.crt` and `.key`: kube-apiserver makes a self-signed one only when
+    /// its `--cert-dir` has none).
+    pub(super) fn start_in(binary: &Path, dir: tempfile::TempDir) -> ApiServer {
         let mut child = Command::new(binary)
             .arg(dir.path())
             .stdout(Stdio::piped())
@@ -65,7 +71,8 @@ impl ApiServer {
         self.dir.path().join("kubeconfig")
     }
 
-    fn kubectl(&self, kubectl: &Path) -> Command {
+    /// kubectl as the server's admin (its own kubeconfig: a token, the certificate unchecked).
+    pub(super) fn kubectl(&self, kubectl: &Path) -> Command {
         let mut command = Command::new(kubectl);
         command.env("KUBECONFIG", self.dir.path().join("kubeconfig"));
         command

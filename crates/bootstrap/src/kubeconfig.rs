@@ -1,6 +1,7 @@
 //! The kubeconfig k3s writes on a server, made usable from outside: its server address becomes
 //! the cluster's public API address, and its cluster, user and context (all `default`) are
-//! named after the site, so several sites live side by side in one `KUBECONFIG`.
+//! named after the site, so several sites live side by side in one `KUBECONFIG`. Reading a
+//! kubeconfig's credentials is the client's (`kube::config`, in `edge/kube.rs`), not railyard's.
 
 use serde_json::{Value as Json, json};
 
@@ -16,18 +17,6 @@ pub enum KubeconfigError {
     Parse { what: &'static str, message: String },
     #[error("{0} is empty")]
     Empty(&'static str),
-    #[error("the kubeconfig has no `current-context`")]
-    NoCurrentContext,
-    #[error("the kubeconfig has no entry `{name}` in `{list}`")]
-    NoEntry { list: String, name: String },
-    #[error("cluster `{0}` has no `https://` server")]
-    NoServer(String),
-    #[error("`{0}` is not base64")]
-    NotBase64(String),
-    #[error("user `{0}` has a client certificate or key but not both")]
-    HalfClientCertificate(String),
-    #[error("user `{0}` has neither `client-certificate-data` nor `token`")]
-    NoCredentials(String),
     #[error("the server's kubeconfig has not exactly one of `{0}`")]
     NotExactlyOne(String),
     #[error("the server's kubeconfig names no API server")]
@@ -46,97 +35,6 @@ fn parse(text: &str, what: &'static str) -> Result<Json, KubeconfigError> {
     }
     let root = documents.first().ok_or(KubeconfigError::Empty(what))?;
     Ok(JsonTree::new("kubeconfig", root).value)
-}
-
-/// What a client needs from a kubeconfig's current context.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// `https://HOST:PORT`, as written.
-    pub server: String,
-    /// The PEM the server's certificate must chain to (k3s always writes it; the client
-    /// refuses a kubeconfig without it rather than trust the system's roots).
-    pub certificate_authority: Option<Vec<u8>>,
-    /// PEM certificate and key of the client certificate, when the user has one.
-    pub client: Option<(Vec<u8>, Vec<u8>)>,
-    pub token: Option<String>,
-    /// The name the server's certificate is checked for, when not the server's host.
-    pub tls_server_name: Option<String>,
-}
-
-impl std::fmt::Debug for Credentials {
-    // Never print the key or the token.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("server", &self.server)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The current context's server and credentials, from the `*-data` fields (what k3s writes;
-/// file references would make the result depend on the reader's disk).
-pub fn credentials(text: &str) -> Result<Credentials, KubeconfigError> {
-    let config = parse(text, "the kubeconfig")?;
-    let current = config["current-context"]
-        .as_str()
-        .ok_or(KubeconfigError::NoCurrentContext)?;
-    let named = |list: &str, name: &str| -> Result<Json, KubeconfigError> {
-        config[list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|entry| entry["name"].as_str() == Some(name))
-            .cloned()
-            .ok_or_else(|| KubeconfigError::NoEntry {
-                list: list.to_owned(),
-                name: name.to_owned(),
-            })
-    };
-    let context = named("contexts", current)?;
-    let cluster_name = context["context"]["cluster"].as_str().unwrap_or_default();
-    let user_name = context["context"]["user"].as_str().unwrap_or_default();
-    let cluster = named("clusters", cluster_name)?;
-    let user = named("users", user_name)?;
-    let server = cluster["cluster"]["server"]
-        .as_str()
-        .filter(|s| s.starts_with("https://"))
-        .ok_or_else(|| KubeconfigError::NoServer(cluster_name.to_owned()))?
-        .to_owned();
-    let data = |value: &Json, key: &str| -> Result<Option<Vec<u8>>, KubeconfigError> {
-        use base64::Engine as _;
-        value[key]
-            .as_str()
-            .map(|text| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| KubeconfigError::NotBase64(key.to_owned()))
-            })
-            .transpose()
-    };
-    let certificate_authority = data(&cluster["cluster"], "certificate-authority-data")?;
-    let client = match (
-        data(&user["user"], "client-certificate-data")?,
-        data(&user["user"], "client-key-data")?,
-    ) {
-        (Some(cert), Some(key)) => Some((cert, key)),
-        (None, None) => None,
-        _ => {
-            return Err(KubeconfigError::HalfClientCertificate(user_name.to_owned()));
-        }
-    };
-    let token = user["user"]["token"].as_str().map(str::to_owned);
-    let tls_server_name = cluster["cluster"]["tls-server-name"]
-        .as_str()
-        .map(str::to_owned);
-    if client.is_none() && token.is_none() {
-        return Err(KubeconfigError::NoCredentials(user_name.to_owned()));
-    }
-    Ok(Credentials {
-        server,
-        certificate_authority,
-        client,
-        token,
-        tls_server_name,
-    })
 }
 
 /// `text` (k3s' `/etc/rancher/k3s/k3s.yaml`) with `server` as the API address (`https://IP:6443`),
@@ -212,34 +110,23 @@ users:
     }
 
     #[test]
-    fn credentials_come_from_the_current_context() {
-        let rewritten = rewrite(
+    fn the_private_address_is_the_name_the_certificate_is_checked_for() {
+        let out = rewrite(
             K3S_YAML,
             "demo",
             "https://203.0.113.7:6443",
             Some("10.2.0.5"),
         )
         .expect("rewrites");
-        let credentials = credentials(&rewritten).expect("reads");
-        assert_eq!(credentials.server, "https://203.0.113.7:6443");
-        assert_eq!(credentials.tls_server_name.as_deref(), Some("10.2.0.5"));
-        assert_eq!(
-            credentials.certificate_authority.as_deref(),
-            Some(&b"---CA"[..])
+        assert!(out.contains("tls-server-name: 10.2.0.5"), "{out}");
+        assert!(
+            out.contains("certificate-authority-data: LS0tQ0E="),
+            "{out}"
         );
-        assert_eq!(
-            credentials.client,
-            Some((b"---CERT".to_vec(), b"---KEY".to_vec()))
+        assert!(
+            out.contains("client-certificate-data: LS0tQ0VSVA=="),
+            "{out}"
         );
-        assert!(!format!("{credentials:?}").contains("KEY"));
-        for broken in [
-            K3S_YAML.replace("current-context: default", "current-context: other"),
-            K3S_YAML.replace("https://127.0.0.1", "http://127.0.0.1"),
-            K3S_YAML.replace("    client-key-data: LS0tS0VZ\n", ""),
-            K3S_YAML.replace("LS0tS0VZ", "%%%"),
-        ] {
-            assert!(super::credentials(&broken).is_err(), "{broken}");
-        }
     }
 
     #[test]
