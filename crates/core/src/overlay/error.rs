@@ -47,6 +47,19 @@ pub enum Error {
         "the overlay takes too many steps to build: renaming references needs more than {MAX_OVERLAY_WORK} steps"
     )]
     RenamingOutOfWork,
+    /// A name reference that several different objects answer (kustomize: "found multiple
+    /// possible referrals"), typically one base included twice under different prefixes.
+    #[error(
+        "{referrer} refers to `{name}` in `{field}`, which is more than one object: `{candidates}`"
+    )]
+    AmbiguousReference {
+        field: String,
+        name: String,
+        referrer: String,
+        candidates: String,
+        file: String,
+        at: crate::source::Span,
+    },
 }
 
 /// Why an overlay's regular expression is refused.

@@ -155,6 +155,9 @@ fn onto_base(old: &Resource, generated: Resource, merge_data: bool) -> Resource 
     result.at = old.at;
     result.original = old.original;
     result.previous = old.previous;
+    result.prev_ids = old.prev_ids;
+    result.prefixes = old.prefixes;
+    result.suffixes = old.suffixes;
     result.aliases = Vec::new();
     result
 }
@@ -433,6 +436,7 @@ pub(super) fn add_hashes(resources: &mut [Resource]) {
     for resource in resources.iter_mut().filter(|r| r.needs_hash) {
         let suffix = hash(&resource.object);
         let name = format!("{}-{suffix}", resource.name());
+        resource.store_previous_id();
         resource.set_name(&name);
     }
 }

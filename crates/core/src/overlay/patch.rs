@@ -206,6 +206,10 @@ impl Targeted<'_> {
             .collect();
         for &index in selected {
             self.spend(cost)?;
+            if allow_name_change {
+                // kustomize's ApplySmPatch records the id a patch may rename
+                resources[index].store_previous_id();
+            }
             for document in &documents {
                 let delete = strategic_patch(&mut resources[index], document, self.work)
                     .map_err(|_| out_of_work(self.kustomization, &self.patch.pointer))?;

@@ -12,6 +12,14 @@ pub struct Resource {
     pub original: (String, Option<String>),
     /// Every (name, namespace) it had before its current one, oldest first.
     pub previous: Vec<(String, Option<String>)>,
+    /// kustomize's previous ids (`PrevIds`, oldest first): the id it had each time a namespace,
+    /// prefix, suffix or hash transform was about to change it. Name references look only at
+    /// these, so an object no such transform touched is never a referral target.
+    pub prev_ids: Vec<PrevId>,
+    /// The non-empty name prefixes and suffixes applied to it, innermost first (kustomize's
+    /// build annotations): they decide between several copies of one base.
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
     /// A generated ConfigMap or Secret that gets a content hash appended to its name.
     pub needs_hash: bool,
     /// Places that share one label or annotation value (see `transform::add_pairs`).
@@ -21,6 +29,14 @@ pub struct Resource {
     /// Its place among the objects it was loaded with (`build_onto` writes base objects back
     /// in their rendered order).
     pub position: usize,
+}
+
+/// One of kustomize's previous ids: name, namespace as it was written (empty for none), kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrevId {
+    pub name: String,
+    pub namespace: String,
+    pub kind: String,
 }
 
 /// A label or annotation that one transform created at several places at once. kustomize
@@ -54,6 +70,9 @@ impl Resource {
             file: file.to_owned(),
             original,
             previous: Vec::new(),
+            prev_ids: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
             needs_hash: false,
             aliases: Vec::new(),
             at: crate::source::Span::default(),
@@ -80,6 +99,15 @@ impl Resource {
     /// (group, version) of `apiVersion` (`apps/v1` → `apps`, `v1`; `v1` → ``, `v1`).
     pub fn group_version(&self) -> (String, String) {
         split_api_version(&self.api_version())
+    }
+
+    /// Records the current id as a previous one (kustomize's `StorePreviousId`).
+    pub fn store_previous_id(&mut self) {
+        self.prev_ids.push(PrevId {
+            name: self.name(),
+            namespace: self.namespace().unwrap_or_default(),
+            kind: self.kind(),
+        });
     }
 
     /// Renames, remembering the old name for name references.

@@ -61,6 +61,10 @@ pub(super) fn apply(
             kustomization.error(pointer, "a JSON 6902 patch is a list of operations"),
         ]);
     };
+    // kustomize applies the operations to the object's JSON and decodes the result into a new
+    // tree (api/filters/patchjson6902), so the value nodes a label transform shared between
+    // places are separate copies from here on.
+    resource.aliases.clear();
     for (i, operation) in operations.iter().enumerate() {
         // named as it was before the operation, which may fail half way (`replace`, `move`)
         let (kind, name) = (resource.kind(), resource.name());
