@@ -30,6 +30,10 @@ struct Patch {
     /// The pointer of the entry in the kustomization, for messages.
     pointer: String,
     is_json6902: bool,
+    /// Written as JSON (its text starts with `[`): kustomize hands such text to the JSON patch
+    /// library as it is, where YAML is first converted by Go's JSON encoder, which escapes
+    /// `&`, `<` and `>` (a `test` compares scalars by their JSON text).
+    raw_json: bool,
 }
 
 impl Patch {
@@ -180,9 +184,8 @@ impl Targeted<'_> {
             self.spend(cost)?;
             json6902::apply(
                 self.kustomization,
-                &self.patch.pointer,
+                self.patch,
                 &operations,
-                &self.patch.locations,
                 &mut resources[index],
                 self.work,
             )?;
@@ -274,14 +277,7 @@ pub(super) fn json6902_files(
         for resource in resources.iter_mut().filter(|r| selector.matches(r)) {
             matched = true;
             spend(cost)?;
-            json6902::apply(
-                kustomization,
-                &pointer,
-                &operations,
-                &patch.locations,
-                resource,
-                work,
-            )?;
+            json6902::apply(kustomization, &patch, &operations, resource, work)?;
         }
         if !matched {
             return Err(vec![

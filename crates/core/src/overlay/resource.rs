@@ -20,6 +20,9 @@ pub struct Resource {
     /// build annotations): they decide between several copies of one base.
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
+    /// JSON pointers of values written as nothing (`key:`), which the next strategic merge
+    /// drops where it walks (see `patch::strategic`); empty once a patch has run.
+    pub empty_nulls: Vec<String>,
     /// A generated ConfigMap or Secret that gets a content hash appended to its name.
     pub needs_hash: bool,
     /// Places that share one label or annotation value (see `transform::add_pairs`).
@@ -73,6 +76,7 @@ impl Resource {
             prev_ids: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),
+            empty_nulls: Vec::new(),
             needs_hash: false,
             aliases: Vec::new(),
             at: crate::source::Span::default(),

@@ -32,13 +32,27 @@ impl Engine<'_> {
         let mut problems = Vec::new();
         for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
             let tree = JsonTree::new(path, document);
-            for object in objects(&tree.value) {
+            let mut empty = Vec::new();
+            empty_nulls(document, &file.text, "", &mut empty);
+            let is_list = tree.value.get("kind").and_then(Json::as_str) == Some("List");
+            for (i, object) in objects(&tree.value).into_iter().enumerate() {
                 if let Some(problem) = identity_problem(&tree, &object) {
                     problems.push(problem);
                     continue;
                 }
                 let mut resource = Resource::new(object, path);
                 resource.at = Span::new(document.span.start, document.span.start);
+                resource.empty_nulls = if is_list {
+                    let prefix = format!("/items/{i}");
+                    empty
+                        .iter()
+                        .filter_map(|p| p.strip_prefix(&prefix))
+                        .filter(|p| p.starts_with('/'))
+                        .map(str::to_owned)
+                        .collect()
+                } else {
+                    empty.clone()
+                };
                 resources.push(resource);
             }
         }
@@ -47,6 +61,35 @@ impl Engine<'_> {
         } else {
             Err(problems)
         }
+    }
+}
+
+/// JSON pointers of the mapping values written as nothing at all (`key:`), which YAML reads as
+/// null like `key: null`, but which kustomize's strategic merge drops (kyaml keeps only a null
+/// with text, `MakePersistentNullNode`).
+fn empty_nulls(node: &yaml::Node, text: &str, pointer: &str, found: &mut Vec<String>) {
+    match &node.value {
+        yaml::Value::Map(entries) => {
+            for entry in entries {
+                let key = entry.key.replace('~', "~0").replace('/', "~1");
+                let here = format!("{pointer}/{key}");
+                let written = text
+                    .get(entry.value.span.start..entry.value.span.end)
+                    .unwrap_or_default()
+                    .trim();
+                if entry.value.value == yaml::Value::Null && written.is_empty() {
+                    found.push(here);
+                } else {
+                    empty_nulls(&entry.value, text, &here, found);
+                }
+            }
+        }
+        yaml::Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                empty_nulls(item, text, &format!("{pointer}/{i}"), found);
+            }
+        }
+        _ => {}
     }
 }
 

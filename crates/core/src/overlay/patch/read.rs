@@ -77,6 +77,7 @@ pub(super) fn read_patch(
         locations,
         pointer: pointer.to_owned(),
         is_json6902,
+        raw_json: file.text.starts_with('['),
     })
 }
 

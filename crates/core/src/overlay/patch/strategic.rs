@@ -20,6 +20,9 @@ pub(super) fn strategic_patch(
     let builtin = is_builtin(&resource.group_version().0);
     let kind = resource.kind();
     let before = resource.alias_values();
+    for pointer in std::mem::take(&mut resource.empty_nulls) {
+        drop_empty_null(&mut resource.object, &pointer, builtin, &kind);
+    }
     merge(&mut resource.object, patch, builtin, &kind, "", work)?;
     resource.spread_alias_changes(&before);
     Ok(false)
@@ -28,6 +31,51 @@ pub(super) fn strategic_patch(
 /// Built-in Kubernetes groups, whose lists merge by key; custom resources replace lists.
 fn is_builtin(group: &str) -> bool {
     group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// kyaml's merge walks every mapping of the object, and the items of lists it merges by key,
+/// and drops on the way each value written as nothing (`key:`, not `key: null`) that the patch
+/// does not set (kyaml/yaml/merge2 `VisitMap`, `FieldSetter`). Dropping it before the merge
+/// comes to the same, as the patch then adds what it sets.
+fn drop_empty_null(object: &mut Json, pointer: &str, builtin: bool, kind: &str) {
+    let segments: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some((last, walk)) = segments.split_last() else {
+        return;
+    };
+    let mut node = object;
+    // the path without list indices, as `merge_key` reads it
+    let mut path = String::new();
+    for segment in walk {
+        node = match node {
+            Json::Object(map) => {
+                let parent = std::mem::take(&mut path);
+                path = format!("{parent}/{segment}");
+                let Some(child) = map.get_mut(segment.as_str()) else {
+                    return;
+                };
+                if child.is_array() && !(builtin && merge_key(kind, &parent, segment).is_some()) {
+                    return;
+                }
+                child
+            }
+            Json::Array(items) => {
+                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(item) => item,
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+    }
+    if let Json::Object(map) = node
+        && map.get(last.as_str()).is_some_and(Json::is_null)
+    {
+        map.remove(last.as_str());
+    }
 }
 
 /// The merge key of the list at `key` (under `parent`), for built-in kinds.
