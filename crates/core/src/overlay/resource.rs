@@ -156,25 +156,32 @@ impl Resource {
     /// kustomize writes into the shared value node, so changing the value at one place of an
     /// alias group changes it everywhere the group still holds the old value (`before`, from
     /// [`Resource::alias_values`]).
-    pub fn spread_alias_changes(&mut self, before: &[Vec<Option<Json>>]) {
+    ///
+    /// With `walk_order` (a strategic merge), when several places changed, the one kyaml's merge
+    /// writes last wins: it walks every mapping's keys in sorted order and writes into the
+    /// shared node at each. Otherwise the first changed place in the group's order wins.
+    pub fn spread_alias_changes(&mut self, before: &[Vec<Option<Json>>], walk_order: bool) {
         for (alias, old_values) in self.aliases.iter().zip(before) {
             let now: Vec<Option<Json>> = alias
                 .places
                 .iter()
                 .map(|p| alias.value_at(&self.object, p))
                 .collect();
-            let Some(changed) = now
+            let mut changed_places = alias
+                .places
                 .iter()
-                .zip(old_values)
-                .find_map(|(n, o)| {
-                    (n != o && n.as_ref().is_some_and(Json::is_string)).then(|| n.clone())
-                })
-                .flatten()
-            else {
+                .zip(now.iter().zip(old_values))
+                .filter(|(_, (n, o))| n != o && n.as_ref().is_some_and(Json::is_string));
+            let winner = if walk_order {
+                changed_places.max_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')))
+            } else {
+                changed_places.next()
+            };
+            let Some(changed) = winner.and_then(|(_, (n, _))| n.clone()) else {
                 continue;
             };
             for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(old_values)) {
-                if n == o && n.is_some() {
+                if n.is_some() && (n == o || walk_order) {
                     if let Some(Json::Object(map)) = self.object.pointer_mut(place) {
                         map.insert(alias.key.clone(), changed.clone());
                     }

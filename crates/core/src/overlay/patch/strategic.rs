@@ -24,7 +24,7 @@ pub(super) fn strategic_patch(
         drop_empty_null(&mut resource.object, &pointer, builtin, &kind);
     }
     merge(&mut resource.object, patch, builtin, &kind, "", work)?;
-    resource.spread_alias_changes(&before);
+    resource.spread_alias_changes(&before, true);
     Ok(false)
 }
 
