@@ -95,11 +95,12 @@ fn build_dir(case: &Path) -> std::path::PathBuf {
 /// `"command failed" err=` with the message quoted, or for a multi-line message `err=<` and its
 /// lines joined by spaces; the case directory written `$CASE`, Go pointers `0xADDR`.
 fn as_kubectl_records(message: &str, case: &Path) -> String {
-    let message = message.trim_end_matches('\n');
+    // klog ends a multi-line value with its own line break: one of the message's goes
+    let message = message.strip_suffix('\n').unwrap_or(message);
     let line = if message.contains('\n') {
         format!(
             "\"command failed\" err=< {}",
-            message.lines().collect::<Vec<_>>().join(" ")
+            message.split('\n').collect::<Vec<_>>().join(" ")
         )
     } else {
         format!(
