@@ -31,7 +31,7 @@ impl Gen {
         };
         let namespaced = has_namespace_object || mode == 3 || self.rng.chance(50);
         let mut names = Vec::new();
-        for copy in 0..copies {
+        for (copy, namespace) in COPY_NAMESPACES.iter().enumerate().take(copies) {
             let dir = format!("copy-{}", copy + 1);
             let mut fields: Vec<(&'static str, Value)> = vec![("resources", json!(["../base"]))];
             let number = copy + 1;
@@ -45,7 +45,7 @@ impl Gen {
                 _ => fields.push(("namePrefix", json!("shared-"))),
             }
             if namespaced {
-                fields.push(("namespace", json!(COPY_NAMESPACES[copy])));
+                fields.push(("namespace", json!(namespace)));
             }
             self.write_kustomization(&dir, fields);
             names.push(json!(format!("../{dir}")));

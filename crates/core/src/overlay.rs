@@ -172,8 +172,8 @@ fn build_resources(
     let mut resources = engine.build_dir(&dir, None)?;
     generators::add_hashes(&mut resources);
     nameref::fix(&mut resources, &engine.work).map_err(|error| match &error {
-        Error::AmbiguousReference { file, at, .. } => vec![
-            Diagnostic::error(file, *at, "", error.to_string())
+        Error::AmbiguousReference(ambiguity) => vec![
+            Diagnostic::error(&ambiguity.file, ambiguity.at, "", error.to_string())
                 .expected("a reference that one object answers")
                 .hint(
                     "give the copies of the base different prefixes or suffixes, and the \

@@ -461,11 +461,13 @@ pub(super) fn hash(object: &Json) -> String {
             .unwrap_or(json!("")),
     );
     if kind == "Secret" {
+        // a Secret without `type` (one a patch made from a ConfigMap) hashes an empty one
+        // (api/hasher `getNodeValues`)
         fields.insert(
             "type".into(),
-            object.get("type").cloned().unwrap_or(json!("Opaque")),
+            object.get("type").cloned().unwrap_or(json!("")),
         );
-        if let Some(string_data) = object.get("stringData") {
+        if let Some(string_data) = object.get("stringData").filter(|d| d.is_object()) {
             fields.insert("stringData".into(), string_data.clone());
         }
     } else if let Some(binary) = object.get("binaryData") {

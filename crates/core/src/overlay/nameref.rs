@@ -57,41 +57,49 @@ const SECRET_IN_POD: &[&str] = &[
     "volumes/projected/sources/secret/name",
 ];
 
+/// Referrers of a ConfigMap outside pod specs.
+const CONFIG_MAP_ELSEWHERE: &[(&str, &str)] = &[
+    ("Node", "spec/configSource/configMap"),
+    ("Role", "rules/resourceNames"),
+    ("ClusterRole", "rules/resourceNames"),
+];
+
+/// Referrers of a Secret outside pod specs.
+const SECRET_ELSEWHERE: &[(&str, &str)] = &[
+    ("Ingress", "spec/tls/secretName"),
+    ("ServiceAccount", "imagePullSecrets/name"),
+    ("StorageClass", "parameters/secretName"),
+    ("StorageClass", "parameters/adminSecretName"),
+    ("StorageClass", "parameters/userSecretName"),
+    ("StorageClass", "parameters/secretRef"),
+    ("Role", "rules/resourceNames"),
+    ("ClusterRole", "rules/resourceNames"),
+    ("PersistentVolume", "spec/azureFile/secretName"),
+];
+
+/// Each of `paths` below the pod spec of each of `specs`.
+fn in_pods(specs: &[(&'static str, &'static str)], paths: &[&str]) -> Vec<(&'static str, String)> {
+    specs
+        .iter()
+        .flat_map(|(k, base)| paths.iter().map(move |p| (*k, format!("{base}/{p}"))))
+        .collect()
+}
+
+fn fixed(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    pairs.iter().map(|(k, p)| (*k, (*p).to_owned())).collect()
+}
+
 /// (referrer kind, path) pairs through which an object of `kind` is referred to by name.
 fn referrers(kind: &str) -> Vec<(&'static str, String)> {
-    let in_pods =
-        |specs: &[(&'static str, &'static str)], paths: &[&str]| -> Vec<(&'static str, String)> {
-            specs
-                .iter()
-                .flat_map(|(k, base)| paths.iter().map(move |p| (*k, format!("{base}/{p}"))))
-                .collect()
-        };
-    let fixed = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-        pairs.iter().map(|(k, p)| (*k, (*p).to_owned())).collect()
-    };
     match kind {
         "ConfigMap" => {
             let mut refs = in_pods(POD_SPECS, CONFIG_MAP_IN_POD);
-            refs.extend(fixed(&[
-                ("Node", "spec/configSource/configMap"),
-                ("Role", "rules/resourceNames"),
-                ("ClusterRole", "rules/resourceNames"),
-            ]));
+            refs.extend(fixed(CONFIG_MAP_ELSEWHERE));
             refs
         }
         "Secret" => {
             let mut refs = in_pods(POD_SPECS, SECRET_IN_POD);
-            refs.extend(fixed(&[
-                ("Ingress", "spec/tls/secretName"),
-                ("ServiceAccount", "imagePullSecrets/name"),
-                ("StorageClass", "parameters/secretName"),
-                ("StorageClass", "parameters/adminSecretName"),
-                ("StorageClass", "parameters/userSecretName"),
-                ("StorageClass", "parameters/secretRef"),
-                ("Role", "rules/resourceNames"),
-                ("ClusterRole", "rules/resourceNames"),
-                ("PersistentVolume", "spec/azureFile/secretName"),
-            ]));
+            refs.extend(fixed(SECRET_ELSEWHERE));
             refs
         }
         "ServiceAccount" => {
@@ -234,13 +242,17 @@ fn fix_field(
     path: &str,
     work: &Work,
 ) -> Result<(), Error> {
-    let role_ref = if reference.role_ref {
-        select::role_ref(&resources[reference.referrer].object)
-    } else {
-        None
+    let object = &resources[reference.referrer].object;
+    let lookup = Lookup {
+        candidates,
+        reference,
+        role_ref: if reference.role_ref {
+            select::role_ref(object)
+        } else {
+            None
+        },
+        reach: candidates.reachable_from_binding(reference.referrer, object),
     };
-    let allowed = candidates
-        .reachable_from_binding(reference.referrer, &resources[reference.referrer].object);
     let mut failure = None;
     let mut weighed = 0_usize;
     let visited = visit(
@@ -248,61 +260,10 @@ fn fix_field(
         path,
         false,
         &mut |value| {
-            if failure.is_some() {
-                return;
-            }
-            let outcome = match value {
-                Json::String(name) => candidates
-                    .select(
-                        reference,
-                        role_ref.as_ref(),
-                        &allowed,
-                        name,
-                        None,
-                        &mut weighed,
-                    )
-                    .map(|found| {
-                        if let Some(found) = found
-                            && found.name != *name
-                        {
-                            *name = found.name.clone();
-                        }
-                    }),
-                Json::Object(map) => {
-                    let Some(Json::String(name)) = map.get("name").cloned() else {
-                        return;
-                    };
-                    let namespace = map.get("namespace").map(|ns| match ns {
-                        Json::String(ns) => ns.clone(),
-                        _ => String::new(),
-                    });
-                    candidates
-                        .select(
-                            reference,
-                            role_ref.as_ref(),
-                            &allowed,
-                            &name,
-                            Some(namespace.as_deref()),
-                            &mut weighed,
-                        )
-                        .map(|found| {
-                            let Some(found) = found else { return };
-                            if found.name == name && found.namespace.is_empty() {
-                                return;
-                            }
-                            map.insert("name".to_owned(), Json::String(found.name.clone()));
-                            if !found.namespace.is_empty() {
-                                map.insert(
-                                    "namespace".to_owned(),
-                                    Json::String(found.namespace.clone()),
-                                );
-                            }
-                        })
-                }
-                _ => Ok(()),
-            };
-            if let Err(error) = outcome {
-                failure = Some(error);
+            if failure.is_none()
+                && let Err(ambiguity) = lookup.retarget(value, &mut weighed)
+            {
+                failure = Some(ambiguity);
             }
         },
     );
@@ -311,5 +272,68 @@ fn fix_field(
     match failure {
         Some(ambiguity) => Err(ambiguity.into_error(&resources[reference.referrer], path)),
         None => Ok(()),
+    }
+}
+
+/// What one referring field needs to find its object.
+struct Lookup<'a> {
+    candidates: &'a Candidates,
+    reference: &'a Reference<'a>,
+    role_ref: Option<(String, String)>,
+    reach: select::Reach,
+}
+
+impl Lookup<'_> {
+    /// Points one reference at the object it means: a plain name is replaced; a mapping gets
+    /// the object's name, and its namespace when it has one (kustomize's `setScalar` and
+    /// `setMapping`).
+    fn retarget(&self, value: &mut Json, weighed: &mut usize) -> Result<(), select::Ambiguity> {
+        match value {
+            Json::String(name) => {
+                let found = self.find(name, None, weighed)?;
+                if let Some(found) = found
+                    && found.name != *name
+                {
+                    *name = found.name;
+                }
+            }
+            Json::Object(map) => {
+                let Some(Json::String(name)) = map.get("name").cloned() else {
+                    return Ok(());
+                };
+                let namespace = map.get("namespace").map(|ns| match ns {
+                    Json::String(ns) => ns.clone(),
+                    _ => String::new(),
+                });
+                let Some(found) = self.find(&name, Some(namespace.as_deref()), weighed)? else {
+                    return Ok(());
+                };
+                if found.name == name && found.namespace.is_empty() {
+                    return Ok(());
+                }
+                map.insert("name".to_owned(), Json::String(found.name));
+                if !found.namespace.is_empty() {
+                    map.insert("namespace".to_owned(), Json::String(found.namespace));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn find(
+        &self,
+        name: &str,
+        mapping: Option<Option<&str>>,
+        weighed: &mut usize,
+    ) -> Result<Option<select::Found>, select::Ambiguity> {
+        self.candidates.select(
+            self.reference,
+            self.role_ref.as_ref(),
+            &self.reach,
+            name,
+            mapping,
+            weighed,
+        )
     }
 }

@@ -159,11 +159,17 @@ impl Targeted<'_> {
         if self.patch.is_json6902 {
             self.json6902(&selected, resources)
         } else {
-            let allow_name_change = entry
-                .pointer("/options/allowNameChange")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
-            self.merge(&selected, allow_name_change, resources)
+            let allowed = |option: &str| {
+                entry
+                    .pointer(&format!("/options/{option}"))
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+            };
+            let changes = IdentityChanges {
+                name: allowed("allowNameChange"),
+                kind: allowed("allowKindChange"),
+            };
+            self.merge(&selected, changes, resources)
         }
     }
 
@@ -182,6 +188,9 @@ impl Targeted<'_> {
         let cost = KEEP * weight(&operations);
         for &index in selected {
             self.spend(cost)?;
+            // kustomize's PatchTransformer records each target's id before a JSON patch (the
+            // deprecated `patchesJson6902` does not)
+            resources[index].store_previous_id();
             json6902::apply(
                 self.kustomization,
                 self.patch,
@@ -196,7 +205,7 @@ impl Targeted<'_> {
     fn merge(
         &self,
         selected: &[usize],
-        allow_name_change: bool,
+        changes: IdentityChanges,
         resources: &mut Vec<Resource>,
     ) -> Result<(), Vec<Diagnostic>> {
         let mut deleted = Vec::new();
@@ -205,12 +214,12 @@ impl Targeted<'_> {
             .patch
             .documents
             .iter()
-            .map(|document| without_identity(document, allow_name_change))
+            .map(|document| without_identity(document, changes))
             .collect();
         for &index in selected {
             self.spend(cost)?;
-            if allow_name_change {
-                // kustomize's ApplySmPatch records the id a patch may rename
+            if changes.name || changes.kind {
+                // kustomize's ApplySmPatch records the id a patch may change
                 resources[index].store_previous_id();
             }
             for document in &documents {
@@ -226,18 +235,30 @@ impl Targeted<'_> {
     }
 }
 
-/// A targeted strategic-merge patch: with a target, the patch's own apiVersion and kind say
-/// nothing, and its name and namespace only count when the entry allows a name change.
-fn without_identity(document: &Json, allow_name_change: bool) -> Json {
+/// What a targeted strategic-merge patch may change of its targets' identity (its entry's
+/// `options.allowNameChange` and `options.allowKindChange`).
+#[derive(Clone, Copy)]
+struct IdentityChanges {
+    name: bool,
+    kind: bool,
+}
+
+/// A targeted strategic-merge patch as kustomize applies it (api/resmap `ApplySmPatch`,
+/// api/resource `ApplySmPatch`): the target's apiVersion, its namespace always, and its kind
+/// and name unless the entry allows changing them.
+fn without_identity(document: &Json, changes: IdentityChanges) -> Json {
     let mut document = document.clone();
     if let Json::Object(map) = &mut document {
         map.remove("apiVersion");
-        map.remove("kind");
+        let kind = map.get("kind").and_then(Json::as_str).unwrap_or_default();
+        if !changes.kind || kind.is_empty() {
+            map.remove("kind");
+        }
     }
-    if !allow_name_change {
-        if let Some(Json::Object(metadata)) = document.get_mut("metadata") {
+    if let Some(Json::Object(metadata)) = document.get_mut("metadata") {
+        metadata.remove("namespace");
+        if !changes.name {
             metadata.remove("name");
-            metadata.remove("namespace");
         }
     }
     document

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value as Json;
 
 use super::super::Error;
+use super::super::error::AmbiguousReference;
 use super::super::resource::{PrevId, Resource, is_cluster_scoped, split_api_version};
 
 /// What one referring field refers to.
@@ -39,14 +40,14 @@ pub(super) struct Ambiguity {
 
 impl Ambiguity {
     pub(super) fn into_error(self, referrer: &Resource, path: &str) -> Error {
-        Error::AmbiguousReference {
+        Error::AmbiguousReference(Box::new(AmbiguousReference {
             field: path.to_owned(),
             name: self.name,
             referrer: format!("{} `{}`", referrer.kind(), referrer.name()),
             candidates: self.ids.join("`, `"),
             file: referrer.file.clone(),
             at: referrer.at,
-        }
+        }))
     }
 }
 
@@ -176,7 +177,6 @@ impl Candidates {
 
     /// The object `name` refers to, if any. `mapping` is `None` for a plain name, else the
     /// `namespace` the referring mapping names (`Some(None)` when it names none).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn select(
         &self,
         reference: &Reference<'_>,
