@@ -489,10 +489,16 @@ pub(super) fn replicas(
                 "a replica entry needs `name` and an integer `count`",
             )]);
         };
-        for resource in resources
-            .iter_mut()
-            .filter(|r| REPLICA_KINDS.contains(&r.kind().as_str()) && r.answers_to(name, None))
-        {
+        // kustomize's ReplicaCountTransformer: any id the object has had (previous or current)
+        // with that name and the object's current kind, which its field spec must select
+        for resource in resources.iter_mut().filter(|r| {
+            let kind = r.kind();
+            REPLICA_KINDS.contains(&kind.as_str())
+                && (r.name() == name
+                    || r.prev_ids
+                        .iter()
+                        .any(|id| id.name == name && id.kind == kind))
+        }) {
             super::resource::set(&mut resource.object, &["spec", "replicas"], count.clone());
         }
     }
