@@ -84,12 +84,8 @@ fn timed<T>(counter: &AtomicU64, work: impl FnOnce() -> T) -> T {
 /// Cases of the fixed seed that still differ from kustomize, each for a known engine difference
 /// that kustomize itself documents as a bug (with its upstream issue). They must keep
 /// differing: when the engine is fixed, the test fails until the case leaves this list, so the
-/// list only ever shrinks.
-/// - 907: not a kustomize bug, but railyard does not follow it yet: kyaml's strategic merge
-///   gives a patch's scalar the style of the value it replaces, so `0.0` patched over a
-///   quoted string (often one a JSON 6902 patch re-encoded, which quotes every string) comes
-///   out as the string `"0.0"`. The engine's objects keep neither styles nor the patch's text.
-const KNOWN_DIFFERENCES: &[u64] = &[907];
+/// list only ever shrinks. None is left.
+const KNOWN_DIFFERENCES: &[u64] = &[];
 
 #[test]
 fn random_kustomizations_build_as_kubectl_builds_them() {

@@ -24,6 +24,7 @@ mod patch;
 mod replacement;
 mod resource;
 mod resources;
+mod scalars;
 mod steps;
 mod transform;
 mod work;

@@ -7,10 +7,13 @@ mod read;
 mod selector;
 mod strategic;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value as Json;
 
 use super::kustomization::Kustomization;
 use super::resource::{Resource, split_api_version};
+use super::scalars::Scalar;
 use super::{Engine, KEEP, Work, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
@@ -34,6 +37,8 @@ struct Patch {
     /// library as it is, where YAML is first converted by Go's JSON encoder, which escapes
     /// `&`, `<` and `>` (a `test` compares scalars by their JSON text).
     raw_json: bool,
+    /// Each document's scalars as written (strategic merge keeps the styles they replace).
+    scalars: Vec<BTreeMap<String, Scalar>>,
 }
 
 impl Patch {
@@ -222,8 +227,8 @@ impl Targeted<'_> {
                 // kustomize's ApplySmPatch records the id a patch may change
                 resources[index].store_previous_id();
             }
-            for document in &documents {
-                let delete = strategic_patch(&mut resources[index], document, self.work)
+            for (document, scalars) in documents.iter().zip(&self.patch.scalars) {
+                let delete = strategic_patch(&mut resources[index], document, scalars, self.work)
                     .map_err(|_| out_of_work(self.kustomization, &self.patch.pointer))?;
                 if delete {
                     deleted.push(index);
@@ -326,27 +331,37 @@ fn apply_each_named(
     resources: &mut Vec<Resource>,
     work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
-    for (document, location) in patch.documents.iter().zip(&patch.locations) {
-        apply_named(
-            kustomization,
-            &patch.pointer,
+    for ((document, location), scalars) in patch
+        .documents
+        .iter()
+        .zip(&patch.locations)
+        .zip(&patch.scalars)
+    {
+        let named = Named {
             document,
             location,
-            resources,
-            work,
-        )?;
+            scalars,
+        };
+        apply_named(kustomization, &patch.pointer, &named, resources, work)?;
     }
     Ok(())
+}
+
+/// One document of a patch without a target, where it is written, and its scalars.
+struct Named<'a> {
+    document: &'a Json,
+    location: &'a (String, Span),
+    scalars: &'a BTreeMap<String, Scalar>,
 }
 
 fn apply_named(
     kustomization: &Kustomization,
     pointer: &str,
-    document: &Json,
-    location: &(String, Span),
+    named: &Named<'_>,
     resources: &mut Vec<Resource>,
     work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
+    let (document, location) = (named.document, named.location);
     let exhausted = |_| out_of_work(kustomization, pointer);
     let names: usize = resources.iter().map(name_cost).sum();
     work.spend(names + KEEP * weight(document))
@@ -388,7 +403,9 @@ fn apply_named(
                 metadata.remove("name");
                 metadata.remove("namespace");
             }
-            if strategic_patch(&mut resources[*index], &patch, work).map_err(exhausted)? {
+            if strategic_patch(&mut resources[*index], &patch, named.scalars, work)
+                .map_err(exhausted)?
+            {
                 resources.remove(*index);
             }
             Ok(())

@@ -23,6 +23,8 @@ pub struct Resource {
     /// JSON pointers of values written as nothing (`key:`), which the next strategic merge
     /// drops where it walks (see `patch::strategic`); empty once a patch has run.
     pub empty_nulls: Vec<String>,
+    /// JSON pointers of the scalars written quoted or as blocks (see `overlay/scalars.rs`).
+    pub styled: std::collections::BTreeSet<String>,
     /// A generated ConfigMap or Secret that gets a content hash appended to its name.
     pub needs_hash: bool,
     /// Places that share one label or annotation value (see `transform::add_pairs`).
@@ -77,6 +79,7 @@ impl Resource {
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             empty_nulls: Vec::new(),
+            styled: std::collections::BTreeSet::new(),
             needs_hash: false,
             aliases: Vec::new(),
             at: crate::source::Span::default(),

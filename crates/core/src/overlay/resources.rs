@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use super::Engine;
 use super::kustomization::long_name;
 use super::resource::Resource;
+use super::scalars::{scalars, styled_below};
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
 use crate::limits::MAX_NAME_BYTES;
@@ -34,6 +35,7 @@ impl Engine<'_> {
             let tree = JsonTree::new(path, document);
             let mut empty = Vec::new();
             empty_nulls(document, &file.text, "", &mut empty);
+            let scalars = scalars(document, &file.text);
             let is_list = tree.value.get("kind").and_then(Json::as_str) == Some("List");
             for (i, object) in objects(&tree.value).into_iter().enumerate() {
                 if let Some(problem) = identity_problem(&tree, &object) {
@@ -42,8 +44,13 @@ impl Engine<'_> {
                 }
                 let mut resource = Resource::new(object, path);
                 resource.at = Span::new(document.span.start, document.span.start);
+                let prefix = if is_list {
+                    format!("/items/{i}")
+                } else {
+                    String::new()
+                };
+                resource.styled = styled_below(&scalars, &prefix);
                 resource.empty_nulls = if is_list {
-                    let prefix = format!("/items/{i}");
                     empty
                         .iter()
                         .filter_map(|p| p.strip_prefix(&prefix))

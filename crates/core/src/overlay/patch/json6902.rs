@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::super::kustomization::Kustomization;
 use super::super::resource::Resource;
+use super::super::scalars::strings_of;
 use super::super::{KEEP, OutOfWork, Work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::limits::MAX_OBJECT_DEPTH;
@@ -89,6 +90,7 @@ pub(super) fn apply(
         };
         return Err(vec![diagnostic.expected("an operation that applies to the object").hint("operations apply before namespace, prefix and labels; `add` needs an existing parent, `remove` an existing path")]);
     }
+    resource.styled = strings_of(&resource.object);
     Ok(())
 }
 

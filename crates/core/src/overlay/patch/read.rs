@@ -3,6 +3,7 @@
 
 use super::super::Engine;
 use super::super::kustomization::Kustomization;
+use super::super::scalars::scalars;
 use super::Patch;
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
@@ -78,6 +79,7 @@ pub(super) fn read_patch(
         pointer: pointer.to_owned(),
         is_json6902,
         raw_json: file.text.starts_with('['),
+        scalars: nodes.iter().map(|d| scalars(d, &file.text)).collect(),
     })
 }
 
