@@ -112,10 +112,11 @@ fn objects(document: &Json) -> Vec<Json> {
     }
 }
 
-/// What is wrong with an object's identity, if anything: it needs an apiVersion, a kind and a
-/// name, none of them too long. The error is at the document it came from.
+/// What is wrong with an object's identity, if anything: it needs a kind and a name, none of
+/// them too long. The error is at the document it came from. An object without `apiVersion`
+/// is accepted, as kustomize accepts it (its group and version are then empty).
 fn identity_problem(tree: &JsonTree, object: &Json) -> Option<Diagnostic> {
-    let missing: Vec<&str> = ["/apiVersion", "/kind", "/metadata/name"]
+    let missing: Vec<&str> = ["/kind", "/metadata/name"]
         .into_iter()
         .filter(|p| {
             object
@@ -142,7 +143,7 @@ fn identity_problem(tree: &JsonTree, object: &Json) -> Option<Diagnostic> {
             .join(", ");
         return Some(
             tree.value_error("", format!("a resource without {fields}"))
-                .expected("a Kubernetes object with apiVersion, kind and metadata.name")
+                .expected("a Kubernetes object with kind and metadata.name")
                 .hint("every document of a resource file must be one object"),
         );
     }
