@@ -250,14 +250,25 @@ impl Generator<'_> {
         Ok(())
     }
 
-    /// `envs`: files of `KEY=value` lines, blank lines and `#` comments skipped.
+    /// `envs`: files of `KEY=value` lines, blank lines and `#` comments skipped; then the
+    /// deprecated singular `env`, which kustomize appends to `envs`
+    /// (api/types/kustomization.go, `FixKustomization`).
     fn envs(
         &self,
         engine: &mut Engine<'_>,
         entries: &mut Vec<Entry>,
     ) -> Result<(), Vec<Diagnostic>> {
-        for (i, path) in self.sources("envs") {
-            let at = format!("/envs/{i}");
+        let legacy = self
+            .item
+            .get("env")
+            .and_then(Json::as_str)
+            .filter(|path| !path.is_empty())
+            .map(|path| ("/env".to_owned(), path));
+        let sources = self
+            .sources("envs")
+            .map(|(i, path)| (format!("/envs/{i}"), path))
+            .chain(legacy);
+        for (at, path) in sources {
             let full = engine
                 .locate(&self.kustomization.dir, path, true)
                 .map_err(|why| self.error(&at, why.to_string()))?;
