@@ -1,6 +1,8 @@
 //! Reading a patch: from `patch:` text or a `path:` file, parsed, with where each document or
 //! operation is written (inline patches mapped into the kustomization's own text).
 
+use serde_json::Value as Json;
+
 use super::super::Engine;
 use super::super::kustomization::Kustomization;
 use super::super::scalars::scalars;
@@ -69,17 +71,36 @@ pub(super) fn read_patch(
     if !is_json6902 {
         check_mappings(&nodes, &locations)?;
     }
-    let documents = nodes
+    let scalars: Vec<_> = nodes.iter().map(|d| scalars(d, &file.text)).collect();
+    let mut documents: Vec<Json> = nodes
         .iter()
         .map(|d| JsonTree::new(&name, d).value)
         .collect();
+    let raw_json = file.text.starts_with('[');
+    if is_json6902 && !raw_json {
+        // kustomize converts a JSON patch written as YAML with sigs.k8s.io/yaml, a YAML 1.1
+        // reader: a plain `yes`, `off`, `y` is a boolean there
+        for (document, scalars) in documents.iter_mut().zip(&scalars) {
+            for (pointer, scalar) in scalars {
+                if !scalar.styled
+                    && yaml::scalar::is_yaml11_bool(&scalar.text)
+                    && let Some(value) = document.pointer_mut(pointer)
+                {
+                    *value = Json::Bool(matches!(
+                        scalar.text.as_str(),
+                        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON"
+                    ));
+                }
+            }
+        }
+    }
     Ok(Patch {
         documents,
         locations,
         pointer: pointer.to_owned(),
         is_json6902,
-        raw_json: file.text.starts_with('['),
-        scalars: nodes.iter().map(|d| scalars(d, &file.text)).collect(),
+        raw_json,
+        scalars,
     })
 }
 
