@@ -95,9 +95,11 @@ fn build_dir(case: &Path) -> std::path::PathBuf {
 /// `"command failed" err=` with the message quoted, or for a multi-line message `err=<` and its
 /// lines joined by spaces; the case directory written `$CASE`, Go pointers `0xADDR`.
 fn as_kubectl_records(message: &str, case: &Path) -> String {
-    // klog ends a multi-line value with its own line break: one of the message's goes
+    // klog writes any value with a line break as a block, ended by its own line break: one
+    // of the message's goes
+    let multiline = message.contains('\n');
     let message = message.strip_suffix('\n').unwrap_or(message);
-    let line = if message.contains('\n') {
+    let line = if multiline {
         format!(
             "\"command failed\" err=< {}",
             message.split('\n').collect::<Vec<_>>().join(" ")
