@@ -58,7 +58,10 @@ mod oracles;
 /// The overlay engine against the kustomize differential corpus in `tests/kustomize/`.
 mod overlay;
 
-/// Random kustomizations, built by railyard and by kubectl kustomize: same bytes.
+/// The krusty oracle (kustomize's engine in one process) and its own check against the corpus.
+mod krusty;
+
+/// Random kustomizations, built by railyard and by kustomize's engine: same bytes.
 mod overlay_property;
 
 /// Path safety: links, `..` and absolute paths never lead a read or a write outside.

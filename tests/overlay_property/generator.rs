@@ -36,9 +36,17 @@ pub(super) fn generate(rng: Rng) -> Case {
         serial: 0,
     };
     let dirs: &[&str] = match generator.rng.below(20) {
-        0..=5 => &["app"],
-        6..=16 => &["base", "overlay"],
-        _ => &["base", "mid", "overlay"],
+        0..=4 => &["app"],
+        5..=12 => &["base", "overlay"],
+        13..=15 => &["base", "mid", "overlay"],
+        _ => {
+            let build = generator.reuse();
+            return Case {
+                files: generator.files,
+                build: build.to_owned(),
+                may_be_refused: true,
+            };
+        }
     };
     for (i, dir) in dirs.iter().enumerate() {
         let below = i.checked_sub(1).map(|b| dirs[b]);
@@ -47,6 +55,7 @@ pub(super) fn generate(rng: Rng) -> Case {
     Case {
         files: generator.files,
         build: dirs[dirs.len() - 1].to_owned(),
+        may_be_refused: false,
     }
 }
 
@@ -184,7 +193,11 @@ impl Gen {
 
     /// The kustomization's fields in random order, written as YAML under one of the three
     /// names kustomize looks for.
-    fn write_kustomization(&mut self, dir: &str, mut fields: Vec<(&'static str, Value)>) {
+    pub(super) fn write_kustomization(
+        &mut self,
+        dir: &str,
+        mut fields: Vec<(&'static str, Value)>,
+    ) {
         self.rng.shuffle(&mut fields);
         let mut map = Map::new();
         if self.rng.chance(50) {

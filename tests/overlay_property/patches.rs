@@ -14,14 +14,48 @@ impl Gen {
     pub(super) fn patches(&mut self, dir: &str) -> Vec<Value> {
         let mut entries = Vec::new();
         for _ in 0..self.rng.range(1, 4) {
-            let entry = match self.rng.below(10) {
-                0..=4 => self.smp_entry(dir),
-                5..=8 => self.json_entry(dir),
+            let entry = match self.rng.below(20) {
+                0..=8 => self.smp_entry(dir),
+                9..=16 => self.json_entry(dir),
+                17 => self.kind_change_entry(dir),
                 _ => self.delete_entry(dir),
             };
             entries.extend(entry);
         }
         entries
+    }
+
+    /// A patch with `allowKindChange` that turns a Deployment into a StatefulSet (which needs
+    /// a `serviceName`); the model follows, so later patches target the new kind.
+    fn kind_change_entry(&mut self, dir: &str) -> Option<Value> {
+        // only one not renamed below: a patch naming it by kind and written name must then find
+        // it (kustomize matches such a patch against every id the object has had)
+        let deployments: Vec<usize> = (0..self.known.len())
+            .filter(|&i| {
+                self.known[i].kind == "Deployment" && self.known[i].current == self.known[i].name
+            })
+            .collect();
+        let &at = deployments.get(self.rng.below(deployments.len().max(1)))?;
+        let name = self.known[at].name.clone();
+        // the target's name is a regular expression: it must select this Deployment alone
+        if deployments
+            .iter()
+            .any(|&i| i != at && self.known[i].name == name)
+        {
+            return None;
+        }
+        let document = json!({
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": name},
+            "spec": {"serviceName": name},
+        });
+        let text = to_yaml(&mut self.rng, &document);
+        let mut entry = self.smp_text(dir, text);
+        entry.insert("target".into(), json!({"kind": "Deployment", "name": name}));
+        entry.insert("options".into(), json!({"allowKindChange": true}));
+        self.known[at].kind = "StatefulSet".to_owned();
+        Some(Value::Object(entry))
     }
 
     pub(super) fn patches_strategic_merge(&mut self, dir: &str) -> Vec<Value> {

@@ -24,6 +24,7 @@ mod patch;
 mod replacement;
 mod resource;
 mod resources;
+mod scalars;
 mod steps;
 mod transform;
 mod work;
@@ -171,13 +172,21 @@ fn build_resources(
     }
     let mut resources = engine.build_dir(&dir, None)?;
     generators::add_hashes(&mut resources);
-    nameref::fix(&mut resources, &engine.work).map_err(|error| {
-        vec![Diagnostic::error(
+    nameref::fix(&mut resources, &engine.work).map_err(|error| match &error {
+        Error::AmbiguousReference(ambiguity) => vec![
+            Diagnostic::error(&ambiguity.file, ambiguity.at, "", error.to_string())
+                .expected("a reference that one object answers")
+                .hint(
+                    "give the copies of the base different prefixes or suffixes, and the \
+                     referring object the same ones as the copy it means",
+                ),
+        ],
+        _ => vec![Diagnostic::error(
             &join(&dir, "kustomization.yaml"),
             Span::default(),
             "",
             error.to_string(),
-        )]
+        )],
     })?;
     for resource in &mut resources {
         stringify_annotations(&mut resource.object);

@@ -47,6 +47,24 @@ pub enum Error {
         "the overlay takes too many steps to build: renaming references needs more than {MAX_OVERLAY_WORK} steps"
     )]
     RenamingOutOfWork,
+    #[error(transparent)]
+    AmbiguousReference(Box<AmbiguousReference>),
+}
+
+/// A name reference that several different objects answer (kustomize: "found multiple
+/// possible referrals"), typically one base included twice under different prefixes.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error(
+    "{referrer} refers to `{name}` in `{field}`, which is more than one object: `{candidates}`"
+)]
+pub struct AmbiguousReference {
+    pub field: String,
+    pub name: String,
+    pub referrer: String,
+    pub candidates: String,
+    /// The referrer's file and the start of its document.
+    pub file: String,
+    pub at: crate::source::Span,
 }
 
 /// Why an overlay's regular expression is refused.

@@ -155,6 +155,9 @@ fn onto_base(old: &Resource, generated: Resource, merge_data: bool) -> Resource 
     result.at = old.at;
     result.original = old.original;
     result.previous = old.previous;
+    result.prev_ids = old.prev_ids;
+    result.prefixes = old.prefixes;
+    result.suffixes = old.suffixes;
     result.aliases = Vec::new();
     result
 }
@@ -247,14 +250,25 @@ impl Generator<'_> {
         Ok(())
     }
 
-    /// `envs`: files of `KEY=value` lines, blank lines and `#` comments skipped.
+    /// `envs`: files of `KEY=value` lines, blank lines and `#` comments skipped; then the
+    /// deprecated singular `env`, which kustomize appends to `envs`
+    /// (api/types/kustomization.go, `FixKustomization`).
     fn envs(
         &self,
         engine: &mut Engine<'_>,
         entries: &mut Vec<Entry>,
     ) -> Result<(), Vec<Diagnostic>> {
-        for (i, path) in self.sources("envs") {
-            let at = format!("/envs/{i}");
+        let legacy = self
+            .item
+            .get("env")
+            .and_then(Json::as_str)
+            .filter(|path| !path.is_empty())
+            .map(|path| ("/env".to_owned(), path));
+        let sources = self
+            .sources("envs")
+            .map(|(i, path)| (format!("/envs/{i}"), path))
+            .chain(legacy);
+        for (at, path) in sources {
             let full = engine
                 .locate(&self.kustomization.dir, path, true)
                 .map_err(|why| self.error(&at, why.to_string()))?;
@@ -433,6 +447,7 @@ pub(super) fn add_hashes(resources: &mut [Resource]) {
     for resource in resources.iter_mut().filter(|r| r.needs_hash) {
         let suffix = hash(&resource.object);
         let name = format!("{}-{suffix}", resource.name());
+        resource.store_previous_id();
         resource.set_name(&name);
     }
 }
@@ -457,11 +472,13 @@ pub(super) fn hash(object: &Json) -> String {
             .unwrap_or(json!("")),
     );
     if kind == "Secret" {
+        // a Secret without `type` (one a patch made from a ConfigMap) hashes an empty one
+        // (api/hasher `getNodeValues`)
         fields.insert(
             "type".into(),
-            object.get("type").cloned().unwrap_or(json!("Opaque")),
+            object.get("type").cloned().unwrap_or(json!("")),
         );
-        if let Some(string_data) = object.get("stringData") {
+        if let Some(string_data) = object.get("stringData").filter(|d| d.is_object()) {
             fields.insert("stringData".into(), string_data.clone());
         }
     } else if let Some(binary) = object.get("binaryData") {

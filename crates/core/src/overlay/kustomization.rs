@@ -157,11 +157,27 @@ impl Engine<'_> {
         &mut self,
         dir: &str,
     ) -> Result<Kustomization, Vec<Diagnostic>> {
-        let Some(path) = FILE_NAMES
+        let found: Vec<String> = FILE_NAMES
             .iter()
             .map(|name| join(dir, name))
-            .find(|p| self.files.is_file(p))
-        else {
+            .filter(|p| self.files.is_file(p))
+            .collect();
+        if let [first, second, ..] = found.as_slice() {
+            // kustomize: "Found multiple kustomization files under: DIR"
+            return Err(vec![
+                Diagnostic::error(
+                    second,
+                    Span::default(),
+                    "",
+                    format!(
+                        "`{dir}` holds more than one kustomization file: `{first}` and `{second}`"
+                    ),
+                )
+                .expected("one of kustomization.yaml, kustomization.yml, Kustomization")
+                .hint("keep one; kustomize refuses to choose"),
+            ]);
+        }
+        let Some(path) = found.into_iter().next() else {
             return Err(vec![
                 Diagnostic::error(
                     dir,

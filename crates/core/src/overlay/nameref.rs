@@ -1,14 +1,19 @@
 //! Name references: once names have their prefixes, suffixes and hashes, every field that
 //! referred to an object by its old name is pointed at its new one (kustomize's back
-//! references). Which fields refer to which kinds is the table below.
+//! references, api/internal/accumulator/namereferencetransformer.go and
+//! api/filters/nameref). Which fields refer to which kinds is the table below; which object a
+//! reference means is `select.rs`, kustomize's sieve of candidates.
+
+mod select;
 
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::resource::{Resource, is_cluster_scoped};
+use super::resource::Resource;
 use super::transform::visit;
 use super::{Error, OutOfWork, Work};
+use select::{Candidates, Reference};
 
 /// Kinds that carry a pod spec, and where.
 const POD_SPECS: &[(&str, &str)] = &[
@@ -52,44 +57,59 @@ const SECRET_IN_POD: &[&str] = &[
     "volumes/projected/sources/secret/name",
 ];
 
+/// Referrers of a ConfigMap outside pod specs.
+const CONFIG_MAP_ELSEWHERE: &[(&str, &str)] = &[
+    ("Node", "spec/configSource/configMap"),
+    ("Role", "rules/resourceNames"),
+    ("ClusterRole", "rules/resourceNames"),
+];
+
+/// Referrers of a Secret outside pod specs.
+const SECRET_ELSEWHERE: &[(&str, &str)] = &[
+    ("Ingress", "spec/tls/secretName"),
+    ("ServiceAccount", "imagePullSecrets/name"),
+    ("StorageClass", "parameters/secretName"),
+    ("StorageClass", "parameters/adminSecretName"),
+    ("StorageClass", "parameters/userSecretName"),
+    ("StorageClass", "parameters/secretRef"),
+    ("Role", "rules/resourceNames"),
+    ("ClusterRole", "rules/resourceNames"),
+    ("PersistentVolume", "spec/azureFile/secretName"),
+];
+
+/// Each of `paths` below the pod spec of each of `specs`.
+fn in_pods(specs: &[(&'static str, &'static str)], paths: &[&str]) -> Vec<(&'static str, String)> {
+    specs
+        .iter()
+        .flat_map(|(k, base)| paths.iter().map(move |p| (*k, format!("{base}/{p}"))))
+        .collect()
+}
+
+fn fixed(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    pairs.iter().map(|(k, p)| (*k, (*p).to_owned())).collect()
+}
+
 /// (referrer kind, path) pairs through which an object of `kind` is referred to by name.
 fn referrers(kind: &str) -> Vec<(&'static str, String)> {
-    let in_pods =
-        |specs: &[(&'static str, &'static str)], paths: &[&str]| -> Vec<(&'static str, String)> {
-            specs
-                .iter()
-                .flat_map(|(k, base)| paths.iter().map(move |p| (*k, format!("{base}/{p}"))))
-                .collect()
-        };
-    let fixed = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-        pairs.iter().map(|(k, p)| (*k, (*p).to_owned())).collect()
-    };
     match kind {
         "ConfigMap" => {
             let mut refs = in_pods(POD_SPECS, CONFIG_MAP_IN_POD);
-            refs.extend(fixed(&[
-                ("Node", "spec/configSource/configMap"),
-                ("Role", "rules/resourceNames"),
-                ("ClusterRole", "rules/resourceNames"),
-            ]));
+            refs.extend(fixed(CONFIG_MAP_ELSEWHERE));
             refs
         }
         "Secret" => {
             let mut refs = in_pods(POD_SPECS, SECRET_IN_POD);
+            refs.extend(fixed(SECRET_ELSEWHERE));
+            refs
+        }
+        "ServiceAccount" => {
+            let mut refs = in_pods(POD_SPECS_WITH_RC, &["serviceAccountName"]);
             refs.extend(fixed(&[
-                ("Ingress", "spec/tls/secretName"),
-                ("ServiceAccount", "imagePullSecrets/name"),
-                ("StorageClass", "parameters/secretName"),
-                ("StorageClass", "parameters/adminSecretName"),
-                ("StorageClass", "parameters/userSecretName"),
-                ("StorageClass", "parameters/secretRef"),
-                ("Role", "rules/resourceNames"),
-                ("ClusterRole", "rules/resourceNames"),
-                ("PersistentVolume", "spec/azureFile/secretName"),
+                ("RoleBinding", "subjects"),
+                ("ClusterRoleBinding", "subjects"),
             ]));
             refs
         }
-        "ServiceAccount" => in_pods(POD_SPECS_WITH_RC, &["serviceAccountName"]),
         "Service" => fixed(&[
             ("StatefulSet", "spec/serviceName"),
             ("Ingress", "spec/rules/http/paths/backend/serviceName"),
@@ -97,6 +117,14 @@ fn referrers(kind: &str) -> Vec<(&'static str, String)> {
             ("Ingress", "spec/rules/http/paths/backend/service/name"),
             ("Ingress", "spec/defaultBackend/service/name"),
             ("APIService", "spec/service/name"),
+            (
+                "ValidatingWebhookConfiguration",
+                "webhooks/clientConfig/service",
+            ),
+            (
+                "MutatingWebhookConfiguration",
+                "webhooks/clientConfig/service",
+            ),
         ]),
         "Role" => fixed(&[("RoleBinding", "roleRef/name")]),
         "ClusterRole" => fixed(&[
@@ -121,6 +149,9 @@ fn referrers(kind: &str) -> Vec<(&'static str, String)> {
         ]),
         "PriorityClass" => in_pods(POD_SPECS_WITH_RC, &["priorityClassName"]),
         "IngressClass" => fixed(&[("Ingress", "spec/ingressClassName")]),
+        "ValidatingAdmissionPolicy" => {
+            fixed(&[("ValidatingAdmissionPolicyBinding", "spec/policyName")])
+        }
         "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet" => {
             fixed(&[("HorizontalPodAutoscaler", "spec/scaleTargetRef/name")])
         }
@@ -128,214 +159,181 @@ fn referrers(kind: &str) -> Vec<(&'static str, String)> {
     }
 }
 
-/// Every name a resource answered to before its current one.
-fn old_names(resource: &Resource) -> Vec<(String, Option<String>)> {
-    let mut names = vec![resource.original.clone()];
-    names.extend(resource.previous.iter().cloned());
-    names
+/// The group and version a referral target must have (kustomize's `nameReference` table:
+/// an empty one matches any). IngressClass's group is written `networking.k8s.io/v1` there,
+/// which no object's group equals, so kustomize never follows an IngressClass rename.
+fn target_group_version(kind: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match kind {
+        "ConfigMap"
+        | "Secret"
+        | "Service"
+        | "ServiceAccount"
+        | "PersistentVolumeClaim"
+        | "PersistentVolume" => (None, Some("v1")),
+        "Role" | "ClusterRole" => (Some("rbac.authorization.k8s.io"), None),
+        "StorageClass" => (Some("storage.k8s.io"), Some("v1")),
+        "PriorityClass" => (Some("scheduling.k8s.io"), Some("v1")),
+        "IngressClass" => (Some("networking.k8s.io/v1"), Some("v1")),
+        "ValidatingAdmissionPolicy" => (Some("admissionregistration.k8s.io"), None),
+        _ => (None, None),
+    }
 }
 
-/// A renamed object: kind, new name, new namespace and every name it had before.
-type Referral = (
-    String,
-    String,
-    Option<String>,
-    Vec<(String, Option<String>)>,
-);
+/// Kinds whose renames other objects follow.
+const TARGET_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicationController",
+    "ReplicaSet",
+    "StatefulSet",
+    "ConfigMap",
+    "Secret",
+    "Service",
+    "Role",
+    "ClusterRole",
+    "ServiceAccount",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+    "ValidatingAdmissionPolicy",
+];
 
-/// Points every reference to a renamed object at its new name. Spends `work` on every field
-/// visited and name compared; stops when it is exhausted.
+/// Points every reference to a renamed object at its new name, choosing among the candidates
+/// as kustomize does. Spends `work` on every field visited and candidate weighed; stops when
+/// it is exhausted.
 pub(super) fn fix(resources: &mut [Resource], work: &Work) -> Result<(), Error> {
-    let referrals: Vec<Referral> = resources
-        .iter()
-        .filter(|r| r.name() != r.original.0 || r.namespace() != r.original.1)
-        .map(|r| (r.kind(), r.name(), r.namespace(), old_names(r)))
-        .collect();
-    // kinds and namespaces do not change here: index the objects by kind once, so each renamed
-    // object visits only the kinds that can refer to it
+    let candidates = Candidates::new(resources);
     let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, resource) in resources.iter().enumerate() {
-        by_kind.entry(resource.kind()).or_default().push(i);
+        // kustomize selects referrers by their original kind
+        let kind = resource
+            .prev_ids
+            .first()
+            .map_or_else(|| resource.kind(), |id| id.kind.clone());
+        by_kind.entry(kind).or_default().push(i);
     }
-    let index = Index {
-        referrals: &referrals,
-        by_kind: &by_kind,
+    for target in TARGET_KINDS {
+        if !candidates.has_kind(target) {
+            continue;
+        }
+        let (group, version) = target_group_version(target);
+        for (referrer_kind, path) in referrers(target) {
+            for &index in by_kind.get(referrer_kind).map_or(&[][..], Vec::as_slice) {
+                let reference = Reference {
+                    referrer: index,
+                    kind: target,
+                    group,
+                    version,
+                    role_ref: path.ends_with("roleRef/name"),
+                };
+                fix_field(resources, &candidates, &reference, &path, work)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every value at `path` in one referrer: a name, or a `{name, namespace}` mapping.
+fn fix_field(
+    resources: &mut [Resource],
+    candidates: &Candidates,
+    reference: &Reference<'_>,
+    path: &str,
+    work: &Work,
+) -> Result<(), Error> {
+    let object = &resources[reference.referrer].object;
+    let lookup = Lookup {
+        candidates,
+        reference,
+        role_ref: if reference.role_ref {
+            select::role_ref(object)
+        } else {
+            None
+        },
+        reach: candidates.reachable_from_binding(reference.referrer, object),
     };
-    index
-        .fix_plain_names(resources, work)
-        .and_then(|()| index.fix_named_in_namespace(resources, work))
-        .map_err(|OutOfWork| Error::RenamingOutOfWork)
-}
-
-/// The renamed objects, and every object's index by kind.
-struct Index<'a> {
-    referrals: &'a [Referral],
-    by_kind: &'a HashMap<String, Vec<usize>>,
-}
-
-impl Index<'_> {
-    /// The objects of `kind`, by index.
-    fn of_kind(&self, kind: &str) -> &[usize] {
-        self.by_kind.get(kind).map_or(&[][..], Vec::as_slice)
+    let mut failure = None;
+    let mut weighed = 0_usize;
+    let visited = visit(
+        &mut resources[reference.referrer].object,
+        path,
+        false,
+        &mut |value| {
+            if failure.is_none()
+                && let Err(ambiguity) = lookup.retarget(value, &mut weighed)
+            {
+                failure = Some(ambiguity);
+            }
+        },
+    );
+    work.spend(1 + visited + weighed)
+        .map_err(|OutOfWork| Error::RenamingOutOfWork)?;
+    match failure {
+        Some(ambiguity) => Err(ambiguity.into_error(&resources[reference.referrer], path)),
+        None => Ok(()),
     }
+}
 
-    /// References by plain name: each referring field is visited once per kind, and looked up
-    /// among the old names of that kind's renamed objects (the first in order wins).
-    fn fix_plain_names(&self, resources: &mut [Resource], work: &Work) -> Result<(), OutOfWork> {
-        let namespaces: Vec<Option<String>> = resources.iter().map(Resource::namespace).collect();
-        let mut kinds: Vec<&str> = self.referrals.iter().map(|r| r.0.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        for kind in kinds {
-            let by_old = self.by_old_name(kind);
-            for (referrer_kind, path) in referrers(kind) {
-                for &index in self.of_kind(referrer_kind) {
-                    // no namespace means `default` to kustomize
-                    let namespace = same(namespaces[index].as_deref());
-                    let any_namespace = is_cluster_scoped(kind) || is_cluster_scoped(referrer_kind);
-                    let compared = std::cell::Cell::new(0_usize);
-                    let pick = |name: &str| {
-                        let candidates = by_old.get(name)?;
-                        let found = candidates
-                            .iter()
-                            .map(|&i| &self.referrals[i])
-                            .position(|r| any_namespace || same(r.2.as_deref()) == namespace);
-                        compared.set(compared.get() + found.map_or(candidates.len(), |i| i + 1));
-                        found.map(|i| self.referrals[candidates[i]].1.clone())
-                    };
-                    let visited = visit(&mut resources[index].object, &path, false, &mut |value| {
-                        rename(value, &pick)
-                    });
-                    work.spend(1 + visited + compared.get())?;
+/// What one referring field needs to find its object.
+struct Lookup<'a> {
+    candidates: &'a Candidates,
+    reference: &'a Reference<'a>,
+    role_ref: Option<(String, String)>,
+    reach: select::Reach,
+}
+
+impl Lookup<'_> {
+    /// Points one reference at the object it means: a plain name is replaced; a mapping gets
+    /// the object's name, and its namespace when it has one (kustomize's `setScalar` and
+    /// `setMapping`).
+    fn retarget(&self, value: &mut Json, weighed: &mut usize) -> Result<(), select::Ambiguity> {
+        match value {
+            Json::String(name) => {
+                let found = self.find(name, None, weighed)?;
+                if let Some(found) = found
+                    && found.name != *name
+                {
+                    *name = found.name;
                 }
             }
+            Json::Object(map) => {
+                let Some(Json::String(name)) = map.get("name").cloned() else {
+                    return Ok(());
+                };
+                let namespace = map.get("namespace").map(|ns| match ns {
+                    Json::String(ns) => ns.clone(),
+                    _ => String::new(),
+                });
+                let Some(found) = self.find(&name, Some(namespace.as_deref()), weighed)? else {
+                    return Ok(());
+                };
+                if found.name == name && found.namespace.is_empty() {
+                    return Ok(());
+                }
+                map.insert("name".to_owned(), Json::String(found.name));
+                if !found.namespace.is_empty() {
+                    map.insert("namespace".to_owned(), Json::String(found.namespace));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
 
-    /// The renamed objects of `kind` by each name they had, in order.
-    fn by_old_name(&self, kind: &str) -> HashMap<&str, Vec<usize>> {
-        let mut by_old: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, referral) in self
-            .referrals
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.0 == kind)
-        {
-            for (old, _) in &referral.3 {
-                let candidates = by_old.entry(old.as_str()).or_default();
-                // each referral's names are added together, so a repeat is the last one
-                if candidates.last() != Some(&i) {
-                    candidates.push(i);
-                }
-            }
-        }
-        by_old
-    }
-
-    /// References by name and namespace: few objects carry them (role binding subjects,
-    /// webhook services).
-    fn fix_named_in_namespace(
+    fn find(
         &self,
-        resources: &mut [Resource],
-        work: &Work,
-    ) -> Result<(), OutOfWork> {
-        for (kind, name, namespace, old) in self.referrals {
-            let special: &[&str] = match kind.as_str() {
-                "ServiceAccount" => &["RoleBinding", "ClusterRoleBinding"],
-                "Service" => &[
-                    "ValidatingWebhookConfiguration",
-                    "MutatingWebhookConfiguration",
-                ],
-                _ => &[],
-            };
-            for referrer_kind in special {
-                for &index in self.of_kind(referrer_kind) {
-                    let referrer = &mut resources[index];
-                    let subjects = ["subjects", "webhooks"]
-                        .iter()
-                        .filter_map(|k| referrer.object.get(k).and_then(Json::as_array))
-                        .map(Vec::len)
-                        .sum::<usize>();
-                    work.spend(1 + subjects)?;
-                    if kind == "ServiceAccount" {
-                        retarget_subjects(referrer, old, name, namespace.as_deref());
-                    } else {
-                        visit(
-                            &mut referrer.object,
-                            "webhooks/clientConfig/service",
-                            false,
-                            &mut |service| retarget(service, old, name, namespace.as_deref()),
-                        );
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A reference by plain name: a string, or each string of a list (`resourceNames`), renamed
-/// when `pick` knows its new name.
-fn rename(value: &mut Json, pick: &dyn Fn(&str) -> Option<String>) {
-    match value {
-        Json::String(s) => {
-            if let Some(new) = pick(s) {
-                *s = new;
-            }
-        }
-        Json::Array(items) => items.iter_mut().for_each(|i| rename(i, pick)),
-        _ => {}
-    }
-}
-
-/// A namespace as kustomize compares them: none means `default`.
-fn same(namespace: Option<&str>) -> &str {
-    namespace.filter(|n| !n.is_empty()).unwrap_or("default")
-}
-
-/// A reference by name and namespace (`{name, namespace}`): it matches the object's original
-/// name and namespace (an absent namespace meaning `default`), as kustomize matches it, and
-/// then follows the object's current name and namespace.
-fn retarget(
-    reference: &mut Json,
-    old: &[(String, Option<String>)],
-    name: &str,
-    namespace: Option<&str>,
-) {
-    let Some((original_name, original_namespace)) = old.first() else {
-        return;
-    };
-    let current_name = reference
-        .get("name")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
-    let current_namespace = reference
-        .get("namespace")
-        .and_then(Json::as_str)
-        .unwrap_or("default");
-    if current_name == original_name
-        && current_namespace == original_namespace.as_deref().unwrap_or("default")
-    {
-        reference["name"] = Json::String(name.to_owned());
-        if let Some(namespace) = namespace {
-            reference["namespace"] = Json::String(namespace.to_owned());
-        }
-    }
-}
-
-fn retarget_subjects(
-    binding: &mut Resource,
-    old: &[(String, Option<String>)],
-    name: &str,
-    namespace: Option<&str>,
-) {
-    if let Some(Json::Array(subjects)) = binding.object.get_mut("subjects") {
-        for subject in subjects
-            .iter_mut()
-            .filter(|s| s.get("kind").and_then(Json::as_str) == Some("ServiceAccount"))
-        {
-            retarget(subject, old, name, namespace);
-        }
+        name: &str,
+        mapping: Option<Option<&str>>,
+        weighed: &mut usize,
+    ) -> Result<Option<select::Found>, select::Ambiguity> {
+        self.candidates.select(
+            self.reference,
+            self.role_ref.as_ref(),
+            &self.reach,
+            name,
+            mapping,
+            weighed,
+        )
     }
 }

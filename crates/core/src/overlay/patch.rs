@@ -7,10 +7,13 @@ mod read;
 mod selector;
 mod strategic;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value as Json;
 
 use super::kustomization::Kustomization;
 use super::resource::{Resource, split_api_version};
+use super::scalars::Scalar;
 use super::{Engine, KEEP, Work, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
@@ -30,6 +33,12 @@ struct Patch {
     /// The pointer of the entry in the kustomization, for messages.
     pointer: String,
     is_json6902: bool,
+    /// Written as JSON (its text starts with `[`): kustomize hands such text to the JSON patch
+    /// library as it is, where YAML is first converted by Go's JSON encoder, which escapes
+    /// `&`, `<` and `>` (a `test` compares scalars by their JSON text).
+    raw_json: bool,
+    /// Each document's scalars as written (strategic merge keeps the styles they replace).
+    scalars: Vec<BTreeMap<String, Scalar>>,
 }
 
 impl Patch {
@@ -155,11 +164,17 @@ impl Targeted<'_> {
         if self.patch.is_json6902 {
             self.json6902(&selected, resources)
         } else {
-            let allow_name_change = entry
-                .pointer("/options/allowNameChange")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
-            self.merge(&selected, allow_name_change, resources)
+            let allowed = |option: &str| {
+                entry
+                    .pointer(&format!("/options/{option}"))
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+            };
+            let changes = IdentityChanges {
+                name: allowed("allowNameChange"),
+                kind: allowed("allowKindChange"),
+            };
+            self.merge(&selected, changes, resources)
         }
     }
 
@@ -178,11 +193,13 @@ impl Targeted<'_> {
         let cost = KEEP * weight(&operations);
         for &index in selected {
             self.spend(cost)?;
+            // kustomize's PatchTransformer records each target's id before a JSON patch (the
+            // deprecated `patchesJson6902` does not)
+            resources[index].store_previous_id();
             json6902::apply(
                 self.kustomization,
-                &self.patch.pointer,
+                self.patch,
                 &operations,
-                &self.patch.locations,
                 &mut resources[index],
                 self.work,
             )?;
@@ -193,7 +210,7 @@ impl Targeted<'_> {
     fn merge(
         &self,
         selected: &[usize],
-        allow_name_change: bool,
+        changes: IdentityChanges,
         resources: &mut Vec<Resource>,
     ) -> Result<(), Vec<Diagnostic>> {
         let mut deleted = Vec::new();
@@ -202,12 +219,16 @@ impl Targeted<'_> {
             .patch
             .documents
             .iter()
-            .map(|document| without_identity(document, allow_name_change))
+            .map(|document| without_identity(document, changes))
             .collect();
         for &index in selected {
             self.spend(cost)?;
-            for document in &documents {
-                let delete = strategic_patch(&mut resources[index], document, self.work)
+            if changes.name || changes.kind {
+                // kustomize's ApplySmPatch records the id a patch may change
+                resources[index].store_previous_id();
+            }
+            for (document, scalars) in documents.iter().zip(&self.patch.scalars) {
+                let delete = strategic_patch(&mut resources[index], document, scalars, self.work)
                     .map_err(|_| out_of_work(self.kustomization, &self.patch.pointer))?;
                 if delete {
                     deleted.push(index);
@@ -219,18 +240,30 @@ impl Targeted<'_> {
     }
 }
 
-/// A targeted strategic-merge patch: with a target, the patch's own apiVersion and kind say
-/// nothing, and its name and namespace only count when the entry allows a name change.
-fn without_identity(document: &Json, allow_name_change: bool) -> Json {
+/// What a targeted strategic-merge patch may change of its targets' identity (its entry's
+/// `options.allowNameChange` and `options.allowKindChange`).
+#[derive(Clone, Copy)]
+struct IdentityChanges {
+    name: bool,
+    kind: bool,
+}
+
+/// A targeted strategic-merge patch as kustomize applies it (api/resmap `ApplySmPatch`,
+/// api/resource `ApplySmPatch`): the target's apiVersion, its namespace always, and its kind
+/// and name unless the entry allows changing them.
+fn without_identity(document: &Json, changes: IdentityChanges) -> Json {
     let mut document = document.clone();
     if let Json::Object(map) = &mut document {
         map.remove("apiVersion");
-        map.remove("kind");
+        let kind = map.get("kind").and_then(Json::as_str).unwrap_or_default();
+        if !changes.kind || kind.is_empty() {
+            map.remove("kind");
+        }
     }
-    if !allow_name_change {
-        if let Some(Json::Object(metadata)) = document.get_mut("metadata") {
+    if let Some(Json::Object(metadata)) = document.get_mut("metadata") {
+        metadata.remove("namespace");
+        if !changes.name {
             metadata.remove("name");
-            metadata.remove("namespace");
         }
     }
     document
@@ -270,14 +303,7 @@ pub(super) fn json6902_files(
         for resource in resources.iter_mut().filter(|r| selector.matches(r)) {
             matched = true;
             spend(cost)?;
-            json6902::apply(
-                kustomization,
-                &pointer,
-                &operations,
-                &patch.locations,
-                resource,
-                work,
-            )?;
+            json6902::apply(kustomization, &patch, &operations, resource, work)?;
         }
         if !matched {
             return Err(vec![
@@ -305,27 +331,37 @@ fn apply_each_named(
     resources: &mut Vec<Resource>,
     work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
-    for (document, location) in patch.documents.iter().zip(&patch.locations) {
-        apply_named(
-            kustomization,
-            &patch.pointer,
+    for ((document, location), scalars) in patch
+        .documents
+        .iter()
+        .zip(&patch.locations)
+        .zip(&patch.scalars)
+    {
+        let named = Named {
             document,
             location,
-            resources,
-            work,
-        )?;
+            scalars,
+        };
+        apply_named(kustomization, &patch.pointer, &named, resources, work)?;
     }
     Ok(())
+}
+
+/// One document of a patch without a target, where it is written, and its scalars.
+struct Named<'a> {
+    document: &'a Json,
+    location: &'a (String, Span),
+    scalars: &'a BTreeMap<String, Scalar>,
 }
 
 fn apply_named(
     kustomization: &Kustomization,
     pointer: &str,
-    document: &Json,
-    location: &(String, Span),
+    named: &Named<'_>,
     resources: &mut Vec<Resource>,
     work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
+    let (document, location) = (named.document, named.location);
     let exhausted = |_| out_of_work(kustomization, pointer);
     let names: usize = resources.iter().map(name_cost).sum();
     work.spend(names + KEEP * weight(document))
@@ -367,7 +403,9 @@ fn apply_named(
                 metadata.remove("name");
                 metadata.remove("namespace");
             }
-            if strategic_patch(&mut resources[*index], &patch, work).map_err(exhausted)? {
+            if strategic_patch(&mut resources[*index], &patch, named.scalars, work)
+                .map_err(exhausted)?
+            {
                 resources.remove(*index);
             }
             Ok(())

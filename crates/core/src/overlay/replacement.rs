@@ -371,7 +371,7 @@ fn apply_target(
             write(resources, &at, source, &options, writes)?;
         }
         let resource = &mut resources[index];
-        resource.spread_alias_changes(&before);
+        resource.spread_alias_changes(&before, false);
         // kustomize records no earlier name for a field a replacement writes: an object never
         // renamed before now has its new name as its original, so references to the old one
         // are left alone; one renamed before keeps its history, and references follow

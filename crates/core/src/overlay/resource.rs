@@ -12,6 +12,19 @@ pub struct Resource {
     pub original: (String, Option<String>),
     /// Every (name, namespace) it had before its current one, oldest first.
     pub previous: Vec<(String, Option<String>)>,
+    /// kustomize's previous ids (`PrevIds`, oldest first): the id it had each time a namespace,
+    /// prefix, suffix or hash transform was about to change it. Name references look only at
+    /// these, so an object no such transform touched is never a referral target.
+    pub prev_ids: Vec<PrevId>,
+    /// The non-empty name prefixes and suffixes applied to it, innermost first (kustomize's
+    /// build annotations): they decide between several copies of one base.
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
+    /// JSON pointers of values written as nothing (`key:`), which the next strategic merge
+    /// drops where it walks (see `patch::strategic`); empty once a patch has run.
+    pub empty_nulls: Vec<String>,
+    /// JSON pointers of the scalars written quoted or as blocks (see `overlay/scalars.rs`).
+    pub styled: std::collections::BTreeSet<String>,
     /// A generated ConfigMap or Secret that gets a content hash appended to its name.
     pub needs_hash: bool,
     /// Places that share one label or annotation value (see `transform::add_pairs`).
@@ -21,6 +34,14 @@ pub struct Resource {
     /// Its place among the objects it was loaded with (`build_onto` writes base objects back
     /// in their rendered order).
     pub position: usize,
+}
+
+/// One of kustomize's previous ids: name, namespace as it was written (empty for none), kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrevId {
+    pub name: String,
+    pub namespace: String,
+    pub kind: String,
 }
 
 /// A label or annotation that one transform created at several places at once. kustomize
@@ -54,6 +75,11 @@ impl Resource {
             file: file.to_owned(),
             original,
             previous: Vec::new(),
+            prev_ids: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            empty_nulls: Vec::new(),
+            styled: std::collections::BTreeSet::new(),
             needs_hash: false,
             aliases: Vec::new(),
             at: crate::source::Span::default(),
@@ -80,6 +106,15 @@ impl Resource {
     /// (group, version) of `apiVersion` (`apps/v1` → `apps`, `v1`; `v1` → ``, `v1`).
     pub fn group_version(&self) -> (String, String) {
         split_api_version(&self.api_version())
+    }
+
+    /// Records the current id as a previous one (kustomize's `StorePreviousId`).
+    pub fn store_previous_id(&mut self) {
+        self.prev_ids.push(PrevId {
+            name: self.name(),
+            namespace: self.namespace().unwrap_or_default(),
+            kind: self.kind(),
+        });
     }
 
     /// Renames, remembering the old name for name references.
@@ -124,25 +159,32 @@ impl Resource {
     /// kustomize writes into the shared value node, so changing the value at one place of an
     /// alias group changes it everywhere the group still holds the old value (`before`, from
     /// [`Resource::alias_values`]).
-    pub fn spread_alias_changes(&mut self, before: &[Vec<Option<Json>>]) {
+    ///
+    /// With `walk_order` (a strategic merge), when several places changed, the one kyaml's merge
+    /// writes last wins: it walks every mapping's keys in sorted order and writes into the
+    /// shared node at each. Otherwise the first changed place in the group's order wins.
+    pub fn spread_alias_changes(&mut self, before: &[Vec<Option<Json>>], walk_order: bool) {
         for (alias, old_values) in self.aliases.iter().zip(before) {
             let now: Vec<Option<Json>> = alias
                 .places
                 .iter()
                 .map(|p| alias.value_at(&self.object, p))
                 .collect();
-            let Some(changed) = now
+            let mut changed_places = alias
+                .places
                 .iter()
-                .zip(old_values)
-                .find_map(|(n, o)| {
-                    (n != o && n.as_ref().is_some_and(Json::is_string)).then(|| n.clone())
-                })
-                .flatten()
-            else {
+                .zip(now.iter().zip(old_values))
+                .filter(|(_, (n, o))| n != o && n.as_ref().is_some_and(Json::is_string));
+            let winner = if walk_order {
+                changed_places.max_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')))
+            } else {
+                changed_places.next()
+            };
+            let Some(changed) = winner.and_then(|(_, (n, _))| n.clone()) else {
                 continue;
             };
             for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(old_values)) {
-                if n == o && n.is_some() {
+                if n.is_some() && (n == o || walk_order) {
                     if let Some(Json::Object(map)) = self.object.pointer_mut(place) {
                         map.insert(alias.key.clone(), changed.clone());
                     }

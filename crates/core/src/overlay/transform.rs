@@ -313,6 +313,8 @@ pub(super) fn namespace(kustomization: &Kustomization, resources: &mut [Resource
         return;
     };
     for resource in resources.iter_mut() {
+        // kustomize's namespace transformer records every object's id, changed or not
+        resource.store_previous_id();
         let kind = resource.kind();
         if kind == "Namespace" && resource.api_version() == "v1" {
             resource.set_name(namespace);
@@ -371,12 +373,31 @@ pub(super) fn prefix_suffix(kustomization: &Kustomization, resources: &mut [Reso
     if prefix.is_empty() && suffix.is_empty() {
         return;
     }
-    for resource in resources
-        .iter_mut()
-        .filter(|r| !matches!(r.kind().as_str(), "Namespace" | "CustomResourceDefinition"))
-    {
-        let name = format!("{prefix}{}{suffix}", resource.name());
-        resource.set_name(&name);
+    // kustomize's prefix transformer, then its suffix transformer, each recording the id it
+    // changes and the affix it applies; both skip the kinds whose names others spell
+    // (api/internal/builtins/PrefixTransformer.go, `prefixFieldSpecsToSkip`)
+    for resource in resources.iter_mut().filter(|r| !keeps_its_name(r)) {
+        if !prefix.is_empty() {
+            resource.prefixes.push(prefix.to_owned());
+            resource.store_previous_id();
+            let name = format!("{prefix}{}", resource.name());
+            resource.set_name(&name);
+        }
+        if !suffix.is_empty() {
+            resource.suffixes.push(suffix.to_owned());
+            resource.store_previous_id();
+            let name = format!("{}{suffix}", resource.name());
+            resource.set_name(&name);
+        }
+    }
+}
+
+/// Kinds kustomize's prefix and suffix transformers leave alone.
+fn keeps_its_name(resource: &Resource) -> bool {
+    match resource.kind().as_str() {
+        "Namespace" | "CustomResourceDefinition" => true,
+        "APIService" => resource.group_version().0 == "apiregistration.k8s.io",
+        _ => false,
     }
 }
 
@@ -468,10 +489,16 @@ pub(super) fn replicas(
                 "a replica entry needs `name` and an integer `count`",
             )]);
         };
-        for resource in resources
-            .iter_mut()
-            .filter(|r| REPLICA_KINDS.contains(&r.kind().as_str()) && r.answers_to(name, None))
-        {
+        // kustomize's ReplicaCountTransformer: any id the object has had (previous or current)
+        // with that name and the object's current kind, which its field spec must select
+        for resource in resources.iter_mut().filter(|r| {
+            let kind = r.kind();
+            REPLICA_KINDS.contains(&kind.as_str())
+                && (r.name() == name
+                    || r.prev_ids
+                        .iter()
+                        .any(|id| id.name == name && id.kind == kind))
+        }) {
             super::resource::set(&mut resource.object, &["spec", "replicas"], count.clone());
         }
     }

@@ -7,10 +7,10 @@ use serde_json::Value as Json;
 
 use super::super::kustomization::Kustomization;
 use super::super::resource::Resource;
+use super::super::scalars::strings_of;
 use super::super::{KEEP, OutOfWork, Work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::limits::MAX_OBJECT_DEPTH;
-use crate::source::Span;
 
 /// Why one operation does not apply.
 #[derive(Debug, thiserror::Error)]
@@ -50,21 +50,27 @@ pub(super) enum OperationError {
 /// (`locations`, one per operation), else at the patch's entry.
 pub(super) fn apply(
     kustomization: &Kustomization,
-    pointer: &str,
+    patch: &super::Patch,
     operations: &Json,
-    locations: &[(String, Span)],
     resource: &mut Resource,
     work: &Work,
 ) -> Result<(), Vec<Diagnostic>> {
+    let (pointer, locations) = (patch.pointer.as_str(), &patch.locations);
     let Json::Array(operations) = operations else {
         return Err(vec![
             kustomization.error(pointer, "a JSON 6902 patch is a list of operations"),
         ]);
     };
+    // kustomize applies the operations to the object's JSON and decodes the result into a new
+    // tree (api/filters/patchjson6902), so the value nodes a label transform shared between
+    // places are separate copies from here on.
+    resource.aliases.clear();
+    // ... and a value written as nothing is a `null` like any other
+    resource.empty_nulls.clear();
     for (i, operation) in operations.iter().enumerate() {
         // named as it was before the operation, which may fail half way (`replace`, `move`)
         let (kind, name) = (resource.kind(), resource.name());
-        let Err(why) = apply_one(&mut resource.object, operation, work) else {
+        let Err(why) = apply_one(&mut resource.object, operation, patch.raw_json, work) else {
             continue;
         };
         let field = |key: &str| {
@@ -84,11 +90,17 @@ pub(super) fn apply(
         };
         return Err(vec![diagnostic.expected("an operation that applies to the object").hint("operations apply before namespace, prefix and labels; `add` needs an existing parent, `remove` an existing path")]);
     }
+    resource.styled = strings_of(&resource.object);
     Ok(())
 }
 
 /// One operation; what `move` and `copy` add is paid for, as a copy can double an object.
-fn apply_one(object: &mut Json, operation: &Json, work: &Work) -> Result<(), OperationError> {
+fn apply_one(
+    object: &mut Json,
+    operation: &Json,
+    raw_json: bool,
+    work: &Work,
+) -> Result<(), OperationError> {
     let field = |key: &'static str| {
         operation
             .get(key)
@@ -121,14 +133,19 @@ fn apply_one(object: &mut Json, operation: &Json, work: &Work) -> Result<(), Ope
             };
             add(object, field("path")?, copied)
         }
-        "test" => test(object, field("path")?, operation.get("value")),
+        "test" => test(object, field("path")?, operation.get("value"), raw_json),
         other => Err(OperationError::UnknownOperation(other.to_owned())),
     }
 }
 
 /// `test`: a missing or `null` value passes only against an explicit `null`; the whole object
 /// (path ``) compares with the value like any other.
-fn test(object: &mut Json, path: &str, expected: Option<&Json>) -> Result<(), OperationError> {
+fn test(
+    object: &mut Json,
+    path: &str,
+    expected: Option<&Json>,
+    raw_json: bool,
+) -> Result<(), OperationError> {
     let found = if path.is_empty() {
         Some(&*object)
     } else {
@@ -137,7 +154,7 @@ fn test(object: &mut Json, path: &str, expected: Option<&Json>) -> Result<(), Op
     match (found, expected) {
         (None, Some(Json::Null)) => Ok(()),
         (None, _) => Err(OperationError::TestPathMissing),
-        (Some(found), Some(expected)) if pointer::same(found, expected) => Ok(()),
+        (Some(found), Some(expected)) if pointer::same(found, expected, raw_json) => Ok(()),
         (Some(found), expected) => Err(OperationError::TestFailed {
             found: Box::new(found.clone()),
             expected: Box::new(expected.cloned().unwrap_or(Json::Null)),

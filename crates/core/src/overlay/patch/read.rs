@@ -1,8 +1,13 @@
 //! Reading a patch: from `patch:` text or a `path:` file, parsed, with where each document or
 //! operation is written (inline patches mapped into the kustomization's own text).
 
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
 use super::super::Engine;
 use super::super::kustomization::Kustomization;
+use super::super::scalars::{Scalar, scalars};
 use super::Patch;
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
@@ -68,16 +73,41 @@ pub(super) fn read_patch(
     if !is_json6902 {
         check_mappings(&nodes, &locations)?;
     }
-    let documents = nodes
+    let scalars: Vec<_> = nodes.iter().map(|d| scalars(d, &file.text)).collect();
+    let mut documents: Vec<Json> = nodes
         .iter()
         .map(|d| JsonTree::new(&name, d).value)
         .collect();
+    let raw_json = file.text.starts_with('[');
+    if is_json6902 && !raw_json {
+        for (document, scalars) in documents.iter_mut().zip(&scalars) {
+            yaml11_booleans(document, scalars);
+        }
+    }
     Ok(Patch {
         documents,
         locations,
         pointer: pointer.to_owned(),
         is_json6902,
+        raw_json,
+        scalars,
     })
+}
+
+/// kustomize converts a JSON patch written as YAML with sigs.k8s.io/yaml, a YAML 1.1 reader:
+/// a plain `yes`, `off`, `y` is a boolean there.
+fn yaml11_booleans(document: &mut Json, scalars: &BTreeMap<String, Scalar>) {
+    for (pointer, scalar) in scalars {
+        if !scalar.styled
+            && yaml::scalar::is_yaml11_bool(&scalar.text)
+            && let Some(value) = document.pointer_mut(pointer)
+        {
+            *value = Json::Bool(matches!(
+                scalar.text.as_str(),
+                "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON"
+            ));
+        }
+    }
 }
 
 /// The patch's name for messages and its text: the inline text, or the file's.

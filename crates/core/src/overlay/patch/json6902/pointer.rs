@@ -83,18 +83,25 @@ fn resolve(size: usize, key: &str) -> Result<usize, OperationError> {
 }
 
 /// Structural equality as the library's `test` compares: mappings by their keys, lists item by
-/// item, numbers by value (both sides are numbers Go has printed, so equal text is equal value).
-pub(super) fn same(found: &Json, expected: &Json) -> bool {
+/// item, numbers by value (both sides are numbers Go has printed, so equal text is equal value),
+/// strings by their JSON text. The object's text comes from Go's JSON encoder, which escapes
+/// `&`, `<`, `>`, U+2028 and U+2029; so does the patch's when it was YAML, but a patch written
+/// as JSON (`raw_json`) keeps its own text, and such a string never equals the object's.
+pub(super) fn same(found: &Json, expected: &Json, raw_json: bool) -> bool {
     match (found, expected) {
         (Json::Object(a), Json::Object(b)) => {
             a.len() == b.len()
-                && a.iter()
-                    .all(|(key, value)| b.get(key).is_some_and(|other| same(value, other)))
+                && a.iter().all(|(key, value)| {
+                    b.get(key).is_some_and(|other| same(value, other, raw_json))
+                })
         }
         (Json::Array(a), Json::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y, raw_json))
         }
         (Json::Number(a), Json::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        (Json::String(a), Json::String(b)) => {
+            a == b && !(raw_json && a.contains(['&', '<', '>', '\u{2028}', '\u{2029}']))
+        }
         _ => found == expected,
     }
 }
@@ -150,11 +157,20 @@ mod tests {
     fn test_compares_structure_not_order_or_type() {
         assert!(same(
             &json!({"a": 1, "b": [1, 2]}),
-            &json!({"b": [1, 2], "a": 1})
+            &json!({"b": [1, 2], "a": 1}),
+            false
         ));
-        assert!(!same(&json!([1, 2]), &json!([2, 1])));
-        assert!(!same(&json!(1), &json!("1")));
-        assert!(!same(&json!({"a": null}), &json!({})));
-        assert!(same(&json!(1), &json!(1.0)));
+        assert!(!same(&json!([1, 2]), &json!([2, 1]), false));
+        assert!(!same(&json!(1), &json!("1"), false));
+        assert!(!same(&json!({"a": null}), &json!({}), false));
+        assert!(same(&json!(1), &json!(1.0), false));
+    }
+
+    #[test]
+    fn a_patch_written_as_json_never_equals_a_string_go_escapes() {
+        assert!(same(&json!("a&b"), &json!("a&b"), false));
+        assert!(!same(&json!("a&b"), &json!("a&b"), true));
+        assert!(!same(&json!({"k": ["<x>"]}), &json!({"k": ["<x>"]}), true));
+        assert!(same(&json!("plain"), &json!("plain"), true));
     }
 }
