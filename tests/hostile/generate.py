@@ -395,7 +395,7 @@ def sized(workers):
 
 
 for name, value, words in [
-    ("workers-100000", "100000", ["out of range", "3 to 100"]),
+    ("workers-100000", "100000", ["out of range", "3 to 97"]),
     ("workers-1e400", "1e400", ["workers"]),
     ("workers-huge-integer", "9" * 400000, ["workers"]),
     ("workers-negative", "-100000", ["workers"]),
