@@ -5,8 +5,9 @@
 //! kustomize v5's: per kustomization, resources (bases fully built first), generators,
 //! components, then patches, namespace, prefix and suffix, labels, annotations, JSON 6902
 //! patches, replicas, images, replacements (the step driver, `overlay/steps.rs`); once at the
-//! top, generator hash suffixes, name references, annotations as strings, and the legacy
-//! order (`build_resources` here).
+//! top, generator hash suffixes, name references, annotations as strings, the output order
+//! (`sortOptions`, by default the legacy order) and the `managedByLabel` of `buildMetadata`
+//! (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
 //!
 //! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
@@ -14,6 +15,7 @@
 //! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
 //! diagnostics carry.
 
+mod build_metadata;
 mod components;
 mod error;
 mod generators;
@@ -24,6 +26,7 @@ mod patch;
 mod replacement;
 mod resource;
 mod resources;
+mod sort_options;
 mod steps;
 mod transform;
 mod work;
@@ -155,6 +158,9 @@ fn build_resources(
         kustomizations: 0,
         bytes: 0,
         work: Work::default(),
+        top: normalize(dir),
+        metadata: build_metadata::BuildMetadata::default(),
+        order: sort_options::SortOrder::default_legacy(),
     };
     let dir = normalize(dir);
     if !within(&engine.root, &dir) {
@@ -182,7 +188,8 @@ fn build_resources(
     for resource in &mut resources {
         stringify_annotations(&mut resource.object);
     }
-    order::legacy(&mut resources);
+    order::sort(&engine.order, &mut resources);
+    build_metadata::label_managed_by(&engine.metadata, &mut resources);
     Ok(resources)
 }
 
@@ -228,6 +235,12 @@ struct Engine<'a> {
     /// Bytes read so far (bounded by `MAX_OVERLAY_BYTES`).
     bytes: usize,
     work: Work,
+    /// The directory built, which origin annotations' paths start from.
+    top: String,
+    /// The top kustomization's `buildMetadata` (kustomize reads no other's).
+    metadata: build_metadata::BuildMetadata,
+    /// The top kustomization's output order (`sortOptions`; kustomize reads no other's).
+    order: sort_options::SortOrder,
 }
 
 impl Engine<'_> {

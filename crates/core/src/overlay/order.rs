@@ -1,9 +1,13 @@
 //! kustomize's default ("legacy") output order: some kinds first, some last, then by
-//! group, version and kind, then namespace and name.
+//! group, version and kind, then namespace and name; or, with `sortOptions`, the kinds a
+//! kustomization lists first and last.
+
+use std::collections::HashMap;
 
 use super::resource::Resource;
+use super::sort_options::SortOrder;
 
-const FIRST: &[&str] = &[
+pub(super) const FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -28,19 +32,31 @@ const FIRST: &[&str] = &[
     "PodDisruptionBudget",
 ];
 
-const LAST: &[&str] = &[
+pub(super) const LAST: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
 
-fn rank(kind: &str) -> i64 {
-    let first = i64::try_from(FIRST.len()).unwrap_or(0);
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i64::try_from(i).unwrap_or(0) - first;
+/// Each listed kind's rank, as kustomize's `newLegacyIDSorter` counts it: the first list
+/// below zero, the last above, a kind listed twice keeping its later place; others rank 0.
+fn ranks(first: &[String], last: &[String]) -> HashMap<String, i64> {
+    let mut ranks = HashMap::new();
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    for (i, kind) in first.iter().enumerate() {
+        ranks.insert(kind.clone(), count(i) - count(first.len()));
     }
-    LAST.iter()
-        .position(|k| *k == kind)
-        .map_or(0, |i| i64::try_from(i).unwrap_or(0) + 1)
+    for (i, kind) in last.iter().enumerate() {
+        ranks.insert(kind.clone(), count(i) + 1);
+    }
+    ranks
+}
+
+/// Puts `resources` in the order the top kustomization asks for.
+pub(super) fn sort(order: &SortOrder, resources: &mut [Resource]) {
+    match order {
+        SortOrder::Fifo => {}
+        SortOrder::Legacy { first, last } => legacy(&ranks(first, last), resources),
+    }
 }
 
 fn gvk_key(resource: &Resource) -> String {
@@ -54,7 +70,7 @@ fn gvk_key(resource: &Resource) -> String {
     )
 }
 
-pub(super) fn legacy(resources: &mut [Resource]) {
+fn legacy(ranks: &HashMap<String, i64>, resources: &mut [Resource]) {
     // keys computed once per object, not once per comparison
     struct Key {
         gvk: String,
@@ -78,7 +94,7 @@ pub(super) fn legacy(resources: &mut [Resource]) {
             };
             Key {
                 id: format!("{gvk}|{namespace}|{name}"),
-                rank: rank(&r.kind()),
+                rank: ranks.get(&r.kind()).copied().unwrap_or(0),
                 namespace_kind: r.kind() == "Namespace",
                 no_group: r.group_version().0.is_empty(),
                 gvk,

@@ -38,6 +38,7 @@ impl Engine<'_> {
                     continue;
                 }
                 let mut resource = Resource::new(object, path);
+                self.mark_read(&mut resource, path);
                 resource.at = Span::new(document.span.start, document.span.start);
                 resources.push(resource);
             }

@@ -26,8 +26,12 @@ impl Engine<'_> {
         referenced_at: Option<Diagnostic>,
     ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
         self.check_can_enter(dir, referenced_at.clone())?;
+        let top = self.kustomizations == 0;
         self.kustomizations += 1;
         let kustomization = self.load_kustomization(dir)?;
+        if top {
+            self.read_top_options(&kustomization)?;
+        }
         if let Some(at) = referenced_at.filter(|_| kustomization.is_component()) {
             return Err(vec![
                 Diagnostic {
