@@ -23,6 +23,7 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patch;
+mod remote;
 mod replacement;
 mod resource;
 mod resources;

@@ -48,7 +48,8 @@ impl SortOrder {
         let legacy = options.get("legacySortOptions").filter(|v| !v.is_null());
         match options.get("order").and_then(Json::as_str) {
             Some("fifo") if legacy.is_some() => Err(kustomization
-                .error(
+                .tree
+                .key_error(
                     "/sortOptions/legacySortOptions",
                     "`sortOptions.legacySortOptions` is set but the order is `fifo`, not `legacy`",
                 )

@@ -212,7 +212,7 @@ impl Engine<'_> {
         dir: &str,
         entry: &str,
     ) -> Result<(bool, Vec<Resource>), Vec<Diagnostic>> {
-        if entry.contains("://") || entry.starts_with("github.com/") {
+        if super::remote::is_remote(entry) {
             return Err(vec![
                 at.error(format!("remote resource `{entry}` is not supported"))
                     .expected("a file or directory path")
