@@ -181,14 +181,17 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let overlays = site_file.spec.overlays.clone();
     let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
     let mut files = generate::generate(&resolved, &secrets_file.text);
-    if let Err(mut problems) = user_overlays::apply(
+    match user_overlays::apply(
         &generate::cluster_dir(&resolved),
         &overlays,
         &inputs.files,
         &mut files,
     ) {
-        diagnostics.append(&mut problems);
-        return (None, diagnostics);
+        Ok(mut warnings) => diagnostics.append(&mut warnings),
+        Err(mut problems) => {
+            diagnostics.append(&mut problems);
+            return (None, diagnostics);
+        }
     }
     // after the overlays: the installer Job's name digests the Job they leave
     generate::gitpod::name_job(resolved.name.as_str(), &mut files);

@@ -30,6 +30,7 @@ mod resources;
 mod sort_options;
 mod steps;
 mod transform;
+mod unmatched;
 mod work;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,7 @@ use crate::source::Span;
 pub use error::{Error, OutOfWork, PatternError, ReadError};
 pub use kustomization::{FieldSupport, field_support};
 pub use resource::Resource;
+use unmatched::Unmatched;
 use work::Work;
 use work::{KEEP, too_much_work, weight};
 
@@ -58,6 +60,12 @@ pub trait Files {
     fn is_dir(&self, path: &str) -> bool;
     /// Whether `path` is a regular file.
     fn is_file(&self, path: &str) -> bool;
+    /// Whether the file `path`, with every link resolved, still sits in or below the directory
+    /// `dir` (also resolved): kustomize's `LoadRestrictionsRootOnly` for a kustomization's
+    /// files. Paths without links (in memory) always do, as the engine checks them by name.
+    fn resolves_within(&self, _path: &str, _dir: &str) -> bool {
+        true
+    }
 }
 
 /// Files as bytes, keyed by normalised path (a site's overlay directories, loaded by the edge).
@@ -123,10 +131,11 @@ pub struct Built {
 /// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
 /// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
-    let resources = build_resources(files, dir, ".", Vec::new()).map_err(|mut diagnostics| {
-        diagnostic::cap(&mut diagnostics);
-        diagnostics
-    })?;
+    let (resources, _) = build_resources(files, dir, ".", Vec::new(), Unmatched::default())
+        .map_err(|mut diagnostics| {
+            diagnostic::cap(&mut diagnostics);
+            diagnostics
+        })?;
     Ok(Built {
         objects: resources.into_iter().map(|r| r.object).collect(),
     })
@@ -135,13 +144,14 @@ pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
 /// Builds the kustomization in `dir` on top of `base`: objects that act as if listed first in
 /// its `resources` (railyard's rendered objects, for user overlays). Each result keeps its
 /// `file`, so base objects can be written back where they came from. `dir` is the root: the
-/// overlay reads nothing outside it.
+/// overlay reads nothing outside it. Beside the objects come warnings: each patch whose target
+/// selected nothing (which kustomize, and [`build`], skip silently).
 pub fn build_onto(
     files: &dyn Files,
     dir: &str,
     base: Vec<Resource>,
-) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-    build_resources(files, dir, dir, base)
+) -> Result<(Vec<Resource>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    build_resources(files, dir, dir, base, Unmatched::warning())
 }
 
 fn build_resources(
@@ -149,7 +159,8 @@ fn build_resources(
     dir: &str,
     root: &str,
     base: Vec<Resource>,
-) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+    unmatched: Unmatched,
+) -> Result<(Vec<Resource>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut engine = Engine {
         files,
         root: normalize(root),
@@ -162,6 +173,7 @@ fn build_resources(
         top: normalize(dir),
         metadata: build_metadata::BuildMetadata::default(),
         order: sort_options::SortOrder::default_legacy(),
+        unmatched,
     };
     let dir = normalize(dir);
     if !within(&engine.root, &dir) {
@@ -191,7 +203,7 @@ fn build_resources(
     }
     order::sort(&engine.order, &mut resources);
     build_metadata::label_managed_by(&engine.metadata, &mut resources);
-    Ok(resources)
+    Ok((resources, engine.unmatched.take()))
 }
 
 /// kustomize's last step rewrites every object's annotations through a map of strings
@@ -242,6 +254,8 @@ struct Engine<'a> {
     metadata: build_metadata::BuildMetadata,
     /// The top kustomization's output order (`sortOptions`; kustomize reads no other's).
     order: sort_options::SortOrder,
+    /// Patches whose target selected nothing: skipped, or kept as warnings (`build_onto`).
+    unmatched: unmatched::Unmatched,
 }
 
 impl Engine<'_> {
@@ -267,8 +281,9 @@ impl Engine<'_> {
     }
 
     /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
-    /// absolute or leaves the root. A file must also be in or below `dir` itself, as kustomize's
-    /// default load restrictor demands; a directory (a base) may sit anywhere under the root.
+    /// absolute or leaves the root. A file must also be in or below `dir` itself, by name and
+    /// through links, as kustomize's default load restrictor demands; a directory (a base) may
+    /// sit anywhere under the root.
     fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, Error> {
         if entry.starts_with('/') {
             return Err(Error::Absolute {
@@ -282,7 +297,7 @@ impl Engine<'_> {
                 root: self.root.clone(),
             });
         }
-        if is_file && !within(dir, &path) {
+        if is_file && (!within(dir, &path) || !self.files.resolves_within(&path, dir)) {
             return Err(Error::OutsideDirectory {
                 entry: entry.to_owned(),
                 dir: dir.to_owned(),

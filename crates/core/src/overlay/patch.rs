@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::kustomization::Kustomization;
 use super::resource::{Resource, split_api_version};
+use super::unmatched::Unmatched;
 use super::{Engine, KEEP, Work, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
@@ -96,6 +97,7 @@ pub(super) fn patches(
                     patch: &patch,
                     target,
                     work: &engine.work,
+                    unmatched: &engine.unmatched,
                 };
                 targeted.apply(entry, resources)?;
             }
@@ -120,6 +122,7 @@ struct Targeted<'a> {
     patch: &'a Patch,
     target: &'a Json,
     work: &'a Work,
+    unmatched: &'a Unmatched,
 }
 
 impl Targeted<'_> {
@@ -139,7 +142,7 @@ impl Targeted<'_> {
             .map(|(i, _)| i)
             .collect();
         if selected.is_empty() {
-            return Err(vec![
+            self.unmatched.report(
                 self.kustomization
                     .error(
                         pointer,
@@ -150,7 +153,8 @@ impl Targeted<'_> {
                     )
                     .expected("a target that selects at least one resource")
                     .hint("check kind, name and namespace; names are anchored regular expressions"),
-            ]);
+            );
+            return Ok(());
         }
         if self.patch.is_json6902 {
             self.json6902(&selected, resources)
@@ -280,7 +284,7 @@ pub(super) fn json6902_files(
             )?;
         }
         if !matched {
-            return Err(vec![
+            engine.unmatched.report(
                 kustomization
                     .error(
                         &pointer,
@@ -291,7 +295,7 @@ pub(super) fn json6902_files(
                     )
                     .expected("a target that selects at least one resource")
                     .hint("check kind, name and namespace"),
-            ]);
+            );
         }
     }
     Ok(())
