@@ -57,6 +57,8 @@ mod oracles;
 
 /// The overlay engine against the kustomize differential corpus in `tests/kustomize/`.
 mod overlay;
+/// `overlay build` on the command line: its default root, and unmatched patch targets.
+mod overlay_cli;
 
 /// Random kustomizations, built by railyard and by kubectl kustomize: same bytes.
 mod overlay_property;
