@@ -26,16 +26,18 @@ pub(super) struct BuildMetadata {
 impl BuildMetadata {
     /// The switches of `kustomization`, or why they are refused: a list of strings, and not
     /// `transformerAnnotations`, whose one entry per transformer run railyard does not record.
-    pub(super) fn read(kustomization: &Kustomization) -> Result<BuildMetadata, Diagnostic> {
+    pub(super) fn read(kustomization: &Kustomization) -> Result<BuildMetadata, Vec<Diagnostic>> {
         let mut metadata = BuildMetadata::default();
         let items = match kustomization.value("buildMetadata") {
             None | Some(Json::Null) => return Ok(metadata),
             Some(Json::Array(items)) => items,
             Some(_) => {
-                return Err(kustomization
-                    .error("/buildMetadata", "`buildMetadata` is not a list")
-                    .expected("a list of `originAnnotations`, `managedByLabel`")
-                    .hint("write `buildMetadata: [originAnnotations]`"));
+                return Err(vec![
+                    kustomization
+                        .error("/buildMetadata", "`buildMetadata` is not a list")
+                        .expected("a list of `originAnnotations`, `managedByLabel`")
+                        .hint("write `buildMetadata: [originAnnotations]`"),
+                ]);
             }
         };
         for (index, item) in items.iter().enumerate() {
@@ -44,17 +46,19 @@ impl BuildMetadata {
                 Some("originAnnotations") => metadata.origin = true,
                 Some("managedByLabel") => metadata.managed_by = true,
                 Some("transformerAnnotations") => {
-                    return Err(kustomization
+                    return Err(vec![kustomization
                         .error(&pointer, "`transformerAnnotations` is not supported by railyard's overlay engine")
                         .expected("`originAnnotations` or `managedByLabel`")
-                        .hint("remove it; railyard never ignores a field, and does not record which transformer touched an object"));
+                        .hint("remove it; railyard never ignores a field, and does not record which transformer touched an object")]);
                 }
                 Some(_) => {}
                 None => {
-                    return Err(kustomization
-                        .error(&pointer, "a `buildMetadata` entry is not a string")
-                        .expected("`originAnnotations` or `managedByLabel`")
-                        .hint("write each entry as a plain word"));
+                    return Err(vec![
+                        kustomization
+                            .error(&pointer, "a `buildMetadata` entry is not a string")
+                            .expected("`originAnnotations` or `managedByLabel`")
+                            .hint("write each entry as a plain word"),
+                    ]);
                 }
             }
         }
@@ -68,8 +72,8 @@ impl Engine<'_> {
         &mut self,
         kustomization: &Kustomization,
     ) -> Result<(), Vec<Diagnostic>> {
-        self.metadata = BuildMetadata::read(kustomization).map_err(|e| vec![e])?;
-        self.order = SortOrder::read(kustomization).map_err(|e| vec![e])?;
+        self.metadata = BuildMetadata::read(kustomization)?;
+        self.order = SortOrder::read(kustomization)?;
         Ok(())
     }
 

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use super::resource::Resource;
-use super::sort_options::SortOrder;
 
 pub(super) const FIRST: &[&str] = &[
     "Namespace",
@@ -51,12 +50,9 @@ fn ranks(first: &[String], last: &[String]) -> HashMap<String, i64> {
     ranks
 }
 
-/// Puts `resources` in the order the top kustomization asks for.
-pub(super) fn sort(order: &SortOrder, resources: &mut [Resource]) {
-    match order {
-        SortOrder::Fifo => {}
-        SortOrder::Legacy { first, last } => legacy(&ranks(first, last), resources),
-    }
+/// The legacy order with `first` and `last` as the kinds ranked first and last.
+pub(super) fn legacy_with(first: &[String], last: &[String], resources: &mut [Resource]) {
+    legacy(&ranks(first, last), resources);
 }
 
 fn gvk_key(resource: &Resource) -> String {

@@ -5,6 +5,7 @@
 use serde_json::Value as Json;
 
 use super::kustomization::Kustomization;
+use super::resource::Resource;
 use crate::diagnostic::Diagnostic;
 
 /// The output order the top kustomization asks for.
@@ -21,6 +22,16 @@ pub(super) enum SortOrder {
 }
 
 impl SortOrder {
+    /// Puts `resources` in this order.
+    pub(super) fn sort(&self, resources: &mut [Resource]) {
+        match self {
+            SortOrder::Fifo => {}
+            SortOrder::Legacy { first, last } => {
+                super::order::legacy_with(first, last, resources);
+            }
+        }
+    }
+
     /// kustomize's default: the legacy order with its built-in lists.
     pub(super) fn default_legacy() -> SortOrder {
         SortOrder::Legacy {
@@ -34,27 +45,29 @@ impl SortOrder {
 
     /// The order `kustomization` asks for, or why it is refused; without `sortOptions`, the
     /// default.
-    pub(super) fn read(kustomization: &Kustomization) -> Result<SortOrder, Diagnostic> {
+    pub(super) fn read(kustomization: &Kustomization) -> Result<SortOrder, Vec<Diagnostic>> {
         let options = match kustomization.value("sortOptions") {
             None | Some(Json::Null) => return Ok(SortOrder::default_legacy()),
             Some(Json::Object(options)) => options,
             Some(_) => {
-                return Err(kustomization
-                    .error("/sortOptions", "`sortOptions` is not a mapping")
-                    .expected("`order: legacy` or `order: fifo`")
-                    .hint("write `sortOptions: {order: fifo}`"));
+                return Err(vec![
+                    kustomization
+                        .error("/sortOptions", "`sortOptions` is not a mapping")
+                        .expected("`order: legacy` or `order: fifo`")
+                        .hint("write `sortOptions: {order: fifo}`"),
+                ]);
             }
         };
         let legacy = options.get("legacySortOptions").filter(|v| !v.is_null());
         match options.get("order").and_then(Json::as_str) {
-            Some("fifo") if legacy.is_some() => Err(kustomization
+            Some("fifo") if legacy.is_some() => Err(vec![kustomization
                 .tree
                 .key_error(
                     "/sortOptions/legacySortOptions",
                     "`sortOptions.legacySortOptions` is set but the order is `fifo`, not `legacy`",
                 )
                 .expected("`legacySortOptions` only with `order: legacy`")
-                .hint("remove `legacySortOptions`, or write `order: legacy`")),
+                .hint("remove `legacySortOptions`, or write `order: legacy`")]),
             Some("fifo") => Ok(SortOrder::Fifo),
             Some("legacy") => match legacy {
                 None => Ok(SortOrder::default_legacy()),
@@ -63,17 +76,19 @@ impl SortOrder {
                     last: kinds(kustomization, lists, "orderLast")?,
                 }),
             },
-            _ => Err(kustomization
-                .error(
-                    if options.contains_key("order") {
-                        "/sortOptions/order"
-                    } else {
-                        "/sortOptions"
-                    },
-                    "`sortOptions.order` must be one of `fifo`, `legacy`",
-                )
-                .expected("`fifo` or `legacy`")
-                .hint("write `order: legacy` for kustomize's usual order")),
+            _ => Err(vec![
+                kustomization
+                    .error(
+                        if options.contains_key("order") {
+                            "/sortOptions/order"
+                        } else {
+                            "/sortOptions"
+                        },
+                        "`sortOptions.order` must be one of `fifo`, `legacy`",
+                    )
+                    .expected("`fifo` or `legacy`")
+                    .hint("write `order: legacy` for kustomize's usual order"),
+            ]),
         }
     }
 }
@@ -83,13 +98,15 @@ fn kinds(
     kustomization: &Kustomization,
     lists: &Json,
     key: &str,
-) -> Result<Vec<String>, Diagnostic> {
+) -> Result<Vec<String>, Vec<Diagnostic>> {
     let pointer = format!("/sortOptions/legacySortOptions/{key}");
     let refuse = |pointer: &str| {
-        kustomization
-            .error(pointer, format!("`{key}` is not a list of kinds"))
-            .expected("a list of kinds, such as `[Namespace, Deployment]`")
-            .hint("write each kind as a plain word")
+        vec![
+            kustomization
+                .error(pointer, format!("`{key}` is not a list of kinds"))
+                .expected("a list of kinds, such as `[Namespace, Deployment]`")
+                .hint("write each kind as a plain word"),
+        ]
     };
     if !lists.is_object() {
         return Err(refuse("/sortOptions/legacySortOptions"));
