@@ -201,6 +201,7 @@ fn build_resources(
     for resource in &mut resources {
         stringify_annotations(&mut resource.object);
     }
+    build_metadata::clean_up(&engine.metadata, &mut resources);
     engine.order.sort(&mut resources);
     build_metadata::label_managed_by(&engine.metadata, &mut resources);
     Ok((resources, engine.unmatched.take()))

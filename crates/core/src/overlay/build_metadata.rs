@@ -13,24 +13,30 @@ use crate::defaults::KUSTOMIZE_MANAGED_BY;
 use crate::diagnostic::Diagnostic;
 
 const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+const TRANSFORMATIONS_ANNOTATION: &str = "alpha.config.kubernetes.io/transformations";
 const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 
 /// What the top kustomization's `buildMetadata` switches on. kustomize reads only the top
-/// one's (it hands it down to every base) and ignores words it does not know.
+/// one's (it hands it down to every base) and ignores words it does not know; any entry at
+/// all turns tracking on, and what was not asked for is removed at the end.
 #[derive(Clone, Debug, Default)]
 pub(super) struct BuildMetadata {
+    pub(super) track: bool,
     pub(super) origin: bool,
+    pub(super) transformers: bool,
     pub(super) managed_by: bool,
 }
 
 impl BuildMetadata {
-    /// The switches of `kustomization`, or why they are refused: a list of strings, and not
-    /// `transformerAnnotations`, whose one entry per transformer run railyard does not record.
+    /// The switches of `kustomization`, or why they are refused: a list of strings.
     pub(super) fn read(kustomization: &Kustomization) -> Result<BuildMetadata, Vec<Diagnostic>> {
         let mut metadata = BuildMetadata::default();
         let items = match kustomization.value("buildMetadata") {
             None | Some(Json::Null) => return Ok(metadata),
-            Some(Json::Array(items)) => items,
+            Some(Json::Array(items)) => {
+                metadata.track = !items.is_empty();
+                items
+            }
             Some(_) => {
                 return Err(vec![
                     kustomization
@@ -45,12 +51,7 @@ impl BuildMetadata {
             match item.as_str() {
                 Some("originAnnotations") => metadata.origin = true,
                 Some("managedByLabel") => metadata.managed_by = true,
-                Some("transformerAnnotations") => {
-                    return Err(vec![kustomization
-                        .error(&pointer, "`transformerAnnotations` is not supported by railyard's overlay engine")
-                        .expected("`originAnnotations` or `managedByLabel`")
-                        .hint("remove it; railyard never ignores a field, and does not record which transformer touched an object")]);
-                }
+                Some("transformerAnnotations") => metadata.transformers = true,
                 Some(_) => {}
                 None => {
                     return Err(vec![
@@ -81,9 +82,15 @@ impl Engine<'_> {
     /// the top kustomization's directory (kustomize joins the entries that led to it, which
     /// comes to the same).
     pub(super) fn mark_read(&self, resource: &mut Resource, path: &str) {
-        if self.metadata.origin {
+        if self.metadata.track {
             let origin = json!({ "path": relative(&self.top, path) });
-            annotate(&mut resource.object, &origin);
+            // kustomize's `AnnotateAll`: a file's own origin annotation is replaced
+            set_annotation(
+                &mut resource.object,
+                ORIGIN_ANNOTATION,
+                document(&origin),
+                true,
+            );
         }
     }
 
@@ -94,18 +101,125 @@ impl Engine<'_> {
         kustomization: &Kustomization,
         kind: &str,
     ) {
-        if self.metadata.origin {
-            let origin = json!({
-                "configuredIn": relative(&self.top, &kustomization.path),
-                "configuredBy": { "apiVersion": "builtin", "kind": format!("{kind}Generator") },
-            });
-            annotate(&mut resource.object, &origin);
+        if self.metadata.track {
+            let origin = builtin_origin(
+                &relative(&self.top, &kustomization.path),
+                &format!("{kind}Generator"),
+            );
+            // kustomize's `AddOriginAnnotation` keeps an origin already there
+            set_annotation(
+                &mut resource.object,
+                ORIGIN_ANNOTATION,
+                document(&origin),
+                false,
+            );
+        }
+    }
+
+    /// kustomize's `multiTransformer`: after each transformer the kustomization configures,
+    /// its origin is recorded on every object present (as a transformation, or as the origin
+    /// of an object that has none). Recorded once the transformers have run, in their order:
+    /// they add and remove no object but through `$patch: delete`, whose objects are gone.
+    pub(super) fn mark_transformed(
+        &self,
+        kustomization: &Kustomization,
+        resources: &mut [Resource],
+    ) {
+        if !self.metadata.track {
+            return;
+        }
+        let configured_in = relative(&self.top, &kustomization.path);
+        let entries: String = configured_transformers(kustomization)
+            .into_iter()
+            .map(|kind| document(&json!([builtin_origin(&configured_in, kind)])))
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        for resource in resources {
+            let has_origin = resource
+                .object
+                .pointer(&format!(
+                    "/metadata/annotations/{}",
+                    ORIGIN_ANNOTATION.replace('/', "~1")
+                ))
+                .is_some();
+            if has_origin {
+                let mut all = resource
+                    .object
+                    .pointer(&format!(
+                        "/metadata/annotations/{}",
+                        TRANSFORMATIONS_ANNOTATION.replace('/', "~1")
+                    ))
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                all.push_str(&entries);
+                set_annotation(&mut resource.object, TRANSFORMATIONS_ANNOTATION, all, true);
+            }
         }
     }
 }
 
-/// The origin as kustomize writes it: a YAML document in the annotation's value, once.
-fn annotate(object: &mut Json, origin: &Json) {
+/// The transformers kustomize configures for `kustomization`, in the order they run, one per
+/// instance (`configureBuiltinTransformers` in `kusttarget_configplugin.go`).
+fn configured_transformers(kustomization: &Kustomization) -> Vec<&'static str> {
+    let count = |key: &str| {
+        kustomization
+            .value(key)
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len)
+    };
+    let set = |key: &str| match kustomization.value(key) {
+        Some(Json::String(s)) => !s.is_empty(),
+        Some(Json::Object(map)) => !map.is_empty(),
+        Some(Json::Array(items)) => !items.is_empty(),
+        _ => false,
+    };
+    let labels = if set("labels") || set("commonLabels") {
+        count("labels") + 1
+    } else {
+        0
+    };
+    [
+        (
+            "PatchStrategicMergeTransformer",
+            usize::from(set("patchesStrategicMerge")),
+        ),
+        ("PatchTransformer", count("patches")),
+        ("NamespaceTransformer", usize::from(set("namespace"))),
+        ("PrefixTransformer", usize::from(set("namePrefix"))),
+        ("SuffixTransformer", usize::from(set("nameSuffix"))),
+        ("LabelTransformer", labels),
+        (
+            "AnnotationsTransformer",
+            usize::from(set("commonAnnotations")),
+        ),
+        ("PatchJson6902Transformer", count("patchesJson6902")),
+        ("ReplicaCountTransformer", count("replicas")),
+        ("ImageTagTransformer", count("images")),
+        ("ReplacementTransformer", usize::from(set("replacements"))),
+    ]
+    .into_iter()
+    .flat_map(|(kind, n)| std::iter::repeat_n(kind, n))
+    .collect()
+}
+
+/// The origin of something a built-in generator or transformer configured in `configured_in`.
+fn builtin_origin(configured_in: &str, kind: &str) -> Json {
+    json!({
+        "configuredIn": configured_in,
+        "configuredBy": { "apiVersion": "builtin", "kind": kind },
+    })
+}
+
+/// A value as kyaml marshals it into these annotations: a YAML document.
+fn document(value: &Json) -> String {
+    crate::emit::document(value)
+}
+
+/// Sets an annotation, or only adds it when `replace` is false.
+fn set_annotation(object: &mut Json, key: &str, value: String, replace: bool) {
     let Some(metadata) = object.get_mut("metadata").and_then(Json::as_object_mut) else {
         return;
     };
@@ -113,9 +227,33 @@ fn annotate(object: &mut Json, origin: &Json) {
         .entry("annotations")
         .or_insert_with(|| Json::Object(Map::new()));
     if let Json::Object(annotations) = annotations {
-        annotations
-            .entry(ORIGIN_ANNOTATION)
-            .or_insert_with(|| Json::String(crate::emit::document(origin)));
+        if replace || !annotations.contains_key(key) {
+            annotations.insert(key.to_owned(), Json::String(value));
+        }
+    }
+}
+
+/// kustomize's last steps: the origin and transformation annotations are removed from every
+/// object unless asked for (a resource's own copies too, with or without `buildMetadata`).
+pub(super) fn clean_up(metadata: &BuildMetadata, resources: &mut [Resource]) {
+    for resource in resources {
+        let Some(Json::Object(object_metadata)) = resource.object.get_mut("metadata") else {
+            continue;
+        };
+        let Some(Json::Object(annotations)) = object_metadata.get_mut("annotations") else {
+            continue;
+        };
+        let mut removed = false;
+        if !metadata.origin {
+            removed |= annotations.remove(ORIGIN_ANNOTATION).is_some();
+        }
+        if !metadata.transformers {
+            removed |= annotations.remove(TRANSFORMATIONS_ANNOTATION).is_some();
+        }
+        // kyaml drops a mapping of annotations it emptied
+        if removed && annotations.is_empty() {
+            object_metadata.remove("annotations");
+        }
     }
 }
 

@@ -108,7 +108,9 @@ impl Engine<'_> {
         patch::json6902_files(self, kustomization, resources)?;
         transform::replicas(kustomization, resources)?;
         transform::images(kustomization, resources)?;
-        replacement::run(self, kustomization, resources)
+        replacement::run(self, kustomization, resources)?;
+        self.mark_transformed(kustomization, resources);
+        Ok(())
     }
 
     /// Refuses to build `dir` when it is already being built (a cycle), or when the bases nest
