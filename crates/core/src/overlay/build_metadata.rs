@@ -129,34 +129,37 @@ impl Engine<'_> {
             return;
         }
         let configured_in = relative(&self.top, &kustomization.path);
-        let entries: String = configured_transformers(kustomization)
+        let origins: Vec<Json> = configured_transformers(kustomization)
             .into_iter()
-            .map(|kind| document(&json!([builtin_origin(&configured_in, kind)])))
+            .map(|kind| builtin_origin(&configured_in, kind))
             .collect();
-        if entries.is_empty() {
+        if origins.is_empty() {
             return;
         }
+        let annotation = |key: &str| format!("/metadata/annotations/{}", key.replace('/', "~1"));
         for resource in resources {
-            let has_origin = resource
+            let mut rest = origins.as_slice();
+            if resource
                 .object
-                .pointer(&format!(
-                    "/metadata/annotations/{}",
-                    ORIGIN_ANNOTATION.replace('/', "~1")
-                ))
-                .is_some();
-            if has_origin {
-                let mut all = resource
-                    .object
-                    .pointer(&format!(
-                        "/metadata/annotations/{}",
-                        TRANSFORMATIONS_ANNOTATION.replace('/', "~1")
-                    ))
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                all.push_str(&entries);
-                set_annotation(&mut resource.object, TRANSFORMATIONS_ANNOTATION, all, true);
+                .pointer(&annotation(ORIGIN_ANNOTATION))
+                .is_none()
+            {
+                // an object without an origin takes the first transformer's, as if it made it
+                let origin = document(&rest[0]);
+                set_annotation(&mut resource.object, ORIGIN_ANNOTATION, origin, true);
+                rest = &rest[1..];
             }
+            if rest.is_empty() {
+                continue;
+            }
+            let mut all = resource
+                .object
+                .pointer(&annotation(TRANSFORMATIONS_ANNOTATION))
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            all.extend(rest.iter().map(|origin| document(&json!([origin]))));
+            set_annotation(&mut resource.object, TRANSFORMATIONS_ANNOTATION, all, true);
         }
     }
 }
