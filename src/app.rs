@@ -163,7 +163,9 @@ fn dispatch(cli: &Cli) -> Result<Exit> {
                 hand_edits: write_mode(*force),
             },
         ),
-        Command::Overlay(OverlayCommand::Build { dir, root }) => overlay_build(cli, dir, root),
+        Command::Overlay(OverlayCommand::Build { dir, root }) => {
+            overlay_build(cli, dir, root.as_deref())
+        }
         Command::Completions { shell } => manual::completions(*shell),
         Command::Man { out } => manual::man(out.as_deref()),
         Command::Secrets(command) => secrets::run(cli, command),
@@ -449,14 +451,19 @@ fn print_diagnostics(cli: &Cli, loaded: &Loaded, output: &Output) -> Exit {
     }
 }
 
-fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {
+fn overlay_build(cli: &Cli, dir: &Path, given_root: Option<&Path>) -> Result<Exit> {
+    let real_dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot read `{}`", dir.display()))?;
+    let root = match given_root {
+        Some(root) => root.to_path_buf(),
+        None => crate::edge::overlay_root::default_root(&real_dir),
+    };
+    let root = root.as_path();
     let files = crate::edge::disk_files::DiskFiles::new(root)
         .with_context(|| format!("cannot read the overlay root `{}`", root.display()))?;
     // The engine sees paths relative to the root; links in DIR itself are resolved first.
     let real_root = root.canonicalize()?;
-    let real_dir = dir
-        .canonicalize()
-        .with_context(|| format!("cannot read `{}`", dir.display()))?;
     let Ok(relative) = real_dir.strip_prefix(&real_root) else {
         anyhow::bail!(
             "`{}` is outside the overlay root `{}`; pass `--root` with a directory that contains it",
@@ -474,7 +481,11 @@ fn overlay_build(cli: &Cli, dir: &Path, root: &Path) -> Result<Exit> {
             Ok(Exit::Success)
         }
         Err(mut diagnostics) => {
-            if root != Path::new(".") {
+            if given_root.is_none() {
+                for diagnostic in &mut diagnostics {
+                    diagnostic.file = crate::edge::overlay_root::shown(root, &diagnostic.file);
+                }
+            } else if root != Path::new(".") {
                 for diagnostic in &mut diagnostics {
                     diagnostic.file = root.join(&diagnostic.file).display().to_string();
                 }

@@ -266,9 +266,11 @@ pub enum OverlayCommand {
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Nothing outside this directory is read, through `..`, absolute paths or symbolic
-        /// links alike; DIR must be inside it.
-        #[arg(long, default_value = ".")]
-        root: PathBuf,
+        /// links alike; DIR must be inside it. Default: the git work tree holding DIR, else
+        /// DIR's filesystem root (each kustomization's files must still sit in or below its
+        /// own directory, as with kustomize).
+        #[arg(long)]
+        root: Option<PathBuf>,
     },
 }
 

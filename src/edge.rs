@@ -11,6 +11,7 @@ pub mod hetzner;
 pub mod http;
 pub mod kube;
 pub mod load;
+pub mod overlay_root;
 pub mod replace;
 pub mod report;
 pub mod retry;

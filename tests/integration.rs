@@ -57,6 +57,8 @@ mod oracles;
 
 /// The overlay engine against the kustomize differential corpus in `tests/kustomize/`.
 mod overlay;
+/// `overlay build` on the command line: its default root, and unmatched patch targets.
+mod overlay_cli;
 
 /// The krusty oracle (kustomize's engine in one process) and its own check against the corpus.
 mod krusty;

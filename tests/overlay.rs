@@ -215,7 +215,7 @@ fn every_error_case_fails_at_the_expected_line_and_says_why() {
 /// leaves half a manifest behind a pipe.
 #[test]
 fn a_failed_build_prints_no_objects() {
-    let case = support::root().join("tests/kustomize/errors/patch-target-matches-nothing");
+    let case = support::root().join("tests/kustomize/errors/patch-names-missing-object");
     let output = support::run(support::railyard().args(["overlay", "build"]).arg(&case));
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "{}", support::stdout(&output));

@@ -190,9 +190,21 @@ const CASES: &[Case] = &[
                 "secretGenerator:\n  - name: leak\n    envs:\n      - ../../outside/secret.txt\n",
             )
         },
-        args: &["overlay", "build", "a"],
+        args: &["overlay", "build", "a", "--root", "."],
         exit: 1,
         says: "leads outside the overlay root",
+    },
+    Case {
+        name: "overlay build: env file climbs out of its kustomization, default root",
+        setup: |work, _| {
+            write(
+                &work.join("a/kustomization.yaml"),
+                "secretGenerator:\n  - name: leak\n    envs:\n      - ../../outside/secret.txt\n",
+            )
+        },
+        args: &["overlay", "build", "a"],
+        exit: 1,
+        says: "is not in or below the kustomization's directory",
     },
     Case {
         name: "overlay build: a file from the parent directory, as kustomize refuses",
@@ -216,7 +228,7 @@ const CASES: &[Case] = &[
             write(&work.join("a/kustomization.yaml"), "resources:\n  - base\n");
             link(&outside.join("base"), &work.join("a/base"));
         },
-        args: &["overlay", "build", "a"],
+        args: &["overlay", "build", "a", "--root", "."],
         exit: 1,
         says: "outside the overlay root",
     },
@@ -229,9 +241,10 @@ const CASES: &[Case] = &[
             );
             link(&outside.join("secret.txt"), &work.join("a/leak.txt"));
         },
+        // refused as kustomize refuses it: the link leaves the kustomization's directory
         args: &["overlay", "build", "a"],
         exit: 1,
-        says: "outside the overlay root",
+        says: "is not in or below the kustomization's directory",
     },
     Case {
         name: "overlay build: the directory itself is outside the root",

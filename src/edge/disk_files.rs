@@ -67,4 +67,16 @@ impl Files for DiskFiles {
     fn is_file(&self, path: &str) -> bool {
         self.root.join(path).is_file()
     }
+
+    /// kustomize's loader resolves links in both and compares (`RestrictionRootOnly`); a path
+    /// that does not resolve is left to the read, which reports why.
+    fn resolves_within(&self, path: &str, dir: &str) -> bool {
+        match (
+            self.root.join(path).canonicalize(),
+            self.root.join(dir).canonicalize(),
+        ) {
+            (Ok(file), Ok(dir)) => file.starts_with(dir),
+            _ => true,
+        }
+    }
 }

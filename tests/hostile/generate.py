@@ -622,11 +622,18 @@ def _():
     return files
 
 
+# A patch whose target matches nothing is skipped, as kustomize skips it; a last patch naming
+# a missing object ends the build with a located error once the hostile part has run.
+MISSING_OBJECT_PATCH = ("- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n"
+                        "    metadata:\n      name: missing\n    data: {x: y}\n")
+
+
 @case("overlay-many-regexes", "overlay build dir", "dir/kustomization.yaml",
       "matches no resource")
 def _():
     patch = "- target:\n    name: \"[a-z]{1,50}x{1,50}\"\n  patch: |\n    data: {x: y}\n"
-    files = kustomization("resources:\n- c.yaml\npatches:\n" + patch * 5000)
+    files = kustomization("resources:\n- c.yaml\npatches:\n" + patch * 5000
+                          + MISSING_OBJECT_PATCH)
     files["dir/c.yaml"] = CONFIGMAP.format(name="c")
     return files
 
@@ -677,7 +684,8 @@ def _():
 def _():
     selector = ",".join(f"k{i}=v" for i in range(50000))
     files = kustomization("resources:\n- c.yaml\npatches:\n- target:\n    labelSelector: \""
-                          + selector + "\"\n  patch: |\n    data: {x: y}\n")
+                          + selector + "\"\n  patch: |\n    data: {x: y}\n"
+                          + MISSING_OBJECT_PATCH)
     files["dir/c.yaml"] = CONFIGMAP.format(name="c")
     return files
 

@@ -181,13 +181,7 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let overlays = site_file.spec.overlays.clone();
     let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
     let mut files = generate::generate(&resolved, &secrets_file.text);
-    if let Err(mut problems) = user_overlays::apply(
-        &generate::cluster_dir(&resolved),
-        &overlays,
-        &inputs.files,
-        &mut files,
-    ) {
-        diagnostics.append(&mut problems);
+    if !apply_overlays(&resolved, &overlays, inputs, &mut files, &mut diagnostics) {
         return (None, diagnostics);
     }
     // after the overlays: the installer Job's name digests the Job they leave
@@ -208,6 +202,28 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
         }),
         diagnostics,
     )
+}
+
+/// `spec.overlays` on the rendered `files`. What they report joins `diagnostics`: warnings
+/// (patch targets that match nothing) let the render go on; errors stop it (`false`).
+fn apply_overlays(
+    resolved: &model::Site,
+    overlays: &[String],
+    inputs: &Inputs,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let cluster_dir = generate::cluster_dir(resolved);
+    match user_overlays::apply(&cluster_dir, overlays, &inputs.files, files) {
+        Ok(mut warnings) => {
+            diagnostics.append(&mut warnings);
+            true
+        }
+        Err(mut problems) => {
+            diagnostics.append(&mut problems);
+            false
+        }
+    }
 }
 
 /// The site file's one document; an empty file or a second document is an error (a `Vec`, as

@@ -470,3 +470,10 @@ pub fn derived_private_range(site: &str) -> String {
     let block = hash % 512;
     format!("10.{}.{}.0/20", 160 + block / 16, (block % 16) * 16)
 }
+
+/// The `app.kubernetes.io/managed-by` value `buildMetadata: [managedByLabel]` writes:
+/// kustomize writes `kustomize-` and its build's version (`api/krusty/kustomizer.go`,
+/// `provenance.GetProvenance().Semver()`); the kustomize v5.5.0 inside kubectl, which the
+/// overlay engine matches byte for byte, carries no version stamp and says `(devel)`
+/// (measured with `kubectl kustomize`, tests/kustomize/cases/build-metadata-managed-by).
+pub const KUSTOMIZE_MANAGED_BY: &str = "kustomize-(devel)";

@@ -5,8 +5,9 @@
 //! kustomize v5's: per kustomization, resources (bases fully built first), generators,
 //! components, then patches, namespace, prefix and suffix, labels, annotations, JSON 6902
 //! patches, replicas, images, replacements (the step driver, `overlay/steps.rs`); once at the
-//! top, generator hash suffixes, name references, annotations as strings, and the legacy
-//! order (`build_resources` here).
+//! top, generator hash suffixes, name references, annotations as strings, the output order
+//! (`sortOptions`, by default the legacy order) and the `managedByLabel` of `buildMetadata`
+//! (`build_resources` here).
 //! Anything it does not implement is an error at the line that asks for it.
 //!
 //! Problems with the overlay come back as diagnostics; below them, why a file cannot be read
@@ -14,6 +15,7 @@
 //! and the work budget running out ([`OutOfWork`]) are typed errors whose text the
 //! diagnostics carry.
 
+mod build_metadata;
 mod components;
 mod error;
 mod generators;
@@ -21,12 +23,15 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patch;
+mod remote;
 mod replacement;
 mod resource;
 mod resources;
 mod scalars;
+mod sort_options;
 mod steps;
 mod transform;
+mod unmatched;
 mod work;
 
 use std::collections::BTreeMap;
@@ -40,6 +45,7 @@ use crate::source::Span;
 pub use error::{Error, OutOfWork, PatternError, ReadError};
 pub use kustomization::{FieldSupport, field_support};
 pub use resource::Resource;
+use unmatched::Unmatched;
 use work::Work;
 use work::{KEEP, too_much_work, weight};
 
@@ -55,6 +61,12 @@ pub trait Files {
     fn is_dir(&self, path: &str) -> bool;
     /// Whether `path` is a regular file.
     fn is_file(&self, path: &str) -> bool;
+    /// Whether the file `path`, with every link resolved, still sits in or below the directory
+    /// `dir` (also resolved): kustomize's `LoadRestrictionsRootOnly` for a kustomization's
+    /// files. Paths without links (in memory) always do, as the engine checks them by name.
+    fn resolves_within(&self, _path: &str, _dir: &str) -> bool {
+        true
+    }
 }
 
 /// Files as bytes, keyed by normalised path (a site's overlay directories, loaded by the edge).
@@ -120,10 +132,11 @@ pub struct Built {
 /// Builds the kustomization in `dir`; every problem comes back as a diagnostic. Nothing outside
 /// the files' namespace is read: an absolute path, or one that climbs above `.`, is an error.
 pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
-    let resources = build_resources(files, dir, ".", Vec::new()).map_err(|mut diagnostics| {
-        diagnostic::cap(&mut diagnostics);
-        diagnostics
-    })?;
+    let (resources, _) = build_resources(files, dir, ".", Vec::new(), Unmatched::default())
+        .map_err(|mut diagnostics| {
+            diagnostic::cap(&mut diagnostics);
+            diagnostics
+        })?;
     Ok(Built {
         objects: resources.into_iter().map(|r| r.object).collect(),
     })
@@ -132,13 +145,14 @@ pub fn build(files: &dyn Files, dir: &str) -> Result<Built, Vec<Diagnostic>> {
 /// Builds the kustomization in `dir` on top of `base`: objects that act as if listed first in
 /// its `resources` (railyard's rendered objects, for user overlays). Each result keeps its
 /// `file`, so base objects can be written back where they came from. `dir` is the root: the
-/// overlay reads nothing outside it.
+/// overlay reads nothing outside it. Beside the objects come warnings: each patch whose target
+/// selected nothing (which kustomize, and [`build`], skip silently).
 pub fn build_onto(
     files: &dyn Files,
     dir: &str,
     base: Vec<Resource>,
-) -> Result<Vec<Resource>, Vec<Diagnostic>> {
-    build_resources(files, dir, dir, base)
+) -> Result<(Vec<Resource>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    build_resources(files, dir, dir, base, Unmatched::warning())
 }
 
 fn build_resources(
@@ -146,7 +160,8 @@ fn build_resources(
     dir: &str,
     root: &str,
     base: Vec<Resource>,
-) -> Result<Vec<Resource>, Vec<Diagnostic>> {
+    unmatched: Unmatched,
+) -> Result<(Vec<Resource>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut engine = Engine {
         files,
         root: normalize(root),
@@ -156,6 +171,10 @@ fn build_resources(
         kustomizations: 0,
         bytes: 0,
         work: Work::default(),
+        top: normalize(dir),
+        metadata: build_metadata::BuildMetadata::default(),
+        order: sort_options::SortOrder::default_legacy(),
+        unmatched,
     };
     let dir = normalize(dir);
     if !within(&engine.root, &dir) {
@@ -191,8 +210,10 @@ fn build_resources(
     for resource in &mut resources {
         stringify_annotations(&mut resource.object);
     }
-    order::legacy(&mut resources);
-    Ok(resources)
+    build_metadata::clean_up(&engine.metadata, &mut resources);
+    engine.order.sort(&mut resources);
+    build_metadata::label_managed_by(&engine.metadata, &mut resources);
+    Ok((resources, engine.unmatched.take()))
 }
 
 /// kustomize's last step rewrites every object's annotations through a map of strings
@@ -237,6 +258,14 @@ struct Engine<'a> {
     /// Bytes read so far (bounded by `MAX_OVERLAY_BYTES`).
     bytes: usize,
     work: Work,
+    /// The directory built, which origin annotations' paths start from.
+    top: String,
+    /// The top kustomization's `buildMetadata` (kustomize reads no other's).
+    metadata: build_metadata::BuildMetadata,
+    /// The top kustomization's output order (`sortOptions`; kustomize reads no other's).
+    order: sort_options::SortOrder,
+    /// Patches whose target selected nothing: skipped, or kept as warnings (`build_onto`).
+    unmatched: unmatched::Unmatched,
 }
 
 impl Engine<'_> {
@@ -262,8 +291,9 @@ impl Engine<'_> {
     }
 
     /// Where `entry`, written in the kustomization in `dir`, points: refused when it is
-    /// absolute or leaves the root. A file must also be in or below `dir` itself, as kustomize's
-    /// default load restrictor demands; a directory (a base) may sit anywhere under the root.
+    /// absolute or leaves the root. A file must also be in or below `dir` itself, by name and
+    /// through links, as kustomize's default load restrictor demands; a directory (a base) may
+    /// sit anywhere under the root.
     fn locate(&self, dir: &str, entry: &str, is_file: bool) -> Result<String, Error> {
         if entry.starts_with('/') {
             return Err(Error::Absolute {
@@ -277,7 +307,7 @@ impl Engine<'_> {
                 root: self.root.clone(),
             });
         }
-        if is_file && !within(dir, &path) {
+        if is_file && (!within(dir, &path) || !self.files.resolves_within(&path, dir)) {
             return Err(Error::OutsideDirectory {
                 entry: entry.to_owned(),
                 dir: dir.to_owned(),

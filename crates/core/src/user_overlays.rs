@@ -27,20 +27,23 @@ use crate::yaml;
 const LAYERS: [&str; 3] = ["infrastructure", "certificates", "gitpod"];
 
 /// Applies each overlay in turn to the rendered `files`; each sees the previous one's result.
+/// What comes back on success are warnings: each patch whose target selected nothing, at its
+/// line (kustomize skips such a patch silently; here it is almost always a typo).
 pub fn apply(
     cluster_dir: &str,
     overlays: &[String],
     inputs: &LoadedFiles,
     files: &mut BTreeMap<String, Vec<u8>>,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let mut warnings = Vec::new();
     for dir in overlays.iter().map(|d| path_key(d)) {
         let sources = Loaded {
             inputs,
             prefix: format!("{dir}/"),
         };
-        apply_one(cluster_dir, &dir, &sources, files)?;
+        warnings.append(&mut apply_one(cluster_dir, &dir, &sources, files)?);
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// One overlay directory's files as the edge loaded them; a file it could not load (a link out
@@ -78,7 +81,7 @@ fn apply_one(
     dir: &str,
     sources: &dyn Files,
     files: &mut BTreeMap<String, Vec<u8>>,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let mut base = Vec::new();
     let mut originals: BTreeMap<String, Vec<Json>> = BTreeMap::new();
     for path in rendered_manifests(cluster_dir, files) {
@@ -90,7 +93,7 @@ fn apply_one(
         }
         originals.insert(path, objects);
     }
-    let mut built = overlay::build_onto(sources, dir, base)?;
+    let (mut built, warnings) = overlay::build_onto(sources, dir, base)?;
     built.sort_by_key(|r| (!originals.contains_key(&r.file), r.position));
     let added_file = layout::user_overlay_objects(cluster_dir, dir);
     let mut result: BTreeMap<String, Vec<Json>> =
@@ -139,7 +142,7 @@ fn apply_one(
             .collect();
         files.insert(path, documents.join("---\n").into_bytes());
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// The documents of a file railyard wrote: separated by `---` lines, which cannot occur inside

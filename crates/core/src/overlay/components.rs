@@ -33,7 +33,7 @@ impl Engine<'_> {
         let refuse = |message: String, expected: &str, hint: &str| {
             vec![Diagnostic { message, ..at() }.expected(expected).hint(hint)]
         };
-        if entry.contains("://") || entry.starts_with("github.com/") {
+        if super::remote::is_remote(entry) {
             return Err(refuse(
                 format!("remote component `{entry}` is not supported"),
                 "a directory path",

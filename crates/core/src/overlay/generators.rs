@@ -36,7 +36,8 @@ pub(super) fn run(
                 break;
             }
             match generate(engine, kustomization, &pointer, kind, item, &options) {
-                Ok(generated) => {
+                Ok(mut generated) => {
+                    engine.mark_generated(&mut generated, kustomization, kind);
                     if let Err(mut problem) =
                         place(kustomization, &pointer, item, generated, resources)
                     {

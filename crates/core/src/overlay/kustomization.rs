@@ -37,14 +37,12 @@ const SUPPORTED: &[&str] = &[
     "generatorOptions",
     "components",
     "replacements",
+    "sortOptions",
+    "buildMetadata",
 ];
 
 /// Fields kustomize v5.5 knows that railyard refuses, each with what to do instead.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "buildMetadata",
-        "remove it; railyard adds no origin, transformer or managed-by annotations",
-    ),
     (
         "configurations",
         "reach custom fields with `patches` (with a `target`) or `replacements`",
@@ -73,10 +71,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     (
         "openapi",
         "remove it; railyard merges with the built-in Kubernetes kinds' keys only",
-    ),
-    (
-        "sortOptions",
-        "remove it; railyard prints kustomize's default (legacy) order",
     ),
     (
         "transformers",

@@ -1,9 +1,12 @@
 //! kustomize's default ("legacy") output order: some kinds first, some last, then by
-//! group, version and kind, then namespace and name.
+//! group, version and kind, then namespace and name; or, with `sortOptions`, the kinds a
+//! kustomization lists first and last.
+
+use std::collections::HashMap;
 
 use super::resource::Resource;
 
-const FIRST: &[&str] = &[
+pub(super) const FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -28,19 +31,28 @@ const FIRST: &[&str] = &[
     "PodDisruptionBudget",
 ];
 
-const LAST: &[&str] = &[
+pub(super) const LAST: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
 
-fn rank(kind: &str) -> i64 {
-    let first = i64::try_from(FIRST.len()).unwrap_or(0);
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i64::try_from(i).unwrap_or(0) - first;
+/// Each listed kind's rank, as kustomize's `newLegacyIDSorter` counts it: the first list
+/// below zero, the last above, a kind listed twice keeping its later place; others rank 0.
+fn ranks(first: &[String], last: &[String]) -> HashMap<String, i64> {
+    let mut ranks = HashMap::new();
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    for (i, kind) in first.iter().enumerate() {
+        ranks.insert(kind.clone(), count(i) - count(first.len()));
     }
-    LAST.iter()
-        .position(|k| *k == kind)
-        .map_or(0, |i| i64::try_from(i).unwrap_or(0) + 1)
+    for (i, kind) in last.iter().enumerate() {
+        ranks.insert(kind.clone(), count(i) + 1);
+    }
+    ranks
+}
+
+/// The legacy order with `first` and `last` as the kinds ranked first and last.
+pub(super) fn legacy_with(first: &[String], last: &[String], resources: &mut [Resource]) {
+    legacy(&ranks(first, last), resources);
 }
 
 fn gvk_key(resource: &Resource) -> String {
@@ -54,7 +66,7 @@ fn gvk_key(resource: &Resource) -> String {
     )
 }
 
-pub(super) fn legacy(resources: &mut [Resource]) {
+fn legacy(ranks: &HashMap<String, i64>, resources: &mut [Resource]) {
     // keys computed once per object, not once per comparison
     struct Key {
         gvk: String,
@@ -78,7 +90,7 @@ pub(super) fn legacy(resources: &mut [Resource]) {
             };
             Key {
                 id: format!("{gvk}|{namespace}|{name}"),
-                rank: rank(&r.kind()),
+                rank: ranks.get(&r.kind()).copied().unwrap_or(0),
                 namespace_kind: r.kind() == "Namespace",
                 no_group: r.group_version().0.is_empty(),
                 gvk,

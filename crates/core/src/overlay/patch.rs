@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 use super::kustomization::Kustomization;
 use super::resource::{Resource, split_api_version};
 use super::scalars::Scalar;
+use super::unmatched::Unmatched;
 use super::{Engine, KEEP, Work, too_much_work, weight};
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
@@ -105,6 +106,7 @@ pub(super) fn patches(
                     patch: &patch,
                     target,
                     work: &engine.work,
+                    unmatched: &engine.unmatched,
                 };
                 targeted.apply(entry, resources)?;
             }
@@ -129,6 +131,7 @@ struct Targeted<'a> {
     patch: &'a Patch,
     target: &'a Json,
     work: &'a Work,
+    unmatched: &'a Unmatched,
 }
 
 impl Targeted<'_> {
@@ -148,7 +151,7 @@ impl Targeted<'_> {
             .map(|(i, _)| i)
             .collect();
         if selected.is_empty() {
-            return Err(vec![
+            self.unmatched.report(
                 self.kustomization
                     .error(
                         pointer,
@@ -159,7 +162,8 @@ impl Targeted<'_> {
                     )
                     .expected("a target that selects at least one resource")
                     .hint("check kind, name and namespace; names are anchored regular expressions"),
-            ]);
+            );
+            return Ok(());
         }
         if self.patch.is_json6902 {
             self.json6902(&selected, resources)
@@ -306,7 +310,7 @@ pub(super) fn json6902_files(
             json6902::apply(kustomization, &patch, &operations, resource, work)?;
         }
         if !matched {
-            return Err(vec![
+            engine.unmatched.report(
                 kustomization
                     .error(
                         &pointer,
@@ -317,7 +321,7 @@ pub(super) fn json6902_files(
                     )
                     .expected("a target that selects at least one resource")
                     .hint("check kind, name and namespace"),
-            ]);
+            );
         }
     }
     Ok(())

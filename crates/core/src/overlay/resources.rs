@@ -43,6 +43,7 @@ impl Engine<'_> {
                     continue;
                 }
                 let mut resource = Resource::new(object, path);
+                self.mark_read(&mut resource, path);
                 resource.at = Span::new(document.span.start, document.span.start);
                 let prefix = if is_list {
                     format!("/items/{i}")

@@ -26,8 +26,12 @@ impl Engine<'_> {
         referenced_at: Option<Diagnostic>,
     ) -> Result<Vec<Resource>, Vec<Diagnostic>> {
         self.check_can_enter(dir, referenced_at.clone())?;
+        let top = self.kustomizations == 0;
         self.kustomizations += 1;
         let kustomization = self.load_kustomization(dir)?;
+        if top {
+            self.read_top_options(&kustomization)?;
+        }
         if let Some(at) = referenced_at.filter(|_| kustomization.is_component()) {
             return Err(vec![
                 Diagnostic {
@@ -104,7 +108,9 @@ impl Engine<'_> {
         patch::json6902_files(self, kustomization, resources)?;
         transform::replicas(kustomization, resources)?;
         transform::images(kustomization, resources)?;
-        replacement::run(self, kustomization, resources)
+        replacement::run(self, kustomization, resources)?;
+        self.mark_transformed(kustomization, resources);
+        Ok(())
     }
 
     /// Refuses to build `dir` when it is already being built (a cycle), or when the bases nest
@@ -208,7 +214,7 @@ impl Engine<'_> {
         dir: &str,
         entry: &str,
     ) -> Result<(bool, Vec<Resource>), Vec<Diagnostic>> {
-        if entry.contains("://") || entry.starts_with("github.com/") {
+        if super::remote::is_remote(entry) {
             return Err(vec![
                 at.error(format!("remote resource `{entry}` is not supported"))
                     .expected("a file or directory path")

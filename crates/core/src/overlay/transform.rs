@@ -2,6 +2,7 @@
 //! images. Which fields each touches follows kustomize's built-in field lists.
 
 mod images;
+mod label_fields;
 
 use serde_json::{Map, Value as Json};
 
@@ -181,6 +182,7 @@ fn add_pairs(
     field: &'static str,
     pairs: &Map<String, Json>,
     specs: &[&[FieldSpec]],
+    extra: &[(String, bool)],
 ) {
     let mut places = Vec::new();
     collect(
@@ -200,6 +202,15 @@ fn add_pairs(
             &mut resource.object,
             spec.path,
             spec.create,
+            String::new(),
+            &mut places,
+        );
+    }
+    for (path, create) in extra {
+        collect(
+            &mut resource.object,
+            path,
+            *create,
             String::new(),
             &mut places,
         );
@@ -412,16 +423,7 @@ pub(super) fn labels(
         .cloned()
         .unwrap_or_default();
     for (i, set) in sets.iter().enumerate() {
-        if set.get("fields").is_some() {
-            return Err(vec![
-                kustomization
-                    .error(
-                        &format!("/labels/{i}/fields"),
-                        "`labels[].fields` is not supported by railyard's overlay engine",
-                    )
-                    .hint("use `includeSelectors` and `includeTemplates`, or a patch"),
-            ]);
-        }
+        let fields = label_fields::read(kustomization, i, set)?;
         let pairs = string_map(
             kustomization,
             &format!("/labels/{i}/pairs"),
@@ -441,7 +443,8 @@ pub(super) fn labels(
             (false, false) => vec![],
         };
         for resource in resources.iter_mut() {
-            add_pairs(resource, "labels", &pairs, &specs);
+            let extra = label_fields::for_resource(&fields, resource);
+            add_pairs(resource, "labels", &pairs, &specs, &extra);
         }
     }
     if let Some(common) = kustomization.value("commonLabels") {
@@ -452,6 +455,7 @@ pub(super) fn labels(
                 "labels",
                 &pairs,
                 &[SELECTOR_LABELS, TEMPLATE_LABELS],
+                &[],
             );
         }
     }
@@ -467,7 +471,13 @@ pub(super) fn annotations(
     };
     let pairs = string_map(kustomization, "/commonAnnotations", common)?;
     for resource in resources.iter_mut() {
-        add_pairs(resource, "annotations", &pairs, &[TEMPLATE_ANNOTATIONS]);
+        add_pairs(
+            resource,
+            "annotations",
+            &pairs,
+            &[TEMPLATE_ANNOTATIONS],
+            &[],
+        );
     }
     Ok(())
 }
