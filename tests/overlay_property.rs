@@ -17,8 +17,8 @@
 //! `RAILYARD_OVERLAY_PROPERTY_KEEP=1` keeps the generated directories for a look with kubectl.
 //!
 //! The generator writes only kustomizations kustomize accepts: kustomize rejecting one is a bug
-//! in the generator, and is reported as such. It never writes a patch whose target matches nothing,
-//! because there the tools differ on purpose (kustomize skips such a patch, railyard rejects it):
+//! in the generator, and is reported as such. It never writes a patch whose target matches nothing
+//! (both tools skip one; the corpus pins that), so that every patch has an effect to compare:
 //! a model of the objects (`Known`, in `model.rs`) follows what every earlier patch and
 //! transformer did, so each patch reaches something and each JSON 6902 operation finds its path.
 
