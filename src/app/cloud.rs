@@ -100,7 +100,7 @@ fn context(
         cloud.api_url.as_deref(),
         cloud.project.as_deref(),
         token.trim(),
-        &host.machines.location,
+        &host.machines,
         timing(),
     )?;
     // User-data's secrets are the machines': a `v1alpha2` site keeps them in their own file.

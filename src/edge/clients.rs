@@ -8,6 +8,8 @@ use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
     Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
 };
+use crate::core::machines::Machines;
+use crate::edge::azure::{self, AzureClient, Principal};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::digitalocean::{self, DigitalOcean};
 use crate::edge::hetzner::{self, Hetzner};
@@ -18,6 +20,7 @@ pub static PROFILES: &[&Profile] = &[
     &hetzner::PROFILE,
     &digitalocean::PROFILE,
     &scaleway::PROFILE,
+    &azure::PROFILE,
 ];
 
 /// A client for one of the clouds in `PROFILES`.
@@ -25,6 +28,7 @@ pub enum Client {
     Hetzner(Hetzner),
     DigitalOcean(DigitalOcean),
     Scaleway(Scaleway),
+    Azure(AzureClient),
 }
 
 /// Calls `$call` on whichever client `$self` holds.
@@ -34,21 +38,23 @@ macro_rules! each {
             Client::Hetzner($c) => $call,
             Client::DigitalOcean($c) => $call,
             Client::Scaleway($c) => $call,
+            Client::Azure($c) => $call,
         }
     };
 }
 
 impl Client {
-    /// A client for `profile`'s cloud at `url` (its public API when `None`), for a site at
-    /// `location`; `project` is Scaleway's project, given on the command line.
+    /// A client for `profile`'s cloud at `url` (its public API when `None`), for the site
+    /// `machines` describes; `project` is Scaleway's project, given on the command line.
     pub fn connect(
         profile: &Profile,
         url: Option<&str>,
         project: Option<&str>,
         token: &str,
-        location: &str,
+        machines: &Machines,
         timing: Timing,
     ) -> Result<Client, CloudError> {
+        let location = machines.location.as_str();
         if project.is_some() && profile.provider != "scaleway" {
             return Err(CloudError::NoProjects(profile.title));
         }
@@ -79,6 +85,12 @@ impl Client {
                     timing,
                 )?))
             }
+            "azure" => Ok(Client::Azure(AzureClient::new(
+                url.unwrap_or(azure::DEFAULT_URL),
+                Principal::from_env(token)?,
+                machines,
+                timing,
+            )?)),
             other => Err(CloudError::NoClient(other.to_owned())),
         }
     }

@@ -134,6 +134,30 @@ pub fn azure_site_tags(site: &str) -> BTreeMap<String, String> {
     azure_tags(&BTreeMap::from([(SITE.to_owned(), site.to_owned())]))
 }
 
+/// The tag marking a resource group railyard created for a site (not one the user made and
+/// named in the site): `destroy` deletes only such a group, and only once it is empty.
+pub const AZURE_CREATED_GROUP: (&str, &str) = ("railyard-created", "resource-group");
+
+/// The tags of a site's resource group railyard creates: the site's, and `AZURE_CREATED_GROUP`.
+pub fn azure_group_tags(site: &str) -> BTreeMap<String, String> {
+    let mut tags = azure_site_tags(site);
+    let (name, value) = AZURE_CREATED_GROUP;
+    tags.insert(name.to_owned(), value.to_owned());
+    tags
+}
+
+/// Azure tags read back as labels: `railyard-site` is `railyard.dev/site` again; tags that
+/// are no label of railyard's are left out.
+pub fn azure_labels(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    [SITE, ROLE, POOL]
+        .iter()
+        .filter_map(|label| {
+            tags.get(&azure_tag_name(label))
+                .map(|v| ((*label).to_owned(), v.clone()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
