@@ -161,10 +161,6 @@ impl FakeAzure {
         self.shared.lock().faults = faults;
     }
 
-    pub(crate) fn stop(self) {
-        drop(self);
-    }
-
     /// Every resource group and resource in the fake.
     pub(crate) fn resources(&self) -> Vec<Summary> {
         self.shared.lock().summary()

@@ -28,7 +28,8 @@ pub enum Client {
     Hetzner(Hetzner),
     DigitalOcean(DigitalOcean),
     Scaleway(Scaleway),
-    Azure(AzureClient),
+    /// Boxed: it holds the site's `azure` block.
+    Azure(Box<AzureClient>),
 }
 
 /// Calls `$call` on whichever client `$self` holds.
@@ -38,7 +39,10 @@ macro_rules! each {
             Client::Hetzner($c) => $call,
             Client::DigitalOcean($c) => $call,
             Client::Scaleway($c) => $call,
-            Client::Azure($c) => $call,
+            Client::Azure($c) => {
+                let $c: &AzureClient = $c;
+                $call
+            }
         }
     };
 }
@@ -85,12 +89,12 @@ impl Client {
                     timing,
                 )?))
             }
-            "azure" => Ok(Client::Azure(AzureClient::new(
+            "azure" => Ok(Client::Azure(Box::new(AzureClient::new(
                 url.unwrap_or(azure::DEFAULT_URL),
                 Principal::from_env(token)?,
                 machines,
                 timing,
-            )?)),
+            )?))),
             other => Err(CloudError::NoClient(other.to_owned())),
         }
     }

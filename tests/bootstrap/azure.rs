@@ -322,6 +322,9 @@ fn a_users_own_group_is_used_and_kept() {
         &cluster,
         &["bootstrap", EXAMPLE],
     )));
+    let placed: Vec<Summary> = fake.resources();
+    assert!(placed.len() > 10, "{placed:?}");
+    assert!(placed.iter().all(|r| r.group == GROUP), "{placed:?}");
     assert_ok(&run(&mut railyard_at(
         &fake,
         &cluster,
