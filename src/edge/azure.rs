@@ -87,6 +87,8 @@ pub struct AzureClient {
     network: crate::core::machines::Network,
     location: String,
     ssh_keys: Vec<String>,
+    /// The digest of each machine's rendered user-data, by name, kept in a tag of its VM.
+    user_data: std::collections::BTreeMap<String, String>,
     /// The resource group exists (made or found once per run).
     group_ready: tokio::sync::OnceCell<()>,
     /// Serialises the virtual network's PUTs: the network and the firewall both write it.
@@ -114,6 +116,7 @@ impl AzureClient {
         base: &str,
         principal: Principal,
         machines: &Machines,
+        user_data: std::collections::BTreeMap<String, String>,
         timing: Timing,
     ) -> Result<AzureClient, AzureError> {
         let block = machines.azure.clone().ok_or(AzureError::NoBlock)?;
@@ -136,6 +139,7 @@ impl AzureClient {
             network: machines.network.clone(),
             location: machines.location.clone(),
             ssh_keys: machines.ssh_keys.clone(),
+            user_data,
             group_ready: tokio::sync::OnceCell::new(),
             network_lock: tokio::sync::Mutex::new(()),
             retry: Retry::new(timing.retry),

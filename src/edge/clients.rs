@@ -4,6 +4,8 @@
 //! It is the one module that names every client, so that the seam (`edge/cloud.rs`) names
 //! none and no client depends on another.
 
+use std::collections::BTreeMap;
+
 use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
     Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
@@ -49,13 +51,15 @@ macro_rules! each {
 
 impl Client {
     /// A client for `profile`'s cloud at `url` (its public API when `None`), for the site
-    /// `machines` describes; `project` is Scaleway's project, given on the command line.
+    /// `machines` describes; `project` is Scaleway's project, given on the command line;
+    /// `user_data` the digests of the machines' rendered user-data, by name (`Azure` keeps them).
     pub fn connect(
         profile: &Profile,
         url: Option<&str>,
         project: Option<&str>,
         token: &str,
         machines: &Machines,
+        user_data: &BTreeMap<String, String>,
         timing: Timing,
     ) -> Result<Client, CloudError> {
         let location = machines.location.as_str();
@@ -93,6 +97,7 @@ impl Client {
                 url.unwrap_or(azure::DEFAULT_URL),
                 Principal::from_env(token)?,
                 machines,
+                user_data.clone(),
                 timing,
             )?))),
             other => Err(CloudError::NoClient(other.to_owned())),

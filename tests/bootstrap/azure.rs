@@ -378,3 +378,60 @@ fn a_missing_tenant_is_named_before_any_request() {
     );
     assert!(fake.requests().is_empty());
 }
+
+/// A VM's `customData` cannot change: once the rendered user-data differs from what a VM was
+/// created with (its digest tag), `plan` reports the VM as different, and `bootstrap` leaves it
+/// as it is without sending it again.
+#[test]
+fn a_changed_user_data_is_reported_as_different_and_never_sent_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = root().join("examples/azure-small");
+    for file in [
+        "site.yaml",
+        "secrets.sops.yaml",
+        "machine-secrets.sops.yaml",
+    ] {
+        std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
+    }
+    let site = dir.path().join("site.yaml");
+    let site_arg = site.to_str().expect("UTF-8 path");
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeAzure::start_in_background(AzureFaults::default());
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", site_arg],
+    )));
+    let clean = run(&mut railyard_at(&fake, &cluster, &["plan", site_arg]));
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+
+    // The key's comment is in every machine's rendered user-data.
+    let text = std::fs::read_to_string(&site).expect("site");
+    std::fs::write(&site, text.replace("admin@example.com", "ops@example.com")).expect("site");
+    let plan = run(&mut railyard_at(&fake, &cluster, &["plan", site_arg]));
+    assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
+    let out = stdout(&plan);
+    for machine in ["server-0", "worker-0"] {
+        assert!(
+            out.lines().any(|l| l.contains("differs")
+                && l.contains(&format!("{SITE}-{machine}"))
+                && l.contains("user-data")),
+            "{out}"
+        );
+    }
+    let vm_puts = |fake: &FakeAzure| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.contains("/virtualMachines/"))
+            .count()
+    };
+    let before = vm_puts(&fake);
+    let again = run(&mut railyard_at(&fake, &cluster, &["bootstrap", site_arg]));
+    assert_ok(&again);
+    assert_eq!(vm_puts(&fake), before, "a VM was sent again");
+    assert!(
+        stdout(&again).contains("left as it is: server"),
+        "{}",
+        stdout(&again)
+    );
+}

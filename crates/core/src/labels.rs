@@ -138,6 +138,10 @@ pub fn azure_site_tags(site: &str) -> BTreeMap<String, String> {
 /// named in the site): `destroy` deletes only such a group, and only once it is empty.
 pub const AZURE_CREATED_GROUP: (&str, &str) = ("railyard-created", "resource-group");
 
+/// The tag holding a VM's rendered user-data digest (`bootstrap::user_data`): Azure never
+/// serves `customData` back, so this is how `plan` tells that the render has changed since.
+pub const AZURE_USER_DATA_TAG: &str = "railyard-user-data";
+
 /// The tags of a site's resource group railyard creates: the site's, and `AZURE_CREATED_GROUP`.
 pub fn azure_group_tags(site: &str) -> BTreeMap<String, String> {
     let mut tags = azure_site_tags(site);

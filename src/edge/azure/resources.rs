@@ -214,9 +214,13 @@ impl AzureClient {
             });
             self.put(table::NICS, &nic_path, &body).await?;
         }
+        let mut vm_tags = tags.clone();
+        if let Some(digest) = self.user_data.get(&wanted.name) {
+            vm_tags.insert(labels::AZURE_USER_DATA_TAG.to_owned(), digest.clone());
+        }
         let body = wire::vm(&wire::Vm {
             location: &self.location,
-            tags,
+            tags: &vm_tags,
             name: &wanted.name,
             size: &machine.machine_type,
             image: &machine.image,
@@ -305,6 +309,7 @@ impl AzureClient {
                 facts.machine_type = json["properties"]["hardwareProfile"]["vmSize"]
                     .as_str()
                     .map(str::to_owned);
+                facts.user_data = wire::tags(json).get(labels::AZURE_USER_DATA_TAG).cloned();
                 let (nic, _, public) = self.nic_of(&name);
                 let nic = self
                     .find(&self.path(table::NICS, &nic), table::NICS.api_version)
