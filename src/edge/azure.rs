@@ -483,3 +483,17 @@ fn form_encode(value: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_values_are_percent_encoded() {
+        assert_eq!(
+            form_encode("https://management.azure.com/.default"),
+            "https%3A%2F%2Fmanagement.azure.com%2F.default"
+        );
+        assert_eq!(form_encode("a+b c&d=e~"), "a%2Bb%20c%26d%3De~");
+    }
+}

@@ -222,6 +222,19 @@ mod tests {
     }
 
     #[test]
+    fn azure_tags_read_back_as_labels_and_mark_the_group() {
+        let labels = resource("demo", "worker");
+        let mut tags = azure_tags(&labels);
+        tags.insert("owner".to_owned(), "ops".to_owned());
+        tags.insert(AZURE_USER_DATA_TAG.to_owned(), "0123".to_owned());
+        assert_eq!(azure_labels(&tags), labels, "other tags are no labels");
+        let group = azure_group_tags("demo");
+        assert_eq!(group["railyard-site"], "demo");
+        assert_eq!(group[AZURE_CREATED_GROUP.0], AZURE_CREATED_GROUP.1);
+        assert!(group.keys().all(|k| !k.contains(AZURE_RESERVED)));
+    }
+
+    #[test]
     fn site_labels() {
         assert_eq!(
             site("demo").to_string(),

@@ -351,3 +351,108 @@ fn probe(p: &Probe) -> Json {
         "intervalInSeconds": p.interval_in_seconds, "numberOfProbes": p.number_of_probes,
     }})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(
+        direction: Direction,
+        description: &str,
+        port: Option<&str>,
+        sources: &[&str],
+    ) -> FirewallRule {
+        FirewallRule {
+            direction,
+            description: description.to_owned(),
+            protocol: "tcp".to_owned(),
+            port: port.map(str::to_owned),
+            sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn nsg_rules_read_back_as_written_one_family_each_numbered_per_direction() {
+        let rules = vec![
+            rule(
+                Direction::In,
+                "SSH (moved from 22)",
+                Some("2244"),
+                &["0.0.0.0/0"],
+            ),
+            rule(
+                Direction::In,
+                "SSH (moved from 22)",
+                Some("2244"),
+                &["::/0"],
+            ),
+            rule(
+                Direction::In,
+                "k3s etcd",
+                Some("2379-2380"),
+                &["10.2.0.0/16"],
+            ),
+            rule(Direction::Out, "HTTPS", Some("443"), &["0.0.0.0/0"]),
+        ];
+        let body = nsg("uksouth", &Labels::new(), &rules);
+        let stored = body["properties"]["securityRules"]
+            .as_array()
+            .expect("rules");
+        let numbers: Vec<(String, u64)> = stored
+            .iter()
+            .map(|r| {
+                (
+                    r["properties"]["direction"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    r["properties"]["priority"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("Inbound", 100),
+            ("Inbound", 110),
+            ("Inbound", 120),
+            ("Outbound", 100),
+        ];
+        assert_eq!(numbers, expected.map(|(d, p)| (d.to_owned(), p)));
+        assert!(
+            stored
+                .iter()
+                .all(|r| !r["name"].as_str().unwrap_or(" ").contains(' '))
+        );
+        assert_eq!(rules_of(&body), rules);
+    }
+
+    #[test]
+    fn a_vm_carries_its_user_data_base64_and_its_keys_inline() {
+        use base64::Engine as _;
+        let keys = vec!["ssh-ed25519 AAAA admin@example.com".to_owned()];
+        let body = vm(&Vm {
+            location: "uksouth",
+            tags: &Labels::new(),
+            name: "demo-server-0",
+            size: "Standard_D4s_v5",
+            image: "Canonical:ubuntu-24_04-lts:server",
+            nic: "/nic",
+            ssh_keys: &keys,
+            custom_data: "#cloud-config\n",
+        });
+        let os = &body["properties"]["osProfile"];
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(os["customData"].as_str().expect("customData"))
+            .expect("base64");
+        assert_eq!(data, b"#cloud-config\n");
+        assert_ne!(os["adminUsername"], "root", "Azure refuses root");
+        assert_eq!(
+            os["linuxConfiguration"]["ssh"]["publicKeys"][0]["keyData"],
+            keys[0].as_str()
+        );
+        let image = &body["properties"]["storageProfile"]["imageReference"];
+        assert_eq!(
+            (image["offer"].as_str(), image["version"].as_str()),
+            (Some("ubuntu-24_04-lts"), Some("latest"))
+        );
+    }
+}
