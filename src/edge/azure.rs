@@ -377,7 +377,11 @@ impl AzureClient {
                 }
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) if e.code() == Some("AnotherOperationInProgress") => {
-                    self.wait_terminal(kind, path, deadline).await?;
+                    // Another delete of it may be what runs: gone then is deleted.
+                    match self.wait_terminal(kind, path, deadline).await {
+                        Err(e) if e.is_not_found() => return Ok(()),
+                        other => other.map(|_| ())?,
+                    }
                 }
                 Err(e) => return Err(e),
             }

@@ -199,3 +199,51 @@ fn secrets_travel_only_in_custom_data_and_the_token_request() {
         }
     }
 }
+
+/// `destroy` killed at seeded points, then run again, leaves nothing of the site: the key is
+/// deleted last (with the group railyard made), so a stopped destroy is always found again.
+#[test]
+fn a_killed_azure_destroy_is_finished_by_the_next() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let mut rng = Rng(0x5EED_A2E0_0000_0001);
+    let mut killed = 0;
+    for round in 0..4 {
+        let fake = FakeAzure::start_in_background(AzureFaults::default());
+        assert_ok(&run(&mut railyard_at(
+            &fake,
+            &cluster,
+            &["bootstrap", EXAMPLE],
+        )));
+        let started = fake.requests().len();
+        let mut child = railyard_at(&fake, &cluster, &["destroy", EXAMPLE, "--yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("railyard starts");
+        let after = 10 + rng.next(60) as usize;
+        loop {
+            if !matches!(child.try_wait(), Ok(None)) {
+                break;
+            }
+            if fake.requests().len() >= started + after {
+                let _ = child.kill();
+                let _ = child.wait();
+                killed += 1;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_ok(&run(&mut railyard_at(
+            &fake,
+            &cluster,
+            &["destroy", EXAMPLE, "--yes"],
+        )));
+        let left: Vec<(String, String)> = fake
+            .resources()
+            .into_iter()
+            .map(|r| (r.kind, r.name))
+            .collect();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+    }
+    assert!(killed >= 2, "only {killed} destroys were killed");
+}
