@@ -35,7 +35,8 @@
 //!   `x-ms-ratelimit-remaining-subscription-writes: 0`; 5xx is 500 `InternalServerError`; a
 //!   dropped answer is a 502 HTML page after a PUT was committed. Async operations and
 //!   `Location` polls carry `Retry-After: Faults::retry_after` as well.
-//! - Tokens are opaque counters; the identity endpoint is never throttled.
+//! - Tokens are opaque counters; the identity endpoint is never throttled. The buckets
+//!   (`Faults::buckets`) are per subscription only, not per principal and region as well.
 mod arm;
 mod store;
 mod tests;
@@ -78,6 +79,10 @@ pub(crate) struct Faults {
     pub(crate) retry_after: u64,
     /// Seconds a token lives (`expires_in`).
     pub(crate) token_lifetime: u64,
+    /// Azure's token buckets (reads, writes, deletes each): size and refill per second; every
+    /// answer then names what is left in `x-ms-ratelimit-remaining-subscription-*`, and an
+    /// empty bucket answers 429 with the seconds until the next token. Off: no buckets.
+    pub(crate) buckets: Option<(u32, u32)>,
 }
 
 impl Default for Faults {
@@ -91,6 +96,7 @@ impl Default for Faults {
             settle: Duration::from_millis(20),
             retry_after: 0,
             token_lifetime: 3599,
+            buckets: None,
         }
     }
 }

@@ -269,10 +269,16 @@ impl AzureClient {
                 .map(str::to_owned)
         };
         let operation = header("azure-asyncoperation").or_else(|| header("location"));
+        let response_headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(transport)?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.retry
                 .pause(retry_after.map(|s| ServerPause::After(Duration::from_secs(s))));
+        } else if empty_bucket(&response_headers) {
+            // cloud-apis.md §5: the bucket refills at least a token a second; waiting that out
+            // spares the next request its 429.
+            self.retry
+                .pause(Some(ServerPause::After(Duration::from_secs(1))));
         }
         if status == StatusCode::UNAUTHORIZED {
             // An expired token is fetched anew on the next attempt.
@@ -473,6 +479,17 @@ impl AzureClient {
         let asked = Duration::from_secs(retry_after.unwrap_or(0));
         self.retry.sleep(asked.max(self.poll)).await;
     }
+}
+
+/// Whether an answer says a throttling bucket of the subscription is empty
+/// (`x-ms-ratelimit-remaining-subscription-reads|writes|deletes: 0`).
+fn empty_bucket(headers: &reqwest::header::HeaderMap) -> bool {
+    ["reads", "writes", "deletes"].iter().any(|bucket| {
+        headers
+            .get(format!("x-ms-ratelimit-remaining-subscription-{bucket}"))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+    })
 }
 
 /// A form value percent-encoded (`application/x-www-form-urlencoded`).

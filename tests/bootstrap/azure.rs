@@ -435,3 +435,22 @@ fn a_changed_user_data_is_reported_as_different_and_never_sent_again() {
         stdout(&again)
     );
 }
+
+/// Against Azure's token buckets (small here), bootstrap waits out an empty bucket and its
+/// 429s and still reaches exactly the wanted resources.
+#[test]
+fn throttled_azure_bootstrap_waits_out_the_buckets() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeAzure::start_in_background(AzureFaults {
+        buckets: Some((6, 12)),
+        ..AzureFaults::default()
+    });
+    assert_ok(&run(&mut railyard_at(
+        &fake,
+        &cluster,
+        &["bootstrap", EXAMPLE],
+    )));
+    assert_eq!(site_resources(&fake, SITE), wanted_small());
+    let throttled = fake.requests().iter().filter(|r| r.status == 429).count();
+    assert!(throttled >= 1, "the buckets never ran dry");
+}

@@ -122,6 +122,53 @@ impl State {
                 Some(_) => {}
             },
         }
+        let (bucket, left) = match self.take_token(r.method) {
+            Ok(taken) => taken,
+            Err(reply) => return reply,
+        };
+        let mut reply = self.arm(r);
+        if let Some(left) = left {
+            let header = format!("x-ms-ratelimit-remaining-subscription-{bucket}");
+            reply.headers.push((header, left.to_string()));
+        }
+        reply
+    }
+
+    /// A token from the request's bucket: what is left, or the 429 of an empty bucket.
+    fn take_token(&mut self, method: &str) -> Result<(&'static str, Option<u32>), Reply> {
+        let bucket = match method {
+            "GET" => "reads",
+            "DELETE" => "deletes",
+            _ => "writes",
+        };
+        let Some((size, per_second)) = self.faults.buckets else {
+            return Ok((bucket, None));
+        };
+        let now = std::time::Instant::now();
+        let (tokens, filled) = self.buckets.entry(bucket).or_insert((f64::from(size), now));
+        let refill = now.duration_since(*filled).as_secs_f64() * f64::from(per_second);
+        *tokens = (*tokens + refill).min(f64::from(size));
+        *filled = now;
+        if *tokens < 1.0 {
+            let wait = ((1.0 - *tokens) / f64::from(per_second.max(1)))
+                .ceil()
+                .max(1.0);
+            return Err(
+                Reply::from(ArmError::new(429, "TooManyRequests", "throttled"))
+                    .with("retry-after", format!("{wait}"))
+                    .with(
+                        &format!("x-ms-ratelimit-remaining-subscription-{bucket}"),
+                        "0".to_owned(),
+                    ),
+            );
+        }
+        *tokens -= 1.0;
+        Ok((bucket, Some(*tokens as u32)))
+    }
+
+    /// An authenticated ARM request, after the bucket.
+    fn arm(&mut self, r: &Request) -> Reply {
+        let lower = r.path.to_ascii_lowercase();
         let count = self.count;
         let every = move |n: u32| n > 0 && count % u64::from(n) == 0;
         if every(self.faults.rate_limit_every) {

@@ -137,6 +137,8 @@ pub(crate) struct State {
     resources: BTreeMap<String, Resource>,
     operations: BTreeMap<String, Operation>,
     next_address: u8,
+    /// Tokens left in each bucket (`reads`, `writes`, `deletes`) and when it was last filled.
+    pub(crate) buckets: BTreeMap<&'static str, (f64, Instant)>,
 }
 
 impl State {
@@ -151,6 +153,7 @@ impl State {
             resources: BTreeMap::new(),
             operations: BTreeMap::new(),
             next_address: 10,
+            buckets: BTreeMap::new(),
         }
     }
 

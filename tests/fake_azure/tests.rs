@@ -305,3 +305,36 @@ fn lists_page_through_next_links() {
     assert_eq!(second.body["value"].as_array().map(Vec::len), Some(1));
     assert!(second.body.get("nextLink").is_none());
 }
+
+#[test]
+fn buckets_count_down_in_headers_then_answer_429() {
+    let fake = FakeAzure::start_in_background(Faults {
+        buckets: Some((2, 1)),
+        ..Faults::default()
+    });
+    let token = token(&fake);
+    let path = group_path("g");
+    let first = call(&fake, Some(&token), "GET", &path, None);
+    let header = |c: &Call| {
+        c.headers
+            .get("x-ms-ratelimit-remaining-subscription-reads")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header(&first).as_deref(), Some("1"));
+    assert_eq!(
+        header(&call(&fake, Some(&token), "GET", &path, None)).as_deref(),
+        Some("0")
+    );
+    let throttled = call(&fake, Some(&token), "GET", &path, None);
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.headers.contains_key("retry-after"));
+    let write = call(
+        &fake,
+        Some(&token),
+        "PUT",
+        &path,
+        Some(json!({"location": "uksouth"}).to_string()),
+    );
+    assert_eq!(write.status, 201, "writes have a bucket of their own");
+}

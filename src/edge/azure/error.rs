@@ -115,6 +115,8 @@ impl Transient for AzureError {
     fn is_transient(&self) -> bool {
         match self {
             AzureError::Transport { .. } => true,
+            // No answer from the identity endpoint, or a busy one; a refusal stays one.
+            AzureError::Token { status, .. } => matches!(*status, 0 | 429 | 500..=599),
             AzureError::Api { status, code, .. } => {
                 matches!(*status, 429 | 500 | 502 | 503 | 504)
                     || code == "ExpiredAuthenticationToken"
