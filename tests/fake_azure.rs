@@ -26,6 +26,9 @@
 //!   spaces, priorities 100–4096 unique per direction. NICs take their `Static` address or the
 //!   first free one from `.4`; public IPs get addresses from 203.0.113.0/24.
 //! - Errors are `{"error":{"code","message","details"}}`; every request is recorded.
+//! - `GET /subscriptions/{s}/providers/Microsoft.Compute/skus` (api-version `2021-07-01`) lists
+//!   three VM sizes in the `$filter`'s location, with `Location` restrictions for
+//!   `Faults::restricted` (learn.microsoft.com/rest/api/compute/resourceskus/list).
 //!
 //! Where it is simpler than Azure (each a place a client bug could hide):
 //! - One subscription and one tenant; any resource type is accepted under `providers/` and
@@ -83,6 +86,9 @@ pub(crate) struct Faults {
     /// answer then names what is left in `x-ms-ratelimit-remaining-subscription-*`, and an
     /// empty bucket answers 429 with the seconds until the next token. Off: no buckets.
     pub(crate) buckets: Option<(u32, u32)>,
+    /// VM sizes the subscription may not order anywhere (a `Location` restriction,
+    /// `NotAvailableForSubscription`, in the Resource SKUs list).
+    pub(crate) restricted: Vec<&'static str>,
 }
 
 impl Default for Faults {
@@ -97,6 +103,7 @@ impl Default for Faults {
             retry_after: 0,
             token_lifetime: 3599,
             buckets: None,
+            restricted: Vec::new(),
         }
     }
 }

@@ -221,7 +221,8 @@ impl AzureClient {
     /// be on the API's own origin.
     fn url(&self, target: &str, version: Option<&str>) -> Result<String, AzureError> {
         if target.starts_with('/') {
-            let version = version.map_or(String::new(), |v| format!("?api-version={v}"));
+            let join = if target.contains('?') { '&' } else { '?' };
+            let version = version.map_or(String::new(), |v| format!("{join}api-version={v}"));
             return Ok(format!("{}{target}{version}", self.base));
         }
         let origin_ok = target
@@ -479,6 +480,14 @@ impl AzureClient {
         let asked = Duration::from_secs(retry_after.unwrap_or(0));
         self.retry.sleep(asked.max(self.poll)).await;
     }
+}
+
+/// `$filter=location eq '<location>'`, encoded, for lists that filter by location.
+fn location_filter(location: &str) -> String {
+    format!(
+        "$filter={}",
+        form_encode(&format!("location eq '{location}'"))
+    )
 }
 
 /// Whether an answer says a throttling bucket of the subscription is empty

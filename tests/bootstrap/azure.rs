@@ -454,3 +454,25 @@ fn throttled_azure_bootstrap_waits_out_the_buckets() {
     let throttled = fake.requests().iter().filter(|r| r.status == 429).count();
     assert!(throttled >= 1, "the buckets never ran dry");
 }
+
+/// A VM size the subscription may not order in the site's location stops `plan` and
+/// `bootstrap` before anything is created, naming what can be ordered there.
+#[test]
+fn a_restricted_size_stops_the_run_before_any_create() {
+    let cluster = TestCluster::quick(EXAMPLE);
+    let fake = FakeAzure::start_in_background(AzureFaults {
+        restricted: vec!["Standard_D4s_v5"],
+        ..AzureFaults::default()
+    });
+    for verb in ["plan", "bootstrap"] {
+        let output = run(&mut railyard_at(&fake, &cluster, &[verb, EXAMPLE]));
+        assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+        let err = stderr(&output);
+        assert!(
+            err.contains("server type `Standard_D4s_v5` is not available in `uksouth`"),
+            "{err}"
+        );
+        assert!(err.contains("`Standard_D4as_v5`"), "{err}");
+    }
+    assert!(fake.requests().iter().all(|r| r.method != "PUT"));
+}

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::store::{ArmError, Path, State};
-use super::{CLIENT_ID, CLIENT_SECRET, Recorded, TENANT};
+use super::{CLIENT_ID, CLIENT_SECRET, Recorded, SUBSCRIPTION, TENANT};
 
 pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
@@ -195,6 +195,12 @@ impl State {
         if let Some(id) = lower.strip_prefix("/fake/results/") {
             return self.operation(id, true);
         }
+        if lower == format!("/subscriptions/{SUBSCRIPTION}/providers/microsoft.compute/skus") {
+            if param("api-version").as_deref() != Some("2021-07-01") {
+                return ArmError::new(400, "InvalidApiVersionParameter", "2021-07-01").into();
+            }
+            return self.skus(param("$filter").as_deref());
+        }
         let path = match Path::parse(r.path) {
             Ok(path) => path,
             Err(e) => return e.into(),
@@ -235,6 +241,27 @@ impl State {
             _ => Err(ArmError::new(405, "MethodNotAllowed", r.method)),
         };
         result.unwrap_or_else(Reply::from)
+    }
+
+    /// The Resource SKUs list: VM sizes in the filter's location, restricted as the faults say.
+    fn skus(&self, filter: Option<&str>) -> Reply {
+        let location = filter
+            .and_then(|f| f.strip_prefix("location eq '"))
+            .and_then(|f| f.strip_suffix('\''))
+            .unwrap_or("uksouth");
+        let value: Vec<Value> = ["Standard_D4s_v5", "Standard_D4as_v5", "Standard_B4ms"]
+            .iter()
+            .map(|size| {
+                let restrictions = if self.faults.restricted.contains(size) {
+                    json!([{"type": "Location", "values": [location], "reasonCode": "NotAvailableForSubscription"}])
+                } else {
+                    json!([])
+                };
+                json!({"resourceType": "virtualMachines", "name": size, "tier": "Standard",
+                    "locations": [location], "restrictions": restrictions})
+            })
+            .collect();
+        Reply::json(200, json!({ "value": value }))
     }
 
     fn token(&mut self, r: &Request) -> Reply {

@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 use super::table::{self, Type};
 use super::wire;
 use super::{AzureClient, AzureError};
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
     Existing, Facts, FollowUp, Kind, Labels, Profile, ResourceId, Spec, Wanted,
 };
@@ -441,6 +442,19 @@ impl Cloud for AzureClient {
             }
         }
         Ok(found)
+    }
+
+    /// The VM sizes the subscription may order in the site's location: a size with a
+    /// `Location` restriction naming it (`NotAvailableForSubscription`, a quota) is not.
+    async fn offers(&self) -> Result<Vec<Offer>, CloudError> {
+        let path = format!(
+            "/subscriptions/{}/providers/{}?{}",
+            self.principal.subscription,
+            table::SKUS.name,
+            super::location_filter(&self.location)
+        );
+        let skus = self.list(&path, table::SKUS.api_version).await?;
+        Ok(wire::offers(&skus, &self.location))
     }
 
     async fn get(&self, kind: Kind, id: &ResourceId) -> Result<Existing, CloudError> {

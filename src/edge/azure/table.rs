@@ -49,6 +49,12 @@ pub(super) const GROUPS: Type = Type {
     name: "",
     api_version: "2021-04-01",
 };
+/// The subscription's VM sizes per location, with their restrictions (Resource SKUs, whose
+/// api-version is its own: learn.microsoft.com/rest/api/compute/resourceskus/list).
+pub(super) const SKUS: Type = Type {
+    name: "Microsoft.Compute/skus",
+    api_version: "2021-07-01",
+};
 pub(super) const VMS: Type = compute("virtualMachines");
 pub(super) const SSH_KEYS: Type = compute("sshPublicKeys");
 pub(super) const DISKS: Type = compute("disks");

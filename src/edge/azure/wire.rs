@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use super::table;
+use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{Direction, FirewallRule, Labels};
 use crate::core::firewall::Rule;
 use crate::core::generate::azure::nsg_rules;
@@ -350,6 +351,30 @@ fn probe(p: &Probe) -> Json {
         "protocol": p.protocol, "port": p.port,
         "intervalInSeconds": p.interval_in_seconds, "numberOfProbes": p.number_of_probes,
     }})
+}
+
+/// Resource SKUs as offers in `location`: the VM sizes listed there, each available unless a
+/// `Location` restriction names the location.
+pub(super) fn offers(skus: &[Json], location: &str) -> Vec<Offer> {
+    let named = |values: &Json| {
+        values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(location)))
+    };
+    skus.iter()
+        .filter(|s| s["resourceType"] == "virtualMachines" && named(&s["locations"]))
+        .map(|s| Offer {
+            machine_type: s["name"].as_str().unwrap_or_default().to_owned(),
+            location: location.to_owned(),
+            available: !s["restrictions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["type"] == "Location" && named(&r["values"])),
+        })
+        .collect()
 }
 
 #[cfg(test)]
