@@ -22,27 +22,31 @@ impl From<AzureError> for CloudError {
     }
 }
 
-/// The kind of a resource type bootstrap plans with; `None` for what a kind brings along.
-fn kind_of(kind: &str) -> Option<(Kind, Type)> {
-    [
-        (Kind::SshKey, table::SSH_KEYS),
-        (Kind::Network, table::VNETS),
-        (Kind::Firewall, table::NSGS),
-        (Kind::LoadBalancer, table::LOAD_BALANCERS),
-        (Kind::Machine, table::VMS),
-    ]
-    .into_iter()
-    .find(|(_, t)| t.name.eq_ignore_ascii_case(kind))
+/// Each kind bootstrap plans with and the Azure type that is it (none for placement groups:
+/// the profile wants none on Azure); what a kind brings along has no kind.
+const KINDS: [(Kind, Type); 5] = [
+    (Kind::SshKey, table::SSH_KEYS),
+    (Kind::Network, table::VNETS),
+    (Kind::Firewall, table::NSGS),
+    (Kind::LoadBalancer, table::LOAD_BALANCERS),
+    (Kind::Machine, table::VMS),
+];
+
+fn kind_of(name: &str) -> Option<(Kind, Type)> {
+    KINDS
+        .into_iter()
+        .find(|(_, t)| t.name.eq_ignore_ascii_case(name))
 }
 
-fn type_of(kind: Kind) -> Type {
-    match kind {
-        Kind::SshKey => table::SSH_KEYS,
-        Kind::Network => table::VNETS,
-        Kind::Firewall | Kind::PlacementGroup => table::NSGS,
-        Kind::LoadBalancer => table::LOAD_BALANCERS,
-        Kind::Machine => table::VMS,
-    }
+fn type_of(kind: Kind) -> Result<Type, CloudError> {
+    KINDS
+        .into_iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, t)| t)
+        .ok_or(CloudError::Unresolved {
+            kind: kind.noun(),
+            name: "an Azure resource".to_owned(),
+        })
 }
 
 /// The last segment of an ARM id: the resource's name.
@@ -458,7 +462,7 @@ impl Cloud for AzureClient {
     }
 
     async fn get(&self, kind: Kind, id: &ResourceId) -> Result<Existing, CloudError> {
-        let t = type_of(kind);
+        let t = type_of(kind)?;
         let json = self
             .call(Method::GET, &id.0, Some(t.api_version), None)
             .await?;
