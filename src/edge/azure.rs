@@ -12,11 +12,13 @@
 //! followed only on the API's own origin, so the token never leaves for another host.
 //!
 //! Azure's wire format stays in this module: `table.rs` (profile, api-versions, names),
-//! `wire.rs` (bodies and facts), `resources.rs` (the neutral `Cloud` operations), `error.rs`.
+//! `wire.rs` (bodies and facts), `resources.rs` (the neutral `Cloud` operations),
+//! `teardown.rs` (what `destroy` clears beyond each kind, and the group), `error.rs`.
 
 mod error;
 mod resources;
 mod table;
+mod teardown;
 mod wire;
 
 use std::time::{Duration, Instant};

@@ -55,7 +55,7 @@ fn name_of(id: &str) -> &str {
 }
 
 impl AzureClient {
-    fn site(&self) -> &str {
+    pub(super) fn site(&self) -> &str {
         &self.site
     }
 
@@ -359,64 +359,6 @@ impl AzureClient {
             labels: labels::azure_labels(&wire::tags(json)),
             facts,
         })
-    }
-
-    /// Whether a listed resource carries the site's tag.
-    fn ours(&self, item: &Json) -> bool {
-        labels::azure_labels(&wire::tags(item))
-            .get(labels::SITE)
-            .map(String::as_str)
-            == Some(self.site())
-    }
-
-    /// Deletes what carries the site's tag among `kinds`, in that order: before a load
-    /// balancer or the network goes, the NICs (and VMs, disks) a stopped destroy left would
-    /// still hold them.
-    async fn clear(&self, kinds: &[Type]) -> Result<(), AzureError> {
-        let everything = format!("{}/resources", self.group_path());
-        let left = self.list(&everything, table::GROUPS.api_version).await?;
-        for kind in kinds {
-            for item in left.iter().filter(|i| self.ours(i)) {
-                if item["type"]
-                    .as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(kind.name))
-                {
-                    self.remove(*kind, item["id"].as_str().unwrap_or_default())
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Deletes the site's SSH key `key` last of all: first whatever else carries the site's
-    /// tag (what a stopped create or destroy left), then, when railyard made the group and
-    /// only the site's keys are left in it, the group (which takes the keys along), else the
-    /// key alone. A destroy stopped anywhere still finds the key, so the next finishes.
-    async fn delete_last(&self, key: &str) -> Result<(), AzureError> {
-        let everything = format!("{}/resources", self.group_path());
-        let others: Vec<Type> = table::DELETION_ORDER
-            .into_iter()
-            .filter(|k| *k != table::SSH_KEYS)
-            .collect();
-        self.clear(&others).await?;
-        let group_path = self.group_path();
-        if let Some(group) = self.find(&group_path, table::GROUPS.api_version).await? {
-            let tags = wire::tags(&group);
-            let (mark, value) = labels::AZURE_CREATED_GROUP;
-            let made = tags.get(mark).map(String::as_str) == Some(value) && self.ours(&group);
-            let rest = self.list(&everything, table::GROUPS.api_version).await?;
-            let only_keys = rest.iter().all(|i| {
-                self.ours(i)
-                    && i["type"]
-                        .as_str()
-                        .is_some_and(|t| t.eq_ignore_ascii_case(table::SSH_KEYS.name))
-            });
-            if made && only_keys {
-                return self.remove(table::GROUPS, &group_path).await;
-            }
-        }
-        self.remove(table::SSH_KEYS, key).await
     }
 }
 
