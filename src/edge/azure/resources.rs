@@ -271,28 +271,42 @@ impl AzureClient {
     /// Makes every NIC of `role` a backend of the load balancer's pool.
     async fn add_backends(&self, balancer: &str, role: &str) -> Result<(), AzureError> {
         let pool = self.pool_id(balancer);
-        for (name, nic_role, pools) in self.nics().await? {
-            if nic_role != role || pools.contains(&pool.to_ascii_lowercase()) {
-                continue;
-            }
-            let machine = self.block.nics.iter().find(|n| n.name == name).map_or_else(
-                || name.trim_end_matches("-nic").to_owned(),
-                |n| n.machine.clone(),
-            );
-            let (_, static_ip, public) = self.nic_of(&machine);
-            let public_ip = public.map(|p| self.path(table::PUBLIC_IPS, &p));
-            let tags = labels::azure_tags(&labels::resource(self.site(), role));
-            let body = wire::nic(&wire::Nic {
-                location: &self.location,
-                tags: &tags,
-                subnet: &self.subnet_id(),
-                static_ip: static_ip.as_deref(),
-                public_ip: public_ip.as_deref(),
-                pools: std::slice::from_ref(&pool),
-            });
-            self.put(table::NICS, &self.path(table::NICS, &name), &body)
-                .await?;
-        }
+        let lower = pool.to_ascii_lowercase();
+        let missing: Vec<String> = self
+            .nics()
+            .await?
+            .into_iter()
+            .filter(|(_, nic_role, pools)| nic_role == role && !pools.contains(&lower))
+            .map(|(name, _, _)| name)
+            .collect();
+        // Each NIC is its own resource: they join the pool side by side.
+        let joins = missing
+            .into_iter()
+            .map(|name| self.join_pool(name, role, &pool));
+        futures::future::try_join_all(joins).await?;
+        Ok(())
+    }
+
+    /// The NIC `name` of a machine of `role`, as its machine's create made it, in `pool`.
+    async fn join_pool(&self, name: String, role: &str, pool: &str) -> Result<(), AzureError> {
+        let machine = self.block.nics.iter().find(|n| n.name == name).map_or_else(
+            || name.trim_end_matches("-nic").to_owned(),
+            |n| n.machine.clone(),
+        );
+        let (_, static_ip, public) = self.nic_of(&machine);
+        let public_ip = public.map(|p| self.path(table::PUBLIC_IPS, &p));
+        let tags = labels::azure_tags(&labels::resource(self.site(), role));
+        let pools = [pool.to_owned()];
+        let body = wire::nic(&wire::Nic {
+            location: &self.location,
+            tags: &tags,
+            subnet: &self.subnet_id(),
+            static_ip: static_ip.as_deref(),
+            public_ip: public_ip.as_deref(),
+            pools: &pools,
+        });
+        self.put(table::NICS, &self.path(table::NICS, &name), &body)
+            .await?;
         Ok(())
     }
 
@@ -370,24 +384,20 @@ impl Cloud for AzureClient {
     async fn inventory(&self, site: &str) -> Result<Vec<Existing>, CloudError> {
         let everything = format!("{}/resources", self.group_path());
         let listed = self.list(&everything, table::GROUPS.api_version).await?;
-        let mut found = Vec::new();
-        for item in listed {
-            let ours = labels::azure_labels(&wire::tags(&item))
-                .get(labels::SITE)
-                .map(String::as_str)
-                == Some(site);
-            let Some((kind, t)) = item["type"].as_str().and_then(kind_of) else {
-                continue;
-            };
-            if ours {
-                let id = item["id"].as_str().unwrap_or_default().to_owned();
-                let full = self
-                    .call(Method::GET, &id, Some(t.api_version), None)
-                    .await?;
-                found.push(self.existing(kind, &full.json).await?);
-            }
-        }
-        Ok(found)
+        let ours = listed.iter().filter_map(|item| {
+            let site_tag = labels::azure_labels(&wire::tags(item));
+            let (kind, t) = item["type"].as_str().and_then(kind_of)?;
+            (site_tag.get(labels::SITE).map(String::as_str) == Some(site))
+                .then(|| (kind, t, item["id"].as_str().unwrap_or_default().to_owned()))
+        });
+        // Read side by side: each resource's facts take a request or three.
+        let reads = ours.map(|(kind, t, id)| async move {
+            let full = self
+                .call(Method::GET, &id, Some(t.api_version), None)
+                .await?;
+            self.existing(kind, &full.json).await
+        });
+        Ok(futures::future::try_join_all(reads).await?)
     }
 
     /// The VM sizes the subscription may order in the site's location: a size with a
