@@ -2,6 +2,7 @@
 //! of `core`.
 
 pub mod age_keys;
+pub mod azure;
 pub mod clients;
 pub mod cloud;
 pub mod digitalocean;

@@ -13,6 +13,7 @@ use crate::fake_kube::{FakeKube, KubeFaults};
 use crate::ssh::{Sshd, sshd_binary};
 use crate::support::{railyard, root, run, stderr, stdout};
 
+mod azure;
 mod digitalocean;
 mod digitalocean_faults;
 mod digitalocean_render;

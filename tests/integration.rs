@@ -76,6 +76,8 @@ mod filesystem;
 mod fake_hetzner;
 mod fake_kube;
 
+/// A stateful fake of Azure Resource Manager and its token endpoint, and tests of the fake.
+mod fake_azure;
 /// A stateful fake of the DigitalOcean API for `bootstrap`'s tests, and tests of the fake.
 mod fake_digitalocean;
 /// A stateful fake of the Scaleway APIs for `bootstrap`'s tests, and tests of the fake.

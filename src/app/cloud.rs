@@ -20,7 +20,7 @@ use crate::app::{Exit, compile_site, flux, print_diagnostics};
 use crate::bootstrap::model::{Existing, Kind, Profile};
 use crate::bootstrap::plan::{self, Plan, Step};
 use crate::bootstrap::wanted::{self, HostFiles};
-use crate::bootstrap::{adopt, availability, cluster, kubeconfig};
+use crate::bootstrap::{adopt, availability, cluster, kubeconfig, user_data};
 use crate::cli::{Cli, CloudArgs};
 use crate::core::{layout, placeholder};
 use crate::edge::clients::{Client, PROFILES};
@@ -82,7 +82,7 @@ fn context(
     };
     let host = wanted::read(&tree.site, &tree.files)?;
     let profile = wanted::profile_for(&host.machines, PROFILES)?;
-    wanted::wanted(&host, profile)?;
+    let digests = user_data::digests(&wanted::wanted(&host, profile)?, &tree.files);
     let token = std::env::var(profile.token_variable)
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -100,7 +100,8 @@ fn context(
         cloud.api_url.as_deref(),
         cloud.project.as_deref(),
         token.trim(),
-        &host.machines.location,
+        &host.machines,
+        &digests,
         timing(),
     )?;
     // User-data's secrets are the machines': a `v1alpha2` site keeps them in their own file.
@@ -135,9 +136,12 @@ fn timing() -> Timing {
 /// exists (or before a pool is left unable to grow).
 async fn current_plan(context: &CloudCommand) -> Result<(Plan, Vec<Existing>)> {
     let wanted = wanted::wanted(&context.host, context.profile)?;
+    let digests = user_data::digests(&wanted, &context.files);
     let mut existing = context.client.inventory(&context.site).await?;
     let autoscaled = wanted::autoscaled_pools(&context.host.machines);
     let mut plan = plan::plan(&context.site, wanted, &autoscaled, &existing);
+    // A machine's user-data cannot change where the cloud keeps a digest of it (Azure).
+    user_data::mark_changes(&mut plan, &existing, &digests);
     if plan.creates().any(|w| w.kind() == Kind::SshKey) {
         // The site's key held under another name is the site's key as it is, for the plan
         // and for this run's references; it never joins the site (destroy leaves it).

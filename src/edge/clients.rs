@@ -4,10 +4,14 @@
 //! It is the one module that names every client, so that the seam (`edge/cloud.rs`) names
 //! none and no client depends on another.
 
+use std::collections::BTreeMap;
+
 use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
     Existing, FollowUp, HeldKey, Kind, Profile, ResourceId, Spec, Wanted,
 };
+use crate::core::machines::Machines;
+use crate::edge::azure::{self, AzureClient, Principal};
 use crate::edge::cloud::{Cloud, CloudError, Created, Refs, Timing};
 use crate::edge::digitalocean::{self, DigitalOcean};
 use crate::edge::hetzner::{self, Hetzner};
@@ -18,6 +22,7 @@ pub static PROFILES: &[&Profile] = &[
     &hetzner::PROFILE,
     &digitalocean::PROFILE,
     &scaleway::PROFILE,
+    &azure::PROFILE,
 ];
 
 /// A client for one of the clouds in `PROFILES`.
@@ -25,6 +30,8 @@ pub enum Client {
     Hetzner(Hetzner),
     DigitalOcean(DigitalOcean),
     Scaleway(Scaleway),
+    /// Boxed: it holds the site's `azure` block.
+    Azure(Box<AzureClient>),
 }
 
 /// Calls `$call` on whichever client `$self` holds.
@@ -34,21 +41,28 @@ macro_rules! each {
             Client::Hetzner($c) => $call,
             Client::DigitalOcean($c) => $call,
             Client::Scaleway($c) => $call,
+            Client::Azure($c) => {
+                let $c: &AzureClient = $c;
+                $call
+            }
         }
     };
 }
 
 impl Client {
-    /// A client for `profile`'s cloud at `url` (its public API when `None`), for a site at
-    /// `location`; `project` is Scaleway's project, given on the command line.
+    /// A client for `profile`'s cloud at `url` (its public API when `None`), for the site
+    /// `machines` describes; `project` is Scaleway's project, given on the command line;
+    /// `user_data` the digests of the machines' rendered user-data, by name (`Azure` keeps them).
     pub fn connect(
         profile: &Profile,
         url: Option<&str>,
         project: Option<&str>,
         token: &str,
-        location: &str,
+        machines: &Machines,
+        user_data: &BTreeMap<String, String>,
         timing: Timing,
     ) -> Result<Client, CloudError> {
+        let location = machines.location.as_str();
         if project.is_some() && profile.provider != "scaleway" {
             return Err(CloudError::NoProjects(profile.title));
         }
@@ -79,6 +93,13 @@ impl Client {
                     timing,
                 )?))
             }
+            "azure" => Ok(Client::Azure(Box::new(AzureClient::new(
+                url.unwrap_or(azure::DEFAULT_URL),
+                Principal::from_env(token)?,
+                machines,
+                user_data.clone(),
+                timing,
+            )?))),
             other => Err(CloudError::NoClient(other.to_owned())),
         }
     }

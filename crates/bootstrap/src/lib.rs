@@ -19,6 +19,7 @@ pub mod plan;
 pub mod polling;
 pub mod readiness;
 pub mod status;
+pub mod user_data;
 pub mod wanted;
 
 use railyard_core::json_tree::JsonTree;

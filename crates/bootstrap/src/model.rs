@@ -226,6 +226,9 @@ pub struct Facts {
     /// A network's address ranges, where the client reads them (a DigitalOcean VPC's range,
     /// a Scaleway private network's subnets); empty where it does not.
     pub ranges: Vec<String>,
+    /// A machine's rendered user-data by digest (`user_data::digest`), where the cloud keeps
+    /// one beside the machine (an Azure tag: Azure never serves `customData` back).
+    pub user_data: Option<String>,
 }
 
 /// An SSH key the account or project holds, whoever's it is: clouds that refuse a second copy

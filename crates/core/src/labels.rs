@@ -134,6 +134,34 @@ pub fn azure_site_tags(site: &str) -> BTreeMap<String, String> {
     azure_tags(&BTreeMap::from([(SITE.to_owned(), site.to_owned())]))
 }
 
+/// The tag marking a resource group railyard created for a site (not one the user made and
+/// named in the site): `destroy` deletes only such a group, and only once it is empty.
+pub const AZURE_CREATED_GROUP: (&str, &str) = ("railyard-created", "resource-group");
+
+/// The tag holding a VM's rendered user-data digest (`bootstrap::user_data`): Azure never
+/// serves `customData` back, so this is how `plan` tells that the render has changed since.
+pub const AZURE_USER_DATA_TAG: &str = "railyard-user-data";
+
+/// The tags of a site's resource group railyard creates: the site's, and `AZURE_CREATED_GROUP`.
+pub fn azure_group_tags(site: &str) -> BTreeMap<String, String> {
+    let mut tags = azure_site_tags(site);
+    let (name, value) = AZURE_CREATED_GROUP;
+    tags.insert(name.to_owned(), value.to_owned());
+    tags
+}
+
+/// Azure tags read back as labels: `railyard-site` is `railyard.dev/site` again; tags that
+/// are no label of railyard's are left out.
+pub fn azure_labels(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    [SITE, ROLE, POOL]
+        .iter()
+        .filter_map(|label| {
+            tags.get(&azure_tag_name(label))
+                .map(|v| ((*label).to_owned(), v.clone()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +219,19 @@ mod tests {
             azure_site_tags("demo"),
             BTreeMap::from([("railyard-site".to_owned(), "demo".to_owned())])
         );
+    }
+
+    #[test]
+    fn azure_tags_read_back_as_labels_and_mark_the_group() {
+        let labels = resource("demo", "worker");
+        let mut tags = azure_tags(&labels);
+        tags.insert("owner".to_owned(), "ops".to_owned());
+        tags.insert(AZURE_USER_DATA_TAG.to_owned(), "0123".to_owned());
+        assert_eq!(azure_labels(&tags), labels, "other tags are no labels");
+        let group = azure_group_tags("demo");
+        assert_eq!(group["railyard-site"], "demo");
+        assert_eq!(group[AZURE_CREATED_GROUP.0], AZURE_CREATED_GROUP.1);
+        assert!(group.keys().all(|k| !k.contains(AZURE_RESERVED)));
     }
 
     #[test]

@@ -237,6 +237,7 @@ pub(super) fn existing(kind: Kind, raw: &Json) -> Existing {
             private_ipv4: text(&raw["private_net"][0]["ip"]),
             // Only a network has a top-level `ip_range`.
             ranges: text(&raw["ip_range"]).into_iter().collect(),
+            user_data: None,
         },
     }
 }
