@@ -367,10 +367,10 @@ fn check_strings(kustomization: &Kustomization, source: &str) -> Vec<Diagnostic>
         let yaml11_bool = crate::yaml::scalar::is_yaml11_bool(raw);
         let found = match &value {
             Json::String(_) if yaml11_bool => "a YAML 1.1 boolean",
-            Json::String(_) => continue,
+            // kustomize unmarshals a null into the field's zero value: as if it were absent
+            Json::String(_) | Json::Null => continue,
             Json::Bool(_) => "a boolean",
             Json::Number(_) => "a number",
-            Json::Null => "null",
             _ => "a list or mapping",
         };
         problems.push(

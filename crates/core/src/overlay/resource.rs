@@ -247,34 +247,37 @@ pub(super) fn set(object: &mut Json, path: &[&str], value: Json) {
 /// Kinds the Kubernetes API serves without a namespace (kustomize's built-in schema knows
 /// these; any other kind, custom resources included, counts as namespaced, as for kustomize).
 pub(super) fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "APIService"
-            | "CertificateSigningRequest"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "ComponentStatus"
-            | "CSIDriver"
-            | "CSINode"
-            | "CustomResourceDefinition"
-            | "FlowSchema"
-            | "IngressClass"
-            | "MutatingWebhookConfiguration"
-            | "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "PodSecurityPolicy"
-            | "PriorityClass"
-            | "PriorityLevelConfiguration"
-            | "RuntimeClass"
-            | "SelfSubjectAccessReview"
-            | "SelfSubjectRulesReview"
-            | "StorageClass"
-            | "SubjectAccessReview"
-            | "TokenReview"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "ValidatingWebhookConfiguration"
-            | "VolumeAttachment"
-    )
+    cluster_scoped_group(kind).is_some()
+}
+
+/// Whether this object is one of those kinds in its built-in API group: kustomize looks the
+/// schema up by group, version and kind, so a custom `example.com/v1` `Namespace` is namespaced.
+pub(super) fn is_cluster_scoped_object(resource: &Resource) -> bool {
+    cluster_scoped_group(&resource.kind()) == Some(resource.group_version().0.as_str())
+}
+
+/// The API group that serves a cluster-scoped kind (`""` is the core group).
+fn cluster_scoped_group(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "ComponentStatus" | "Namespace" | "Node" | "PersistentVolume" => "",
+        "APIService" => "apiregistration.k8s.io",
+        "CertificateSigningRequest" => "certificates.k8s.io",
+        "ClusterRole" | "ClusterRoleBinding" => "rbac.authorization.k8s.io",
+        "CSIDriver" | "CSINode" | "StorageClass" | "VolumeAttachment" => "storage.k8s.io",
+        "CustomResourceDefinition" => "apiextensions.k8s.io",
+        "FlowSchema" | "PriorityLevelConfiguration" => "flowcontrol.apiserver.k8s.io",
+        "IngressClass" => "networking.k8s.io",
+        "MutatingWebhookConfiguration"
+        | "ValidatingAdmissionPolicy"
+        | "ValidatingAdmissionPolicyBinding"
+        | "ValidatingWebhookConfiguration" => "admissionregistration.k8s.io",
+        "PodSecurityPolicy" => "policy",
+        "PriorityClass" => "scheduling.k8s.io",
+        "RuntimeClass" => "node.k8s.io",
+        "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview" => {
+            "authorization.k8s.io"
+        }
+        "TokenReview" => "authentication.k8s.io",
+        _ => return None,
+    })
 }

@@ -7,7 +7,7 @@ mod label_fields;
 use serde_json::{Map, Value as Json};
 
 use super::kustomization::Kustomization;
-use super::resource::{Resource, is_cluster_scoped};
+use super::resource::{Resource, is_cluster_scoped_object};
 use crate::diagnostic::Diagnostic;
 
 pub(super) use images::images;
@@ -347,7 +347,7 @@ pub(super) fn namespace(kustomization: &Kustomization, resources: &mut [Resource
                 &mut |value| *value = Json::String(namespace.to_owned()),
             );
         }
-        if is_cluster_scoped(&kind) {
+        if is_cluster_scoped_object(resource) {
             if kind == "ClusterRoleBinding" {
                 default_subjects(resource, namespace);
             }
