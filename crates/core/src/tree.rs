@@ -35,8 +35,7 @@ impl Lock {
         inputs: &BTreeMap<String, Vec<u8>>,
         outputs: &BTreeMap<String, Vec<u8>>,
     ) -> Lock {
-        let inputs: BTreeMap<String, String> =
-            inputs.iter().map(|(k, v)| (k.clone(), sha256(v))).collect();
+        let inputs = Lock::digests(inputs);
         let joined: String = inputs.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
         Lock {
             lock_version: LOCK_VERSION,
@@ -44,11 +43,13 @@ impl Lock {
             site: site.to_owned(),
             inputs_digest: sha256(joined.as_bytes()),
             inputs,
-            outputs: outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), sha256(v)))
-                .collect(),
+            outputs: Lock::digests(outputs),
         }
+    }
+
+    /// Each file's sha256, by name: how the lock records inputs and outputs.
+    pub fn digests(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
+        files.iter().map(|(k, v)| (k.clone(), sha256(v))).collect()
     }
 
     pub fn to_text(&self) -> String {
