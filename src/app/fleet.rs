@@ -238,6 +238,10 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         }
     });
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
+    let current = compiled
+        .iter()
+        .filter(|c| matches!(c.tree, Ok(Product::Current(_))))
+        .count();
     let json = cli.error_format == ErrorFormat::Json;
     for (outcome, c) in results.iter().zip(&compiled) {
         eprint!("{}", c.diagnostics);
@@ -268,7 +272,7 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         "rendered"
     };
     eprintln!(
-        "{} sites under {}: {done} {verb}, {differ} differ, {invalid} invalid, {failed} failed",
+        "{} sites under {}: {done} {verb} ({current} current by the lock: nothing generated), {differ} differ, {invalid} invalid, {failed} failed",
         sites.len(),
         dir.display()
     );
