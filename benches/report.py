@@ -119,6 +119,12 @@ def main():
         out.append(bootstrap.read_text().rstrip())
         out.append("```\n")
 
+    # The profile summary (where the instructions go, before and after a change) is written by
+    # hand from callgrind_annotate's output, with its commands; it is carried over as it is.
+    profile = pathlib.Path("benches/profile.md")
+    if profile.exists():
+        out.append(profile.read_text().rstrip() + "\n")
+
     hostile = BENCH / "hostile.txt"
     if hostile.exists():
         out.append("## Hostile inputs (benches/hostile.sh)\n")
