@@ -87,6 +87,9 @@ fn an_unchanged_site_is_not_generated_again() {
     assert_eq!(snapshot(&out), before);
 }
 
+/// One change to a site's inputs, made in place.
+type Change<'a> = Box<dyn Fn() + 'a>;
+
 #[test]
 fn every_input_change_and_another_version_render_again() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -101,7 +104,7 @@ fn every_input_change_and_another_version_render_again() {
         .map(|e| e.path())
         .find(|p| p.is_file())
         .expect("an overlay file");
-    let changes: [(&str, Box<dyn Fn()>); 4] = [
+    let changes: [(&str, Change<'_>); 4] = [
         ("the site file", Box::new(|| append(&site, "# reviewed\n"))),
         (
             "the secrets file",
