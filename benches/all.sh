@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md: every bench script in one run on this machine, then one report.
 #   render.sh   render small and medium (100 workers), validate
+#   instructions.sh  callgrind instruction counts of the single-site commands; compared by
+#               compare.py with the committed BENCHMARKS.md: more than 10% over fails the run
 #   overlay.sh  railyard overlay build vs kubectl kustomize, small and large
 #   secrets.sh  railyard secrets vs sops 3.11, encrypt and decrypt
 #   fleet.sh    render --all at 100, 500 and 1,000 sites; render --check --all and diff --all
@@ -11,9 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.oracles/venv/bin:$PATH"
-rm -f target/bench/*.json target/bench/peak.jsonl target/bench/hostile.txt target/bench/bootstrap.txt
+rm -f target/bench/*.json target/bench/peak.jsonl target/bench/instructions.json target/bench/hostile.txt target/bench/bootstrap.txt
 mkdir -p target/bench
 bash benches/render.sh
+bash benches/instructions.sh target/release/railyard
 bash benches/overlay.sh
 bash benches/secrets.sh
 bash benches/fleet.sh 100 500 1000
@@ -25,5 +28,9 @@ fi
 if [[ -f benches/hostile.sh ]]; then
   bash benches/hostile.sh | tee target/bench/hostile.txt
 fi
+# The committed figures, read before BENCHMARKS.md is rewritten; the new file is written even
+# when a count regressed, so the regression can be read in it, and the run then fails.
+committed=$(git show HEAD:BENCHMARKS.md 2>/dev/null || true)
 python3 benches/report.py > BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
+printf '%s\n' "$committed" | python3 benches/compare.py

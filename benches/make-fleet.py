@@ -13,6 +13,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SECRETS = ROOT / "examples" / "hetzner-small" / "secrets.sops.yaml"
+# v1alpha2 keeps the machines' secrets (the k3s tokens) in a file of their own.
+MACHINE_SECRETS = ROOT / "examples" / "hetzner-small" / "machine-secrets.sops.yaml"
 KEY = (ROOT / "examples" / "hetzner-small" / "site.yaml").read_text().split("authorizedKeys:\n      - ", 1)[1].split("\n", 1)[0]
 RECIPIENT = (ROOT / "examples" / "age.key").read_text().split("# public key: ", 1)[1].split("\n", 1)[0]
 PLACES = {
@@ -37,7 +39,7 @@ def site(i: int) -> str:
         if i % 2 == 0
         else ""
     )
-    return f"""apiVersion: railyard.dev/v1alpha1
+    return f"""apiVersion: railyard.dev/v1alpha2
 kind: Site
 metadata:
   name: site-{i:04d}
@@ -78,6 +80,7 @@ def main() -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "site.yaml").write_text(site(i))
         shutil.copyfile(SECRETS, directory / "secrets.sops.yaml")
+        shutil.copyfile(MACHINE_SECRETS, directory / "machine-secrets.sops.yaml")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,15 @@ def ms(seconds):
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def instructions():
+    path = BENCH / "instructions.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def count(n):
+    return f"{n / 1e6:.1f} M" if n is not None else "–"
+
+
 def mib(kib):
     return f"{kib / 1024:.1f} MiB" if kib is not None else "–"
 
@@ -51,11 +60,23 @@ def main():
                "GNU time. Competing tools ran side by side with railyard in the same hyperfine run.\n")
     out.append(f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}.\n")
 
+    counts = instructions()
     out.append("## Render\n")
-    out.append("| command | median | peak memory |\n|---|---|---|")
+    out.append("Instructions: one run under `valgrind --tool=callgrind` (benches/instructions.sh), the "
+               "whole process; they repeat where medians do not.\n")
+    out.append("| command | median | instructions | peak memory |\n|---|---|---|---|")
     for name, r in results("render").items():
-        out.append(f"| {name} | {ms(r['median'])} | {mib(peak.get(name))} |")
+        out.append(f"| {name} | {ms(r['median'])} | {count(counts.get(name))} | {mib(peak.get(name))} |")
     out.append("")
+
+    if counts:
+        out.append("## Instructions\n")
+        out.append("Exact counts, read back by benches/compare.py: `benches/all.sh` fails when one grows "
+                   "by more than 10% over the figure committed here.\n")
+        out.append("| command | instructions |\n|---|---|")
+        for name, n in counts.items():
+            out.append(f"| `{name}` | {n:,} |")
+        out.append("")
 
     out.append("## Overlay build vs kubectl kustomize (v5.5.0)\n")
     out.append("| input | railyard | kubectl kustomize | ratio | railyard peak | kubectl peak |\n|---|---|---|---|---|---|")
@@ -97,6 +118,12 @@ def main():
         out.append("```")
         out.append(bootstrap.read_text().rstrip())
         out.append("```\n")
+
+    # The profile summary (where the instructions go, before and after a change) is written by
+    # hand from callgrind_annotate's output, with its commands; it is carried over as it is.
+    profile = pathlib.Path("benches/profile.md")
+    if profile.exists():
+        out.append(profile.read_text().rstrip() + "\n")
 
     hostile = BENCH / "hostile.txt"
     if hostile.exists():

@@ -5,6 +5,7 @@ mod cloud;
 /// The cluster half of `bootstrap` alone, for tests against a real API server.
 pub mod cluster_half;
 mod commit;
+mod current;
 mod diff;
 mod failure;
 mod fleet;
@@ -272,8 +273,16 @@ fn site_or_default(site: Option<&Path>) -> PathBuf {
 }
 
 fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
-    let (loaded, output) = compile_site(cli, site)?;
+    let (loaded, output, current) = current::compile(cli, site, out)?;
     let exit = print_diagnostics(cli, &loaded, &output);
+    if let Some(current) = current {
+        status(&format!(
+            "{}: site `{}` is up to date",
+            out.display(),
+            current.site
+        ));
+        return Ok(Exit::Success);
+    }
     let Some(tree) = output.tree else {
         return Ok(exit);
     };
@@ -310,7 +319,21 @@ fn check_one(cli: &Cli, site: &Path, out: &Path) -> Result<Exit> {
 /// Renders one site; files edited by hand are findings printed with the site's diagnostics (one
 /// JSON array on stdout), and nothing is written.
 fn render_one(cli: &Cli, site: &Path, out: &Path, force: bool) -> Result<Exit> {
-    let (loaded, output) = compile_site(cli, site)?;
+    let (loaded, output, current) = if force {
+        current::compile_always(cli, site)?
+    } else {
+        current::compile(cli, site, out)?
+    };
+    if let Some(current) = current {
+        hand_edits::print_with_site(cli, &loaded, &output, &[]);
+        status(&format!(
+            "rendered site `{}` into {}: 0 written, 0 removed, {} unchanged (inputs match the lock: nothing generated)",
+            current.site,
+            out.display(),
+            current.files
+        ));
+        return Ok(Exit::Success);
+    }
     let Some(tree) = &output.tree else {
         return Ok(print_diagnostics(cli, &loaded, &output));
     };
@@ -365,6 +388,12 @@ fn site_root(loaded: &Loaded) -> String {
 
 fn compile_site(cli: &Cli, site: &Path) -> Result<(Loaded, Output)> {
     let loaded = load::load(site)?;
+    let output = compile_loaded(cli, &loaded);
+    Ok((loaded, output))
+}
+
+/// Compiles a loaded site; under `--strict` a warning drops the tree.
+fn compile_loaded(cli: &Cli, loaded: &Loaded) -> Output {
     let mut output = if loaded.problems.is_empty() {
         compile::compile(&loaded.inputs)
     } else {
@@ -377,7 +406,7 @@ fn compile_site(cli: &Cli, site: &Path) -> Result<(Loaded, Output)> {
     if failed(cli, &output.diagnostics) {
         output.tree = None;
     }
-    Ok((loaded, output))
+    output
 }
 
 /// Whether the diagnostics fail the command: any error, or any warning under `--strict`.

@@ -12,6 +12,9 @@ mod cli;
 /// `render` and `commit` never overwrite hand edits silently; `--all` refuses duplicate names.
 mod overwrite;
 
+/// A render whose inputs, version and outputs match the lock generates nothing.
+mod unchanged_inputs;
+
 /// A new user's first hour: `init` (flags or a terminal), `secrets init`, edit, render, commit.
 mod first_hour;
 

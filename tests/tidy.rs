@@ -424,6 +424,32 @@ fn schema_file_is_generated_from_the_types() {
     );
 }
 
+/// railyard's own schemas are fixed when it is built, so they are checked against the JSON
+/// Schema meta-schema here, once, and not by every run that compiles them (decision 0022).
+#[test]
+fn railyard_schemas_are_valid_json_schemas() {
+    let broken = serde_json::json!({ "type": 5 });
+    assert!(
+        jsonschema::meta::validate(&broken).is_err(),
+        "the meta-schema check accepts anything"
+    );
+    let dir = root().join("schema");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("schema/").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        if let Err(error) = jsonschema::meta::validate(&schema) {
+            panic!("{} is not a valid JSON Schema: {error}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "no schemas under {}", dir.display());
+}
+
 #[test]
 fn no_ignored_or_should_panic_tests() {
     let mut found = Vec::new();

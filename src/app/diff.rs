@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Exit, compile_site, fleet, site_root, stderr_color, stdout_color};
+use super::{Exit, current, fleet, site_root, stderr_color, stdout_color};
 use crate::cli::{Cli, DiffFormat};
 use crate::core::diagnostic;
 use crate::core::diff::{self, SiteDiff, format};
@@ -70,12 +70,20 @@ pub(super) fn run(cli: &Cli, request: &Request<'_>) -> Result<Exit> {
 /// The diff of one site; `None` when the site is invalid (its diagnostics go to stderr, so that
 /// stdout stays one document in every format).
 fn one(cli: &Cli, site: &Path, request: &Request<'_>) -> Result<Option<SiteDiff>> {
-    let (loaded, output) = compile_site(cli, site)?;
+    // Against the output directory, a current site differs in nothing: no render needed.
+    let (loaded, output, current) = match request.git {
+        Some(_) => current::compile_always(cli, site)?,
+        None => current::compile(cli, site, request.out)?,
+    };
     if !output.diagnostics.is_empty() {
         eprint!(
             "{}",
             report::human(&output.diagnostics, &loaded, stderr_color(cli))
         );
+    }
+    if let Some(current) = current {
+        let none = std::collections::BTreeMap::new();
+        return Ok(Some(diff::compare(&current.site, &none, &none)));
     }
     let Some(tree) = output
         .tree

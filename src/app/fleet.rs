@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 
-use super::{Exit, compile_site, hand_edits};
+use super::{Exit, current, hand_edits};
 use crate::cli::{Cli, ErrorFormat};
 use crate::core::diagnostic::{self, Diagnostic};
 use crate::core::source::Span;
@@ -96,13 +96,33 @@ enum Outcome {
 /// people, or as JSON entries for the one array `--error-format json` prints.
 struct Compiled {
     site: PathBuf,
-    tree: Result<Tree, Outcome>,
+    tree: Result<Product, Outcome>,
     diagnostics: String,
     entries: Vec<serde_json::Value>,
 }
 
-fn compile_one(cli: &Cli, site: &Path) -> Compiled {
-    let (loaded, output) = match compile_site(cli, site) {
+/// A valid site: rendered, or current in the output directory (nothing generated).
+enum Product {
+    Tree(Tree),
+    /// The site's name.
+    Current(String),
+}
+
+impl Product {
+    fn site(&self) -> &str {
+        match self {
+            Product::Tree(tree) => &tree.site,
+            Product::Current(site) => site,
+        }
+    }
+}
+
+fn compile_one(cli: &Cli, site: &Path, out: &Path, mode: Mode) -> Compiled {
+    let compiled = match mode {
+        Mode::Render(write::HandEdits::Overwrite) => current::compile_always(cli, site),
+        _ => current::compile(cli, site, out),
+    };
+    let (loaded, output, current) = match compiled {
         Ok(compiled) => compiled,
         Err(e) => {
             return Compiled {
@@ -123,10 +143,14 @@ fn compile_one(cli: &Cli, site: &Path) -> Compiled {
         ErrorFormat::Json => report::json_items(&output.diagnostics, &loaded),
         ErrorFormat::Human => Vec::new(),
     };
-    let tree = output
-        .tree
-        .filter(|_| !diagnostic::has_errors(&output.diagnostics))
-        .ok_or(Outcome::Invalid);
+    let tree = match current {
+        Some(current) => Ok(Product::Current(current.site)),
+        None => output
+            .tree
+            .filter(|_| !diagnostic::has_errors(&output.diagnostics))
+            .map(Product::Tree)
+            .ok_or(Outcome::Invalid),
+    };
     Compiled {
         site: site.to_owned(),
         tree,
@@ -195,7 +219,7 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     if sites.is_empty() {
         anyhow::bail!("no `site.yaml` under `{}`", dir.display());
     }
-    let compiled = par_map(&sites, |site| compile_one(cli, site));
+    let compiled = par_map(&sites, |site| compile_one(cli, site, out, mode));
     // Nothing is written for any site while one refusal stands.
     if let Some(exit) = refuse_duplicates(cli, dir, mode, &compiled) {
         return Ok(exit);
@@ -207,12 +231,17 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     }
     let results = par_map(&compiled, |c| -> Outcome {
         match &c.tree {
-            Ok(tree) => handle(out, tree, mode),
+            Ok(Product::Tree(tree)) => handle(out, tree, mode),
+            Ok(Product::Current(_)) => Outcome::Done,
             Err(Outcome::Failed(why)) => Outcome::Failed(why.clone()),
             Err(_) => Outcome::Invalid,
         }
     });
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
+    let current = compiled
+        .iter()
+        .filter(|c| matches!(c.tree, Ok(Product::Current(_))))
+        .count();
     let json = cli.error_format == ErrorFormat::Json;
     for (outcome, c) in results.iter().zip(&compiled) {
         eprint!("{}", c.diagnostics);
@@ -243,7 +272,7 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         "rendered"
     };
     eprintln!(
-        "{} sites under {}: {done} {verb}, {differ} differ, {invalid} invalid, {failed} failed",
+        "{} sites under {}: {done} {verb} ({current} current by the lock: nothing generated), {differ} differ, {invalid} invalid, {failed} failed",
         sites.len(),
         dir.display()
     );
@@ -258,12 +287,11 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
 
 /// Sites of one name, before any site is written: the findings and exit 1 when there are any.
 fn refuse_duplicates(cli: &Cli, dir: &Path, mode: Mode, compiled: &[Compiled]) -> Option<Exit> {
-    let duplicates = duplicate_names(compiled.iter().filter_map(|c| {
-        c.tree
-            .as_ref()
-            .ok()
-            .map(|t| (c.site.as_path(), t.site.as_str()))
-    }));
+    let duplicates = duplicate_names(
+        compiled
+            .iter()
+            .filter_map(|c| c.tree.as_ref().ok().map(|t| (c.site.as_path(), t.site()))),
+    );
     if duplicates.is_empty() {
         return None;
     }
@@ -289,8 +317,9 @@ fn refuse_hand_edits(
     compiled: &[Compiled],
 ) -> Result<Option<Exit>> {
     let edited = par_map(compiled, |c| match &c.tree {
-        Ok(tree) => write::hand_edits(out, tree),
-        Err(_) => Ok(Vec::new()),
+        Ok(Product::Tree(tree)) => write::hand_edits(out, tree),
+        // its outputs were just seen to have their recorded hashes
+        Ok(Product::Current(_)) | Err(_) => Ok(Vec::new()),
     });
     let mut findings = Vec::new();
     let discard = format!(

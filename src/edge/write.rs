@@ -296,6 +296,32 @@ pub fn read_current(
     Ok(files)
 }
 
+/// The lock of `site`'s last render in `out` when that render is whole: no render of the site
+/// was interrupted, the lock reads back byte for byte as railyard writes it, and every output it
+/// records is still there, reached through no symlink, with its recorded hash. `None` in every
+/// other case, read errors included: the caller then renders as usual, and that path reports
+/// hand edits, damaged locks and interrupted renders as it always has.
+pub fn intact_lock(out: &Path, site: &str) -> Option<Lock> {
+    let state = out.join(STATE_DIR);
+    if [layout::staging_name(site), layout::committed_name(site)]
+        .iter()
+        .any(|name| fs::symlink_metadata(state.join(name)).is_ok())
+    {
+        return None;
+    }
+    let path = safe_join(out, &layout::lock(site)).ok()?;
+    let text = fs::read_to_string(path).ok()?;
+    let lock = Lock::parse(&text).ok().filter(|l| l.to_text() == text)?;
+    let mut guard = Guard::new(out);
+    for (output, hash) in &lock.outputs {
+        match guard.read(output) {
+            Ok(Ok(bytes)) if sha256(&bytes) == *hash => {}
+            _ => return None,
+        }
+    }
+    Some(lock)
+}
+
 /// Finishes or discards an interrupted render of `site` in `out`. Only the site's own
 /// transaction: other sites may be rendering into the same directory at this moment.
 pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {

@@ -11,7 +11,7 @@ use crate::load_problem::LoadedFiles;
 use crate::rules;
 use crate::site::SiteFile;
 use crate::source::{SourceFile, Span};
-use crate::tree::{Lock, Tree};
+use crate::tree::{LOCK_VERSION, Lock, TOOL, Tree};
 use crate::values::{RelativePath, path_key};
 use crate::{generate, gitpod_config, model, schema, site_version, user_overlays, yaml};
 
@@ -55,6 +55,15 @@ pub fn references(site: &SourceFile) -> Vec<String> {
         .filter_map(|p| RelativePath::parse(p).ok())
         .map(|p| p.key().to_owned())
         .collect()
+}
+
+/// The site's `metadata.name`, read before compiling, when it is a valid name (so that it can
+/// name its lock file): for the edge to find the lock of the site's last render.
+pub fn site_name(site: &SourceFile) -> Option<String> {
+    let (documents, _) = yaml::parse_stream(site);
+    string_at(documents.first(), &["metadata", "name"])
+        .filter(|name| crate::values::DnsLabel::parse(name).is_ok())
+        .map(str::to_owned)
 }
 
 /// The secrets file a site names, relative to its directory, when it names a safe one.
@@ -127,9 +136,15 @@ pub fn compile(inputs: &Inputs) -> Output {
     Output { tree, diagnostics }
 }
 
-/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
-/// that stops rendering. `compile` drops the tree whenever there is an error.
-fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+/// A site that passed every check, ready to generate.
+struct Checked {
+    json: JsonTree,
+    secrets: Option<crate::secrets_file::SecretsInfo>,
+}
+
+/// Parses and checks a site without generating anything: the checked site when no error stops
+/// rendering, and every diagnostic either way.
+fn check(inputs: &Inputs) -> (Option<Checked>, Vec<Diagnostic>) {
     let site = &inputs.site;
     // After duplicate keys alone the tree is whole, so the checks below still run and report
     // the file's other mistakes in the same run.
@@ -166,6 +181,50 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     if diagnostic::has_errors(&diagnostics) {
         return (None, diagnostics);
     }
+    (Some(Checked { json, secrets }), diagnostics)
+}
+
+/// Checks a site and tells whether `lock` (the one found in the output directory) records a
+/// render of exactly these inputs by this version of railyard, the site's name included. Then
+/// rendering again would produce the outputs the lock records, so the edge may skip generation
+/// once it has seen that every output still has its recorded hash. The diagnostics are those
+/// `compile` would report (warnings included), sorted and capped.
+pub fn check_current(inputs: &Inputs, lock: &Lock) -> (Vec<Diagnostic>, bool) {
+    let (checked, mut diagnostics) = check(inputs);
+    let current = checked.is_some_and(|c| {
+        c.json.str_at(rules::pointers::NAME) == Some(lock.site.as_str())
+            && lock.lock_version == LOCK_VERSION
+            && lock.tool == TOOL
+            && lock.inputs == Lock::digests(&input_bytes(inputs))
+    });
+    diagnostic::sort(&mut diagnostics);
+    diagnostic::cap(&mut diagnostics);
+    (diagnostics, current)
+}
+
+/// Every input the lock records, by name: the site file and each file loaded for it.
+fn input_bytes(inputs: &Inputs) -> BTreeMap<String, Vec<u8>> {
+    let mut bytes = BTreeMap::new();
+    bytes.insert(
+        inputs.site.name.clone(),
+        inputs.site.text.clone().into_bytes(),
+    );
+    for (name, file) in &inputs.files {
+        if let Ok(file) = file {
+            bytes.insert(name.clone(), file.text.clone().into_bytes());
+        }
+    }
+    bytes
+}
+
+/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
+/// that stops rendering. `compile` drops the tree whenever there is an error.
+fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+    let site = &inputs.site;
+    let (checked, mut diagnostics) = check(inputs);
+    let Some(Checked { json, secrets }) = checked else {
+        return (None, diagnostics);
+    };
     let site_file: SiteFile = match serde_json::from_value(json.value.clone()) {
         Ok(site_file) => site_file,
         Err(error) => {
@@ -186,14 +245,7 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     }
     // after the overlays: the installer Job's name digests the Job they leave
     generate::gitpod::name_job(resolved.name.as_str(), &mut files);
-    let mut input_bytes = BTreeMap::new();
-    input_bytes.insert(site.name.clone(), site.text.clone().into_bytes());
-    for (name, file) in &inputs.files {
-        if let Ok(file) = file {
-            input_bytes.insert(name.clone(), file.text.clone().into_bytes());
-        }
-    }
-    let lock = Lock::new(&resolved.name, &input_bytes, &files);
+    let lock = Lock::new(&resolved.name, &input_bytes(inputs), &files);
     (
         Some(Tree {
             site: resolved.name.to_string(),

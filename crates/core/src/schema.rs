@@ -75,16 +75,32 @@ fn strip_nullable(value: &mut Json) {
     }
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        jsonschema::draft202012::new(site_schema()).expect("the generated schema is valid")
-    })
+/// The committed `schema/site.schema.json`, embedded at build time. Sites are checked against
+/// it rather than against a schema generated at run time, and its validator is generated at
+/// build time from the same file: a run neither generates, compiles nor meta-validates a schema
+/// (decision 0022). The tidy tests hold the file equal to what [`site_schema`] generates and
+/// valid against the meta-schema.
+const COMMITTED_TEXT: &str = include_str!("../../../schema/site.schema.json");
+
+/// The committed schema as a value, parsed once per process, only when a diagnostic needs to
+/// read it (a site without schema errors never does).
+pub fn committed_schema() -> &'static Json {
+    static SCHEMA: OnceLock<Json> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| serde_json::from_str(COMMITTED_TEXT).expect("the committed schema is JSON"))
 }
+
+/// The site schema's validator, generated from the committed file when railyard is built.
+#[jsonschema::validator(path = "../../schema/site.schema.json", draft = Draft202012)]
+struct SiteValidator;
 
 /// Checks the site document against the schema; one diagnostic per problem.
 pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
-    check_instance(tree, "", validator(), site_schema(), &tree.value)
+    let errors: Vec<_> = SiteValidator::iter_errors(&tree.value).collect();
+    if errors.is_empty() {
+        return Vec::new();
+    }
+    describe_errors(tree, "", &errors, committed_schema())
 }
 
 /// Checks `instance` against `schema`, reporting each problem at `prefix` + its pointer in `tree`
@@ -98,6 +114,16 @@ pub fn check_instance(
     instance: &Json,
 ) -> Vec<Diagnostic> {
     let errors: Vec<_> = validator.iter_errors(instance).collect();
+    describe_errors(tree, prefix, &errors, schema)
+}
+
+/// One diagnostic per schema error, at `prefix` + its pointer in `tree`.
+fn describe_errors(
+    tree: &JsonTree,
+    prefix: &str,
+    errors: &[jsonschema::ValidationError<'_>],
+    schema: &Json,
+) -> Vec<Diagnostic> {
     // A value of the wrong type fails its enum or pattern too; say it once.
     let mistyped: std::collections::HashSet<String> = errors
         .iter()
@@ -105,7 +131,7 @@ pub fn check_instance(
         .map(|e| e.instance_path().as_str().to_owned())
         .collect();
     let mut diagnostics = Vec::new();
-    for error in &errors {
+    for error in errors {
         let pointer = error.instance_path().as_str().to_owned();
         if mistyped.contains(&pointer) && !matches!(error.kind(), ValidationErrorKind::Type { .. })
         {

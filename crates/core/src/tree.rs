@@ -35,8 +35,7 @@ impl Lock {
         inputs: &BTreeMap<String, Vec<u8>>,
         outputs: &BTreeMap<String, Vec<u8>>,
     ) -> Lock {
-        let inputs: BTreeMap<String, String> =
-            inputs.iter().map(|(k, v)| (k.clone(), sha256(v))).collect();
+        let inputs = Lock::digests(inputs);
         let joined: String = inputs.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
         Lock {
             lock_version: LOCK_VERSION,
@@ -44,11 +43,13 @@ impl Lock {
             site: site.to_owned(),
             inputs_digest: sha256(joined.as_bytes()),
             inputs,
-            outputs: outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), sha256(v)))
-                .collect(),
+            outputs: Lock::digests(outputs),
         }
+    }
+
+    /// Each file's sha256, by name: how the lock records inputs and outputs.
+    pub fn digests(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
+        files.iter().map(|(k, v)| (k.clone(), sha256(v))).collect()
     }
 
     pub fn to_text(&self) -> String {
@@ -64,10 +65,13 @@ impl Lock {
 
 pub fn sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(71);
     hex.push_str("sha256:");
+    // by hand: a `format!` per byte cost more than a small file's hash
     for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
     hex
 }
@@ -91,5 +95,23 @@ impl Tree {
         let mut files = self.files.clone();
         files.insert(self.lock_path(), self.lock.to_text().into_bytes());
         files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sha256;
+
+    #[test]
+    fn digests_are_lower_case_hex_with_their_algorithm() {
+        // FIPS 180-2's examples: the empty message and "abc".
+        assert_eq!(
+            sha256(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

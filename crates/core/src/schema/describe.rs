@@ -50,7 +50,10 @@ impl<'a> Problem<'a> {
             ValidationErrorKind::Required { property } => {
                 vec![self.missing(property.as_str().unwrap_or_default())]
             }
-            ValidationErrorKind::Enum { options } => vec![self.not_an_option(options, instance)],
+            ValidationErrorKind::Enum { options } => vec![
+                self.mistyped_option(instance)
+                    .unwrap_or_else(|| self.not_an_option(options, instance)),
+            ],
             ValidationErrorKind::Type { kind } => vec![self.wrong_type(kind, instance)],
             ValidationErrorKind::MinItems { limit } => vec![
                 tree.value_error(pointer, format!("`{field}` needs at least {limit} item(s)"))
@@ -173,8 +176,18 @@ impl<'a> Problem<'a> {
             .hint(hint)
     }
 
+    /// An enum value of the wrong type, said as a type error: the build-time validator reports
+    /// only the failed `enum` where the run-time one also reported the failed `type`.
+    fn mistyped_option(&self, instance: &Json) -> Option<Diagnostic> {
+        let wanted = self.parent_schema?.get("type")?.as_str()?;
+        let found = json_type(instance);
+        if found == wanted || (wanted == "number" && found == "integer") {
+            return None;
+        }
+        Some(self.type_error(article(wanted), instance))
+    }
+
     fn wrong_type(&self, kind: &TypeKind, instance: &Json) -> Diagnostic {
-        let field = &self.field;
         let expected = match kind {
             TypeKind::Single(t) => article(&t.to_string()),
             TypeKind::Multiple(set) => set
@@ -183,6 +196,11 @@ impl<'a> Problem<'a> {
                 .collect::<Vec<_>>()
                 .join(" or "),
         };
+        self.type_error(expected, instance)
+    }
+
+    fn type_error(&self, expected: String, instance: &Json) -> Diagnostic {
+        let field = &self.field;
         let found = article(json_type(instance));
         let hint = self
             .description
