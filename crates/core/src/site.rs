@@ -499,6 +499,8 @@ pub struct Features {
     pub digitalocean_csi: Option<DigitaloceanCsi>,
     /// Scaleway's CSI driver, for Scaleway block storage volumes (provider `scaleway` only).
     pub scaleway_csi: Option<ScalewayCsi>,
+    /// The Azure Disk CSI driver, for Azure managed disks (provider `azure` only).
+    pub azure_disk_csi: Option<AzureDiskCsi>,
     /// A scheduled `mysqldump` of the in-cluster database, uploaded to `gitpod.objectStorage.s3`
     /// (required) and kept 7 days there.
     pub database_backup: Option<DatabaseBackup>,
@@ -527,6 +529,25 @@ pub struct ScalewayCsi {
     pub secret_key: SecretRef,
     /// The id of the Scaleway project the volumes are created in.
     pub project_id: SecretRef,
+}
+
+/// The service principal the Azure Disk CSI driver signs in with (off AKS the driver reads a
+/// cloud config, and railyard closes the instance metadata service to pods).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureDiskCsi {
+    /// The Microsoft Entra tenant of the service principal.
+    #[serde(rename = "tenantID")]
+    pub tenant_id: String,
+    /// The subscription the site's resource group is in.
+    #[serde(rename = "subscriptionID")]
+    pub subscription_id: String,
+    /// The service principal's application (client) ID; it needs the Contributor role on the
+    /// site's resource group.
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    /// The service principal's client secret, by its key in the secrets file.
+    pub client_secret: SecretRef,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
