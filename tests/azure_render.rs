@@ -339,3 +339,57 @@ fn pods_reach_wireserver_only_for_dns_on_azure() {
     }
     assert!(checked > 10, "user-data of Azure and other sites checked");
 }
+
+/// A client secret of the characters Entra generates, standing in for the secrets file's.
+const CANARY_SECRET: &str = "Ab1~cD2.eF3_gH4-iJ5";
+
+#[test]
+fn the_disk_driver_finds_the_sites_group_and_location_and_signs_in_with_the_secret() {
+    let mut checked = 0;
+    for site in renders(true) {
+        let at = site.case.display().to_string();
+        let Some(path) = site
+            .files
+            .keys()
+            .find(|p| p.ends_with("/infrastructure/azure-disk-csi.yaml"))
+        else {
+            continue;
+        };
+        checked += 1;
+        let secret = read_yaml(&site.text(path));
+        assert_eq!(secret["kind"], "Secret", "{at}");
+        assert_eq!(secret["metadata"]["name"], "azure-cloud-provider", "{at}");
+        assert_eq!(secret["metadata"]["namespace"], "kube-system", "{at}");
+        let text = secret["stringData"]["cloud-config"].as_str().expect(&at);
+        // Flux fills in `${key}`; the render holds the reference and no value.
+        let start = text.find("${").expect(&at);
+        let end = start + text[start..].find('}').expect(&at);
+        let key = &text[start + 2..end];
+        assert!(
+            !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            "{at}: a secrets-file key"
+        );
+        let filled = text.replace(&text[start..=end], CANARY_SECRET);
+        let config: Json = serde_json::from_str(&filled).expect(&at);
+        let machines: Machines = site.yaml(&host(&site, "machines.yaml"));
+        let azure = machines.azure.as_ref().expect(&at);
+        assert_eq!(config["aadClientSecret"], CANARY_SECRET, "{at}");
+        assert_eq!(
+            config["resourceGroup"],
+            azure.resource_group.as_str(),
+            "{at}"
+        );
+        assert_eq!(config["location"], machines.location.as_str(), "{at}");
+        // The pods' way to the instance metadata service is closed (decision 0020).
+        assert_eq!(config["useInstanceMetadata"], false, "{at}");
+        assert_eq!(config["useManagedIdentityExtension"], false, "{at}");
+        assert_eq!(config["vmType"], "standard", "{at}");
+        for field in ["tenantId", "subscriptionId", "aadClientId"] {
+            assert!(
+                config[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{at}: {field}"
+            );
+        }
+    }
+    assert!(checked >= 1, "a golden Azure site runs the disk driver");
+}

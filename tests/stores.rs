@@ -182,6 +182,7 @@ fn each_csi_driver_holds_the_database_object_storage_and_registry() {
         ("feature-digitalocean-csi", "do-block-storage"),
         ("feature-scaleway-csi", "scw-bssd"),
         ("feature-hetzner-csi", "hcloud-volumes"),
+        ("feature-azure-disk-csi", "managed-csi"),
     ] {
         let (classes, strategies) = classes(case);
         let class = Value::from(class);

@@ -131,6 +131,22 @@ pub const SCALEWAY_CSI: PinnedChart = PinnedChart {
     version: "0.2.1",
 };
 
+/// The Azure Disk CSI driver: chart `azuredisk-csi-driver` 1.34.5 (app and image `v1.34.5`,
+/// the newest stable entry of the repository's `index.yaml`, 2026-08-07), from the Helm
+/// repository github.com/kubernetes-sigs/azuredisk-csi-driver's `charts/README.md` adds; read
+/// in that repository's `charts/v1.34.5/azuredisk-csi-driver/` (`values.yaml`: the cloud
+/// config Secret `controller.cloudConfigSecretName`/`node.cloudConfigSecretName`,
+/// `azure-cloud-provider` in `kube-system`; no storage class). The README's prerequisites: off
+/// AKS the driver reads a cloud provider config (`deploy/example/azure.json`), which
+/// `docs/read-from-secret.md` puts in that Secret under the key `cloud-config`; its storage
+/// class example `deploy/example/storageclass-azuredisk-csi.yaml` is `managed-csi`
+/// (provisioner `disk.csi.azure.com`, `skuName: StandardSSD_LRS`).
+pub const AZURE_DISK_CSI: PinnedChart = PinnedChart {
+    repository: "https://raw.githubusercontent.com/kubernetes-sigs/azuredisk-csi-driver/master/charts",
+    chart: "azuredisk-csi-driver",
+    version: "1.34.5",
+};
+
 /// The day-2 controllers, pinned (formats.md "Day-2 components", read at the tags upstream).
 pub struct Day2 {
     /// system-upgrade-controller's image tag: release v0.20.1 (2026-05-19), whose

@@ -7,6 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+mod features;
+
+pub use features::{
+    AzureDiskCsi, DatabaseBackup, DigitaloceanCsi, Features, HetznerCsi, ScalewayCsi,
+};
+
 /// A railyard site: one self-hosted Gitpod installation on k3s.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -483,59 +489,6 @@ pub struct ExternalRegistry {
     pub url: String,
     /// A `.dockerconfigjson` document (one line) with push credentials for it.
     pub docker_config_json: SecretRef,
-}
-
-/// Optional parts of the platform.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Features {
-    /// kube-prometheus-stack (Prometheus, Grafana) with Gitpod's scrape config and dashboards.
-    #[serde(default)]
-    pub monitoring: bool,
-    /// Hetzner's CSI driver, for Hetzner Cloud volumes (provider `hetzner` only).
-    pub hetzner_csi: Option<HetznerCsi>,
-    /// DigitalOcean's CSI driver, for DigitalOcean block storage volumes (provider
-    /// `digitalocean` only).
-    pub digitalocean_csi: Option<DigitaloceanCsi>,
-    /// Scaleway's CSI driver, for Scaleway block storage volumes (provider `scaleway` only).
-    pub scaleway_csi: Option<ScalewayCsi>,
-    /// A scheduled `mysqldump` of the in-cluster database, uploaded to `gitpod.objectStorage.s3`
-    /// (required) and kept 7 days there.
-    pub database_backup: Option<DatabaseBackup>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HetznerCsi {
-    /// An API token of the site's Hetzner project.
-    pub token: SecretRef,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DigitaloceanCsi {
-    /// A DigitalOcean API token with write access to volumes and droplets.
-    pub token: SecretRef,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScalewayCsi {
-    /// The access key of a Scaleway API key allowed to manage block storage.
-    pub access_key: SecretRef,
-    /// That API key's secret key.
-    pub secret_key: SecretRef,
-    /// The id of the Scaleway project the volumes are created in.
-    pub project_id: SecretRef,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DatabaseBackup {
-    /// Cron schedule (default `0 3 * * *`, daily at 03:00).
-    pub schedule: Option<String>,
-    /// Size of the scratch volume that holds one dump until it is uploaded (default `8Gi`).
-    pub size: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

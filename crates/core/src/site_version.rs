@@ -80,6 +80,10 @@ pub const INTRODUCED: &[Introduced] = &[
         pointer: pointers::SCALEWAY_CSI,
         since: FormatVersion::V1alpha2,
     },
+    Introduced {
+        pointer: pointers::AZURE_DISK_CSI,
+        since: FormatVersion::V1alpha2,
+    },
 ];
 
 /// Whether a site of this `apiVersion` keeps the machines' secrets (the k3s tokens) in their

@@ -5,18 +5,19 @@ use serde_json::Value as Json;
 
 use super::Rules;
 use super::pointers::{
-    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_DNS, AZURE_MANAGED_IDENTITY, AZURE_TENANT_ID,
-    BACKUP_SCHEDULE, BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP, DIGITALOCEAN_CSI,
-    HETZNER_CSI, OBJECT_STORAGE, PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET, ROUTE53_ACCESS_KEY,
-    ROUTE53_SECRET, S3, SCALEWAY_CSI, field,
+    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_DISK_CSI, AZURE_DNS, AZURE_MANAGED_IDENTITY,
+    AZURE_TENANT_ID, BACKUP_SCHEDULE, BACKUP_SIZE, CONTAINER_REGISTRY, DATABASE, DATABASE_BACKUP,
+    DIGITALOCEAN_CSI, HETZNER_CSI, OBJECT_STORAGE, PROVIDER, RFC2136_KEY_NAME, RFC2136_SECRET,
+    ROUTE53_ACCESS_KEY, ROUTE53_SECRET, S3, SCALEWAY_CSI, field,
 };
 
 /// The optional CSI drivers: where each is enabled, the provider it needs, and its name in
 /// messages.
-const CSI_DRIVERS: [(&str, &str, &str); 3] = [
+const CSI_DRIVERS: [(&str, &str, &str); 4] = [
     (HETZNER_CSI, "hetzner", "Hetzner"),
     (DIGITALOCEAN_CSI, "digitalocean", "DigitalOcean"),
     (SCALEWAY_CSI, "scaleway", "Scaleway"),
+    (AZURE_DISK_CSI, "azure", "Azure Disk"),
 ];
 
 /// Fields that need each other, and why.

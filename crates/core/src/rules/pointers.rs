@@ -93,6 +93,7 @@ pointers! {
     HETZNER_CSI = "/spec/features/hetznerCsi";
     DIGITALOCEAN_CSI = "/spec/features/digitaloceanCsi";
     SCALEWAY_CSI = "/spec/features/scalewayCsi";
+    AZURE_DISK_CSI = "/spec/features/azureDiskCsi";
     DATABASE_BACKUP = "/spec/features/databaseBackup";
     BACKUP_SCHEDULE = "/spec/features/databaseBackup/schedule";
     BACKUP_SIZE = "/spec/features/databaseBackup/size";

@@ -1,5 +1,6 @@
-//! The optional CSI drivers of DigitalOcean and Scaleway, and the storage class the in-cluster
-//! stores (database, object storage, registry) use when a site enables one of the three.
+//! The optional CSI drivers of DigitalOcean, Scaleway and Azure, and the storage class the
+//! in-cluster stores (database, object storage, registry) use when a site enables one of the
+//! four.
 //!
 //! Each driver's credentials reach it as a Secret whose values Flux substitutes from the
 //! secrets file; its storage class is never made the default, so k3s' local-path stays the
@@ -8,10 +9,11 @@
 use serde_json::{Value as Json, json};
 
 use super::{helm_release, helm_repository};
-use crate::defaults::{DIGITALOCEAN_CSI, SCALEWAY_CSI};
+use crate::defaults::{AZURE_DISK_CSI, DIGITALOCEAN_CSI, SCALEWAY_CSI};
 use crate::generate::{common_labels, substituted};
-use crate::layout;
+use crate::layout::{self, cloud};
 use crate::model::Site;
+use crate::site::{AzureDiskCsi, DigitaloceanCsi, ScalewayCsi};
 
 /// The class `hcloud-csi`'s values name (see the Hetzner release in the parent module).
 pub const HETZNER_STORAGE_CLASS: &str = "hcloud-volumes";
@@ -19,12 +21,19 @@ pub const HETZNER_STORAGE_CLASS: &str = "hcloud-volumes";
 pub const DIGITALOCEAN_STORAGE_CLASS: &str = "do-block-storage";
 /// The class railyard lists in the Scaleway chart's `storageClasses`, the chart's own name.
 pub const SCALEWAY_STORAGE_CLASS: &str = "scw-bssd";
+/// The class railyard defines for the Azure Disk driver (whose chart defines none): the name
+/// of upstream's example class and of AKS' own.
+pub const AZURE_DISK_STORAGE_CLASS: &str = "managed-csi";
 
 /// The Secret `driver.yaml` reads (`secretKeyRef` name and key).
 const DIGITALOCEAN_SECRET: &str = "digitalocean";
 const DIGITALOCEAN_TOKEN_KEY: &str = "access-token";
 /// The Secret the Scaleway chart is pointed at (`controller.scaleway.existingSecretName`).
 const SCALEWAY_SECRET: &str = "scaleway-csi";
+/// The Secret and key the Azure Disk driver reads its cloud config from (the chart's
+/// `cloudConfigSecretName` default, and `docs/read-from-secret.md`'s key).
+const AZURE_CLOUD_CONFIG_SECRET: &str = "azure-cloud-provider";
+const AZURE_CLOUD_CONFIG_KEY: &str = "cloud-config";
 const KUBE_SYSTEM: &str = "kube-system";
 const DIGITALOCEAN_NAME: &str = "csi-digitalocean";
 
@@ -37,28 +46,42 @@ pub fn storage_class(site: &Site) -> Option<&'static str> {
         Some(DIGITALOCEAN_STORAGE_CLASS)
     } else if features.scaleway_csi.is_some() {
         Some(SCALEWAY_STORAGE_CLASS)
+    } else if features.azure_disk_csi.is_some() {
+        Some(AZURE_DISK_STORAGE_CLASS)
     } else {
         None
     }
 }
 
-/// The file and objects of the DigitalOcean or Scaleway driver, when the site enables one.
+/// The file and objects of the DigitalOcean, Scaleway or Azure Disk driver, when the site
+/// enables one.
 pub fn objects(site: &Site) -> Option<(String, Vec<Json>)> {
-    if let Some(csi) = &site.features.digitalocean_csi {
-        let secret = substituted::secret(
-            site,
-            DIGITALOCEAN_SECRET,
-            KUBE_SYSTEM,
-            "Opaque",
-            &[substituted::text(
-                DIGITALOCEAN_TOKEN_KEY,
-                &csi.token.secret_key,
-            )],
-        );
-        let objects = vec![secret, digitalocean_source(site), digitalocean_sync(site)];
-        return Some(("digitalocean-csi.yaml".to_owned(), objects));
+    let features = &site.features;
+    if let Some(csi) = &features.digitalocean_csi {
+        Some(("digitalocean-csi.yaml".to_owned(), digitalocean(site, csi)))
+    } else if let Some(csi) = &features.scaleway_csi {
+        Some(("scaleway-csi.yaml".to_owned(), scaleway(site, csi)))
+    } else {
+        let csi = features.azure_disk_csi.as_ref()?;
+        Some(("azure-disk-csi.yaml".to_owned(), azure_disk(site, csi)))
     }
-    let csi = site.features.scaleway_csi.as_ref()?;
+}
+
+fn digitalocean(site: &Site, csi: &DigitaloceanCsi) -> Vec<Json> {
+    let secret = substituted::secret(
+        site,
+        DIGITALOCEAN_SECRET,
+        KUBE_SYSTEM,
+        "Opaque",
+        &[substituted::text(
+            DIGITALOCEAN_TOKEN_KEY,
+            &csi.token.secret_key,
+        )],
+    );
+    vec![secret, digitalocean_source(site), digitalocean_sync(site)]
+}
+
+fn scaleway(site: &Site, csi: &ScalewayCsi) -> Vec<Json> {
     // The keys are the environment the controller reads (`envFrom`); the zone is no secret.
     let secret = substituted::secret(
         site,
@@ -83,7 +106,7 @@ pub fn objects(site: &Site) -> Option<(String, Vec<Json>)> {
         }],
         "controller": { "scaleway": { "existingSecretName": SCALEWAY_SECRET } },
     });
-    let objects = vec![
+    vec![
         secret,
         helm_repository(site, "scaleway", SCALEWAY_CSI.repository),
         helm_release(
@@ -95,8 +118,79 @@ pub fn objects(site: &Site) -> Option<(String, Vec<Json>)> {
             "scaleway",
             values,
         ),
-    ];
-    Some(("scaleway-csi.yaml".to_owned(), objects))
+    ]
+}
+
+/// The Azure Disk driver: its cloud config Secret, the chart, and the storage class the chart
+/// does not define.
+fn azure_disk(site: &Site, csi: &AzureDiskCsi) -> Vec<Json> {
+    let config = azure_cloud_config(site, csi);
+    let secret = substituted::secret(
+        site,
+        AZURE_CLOUD_CONFIG_SECRET,
+        KUBE_SYSTEM,
+        "Opaque",
+        &[substituted::plain(AZURE_CLOUD_CONFIG_KEY, &config)],
+    );
+    let cloud_config = json!({
+        "cloudConfigSecretName": AZURE_CLOUD_CONFIG_SECRET,
+        "cloudConfigSecretNamespace": KUBE_SYSTEM,
+    });
+    // Every node runs Linux: the Windows DaemonSets would only wait for nodes that never come.
+    let values = json!({
+        "controller": cloud_config,
+        "node": cloud_config,
+        "windows": { "enabled": false },
+    });
+    let class = json!({
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": { "name": AZURE_DISK_STORAGE_CLASS, "labels": common_labels(site) },
+        "provisioner": "disk.csi.azure.com",
+        "parameters": { "skuName": "StandardSSD_LRS" },
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": true,
+    });
+    vec![
+        secret,
+        helm_repository(site, "azuredisk-csi-driver", AZURE_DISK_CSI.repository),
+        helm_release(
+            site,
+            AZURE_DISK_CSI.chart,
+            KUBE_SYSTEM,
+            AZURE_DISK_CSI.chart,
+            AZURE_DISK_CSI.version,
+            "azuredisk-csi-driver",
+            values,
+        ),
+        class,
+    ]
+}
+
+/// The cloud provider config (`azure.json`) the driver reads: the service principal, with its
+/// secret left for Flux to substitute, and the site's resource group and location, where the
+/// driver creates disks and finds the machines by their node names (the VMs' names). Neither
+/// the controller nor the node plugin asks the instance metadata service (which railyard
+/// closes to pods): the node's zone and VM size come from Resource Manager too.
+fn azure_cloud_config(site: &Site, csi: &AzureDiskCsi) -> String {
+    let config = json!({
+        "cloud": "AzurePublicCloud",
+        "tenantId": csi.tenant_id,
+        "subscriptionId": csi.subscription_id,
+        "aadClientId": csi.client_id,
+        "aadClientSecret": substituted::reference(&csi.client_secret.secret_key),
+        "useManagedIdentityExtension": false,
+        "resourceGroup": cloud::resource_group(&site.name),
+        "location": site.location,
+        "vmType": "standard",
+        "useInstanceMetadata": false,
+    });
+    // Several lines, so the value stays a literal block through Flux's substitution (see
+    // `substituted`); JSON ignores the line breaks.
+    let mut text = serde_json::to_string_pretty(&config).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// DigitalOcean's release manifests at their tag; only the release's directory is fetched.
