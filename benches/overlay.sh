@@ -7,6 +7,8 @@
 #          strategic-merge and 3 JSON 6902 patches.
 #   large: a base of 1,000 objects (250 each of Deployment, Service, ConfigMap, ServiceAccount)
 #          in 10 files; the overlay sets the same transforms with 3 patches and a generator.
+# Both overlays also use a component (a label and a patch on every Service) and a replacement
+# (a ConfigMap value into every Deployment).
 # Both outputs are compared byte for byte before timing (exit 1 when they differ).
 # Targets (overlay issue): railyard >= 20x faster on small, >= 10x on large; a ratio below
 # target is reported as BELOW but does not fail the script.
@@ -103,10 +105,55 @@ serviceaccount() {
   printf -- '---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: %s\n' "$1"
 }
 
+# A component (kind: Component) both overlays use: a label and a strategic-merge patch on every
+# Service.
+component() {
+  mkdir -p "$1"
+  cat > "$1/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+labels:
+  - pairs:
+      component: metrics
+patches:
+  - target:
+      kind: Service
+    patch: |-
+      apiVersion: v1
+      kind: Service
+      metadata:
+        name: any
+        annotations:
+          prometheus.io/scrape: "true"
+EOF
+}
+
+# The component and a replacement for an overlay: ConfigMap $1's LOG_LEVEL into every
+# Deployment's pod annotations.
+component_and_replacement() {
+  cat <<EOF
+components:
+  - ../component
+replacements:
+  - source:
+      kind: ConfigMap
+      name: $1
+      fieldPath: data.LOG_LEVEL
+    targets:
+      - select:
+          kind: Deployment
+        fieldPaths:
+          - spec.template.metadata.annotations.log-level
+        options:
+          create: true
+EOF
+}
+
 # --- small: 6 Deployments, 6 Services, 6 ConfigMaps, 4 ServiceAccounts, 3 Roles,
 # 3 RoleBindings, 2 Ingresses = 30 objects.
 small="$work/small"
 mkdir -p "$small/base" "$small/overlay"
+component "$small/component"
 apps=(web api worker billing search auth)
 for i in "${!apps[@]}"; do
   deployment "${apps[$i]}" "nginx:1.25.$i" "${apps[$i]}-config" "sa-$((i % 4))"
@@ -265,11 +312,13 @@ EOF
         path: /data/TRACING
         value: "on"
 EOF
+  component_and_replacement api-config
 } > "$small/overlay/kustomization.yaml"
 
 # --- large: 10 files of 25 Deployments, Services, ConfigMaps and ServiceAccounts each = 1,000.
 large="$work/large"
 mkdir -p "$large/base" "$large/overlay"
+component "$large/component"
 printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n' > "$large/base/kustomization.yaml"
 for f in $(seq -w 0 9); do
   for j in $(seq -w 0 24); do
@@ -343,6 +392,7 @@ patches:
         path: /spec/ports/0/port
         value: 8080
 EOF
+component_and_replacement svc-000-config >> "$large/overlay/kustomization.yaml"
 
 # Same bytes from both before anything is timed.
 for input in small large; do
