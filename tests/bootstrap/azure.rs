@@ -442,7 +442,7 @@ fn a_changed_user_data_is_reported_as_different_and_never_sent_again() {
 fn throttled_azure_bootstrap_waits_out_the_buckets() {
     let cluster = TestCluster::quick(EXAMPLE);
     let fake = FakeAzure::start_in_background(AzureFaults {
-        buckets: Some((6, 12)),
+        buckets: Some((2, 4)),
         ..AzureFaults::default()
     });
     assert_ok(&run(&mut railyard_at(
