@@ -31,6 +31,7 @@ pub mod site_version;
 pub mod source;
 pub mod ssh_key;
 pub mod suggest;
+pub mod template;
 pub mod tree;
 pub mod user_overlays;
 pub mod values;

@@ -4,9 +4,8 @@
 //! bootstrap fills in when it creates a machine; nothing secret is committed.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
-use handlebars::{Handlebars, handlebars_helper};
 use serde_json::json;
 
 use crate::defaults;
@@ -14,6 +13,7 @@ use crate::generate::k3s;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, Pool, Site};
 use crate::site::Provider;
+use crate::template::Template;
 
 const NODE_TEMPLATE: &str = include_str!("../../../../cloud-init/node.yaml.hbs");
 const SSHD_PORT_SCRIPT: &str = include_str!("../../../../cloud-init/sshd-port.sh");
@@ -102,29 +102,24 @@ struct Node<'a> {
 
 fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: Node<'_>) -> String {
     let flux_manifest = node.flux_manifest;
-    let templates = registry();
-    let network_script = templates
+    let network_script = TEMPLATES
+        .node_network
         .render(
-            "node-network",
             &json!({ "network_cidr": site.network.cidr, "hcloud_provider_id": node.hcloud_provider_id }),
         )
         .expect("the network script renders");
-    let metadata_script = templates
-        .render(
-            "metadata-block",
-            &json!({ "cluster_cidr": CLUSTER_CIDR, "wireserver": wireserver(site) }),
-        )
+    let metadata_script = TEMPLATES
+        .metadata_block
+        .render(&json!({ "cluster_cidr": CLUSTER_CIDR, "wireserver": wireserver(site) }))
         .expect("the metadata script renders");
-    let install_script = templates
-        .render(
-            "install-k3s",
-            &json!({
-                "url": defaults::K3S_INSTALL_SCRIPT.url,
-                "sha256": defaults::K3S_INSTALL_SCRIPT.sha256,
-                "k3s_version": site.versions.k3s,
-                "k3s_command": k3s_command,
-            }),
-        )
+    let install_script = TEMPLATES
+        .install_k3s
+        .render(&json!({
+            "url": defaults::K3S_INSTALL_SCRIPT.url,
+            "sha256": defaults::K3S_INSTALL_SCRIPT.sha256,
+            "k3s_version": site.versions.k3s,
+            "k3s_command": k3s_command,
+        }))
         .expect("the k3s install script renders");
     let data = json!({
         "role": role,
@@ -137,12 +132,13 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: No
         "metadata_block_unit": METADATA_BLOCK_UNIT,
         "k3s_config": k3s_config,
         "install_k3s_script": install_script,
-        "flux": flux_manifest.map(|text| flux_first_boot(templates, text)),
+        "flux": flux_manifest.map(flux_first_boot),
         "unattended_upgrades": UNATTENDED_UPGRADES,
         "auto_upgrades": AUTO_UPGRADES,
     });
-    templates
-        .render("node", &data)
+    TEMPLATES
+        .node
+        .render(&data)
         .expect("the node template renders with complete data")
 }
 
@@ -158,15 +154,15 @@ fn wireserver(site: &Site) -> serde_json::Value {
 
 /// Where the first server's user-data writes Flux's HelmChart, and the script that marks it
 /// `.skip` once k3s has applied it (decision 0005).
-fn flux_first_boot(templates: &Handlebars<'_>, text: &str) -> serde_json::Value {
+fn flux_first_boot(text: &str) -> serde_json::Value {
     let manifest = format!(
         "{}/{}",
         layout::K3S_MANIFESTS_DIR,
         layout::K3S_FLUX_MANIFEST_FILE
     );
-    let handover = templates
+    let handover = TEMPLATES
+        .flux_handover
         .render(
-            "flux-handover",
             &json!({ "manifest": manifest, "addon": k3s_addon_name(layout::K3S_FLUX_MANIFEST_FILE) }),
         )
         .expect("the handover script renders");
@@ -179,44 +175,25 @@ pub fn k3s_addon_name(file: &str) -> &str {
     file.split('.').next().unwrap_or(file)
 }
 
-handlebars_helper!(json_helper: |value: Json| serde_json::to_string(&value).expect("a JSON value always serialises"));
-handlebars_helper!(indent_helper: |width: u64, text: str| indent(text, usize::try_from(width).unwrap_or(0)));
-
-/// Indents every non-empty line by `width` spaces; drops the final newline (the template has it).
-fn indent(text: &str, width: usize) -> String {
-    let pad = " ".repeat(width);
-    text.trim_end_matches('\n')
-        .lines()
-        .map(|line| {
-            if line.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The templates, parsed on first use (once per process).
+struct Templates {
+    node: Template,
+    node_network: Template,
+    metadata_block: Template,
+    install_k3s: Template,
+    flux_handover: Template,
 }
 
-fn registry() -> &'static Handlebars<'static> {
-    static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let mut registry = Handlebars::new();
-        registry.set_strict_mode(true);
-        registry.register_escape_fn(handlebars::no_escape);
-        registry.register_helper("json", Box::new(json_helper));
-        registry.register_helper("indent", Box::new(indent_helper));
-        for (name, text) in [
-            ("node", NODE_TEMPLATE),
-            ("node-network", NODE_NETWORK_SCRIPT),
-            ("metadata-block", METADATA_BLOCK_SCRIPT),
-            ("install-k3s", INSTALL_K3S_SCRIPT),
-            ("flux-handover", FLUX_HANDOVER_SCRIPT),
-        ] {
-            registry
-                .register_template_string(name, text)
-                .expect("templates parse");
-        }
-        registry
-    })
-}
+static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
+    let parse = |text| Template::parse(text).expect("the cloud-init templates parse");
+    Templates {
+        node: parse(NODE_TEMPLATE),
+        node_network: parse(NODE_NETWORK_SCRIPT),
+        metadata_block: parse(METADATA_BLOCK_SCRIPT),
+        install_k3s: parse(INSTALL_K3S_SCRIPT),
+        flux_handover: parse(FLUX_HANDOVER_SCRIPT),
+    }
+});
+
+#[cfg(test)]
+mod handlebars_oracle;
