@@ -217,16 +217,30 @@ fn dispatch_cloud(cli: &Cli, command: &Command) -> Result<Exit> {
     }
 }
 
+/// Checks a site as `render` would, generating only what its findings and the notes on hand
+/// provisioning come from (`compile::validate`).
 fn validate(cli: &Cli, site: &Path) -> Result<Exit> {
-    let (loaded, output) = compile_site(cli, site)?;
+    let loaded = load::load(site)?;
+    let validated = if loaded.problems.is_empty() {
+        compile::validate(&loaded.inputs)
+    } else {
+        compile::Validated {
+            diagnostics: loaded.problems.clone(),
+            hosts: None,
+        }
+    };
+    let output = Output {
+        tree: None,
+        diagnostics: validated.diagnostics,
+    };
     let exit = print_diagnostics(cli, &loaded, &output);
     if exit == Exit::Success {
         status(&format!(
             "{}: valid",
             loaded.display_name(&loaded.inputs.site.name)
         ));
-        if let Some(tree) = &output.tree {
-            for line in machine_data::needs(&tree.site, &tree.files) {
+        if let Some(hosts) = &validated.hosts {
+            for line in machine_data::needs(&hosts.site, &hosts.machines, &hosts.files) {
                 status(&line);
             }
         }

@@ -120,11 +120,12 @@ fn site_files(site: &SourceFile) -> LoadedFiles {
         Ok(SourceFile::new(path, text))
     };
     let mut files = LoadedFiles::new();
-    for relative in compile::references(site) {
+    let named = compile::named(site);
+    for relative in named.files {
         let loaded = read(&relative);
         files.insert(relative, loaded);
     }
-    for dir in compile::overlay_dirs(site) {
+    for dir in named.overlay_dirs {
         let prefix = format!("{dir}/");
         for (name, _) in SITE_DIR.iter().filter(|(n, _)| n.starts_with(&prefix)) {
             files.insert((*name).to_owned(), read(name));

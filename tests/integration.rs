@@ -6,6 +6,9 @@ mod support;
 /// Golden directories: site in, expected tree or expected diagnostics out.
 mod golden;
 
+/// `validate` generates only part of a site, yet says what `render` would say.
+mod validate_agrees;
+
 /// The command line as a user runs it: exit codes, determinism, atomic writes, ownership.
 mod cli;
 

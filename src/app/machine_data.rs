@@ -72,13 +72,14 @@ pub(super) fn run(
     }
 }
 
-/// For `validate`: the values hand provisioning needs, one line per user-data file that holds
-/// placeholders (nothing when the render has no machines file).
-pub(super) fn needs(site: &str, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
-    let Ok(host) = wanted::read(site, files) else {
-        return Vec::new();
-    };
-    let all = hand::machines(site, &host.machines);
+/// For `validate`: the values hand provisioning needs, one line per user-data file of
+/// `machines` that holds placeholders.
+pub(super) fn needs(
+    site: &str,
+    machines: &crate::core::machines::Machines,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let all = hand::machines(site, machines);
     let Ok(needs) = hand::needs(&all, files) else {
         return Vec::new();
     };

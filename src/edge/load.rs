@@ -60,8 +60,9 @@ pub fn load(site_path: &Path) -> Result<Loaded, LoadError> {
         // can only be checked here, against where the site directory really is.
         let mut home = Confined::new(&site_dir);
         home.budget.bytes = site.text.len();
-        read_references(&mut home, &site, &mut files)?;
-        read_overlays(&mut home, &site, &mut files)?;
+        let named = compile::named(&site);
+        read_references(&mut home, named.files, &mut files)?;
+        read_overlays(&mut home, named.overlay_dirs, &mut files)?;
     }
     Ok(Loaded {
         inputs: Inputs { site, files },
@@ -98,10 +99,10 @@ fn read_site(site_path: &Path, name: String) -> Result<(SourceFile, Vec<Diagnost
 /// The files the site names (the secrets file, SSH key files), each once.
 fn read_references(
     home: &mut Confined,
-    site: &SourceFile,
+    references: Vec<String>,
     files: &mut LoadedFiles,
 ) -> Result<(), LoadError> {
-    for relative in compile::references(site) {
+    for relative in references {
         if files.contains_key(&relative) {
             continue;
         }
@@ -117,10 +118,9 @@ fn read_references(
 /// the reason, under its own name.
 fn read_overlays(
     home: &mut Confined,
-    site: &SourceFile,
+    mut overlay_dirs: Vec<String>,
     files: &mut LoadedFiles,
 ) -> Result<(), LoadError> {
-    let mut overlay_dirs = compile::overlay_dirs(site);
     // more are refused by the compiler; the same directory twice is read once
     overlay_dirs.truncate(MAX_OVERLAYS);
     overlay_dirs.sort();

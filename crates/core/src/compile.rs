@@ -32,29 +32,32 @@ pub struct Output {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The user overlay directories a site names (`spec.overlays`), for the edge to load every
-/// file below them into `Inputs::files`. Unsafe paths are left out here and reported by `compile`.
-pub fn overlay_dirs(site: &SourceFile) -> Vec<String> {
-    let (documents, _) = yaml::parse_stream(site);
-    strings_at(documents.first(), &["spec", "overlays"])
-        .into_iter()
-        .filter_map(|p| RelativePath::parse(p).ok())
-        .map(|p| p.key().to_owned())
-        .collect()
+/// What a site names on disk, for the edge to load before compiling: the files (secrets
+/// file, SSH key files) and the user overlay directories (`spec.overlays`), each by
+/// normalised relative path. Unsafe paths are left out here and reported by `compile`. One
+/// parse of the site file serves both lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Named {
+    pub files: Vec<String>,
+    pub overlay_dirs: Vec<String>,
 }
 
-/// The relative paths of the files a site names, for the edge to load before compiling.
-/// Unsafe paths are left out here and reported by `compile`.
-pub fn references(site: &SourceFile) -> Vec<String> {
+pub fn named(site: &SourceFile) -> Named {
     let (documents, _) = yaml::parse_stream(site);
     let root = documents.first();
-    string_at(root, &["spec", "secrets", "file"])
-        .into_iter()
-        .chain(machine_file_at(root))
-        .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
-        .filter_map(|p| RelativePath::parse(p).ok())
-        .map(|p| p.key().to_owned())
-        .collect()
+    let safe = |p: &str| RelativePath::parse(p).ok().map(|p| p.key().to_owned());
+    Named {
+        files: string_at(root, &["spec", "secrets", "file"])
+            .into_iter()
+            .chain(machine_file_at(root))
+            .chain(strings_at(root, &["spec", "ssh", "authorizedKeyFiles"]))
+            .filter_map(safe)
+            .collect(),
+        overlay_dirs: strings_at(root, &["spec", "overlays"])
+            .into_iter()
+            .filter_map(safe)
+            .collect(),
+    }
 }
 
 /// The site's `metadata.name`, read before compiling, when it is a valid name (so that it can
@@ -217,9 +220,16 @@ fn input_bytes(inputs: &Inputs) -> BTreeMap<String, Vec<u8>> {
     bytes
 }
 
-/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
-/// that stops rendering. `compile` drops the tree whenever there is an error.
-fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+/// A checked site resolved into the model, ready to generate.
+struct Resolved<'a> {
+    site: model::Site,
+    overlays: Vec<String>,
+    secrets_text: &'a str,
+}
+
+/// Checks a site and resolves it: the model when checking found no error that stops
+/// rendering, and every diagnostic either way.
+fn resolve(inputs: &Inputs) -> (Option<Resolved<'_>>, Vec<Diagnostic>) {
     let site = &inputs.site;
     let (checked, mut diagnostics) = check(inputs);
     let Some(Checked { json, secrets }) = checked else {
@@ -238,22 +248,90 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     let ssh_keys = ssh_keys(inputs, &site_file);
     let gitpod = gitpod_config::merged(&json.value);
     let overlays = site_file.spec.overlays.clone();
-    let resolved = model::resolve(site_file, &secrets, ssh_keys, gitpod);
-    let mut files = generate::generate(&resolved, &secrets_file.text);
-    if !apply_overlays(&resolved, &overlays, inputs, &mut files, &mut diagnostics) {
+    let resolved = Resolved {
+        site: model::resolve(site_file, &secrets, ssh_keys, gitpod),
+        overlays,
+        secrets_text: &secrets_file.text,
+    };
+    (Some(resolved), diagnostics)
+}
+
+/// Checks a site and renders it: every diagnostic, and the tree when checking found no error
+/// that stops rendering. `compile` drops the tree whenever there is an error.
+fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
+    let (resolved, mut diagnostics) = resolve(inputs);
+    let Some(Resolved {
+        site,
+        overlays,
+        secrets_text,
+    }) = resolved
+    else {
+        return (None, diagnostics);
+    };
+    let mut files = generate::generate(&site, secrets_text);
+    if !apply_overlays(&site, &overlays, inputs, &mut files, &mut diagnostics) {
         return (None, diagnostics);
     }
     // after the overlays: the installer Job's name digests the Job they leave
-    generate::gitpod::name_job(resolved.name.as_str(), &mut files);
-    let lock = Lock::new(&resolved.name, &input_bytes(inputs), &files);
+    generate::gitpod::name_job(site.name.as_str(), &mut files);
+    let lock = Lock::new(&site.name, &input_bytes(inputs), &files);
     (
         Some(Tree {
-            site: resolved.name.to_string(),
+            site: site.name.to_string(),
             files,
             lock,
         }),
         diagnostics,
     )
+}
+
+/// What `validate` reports: every diagnostic `compile` reports for the same inputs, and when
+/// the site is valid, its machines' files.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    pub diagnostics: Vec<Diagnostic>,
+    pub hosts: Option<HostFiles>,
+}
+
+/// The files below `hosts/<site>/` of a valid site, as `compile` renders them, and the
+/// machines its `machines.yaml` holds (as values: nothing reads the file back).
+#[derive(Clone, Debug)]
+pub struct HostFiles {
+    pub site: String,
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub machines: crate::machines::Machines,
+}
+
+/// Checks a site as `compile` does, generating only what a diagnostic or the machines' files
+/// can come from: the cluster's files only when user overlays apply to them (their findings
+/// are diagnostics), never the installer Job's digest or the lock (decision 0022).
+pub fn validate(inputs: &Inputs) -> Validated {
+    let (resolved, mut diagnostics) = resolve(inputs);
+    let mut hosts = resolved.and_then(|resolved| {
+        let site = &resolved.site;
+        let mut files = if resolved.overlays.is_empty() {
+            generate::hosts(site)
+        } else {
+            let mut files = generate::generate(site, resolved.secrets_text);
+            if !apply_overlays(site, &resolved.overlays, inputs, &mut files, &mut diagnostics) {
+                return None;
+            }
+            files
+        };
+        let dir = format!("{}/", generate::hosts_dir(site));
+        files.retain(|path, _| path.starts_with(&dir));
+        Some(HostFiles {
+            site: site.name.to_string(),
+            files,
+            machines: generate::machines::machines(site),
+        })
+    });
+    if diagnostic::has_errors(&diagnostics) {
+        hosts = None;
+    }
+    diagnostic::sort(&mut diagnostics);
+    diagnostic::cap(&mut diagnostics);
+    Validated { diagnostics, hosts }
 }
 
 /// `spec.overlays` on the rendered `files`. What they report joins `diagnostics`: warnings

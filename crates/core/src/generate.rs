@@ -22,16 +22,23 @@ use crate::model::Site;
 
 /// Every rendered file of a site, by path relative to the output root.
 pub fn generate(site: &Site, secrets_text: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    cloud_init::generate(site, &mut files);
-    k3s::generate(site, &mut files);
-    machines::generate(site, &mut files);
-    network::generate(site, &mut files);
+    let mut files = hosts(site);
     system::generate(site, &mut files);
     infrastructure::generate(site, &mut files);
     certificates::generate(site, &mut files);
     gitpod::generate(site, &mut files);
     flux::generate(site, secrets_text, &mut files);
+    files
+}
+
+/// Every file below `hosts/<site>/` (and the few cluster files their generators also write):
+/// what `validate` needs of a site without user overlays.
+pub fn hosts(site: &Site) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    cloud_init::generate(site, &mut files);
+    k3s::generate(site, &mut files);
+    machines::generate(site, &mut files);
+    network::generate(site, &mut files);
     files
 }
 
