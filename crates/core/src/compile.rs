@@ -272,8 +272,11 @@ fn render(inputs: &Inputs) -> (Option<Tree>, Vec<Diagnostic>) {
     if !apply_overlays(&site, &overlays, inputs, &mut files, &mut diagnostics) {
         return (None, diagnostics);
     }
-    // after the overlays: the installer Job's name digests the Job they leave
-    generate::gitpod::name_job(site.name.as_str(), &mut files);
+    // after the overlays: the installer Job's name digests the Job they leave (the generator
+    // named the Job it wrote)
+    if !overlays.is_empty() {
+        generate::gitpod::name_job(site.name.as_str(), &mut files);
+    }
     let lock = Lock::new(&site.name, &input_bytes(inputs), &files);
     (
         Some(Tree {
@@ -313,7 +316,13 @@ pub fn validate(inputs: &Inputs) -> Validated {
             generate::hosts(site)
         } else {
             let mut files = generate::generate(site, resolved.secrets_text);
-            if !apply_overlays(site, &resolved.overlays, inputs, &mut files, &mut diagnostics) {
+            if !apply_overlays(
+                site,
+                &resolved.overlays,
+                inputs,
+                &mut files,
+                &mut diagnostics,
+            ) {
                 return None;
             }
             files

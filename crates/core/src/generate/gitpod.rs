@@ -29,17 +29,15 @@ pub const SSH_HOST_KEY: &str = "gitpod_ssh_gateway_host_key";
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
     let config_text = emit::document(&site.gitpod_config);
+    let config_map = vec![installer::config_map(site, &config_text)];
+    let mut job = installer::job(site, &config_text);
+    // the config file's bytes as `layers::write` writes them
+    installer::rename(&mut job, emit::documents(&config_map).as_bytes());
     let mut documents = vec![
         ("secrets.yaml".to_owned(), secrets(site)),
-        (
-            installer::CONFIG_FILE_NAME.to_owned(),
-            vec![installer::config_map(site, &config_text)],
-        ),
+        (installer::CONFIG_FILE_NAME.to_owned(), config_map),
         ("installer-rbac.yaml".to_owned(), installer::rbac(site)),
-        (
-            installer::JOB_FILE.to_owned(),
-            vec![installer::job(site, &config_text)],
-        ),
+        (installer::JOB_FILE.to_owned(), vec![job]),
     ];
     if let Some(backup) = &site.features.database_backup {
         let schedule = backup.schedule.as_deref().unwrap_or("0 3 * * *");

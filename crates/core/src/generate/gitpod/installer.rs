@@ -231,17 +231,24 @@ pub fn name_job(site_name: &str, files: &mut BTreeMap<String, Vec<u8>>) {
         .unwrap_or_default();
     let mut objects = crate::user_overlays::parse(&job_path, job_bytes);
     for object in objects.iter_mut().filter(|o| o["kind"] == "Job") {
-        let Some(name) = object["metadata"]["name"].as_str().map(str::to_owned) else {
-            continue;
-        };
-        let mut unnamed = object.clone();
-        unnamed["metadata"]["name"] = Json::Null;
-        let mut text = emit::document(&unnamed).into_bytes();
-        text.extend_from_slice(&config_bytes);
-        let digest = short_digest(&text);
-        object["metadata"]["name"] = json!(renamed(&name, &digest));
+        rename(object, &config_bytes);
     }
     files.insert(job_path, emit::documents(&objects).into_bytes());
+}
+
+/// Names `job` after a digest of itself as written, name aside, and of its config file's
+/// bytes (see [`name_job`]). The generator names the Job it writes so; `name_job` does it
+/// again only when user overlays may have changed the Job, and on a Job they left alone it
+/// computes the same name.
+pub(super) fn rename(job: &mut Json, config_file: &[u8]) {
+    let Some(name) = job["metadata"]["name"].as_str().map(str::to_owned) else {
+        return;
+    };
+    let mut unnamed = job.clone();
+    unnamed["metadata"]["name"] = Json::Null;
+    let mut text = emit::document(&unnamed).into_bytes();
+    text.extend_from_slice(config_file);
+    job["metadata"]["name"] = json!(renamed(&name, &short_digest(&text)));
 }
 
 /// `gitpod-installer-<generated>[suffix]` with the generated digest replaced by `digest`.

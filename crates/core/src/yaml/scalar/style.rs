@@ -30,6 +30,14 @@ pub enum Place {
 /// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
 pub fn string_style(s: &str, place: Place) -> Style {
+    if is_word(s) {
+        // no indicator, blank, break or special character: only the meaning decides
+        return if reads_back_plain(s) {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+    }
     let analysis = Analysis::of(s);
     let mut style = if place == Place::Key && analysis.multiline {
         Style::Double
@@ -50,6 +58,17 @@ pub fn string_style(s: &str, place: Place) -> Style {
         style = Style::Double;
     }
     style
+}
+
+/// Most strings railyard writes (names, labels, versions, paths): a letter, then letters,
+/// digits, `-`, `_`, `.` and `/`. None of those is an indicator where it stands, a blank, a
+/// break or outside the printable set, so [`Analysis`] would allow every style.
+fn is_word(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
 /// YAML line breaks: CR, LF, NEL, LS, PS.
@@ -135,15 +154,18 @@ impl Analysis {
 
 impl Found {
     fn scan(s: &str) -> Found {
-        let chars: Vec<char> = s.chars().collect();
         let mut found = Found {
             indicators: s.starts_with("---") || s.starts_with("..."),
             ..Found::default()
         };
         let (mut previous_space, mut previous_break) = (false, false);
         let mut preceded_by_whitespace = true;
-        for (i, &c) in chars.iter().enumerate() {
-            let followed_by_whitespace = is_blankz(chars.get(i + 1));
+        let mut chars = s.chars().peekable();
+        let mut i = 0;
+        while let Some(c) = chars.next() {
+            let next = chars.peek();
+            let last = next.is_none();
+            let followed_by_whitespace = is_blankz(next);
             found.indicators |=
                 is_indicator(c, i == 0, preceded_by_whitespace, followed_by_whitespace);
             if c == '\t' {
@@ -151,7 +173,6 @@ impl Found {
             } else if !is_printable(c) {
                 found.special = true;
             }
-            let last = i + 1 == chars.len();
             if c == ' ' {
                 found.leading_space |= i == 0;
                 found.trailing_space |= last;
@@ -167,6 +188,7 @@ impl Found {
                 (previous_space, previous_break) = (false, false);
             }
             preceded_by_whitespace = is_blankz(Some(&c));
+            i += 1;
         }
         found
     }
