@@ -26,13 +26,20 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
     let Some(mut column) = column else {
         return s.to_owned();
     };
-    let chars: Vec<char> = s.chars().collect();
+    // only a space past the width folds, and only LS and PS break: most text has neither
+    let unbroken = !s.contains(['\u{2028}', '\u{2029}']);
+    if unbroken && (column + s.len() <= WIDTH || !s.contains(' ')) {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let (mut spaces, mut breaks) = (false, false);
-    for (i, &c) in chars.iter().enumerate() {
+    let mut chars = s.chars().peekable();
+    let mut i = 0;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         if c == ' ' {
-            let inside = !inner || (i > 0 && i + 1 < chars.len());
-            if !spaces && column > WIDTH && inside && chars.get(i + 1) != Some(&' ') {
+            let inside = !inner || (i > 0 && next.is_some());
+            if !spaces && column > WIDTH && inside && next != Some(' ') {
                 out.push('\n');
                 out.extend(std::iter::repeat_n(' ', indent));
                 column = indent;
@@ -56,6 +63,7 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
             column += 1;
             (spaces, breaks) = (false, false);
         }
+        i += 1;
     }
     out
 }
