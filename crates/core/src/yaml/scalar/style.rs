@@ -135,15 +135,18 @@ impl Analysis {
 
 impl Found {
     fn scan(s: &str) -> Found {
-        let chars: Vec<char> = s.chars().collect();
+        let mut chars = s.chars().peekable();
         let mut found = Found {
             indicators: s.starts_with("---") || s.starts_with("..."),
             ..Found::default()
         };
         let (mut previous_space, mut previous_break) = (false, false);
         let mut preceded_by_whitespace = true;
-        for (i, &c) in chars.iter().enumerate() {
-            let followed_by_whitespace = is_blankz(chars.get(i + 1));
+        let mut i = 0;
+        while let Some(c) = chars.next() {
+            let next = chars.peek();
+            let followed_by_whitespace = is_blankz(next);
+            let last = next.is_none();
             found.indicators |=
                 is_indicator(c, i == 0, preceded_by_whitespace, followed_by_whitespace);
             if c == '\t' {
@@ -151,7 +154,6 @@ impl Found {
             } else if !is_printable(c) {
                 found.special = true;
             }
-            let last = i + 1 == chars.len();
             if c == ' ' {
                 found.leading_space |= i == 0;
                 found.trailing_space |= last;
@@ -167,6 +169,7 @@ impl Found {
                 (previous_space, previous_break) = (false, false);
             }
             preceded_by_whitespace = is_blankz(Some(&c));
+            i += 1;
         }
         found
     }
