@@ -57,8 +57,7 @@ pub struct Alias {
 
 impl Alias {
     fn value_at(&self, object: &Json, place: &str) -> Option<Json> {
-        object
-            .pointer(place)
+        super::pointer::get(object, place)
             .and_then(|m| m.get(&self.key))
             .cloned()
     }
@@ -101,6 +100,18 @@ impl Resource {
 
     pub fn namespace(&self) -> Option<String> {
         opt(&self.object, "/metadata/namespace")
+    }
+
+    /// Group, kind, namespace (empty for none) and name, borrowed: what makes an object unique.
+    pub fn identity(&self) -> (&str, &str, &str, &str) {
+        let api_version = str_at(&self.object, "/apiVersion").unwrap_or_default();
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        (
+            group,
+            str_at(&self.object, "/kind").unwrap_or_default(),
+            str_at(&self.object, "/metadata/namespace").unwrap_or_default(),
+            str_at(&self.object, "/metadata/name").unwrap_or_default(),
+        )
     }
 
     /// (group, version) of `apiVersion` (`apps/v1` → `apps`, `v1`; `v1` → ``, `v1`).
@@ -185,7 +196,9 @@ impl Resource {
             };
             for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(old_values)) {
                 if n.is_some() && (n == o || walk_order) {
-                    if let Some(Json::Object(map)) = self.object.pointer_mut(place) {
+                    if let Some(Json::Object(map)) =
+                        super::pointer::get_mut(&mut self.object, place)
+                    {
                         map.insert(alias.key.clone(), changed.clone());
                     }
                 }

@@ -7,6 +7,7 @@ mod label_fields;
 use serde_json::{Map, Value as Json};
 
 use super::kustomization::Kustomization;
+use super::pointer;
 use super::resource::{Resource, is_cluster_scoped_object};
 use crate::diagnostic::Diagnostic;
 
@@ -218,9 +219,7 @@ fn add_pairs(
     for (key, value) in pairs {
         let mut created = Vec::new();
         for place in &places {
-            let holds = resource
-                .object
-                .pointer(place)
+            let holds = pointer::get(&resource.object, place)
                 .and_then(Json::as_object)
                 .is_some_and(|m| m.contains_key(key));
             if holds {
@@ -230,11 +229,12 @@ fn add_pairs(
                     .find(|a| a.field == field && a.key == *key && a.places.contains(place))
                     .map(|a| a.places.clone());
                 for target in linked.unwrap_or_else(|| vec![place.clone()]) {
-                    if let Some(Json::Object(map)) = resource.object.pointer_mut(&target) {
+                    if let Some(Json::Object(map)) = pointer::get_mut(&mut resource.object, &target)
+                    {
                         map.insert(key.clone(), value.clone());
                     }
                 }
-            } else if let Some(Json::Object(map)) = resource.object.pointer_mut(place) {
+            } else if let Some(Json::Object(map)) = pointer::get_mut(&mut resource.object, place) {
                 map.insert(key.clone(), value.clone());
                 created.push(place.clone());
             }
