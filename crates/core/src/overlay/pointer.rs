@@ -2,6 +2,8 @@
 //! every segment (it unescapes `~1` and `~0` with two `replace` calls), and the engine asks for
 //! names, kinds, labels and alias places of every object at every step. A segment is unescaped
 //! only when it holds a `~`; the results are those of `Value::pointer` and `pointer_mut`.
+//! A key is looked up in a small mapping by comparing the keys in turn: the map hashes every
+//! key it is asked for (SipHash), which costs more than a few short comparisons.
 
 use std::borrow::Cow;
 
@@ -15,10 +17,38 @@ pub(super) fn get<'a>(value: &'a Json, pointer: &str) -> Option<&'a Json> {
     };
     rest.split('/')
         .try_fold(value, |target, token| match target {
-            Json::Object(map) => map.get(unescape(token).as_ref()),
+            Json::Object(_) => child(target, unescape(token).as_ref()),
             Json::Array(list) => index(token).and_then(|i| list.get(i)),
             _ => None,
         })
+}
+
+/// Mappings up to this size are searched key by key.
+const SCAN: usize = 8;
+
+/// The value of `key` in `node`, if `node` is a mapping that has it (`Value::get`).
+pub(super) fn child<'a>(node: &'a Json, key: &str) -> Option<&'a Json> {
+    match node {
+        Json::Object(map) if map.len() <= SCAN => {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        }
+        Json::Object(map) => map.get(key),
+        _ => None,
+    }
+}
+
+/// [`child`], mutable.
+pub(super) fn child_mut<'a>(node: &'a mut Json, key: &str) -> Option<&'a mut Json> {
+    let Json::Object(map) = node else {
+        return None;
+    };
+    if map.len() <= SCAN {
+        map.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
+    }
 }
 
 /// The value at `pointer`, mutable, as `Value::pointer_mut` finds it.
@@ -29,7 +59,7 @@ pub(super) fn get_mut<'a>(value: &'a mut Json, pointer: &str) -> Option<&'a mut 
     };
     rest.split('/')
         .try_fold(value, |target, token| match target {
-            Json::Object(map) => map.get_mut(unescape(token).as_ref()),
+            Json::Object(_) => child_mut(target, unescape(token).as_ref()),
             Json::Array(list) => index(token).and_then(move |i| list.get_mut(i)),
             _ => None,
         })
@@ -69,6 +99,8 @@ mod tests {
         let mut value = json!({
             "a": {"b/c": [1, {"d~e": "x"}], "": {"": 2}, "~1": 3},
             "list": [[0], "y"],
+            "big": {"k0": 0, "k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": 5, "k6": 6, "k7": 7,
+                    "k8": {"x": 8}, "k9": 9},
         });
         let pointers = [
             "",
@@ -87,6 +119,10 @@ mod tests {
             "a",
             "/missing/x",
             "/a/b~1c/-",
+            "/big/k0",
+            "/big/k8/x",
+            "/big/k9",
+            "/big/k10",
         ];
         for pointer in pointers {
             assert_eq!(

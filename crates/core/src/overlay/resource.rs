@@ -102,6 +102,17 @@ impl Resource {
         opt(&self.object, "/metadata/namespace")
     }
 
+    /// The kind, borrowed (empty when missing).
+    pub fn kind_str(&self) -> &str {
+        str_at(&self.object, "/kind").unwrap_or_default()
+    }
+
+    /// The API group, borrowed (`""` for the core group).
+    pub fn group(&self) -> &str {
+        let api_version = str_at(&self.object, "/apiVersion").unwrap_or_default();
+        api_version.rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
     /// Group, kind, namespace (empty for none) and name, borrowed: what makes an object unique.
     pub fn identity(&self) -> (&str, &str, &str, &str) {
         let api_version = str_at(&self.object, "/apiVersion").unwrap_or_default();
@@ -238,10 +249,12 @@ fn opt(object: &Json, pointer: &str) -> Option<String> {
 /// without the allocations `Json::pointer` makes for each segment: the engine asks for names
 /// and kinds of every object for every patch, so this is its innermost loop.
 pub(super) fn str_at<'a>(object: &'a Json, pointer: &str) -> Option<&'a str> {
+    // a closure, not `'/'`: the char searcher's memchr set-up costs more than these short
+    // pointers take to walk
     pointer
-        .split('/')
+        .split(|c| c == '/')
         .skip(1)
-        .try_fold(object, |node, key| node.get(key))
+        .try_fold(object, super::pointer::child)
         .and_then(Json::as_str)
 }
 
@@ -266,7 +279,7 @@ pub(super) fn is_cluster_scoped(kind: &str) -> bool {
 /// Whether this object is one of those kinds in its built-in API group: kustomize looks the
 /// schema up by group, version and kind, so a custom `example.com/v1` `Namespace` is namespaced.
 pub(super) fn is_cluster_scoped_object(resource: &Resource) -> bool {
-    cluster_scoped_group(&resource.kind()) == Some(resource.group_version().0.as_str())
+    cluster_scoped_group(resource.kind_str()) == Some(resource.group())
 }
 
 /// The API group that serves a cluster-scoped kind (`""` is the core group).

@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use super::kustomization::Kustomization;
 use super::pointer;
 use super::resource::{Resource, is_cluster_scoped_object};
+use super::scalars::{push_escaped, push_index};
 use crate::diagnostic::Diagnostic;
 
 pub(super) use images::images;
@@ -131,10 +132,10 @@ const REPLICA_KINDS: &[&str] = &[
 ];
 
 impl FieldSpec {
-    pub(super) fn applies_to(&self, resource: &Resource) -> bool {
-        self.kinds
-            .is_none_or(|kinds| kinds.contains(&resource.kind().as_str()))
-            && self.group.is_none_or(|g| resource.group_version().0 == g)
+    /// Whether the spec is for an object of `kind` in API `group`.
+    fn applies(&self, kind: &str, group: &str) -> bool {
+        self.kinds.is_none_or(|kinds| kinds.contains(&kind))
+            && self.group.is_none_or(|g| group == g)
     }
 }
 
@@ -188,33 +189,23 @@ fn add_pairs(
     let mut places = Vec::new();
     collect(
         &mut resource.object,
-        &format!("metadata/{field}"),
+        &["metadata", field],
         true,
-        String::new(),
         &mut places,
     );
+    let (kind, group) = (resource.kind_str(), resource.group());
     let applicable: Vec<&FieldSpec> = specs
         .iter()
         .flat_map(|group| group.iter())
-        .filter(|s| s.applies_to(resource))
+        .filter(|s| s.applies(kind, group))
         .collect();
     for spec in applicable {
-        collect(
-            &mut resource.object,
-            spec.path,
-            spec.create,
-            String::new(),
-            &mut places,
-        );
+        let segments: Vec<&str> = spec.path.split('/').filter(|s| !s.is_empty()).collect();
+        collect(&mut resource.object, &segments, spec.create, &mut places);
     }
     for (path, create) in extra {
-        collect(
-            &mut resource.object,
-            path,
-            *create,
-            String::new(),
-            &mut places,
-        );
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        collect(&mut resource.object, &segments, *create, &mut places);
     }
     for (key, value) in pairs {
         let mut created = Vec::new();
@@ -249,22 +240,26 @@ fn add_pairs(
     }
 }
 
-/// The JSON pointers of the mappings at `path` (created when `create`), lists walked.
-fn collect(node: &mut Json, path: &str, create: bool, pointer: String, out: &mut Vec<String>) {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    collect_segments(node, &segments, create, pointer, out);
+/// The JSON pointers of the mappings at the path `segments` (created when `create`), lists
+/// walked.
+fn collect(node: &mut Json, segments: &[&str], create: bool, out: &mut Vec<String>) {
+    collect_segments(node, segments, create, &mut String::new(), out);
 }
 
+/// `pointer` is one buffer, grown and cut back as the walk goes down and up.
 fn collect_segments(
     node: &mut Json,
     segments: &[&str],
     create: bool,
-    pointer: String,
+    pointer: &mut String,
     out: &mut Vec<String>,
 ) {
+    let length = pointer.len();
     if let Json::Array(items) = node {
         for (i, item) in items.iter_mut().enumerate() {
-            collect_segments(item, segments, create, format!("{pointer}/{i}"), out);
+            push_index(pointer, i);
+            collect_segments(item, segments, create, pointer, out);
+            pointer.truncate(length);
         }
         return;
     }
@@ -273,7 +268,7 @@ fn collect_segments(
             *node = Json::Object(Map::new());
         }
         if node.is_object() {
-            out.push(pointer);
+            out.push(pointer.clone());
         }
         return;
     };
@@ -289,8 +284,10 @@ fn collect_segments(
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
-    let escaped = key.replace('~', "~0").replace('/', "~1");
-    collect_segments(child, rest, create, format!("{pointer}/{escaped}"), out);
+    pointer.push('/');
+    push_escaped(pointer, key);
+    collect_segments(child, rest, create, pointer, out);
+    pointer.truncate(length);
 }
 
 fn string_map(
@@ -405,9 +402,9 @@ pub(super) fn prefix_suffix(kustomization: &Kustomization, resources: &mut [Reso
 
 /// Kinds kustomize's prefix and suffix transformers leave alone.
 fn keeps_its_name(resource: &Resource) -> bool {
-    match resource.kind().as_str() {
+    match resource.kind_str() {
         "Namespace" | "CustomResourceDefinition" => true,
-        "APIService" => resource.group_version().0 == "apiregistration.k8s.io",
+        "APIService" => resource.group() == "apiregistration.k8s.io",
         _ => false,
     }
 }
