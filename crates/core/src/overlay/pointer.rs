@@ -15,12 +15,30 @@ pub(super) fn get<'a>(value: &'a Json, pointer: &str) -> Option<&'a Json> {
     let Some(rest) = rest else {
         return Some(value);
     };
-    rest.split('/')
-        .try_fold(value, |target, token| match target {
-            Json::Object(_) => child(target, unescape(token).as_ref()),
-            Json::Array(list) => index(token).and_then(|i| list.get(i)),
-            _ => None,
-        })
+    segments_of(rest).try_fold(value, |target, token| match target {
+        Json::Object(_) => child(target, unescape(token).as_ref()),
+        Json::Array(list) => index(token).and_then(|i| list.get(i)),
+        _ => None,
+    })
+}
+
+/// The parts of `text` between `/`s, as `text.split('/')` gives them, found by a plain byte
+/// loop: the pointers are short, and `split`'s searcher costs more to set up than to run.
+pub(super) fn segments_of(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                rest = Some(&text[i + 1..]);
+                Some(&text[..i])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 /// Mappings up to this size are searched key by key.
@@ -57,12 +75,11 @@ pub(super) fn get_mut<'a>(value: &'a mut Json, pointer: &str) -> Option<&'a mut 
     let Some(rest) = rest else {
         return Some(value);
     };
-    rest.split('/')
-        .try_fold(value, |target, token| match target {
-            Json::Object(_) => child_mut(target, unescape(token).as_ref()),
-            Json::Array(list) => index(token).and_then(move |i| list.get_mut(i)),
-            _ => None,
-        })
+    segments_of(rest).try_fold(value, |target, token| match target {
+        Json::Object(_) => child_mut(target, unescape(token).as_ref()),
+        Json::Array(list) => index(token).and_then(move |i| list.get_mut(i)),
+        _ => None,
+    })
 }
 
 /// `Some(None)` for the whole document (`""`), `Some(Some(rest))` for the segments after the
@@ -93,6 +110,17 @@ fn index(token: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn segments_are_what_split_gives() {
+        for text in ["", "/", "a", "a/b", "/a/b/", "a//b", "ä/ö/", "//"] {
+            assert_eq!(
+                super::segments_of(text).collect::<Vec<_>>(),
+                text.split('/').collect::<Vec<_>>(),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn finds_what_serde_json_finds() {

@@ -249,10 +249,7 @@ fn opt(object: &Json, pointer: &str) -> Option<String> {
 /// without the allocations `Json::pointer` makes for each segment: the engine asks for names
 /// and kinds of every object for every patch, so this is its innermost loop.
 pub(super) fn str_at<'a>(object: &'a Json, pointer: &str) -> Option<&'a str> {
-    // a closure, not `'/'`: the char searcher's memchr set-up costs more than these short
-    // pointers take to walk
-    pointer
-        .split(|c| c == '/')
+    super::pointer::segments_of(pointer)
         .skip(1)
         .try_fold(object, super::pointer::child)
         .and_then(Json::as_str)

@@ -164,18 +164,30 @@ fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut
         return 1;
     };
     let key = first.trim_end_matches("[]");
-    let Json::Object(map) = node else { return 1 };
-    if !map.contains_key(key) {
-        if !create || first.ends_with("[]") {
-            return 1;
-        }
-        map.insert(key.to_owned(), Json::Object(Map::new()));
-    }
-    let child = map.get_mut(key).expect("present");
+    let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
+        return 1;
+    };
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
     1 + walk(child, rest, create, f)
+}
+
+/// The value of `key` in the mapping `node`; when it has none and `create`, a new empty
+/// mapping there. `None` when `node` is no mapping, or the key is missing and not created.
+fn child_or_new<'a>(node: &'a mut Json, key: &str, create: bool) -> Option<&'a mut Json> {
+    if !node.is_object() {
+        return None;
+    }
+    if pointer::child(node, key).is_none() {
+        if !create {
+            return None;
+        }
+        if let Json::Object(map) = node {
+            map.insert(key.to_owned(), Json::Object(Map::new()));
+        }
+    }
+    pointer::child_mut(node, key)
 }
 
 /// Adds `pairs` to the mapping at every place `specs` names (plus `metadata/<field>`).
@@ -273,14 +285,9 @@ fn collect_segments(
         return;
     };
     let key = first.trim_end_matches("[]");
-    let Json::Object(map) = node else { return };
-    if !map.contains_key(key) {
-        if !create || first.ends_with("[]") {
-            return;
-        }
-        map.insert(key.to_owned(), Json::Object(Map::new()));
-    }
-    let child = map.get_mut(key).expect("present");
+    let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
+        return;
+    };
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
