@@ -31,25 +31,31 @@ impl Engine<'_> {
         }
         let mut resources = Vec::new();
         let mut problems = Vec::new();
-        for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
+        // the documents again, only for a message about one (the objects take the tree's strings)
+        let mut reparsed = None;
+        for (k, document) in documents.into_iter().enumerate() {
+            if matches!(document.value, yaml::Value::Null) {
+                continue;
+            }
             let mut empty = Vec::new();
-            empty_nulls(document, &file.text, &mut String::new(), &mut empty);
-            let mut styled = styled(document, &file.text);
-            let value = to_json(document);
+            empty_nulls(&document, &file.text, &mut String::new(), &mut empty);
+            let mut styled = styled(&document, &file.text);
+            let start = document.span.start;
+            let value = into_json(document);
             let is_list = value.get("kind").and_then(Json::as_str) == Some("List");
             let objects = objects(value);
             let count = objects.len();
-            // the tree (every node's place, for messages) only when a message needs it
-            let mut tree = None;
             for (i, object) in objects.into_iter().enumerate() {
                 if has_identity_problem(&object) {
-                    let tree = tree.get_or_insert_with(|| JsonTree::new(path, document));
-                    problems.extend(identity_problem(tree, &object));
+                    // the tree (every node's place, for messages) only when a message needs it
+                    let nodes = reparsed.get_or_insert_with(|| yaml::parse_stream(&file).0);
+                    let tree = JsonTree::new(path, &nodes[k]);
+                    problems.extend(identity_problem(&tree, &object));
                     continue;
                 }
                 let mut resource = Resource::new(object, path);
                 self.mark_read(&mut resource, path);
-                resource.at = Span::new(document.span.start, document.span.start);
+                resource.at = Span::new(start, start);
                 if is_list {
                     let prefix = format!("/items/{i}");
                     resource.styled = below(styled.iter(), &prefix).collect();
@@ -120,7 +126,7 @@ fn below<'a>(
 }
 
 /// A document as JSON (what `JsonTree` holds, without the places of its nodes).
-fn to_json(node: &yaml::Node) -> Json {
+pub(super) fn to_json(node: &yaml::Node) -> Json {
     match &node.value {
         yaml::Value::Null => Json::Null,
         yaml::Value::Bool(b) => Json::Bool(*b),
@@ -132,6 +138,24 @@ fn to_json(node: &yaml::Node) -> Json {
             entries
                 .iter()
                 .map(|entry| (entry.key.clone(), to_json(&entry.value)))
+                .collect(),
+        ),
+    }
+}
+
+/// [`to_json`], taking the tree's strings rather than copying them.
+fn into_json(node: yaml::Node) -> Json {
+    match node.value {
+        yaml::Value::Null => Json::Null,
+        yaml::Value::Bool(b) => Json::Bool(b),
+        yaml::Value::Int(i) => Json::from(i),
+        yaml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        yaml::Value::Str(s) => Json::String(s),
+        yaml::Value::Seq(items) => Json::Array(items.into_iter().map(into_json).collect()),
+        yaml::Value::Map(entries) => Json::Object(
+            entries
+                .into_iter()
+                .map(|entry| (entry.key, into_json(entry.value)))
                 .collect(),
         ),
     }
