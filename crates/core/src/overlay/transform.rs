@@ -163,7 +163,7 @@ fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut
         f(node);
         return 1;
     };
-    let key = first.trim_end_matches("[]");
+    let key = list_key(first);
     let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
         return 1;
     };
@@ -171,6 +171,16 @@ fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut
         *child = Json::Object(Map::new());
     }
     1 + walk(child, rest, create, f)
+}
+
+/// A path segment without its `[]` marks (`containers[]` → `containers`): what
+/// `trim_end_matches("[]")` gives, without setting up a substring searcher per segment.
+fn list_key(segment: &str) -> &str {
+    let mut key = segment;
+    while let Some(shorter) = key.strip_suffix("[]") {
+        key = shorter;
+    }
+    key
 }
 
 /// The value of `key` in the mapping `node`; when it has none and `create`, a new empty
@@ -284,7 +294,7 @@ fn collect_segments(
         }
         return;
     };
-    let key = first.trim_end_matches("[]");
+    let key = list_key(first);
     let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
         return;
     };
