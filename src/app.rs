@@ -521,6 +521,9 @@ fn overlay_build(cli: &Cli, dir: &Path, given_root: Option<&Path>) -> Result<Exi
     match crate::core::overlay::build(&files, &relative) {
         Ok(built) => {
             std::io::stdout().write_all(crate::core::overlay::print(&built.objects).as_bytes())?;
+            // the process ends here: freeing every object node by node would cost a tenth of
+            // a large build, and the system takes the memory back whole
+            std::mem::forget(built);
             Ok(Exit::Success)
         }
         Err(mut diagnostics) => {

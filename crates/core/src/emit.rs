@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use key_order::go_yaml_key_order;
 use number::number_text;
-use string::{literal_block, string_scalar};
+use string::{literal_block, push_string_scalar, string_scalar};
 
 use crate::yaml::scalar::Place;
 
@@ -68,7 +68,7 @@ impl Writer {
             Json::Object(map) if !map.is_empty() => self.map(&mut out, map, 0),
             Json::Array(items) if !items.is_empty() => self.seq(&mut out, items, 0, false),
             scalar => {
-                out.push_str(&scalar_text(scalar, 0, Some(0)));
+                push_scalar(&mut out, scalar, 0, Some(0));
                 out.push('\n');
             }
         }
@@ -95,9 +95,9 @@ impl Writer {
             if i > 0 || !inline {
                 push_indent(out, indent);
             }
-            let key = string_scalar(key, indent, None, Place::Key);
-            let column = indent + key.chars().count() + 2;
-            out.push_str(&key);
+            let start = out.len();
+            push_string_scalar(out, key, indent, None, Place::Key);
+            let column = indent + out[start..].chars().count() + 2;
             out.push(':');
             self.value_after_key(out, value, indent, column);
         }
@@ -126,7 +126,7 @@ impl Writer {
             }
             scalar => {
                 out.push(' ');
-                out.push_str(&scalar_text(scalar, indent + 2, Some(column)));
+                push_scalar(out, scalar, indent + 2, Some(column));
                 out.push('\n');
             }
         }
@@ -145,7 +145,7 @@ impl Writer {
                 }
                 Json::Array(inner) if !inner.is_empty() => self.seq(out, inner, indent + 2, true),
                 scalar => {
-                    out.push_str(&scalar_text(scalar, indent + 2, Some(indent + 2)));
+                    push_scalar(out, scalar, indent + 2, Some(indent + 2));
                     out.push('\n');
                 }
             }
@@ -157,15 +157,16 @@ fn push_indent(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// A scalar starting at `column` (`None`: never folded), continued at `indent` when folded.
-fn scalar_text(value: &Json, indent: usize, column: Option<usize>) -> String {
+/// A scalar starting at `column` (`None`: never folded), continued at `indent` when folded,
+/// written straight into `out`.
+fn push_scalar(out: &mut String, value: &Json, indent: usize, column: Option<usize>) {
     match value {
-        Json::Null => "null".to_owned(),
-        Json::Bool(b) => b.to_string(),
-        Json::Number(n) => number_text(n),
-        Json::String(s) => string_scalar(s, indent, column, Place::Value),
-        Json::Object(_) => "{}".to_owned(),
-        Json::Array(_) => "[]".to_owned(),
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(&number_text(n)),
+        Json::String(s) => push_string_scalar(out, s, indent, column, Place::Value),
+        Json::Object(_) => out.push_str("{}"),
+        Json::Array(_) => out.push_str("[]"),
     }
 }
 

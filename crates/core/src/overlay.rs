@@ -23,6 +23,7 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patch;
+mod pointer;
 mod remote;
 mod replacement;
 mod resource;
@@ -220,7 +221,7 @@ fn build_resources(
 /// (`RemoveBuildAnnotations`), so an unquoted `true` or `5` comes out as `"true"` or `"5"`,
 /// and a mapping or list (which only a replacement can put there) as `""`.
 fn stringify_annotations(object: &mut Json) {
-    let Some(Json::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+    let Some(Json::Object(annotations)) = pointer::get_mut(object, "/metadata/annotations") else {
         return;
     };
     for value in annotations.values_mut() {

@@ -455,8 +455,10 @@ impl<'a> Builder<'a> {
                 return Ok(entries);
             }
             let key = self.node(depth + 1, path_len)?;
-            let key_text = match &key.value {
-                Value::Str(s) => s.clone(),
+            let key_span = key.span;
+            // the key's node is not kept: its text moves into the entry
+            let key_text = match key.value {
+                Value::Str(s) => s,
                 Value::Int(i) => i.to_string(),
                 Value::Bool(b) => b.to_string(),
                 Value::Float(f) => f.to_string(),
@@ -465,7 +467,7 @@ impl<'a> Builder<'a> {
                     self.diagnostics.push(
                         Diagnostic::error(
                             &self.file.name,
-                            key.span,
+                            key_span,
                             "",
                             "mapping key is not a scalar",
                         )
@@ -485,7 +487,7 @@ impl<'a> Builder<'a> {
                 self.report(
                     Diagnostic::error(
                         &self.file.name,
-                        key.span,
+                        key_span,
                         "",
                         format!("duplicate key `{key_text}`"),
                     )
@@ -513,7 +515,7 @@ impl<'a> Builder<'a> {
             }
             entries.push(Entry {
                 key: key_text,
-                key_span: key.span,
+                key_span,
                 value,
             });
         }

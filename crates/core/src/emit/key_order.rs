@@ -3,9 +3,60 @@
 /// The order Go's YAML encoders (yaml.v2 and v3, which kustomize prints with) give map keys:
 /// runs of digits compare as numbers (`PORT_9` before `PORT_10`), letters compare by code
 /// point, and a letter sorts after anything else (checked against kubectl in the corpus).
+/// ASCII keys (nearly all) compare as bytes, without collecting their characters.
 pub(super) fn go_yaml_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        order(a.as_bytes(), b.as_bytes())
+    } else {
+        let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        order(&ar, &br)
+    }
+}
+
+/// What the order asks of a character; for ASCII bytes the same answers as for `char`s.
+trait Letter: Copy + Ord {
+    fn is_alphabetic(self) -> bool;
+    fn is_numeric(self) -> bool;
+    fn is_zero(self) -> bool;
+    fn digit(self) -> i64;
+}
+
+impl Letter for u8 {
+    fn is_alphabetic(self) -> bool {
+        self.is_ascii_alphabetic()
+    }
+    fn is_numeric(self) -> bool {
+        self.is_ascii_digit()
+    }
+    fn is_zero(self) -> bool {
+        self == b'0'
+    }
+    fn digit(self) -> i64 {
+        if self.is_ascii_digit() {
+            i64::from(self - b'0')
+        } else {
+            0
+        }
+    }
+}
+
+impl Letter for char {
+    fn is_alphabetic(self) -> bool {
+        char::is_alphabetic(self)
+    }
+    fn is_numeric(self) -> bool {
+        char::is_numeric(self)
+    }
+    fn is_zero(self) -> bool {
+        self == '0'
+    }
+    fn digit(self) -> i64 {
+        i64::from(self.to_digit(10).unwrap_or(0))
+    }
+}
+
+fn order<T: Letter>(ar: &[T], br: &[T]) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     for i in 0..ar.len().min(br.len()) {
         if ar[i] == br[i] {
             continue;
@@ -22,11 +73,11 @@ pub(super) fn go_yaml_key_order(a: &str, b: &str) -> std::cmp::Ordering {
             };
         }
         let (mut an, mut bn) = (0_i64, 0_i64);
-        if ar[i] == '0' || br[i] == '0' {
+        if ar[i].is_zero() || br[i].is_zero() {
             let mut j = i;
             while j > 0 && ar[j - 1].is_numeric() {
                 j -= 1;
-                if ar[j] != '0' {
+                if !ar[j].is_zero() {
                     an = 1;
                     bn = 1;
                     break;
@@ -35,16 +86,12 @@ pub(super) fn go_yaml_key_order(a: &str, b: &str) -> std::cmp::Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_numeric() {
-            an = an
-                .saturating_mul(10)
-                .saturating_add(i64::from(ar[ai].to_digit(10).unwrap_or(0)));
+            an = an.saturating_mul(10).saturating_add(ar[ai].digit());
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_numeric() {
-            bn = bn
-                .saturating_mul(10)
-                .saturating_add(i64::from(br[bi].to_digit(10).unwrap_or(0)));
+            bn = bn.saturating_mul(10).saturating_add(br[bi].digit());
             bi += 1;
         }
         if an != bn {

@@ -6,7 +6,36 @@ use crate::yaml::scalar::{Place, Style, is_break, is_printable, string_style};
 /// A string at `place`, in the style [`string_style`] chooses, starting at `column` (`None`:
 /// never folded) and continued at `indent` when folded.
 pub(super) fn string_scalar(s: &str, indent: usize, column: Option<usize>, place: Place) -> String {
+    let mut out = String::new();
+    push_string_scalar(&mut out, s, indent, column, place);
+    out
+}
+
+/// [`string_scalar`] appended to `out`. A plain ASCII string without spaces cannot fold, so it
+/// is copied as it is (most keys and values a document holds).
+pub(super) fn push_string_scalar(
+    out: &mut String,
+    s: &str,
+    indent: usize,
+    column: Option<usize>,
+    place: Place,
+) {
     let style = string_style(s, place);
+    let unfolded = column.is_none() || place == Place::Key || (s.is_ascii() && !s.contains(' '));
+    if style == Style::Plain && unfolded {
+        out.push_str(s);
+        return;
+    }
+    out.push_str(&styled_scalar(style, s, indent, column, place));
+}
+
+fn styled_scalar(
+    style: Style,
+    s: &str,
+    indent: usize,
+    column: Option<usize>,
+    place: Place,
+) -> String {
     // keys are simple keys, never folded
     let column = if place == Place::Key { None } else { column };
     match style {

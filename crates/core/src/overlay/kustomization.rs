@@ -411,10 +411,7 @@ pub(super) fn long_name(object: &Json) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|(_, pointer)| {
-        object
-            .pointer(pointer)
-            .and_then(Json::as_str)
-            .is_some_and(|s| s.len() > MAX_NAME_BYTES)
+        super::resource::str_at(object, pointer).is_some_and(|s| s.len() > MAX_NAME_BYTES)
     })
     .map(|(field, _)| field)
 }
@@ -455,15 +452,10 @@ pub(super) fn check_unique(
     kustomization: &Kustomization,
     resources: &[Resource],
 ) -> Result<(), Vec<Diagnostic>> {
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = std::collections::HashMap::with_capacity(resources.len());
     for resource in resources {
-        let id = (
-            resource.group_version().0,
-            resource.kind(),
-            resource.namespace().unwrap_or_default(),
-            resource.name(),
-        );
-        if let Some(first) = seen.insert(id.clone(), resource.file.clone()) {
+        let id = resource.identity();
+        if let Some(first) = seen.insert(id, resource.file.as_str()) {
             let namespace = if id.2.is_empty() {
                 String::new()
             } else {

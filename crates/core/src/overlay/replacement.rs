@@ -116,7 +116,7 @@ pub(super) fn run(
     // kustomize decodes each object once the step is over: text left in a scalar whose tag it
     // does not fit is an error then
     for ((index, pointer), (tag, entry)) in &writes.misfits {
-        let written = resources[*index].object.pointer(pointer);
+        let written = super::pointer::get(&resources[*index].object, pointer);
         if let Some(Json::String(text)) = written.filter(|_| *tag != Tag::Str) {
             if tag.decode(text).is_some() {
                 continue;
@@ -278,7 +278,7 @@ impl Source {
     fn current(&self, resources: &[Resource]) -> Json {
         self.live
             .as_ref()
-            .and_then(|(index, pointer)| resources[*index].object.pointer(pointer))
+            .and_then(|(index, pointer)| super::pointer::get(&resources[*index].object, pointer))
             .unwrap_or(&self.value)
             .clone()
     }
@@ -437,7 +437,7 @@ fn write(
         writes.work.spend(KEEP * weight(&value))?;
         let key = (at.index, pointer);
         let forced = writes.misfits.get(&key).map(|(tag, _)| *tag);
-        let Some(field) = resources[at.index].object.pointer_mut(&key.1) else {
+        let Some(field) = super::pointer::get_mut(&mut resources[at.index].object, &key.1) else {
             continue;
         };
         let annotation = key.1.starts_with("/metadata/annotations/");

@@ -57,8 +57,7 @@ pub struct Alias {
 
 impl Alias {
     fn value_at(&self, object: &Json, place: &str) -> Option<Json> {
-        object
-            .pointer(place)
+        super::pointer::get(object, place)
             .and_then(|m| m.get(&self.key))
             .cloned()
     }
@@ -101,6 +100,29 @@ impl Resource {
 
     pub fn namespace(&self) -> Option<String> {
         opt(&self.object, "/metadata/namespace")
+    }
+
+    /// The kind, borrowed (empty when missing).
+    pub fn kind_str(&self) -> &str {
+        str_at(&self.object, "/kind").unwrap_or_default()
+    }
+
+    /// The API group, borrowed (`""` for the core group).
+    pub fn group(&self) -> &str {
+        let api_version = str_at(&self.object, "/apiVersion").unwrap_or_default();
+        api_version.rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
+    /// Group, kind, namespace (empty for none) and name, borrowed: what makes an object unique.
+    pub fn identity(&self) -> (&str, &str, &str, &str) {
+        let api_version = str_at(&self.object, "/apiVersion").unwrap_or_default();
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        (
+            group,
+            str_at(&self.object, "/kind").unwrap_or_default(),
+            str_at(&self.object, "/metadata/namespace").unwrap_or_default(),
+            str_at(&self.object, "/metadata/name").unwrap_or_default(),
+        )
     }
 
     /// (group, version) of `apiVersion` (`apps/v1` → `apps`, `v1`; `v1` → ``, `v1`).
@@ -185,7 +207,9 @@ impl Resource {
             };
             for (place, (n, o)) in alias.places.iter().zip(now.iter().zip(old_values)) {
                 if n.is_some() && (n == o || walk_order) {
-                    if let Some(Json::Object(map)) = self.object.pointer_mut(place) {
+                    if let Some(Json::Object(map)) =
+                        super::pointer::get_mut(&mut self.object, place)
+                    {
                         map.insert(alias.key.clone(), changed.clone());
                     }
                 }
@@ -225,10 +249,9 @@ fn opt(object: &Json, pointer: &str) -> Option<String> {
 /// without the allocations `Json::pointer` makes for each segment: the engine asks for names
 /// and kinds of every object for every patch, so this is its innermost loop.
 pub(super) fn str_at<'a>(object: &'a Json, pointer: &str) -> Option<&'a str> {
-    pointer
-        .split('/')
+    super::pointer::segments_of(pointer)
         .skip(1)
-        .try_fold(object, |node, key| node.get(key))
+        .try_fold(object, super::pointer::child)
         .and_then(Json::as_str)
 }
 
@@ -253,7 +276,7 @@ pub(super) fn is_cluster_scoped(kind: &str) -> bool {
 /// Whether this object is one of those kinds in its built-in API group: kustomize looks the
 /// schema up by group, version and kind, so a custom `example.com/v1` `Namespace` is namespaced.
 pub(super) fn is_cluster_scoped_object(resource: &Resource) -> bool {
-    cluster_scoped_group(&resource.kind()) == Some(resource.group_version().0.as_str())
+    cluster_scoped_group(resource.kind_str()) == Some(resource.group())
 }
 
 /// The API group that serves a cluster-scoped kind (`""` is the core group).

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use super::Engine;
 use super::kustomization::long_name;
 use super::resource::Resource;
-use super::scalars::{scalars, styled_below};
+use super::scalars::{push_escaped, push_index, styled};
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
 use crate::limits::MAX_NAME_BYTES;
@@ -31,36 +31,44 @@ impl Engine<'_> {
         }
         let mut resources = Vec::new();
         let mut problems = Vec::new();
-        for document in documents.iter().filter(|d| d.value != yaml::Value::Null) {
-            let tree = JsonTree::new(path, document);
+        // the documents again, only for a message about one (the objects take the tree's strings)
+        let mut reparsed = None;
+        for (k, document) in documents.into_iter().enumerate() {
+            if matches!(document.value, yaml::Value::Null) {
+                continue;
+            }
             let mut empty = Vec::new();
-            empty_nulls(document, &file.text, "", &mut empty);
-            let scalars = scalars(document, &file.text);
-            let is_list = tree.value.get("kind").and_then(Json::as_str) == Some("List");
-            for (i, object) in objects(&tree.value).into_iter().enumerate() {
-                if let Some(problem) = identity_problem(&tree, &object) {
-                    problems.push(problem);
+            empty_nulls(&document, &file.text, &mut String::new(), &mut empty);
+            let mut styled = styled(&document, &file.text);
+            let start = document.span.start;
+            let value = into_json(document);
+            let is_list = value.get("kind").and_then(Json::as_str) == Some("List");
+            let objects = objects(value);
+            let count = objects.len();
+            for (i, object) in objects.into_iter().enumerate() {
+                if has_identity_problem(&object) {
+                    // the tree (every node's place, for messages) only when a message needs it
+                    let nodes = reparsed.get_or_insert_with(|| yaml::parse_stream(&file).0);
+                    let tree = JsonTree::new(path, &nodes[k]);
+                    problems.extend(identity_problem(&tree, &object));
                     continue;
                 }
                 let mut resource = Resource::new(object, path);
                 self.mark_read(&mut resource, path);
-                resource.at = Span::new(document.span.start, document.span.start);
-                let prefix = if is_list {
-                    format!("/items/{i}")
+                resource.at = Span::new(start, start);
+                if is_list {
+                    let prefix = format!("/items/{i}");
+                    resource.styled = below(styled.iter(), &prefix).collect();
+                    resource.empty_nulls = below(empty.iter(), &prefix)
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                } else if i + 1 == count {
+                    resource.styled = std::mem::take(&mut styled);
+                    resource.empty_nulls = std::mem::take(&mut empty);
                 } else {
-                    String::new()
-                };
-                resource.styled = styled_below(&scalars, &prefix);
-                resource.empty_nulls = if is_list {
-                    empty
-                        .iter()
-                        .filter_map(|p| p.strip_prefix(&prefix))
-                        .filter(|p| p.starts_with('/'))
-                        .map(str::to_owned)
-                        .collect()
-                } else {
-                    empty.clone()
-                };
+                    resource.styled.clone_from(&styled);
+                    resource.empty_nulls.clone_from(&empty);
+                }
                 resources.push(resource);
             }
         }
@@ -75,42 +83,103 @@ impl Engine<'_> {
 /// JSON pointers of the mapping values written as nothing at all (`key:`), which YAML reads as
 /// null like `key: null`, but which kustomize's strategic merge drops (kyaml keeps only a null
 /// with text, `MakePersistentNullNode`).
-fn empty_nulls(node: &yaml::Node, text: &str, pointer: &str, found: &mut Vec<String>) {
+/// `pointer` is one buffer, grown and cut back as the walk goes down and up.
+fn empty_nulls(node: &yaml::Node, text: &str, pointer: &mut String, found: &mut Vec<String>) {
+    let length = pointer.len();
     match &node.value {
         yaml::Value::Map(entries) => {
             for entry in entries {
-                let key = entry.key.replace('~', "~0").replace('/', "~1");
-                let here = format!("{pointer}/{key}");
+                pointer.push('/');
+                push_escaped(pointer, &entry.key);
                 let written = text
                     .get(entry.value.span.start..entry.value.span.end)
                     .unwrap_or_default()
                     .trim();
                 if entry.value.value == yaml::Value::Null && written.is_empty() {
-                    found.push(here);
+                    found.push(pointer.clone());
                 } else {
-                    empty_nulls(&entry.value, text, &here, found);
+                    empty_nulls(&entry.value, text, pointer, found);
                 }
+                pointer.truncate(length);
             }
         }
         yaml::Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                empty_nulls(item, text, &format!("{pointer}/{i}"), found);
+                push_index(pointer, i);
+                empty_nulls(item, text, pointer, found);
+                pointer.truncate(length);
             }
         }
         _ => {}
     }
 }
 
-/// The objects one document holds: the items of a `List`, else the document itself.
-fn objects(document: &Json) -> Vec<Json> {
-    match document.get("kind").and_then(Json::as_str) {
-        Some("List") => document
-            .get("items")
-            .and_then(Json::as_array)
-            .cloned()
-            .unwrap_or_default(),
-        _ => vec![document.clone()],
+/// The pointers at or below `prefix`, with the prefix taken off (`""` for the prefix itself).
+fn below<'a>(
+    pointers: impl Iterator<Item = &'a String> + 'a,
+    prefix: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    pointers
+        .filter_map(move |p| p.strip_prefix(prefix))
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+        .map(str::to_owned)
+}
+
+/// A document as JSON (what `JsonTree` holds, without the places of its nodes).
+pub(super) fn to_json(node: &yaml::Node) -> Json {
+    match &node.value {
+        yaml::Value::Null => Json::Null,
+        yaml::Value::Bool(b) => Json::Bool(*b),
+        yaml::Value::Int(i) => Json::from(*i),
+        yaml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        yaml::Value::Str(s) => Json::String(s.clone()),
+        yaml::Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        yaml::Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|entry| (entry.key.clone(), to_json(&entry.value)))
+                .collect(),
+        ),
     }
+}
+
+/// [`to_json`], taking the tree's strings rather than copying them.
+fn into_json(node: yaml::Node) -> Json {
+    match node.value {
+        yaml::Value::Null => Json::Null,
+        yaml::Value::Bool(b) => Json::Bool(b),
+        yaml::Value::Int(i) => Json::from(i),
+        yaml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        yaml::Value::Str(s) => Json::String(s),
+        yaml::Value::Seq(items) => Json::Array(items.into_iter().map(into_json).collect()),
+        yaml::Value::Map(entries) => Json::Object(
+            entries
+                .into_iter()
+                .map(|entry| (entry.key, into_json(entry.value)))
+                .collect(),
+        ),
+    }
+}
+
+/// The objects one document holds: the items of a `List`, else the document itself.
+fn objects(document: Json) -> Vec<Json> {
+    match document {
+        Json::Object(mut map) if map.get("kind").and_then(Json::as_str) == Some("List") => {
+            match map.remove("items") {
+                Some(Json::Array(items)) => items,
+                _ => Vec::new(),
+            }
+        }
+        document => vec![document],
+    }
+}
+
+/// Whether [`identity_problem`] has something to say, found without building messages.
+fn has_identity_problem(object: &Json) -> bool {
+    ["/kind", "/metadata/name"]
+        .into_iter()
+        .any(|p| super::resource::str_at(object, p).is_none_or(str::is_empty))
+        || long_name(object).is_some()
 }
 
 /// What is wrong with an object's identity, if anything: it needs a kind and a name, none of
@@ -119,12 +188,7 @@ fn objects(document: &Json) -> Vec<Json> {
 fn identity_problem(tree: &JsonTree, object: &Json) -> Option<Diagnostic> {
     let missing: Vec<&str> = ["/kind", "/metadata/name"]
         .into_iter()
-        .filter(|p| {
-            object
-                .pointer(p)
-                .and_then(Json::as_str)
-                .is_none_or(str::is_empty)
-        })
+        .filter(|p| super::resource::str_at(object, p).is_none_or(str::is_empty))
         .collect();
     if let Some(field) = long_name(object) {
         return Some(

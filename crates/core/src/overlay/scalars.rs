@@ -22,25 +22,58 @@ pub(super) struct Scalar {
 /// Every scalar of `node`, by JSON pointer (keys escaped as RFC 6901 asks).
 pub(super) fn scalars(node: &yaml::Node, text: &str) -> BTreeMap<String, Scalar> {
     let mut found = BTreeMap::new();
-    walk(node, text, String::new(), &mut found);
+    walk(
+        node,
+        text,
+        &mut String::new(),
+        &mut |pointer, written, styled| {
+            found.insert(
+                pointer.to_owned(),
+                Scalar {
+                    text: written.to_owned(),
+                    styled,
+                },
+            );
+        },
+    );
     found
 }
 
-fn walk(node: &yaml::Node, text: &str, pointer: String, found: &mut BTreeMap<String, Scalar>) {
+/// The pointers of the styled scalars of `node` alone: what a resource file's objects keep
+/// (patches need every scalar's text, resources only which ones were quoted).
+pub(super) fn styled(node: &yaml::Node, text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    walk(node, text, &mut String::new(), &mut |pointer, _, styled| {
+        if styled {
+            found.insert(pointer.to_owned());
+        }
+    });
+    found
+}
+
+/// Calls `each` with every scalar's pointer, its text as written and whether it is styled.
+/// `pointer` is one buffer, grown and cut back as the walk goes down and up.
+fn walk(
+    node: &yaml::Node,
+    text: &str,
+    pointer: &mut String,
+    each: &mut dyn FnMut(&str, &str, bool),
+) {
+    let length = pointer.len();
     match &node.value {
         yaml::Value::Map(entries) => {
             for entry in entries {
-                walk(
-                    &entry.value,
-                    text,
-                    format!("{pointer}/{}", escape(&entry.key)),
-                    found,
-                );
+                pointer.push('/');
+                push_escaped(pointer, &entry.key);
+                walk(&entry.value, text, pointer, each);
+                pointer.truncate(length);
             }
         }
         yaml::Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, text, format!("{pointer}/{i}"), found);
+                push_index(pointer, i);
+                walk(item, text, pointer, each);
+                pointer.truncate(length);
             }
         }
         _ => {
@@ -48,16 +81,26 @@ fn walk(node: &yaml::Node, text: &str, pointer: String, found: &mut BTreeMap<Str
                 .get(node.span.start..node.span.end)
                 .unwrap_or_default()
                 .trim();
-            found.insert(
-                pointer,
-                Scalar {
-                    text: written.to_owned(),
-                    styled: written.starts_with(['\'', '"', '|', '>'])
-                        || after_block_indicator(text, node.span.start),
-                },
-            );
+            let styled = written.starts_with(['\'', '"', '|', '>'])
+                || after_block_indicator(text, node.span.start);
+            each(pointer, written, styled);
         }
     }
+}
+
+/// Appends a key as a JSON pointer segment (`~` → `~0`, `/` → `~1`).
+pub(super) fn push_escaped(pointer: &mut String, key: &str) {
+    if key.contains(['~', '/']) {
+        pointer.push_str(&escape(key));
+    } else {
+        pointer.push_str(key);
+    }
+}
+
+/// Appends `/i`.
+pub(super) fn push_index(pointer: &mut String, i: usize) {
+    use std::fmt::Write;
+    let _ = write!(pointer, "/{i}");
 }
 
 /// Whether the text before `start` ends in a block scalar's header (`|`, `>-`, `|2+`, ...):

@@ -7,7 +7,9 @@ mod label_fields;
 use serde_json::{Map, Value as Json};
 
 use super::kustomization::Kustomization;
+use super::pointer;
 use super::resource::{Resource, is_cluster_scoped_object};
+use super::scalars::{push_escaped, push_index};
 use crate::diagnostic::Diagnostic;
 
 pub(super) use images::images;
@@ -130,10 +132,10 @@ const REPLICA_KINDS: &[&str] = &[
 ];
 
 impl FieldSpec {
-    pub(super) fn applies_to(&self, resource: &Resource) -> bool {
-        self.kinds
-            .is_none_or(|kinds| kinds.contains(&resource.kind().as_str()))
-            && self.group.is_none_or(|g| resource.group_version().0 == g)
+    /// Whether the spec is for an object of `kind` in API `group`.
+    fn applies(&self, kind: &str, group: &str) -> bool {
+        self.kinds.is_none_or(|kinds| kinds.contains(&kind))
+            && self.group.is_none_or(|g| group == g)
     }
 }
 
@@ -161,19 +163,41 @@ fn walk(node: &mut Json, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut
         f(node);
         return 1;
     };
-    let key = first.trim_end_matches("[]");
-    let Json::Object(map) = node else { return 1 };
-    if !map.contains_key(key) {
-        if !create || first.ends_with("[]") {
-            return 1;
-        }
-        map.insert(key.to_owned(), Json::Object(Map::new()));
-    }
-    let child = map.get_mut(key).expect("present");
+    let key = list_key(first);
+    let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
+        return 1;
+    };
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
     1 + walk(child, rest, create, f)
+}
+
+/// A path segment without its `[]` marks (`containers[]` → `containers`): what
+/// `trim_end_matches("[]")` gives, without setting up a substring searcher per segment.
+fn list_key(segment: &str) -> &str {
+    let mut key = segment;
+    while let Some(shorter) = key.strip_suffix("[]") {
+        key = shorter;
+    }
+    key
+}
+
+/// The value of `key` in the mapping `node`; when it has none and `create`, a new empty
+/// mapping there. `None` when `node` is no mapping, or the key is missing and not created.
+fn child_or_new<'a>(node: &'a mut Json, key: &str, create: bool) -> Option<&'a mut Json> {
+    if !node.is_object() {
+        return None;
+    }
+    if pointer::child(node, key).is_none() {
+        if !create {
+            return None;
+        }
+        if let Json::Object(map) = node {
+            map.insert(key.to_owned(), Json::Object(Map::new()));
+        }
+    }
+    pointer::child_mut(node, key)
 }
 
 /// Adds `pairs` to the mapping at every place `specs` names (plus `metadata/<field>`).
@@ -187,40 +211,28 @@ fn add_pairs(
     let mut places = Vec::new();
     collect(
         &mut resource.object,
-        &format!("metadata/{field}"),
+        &["metadata", field],
         true,
-        String::new(),
         &mut places,
     );
+    let (kind, group) = (resource.kind_str(), resource.group());
     let applicable: Vec<&FieldSpec> = specs
         .iter()
         .flat_map(|group| group.iter())
-        .filter(|s| s.applies_to(resource))
+        .filter(|s| s.applies(kind, group))
         .collect();
     for spec in applicable {
-        collect(
-            &mut resource.object,
-            spec.path,
-            spec.create,
-            String::new(),
-            &mut places,
-        );
+        let segments: Vec<&str> = spec.path.split('/').filter(|s| !s.is_empty()).collect();
+        collect(&mut resource.object, &segments, spec.create, &mut places);
     }
     for (path, create) in extra {
-        collect(
-            &mut resource.object,
-            path,
-            *create,
-            String::new(),
-            &mut places,
-        );
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        collect(&mut resource.object, &segments, *create, &mut places);
     }
     for (key, value) in pairs {
         let mut created = Vec::new();
         for place in &places {
-            let holds = resource
-                .object
-                .pointer(place)
+            let holds = pointer::get(&resource.object, place)
                 .and_then(Json::as_object)
                 .is_some_and(|m| m.contains_key(key));
             if holds {
@@ -230,11 +242,12 @@ fn add_pairs(
                     .find(|a| a.field == field && a.key == *key && a.places.contains(place))
                     .map(|a| a.places.clone());
                 for target in linked.unwrap_or_else(|| vec![place.clone()]) {
-                    if let Some(Json::Object(map)) = resource.object.pointer_mut(&target) {
+                    if let Some(Json::Object(map)) = pointer::get_mut(&mut resource.object, &target)
+                    {
                         map.insert(key.clone(), value.clone());
                     }
                 }
-            } else if let Some(Json::Object(map)) = resource.object.pointer_mut(place) {
+            } else if let Some(Json::Object(map)) = pointer::get_mut(&mut resource.object, place) {
                 map.insert(key.clone(), value.clone());
                 created.push(place.clone());
             }
@@ -249,22 +262,26 @@ fn add_pairs(
     }
 }
 
-/// The JSON pointers of the mappings at `path` (created when `create`), lists walked.
-fn collect(node: &mut Json, path: &str, create: bool, pointer: String, out: &mut Vec<String>) {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    collect_segments(node, &segments, create, pointer, out);
+/// The JSON pointers of the mappings at the path `segments` (created when `create`), lists
+/// walked.
+fn collect(node: &mut Json, segments: &[&str], create: bool, out: &mut Vec<String>) {
+    collect_segments(node, segments, create, &mut String::new(), out);
 }
 
+/// `pointer` is one buffer, grown and cut back as the walk goes down and up.
 fn collect_segments(
     node: &mut Json,
     segments: &[&str],
     create: bool,
-    pointer: String,
+    pointer: &mut String,
     out: &mut Vec<String>,
 ) {
+    let length = pointer.len();
     if let Json::Array(items) = node {
         for (i, item) in items.iter_mut().enumerate() {
-            collect_segments(item, segments, create, format!("{pointer}/{i}"), out);
+            push_index(pointer, i);
+            collect_segments(item, segments, create, pointer, out);
+            pointer.truncate(length);
         }
         return;
     }
@@ -273,24 +290,21 @@ fn collect_segments(
             *node = Json::Object(Map::new());
         }
         if node.is_object() {
-            out.push(pointer);
+            out.push(pointer.clone());
         }
         return;
     };
-    let key = first.trim_end_matches("[]");
-    let Json::Object(map) = node else { return };
-    if !map.contains_key(key) {
-        if !create || first.ends_with("[]") {
-            return;
-        }
-        map.insert(key.to_owned(), Json::Object(Map::new()));
-    }
-    let child = map.get_mut(key).expect("present");
+    let key = list_key(first);
+    let Some(child) = child_or_new(node, key, create && !first.ends_with("[]")) else {
+        return;
+    };
     if child.is_null() && create {
         *child = Json::Object(Map::new());
     }
-    let escaped = key.replace('~', "~0").replace('/', "~1");
-    collect_segments(child, rest, create, format!("{pointer}/{escaped}"), out);
+    pointer.push('/');
+    push_escaped(pointer, key);
+    collect_segments(child, rest, create, pointer, out);
+    pointer.truncate(length);
 }
 
 fn string_map(
@@ -405,9 +419,9 @@ pub(super) fn prefix_suffix(kustomization: &Kustomization, resources: &mut [Reso
 
 /// Kinds kustomize's prefix and suffix transformers leave alone.
 fn keeps_its_name(resource: &Resource) -> bool {
-    match resource.kind().as_str() {
+    match resource.kind_str() {
         "Namespace" | "CustomResourceDefinition" => true,
-        "APIService" => resource.group_version().0 == "apiregistration.k8s.io",
+        "APIService" => resource.group() == "apiregistration.k8s.io",
         _ => false,
     }
 }

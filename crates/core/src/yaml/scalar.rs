@@ -170,6 +170,10 @@ fn underscores_between_digits(text: &str) -> bool {
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`, YAML 1.1's sexagesimal numbers.
 fn is_sexagesimal(s: &str) -> bool {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    // asked of every string written out: most are words, which the first byte rules out
+    if !body.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
     let (body, fraction) = match body.split_once('.') {
         Some((b, f)) => (b, Some(f)),
         None => (body, None),

@@ -10,7 +10,6 @@ use super::super::kustomization::Kustomization;
 use super::super::scalars::{Scalar, scalars};
 use super::Patch;
 use crate::diagnostic::Diagnostic;
-use crate::json_tree::JsonTree;
 use crate::source::{SourceFile, Span};
 use crate::yaml;
 
@@ -76,7 +75,7 @@ pub(super) fn read_patch(
     let scalars: Vec<_> = nodes.iter().map(|d| scalars(d, &file.text)).collect();
     let mut documents: Vec<Json> = nodes
         .iter()
-        .map(|d| JsonTree::new(&name, d).value)
+        .map(|d| super::super::resources::to_json(d))
         .collect();
     let raw_json = file.text.starts_with('[');
     if is_json6902 && !raw_json {

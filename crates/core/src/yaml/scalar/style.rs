@@ -30,14 +30,24 @@ pub enum Place {
 /// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
 pub fn string_style(s: &str, place: Place) -> Style {
-    if is_word(s) {
-        // no indicator, blank, break or special character: only the meaning decides
+    // A word of letters, digits and `-_./` that starts with a letter has no indicator, space
+    // or break, so the grammar allows it plain and quoted alike: only how it reads back
+    // decides (most keys and names are such words; the full scan below gives the same answer).
+    if s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    {
         return if reads_back_plain(s) {
             Style::Plain
         } else {
             Style::Double
         };
     }
+    analysed_style(s, place)
+}
+
+/// The style from libyaml's full analysis of the characters.
+fn analysed_style(s: &str, place: Place) -> Style {
     let analysis = Analysis::of(s);
     let mut style = if place == Place::Key && analysis.multiline {
         Style::Double
@@ -58,17 +68,6 @@ pub fn string_style(s: &str, place: Place) -> Style {
         style = Style::Double;
     }
     style
-}
-
-/// Most strings railyard writes (names, labels, versions, paths): a letter, then letters,
-/// digits, `-`, `_`, `.` and `/`. None of those is an indicator where it stands, a blank, a
-/// break or outside the printable set, so [`Analysis`] would allow every style.
-fn is_word(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
 /// YAML line breaks: CR, LF, NEL, LS, PS.
@@ -154,18 +153,18 @@ impl Analysis {
 
 impl Found {
     fn scan(s: &str) -> Found {
+        let mut chars = s.chars().peekable();
         let mut found = Found {
             indicators: s.starts_with("---") || s.starts_with("..."),
             ..Found::default()
         };
         let (mut previous_space, mut previous_break) = (false, false);
         let mut preceded_by_whitespace = true;
-        let mut chars = s.chars().peekable();
         let mut i = 0;
         while let Some(c) = chars.next() {
             let next = chars.peek();
-            let last = next.is_none();
             let followed_by_whitespace = is_blankz(next);
+            let last = next.is_none();
             found.indicators |=
                 is_indicator(c, i == 0, preceded_by_whitespace, followed_by_whitespace);
             if c == '\t' {
@@ -208,6 +207,52 @@ fn is_indicator(c: char, first: bool, after_blank: bool, before_blank: bool) -> 
             ':' => before_blank,
             '#' => after_blank,
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Place, analysed_style, string_style};
+
+    /// The shortcut for plain words answers as the full analysis does, in every place.
+    #[test]
+    fn words_get_the_style_the_full_analysis_gives() {
+        let words = [
+            "a",
+            "web",
+            "apps/v1",
+            "metadata",
+            "y",
+            "Y",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "null",
+            "Null",
+            "true",
+            "FALSE",
+            "n",
+            "e5",
+            "x1.5",
+            "a-b_c.d/e",
+            "nginx",
+            "infinity",
+            "nan",
+            "Inf",
+            "svc-000-config",
+            "app.kubernetes.io/name",
+            "registry.example.com/team/app-0",
+        ];
+        for word in words {
+            for place in [Place::Key, Place::Value, Place::OneLine] {
+                assert_eq!(
+                    string_style(word, place),
+                    analysed_style(word, place),
+                    "{word}"
+                );
+            }
         }
     }
 }
