@@ -103,6 +103,8 @@ pub(crate) struct Recorded {
     /// The JSON body; a body that is not JSON is kept as a JSON string; None when empty.
     pub(crate) body: Option<Value>,
     pub(crate) status: u16,
+    /// When the fake answered it (after the injected latency).
+    pub(crate) at: std::time::Instant,
 }
 
 impl Recorded {

@@ -233,6 +233,10 @@ fn bootstrap_with_latency_converges_and_prints_its_time() {
         elapsed.as_secs_f64(),
         fake.requests().len()
     );
+    if let Ok(trace) = std::env::var("TRACE_TMP") {
+        let lines: Vec<String> = fake.requests().iter().map(|r| format!("{:7.3} {} {} {} {}", r.at.duration_since(started).as_secs_f64(), r.status, r.method, r.path, r.query)).collect();
+        std::fs::write(trace, lines.join("\n")).expect("trace");
+    }
     fake.stop();
 }
 

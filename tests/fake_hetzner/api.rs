@@ -143,6 +143,7 @@ impl State {
             query: request.query.to_owned(),
             body: recorded_body(request.body),
             status: reply.status,
+            at: std::time::Instant::now(),
         });
         reply
     }
