@@ -63,7 +63,10 @@ mod tests {
         assert_eq!(looks_until(1000), (1000, 4));
         // A 30 s action costs 20 looks, and is seen done within a quarter of its time.
         let (seen, looks) = looks_until(30_000);
-        assert!(looks <= 20 && seen < 37_500, "{looks} looks, seen at {seen} ms");
+        assert!(
+            looks <= 20 && seen < 37_500,
+            "{looks} looks, seen at {seen} ms"
+        );
     }
 
     #[test]
