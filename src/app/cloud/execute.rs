@@ -300,9 +300,9 @@ impl Run<'_> {
     }
 
     /// Creates a resource; returns it, the follow-ups it still needs, and whether it was
-    /// adopted. A fresh create's answer predates its follow-ups, so all are done, plus a
-    /// power-on when the machine came up off (its start ended in `error`); an adopted resource
-    /// was just read, so what it already has is skipped.
+    /// adopted. A fresh create's answer predates its follow-ups, so all are done but what the
+    /// create itself carried (`Wanted::after_create`); an adopted resource was just read, so
+    /// what it already has is skipped.
     async fn create(&self, wanted: &Wanted) -> Result<(Existing, Vec<FollowUp>, bool)> {
         let user_data = self.user_data(wanted)?;
         let created = self
@@ -313,12 +313,7 @@ impl Run<'_> {
         let then = if created.adopted {
             wanted.remaining(&created.resource.facts)
         } else {
-            let mut then = wanted.then.clone();
-            let off = wanted.remaining(&created.resource.facts);
-            if off.contains(&FollowUp::PowerOn) && !then.contains(&FollowUp::PowerOn) {
-                then.push(FollowUp::PowerOn);
-            }
-            then
+            wanted.after_create(&created.resource.facts)
         };
         let resource = created.resource;
         {

@@ -83,14 +83,28 @@ pub(super) fn create_body(
                 .iter()
                 .map(|port| json!({ "protocol": "tcp", "listen_port": port, "destination_port": port, "proxyprotocol": false, "health_check": { "protocol": "tcp", "port": port, "interval": 15, "timeout": 10, "retries": 3 } }))
                 .collect();
-            json!({
+            let mut body = json!({
                 "name": name,
                 "load_balancer_type": lb.size,
                 "location": lb.location,
                 "algorithm": { "type": "round_robin" },
                 "services": services,
                 "labels": labels,
-            })
+            });
+            // One at any free address joins the network and takes its targets in the create,
+            // two rounds of actions fewer; one at a fixed address is attached at it after.
+            if let Some(network) = free_network(&wanted.then) {
+                body["network"] = reference(refs, Kind::Network, network)?;
+                body["targets"] = wanted
+                    .then
+                    .iter()
+                    .filter_map(|f| match f {
+                        FollowUp::AddTarget { .. } => follow_up(f, refs).ok().map(|(_, t)| t),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            body
         }
         Spec::Machine(machine) => {
             let keys = machine
@@ -117,6 +131,14 @@ pub(super) fn create_body(
             }
             body
         }
+    })
+}
+
+/// The network a load balancer joins at any free address, when it does.
+fn free_network(then: &[FollowUp]) -> Option<&str> {
+    then.iter().find_map(|f| match f {
+        FollowUp::AttachToNetwork { network, ip: None } => Some(network.as_str()),
+        _ => None,
     })
 }
 
