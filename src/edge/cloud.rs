@@ -36,7 +36,7 @@ pub enum CloudError {
 pub struct Timing {
     pub retry: Policy,
     /// The poll base: Hetzner's young running actions are looked at every quarter of it, older
-    /// ones less often (`bootstrap::polling`); the other clients look every base.
+    /// ones less often (`bootstrap::polling`); the other clients start at the base.
     pub poll: Duration,
 }
 
