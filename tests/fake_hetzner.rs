@@ -103,6 +103,10 @@ pub(crate) struct Recorded {
     /// The JSON body; a body that is not JSON is kept as a JSON string; None when empty.
     pub(crate) body: Option<Value>,
     pub(crate) status: u16,
+    /// When it arrived, and when the fake answered it (after the injected latency): two
+    /// requests overlapped when each arrived before the other was answered.
+    pub(crate) arrived: std::time::Instant,
+    pub(crate) answered: std::time::Instant,
 }
 
 impl Recorded {
@@ -221,6 +225,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = std::time::Instant::now();
     let latency = shared.lock().faults.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -233,6 +238,7 @@ async fn handle(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
         body: &body,
+        arrived,
     };
     let reply = shared.lock().serve(&request);
     let (content_type, bytes) = match reply.body {

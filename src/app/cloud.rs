@@ -4,7 +4,9 @@
 //! The cloud is the only state: each run lists what carries the site's label, computes a plan
 //! (a value, `bootstrap::plan`) and carries it out through the cloud's client
 //! (`edge::cloud::Cloud`), knowing no wire format. A run stopped anywhere is finished by the
-//! next. Independent resources are created at the same time, in waves (`cloud/execute.rs`).
+//! next. Every resource's create and follow-ups run as one chain, all chains at once, each
+//! starting when what it needs from the waves before it is there (`cloud/execute.rs`,
+//! `bootstrap::schedule`).
 
 mod execute;
 

@@ -35,8 +35,8 @@ pub enum CloudError {
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub retry: Policy,
-    /// How often a young running action is looked at; older ones less often
-    /// (`bootstrap::polling`).
+    /// The poll base: Hetzner's young running actions are looked at every quarter of it, older
+    /// ones less often (`bootstrap::polling`); the other clients start at the base.
     pub poll: Duration,
 }
 

@@ -18,6 +18,7 @@ mod resources;
 mod table;
 mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -43,6 +44,8 @@ pub struct Hetzner {
     poll: Duration,
     /// The actions every task of the client waits for, polled together.
     poller: poll::Poller,
+    /// Whose turn it is to attach to each network (`network_turn`).
+    attaching: std::sync::Mutex<std::collections::BTreeMap<u64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Hetzner {
@@ -63,7 +66,23 @@ impl Hetzner {
             retry: Retry::new(timing.retry),
             poll: timing.poll,
             poller: poll::Poller::default(),
+            attaching: std::sync::Mutex::default(),
         })
+    }
+
+    /// The turn to attach to a network: an attach locks the network until its action ends,
+    /// and every other attach meanwhile is refused as `locked`, so the client's attaches to one
+    /// network take turns, each handing over the moment its action has ended, instead of
+    /// asking again and again.
+    async fn network_turn(&self, network: u64) -> tokio::sync::OwnedMutexGuard<()> {
+        let turn = Arc::clone(
+            self.attaching
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(network)
+                .or_default(),
+        );
+        turn.lock_owned().await
     }
 
     /// One HTTP exchange, no retry.

@@ -195,8 +195,9 @@ fn destroy_deletes_the_site_and_nothing_else() {
     assert!(left.contains(&"demo-small-network".to_owned()));
 }
 
-/// A medium site with 10 workers at 100 ms per request converges; the wall time it prints is
-/// what benches/bootstrap.sh reports (speed is measured there, never asserted here).
+/// A medium site with 10 workers at 100 ms per request converges, its creates overlapping as
+/// `assert_pipelined` says; the wall time it prints is what benches/bootstrap.sh reports (speed
+/// is measured there, never asserted here).
 #[test]
 fn bootstrap_with_latency_converges_and_prints_its_time() {
     let cluster = TestCluster::quick("examples/hetzner-medium/site.yaml");
@@ -233,7 +234,64 @@ fn bootstrap_with_latency_converges_and_prints_its_time() {
         elapsed.as_secs_f64(),
         fake.requests().len()
     );
+    assert_pipelined(&fake.requests());
     fake.stop();
+}
+
+/// The shape of a bootstrap in the fake's log, not its speed: attaches to the network take
+/// turns (none refused as `locked`); the workers' creates all overlap; and they start while a
+/// resource at a fixed address is still being followed up (they wait for the fixed addresses
+/// to be held, not for the servers to be powered on and read back).
+fn assert_pipelined(requests: &[crate::fake_hetzner::Recorded]) {
+    let locked: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.status == 423)
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(locked.is_empty(), "refused as locked: {locked:?}");
+    let workers: Vec<&crate::fake_hetzner::Recorded> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/servers")
+        .filter(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b["name"].as_str().is_some_and(|n| n.contains("-worker-")))
+        })
+        .collect();
+    assert_eq!(workers.len(), 10, "one create per worker");
+    let last_arrival = workers.iter().map(|r| r.arrived).max().expect("workers");
+    let first_answer = workers.iter().map(|r| r.answered).min().expect("workers");
+    assert!(
+        last_arrival < first_answer,
+        "the workers' creates ran one after another, not at once"
+    );
+    let first_worker = workers.iter().map(|r| r.arrived).min().expect("workers");
+    // What holds a fixed address: attached with an `ip`.
+    let fixed: Vec<String> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/actions/attach_to_network"))
+        .filter(|r| r.body.as_ref().is_some_and(|b| b.get("ip").is_some()))
+        .map(|r| {
+            r.path
+                .trim_end_matches("/actions/attach_to_network")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        fixed.len(),
+        4,
+        "3 servers and the API load balancer: {fixed:?}"
+    );
+    let last_read = requests
+        .iter()
+        .filter(|r| r.method == "GET" && fixed.contains(&r.path))
+        .map(|r| r.arrived)
+        .max()
+        .expect("the fixed-address resources are read back");
+    assert!(
+        first_worker < last_read,
+        "the workers waited until every server and the API load balancer was read back"
+    );
 }
 
 /// After a bootstrap, a site asking for fewer workers of another type: the plan reports the

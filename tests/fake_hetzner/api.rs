@@ -19,6 +19,8 @@ pub(super) struct Request<'a> {
     pub(super) query: &'a str,
     pub(super) authorization: Option<&'a str>,
     pub(super) body: &'a [u8],
+    /// When the request arrived, before the injected latency.
+    pub(super) arrived: std::time::Instant,
 }
 
 pub(super) enum Body {
@@ -143,6 +145,8 @@ impl State {
             query: request.query.to_owned(),
             body: recorded_body(request.body),
             status: reply.status,
+            arrived: request.arrived,
+            answered: std::time::Instant::now(),
         });
         reply
     }

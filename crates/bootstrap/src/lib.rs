@@ -18,6 +18,7 @@ pub mod model;
 pub mod plan;
 pub mod polling;
 pub mod readiness;
+pub mod schedule;
 pub mod status;
 pub mod user_data;
 pub mod wanted;

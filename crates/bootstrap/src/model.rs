@@ -170,6 +170,25 @@ impl Wanted {
         }
         then
     }
+
+    /// The follow-ups still to do after a fresh create, whose answer is `facts`: all of them,
+    /// but for the network and targets the answer already shows (a client that carries them in
+    /// the create request: a Hetzner load balancer taking any free address), and with a
+    /// power-on for a machine that came up off. A power-on is never taken as done from the
+    /// answer: a machine created stopped is still `initializing` in it.
+    pub fn after_create(&self, facts: &Facts) -> Vec<FollowUp> {
+        let mut then: Vec<FollowUp> = self
+            .then
+            .iter()
+            .filter(|f| **f == FollowUp::PowerOn || !f.done(facts))
+            .cloned()
+            .collect();
+        let off = self.remaining(facts);
+        if off.contains(&FollowUp::PowerOn) && !then.contains(&FollowUp::PowerOn) {
+            then.push(FollowUp::PowerOn);
+        }
+        then
+    }
 }
 
 /// Work after a create that the create request cannot express.

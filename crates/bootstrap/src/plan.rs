@@ -499,6 +499,41 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_create_skips_only_what_its_answer_shows_done() {
+        let attach = FollowUp::AttachToNetwork {
+            network: "s-network".to_owned(),
+            ip: None,
+        };
+        let target = FollowUp::AddTarget {
+            selector: "role=worker".to_owned(),
+        };
+        let mut server = machine("s-server-0", "cpx32");
+        server.then = vec![attach.clone(), FollowUp::PowerOn];
+        // Created stopped: the answer says neither off nor attached; both are still to do.
+        assert_eq!(server.after_create(&Facts::default()), server.then);
+        let off = Facts {
+            powered_off: true,
+            on_network: true,
+            ..Facts::default()
+        };
+        assert_eq!(server.after_create(&off), [FollowUp::PowerOn]);
+        let mut balancer = machine("s-lb-ingress", "");
+        balancer.spec = Spec::PlacementGroup;
+        balancer.then = vec![attach, target.clone()];
+        let carried = Facts {
+            on_network: true,
+            ..Facts::default()
+        };
+        assert_eq!(balancer.after_create(&carried), [target]);
+        let both = Facts {
+            on_network: true,
+            targets: vec!["role=worker".to_owned()],
+            ..Facts::default()
+        };
+        assert!(balancer.after_create(&both).is_empty());
+    }
+
+    #[test]
     fn follow_ups_already_done_are_not_repeated() {
         let mut server = machine("s-server-0", "cpx32");
         server.then = vec![

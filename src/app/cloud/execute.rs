@@ -1,19 +1,27 @@
-//! Carrying out a plan through the cloud's client: converge what bootstrap converges, then
-//! create and finish in four waves, each concurrent with at most `IN_FLIGHT` requests.
+//! Carrying out a plan through the cloud's client: converge what bootstrap converges, then run
+//! every resource's create and follow-ups as one chain, all chains at once, each starting when
+//! what it needs from the earlier waves is there (`bootstrap::schedule`), with at most
+//! `IN_FLIGHT` chains sending requests.
+//!
+//! A chain that fails stops the chains still waiting to start (they would otherwise take an
+//! address its resource was to hold); the chains under way finish, so the next run finds each
+//! resource whole or not there.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::{Context, Result};
+use tokio::sync::watch;
 
 use super::CloudCommand;
 use crate::app::lines::progress;
 use crate::bootstrap::model::{Existing, FollowUp, Kind, ResourceId, Spec, Wanted};
 use crate::bootstrap::plan::{Plan, Step};
+use crate::bootstrap::schedule::{self, WAVES, Wait};
 use crate::core::{labels, layout, placeholder};
 use crate::edge::cloud::{Cloud, Refs};
 
-/// How many requests bootstrap keeps in flight at once.
+/// How many chains send requests at once.
 const IN_FLIGHT: usize = 16;
 
 /// Every resource of the site as it stands after the plan, by kind and name.
@@ -26,20 +34,6 @@ pub(super) async fn execute(
     existing: &[Existing],
     secrets: &BTreeMap<String, String>,
 ) -> Result<Resources> {
-    let mut run = Run {
-        context,
-        secrets,
-        refs: existing
-            .iter()
-            .map(|o| ((o.kind, o.name.clone()), o.id.clone()))
-            .collect(),
-        resources: existing
-            .iter()
-            .map(|o| ((o.kind, o.name.clone()), o.clone()))
-            .collect(),
-        limit: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
-        progress: progress_bar(plan),
-    };
     for step in &plan.steps {
         if let Step::Differs {
             kind,
@@ -53,32 +47,160 @@ pub(super) async fn execute(
             progress(&format!("converged {} `{name}`", kind.noun()));
         }
     }
-    for wave in 0..4 {
-        run.create_wave(plan, wave).await?;
-        run.finish_wave(plan, wave).await?;
+    let static_backends = context.client.profile().static_backends;
+    let chains: Vec<Chain> = plan
+        .steps
+        .iter()
+        .filter_map(|step| Chain::of(step, static_backends))
+        .collect();
+    let mut gate = Gate::default();
+    for chain in &chains {
+        gate.claiming[usize::from(chain.wave)] += 1;
+        gate.running[usize::from(chain.wave)] += 1;
     }
+    let run = Run {
+        context,
+        secrets,
+        state: Mutex::new(State {
+            refs: existing
+                .iter()
+                .map(|o| ((o.kind, o.name.clone()), o.id.clone()))
+                .collect(),
+            resources: existing
+                .iter()
+                .map(|o| ((o.kind, o.name.clone()), o.clone()))
+                .collect(),
+        }),
+        limit: tokio::sync::Semaphore::new(IN_FLIGHT),
+        gate: watch::Sender::new(gate),
+        progress: progress_bar(chains.len()),
+    };
+    let results = futures::future::join_all(chains.iter().map(|c| run.chain(c))).await;
     run.progress.finish_and_clear();
-    Ok(run.resources)
+    for result in results {
+        result?;
+    }
+    Ok(run.state().resources.clone())
+}
+
+/// One resource's work: its create (or the follow-ups an earlier run left undone) and the
+/// follow-ups in order.
+struct Chain<'p> {
+    kind: Kind,
+    name: &'p str,
+    wave: u8,
+    work: Work<'p>,
+}
+
+enum Work<'p> {
+    Create(&'p Wanted),
+    Finish {
+        id: &'p ResourceId,
+        then: &'p [FollowUp],
+    },
+}
+
+impl<'p> Chain<'p> {
+    fn of(step: &'p Step, static_backends: bool) -> Option<Chain<'p>> {
+        match step {
+            Step::Create(wanted) => Some(Chain {
+                kind: wanted.kind(),
+                name: &wanted.name,
+                wave: schedule::wave_of(
+                    wanted.kind(),
+                    &wanted.then,
+                    is_server(wanted),
+                    static_backends,
+                ),
+                work: Work::Create(wanted),
+            }),
+            Step::Finish {
+                kind,
+                name,
+                id,
+                then,
+            } => Some(Chain {
+                kind: *kind,
+                name,
+                wave: schedule::wave_of(*kind, then, false, static_backends),
+                work: Work::Finish { id, then },
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// How far the chains of each wave are; a chain that failed closes the gate for good.
+#[derive(Clone, Default)]
+struct Gate {
+    /// Chains of each wave not yet past their claim point.
+    claiming: [usize; WAVES as usize],
+    /// Chains of each wave not yet ended.
+    running: [usize; WAVES as usize],
+    failed: bool,
+}
+
+impl Gate {
+    fn open_for(&self, wave: u8, needs_facts: bool) -> bool {
+        (0..wave).all(|earlier| {
+            let i = usize::from(earlier);
+            match schedule::wait(earlier, wave, needs_facts) {
+                Wait::Claimed => self.claiming[i] == 0,
+                Wait::Complete => self.running[i] == 0,
+            }
+        })
+    }
+}
+
+/// A chain's marks on the gate; dropped before its end (an error), it closes the gate.
+struct Marks<'g> {
+    gate: &'g watch::Sender<Gate>,
+    wave: usize,
+    claimed: bool,
+    ended: bool,
+}
+
+impl Marks<'_> {
+    fn claim(&mut self) {
+        if !self.claimed {
+            self.claimed = true;
+            self.gate.send_modify(|g| g.claiming[self.wave] -= 1);
+        }
+    }
+
+    fn end(mut self) {
+        self.claim();
+        self.ended = true;
+        self.gate.send_modify(|g| g.running[self.wave] -= 1);
+    }
+}
+
+impl Drop for Marks<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.gate.send_modify(|g| g.failed = true);
+        }
+    }
+}
+
+/// What the chains share: the ids to refer to and the resources as last read.
+struct State {
+    refs: Refs,
+    resources: Resources,
 }
 
 /// The state of one run of the plan.
 struct Run<'a> {
     context: &'a CloudCommand,
     secrets: &'a BTreeMap<String, String>,
-    refs: Refs,
-    resources: Resources,
-    limit: Arc<tokio::sync::Semaphore>,
+    state: Mutex<State>,
+    limit: tokio::sync::Semaphore,
+    gate: watch::Sender<Gate>,
     progress: indicatif::ProgressBar,
 }
 
 /// A bar on a terminal (stderr); the lines it prints go where `lines::progress` sends them.
-fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
-    let work = plan.creates().count()
-        + plan
-            .steps
-            .iter()
-            .filter(|s| matches!(s, Step::Finish { .. }))
-            .count();
+fn progress_bar(work: usize) -> indicatif::ProgressBar {
     indicatif::ProgressBar::with_draw_target(
         Some(work as u64),
         indicatif::ProgressDrawTarget::stderr(),
@@ -92,30 +214,141 @@ fn progress_bar(plan: &Plan) -> indicatif::ProgressBar {
 }
 
 impl Run<'_> {
-    /// Waits until every server whose assigned address the creates' user-data names reports
-    /// it: a server an earlier run created may still be starting (DigitalOcean assigns the
-    /// address when the droplet is up).
-    async fn await_addresses(&mut self, creates: &[&Wanted]) -> Result<()> {
-        let mut needed = std::collections::BTreeSet::new();
-        for wanted in creates {
-            let Spec::Machine(machine) = &wanted.spec else {
-                continue;
-            };
-            let Some(bytes) = self.context.files.get(&machine.user_data) else {
-                continue;
-            };
-            let found = placeholder::scan(&String::from_utf8_lossy(bytes)).unwrap_or_default();
-            needed.extend(
-                found
-                    .into_iter()
-                    .filter(|p| p.kind == "address")
-                    .map(|p| p.name),
-            );
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn refs(&self) -> Refs {
+        self.state().refs.clone()
+    }
+
+    fn record(&self, resource: Existing) {
+        let key = (resource.kind, resource.name.clone());
+        let mut state = self.state();
+        state.refs.insert(key.clone(), resource.id.clone());
+        state.resources.insert(key, resource);
+    }
+
+    /// Waits until the chain's wave may start; false when another chain failed first.
+    async fn ready(&self, wave: u8, needs_facts: bool) -> bool {
+        let mut gate = self.gate.subscribe();
+        gate.wait_for(|g| g.failed || g.open_for(wave, needs_facts))
+            .await
+            .is_ok_and(|g| !g.failed)
+    }
+
+    /// One chain from its start to the resource read back; a chain the gate stopped does
+    /// nothing.
+    async fn chain(&self, chain: &Chain<'_>) -> Result<()> {
+        let mut marks = Marks {
+            gate: &self.gate,
+            wave: usize::from(chain.wave),
+            claimed: false,
+            ended: false,
+        };
+        let needed = match &chain.work {
+            Work::Create(wanted) => self.needed_addresses(wanted),
+            Work::Finish { .. } => BTreeSet::new(),
+        };
+        if !self.ready(chain.wave, !needed.is_empty()).await {
+            // Not started: the gate is closed already, so it need not be closed again.
+            marks.ended = true;
+            return Ok(());
         }
+        self.await_addresses(needed).await?;
+        let _slot = self.limit.acquire().await?;
+        let client = &self.context.client;
+        let (id, then, adopted, created) = match &chain.work {
+            Work::Create(wanted) => {
+                let (resource, then, adopted) = self.create(wanted).await?;
+                (resource.id.clone(), then, adopted, Some(resource))
+            }
+            Work::Finish { id, then } => ((*id).clone(), then.to_vec(), false, None),
+        };
+        let point = schedule::claim_point(&then);
+        if point == 0 {
+            marks.claim();
+        }
+        for (done, step) in then.iter().enumerate() {
+            client
+                .follow_up(chain.kind, &id, step, &self.refs())
+                .await?;
+            if done + 1 == point {
+                marks.claim();
+            }
+        }
+        let resource = match created {
+            Some(resource) if then.is_empty() => resource,
+            _ => client.get(chain.kind, &id).await?,
+        };
+        self.record(resource);
+        marks.end();
+        self.progress.inc(1);
+        let verb = match (&chain.work, adopted) {
+            (Work::Finish { .. }, _) => "finished",
+            (Work::Create(_), true) => "adopted",
+            (Work::Create(_), false) => "created",
+        };
+        self.progress.suspend(|| {
+            progress(&format!(
+                "{verb} {} `{}` (#{id})",
+                chain.kind.noun(),
+                chain.name
+            ));
+        });
+        Ok(())
+    }
+
+    /// Creates a resource; returns it, the follow-ups it still needs, and whether it was
+    /// adopted. A fresh create's answer predates its follow-ups, so all are done but what the
+    /// create itself carried (`Wanted::after_create`); an adopted resource was just read, so
+    /// what it already has is skipped.
+    async fn create(&self, wanted: &Wanted) -> Result<(Existing, Vec<FollowUp>, bool)> {
+        let user_data = self.user_data(wanted)?;
+        let created = self
+            .context
+            .client
+            .create(&self.context.site, wanted, &self.refs(), user_data)
+            .await?;
+        let then = if created.adopted {
+            wanted.remaining(&created.resource.facts)
+        } else {
+            wanted.after_create(&created.resource.facts)
+        };
+        let resource = created.resource;
+        {
+            let mut state = self.state();
+            state
+                .refs
+                .insert((resource.kind, resource.name.clone()), resource.id.clone());
+        }
+        Ok((resource, then, created.adopted))
+    }
+
+    /// The assigned addresses a machine's user-data names (placeholders of kind `address`).
+    fn needed_addresses(&self, wanted: &Wanted) -> BTreeSet<String> {
+        let Spec::Machine(machine) = &wanted.spec else {
+            return BTreeSet::new();
+        };
+        let Some(bytes) = self.context.files.get(&machine.user_data) else {
+            return BTreeSet::new();
+        };
+        placeholder::scan(&String::from_utf8_lossy(bytes))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.kind == "address")
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// Waits until every server whose assigned address a user-data names reports it: a server
+    /// an earlier run created may still be starting (DigitalOcean assigns the address when the
+    /// droplet is up).
+    async fn await_addresses(&self, needed: BTreeSet<String>) -> Result<()> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
         for name in needed {
-            let Some(index) = (0..self.resources.len() as u32)
-                .find(|i| layout::server_private_address(*i) == name)
+            let count = self.state().resources.len() as u32;
+            let Some(index) = (0..count).find(|i| layout::server_private_address(*i) == name)
             else {
                 continue;
             };
@@ -123,13 +356,16 @@ impl Run<'_> {
                 Kind::Machine,
                 layout::cloud::server(&self.context.site, index),
             );
-            while let Some(server) = self.resources.get(&key) {
+            loop {
+                let Some(server) = self.state().resources.get(&key).cloned() else {
+                    break;
+                };
                 if server.facts.private_ipv4.is_some() || std::time::Instant::now() > deadline {
                     break;
                 }
                 tokio::time::sleep(super::timing().poll).await;
                 let fresh = self.context.client.get(Kind::Machine, &server.id).await?;
-                self.resources.insert(key.clone(), fresh);
+                self.state().resources.insert(key.clone(), fresh);
             }
         }
         Ok(())
@@ -137,131 +373,14 @@ impl Run<'_> {
 
     /// An address placeholder's value: server N's private address as the cloud reports it.
     fn assigned_address(&self, name: &str) -> Option<String> {
-        (0..self.resources.len() as u32)
+        let state = self.state();
+        (0..state.resources.len() as u32)
             .find(|i| layout::server_private_address(*i) == name)
             .and_then(|i| {
                 let server = layout::cloud::server(&self.context.site, i);
-                self.resources.get(&(Kind::Machine, server))
+                state.resources.get(&(Kind::Machine, server))
             })
             .and_then(|r| r.facts.private_ipv4.clone())
-    }
-
-    /// Whether the cloud's load balancers take a fixed list of backends (`wave_of`).
-    fn lb_last(&self) -> bool {
-        self.context.client.profile().static_backends
-    }
-
-    /// Creates the wave's resources at once, each with its follow-ups.
-    async fn create_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
-        let creates: Vec<&Wanted> = plan
-            .creates()
-            .filter(|w| wave_of(w.kind(), &w.then, is_server(w), self.lb_last()) == wave)
-            .collect();
-        self.await_addresses(&creates).await?;
-        let mut user_data = Vec::new();
-        for wanted in &creates {
-            user_data.push(self.user_data(wanted)?);
-        }
-        let this = &*self;
-        let created = futures::future::join_all(
-            creates
-                .iter()
-                .zip(user_data)
-                .map(|(wanted, data)| this.create_one(wanted, data)),
-        )
-        .await;
-        for result in created {
-            let resource = result?;
-            let key = (resource.kind, resource.name.clone());
-            self.refs.insert(key.clone(), resource.id.clone());
-            self.resources.insert(key, resource);
-        }
-        Ok(())
-    }
-
-    async fn create_one(&self, wanted: &Wanted, user_data: Option<String>) -> Result<Existing> {
-        let client = &self.context.client;
-        let _slot = self.limit.acquire().await?;
-        let created = client
-            .create(&self.context.site, wanted, &self.refs, user_data)
-            .await?;
-        let id = created.resource.id.clone();
-        // A fresh create's answer predates its follow-ups, so all are done, plus a power-on
-        // when the machine came up off (its start ended in `error`); an adopted resource was
-        // just read, so what it already has is skipped.
-        let then = if created.adopted {
-            wanted.remaining(&created.resource.facts)
-        } else {
-            let mut then = wanted.then.clone();
-            let off = wanted.remaining(&created.resource.facts);
-            if off.contains(&FollowUp::PowerOn) && !then.contains(&FollowUp::PowerOn) {
-                then.push(FollowUp::PowerOn);
-            }
-            then
-        };
-        for step in &then {
-            client
-                .follow_up(wanted.kind(), &id, step, &self.refs)
-                .await?;
-        }
-        let resource = if then.is_empty() {
-            created.resource
-        } else {
-            client.get(wanted.kind(), &id).await?
-        };
-        self.progress.inc(1);
-        let verb = if created.adopted {
-            "adopted"
-        } else {
-            "created"
-        };
-        self.progress.suspend(|| {
-            progress(&format!(
-                "{verb} {} `{}` (#{id})",
-                wanted.kind().noun(),
-                wanted.name
-            ));
-        });
-        Ok(resource)
-    }
-
-    /// Does the follow-ups an earlier run left undone, for the wave's resources.
-    async fn finish_wave(&mut self, plan: &Plan, wave: u8) -> Result<()> {
-        let finishes: Vec<(Kind, &String, &ResourceId, &Vec<FollowUp>)> = plan
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Finish {
-                    kind,
-                    name,
-                    id,
-                    then,
-                } if wave_of(*kind, then, false, self.lb_last()) == wave => {
-                    Some((*kind, name, id, then))
-                }
-                _ => None,
-            })
-            .collect();
-        let this = &*self;
-        let finished =
-            futures::future::join_all(finishes.iter().map(|(kind, name, id, then)| async move {
-                let client = &this.context.client;
-                let _slot = this.limit.acquire().await?;
-                for step in then.iter() {
-                    client.follow_up(*kind, id, step, &this.refs).await?;
-                }
-                this.progress.inc(1);
-                this.progress
-                    .suspend(|| progress(&format!("finished {} `{name}` (#{id})", kind.noun())));
-                Ok::<_, anyhow::Error>(client.get(*kind, id).await?)
-            }))
-            .await;
-        for result in finished {
-            let resource = result?;
-            self.resources
-                .insert((resource.kind, resource.name.clone()), resource);
-        }
-        Ok(())
     }
 
     /// A machine's user-data: the rendered file with the addresses the cloud assigned (a
@@ -292,25 +411,4 @@ impl Run<'_> {
 fn is_server(wanted: &Wanted) -> bool {
     wanted.kind() == Kind::Machine
         && wanted.labels.get(labels::ROLE).map(String::as_str) == Some(labels::SERVER_NODE)
-}
-
-/// Which wave creates a resource: 0 what others refer to (keys, network, firewall, placement
-/// groups); 1 what takes a fixed private address (servers, the API load balancer), and servers
-/// whose address the cloud assigns (workers' user-data names it), before 2 what takes any free
-/// one (workers), which could otherwise take a fixed address first; 3 the ingress load
-/// balancer where its backends are a static address list (Scaleway: `lb_last`), after the
-/// machines it serves; elsewhere it selects them by label or tag and is made beside them.
-fn wave_of(kind: Kind, then: &[FollowUp], server: bool, lb_last: bool) -> u8 {
-    match kind {
-        Kind::SshKey | Kind::Network | Kind::Firewall | Kind::PlacementGroup => 0,
-        Kind::Machine if server => 1,
-        _ if then
-            .iter()
-            .any(|f| matches!(f, FollowUp::AttachToNetwork { ip: Some(_), .. })) =>
-        {
-            1
-        }
-        Kind::LoadBalancer if lb_last => 3,
-        _ => 2,
-    }
 }

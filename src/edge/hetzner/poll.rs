@@ -243,11 +243,12 @@ mod tests {
         let other = poller.take(&[2, 3]).expect("one failed");
         assert!(other.is_err());
         assert!(poller.pending().is_empty());
-        // A new action right after a look waits the base; one the API no longer knows is over.
+        // A new action right after a look waits a quarter base from that look; one the API
+        // no longer knows is over.
         poller.register(&[4], Duration::from_millis(200));
         assert_eq!(
             poller.pause(second, Duration::from_millis(200)),
-            Duration::from_millis(800)
+            Duration::from_millis(50)
         );
         assert!(poller.take(&[4]).is_none());
         poller.record(&[4], Vec::new(), Duration::from_millis(1000));

@@ -91,6 +91,11 @@ impl Cloud for Hetzner {
     ) -> Result<(), CloudError> {
         let (verb, body) = wire::follow_up(step, refs)?;
         let done = |raw: &serde_json::Value| step.done(&wire::existing(kind, raw).facts);
+        // Held until the attach's action has ended: the network is locked until then.
+        let _turn = match body["network"].as_u64() {
+            Some(network) => Some(self.network_turn(network).await),
+            None => None,
+        };
         let actions = self.action(kind, number(id)?, verb, &body, &done).await?;
         self.wait(&actions).await?;
         Ok(())

@@ -5,7 +5,8 @@ use serde_json::{Value as Json, json};
 
 use crate::bootstrap::availability::Offer;
 use crate::bootstrap::model::{
-    Direction, Existing, Facts, FirewallRule, FollowUp, Kind, Labels, ResourceId, Spec, Wanted,
+    Direction, Existing, Facts, FirewallRule, FollowUp, Kind, Labels, LoadBalancer, ResourceId,
+    Spec, Wanted,
 };
 use crate::edge::cloud::{CloudError, Refs};
 
@@ -77,21 +78,7 @@ pub(super) fn create_body(
             "labels": labels,
         }),
         Spec::PlacementGroup => json!({ "name": name, "type": "spread", "labels": labels }),
-        Spec::LoadBalancer(lb) => {
-            let services: Vec<Json> = lb
-                .ports
-                .iter()
-                .map(|port| json!({ "protocol": "tcp", "listen_port": port, "destination_port": port, "proxyprotocol": false, "health_check": { "protocol": "tcp", "port": port, "interval": 15, "timeout": 10, "retries": 3 } }))
-                .collect();
-            json!({
-                "name": name,
-                "load_balancer_type": lb.size,
-                "location": lb.location,
-                "algorithm": { "type": "round_robin" },
-                "services": services,
-                "labels": labels,
-            })
-        }
+        Spec::LoadBalancer(lb) => load_balancer_body(wanted, lb, refs)?,
         Spec::Machine(machine) => {
             let keys = machine
                 .ssh_keys
@@ -117,6 +104,45 @@ pub(super) fn create_body(
             }
             body
         }
+    })
+}
+
+/// A load balancer's create body; one at any free address joins the network and takes its
+/// targets here (`network`, `targets`: Hetzner Cloud API reference, "Create a Load
+/// Balancer"), two rounds of actions fewer; one at a fixed address is attached at it after.
+fn load_balancer_body(wanted: &Wanted, lb: &LoadBalancer, refs: &Refs) -> Result<Json, CloudError> {
+    let services: Vec<Json> = lb
+        .ports
+        .iter()
+        .map(|port| json!({ "protocol": "tcp", "listen_port": port, "destination_port": port, "proxyprotocol": false, "health_check": { "protocol": "tcp", "port": port, "interval": 15, "timeout": 10, "retries": 3 } }))
+        .collect();
+    let mut body = json!({
+        "name": wanted.name,
+        "load_balancer_type": lb.size,
+        "location": lb.location,
+        "algorithm": { "type": "round_robin" },
+        "services": services,
+        "labels": wanted.labels,
+    });
+    if let Some(network) = free_network(&wanted.then) {
+        body["network"] = reference(refs, Kind::Network, network)?;
+        body["targets"] = wanted
+            .then
+            .iter()
+            .filter_map(|f| match f {
+                FollowUp::AddTarget { .. } => follow_up(f, refs).ok().map(|(_, t)| t),
+                _ => None,
+            })
+            .collect();
+    }
+    Ok(body)
+}
+
+/// The network a load balancer joins at any free address, when it does.
+fn free_network(then: &[FollowUp]) -> Option<&str> {
+    then.iter().find_map(|f| match f {
+        FollowUp::AttachToNetwork { network, ip: None } => Some(network.as_str()),
+        _ => None,
     })
 }
 
