@@ -107,6 +107,38 @@ pub enum HandEdits {
 
 /// Writes `tree` into `out`; see the module documentation for the guarantees.
 pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary, WriteError> {
+    match prepare(out, tree, hand_edits)? {
+        Prepared::Unchanged(summary) => Ok(summary),
+        Prepared::Staged(staged) => staged.commit(),
+    }
+}
+
+/// A render checked and staged, before its commit point: the output is still as it was.
+pub enum Prepared<'a> {
+    /// Every file already holds what the render would write: nothing staged.
+    Unchanged(Summary),
+    Staged(Staged<'a>),
+}
+
+/// A render's new files and journal in `.railyard/<site>.txn.tmp`. Dropped without
+/// [`Staged::commit`], the staging stays behind, and the next run of the site (or
+/// [`discard_staged`]) removes it.
+pub struct Staged<'a> {
+    guard: Guard<'a>,
+    staging: PathBuf,
+    committed: PathBuf,
+    journal: Journal,
+    summary: Summary,
+}
+
+/// Everything [`render`] does up to its commit point: finishes an interrupted render of the
+/// site, compares with the lock, refuses, and stages the new files. Nothing in the output
+/// changes; what is staged is committed by [`Staged::commit`] or [`commit_staged`].
+pub fn prepare<'a>(
+    out: &'a Path,
+    tree: &Tree,
+    hand_edits: HandEdits,
+) -> Result<Prepared<'a>, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create directory", out))?;
     recover(out, &tree.site)?;
     let old = read_lock(out, &tree.lock_path())?;
@@ -155,7 +187,7 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
         return Err(WriteError::EditedByHand { paths: edited });
     }
     if writes.is_empty() && removes.is_empty() {
-        return Ok(summary);
+        return Ok(Prepared::Unchanged(summary));
     }
     // The lock goes last, so that an old lock never describes new files or the reverse.
     writes.sort_by_key(|(path, _)| *path == tree.lock_path());
@@ -177,12 +209,52 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
         return Err(error);
     }
     failpoint("render-staged");
-    fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
-    failpoint("render-committed");
-    apply(&mut guard, &committed, &journal)?;
     summary.written = writes.into_iter().map(|(p, _)| p).collect();
     summary.removed = removes;
-    Ok(summary)
+    Ok(Prepared::Staged(Staged {
+        guard,
+        staging,
+        committed,
+        journal,
+        summary,
+    }))
+}
+
+impl Staged<'_> {
+    /// Passes the commit point and moves every staged file into place.
+    pub fn commit(mut self) -> Result<Summary, WriteError> {
+        fs::rename(&self.staging, &self.committed).map_err(io_error("commit", &self.committed))?;
+        failpoint("render-committed");
+        apply(&mut self.guard, &self.committed, &self.journal)?;
+        Ok(self.summary)
+    }
+}
+
+/// Commits a render of `site` that [`prepare`] staged in `out` and that was then let go of
+/// (a fleet keeps no more than the site's name between the two): the journal is read back
+/// from the staging, as a run after an interruption reads it.
+pub fn commit_staged(out: &Path, site: &str) -> Result<(), WriteError> {
+    let state = safe_join(out, STATE_DIR)?;
+    let staging = state.join(layout::staging_name(site));
+    let committed = state.join(layout::committed_name(site));
+    fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
+    failpoint("render-committed");
+    recover(out, site)
+}
+
+/// Removes what [`prepare`] staged for `site` in `out`, and the state directory when that
+/// leaves it empty: as if the render had never been tried.
+pub fn discard_staged(out: &Path, site: &str) -> Result<(), WriteError> {
+    let state = safe_join(out, STATE_DIR)?;
+    let staging = state.join(layout::staging_name(site));
+    match fs::remove_dir_all(&staging) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error("remove", &staging)(e)),
+    }
+    // Fails, as it should, while the directory holds a lock or another site's staging.
+    let _ = fs::remove_dir(&state);
+    Ok(())
 }
 
 /// Writes every new file and the journal into `staging`.
