@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{copy_inputs, railyard, root, run, snapshot, stderr};
+use crate::support::{copy_inputs, kill_at, railyard, root, run, snapshot, stderr};
 
 /// The small example as `dir/sites/<name>/site.yaml`, its site named `name`.
 fn site(dir: &Path, name: &str) -> PathBuf {
@@ -165,4 +165,49 @@ fn no_more_trees_are_alive_than_workers() {
             "{extra:?}: {alive} trees alive at once for {count} sites on {workers} workers"
         );
     }
+}
+
+/// A render into a fresh output stages each site's directories whole and moves each with one
+/// rename. Killed after a site's commit point, with one of its directories already moved: the
+/// next run finishes that site, discards the other sites' stagings, renders them, and the
+/// output is what one uninterrupted run writes.
+#[test]
+fn a_fresh_render_killed_after_a_commit_point_is_finished_by_the_next_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a", "b", "c"] {
+        site(dir.path(), name);
+    }
+    let out = dir.path().join("out");
+    kill_at(
+        railyard()
+            .arg("render")
+            .arg("--all")
+            .arg(dir.path().join("sites"))
+            .arg("--out")
+            .arg(&out),
+        "render-committed",
+    );
+    let txn = std::fs::read_dir(out.join(".railyard"))
+        .expect("state")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "txn"))
+        .expect("a committed render");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(txn.join("journal.json")).expect("journal"))
+            .expect("JSON");
+    let first = &journal["moves"][0];
+    let (path, staged) = (
+        first[0].as_str().expect("path"),
+        first[1].as_str().expect("staged"),
+    );
+    let target = out.join(path);
+    std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(txn.join(staged), &target).expect("move into place");
+    let finished = render_all(dir.path(), &out, &[]);
+    assert_eq!(finished.status.code(), Some(0), "{}", stderr(&finished));
+    let fresh = dir.path().join("fresh");
+    assert_eq!(render_all(dir.path(), &fresh, &[]).status.code(), Some(0));
+    assert_eq!(entries(&out), entries(&fresh));
+    assert!(snapshot(&out) == snapshot(&fresh), "a file differs");
 }
