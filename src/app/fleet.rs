@@ -1,5 +1,6 @@
 //! `--all DIR`: every `site.yaml` under a directory, handled in parallel on every core, after
-//! every refusal (two sites of one name, files edited by hand) was checked for all of them.
+//! every refusal (two sites of one name, files edited by hand) was checked for all of them; a
+//! render in two passes that keep no site's tree past its turn (decision 0024).
 
 mod pass;
 
