@@ -53,33 +53,38 @@ fn entries(dir: &Path) -> Vec<String> {
     found
 }
 
-/// Sites `a` to `e` never rendered, and `z`, sorted last, rendered and then edited by hand:
-/// the sites before it are compiled and staged before the edit is found, and none of that
-/// reaches the output.
+/// Sites `a` to `e` never rendered, and `y` and `z`, sorted last, rendered and then edited by
+/// hand: the sites before them are compiled and staged before the edits are found, and none
+/// of that reaches the output. Both edits are named, whether found while staging or after
+/// the first refusal.
 #[test]
 fn a_hand_edit_in_the_last_site_writes_nothing_for_the_earlier_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let last = site(dir.path(), "z");
+    let lasts = [site(dir.path(), "y"), site(dir.path(), "z")];
     let first = render_all(dir.path(), &out, &[]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let machines = out.join("hosts/z/machines.yaml");
-    let text = std::fs::read_to_string(&machines).expect("rendered");
-    std::fs::write(&machines, text.replacen("count: 1", "count: 2", 1)).expect("edit");
-    let text = std::fs::read_to_string(&last).expect("site");
-    std::fs::write(&last, text.replacen("location: nbg1", "location: hel1", 1)).expect("edit");
+    let machines = ["y", "z"].map(|name| out.join(format!("hosts/{name}/machines.yaml")));
+    for (file, site) in machines.iter().zip(&lasts) {
+        let text = std::fs::read_to_string(file).expect("rendered");
+        std::fs::write(file, text.replacen("count: 1", "count: 2", 1)).expect("edit");
+        let text = std::fs::read_to_string(site).expect("site");
+        std::fs::write(site, text.replacen("location: nbg1", "location: hel1", 1)).expect("edit");
+    }
     for name in ["a", "b", "c", "d", "e"] {
         site(dir.path(), name);
     }
     let (before, listed) = (snapshot(&out), entries(&out));
     let refused = render_all(dir.path(), &out, &[]);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    let shown = machines.display().to_string();
-    assert!(
-        stderr(&refused).contains(&format!("`{shown}` was edited by hand")),
-        "{}",
-        stderr(&refused)
-    );
+    for file in &machines {
+        let shown = file.display().to_string();
+        assert!(
+            stderr(&refused).contains(&format!("`{shown}` was edited by hand")),
+            "{}",
+            stderr(&refused)
+        );
+    }
     assert_eq!(
         entries(&out),
         listed,
@@ -89,11 +94,13 @@ fn a_hand_edit_in_the_last_site_writes_nothing_for_the_earlier_ones() {
     let forced = render_all(dir.path(), &out, &["--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
     assert!(out.join("hosts/a/machines.yaml").is_file());
-    assert!(
-        std::fs::read_to_string(&machines)
-            .expect("rendered")
-            .contains("count: 1")
-    );
+    for file in &machines {
+        assert!(
+            std::fs::read_to_string(file)
+                .expect("rendered")
+                .contains("count: 1")
+        );
+    }
 }
 
 /// Sites `a` to `e`, and `z` named as `a`: found last, the duplicate still means a fresh

@@ -110,6 +110,9 @@ impl<'a> Pass<'a> {
     }
 
     /// Stages a valid site's render unless a refusal stands; its hand edits into `edited`.
+    /// Staging finds them as it compares (the same files [`write::hand_edits`] names), so a
+    /// site's output is read once; a site that is not staged, or whose staging failed for
+    /// another reason, is asked separately, so that the refusal names every edit.
     fn stage(
         &self,
         tree: &Tree,
@@ -117,22 +120,27 @@ impl<'a> Pass<'a> {
         unique: bool,
         edited: &mut Result<Vec<String>, Arc<write::WriteError>>,
     ) -> Outcome {
+        // Never reported when a refusal stands: the refusal is.
+        let mut outcome = Outcome::Done;
+        if unique && !self.refused.load(Ordering::Relaxed) {
+            match write::prepare(self.out, tree, hand_edits) {
+                Ok(write::Prepared::Unchanged(_)) => return Outcome::Done,
+                Ok(write::Prepared::Staged(_)) => return Outcome::Staged,
+                Err(write::WriteError::EditedByHand { paths }) => {
+                    self.refused.store(true, Ordering::Relaxed);
+                    *edited = Ok(paths);
+                    return Outcome::Done;
+                }
+                Err(e) => outcome = failed(&tree.site, e),
+            }
+        }
         if hand_edits == write::HandEdits::Refuse {
-            // Every site's, so that the refusal names them all.
             *edited = write::hand_edits(self.out, tree).map_err(Arc::new);
             if !edited.as_ref().is_ok_and(Vec::is_empty) {
                 self.refused.store(true, Ordering::Relaxed);
             }
         }
-        if !unique || self.refused.load(Ordering::Relaxed) {
-            // Never reported: the refusal is.
-            return Outcome::Done;
-        }
-        match write::prepare(self.out, tree, hand_edits) {
-            Ok(write::Prepared::Unchanged(_)) => Outcome::Done,
-            Ok(write::Prepared::Staged(_)) => Outcome::Staged,
-            Err(e) => failed(&tree.site, e),
-        }
+        outcome
     }
 }
 
