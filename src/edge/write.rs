@@ -153,16 +153,18 @@ pub fn prepare<'a>(
     recover(out, &tree.site)?;
     let old = read_lock(out, &tree.lock_path())?;
     let recorded = old.map(|l| l.outputs).unwrap_or_default();
-    let files = tree.all_files();
+    // The tree's files and the lock, borrowed: a copy of every file cost more than the compare.
+    let (lock_path, lock_text) = (tree.lock_path(), tree.lock.to_text().into_bytes());
+    let files = tree.files.iter().chain([(&lock_path, &lock_text)]);
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
     let mut edited = Vec::new();
     let mut writes = Vec::new();
     let mut guard = Guard::new(out);
-    for (path, bytes) in &files {
+    for (path, bytes) in files {
         match guard.read(path)? {
             Ok(current) if &current == bytes => summary.unchanged += 1,
-            Ok(current) if recorded.contains_key(path) || *path == tree.lock_path() => {
+            Ok(current) if recorded.contains_key(path) || *path == lock_path => {
                 if recorded
                     .get(path)
                     .is_some_and(|hash| *hash != sha256(&current))
@@ -178,12 +180,13 @@ pub fn prepare<'a>(
     }
     if !not_owned.is_empty() {
         return Err(WriteError::NotOwned {
-            lock: tree.lock_path(),
+            lock: lock_path,
             paths: not_owned,
         });
     }
     let mut removes = Vec::new();
-    for (path, hash) in recorded.iter().filter(|(p, _)| !files.contains_key(*p)) {
+    let rendered = |path: &String| *path == lock_path || tree.files.contains_key(path);
+    for (path, hash) in recorded.iter().filter(|(p, _)| !rendered(p)) {
         let target = safe_join(out, path)?;
         if fs::symlink_metadata(&target).is_ok() {
             if fs::read(&target).is_ok_and(|current| sha256(&current) != *hash) {
