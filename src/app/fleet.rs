@@ -152,7 +152,7 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     }
     let existed = std::fs::symlink_metadata(out).is_ok();
     let pass = Pass::new(cli, out, mode);
-    let records = par_map(&sites, |site| pass.site(site));
+    let mut records = par_map(&sites, |site| pass.site(site));
     if std::env::var_os("RAILYARD_REPORT_TREES").is_some() {
         eprintln!(
             "railyard: at most {} trees alive at once",
@@ -165,7 +165,7 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         return Ok(exit);
     }
     if let Mode::Render(write::HandEdits::Refuse) = mode {
-        let refused = refuse_hand_edits(cli, dir, out, &records);
+        let refused = refuse_hand_edits(cli, dir, out, &mut records);
         if !matches!(refused, Ok(None)) {
             discard(out, existed, &records);
             return refused.map(|exit| exit.unwrap_or(Exit::Findings));
@@ -293,7 +293,7 @@ fn refuse_hand_edits(
     cli: &Cli,
     dir: &Path,
     out: &Path,
-    records: &[Record],
+    records: &mut [Record],
 ) -> Result<Option<Exit>> {
     let mut findings = Vec::new();
     let discard = format!(
@@ -301,9 +301,10 @@ fn refuse_hand_edits(
         dir.display(),
         out.display()
     );
-    for r in records {
-        let paths = r.edited.as_ref().map_err(|e| anyhow::anyhow!(e.clone()))?;
-        findings.extend(hand_edits::findings(out, paths, &discard));
+    for r in records.iter_mut() {
+        // Taken out: an error is returned as it is, its type kept for the JSON category.
+        let paths = std::mem::replace(&mut r.edited, Ok(Vec::new()))?;
+        findings.extend(hand_edits::findings(out, &paths, &discard));
     }
     if findings.is_empty() {
         return Ok(None);

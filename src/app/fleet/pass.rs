@@ -36,7 +36,7 @@ pub(super) struct Record {
     pub(super) diagnostics: String,
     pub(super) entries: Vec<serde_json::Value>,
     /// Files of its output edited by hand, found by `render` without `--force`.
-    pub(super) edited: Result<Vec<String>, Arc<write::WriteError>>,
+    pub(super) edited: Result<Vec<String>, write::WriteError>,
 }
 
 /// What the first pass shares between the sites.
@@ -118,7 +118,7 @@ impl<'a> Pass<'a> {
         tree: &Tree,
         hand_edits: write::HandEdits,
         unique: bool,
-        edited: &mut Result<Vec<String>, Arc<write::WriteError>>,
+        edited: &mut Result<Vec<String>, write::WriteError>,
     ) -> Outcome {
         // Never reported when a refusal stands: the refusal is.
         let mut outcome = Outcome::Done;
@@ -135,7 +135,7 @@ impl<'a> Pass<'a> {
             }
         }
         if hand_edits == write::HandEdits::Refuse {
-            *edited = write::hand_edits(self.out, tree).map_err(Arc::new);
+            *edited = write::hand_edits(self.out, tree);
             if !edited.as_ref().is_ok_and(Vec::is_empty) {
                 self.refused.store(true, Ordering::Relaxed);
             }
