@@ -5,7 +5,7 @@
 #               compare.py with the committed BENCHMARKS.md: more than 10% over fails the run
 #   overlay.sh  railyard overlay build vs kubectl kustomize, small and large
 #   secrets.sh  railyard secrets vs sops 3.11, encrypt and decrypt
-#   fleet.sh    render --all at 100, 500 and 1,000 sites; render --check --all and diff --all
+#   fleet.sh    render --all at 100, 1,000 and 10,000 sites; render --check --all and diff --all
 #   bootstrap.sh  bootstrap of a medium site against the fake Hetzner API, 100 ms per request
 #   hostile.sh  the hostile-input corpus: slowest case and largest peak memory (when present)
 # Medians come from hyperfine; peak memory from one run of each command under GNU time.
@@ -19,7 +19,7 @@ bash benches/render.sh
 bash benches/instructions.sh target/release/railyard
 bash benches/overlay.sh
 bash benches/secrets.sh
-bash benches/fleet.sh 100 500 1000
+bash benches/fleet.sh 100 1000 10000
 # The bootstrap measurement builds the test suite in release (several minutes on 2 cores);
 # RAILYARD_BENCH_SKIP_BOOTSTRAP=1 leaves it out of a quick regeneration.
 if [[ -z ${RAILYARD_BENCH_SKIP_BOOTSTRAP:-} ]]; then

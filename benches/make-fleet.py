@@ -30,7 +30,8 @@ def site(i: int) -> str:
     location = PLACES[provider][i % len(PLACES[provider])]
     medium = provider == "hetzner" and i % 3 == 0
     size = "medium" if medium else "small"
-    size_data = f"  sizeData:\n    workers: {3 + i % 98}\n" if medium else ""
+    # medium takes 3 to 97 workers (crates/core/src/defaults.rs): 95 counts cycle through them
+    size_data = f"  sizeData:\n    workers: {3 + i % 95}\n" if medium else ""
     acme = ["production", "staging"][i % 2]
     features = "  features:\n    monitoring: true\n" if i % 5 == 0 else ""
     auth = (

@@ -15,6 +15,9 @@ mod cli;
 /// `render` and `commit` never overwrite hand edits silently; `--all` refuses duplicate names.
 mod overwrite;
 
+/// `render --all`: refusals found in the last site, trees alive at once.
+mod fleet;
+
 /// A render whose inputs, version and outputs match the lock generates nothing.
 mod unchanged_inputs;
 

@@ -1,18 +1,20 @@
 //! `--all DIR`: every `site.yaml` under a directory, handled in parallel on every core, after
-//! every refusal (two sites of one name, files edited by hand) was checked for all of them.
+//! every refusal (two sites of one name, files edited by hand) was checked for all of them; a
+//! render in two passes that keep no site's tree past its turn (decision 0024).
+
+mod pass;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 
-use super::{Exit, current, hand_edits};
+use self::pass::{Outcome, Pass, Record};
+use super::{Exit, hand_edits};
 use crate::cli::{Cli, ErrorFormat};
-use crate::core::diagnostic::{self, Diagnostic};
+use crate::core::diagnostic::Diagnostic;
 use crate::core::source::Span;
-use crate::core::tree::Tree;
 use crate::edge::{report, write};
 
 /// Every file named `site.yaml` below `dir`, sorted; hidden directories are skipped.
@@ -83,82 +85,6 @@ pub(super) enum Mode {
     Render(write::HandEdits),
 }
 
-/// What happened to one site, for the summary.
-enum Outcome {
-    Done,
-    Differs(String),
-    Invalid,
-    /// The error, shared: a site that failed to compile reports it again in the summary.
-    Failed(Arc<anyhow::Error>),
-}
-
-/// One site compiled: its tree when valid, else how it ended; its diagnostics as text for
-/// people, or as JSON entries for the one array `--error-format json` prints.
-struct Compiled {
-    site: PathBuf,
-    tree: Result<Product, Outcome>,
-    diagnostics: String,
-    entries: Vec<serde_json::Value>,
-}
-
-/// A valid site: rendered, or current in the output directory (nothing generated).
-enum Product {
-    Tree(Tree),
-    /// The site's name.
-    Current(String),
-}
-
-impl Product {
-    fn site(&self) -> &str {
-        match self {
-            Product::Tree(tree) => &tree.site,
-            Product::Current(site) => site,
-        }
-    }
-}
-
-fn compile_one(cli: &Cli, site: &Path, out: &Path, mode: Mode) -> Compiled {
-    let compiled = match mode {
-        Mode::Render(write::HandEdits::Overwrite) => current::compile_always(cli, site),
-        _ => current::compile(cli, site, out),
-    };
-    let (loaded, output, current) = match compiled {
-        Ok(compiled) => compiled,
-        Err(e) => {
-            return Compiled {
-                site: site.to_owned(),
-                tree: Err(Outcome::Failed(Arc::new(e))),
-                diagnostics: String::new(),
-                entries: Vec::new(),
-            };
-        }
-    };
-    let diagnostics = match cli.error_format {
-        ErrorFormat::Human if !output.diagnostics.is_empty() => {
-            report::human(&output.diagnostics, &loaded, super::stderr_color(cli))
-        }
-        _ => String::new(),
-    };
-    let entries = match cli.error_format {
-        ErrorFormat::Json => report::json_items(&output.diagnostics, &loaded),
-        ErrorFormat::Human => Vec::new(),
-    };
-    let tree = match current {
-        Some(current) => Ok(Product::Current(current.site)),
-        None => output
-            .tree
-            .filter(|_| !diagnostic::has_errors(&output.diagnostics))
-            .map(Product::Tree)
-            .ok_or(Outcome::Invalid),
-    };
-    Compiled {
-        site: site.to_owned(),
-        tree,
-        diagnostics,
-        entries,
-    }
-}
-
 /// Sites that share a `metadata.name`: they would write the same paths of one output directory
 /// and the same lock, the last writer winning. One finding per file, naming all of them.
 pub(super) fn duplicate_names<'a>(
@@ -214,40 +140,79 @@ pub(super) fn print_findings(cli: &Cli, findings: &[Diagnostic]) {
     }
 }
 
+/// `render --all` in two passes over the sites, each on every core. The first compiles each
+/// site and checks it, or stages its render (nothing in the output changes before a site's
+/// commit point), and keeps only a [`Record`] of it; once every refusal was checked for all
+/// sites, the second commits the staged renders, or, when a refusal stands, they are
+/// discarded. At most one tree per worker is alive at any time (decision 0024).
 pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Result<Exit> {
     let sites = find_sites(dir)?;
     if sites.is_empty() {
         anyhow::bail!("no `site.yaml` under `{}`", dir.display());
     }
-    let compiled = par_map(&sites, |site| compile_one(cli, site, out, mode));
+    let existed = std::fs::symlink_metadata(out).is_ok();
+    let pass = Pass::new(cli, out, mode);
+    let mut records = par_map(&sites, |site| pass.site(site));
+    if std::env::var_os("RAILYARD_REPORT_TREES").is_some() {
+        eprintln!(
+            "railyard: at most {} trees alive at once",
+            pass::peak_trees()
+        );
+    }
     // Nothing is written for any site while one refusal stands.
-    if let Some(exit) = refuse_duplicates(cli, dir, mode, &compiled) {
+    if let Some(exit) = refuse_duplicates(cli, dir, mode, &sites, &records) {
+        discard(out, existed, &records);
         return Ok(exit);
     }
     if let Mode::Render(write::HandEdits::Refuse) = mode {
-        if let Some(exit) = refuse_hand_edits(cli, dir, out, &compiled)? {
-            return Ok(exit);
+        let refused = refuse_hand_edits(cli, dir, out, &mut records);
+        if !matches!(refused, Ok(None)) {
+            discard(out, existed, &records);
+            return refused.map(|exit| exit.unwrap_or(Exit::Findings));
         }
     }
-    let results = par_map(&compiled, |c| -> Outcome {
-        match &c.tree {
-            Ok(Product::Tree(tree)) => handle(out, tree, mode),
-            Ok(Product::Current(_)) => Outcome::Done,
-            Err(Outcome::Failed(why)) => Outcome::Failed(why.clone()),
-            Err(_) => Outcome::Invalid,
-        }
+    let results = par_map(&records, |r| match (&r.outcome, &r.name) {
+        (Outcome::Staged, Some(name)) => match write::commit_staged(out, name) {
+            Ok(()) => Outcome::Done,
+            Err(e) => pass::failed(name, e),
+        },
+        (Outcome::Failed(why), _) => Outcome::Failed(why.clone()),
+        (Outcome::Differs(line), _) => Outcome::Differs(line.clone()),
+        (Outcome::Invalid, _) => Outcome::Invalid,
+        _ => Outcome::Done,
     });
+    summarize(cli, dir, out, mode, &records, &results);
+    let (failed, findings) = results.iter().fold((0, 0), |(f, d), o| match o {
+        Outcome::Failed(_) => (f + 1, d),
+        Outcome::Differs(_) | Outcome::Invalid => (f, d + 1),
+        _ => (f, d),
+    });
+    Ok(if failed > 0 {
+        Exit::Error
+    } else if findings > 0 {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
+}
+
+/// Every site's diagnostics and outcome in the order of the sites, then the summary line.
+fn summarize(
+    cli: &Cli,
+    dir: &Path,
+    out: &Path,
+    mode: Mode,
+    records: &[Record],
+    results: &[Outcome],
+) {
     let (mut done, mut differ, mut invalid, mut failed) = (0, 0, 0, 0);
-    let current = compiled
-        .iter()
-        .filter(|c| matches!(c.tree, Ok(Product::Current(_))))
-        .count();
+    let current = records.iter().filter(|r| r.current).count();
     let json = cli.error_format == ErrorFormat::Json;
-    for (outcome, c) in results.iter().zip(&compiled) {
-        eprint!("{}", c.diagnostics);
-        super::failure::hold(c.entries.clone());
+    for (outcome, r) in results.iter().zip(records) {
+        eprint!("{}", r.diagnostics);
+        super::failure::hold(r.entries.clone());
         match outcome {
-            Outcome::Done => done += 1,
+            Outcome::Done | Outcome::Staged => done += 1,
             Outcome::Differs(line) if json => {
                 differ += 1;
                 super::failure::hold(vec![report::json_finding(out, line, None)]);
@@ -273,24 +238,38 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
     };
     eprintln!(
         "{} sites under {}: {done} {verb} ({current} current by the lock: nothing generated), {differ} differ, {invalid} invalid, {failed} failed",
-        sites.len(),
+        records.len(),
         dir.display()
     );
-    Ok(if failed > 0 {
-        Exit::Error
-    } else if differ + invalid > 0 {
-        Exit::Findings
-    } else {
-        Exit::Success
-    })
+}
+
+/// Removes every staged render, and the output directory when the run created it and left it
+/// empty: a refused run writes nothing. A staging left behind (this fails only on a broken
+/// disk) is removed by the next run of its site, so the error is not reported.
+fn discard(out: &Path, existed: bool, records: &[Record]) {
+    par_map(records, |r| {
+        if let (Outcome::Staged, Some(name)) = (&r.outcome, &r.name) {
+            let _ = write::discard_staged(out, name);
+        }
+    });
+    if !existed {
+        let _ = std::fs::remove_dir(out);
+    }
 }
 
 /// Sites of one name, before any site is written: the findings and exit 1 when there are any.
-fn refuse_duplicates(cli: &Cli, dir: &Path, mode: Mode, compiled: &[Compiled]) -> Option<Exit> {
+fn refuse_duplicates(
+    cli: &Cli,
+    dir: &Path,
+    mode: Mode,
+    sites: &[PathBuf],
+    records: &[Record],
+) -> Option<Exit> {
     let duplicates = duplicate_names(
-        compiled
+        sites
             .iter()
-            .filter_map(|c| c.tree.as_ref().ok().map(|t| (c.site.as_path(), t.site()))),
+            .zip(records)
+            .filter_map(|(site, r)| r.name.as_deref().map(|name| (site.as_path(), name))),
     );
     if duplicates.is_empty() {
         return None;
@@ -314,28 +293,25 @@ fn refuse_hand_edits(
     cli: &Cli,
     dir: &Path,
     out: &Path,
-    compiled: &[Compiled],
+    records: &mut [Record],
 ) -> Result<Option<Exit>> {
-    let edited = par_map(compiled, |c| match &c.tree {
-        Ok(Product::Tree(tree)) => write::hand_edits(out, tree),
-        // its outputs were just seen to have their recorded hashes
-        Ok(Product::Current(_)) | Err(_) => Ok(Vec::new()),
-    });
     let mut findings = Vec::new();
     let discard = format!(
         "railyard render --all {} --out {} --force",
         dir.display(),
         out.display()
     );
-    for paths in edited {
-        findings.extend(hand_edits::findings(out, &paths?, &discard));
+    for r in records.iter_mut() {
+        // Taken out: an error is returned as it is, its type kept for the JSON category.
+        let paths = std::mem::replace(&mut r.edited, Ok(Vec::new()))?;
+        findings.extend(hand_edits::findings(out, &paths, &discard));
     }
     if findings.is_empty() {
         return Ok(None);
     }
-    for c in compiled {
-        eprint!("{}", c.diagnostics);
-        super::failure::hold(c.entries.clone());
+    for r in records {
+        eprint!("{}", r.diagnostics);
+        super::failure::hold(r.entries.clone());
     }
     match cli.error_format {
         ErrorFormat::Json => super::failure::hold(report::json_files_items(&findings)),
@@ -347,33 +323,4 @@ fn refuse_hand_edits(
         findings.len()
     );
     Ok(Some(Exit::Findings))
-}
-
-/// A site's write error, with the site named and the typed cause kept for the JSON category.
-fn failed(site: &str, error: write::WriteError) -> Outcome {
-    let error = anyhow::Error::new(error).context(format!("site `{site}`"));
-    Outcome::Failed(Arc::new(error))
-}
-
-/// Checks or renders one valid site.
-fn handle(out: &Path, tree: &Tree, mode: Mode) -> Outcome {
-    match mode {
-        Mode::Check => match write::check(out, tree) {
-            Ok(differences) if differences.is_empty() => Outcome::Done,
-            Ok(differences) => Outcome::Differs(format!(
-                "site `{}`: {}",
-                tree.site,
-                differences
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )),
-            Err(e) => failed(&tree.site, e),
-        },
-        Mode::Render(hand_edits) => match write::render(out, tree, hand_edits) {
-            Ok(_) => Outcome::Done,
-            Err(e) => failed(&tree.site, e),
-        },
-    }
 }

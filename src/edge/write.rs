@@ -3,7 +3,10 @@
 //! A render may touch many files in directories it shares with the user, so no single rename
 //! can swap old for new. Instead: every new file is staged under `.railyard/<site>.txn.tmp`,
 //! the staging directory is renamed to `.railyard/<site>.txn` (the commit point), then each
-//! staged file is renamed into place and the transaction removed. A run killed before the
+//! staged file is renamed into place and the transaction removed. A directory of the site's
+//! own (`hosts/<site>`, `clusters/<site>`) that the output does not hold yet is staged whole and
+//! renamed into place at once: a fleet's first render moves two directories per site, not
+//! thirty files. A run killed before the
 //! commit point leaves the previous output untouched (the next run discards the staging); a
 //! run killed after it is rolled forward by the next run. railyard writes only the paths its
 //! lock says it owns, and never through a symlink. A file whose bytes no longer match the hash
@@ -17,8 +20,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use self::guard::Guard;
 use crate::core::layout::{self, STATE_DIR};
 use crate::core::tree::{Lock, Tree, sha256};
+
+mod guard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -92,6 +98,10 @@ impl std::fmt::Display for Difference {
 
 #[derive(Serialize, Deserialize)]
 struct Journal {
+    /// Directories of the site that the output did not hold, staged whole: (path, staged name).
+    /// Moved before `writes`, so the lock, written last, never describes a missing file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    moves: Vec<(String, String)>,
     writes: Vec<(String, String)>,
     removes: Vec<String>,
 }
@@ -107,20 +117,54 @@ pub enum HandEdits {
 
 /// Writes `tree` into `out`; see the module documentation for the guarantees.
 pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary, WriteError> {
+    match prepare(out, tree, hand_edits)? {
+        Prepared::Unchanged(summary) => Ok(summary),
+        Prepared::Staged(staged) => staged.commit(),
+    }
+}
+
+/// A render checked and staged, before its commit point: the output is still as it was.
+pub enum Prepared<'a> {
+    /// Every file already holds what the render would write: nothing staged.
+    Unchanged(Summary),
+    Staged(Staged<'a>),
+}
+
+/// A render's new files and journal in `.railyard/<site>.txn.tmp`. Dropped without
+/// [`Staged::commit`], the staging stays behind, and the next run of the site (or
+/// [`discard_staged`]) removes it.
+pub struct Staged<'a> {
+    guard: Guard<'a>,
+    staging: PathBuf,
+    committed: PathBuf,
+    journal: Journal,
+    summary: Summary,
+}
+
+/// Everything [`render`] does up to its commit point: finishes an interrupted render of the
+/// site, compares with the lock, refuses, and stages the new files. Nothing in the output
+/// changes; what is staged is committed by [`Staged::commit`] or [`commit_staged`].
+pub fn prepare<'a>(
+    out: &'a Path,
+    tree: &Tree,
+    hand_edits: HandEdits,
+) -> Result<Prepared<'a>, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create directory", out))?;
     recover(out, &tree.site)?;
     let old = read_lock(out, &tree.lock_path())?;
     let recorded = old.map(|l| l.outputs).unwrap_or_default();
-    let files = tree.all_files();
+    // The tree's files and the lock, borrowed: a copy of every file cost more than the compare.
+    let (lock_path, lock_text) = (tree.lock_path(), tree.lock.to_text().into_bytes());
+    let files = tree.files.iter().chain([(&lock_path, &lock_text)]);
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
     let mut edited = Vec::new();
     let mut writes = Vec::new();
     let mut guard = Guard::new(out);
-    for (path, bytes) in &files {
+    for (path, bytes) in files {
         match guard.read(path)? {
             Ok(current) if &current == bytes => summary.unchanged += 1,
-            Ok(current) if recorded.contains_key(path) || *path == tree.lock_path() => {
+            Ok(current) if recorded.contains_key(path) || *path == lock_path => {
                 if recorded
                     .get(path)
                     .is_some_and(|hash| *hash != sha256(&current))
@@ -136,12 +180,13 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
     }
     if !not_owned.is_empty() {
         return Err(WriteError::NotOwned {
-            lock: tree.lock_path(),
+            lock: lock_path,
             paths: not_owned,
         });
     }
     let mut removes = Vec::new();
-    for (path, hash) in recorded.iter().filter(|(p, _)| !files.contains_key(*p)) {
+    let rendered = |path: &String| *path == lock_path || tree.files.contains_key(path);
+    for (path, hash) in recorded.iter().filter(|(p, _)| !rendered(p)) {
         let target = safe_join(out, path)?;
         if fs::symlink_metadata(&target).is_ok() {
             if fs::read(&target).is_ok_and(|current| sha256(&current) != *hash) {
@@ -155,8 +200,20 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
         return Err(WriteError::EditedByHand { paths: edited });
     }
     if writes.is_empty() && removes.is_empty() {
-        return Ok(summary);
+        return Ok(Prepared::Unchanged(summary));
     }
+    into_staging(guard, tree, writes, removes, summary).map(Prepared::Staged)
+}
+
+/// Stages `writes` and journals them with `removes`: the second half of [`prepare`].
+fn into_staging<'a>(
+    mut guard: Guard<'a>,
+    tree: &Tree,
+    mut writes: Vec<(String, &Vec<u8>)>,
+    removes: Vec<String>,
+    mut summary: Summary,
+) -> Result<Staged<'a>, WriteError> {
+    let out = guard.out;
     // The lock goes last, so that an old lock never describes new files or the reverse.
     writes.sort_by_key(|(path, _)| *path == tree.lock_path());
     let state = safe_join(out, STATE_DIR)?;
@@ -166,10 +223,12 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
     let mut journal = Journal {
+        moves: Vec::new(),
         writes: Vec::new(),
         removes: removes.clone(),
     };
-    if let Err(error) = stage(&staging, &writes, &mut journal) {
+    let fresh = fresh_dirs(&mut guard, &tree.site)?;
+    if let Err(error) = stage(&staging, &writes, &fresh, &mut journal) {
         // Before the commit point nothing in the output changed; leave no debris either (a
         // full disk is the usual cause, and the staging is what filled it).
         let _ = fs::remove_dir_all(&staging);
@@ -177,25 +236,97 @@ pub fn render(out: &Path, tree: &Tree, hand_edits: HandEdits) -> Result<Summary,
         return Err(error);
     }
     failpoint("render-staged");
-    fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
-    failpoint("render-committed");
-    apply(&mut guard, &committed, &journal)?;
     summary.written = writes.into_iter().map(|(p, _)| p).collect();
     summary.removed = removes;
-    Ok(summary)
+    Ok(Staged {
+        guard,
+        staging,
+        committed,
+        journal,
+        summary,
+    })
 }
 
-/// Writes every new file and the journal into `staging`.
+impl Staged<'_> {
+    /// Passes the commit point and moves every staged file into place.
+    pub fn commit(mut self) -> Result<Summary, WriteError> {
+        fs::rename(&self.staging, &self.committed).map_err(io_error("commit", &self.committed))?;
+        failpoint("render-committed");
+        apply(&mut self.guard, &self.committed, &self.journal)?;
+        Ok(self.summary)
+    }
+}
+
+/// Commits a render of `site` that [`prepare`] staged in `out` and that was then let go of
+/// (a fleet keeps no more than the site's name between the two): the journal is read back
+/// from the staging, as a run after an interruption reads it.
+pub fn commit_staged(out: &Path, site: &str) -> Result<(), WriteError> {
+    let state = safe_join(out, STATE_DIR)?;
+    let staging = state.join(layout::staging_name(site));
+    let committed = state.join(layout::committed_name(site));
+    fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
+    failpoint("render-committed");
+    recover(out, site)
+}
+
+/// Removes what [`prepare`] staged for `site` in `out`, and the state directory when that
+/// leaves it empty: as if the render had never been tried.
+pub fn discard_staged(out: &Path, site: &str) -> Result<(), WriteError> {
+    let state = safe_join(out, STATE_DIR)?;
+    let staging = state.join(layout::staging_name(site));
+    match fs::remove_dir_all(&staging) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error("remove", &staging)(e)),
+    }
+    // Fails, as it should, while the directory holds a lock or another site's staging.
+    let _ = fs::remove_dir(&state);
+    Ok(())
+}
+
+/// The site's own directories (`hosts/<site>`, `clusters/<site>`) that `out` does not hold:
+/// staged whole and moved into place by one rename each, instead of one rename per file.
+fn fresh_dirs(guard: &mut Guard<'_>, site: &str) -> Result<Vec<String>, WriteError> {
+    let mut fresh = Vec::new();
+    for dir in [layout::hosts_dir(site), layout::cluster_dir(site)] {
+        if !guard.parents_exist(&format!("{dir}/"))? {
+            fresh.push(dir);
+        }
+    }
+    Ok(fresh)
+}
+
+/// Writes every new file and the journal into `staging`: a file below one of the `fresh`
+/// directories into that directory's staged copy, any other file on its own.
 fn stage(
     staging: &Path,
     writes: &[(String, &Vec<u8>)],
+    fresh: &[String],
     journal: &mut Journal,
 ) -> Result<(), WriteError> {
     fs::create_dir_all(staging).map_err(io_error("create directory", staging))?;
+    let mut made = BTreeSet::new();
     for (index, (path, bytes)) in writes.iter().enumerate() {
-        let staged = format!("{index}");
-        write_file(&staging.join(&staged), bytes)?;
-        journal.writes.push((path.clone(), staged));
+        let below = fresh.iter().enumerate().find_map(|(k, dir)| {
+            let rest = path.strip_prefix(dir.as_str())?.strip_prefix('/')?;
+            Some((k, dir, rest))
+        });
+        let Some((k, dir, rest)) = below else {
+            let staged = format!("{index}");
+            write_file(&staging.join(&staged), bytes)?;
+            journal.writes.push((path.clone(), staged));
+            continue;
+        };
+        let copy = format!("dir{k}");
+        if made.insert(copy.clone()) {
+            journal.moves.push((dir.clone(), copy.clone()));
+        }
+        let file = staging.join(&copy).join(rest);
+        let parent = file.parent().unwrap_or(staging);
+        if made.insert(parent.display().to_string()) {
+            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+        }
+        write_file(&file, bytes)?;
     }
     let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
     write_file(&staging.join("journal.json"), &journal_text)
@@ -345,7 +476,7 @@ pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
 
 fn apply(guard: &mut Guard<'_>, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
     let out = guard.out;
-    for (path, staged) in &journal.writes {
+    for (path, staged) in journal.moves.iter().chain(&journal.writes) {
         let source = txn.join(staged);
         let target = guard.create_parents(path)?;
         match fs::rename(&source, &target) {
@@ -387,89 +518,6 @@ fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
             }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("read", &path)(e)),
-    }
-}
-
-/// Paths below an output directory, each directory on the way checked once per run: never a
-/// symlink, and remembered when missing, so that a first render does not probe for thousands of
-/// files that cannot exist yet.
-struct Guard<'a> {
-    out: &'a Path,
-    /// Relative directory → whether it exists.
-    dirs: std::collections::HashMap<String, bool>,
-}
-
-impl<'a> Guard<'a> {
-    fn new(out: &'a Path) -> Guard<'a> {
-        Guard {
-            out,
-            dirs: std::collections::HashMap::new(),
-        }
-    }
-
-    /// Whether the parent directories of `relative` exist; an error on a symlink among them.
-    fn parents_exist(&mut self, relative: &str) -> Result<bool, WriteError> {
-        let mut end = 0;
-        while let Some(slash) = relative[end..].find('/') {
-            end += slash;
-            let dir = &relative[..end];
-            let exists = match self.dirs.get(dir) {
-                Some(exists) => *exists,
-                None => {
-                    let path = self.out.join(dir);
-                    let exists = match fs::symlink_metadata(&path) {
-                        Ok(meta) if meta.file_type().is_symlink() => {
-                            return Err(WriteError::Symlink(path));
-                        }
-                        Ok(meta) if !meta.is_dir() => {
-                            let source = io::Error::from(io::ErrorKind::NotADirectory);
-                            return Err(io_error("use as a directory", &path)(source));
-                        }
-                        Ok(_) => true,
-                        Err(_) => false,
-                    };
-                    self.dirs.insert(dir.to_owned(), exists);
-                    exists
-                }
-            };
-            if !exists {
-                return Ok(false);
-            }
-            end += 1;
-        }
-        Ok(true)
-    }
-
-    /// The bytes at `relative`; NotFound without a syscall when its directory is missing.
-    fn read(&mut self, relative: &str) -> Result<io::Result<Vec<u8>>, WriteError> {
-        if !self.parents_exist(relative)? {
-            return Ok(Err(io::ErrorKind::NotFound.into()));
-        }
-        let path = self.out.join(relative);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(WriteError::Symlink(path));
-        }
-        Ok(fs::read(path))
-    }
-
-    /// `out/relative` with its parent directories created, refusing symlinks on the way.
-    fn create_parents(&mut self, relative: &str) -> Result<PathBuf, WriteError> {
-        if !self.parents_exist(relative)? {
-            let target = self.out.join(relative);
-            let parent = target.parent().unwrap_or(self.out);
-            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
-            let mut end = 0;
-            while let Some(slash) = relative[end..].find('/') {
-                end += slash;
-                self.dirs.insert(relative[..end].to_owned(), true);
-                end += 1;
-            }
-        }
-        let target = self.out.join(relative);
-        if fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(WriteError::Symlink(target));
-        }
-        Ok(target)
     }
 }
 
