@@ -183,17 +183,45 @@ impl Confined {
 
     /// Where `relative` really is, refused when a symbolic link takes it outside the directory.
     fn real(&self, relative: &str) -> Result<PathBuf, LoadProblem> {
-        let real = self
-            .dir
-            .join(relative)
-            .canonicalize()
-            .map_err(|e| problem(&e))?;
+        let real = match self.plain_below_home(relative) {
+            Some(real) => real?,
+            None => self
+                .dir
+                .join(relative)
+                .canonicalize()
+                .map_err(|e| problem(&e))?,
+        };
         match &self.real {
             Some(home) if real.starts_with(home) => Ok(real),
             _ => Err(LoadProblem::LinkOutside {
                 target: real.display().to_string(),
             }),
         }
+    }
+
+    /// Where `relative` is when none of its components is a link: the resolved directory
+    /// joined with it, found with one `lstat` per component where resolving the whole path
+    /// would read every component of the directory's path again. `None` when a component is a
+    /// link or not a plain name, so that the caller resolves the path as the system does.
+    fn plain_below_home(&self, relative: &str) -> Option<Result<PathBuf, LoadProblem>> {
+        let home = self.real.as_ref()?;
+        let relative = Path::new(relative);
+        if !relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return None;
+        }
+        let mut path = home.clone();
+        for component in relative.components() {
+            path.push(component);
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(problem(&e))),
+            }
+        }
+        Some(Ok(path))
     }
 
     /// The text of `relative`, or why the site cannot use it (a finding); an error of the
@@ -300,7 +328,8 @@ pub fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
     if metadata.len() > MAX_INPUT_BYTES as u64 {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // sized from the metadata, so that a file is read in one call rather than in doubling steps
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0) + 1);
     std::fs::File::open(path)?
         .take(MAX_INPUT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;

@@ -97,7 +97,13 @@ impl Writer {
             }
             let start = out.len();
             push_string_scalar(out, key, indent, None, Place::Key);
-            let column = indent + out[start..].chars().count() + 2;
+            let key = &out[start..];
+            let width = if key.is_ascii() {
+                key.len()
+            } else {
+                key.chars().count()
+            };
+            let column = indent + width + 2;
             out.push(':');
             self.value_after_key(out, value, indent, column);
         }

@@ -43,7 +43,21 @@ pub fn string_style(s: &str, place: Place) -> Style {
             Style::Double
         };
     }
+    if place == Place::Value && is_clean_block(s) {
+        return Style::Literal;
+    }
     analysed_style(s, place)
+}
+
+/// Multi-line ASCII text (scripts, configs) that the analysis would allow as a literal block:
+/// printable characters and `\n` only (no tab, CR or other special), no space before a line
+/// break and none at the end. A value with a line break is a literal block exactly when a
+/// block is allowed, so such text needs no walk over its characters one by one.
+fn is_clean_block(s: &str) -> bool {
+    s.contains('\n')
+        && s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && !s.ends_with(' ')
+        && !s.contains(" \n")
 }
 
 /// The style from libyaml's full analysis of the characters.
@@ -245,7 +259,23 @@ mod tests {
             "app.kubernetes.io/name",
             "registry.example.com/team/app-0",
         ];
-        for word in words {
+        let blocks = [
+            "a\nb",
+            "a\nb\n",
+            "#!/bin/sh\nset -eu\n",
+            "\nleading break\n",
+            " leading space\nx",
+            "x\n\n\n",
+            "trailing space\nx ",
+            "space before break \nx",
+            "tab\t\nx",
+            "cr\r\nx",
+            "- a: b\n  c: '#'\n",
+            "\n",
+            "\n ",
+            "a\n b",
+        ];
+        for word in words.iter().chain(&blocks) {
             for place in [Place::Key, Place::Value, Place::OneLine] {
                 assert_eq!(
                     string_style(word, place),
