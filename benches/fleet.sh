@@ -16,7 +16,7 @@ counts=("${@:-100 1000 10000}")
 read -r -a counts <<<"${counts[*]}"
 command -v hyperfine >/dev/null || { echo "hyperfine is missing (Debian package \`hyperfine\`)" >&2; exit 2; }
 cargo build --release --quiet
-bin="$PWD/target/release/railyard"
+bin=$(installed)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p target/bench

@@ -25,7 +25,7 @@ if [[ -z $kubectl ]]; then
   exit 1
 fi
 cargo build --release --quiet
-bin="$PWD/target/release/railyard"
+bin=$(installed)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -24,7 +24,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 # The process floor beside railyard: a Rust hello-world, built here with the same compiler.
 printf 'fn main() { println!("hello"); }\n' > "$out/hello.rs"
 rustc -O -o target/bench/hello "$out/hello.rs"
-bin=target/release/railyard
+bin=$(installed)
 small=examples/hetzner-small/site.yaml
 "$bin" render "$small" --out "$ram/same" >/dev/null 2>&1
 # hyperfine pairs the --prepare options with the commands in order. A "fresh output" run renders

@@ -46,7 +46,41 @@ pub fn string_style(s: &str, place: Place) -> Style {
     if place == Place::Value && is_clean_block(s) {
         return Style::Literal;
     }
+    if let Some(plain_allowed) = one_line_plain_allowed(s) {
+        return match (reads_back_plain(s), plain_allowed) {
+            (true, true) => Style::Plain,
+            (true, false) => Style::Single,
+            (false, _) => Style::Double,
+        };
+    }
     analysed_style(s, place)
+}
+
+/// For non-empty one-line printable ASCII without tabs (names with spaces, commands, URLs),
+/// where the analysis allows single quotes and a plain scalar unless a blank at either end or
+/// an indicator is in the way: whether a plain scalar is allowed, from one pass over the
+/// bytes. `None` for any other text, which the full analysis decides.
+fn one_line_plain_allowed(s: &str) -> Option<bool> {
+    let bytes = s.as_bytes();
+    let (&first, &last) = (bytes.first()?, bytes.last()?);
+    if !bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+        return None;
+    }
+    let blank_after = |i: usize| bytes.get(i + 1).is_none_or(|&b| b == b' ');
+    let first_indicator = match first {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => true,
+        b'?' | b':' | b'-' => blank_after(0),
+        _ => false,
+    };
+    let inner_indicator = (1..bytes.len()).any(|i| match bytes[i] {
+        b':' => blank_after(i),
+        b'#' => bytes[i - 1] == b' ',
+        _ => false,
+    });
+    let indicators =
+        first_indicator || inner_indicator || s.starts_with("---") || s.starts_with("...");
+    Some(!(first == b' ' || last == b' ' || indicators))
 }
 
 /// Multi-line ASCII text (scripts, configs) that the analysis would allow as a literal block:
@@ -275,7 +309,42 @@ mod tests {
             "\n ",
             "a\n b",
         ];
-        for word in words.iter().chain(&blocks) {
+        let lines = [
+            "hello world",
+            " leading",
+            "trailing ",
+            "a: b",
+            "a:b",
+            "a:",
+            "a #b",
+            "a#b",
+            "#a",
+            "- a",
+            "-a",
+            "-",
+            ":",
+            "? x",
+            "?x",
+            "--- a",
+            "...",
+            "'quoted'",
+            "\"q\"",
+            "@at",
+            "`tick",
+            "%p",
+            "100",
+            "1.5",
+            "true",
+            "0o17",
+            "1:20",
+            "http://example.com/a?b=c#frag",
+            "echo $HOME && ls",
+            "a, b",
+            "{a}",
+            "x!",
+            "~",
+        ];
+        for word in words.iter().chain(&blocks).chain(&lines) {
             for place in [Place::Key, Place::Value, Place::OneLine] {
                 assert_eq!(
                     string_style(word, place),
