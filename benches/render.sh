@@ -43,7 +43,7 @@ hyperfine -N --warmup 10 --runs 200 \
   --prepare "true" \
   -n "validate" "$bin validate $small" \
   --prepare "true" \
-  -n "--version" "$bin --version" \
+  --command-name=--version "$bin --version" \
   --prepare "true" \
   -n "hello world (the process floor)" "target/bench/hello" \
   "$@"
