@@ -6,13 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-/// mimalloc (its v2 line) instead of the C library's allocator: a render makes tens of
-/// thousands of small allocations, and glibc's malloc and free were a fifth of `render --all`'s
-/// CPU time; mimalloc cut a fleet's user time by a quarter, and a single run by nothing
-/// measurable (decision 0027).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // One TLS crypto provider for every client, chosen before any connection (DESIGN.md §9).
     let _ = rustls::crypto::ring::default_provider().install_default();
