@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 for run in 1 2 3; do
   cargo test --release --quiet --test integration bootstrap_with_latency_converges -- --nocapture 2>&1 |
-    grep -E 'bootstrap (medium|scaleway small|digitalocean|azure small)' | sed "s/^/run $run: /"
+    grep -E 'bootstrap (medium|scaleway small|digitalocean|azure small)' | sed -e "s/^\.*//" -e "s/^/run $run: /"
 done | tee target/bench/bootstrap.txt
