@@ -30,19 +30,6 @@ pub enum Place {
 /// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
 pub fn string_style(s: &str, place: Place) -> Style {
-    // A word of letters, digits and `-_./` that starts with a letter has no indicator, space
-    // or break, so the grammar allows it plain and quoted alike: only how it reads back
-    // decides (most keys and names are such words; the full scan below gives the same answer).
-    if s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
-    {
-        return if reads_back_plain(s) {
-            Style::Plain
-        } else {
-            Style::Double
-        };
-    }
     if place == Place::Value && is_clean_block(s) {
         return Style::Literal;
     }
@@ -56,7 +43,8 @@ pub fn string_style(s: &str, place: Place) -> Style {
     analysed_style(s, place)
 }
 
-/// For non-empty one-line printable ASCII without tabs (names with spaces, commands, URLs),
+/// For non-empty one-line printable ASCII without tabs (most keys, names, versions, paths,
+/// commands and URLs),
 /// where the analysis allows single quotes and a plain scalar unless a blank at either end or
 /// an indicator is in the way: whether a plain scalar is allowed, from one pass over the
 /// bytes. `None` for any other text, which the full analysis decides.
