@@ -172,9 +172,9 @@ pub(super) fn render_all(cli: &Cli, dir: &Path, out: &Path, mode: Mode) -> Resul
         }
     }
     let results = par_map(&records, |r| match (&r.outcome, &r.name) {
-        (Outcome::Staged, Some(name)) => match write::commit_staged(out, name) {
+        (Outcome::Staged(pending), _) => match write::commit_pending(out, pending) {
             Ok(()) => Outcome::Done,
-            Err(e) => pass::failed(name, e),
+            Err(e) => pass::failed(pending.site(), e),
         },
         (Outcome::Failed(why), _) => Outcome::Failed(why.clone()),
         (Outcome::Differs(line), _) => Outcome::Differs(line.clone()),
@@ -212,7 +212,7 @@ fn summarize(
         eprint!("{}", r.diagnostics);
         super::failure::hold(r.entries.clone());
         match outcome {
-            Outcome::Done | Outcome::Staged => done += 1,
+            Outcome::Done | Outcome::Staged(_) => done += 1,
             Outcome::Differs(line) if json => {
                 differ += 1;
                 super::failure::hold(vec![report::json_finding(out, line, None)]);
@@ -248,8 +248,8 @@ fn summarize(
 /// disk) is removed by the next run of its site, so the error is not reported.
 fn discard(out: &Path, existed: bool, records: &[Record]) {
     par_map(records, |r| {
-        if let (Outcome::Staged, Some(name)) = (&r.outcome, &r.name) {
-            let _ = write::discard_staged(out, name);
+        if let Outcome::Staged(pending) = &r.outcome {
+            let _ = write::discard_staged(out, pending.site());
         }
     });
     if !existed {

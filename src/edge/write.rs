@@ -18,13 +18,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use self::guard::Guard;
+use self::txn::Journal;
+pub use self::txn::Pending;
 use crate::core::layout::{self, STATE_DIR};
 use crate::core::tree::{Lock, Tree, sha256};
 
 mod guard;
+mod txn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -96,16 +97,6 @@ impl std::fmt::Display for Difference {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Journal {
-    /// Directories of the site that the output did not hold, staged whole: (path, staged name).
-    /// Moved before `writes`, so the lock, written last, never describes a missing file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    moves: Vec<(String, String)>,
-    writes: Vec<(String, String)>,
-    removes: Vec<String>,
-}
-
 /// Whether a render may overwrite or remove files edited by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandEdits {
@@ -135,34 +126,45 @@ pub enum Prepared<'a> {
 /// [`discard_staged`]) removes it.
 pub struct Staged<'a> {
     guard: Guard<'a>,
-    staging: PathBuf,
-    committed: PathBuf,
-    journal: Journal,
+    pending: Pending,
     summary: Summary,
 }
 
 /// Everything [`render`] does up to its commit point: finishes an interrupted render of the
 /// site, compares with the lock, refuses, and stages the new files. Nothing in the output
-/// changes; what is staged is committed by [`Staged::commit`] or [`commit_staged`].
+/// changes; what is staged is committed by [`Staged::commit`] or [`commit_pending`].
 pub fn prepare<'a>(
     out: &'a Path,
     tree: &Tree,
     hand_edits: HandEdits,
 ) -> Result<Prepared<'a>, WriteError> {
-    fs::create_dir_all(out).map_err(io_error("create directory", out))?;
-    recover(out, &tree.site)?;
-    let old = read_lock(out, &tree.lock_path())?;
-    let recorded = old.map(|l| l.outputs).unwrap_or_default();
+    if !fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        fs::create_dir_all(out).map_err(io_error("create directory", out))?;
+    }
+    let mut guard = Guard::new(out);
+    txn::recover(&mut guard, &tree.site)?;
+    let lock_path = tree.lock_path();
+    let old_lock = guard.read(&lock_path)?;
+    let recorded = match &old_lock {
+        Ok(bytes) => parse_lock(out, &lock_path, bytes)?.outputs,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Default::default(),
+        Err(e) => return Err(io_error("read", &out.join(&lock_path))(clone_error(e))),
+    };
     // The tree's files and the lock, borrowed: a copy of every file cost more than the compare.
-    let (lock_path, lock_text) = (tree.lock_path(), tree.lock.to_text().into_bytes());
+    let lock_text = tree.lock.to_text().into_bytes();
     let files = tree.files.iter().chain([(&lock_path, &lock_text)]);
     let mut summary = Summary::default();
     let mut not_owned = Vec::new();
     let mut edited = Vec::new();
     let mut writes = Vec::new();
-    let mut guard = Guard::new(out);
     for (path, bytes) in files {
-        match guard.read(path)? {
+        // The lock was read above; it is not read twice.
+        let read = if *path == lock_path {
+            old_lock.as_ref().map(|b| b.clone()).map_err(clone_error)
+        } else {
+            guard.read(path)?
+        };
+        match read {
             Ok(current) if &current == bytes => summary.unchanged += 1,
             Ok(current) if recorded.contains_key(path) || *path == lock_path => {
                 if recorded
@@ -205,6 +207,14 @@ pub fn prepare<'a>(
     into_staging(guard, tree, writes, removes, summary).map(Prepared::Staged)
 }
 
+/// An error of reading again, for a second look at one result: `io::Error` is not `Clone`.
+fn clone_error(error: &io::Error) -> io::Error {
+    match error.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(error.kind(), error.to_string()),
+    }
+}
+
 /// Stages `writes` and journals them with `removes`: the second half of [`prepare`].
 fn into_staging<'a>(
     mut guard: Guard<'a>,
@@ -216,18 +226,22 @@ fn into_staging<'a>(
     let out = guard.out;
     // The lock goes last, so that an old lock never describes new files or the reverse.
     writes.sort_by_key(|(path, _)| *path == tree.lock_path());
-    let state = safe_join(out, STATE_DIR)?;
+    let state = out.join(STATE_DIR);
     let staging = state.join(layout::staging_name(&tree.site));
-    let committed = state.join(layout::committed_name(&tree.site));
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
-    }
     let mut journal = Journal {
         moves: Vec::new(),
         writes: Vec::new(),
         removes: removes.clone(),
     };
     let fresh = fresh_dirs(&mut guard, &tree.site)?;
+    // `recover` removed any earlier staging of the site, so the staging is made, not emptied.
+    let made = if guard.dir_exists(STATE_DIR)? {
+        fs::create_dir(&staging)
+    } else {
+        fs::create_dir_all(&staging)
+    };
+    made.map_err(io_error("create directory", &staging))?;
+    guard.made(STATE_DIR);
     if let Err(error) = stage(&staging, &writes, &fresh, &mut journal) {
         // Before the commit point nothing in the output changed; leave no debris either (a
         // full disk is the usual cause, and the staging is what filled it).
@@ -238,11 +252,13 @@ fn into_staging<'a>(
     failpoint("render-staged");
     summary.written = writes.into_iter().map(|(p, _)| p).collect();
     summary.removed = removes;
+    let pending = Pending {
+        site: tree.site.clone(),
+        journal,
+    };
     Ok(Staged {
         guard,
-        staging,
-        committed,
-        journal,
+        pending,
         summary,
     })
 }
@@ -250,23 +266,30 @@ fn into_staging<'a>(
 impl Staged<'_> {
     /// Passes the commit point and moves every staged file into place.
     pub fn commit(mut self) -> Result<Summary, WriteError> {
-        fs::rename(&self.staging, &self.committed).map_err(io_error("commit", &self.committed))?;
-        failpoint("render-committed");
-        apply(&mut self.guard, &self.committed, &self.journal)?;
+        commit_with(&mut self.guard, &self.pending)?;
         Ok(self.summary)
+    }
+
+    /// The staged render without its borrows, to be committed later by [`commit_pending`].
+    pub fn into_pending(self) -> Pending {
+        self.pending
     }
 }
 
-/// Commits a render of `site` that [`prepare`] staged in `out` and that was then let go of
-/// (a fleet keeps no more than the site's name between the two): the journal is read back
-/// from the staging, as a run after an interruption reads it.
-pub fn commit_staged(out: &Path, site: &str) -> Result<(), WriteError> {
-    let state = safe_join(out, STATE_DIR)?;
-    let staging = state.join(layout::staging_name(site));
-    let committed = state.join(layout::committed_name(site));
+/// Commits a render that [`prepare`] staged in `out` and that was then let go of as a
+/// [`Pending`] (a fleet keeps no more than that between its two passes).
+pub fn commit_pending(out: &Path, pending: &Pending) -> Result<(), WriteError> {
+    commit_with(&mut Guard::new(out), pending)
+}
+
+/// Renames the staging to the committed name (the commit point), then applies the journal.
+fn commit_with(guard: &mut Guard<'_>, pending: &Pending) -> Result<(), WriteError> {
+    let state = guard.out.join(STATE_DIR);
+    let staging = state.join(layout::staging_name(&pending.site));
+    let committed = state.join(layout::committed_name(&pending.site));
     fs::rename(&staging, &committed).map_err(io_error("commit", &committed))?;
     failpoint("render-committed");
-    recover(out, site)
+    txn::apply(guard, &committed, &pending.journal)
 }
 
 /// Removes what [`prepare`] staged for `site` in `out`, and the state directory when that
@@ -289,22 +312,23 @@ pub fn discard_staged(out: &Path, site: &str) -> Result<(), WriteError> {
 fn fresh_dirs(guard: &mut Guard<'_>, site: &str) -> Result<Vec<String>, WriteError> {
     let mut fresh = Vec::new();
     for dir in [layout::hosts_dir(site), layout::cluster_dir(site)] {
-        if !guard.parents_exist(&format!("{dir}/"))? {
+        if !guard.dir_exists(&dir)? {
             fresh.push(dir);
         }
     }
     Ok(fresh)
 }
 
-/// Writes every new file and the journal into `staging`: a file below one of the `fresh`
-/// directories into that directory's staged copy, any other file on its own.
+/// Writes every new file and the journal into the empty `staging`: a file below one of the
+/// `fresh` directories into that directory's staged copy, any other file on its own. Each
+/// directory of a staged copy is made once, by one call, since nothing in the staging exists
+/// before this run made it.
 fn stage(
     staging: &Path,
     writes: &[(String, &Vec<u8>)],
     fresh: &[String],
     journal: &mut Journal,
 ) -> Result<(), WriteError> {
-    fs::create_dir_all(staging).map_err(io_error("create directory", staging))?;
     let mut made = BTreeSet::new();
     for (index, (path, bytes)) in writes.iter().enumerate() {
         let below = fresh.iter().enumerate().find_map(|(k, dir)| {
@@ -318,18 +342,36 @@ fn stage(
             continue;
         };
         let copy = format!("dir{k}");
-        if made.insert(copy.clone()) {
+        if !made.contains(&copy) {
             journal.moves.push((dir.clone(), copy.clone()));
         }
-        let file = staging.join(&copy).join(rest);
-        let parent = file.parent().unwrap_or(staging);
-        if made.insert(parent.display().to_string()) {
-            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
-        }
-        write_file(&file, bytes)?;
+        let staged = format!("{copy}/{rest}");
+        make_parents(staging, &staged, &mut made)?;
+        write_file(&staging.join(&staged), bytes)?;
     }
     let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
-    write_file(&staging.join("journal.json"), &journal_text)
+    write_file(&staging.join(txn::JOURNAL), &journal_text)
+}
+
+/// Makes the directories of `relative` below `staging` that `made` does not hold yet, outermost
+/// first.
+fn make_parents(
+    staging: &Path,
+    relative: &str,
+    made: &mut BTreeSet<String>,
+) -> Result<(), WriteError> {
+    let mut end = 0;
+    while let Some(slash) = relative[end..].find('/') {
+        end += slash;
+        let dir = &relative[..end];
+        if !made.contains(dir) {
+            let path = staging.join(dir);
+            fs::create_dir(&path).map_err(io_error("create directory", &path))?;
+            made.insert(dir.to_owned());
+        }
+        end += 1;
+    }
+    Ok(())
 }
 
 /// The files of `out` a render of `tree` would overwrite or remove although they no longer
@@ -433,6 +475,9 @@ pub fn read_current(
 /// other case, read errors included: the caller then renders as usual, and that path reports
 /// hand edits, damaged locks and interrupted renders as it always has.
 pub fn intact_lock(out: &Path, site: &str) -> Option<Lock> {
+    // The lock first: most sites without one (a first render) are answered by its absence.
+    let mut guard = Guard::new(out);
+    let text = String::from_utf8(guard.read(&layout::lock(site)).ok()?.ok()?).ok()?;
     let state = out.join(STATE_DIR);
     if [layout::staging_name(site), layout::committed_name(site)]
         .iter()
@@ -440,10 +485,7 @@ pub fn intact_lock(out: &Path, site: &str) -> Option<Lock> {
     {
         return None;
     }
-    let path = safe_join(out, &layout::lock(site)).ok()?;
-    let text = fs::read_to_string(path).ok()?;
     let lock = Lock::parse(&text).ok().filter(|l| l.to_text() == text)?;
-    let mut guard = Guard::new(out);
     for (output, hash) in &lock.outputs {
         match guard.read(output) {
             Ok(Ok(bytes)) if sha256(&bytes) == *hash => {}
@@ -453,72 +495,29 @@ pub fn intact_lock(out: &Path, site: &str) -> Option<Lock> {
     Some(lock)
 }
 
-/// Finishes or discards an interrupted render of `site` in `out`. Only the site's own
-/// transaction: other sites may be rendering into the same directory at this moment.
-pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
-    let state = safe_join(out, STATE_DIR)?;
-    let staging = state.join(layout::staging_name(site));
-    if staging.is_dir() {
-        fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
-    }
-    let committed = state.join(layout::committed_name(site));
-    if committed.is_dir() {
-        let journal_path = committed.join("journal.json");
-        let text = fs::read(&journal_path).map_err(io_error("read", &journal_path))?;
-        let journal: Journal = serde_json::from_slice(&text).map_err(|e| WriteError::BadLock {
-            path: journal_path.clone(),
-            reason: e.to_string(),
-        })?;
-        apply(&mut Guard::new(out), &committed, &journal)?;
-    }
-    Ok(())
-}
-
-fn apply(guard: &mut Guard<'_>, txn: &Path, journal: &Journal) -> Result<(), WriteError> {
-    let out = guard.out;
-    for (path, staged) in journal.moves.iter().chain(&journal.writes) {
-        let source = txn.join(staged);
-        let target = guard.create_parents(path)?;
-        match fs::rename(&source, &target) {
-            Ok(()) => {}
-            // Moved into place before an interruption.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !source.exists() => {}
-            Err(e) => return Err(io_error("write", &target)(e)),
-        }
-    }
-    for path in &journal.removes {
-        let target = safe_join(out, path)?;
-        match fs::remove_file(&target) {
-            Ok(()) => remove_empty_parents(out, &target),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("remove", &target)(e)),
-        }
-    }
-    fs::remove_dir_all(txn).map_err(io_error("remove", txn))
-}
-
-fn remove_empty_parents(out: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == out || fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
 fn read_lock(out: &Path, lock_path: &str) -> Result<Option<Lock>, WriteError> {
     let path = out.join(lock_path);
-    match fs::read_to_string(&path) {
-        Ok(text) => Lock::parse(&text)
-            .map(Some)
-            .map_err(|e| WriteError::BadLock {
-                path,
-                reason: e.to_string(),
-            }),
+    match fs::read(&path) {
+        Ok(bytes) => parse_lock(out, lock_path, &bytes).map(Some),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("read", &path)(e)),
     }
+}
+
+/// The lock in `bytes`, read from `out/lock_path`.
+fn parse_lock(out: &Path, lock_path: &str, bytes: &[u8]) -> Result<Lock, WriteError> {
+    let damaged = |reason: String| WriteError::BadLock {
+        path: out.join(lock_path),
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| damaged(e.to_string()))?;
+    Lock::parse(text).map_err(|e| damaged(e.to_string()))
+}
+
+/// Finishes or discards an interrupted render of `site` in `out`. Only the site's own
+/// transaction: other sites may be rendering into the same directory at this moment.
+pub fn recover(out: &Path, site: &str) -> Result<(), WriteError> {
+    txn::recover(&mut Guard::new(out), site)
 }
 
 /// `out/relative`, refusing any existing symlink on the way (the output root itself may be one).

@@ -17,7 +17,7 @@ use crate::edge::{report, write};
 pub(super) enum Outcome {
     Done,
     /// Staged by the first pass; the second commits it.
-    Staged,
+    Staged(write::Pending),
     Differs(String),
     Invalid,
     /// The error, shared: a site that failed to compile reports it again in the summary.
@@ -125,7 +125,9 @@ impl<'a> Pass<'a> {
         if unique && !self.refused.load(Ordering::Relaxed) {
             match write::prepare(self.out, tree, hand_edits) {
                 Ok(write::Prepared::Unchanged(_)) => return Outcome::Done,
-                Ok(write::Prepared::Staged(_)) => return Outcome::Staged,
+                Ok(write::Prepared::Staged(staged)) => {
+                    return Outcome::Staged(staged.into_pending());
+                }
                 Err(write::WriteError::EditedByHand { paths }) => {
                     self.refused.store(true, Ordering::Relaxed);
                     *edited = Ok(paths);

@@ -2,7 +2,8 @@
 //! once: the writer reads, creates and moves through this, never through a symlink.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{WriteError, io_error};
@@ -57,16 +58,43 @@ impl<'a> Guard<'a> {
         Ok(true)
     }
 
-    /// The bytes at `relative`; NotFound without a syscall when its directory is missing.
+    /// Whether the directory `relative` exists; an error on a symlink at or above it.
+    pub(super) fn dir_exists(&mut self, relative: &str) -> Result<bool, WriteError> {
+        self.parents_exist(&format!("{relative}/"))
+    }
+
+    /// Records that this run created the directory `relative`.
+    pub(super) fn made(&mut self, relative: &str) {
+        self.dirs.insert(relative.to_owned(), true);
+    }
+
+    /// The bytes at `relative`; NotFound without a syscall when its directory is missing. The
+    /// file is opened with `O_NOFOLLOW`: a symlink fails the open itself, where checking first
+    /// would cost a call for every file.
     pub(super) fn read(&mut self, relative: &str) -> Result<io::Result<Vec<u8>>, WriteError> {
         if !self.parents_exist(relative)? {
             return Ok(Err(io::ErrorKind::NotFound.into()));
         }
         let path = self.out.join(relative);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(WriteError::Symlink(path));
-        }
-        Ok(fs::read(path))
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path);
+        let mut file = match opened {
+            Ok(file) => file,
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(WriteError::Symlink(path));
+            }
+            Err(e) => return Ok(Err(e)),
+        };
+        // Sized from the metadata and read through `Take`, which (unlike `File` itself) asks
+        // the system for no size and position of its own.
+        let read = file.metadata().and_then(|meta| {
+            let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+            (&mut file).take(u64::MAX).read_to_end(&mut bytes)?;
+            Ok(bytes)
+        });
+        Ok(read)
     }
 
     /// `out/relative` with its parent directories created, refusing symlinks on the way.
