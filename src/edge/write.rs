@@ -18,12 +18,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use self::dir::Dir;
 use self::guard::Guard;
 use self::txn::Journal;
 pub use self::txn::Pending;
 use crate::core::layout::{self, STATE_DIR};
 use crate::core::tree::{Lock, Tree, sha256};
 
+mod dir;
 mod guard;
 mod txn;
 
@@ -329,6 +331,7 @@ fn stage(
     fresh: &[String],
     journal: &mut Journal,
 ) -> Result<(), WriteError> {
+    let staging = Dir::open(staging)?;
     let mut made = BTreeSet::new();
     for (index, (path, bytes)) in writes.iter().enumerate() {
         let below = fresh.iter().enumerate().find_map(|(k, dir)| {
@@ -337,7 +340,7 @@ fn stage(
         });
         let Some((k, dir, rest)) = below else {
             let staged = format!("{index}");
-            write_file(&staging.join(&staged), bytes)?;
+            staging.write(&staged, bytes)?;
             journal.writes.push((path.clone(), staged));
             continue;
         };
@@ -346,17 +349,17 @@ fn stage(
             journal.moves.push((dir.clone(), copy.clone()));
         }
         let staged = format!("{copy}/{rest}");
-        make_parents(staging, &staged, &mut made)?;
-        write_file(&staging.join(&staged), bytes)?;
+        make_parents(&staging, &staged, &mut made)?;
+        staging.write(&staged, bytes)?;
     }
     let journal_text = serde_json::to_vec_pretty(journal).expect("a journal always serialises");
-    write_file(&staging.join(txn::JOURNAL), &journal_text)
+    staging.write(txn::JOURNAL, &journal_text)
 }
 
-/// Makes the directories of `relative` below `staging` that `made` does not hold yet, outermost
+/// Makes the directories of `relative` in `staging` that `made` does not hold yet, outermost
 /// first.
 fn make_parents(
-    staging: &Path,
+    staging: &Dir,
     relative: &str,
     made: &mut BTreeSet<String>,
 ) -> Result<(), WriteError> {
@@ -365,8 +368,7 @@ fn make_parents(
         end += slash;
         let dir = &relative[..end];
         if !made.contains(dir) {
-            let path = staging.join(dir);
-            fs::create_dir(&path).map_err(io_error("create directory", &path))?;
+            staging.make_dir(dir)?;
             made.insert(dir.to_owned());
         }
         end += 1;
@@ -530,10 +532,6 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf, WriteError> {
         }
     }
     Ok(path)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    fs::write(path, bytes).map_err(io_error("write", path))
 }
 
 /// Test hook: `RAILYARD_FAILPOINT=<name>` stops the process here until it is killed, so tests
