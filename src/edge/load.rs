@@ -159,6 +159,9 @@ struct Budget {
     bytes: usize,
 }
 
+/// A path with its links resolved, and the metadata of the file itself when that was read.
+type Resolved = (PathBuf, Option<std::fs::Metadata>);
+
 /// The site's directory, as the place every input must really be in.
 struct Confined {
     dir: PathBuf,
@@ -183,16 +186,21 @@ impl Confined {
 
     /// Where `relative` really is, refused when a symbolic link takes it outside the directory.
     fn real(&self, relative: &str) -> Result<PathBuf, LoadProblem> {
-        let real = match self.plain_below_home(relative) {
-            Some(real) => real?,
-            None => self
-                .dir
-                .join(relative)
-                .canonicalize()
-                .map_err(|e| problem(&e))?,
+        self.real_with_metadata(relative).map(|(real, _)| real)
+    }
+
+    /// [`Confined::real`], with the file's metadata when resolving it looked at the file
+    /// itself (no link on the way): the read then need not ask again.
+    fn real_with_metadata(&self, relative: &str) -> Result<Resolved, LoadProblem> {
+        let (real, metadata) = match self.plain_below_home(relative) {
+            Some(found) => found?,
+            None => {
+                let real = self.dir.join(relative).canonicalize();
+                (real.map_err(|e| problem(&e))?, None)
+            }
         };
         match &self.real {
-            Some(home) if real.starts_with(home) => Ok(real),
+            Some(home) if real.starts_with(home) => Ok((real, metadata)),
             _ => Err(LoadProblem::LinkOutside {
                 target: real.display().to_string(),
             }),
@@ -203,7 +211,7 @@ impl Confined {
     /// joined with it, found with one `lstat` per component where resolving the whole path
     /// would read every component of the directory's path again. `None` when a component is a
     /// link or not a plain name, so that the caller resolves the path as the system does.
-    fn plain_below_home(&self, relative: &str) -> Option<Result<PathBuf, LoadProblem>> {
+    fn plain_below_home(&self, relative: &str) -> Option<Result<Resolved, LoadProblem>> {
         let home = self.real.as_ref()?;
         let relative = Path::new(relative);
         if !relative
@@ -213,15 +221,16 @@ impl Confined {
             return None;
         }
         let mut path = home.clone();
+        let mut last = None;
         for component in relative.components() {
             path.push(component);
             match std::fs::symlink_metadata(&path) {
                 Ok(meta) if meta.file_type().is_symlink() => return None,
-                Ok(_) => {}
+                Ok(meta) => last = Some(meta),
                 Err(e) => return Some(Err(problem(&e))),
             }
         }
-        Some(Ok(path))
+        Some(Ok((path, last)))
     }
 
     /// The text of `relative`, or why the site cannot use it (a finding); an error of the
@@ -239,11 +248,17 @@ impl Confined {
             return Ok(Err(too_large));
         }
         self.budget.files += 1;
-        let real = match self.real(relative) {
-            Ok(real) => real,
+        let (real, metadata) = match self.real_with_metadata(relative) {
+            Ok(found) => found,
             Err(why) => return Ok(Err(why)),
         };
-        match read_text(&real) {
+        let read = match metadata {
+            Some(metadata) => read_bounded_with(&real, metadata),
+            None => read_bounded(&real),
+        };
+        match read.and_then(|bytes| {
+            decode(bytes).map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))
+        }) {
             Ok(text) => {
                 self.budget.bytes += text.len();
                 if self.budget.bytes > MAX_SITE_INPUT_BYTES {
@@ -307,7 +322,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Found)>, room: &mut usi
 /// [`MAX_INPUT_BYTES`] (`FileTooLarge`), or when it is not a regular file (`InvalidInput`: a
 /// FIFO would block, a device would never end).
 pub fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
-    let metadata = std::fs::metadata(path)?;
+    read_bounded_with(path, std::fs::metadata(path)?)
+}
+
+/// [`read_bounded`] of a file whose metadata the caller has already read.
+fn read_bounded_with(path: &Path, metadata: std::fs::Metadata) -> io::Result<Vec<u8>> {
     if metadata.is_dir() {
         return Err(io::Error::from(io::ErrorKind::IsADirectory));
     }
