@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+/// Small blocks from mimalloc, large ones from the system (crates/alloc, decision 0029).
+#[global_allocator]
+static ALLOCATOR: railyard_alloc::Split = railyard_alloc::Split;
+
 fn main() -> ExitCode {
     // One TLS crypto provider for every client, chosen before any connection (DESIGN.md §9).
     let _ = rustls::crypto::ring::default_provider().install_default();
