@@ -504,3 +504,43 @@ fn no_certificate_check_of_its_own() {
         found.join("\n")
     );
 }
+
+/// The one package allowed unsafe code: a global allocator cannot be written without it.
+const UNSAFE_PACKAGE: &str = "crates/alloc";
+
+#[test]
+fn every_package_but_the_allocator_forbids_unsafe_code() {
+    let workspace = read(&root().join("Cargo.toml"));
+    assert!(
+        workspace.contains("[workspace.lints.rust]\nunsafe_code = \"forbid\""),
+        "the workspace lints forbid unsafe code"
+    );
+    let mut manifests = vec![root().join("Cargo.toml")];
+    let crates = std::fs::read_dir(root().join("crates")).expect("a crates directory");
+    manifests.extend(crates.flatten().map(|e| e.path().join("Cargo.toml")));
+    let mut found = Vec::new();
+    for manifest in manifests.iter().filter(|m| m.is_file()) {
+        let package = relative(manifest.parent().expect("a manifest's directory"));
+        if package != UNSAFE_PACKAGE && !read(manifest).contains("[lints]\nworkspace = true") {
+            found.push(format!("{package}: not under the workspace lints"));
+        }
+    }
+    for file in source_files() {
+        let path = relative(&file);
+        if path.starts_with(UNSAFE_PACKAGE) {
+            continue;
+        }
+        let blanked = lexer::blank(&read(&file));
+        for token in lexer::tokens(&blanked)
+            .into_iter()
+            .filter(|t| t.is("unsafe"))
+        {
+            found.push(format!("{path}:{}: `unsafe`", token.line));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "unsafe code outside {UNSAFE_PACKAGE}:\n{}",
+        found.join("\n")
+    );
+}
