@@ -17,28 +17,47 @@ use crate::core::diagnostic::Diagnostic;
 use crate::core::source::Span;
 use crate::edge::{report, write};
 
-/// Every file named `site.yaml` below `dir`, sorted; hidden directories are skipped.
+/// Every file named `site.yaml` below `dir`, sorted; hidden directories are skipped. The
+/// directories below `dir` are walked on every core: a fleet lists one directory per site
+/// before any site can start.
 pub(super) fn find_sites(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut sites = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .with_context(|| format!("cannot read directory `{}`", dir.display()))?;
-        for entry in entries {
-            let entry = entry?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type()?.is_dir() {
-                if !name.starts_with('.') {
-                    stack.push(path);
-                }
-            } else if name == "site.yaml" {
-                sites.push(path);
-            }
-        }
+    let mut below = Vec::new();
+    list_dir(dir, &mut sites, &mut below)?;
+    for found in par_map(&below, |dir| walk_sites(dir.clone())) {
+        sites.extend(found?);
     }
     sites.sort();
     Ok(sites)
+}
+
+/// Every `site.yaml` at or below `dir`, unsorted.
+fn walk_sites(dir: PathBuf) -> Result<Vec<PathBuf>> {
+    let mut sites = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        list_dir(&dir, &mut sites, &mut stack)?;
+    }
+    Ok(sites)
+}
+
+/// The `site.yaml` in `dir` into `sites`, its directories that are not hidden into `dirs`.
+fn list_dir(dir: &Path, sites: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory `{}`", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if entry.file_type()?.is_dir() {
+            if !name.as_encoded_bytes().starts_with(b".") {
+                dirs.push(path);
+            }
+        } else if name == "site.yaml" {
+            sites.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// `f` over `items` on every core, results in the order of `items`.
