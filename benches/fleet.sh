@@ -7,6 +7,8 @@
 #     1,000) against an up-to-date output (the CI gate's common case).
 # Targets (performance issue): 1,000 sites render in <= 0.5 s and check in <= 0.25 s; 10,000
 # render in <= 5 s with peak memory <= 100 MiB.
+# The fresh renders are timed twice: on that ext4 filesystem and with the output in RAM
+# (/dev/shm), which takes the disk out of the figure.
 # Usage: benches/fleet.sh [N...] (default 100 1000 10000); results in
 # target/bench/fleet-render.json, target/bench/fleet.json, target/bench/peak.jsonl.
 set -euo pipefail
@@ -18,7 +20,18 @@ command -v hyperfine >/dev/null || { echo "hyperfine is missing (Debian package 
 cargo build --release --quiet
 bin=$(installed)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+base="" shm=""
+# Removes what the run made: the RAM directory, the loop mount, the work directory.
+cleanup() {
+  [[ -n $shm ]] && rm -rf "$shm"
+  if [[ -n $base ]]; then
+    umount "$base/fs"
+    rm -rf "$base"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
 mkdir -p target/bench
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 # Each timed render starts from an empty output directory. The previous output is moved aside
@@ -32,7 +45,6 @@ if [[ $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null && truncate -s 20G "$w
   mkfs.ext4 -q -F -N 4000000 "$work/fs.img" && mkdir -p "$work/fs" &&
   mount -o loop "$work/fs.img" "$work/fs"; then
   base=$work
-  trap 'umount "$base/fs"; rm -rf "$base"' EXIT
   work="$base/fs"
   echo "filesystem: a new ext4 filesystem (loop mount) for the fleet"
 else
@@ -62,6 +74,27 @@ if ((${#large[@]})); then
   hyperfine --runs 3 --shell=none --export-json target/bench/fleet-render-large.json "${large[@]}"
   parts+=(target/bench/fleet-render-large.json)
 fi
+# The same renders with the output in RAM (/dev/shm, tmpfs): what railyard itself costs, with
+# the disk's file creation (ext4's journal and allocator on a loop device) taken out.
+shm=$(mktemp -d -p /dev/shm 2>/dev/null || true)
+if [[ -n $shm ]]; then
+  small=() large=()
+  for count in "${counts[@]}"; do
+    args=(--prepare "rm -rf $shm/rendered-$count"
+      -n "render --all ($count sites, fresh output, tmpfs)"
+      "$bin render --all $work/fleet-$count/sites --out $shm/rendered-$count")
+    if ((count > 1000)); then large+=("${args[@]}"); else small+=("${args[@]}"); fi
+  done
+  if ((${#small[@]})); then
+    hyperfine --warmup 1 --runs 10 --shell=none --export-json target/bench/fleet-shm-small.json "${small[@]}"
+    parts+=(target/bench/fleet-shm-small.json)
+  fi
+  if ((${#large[@]})); then
+    hyperfine --runs 3 --shell=none --export-json target/bench/fleet-shm-large.json "${large[@]}"
+    parts+=(target/bench/fleet-shm-large.json)
+  fi
+  rm -rf "$shm"/rendered-*
+fi
 python3 - "${parts[@]}" <<'PY'
 import json, sys
 results = [r for part in sys.argv[1:] for r in json.load(open(part))["results"]]
@@ -71,6 +104,10 @@ rm -f "${parts[@]}"
 for count in "${counts[@]}"; do
   bash "$work/aside.sh" "$work/fleet-$count/rendered" "$work/trash"
   peak "render --all ($count sites, fresh output)" "$bin" render --all "$work/fleet-$count/sites" --out "$work/fleet-$count/rendered"
+  if [[ -n $shm ]]; then
+    peak "render --all ($count sites, fresh output, tmpfs)" "$bin" render --all "$work/fleet-$count/sites" --out "$shm/rendered-$count"
+    rm -rf "$shm/rendered-$count"
+  fi
 done
 largest=${counts[-1]}
 for count in "${counts[@]}"; do if ((count == 1000)); then largest=1000; fi; done
