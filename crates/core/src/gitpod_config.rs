@@ -7,7 +7,9 @@
 
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
+
+use crate::json_value::value;
 
 use crate::diagnostic::Diagnostic;
 use crate::json_tree::JsonTree;
@@ -61,7 +63,7 @@ const OWNED: &[(&str, &str)] = &[
 ];
 
 fn ref_to(name: &str) -> Json {
-    json!({ "kind": "secret", "name": name })
+    value!({ "kind": "secret", "name": name })
 }
 
 /// railyard's base config for a site, from the site document's JSON.
@@ -74,9 +76,9 @@ pub fn base(site: &Json) -> Json {
     };
     let has = |pointer: &str| site.pointer(pointer).is_some_and(Json::is_object);
     let mut config = Map::new();
-    config.insert("apiVersion".into(), json!("v1"));
-    config.insert("kind".into(), json!("Full"));
-    config.insert("domain".into(), json!(text(ptr::DOMAIN)));
+    config.insert("apiVersion".into(), value!("v1"));
+    config.insert("kind".into(), value!("Full"));
+    config.insert("domain".into(), value!(text(ptr::DOMAIN)));
     config.insert("certificate".into(), ref_to(CERTIFICATE_SECRET));
     config.insert("sshGatewayHostKey".into(), ref_to(SSH_HOST_KEY_SECRET));
     let providers: Vec<Json> = site
@@ -92,36 +94,36 @@ pub fn base(site: &Json) -> Json {
     }
     let database = if has(ptr::DATABASE_EXTERNAL) {
         let mut database =
-            json!({ "inCluster": false, "external": { "certificate": ref_to(DATABASE_SECRET) } });
+            value!({ "inCluster": false, "external": { "certificate": ref_to(DATABASE_SECRET) } });
         if site.pointer(ptr::DATABASE_CA_CERT).is_some() {
-            database["ssl"] = json!({ "caCert": ref_to(DATABASE_CA_SECRET) });
+            database["ssl"] = value!({ "caCert": ref_to(DATABASE_CA_SECRET) });
         }
         database
     } else if has(ptr::CLOUD_SQL) {
-        json!({ "inCluster": false, "cloudSQL": { "instance": text(ptr::CLOUD_SQL_INSTANCE), "serviceAccount": ref_to(DATABASE_SECRET) } })
+        value!({ "inCluster": false, "cloudSQL": { "instance": text(ptr::CLOUD_SQL_INSTANCE), "serviceAccount": ref_to(DATABASE_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("database".into(), database);
     let storage = if has(ptr::S3) {
-        json!({ "inCluster": false, "s3": { "endpoint": text(ptr::S3_ENDPOINT), "bucket": text(ptr::S3_BUCKET), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "s3": { "endpoint": text(ptr::S3_ENDPOINT), "bucket": text(ptr::S3_BUCKET), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
     } else if has(ptr::AZURE_STORAGE) {
-        json!({ "inCluster": false, "azure": { "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "azure": { "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
     } else if has(ptr::CLOUD_STORAGE) {
-        json!({ "inCluster": false, "cloudStorage": { "project": text(ptr::CLOUD_STORAGE_PROJECT), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "cloudStorage": { "project": text(ptr::CLOUD_STORAGE_PROJECT), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("objectStorage".into(), storage);
     let registry = if has(ptr::REGISTRY_EXTERNAL) {
-        json!({ "inCluster": false, "external": { "url": text(ptr::REGISTRY_URL), "certificate": ref_to(REGISTRY_SECRET) } })
+        value!({ "inCluster": false, "external": { "url": text(ptr::REGISTRY_URL), "certificate": ref_to(REGISTRY_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("containerRegistry".into(), registry);
     config.insert(
         "workspace".into(),
-        json!({ "runtime": { "containerdRuntimeDir": CONTAINERD_RUNTIME_DIR, "containerdSocket": CONTAINERD_SOCKET, "fsShiftMethod": "fuse" } }),
+        value!({ "runtime": { "containerdRuntimeDir": CONTAINERD_RUNTIME_DIR, "containerdSocket": CONTAINERD_SOCKET, "fsShiftMethod": "fuse" } }),
     );
     Json::Object(config)
 }

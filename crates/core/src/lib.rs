@@ -14,6 +14,7 @@ pub mod generate;
 pub mod gitpod_config;
 pub mod init;
 pub mod json_tree;
+pub mod json_value;
 pub mod labels;
 pub mod layout;
 pub mod limits;
