@@ -243,12 +243,17 @@ pub fn name_job(site_name: &str, files: &mut BTreeMap<String, Vec<u8>>) {
 /// again only when user overlays may have changed the Job, and on a Job they left alone it
 /// computes the same name.
 pub(super) fn rename(job: &mut Json, config_file: &[u8]) {
-    let Some(name) = job["metadata"]["name"].as_str().map(str::to_owned) else {
+    let Some(slot) = job.get_mut("metadata").and_then(|m| m.get_mut("name")) else {
         return;
     };
-    let mut unnamed = job.clone();
-    unnamed["metadata"]["name"] = Json::Null;
-    let mut text = emit::document(&unnamed).into_bytes();
+    if !slot.is_string() {
+        return;
+    }
+    let Json::String(name) = std::mem::take(slot) else {
+        return;
+    };
+    // the Job written with its name as `null`: taken out for the digest, not a copy
+    let mut text = emit::document(job).into_bytes();
     text.extend_from_slice(config_file);
     job["metadata"]["name"] = value!(renamed(&name, &short_digest(&text)));
 }
