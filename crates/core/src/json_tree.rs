@@ -109,7 +109,7 @@ impl JsonTree {
     }
 
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.value.pointer(pointer).and_then(Json::as_str)
+        crate::json_pointer::get(&self.value, pointer).and_then(Json::as_str)
     }
 }
 
@@ -145,15 +145,21 @@ fn convert(
             entries
                 .iter()
                 .map(|entry| {
-                    let escaped = entry.key.replace('~', "~0").replace('/', "~1");
                     let child_path = if yaml_path.is_empty() {
                         entry.key.clone()
                     } else {
-                        format!("{yaml_path}.{}", entry.key)
+                        joined(&yaml_path, ".", &entry.key)
+                    };
+                    // most keys need no escape, and a `replace` always makes a new string
+                    let child_pointer = if entry.key.contains(['~', '/']) {
+                        let escaped = entry.key.replace('~', "~0").replace('/', "~1");
+                        joined(&pointer, "/", &escaped)
+                    } else {
+                        joined(&pointer, "/", &entry.key)
                     };
                     let child = convert(
                         &entry.value,
-                        format!("{pointer}/{escaped}"),
+                        child_pointer,
                         child_path,
                         Some(entry.key_span),
                         places,
@@ -172,4 +178,13 @@ fn convert(
         },
     );
     value
+}
+
+/// `parent`, `separator` and `child` in one string of the right size.
+fn joined(parent: &str, separator: &str, child: &str) -> String {
+    let mut text = String::with_capacity(parent.len() + separator.len() + child.len());
+    text.push_str(parent);
+    text.push_str(separator);
+    text.push_str(child);
+    text
 }

@@ -13,6 +13,7 @@ pub mod firewall;
 pub mod generate;
 pub mod gitpod_config;
 pub mod init;
+pub mod json_pointer;
 pub mod json_tree;
 pub mod json_value;
 pub mod labels;
