@@ -7,6 +7,8 @@
 //! than everything else a `validate` does (decision 0022); the real engine stays in the tests
 //! as the oracle these templates render the same under.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// A parsed template.
@@ -115,7 +117,14 @@ impl Template {
 
     /// The template with `data` as its context.
     pub fn render(&self, data: &Value) -> Result<String, TemplateError> {
-        let mut out = String::new();
+        // room for the template's own text and some values, so the text seldom grows
+        let written: usize = (self.nodes.iter())
+            .map(|node| match node {
+                Node::Text(text) => text.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut out = String::with_capacity(written + written / 2);
         render_nodes(&self.nodes, data, &mut out)?;
         Ok(out)
     }
@@ -249,12 +258,13 @@ fn lookup<'a>(data: &'a Value, path: &str) -> Result<&'a Value, TemplateError> {
         .ok_or_else(|| TemplateError::Missing(path.to_owned()))
 }
 
-fn scalar(path: &str, value: &Value) -> Result<String, TemplateError> {
+/// A scalar's text; a string is borrowed, not copied.
+fn scalar<'a>(path: &str, value: &'a Value) -> Result<Cow<'a, str>, TemplateError> {
     match value {
-        Value::String(text) => Ok(text.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Null => Ok(String::new()),
+        Value::String(text) => Ok(Cow::Borrowed(text)),
+        Value::Number(n) => Ok(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Ok(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Null => Ok(Cow::Borrowed("")),
         _ => Err(TemplateError::NotScalar(path.to_owned())),
     }
 }
@@ -288,7 +298,9 @@ fn indent(text: &str, width: usize, out: &mut String) {
             out.push('\n');
         }
         if !line.is_empty() {
-            out.extend(std::iter::repeat_n(' ', width));
+            for _ in 0..width {
+                out.push(' ');
+            }
             out.push_str(line);
         }
     }

@@ -368,7 +368,7 @@ impl<'a> Builder<'a> {
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let text = self.unterminated_block(text, style, span);
-                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                let value = self.scalar(text, style, tag.as_deref(), span)?;
                 (Node { span, value }, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
@@ -525,7 +525,12 @@ impl<'a> Builder<'a> {
 /// A plain scalar's value in the tree, as [`scalar::resolve`] reads it. The tree keeps numbers
 /// as JSON does, so an integer above `i64::MAX` becomes a float, and a timestamp its RFC 3339 text.
 pub fn resolve_plain(text: &str) -> Value {
-    match scalar::resolve(text) {
+    plain_value(std::borrow::Cow::Borrowed(text))
+}
+
+/// [`resolve_plain`] on a text the caller owns, moved into the value when it is a string.
+fn plain_value(text: std::borrow::Cow<'_, str>) -> Value {
+    match scalar::resolve(&text) {
         Plain::Null => Value::Null,
         Plain::Bool(b) => Value::Bool(b),
         Plain::Int(i) => Value::Int(i),
@@ -533,6 +538,6 @@ pub fn resolve_plain(text: &str) -> Value {
         Plain::Uint(u) => Value::Float(u as f64),
         Plain::Float(f) => Value::Float(f),
         Plain::Timestamp(time) => Value::Str(time),
-        Plain::Str => Value::Str(text.to_owned()),
+        Plain::Str => Value::Str(text.into_owned()),
     }
 }

@@ -88,7 +88,12 @@ fn number_or_time(text: &str) -> Plain {
     if let Some(time) = timestamp::parse(text) {
         return Plain::Timestamp(time);
     }
-    let plain = text.replace('_', "");
+    // a `replace` always makes a new string; most numbers have no `_`
+    let plain = if text.contains('_') {
+        std::borrow::Cow::Owned(text.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     if let Some(i) = go_int(&plain) {
         return Plain::Int(i);
     }
