@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use crate::diagnostic::{self, Diagnostic};
 use crate::json_tree::JsonTree;
 use crate::load_problem::LoadedFiles;
@@ -235,7 +237,8 @@ fn resolve(inputs: &Inputs) -> (Option<Resolved<'_>>, Vec<Diagnostic>) {
     let Some(Checked { json, secrets }) = checked else {
         return (None, diagnostics);
     };
-    let site_file: SiteFile = match serde_json::from_value(json.value.clone()) {
+    // deserialised from the tree itself: no copy of the site's JSON
+    let site_file = match SiteFile::deserialize(&json.value) {
         Ok(site_file) => site_file,
         Err(error) => {
             diagnostics.push(Diagnostic::error(&site.name, Span::default(), "", format!("the site does not match railyard's model: {error}")).hint("this is a railyard bug: the schema admitted a site the model cannot hold; please report it"));

@@ -9,12 +9,11 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::json_value::value;
-
 use crate::defaults;
 use crate::emit;
 use crate::generate::substituted::reference;
 use crate::generate::{cloud_init, common_labels, k3s};
+use crate::json_value::value;
 use crate::labels;
 use crate::layout::{self, CLUSTER_AUTOSCALER as NAME};
 use crate::model::{Pool, PoolSize, Site};

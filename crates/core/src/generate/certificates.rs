@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::generate::common_labels;
 use crate::generate::infrastructure::{
     CERT_MANAGER_NAMESPACE, GITPOD_NAMESPACE, HETZNER_TOKEN_KEY,
@@ -14,6 +12,7 @@ use crate::generate::infrastructure::{
 use crate::generate::layers::{self, CERTIFICATES};
 use crate::generate::substituted::{self, Entry};
 use crate::gitpod_config::CERTIFICATE_SECRET;
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::{Akamai, AzureDns, CloudDns, Dns01, Rfc2136, Route53};
 

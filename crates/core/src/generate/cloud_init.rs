@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use crate::json_value::value;
-
 use crate::defaults;
 use crate::generate::k3s;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, Pool, Site};
 use crate::site::Provider;

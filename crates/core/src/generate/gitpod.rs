@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::emit;
 use crate::generate::common_labels;
 use crate::generate::infrastructure::GITPOD_NAMESPACE;
@@ -18,6 +16,7 @@ use crate::gitpod_config::{
     DATABASE_CA_SECRET, DATABASE_SECRET, OBJECT_STORAGE_SECRET, REGISTRY_SECRET,
     SSH_HOST_KEY_SECRET, auth_provider_secret,
 };
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::{Database, ObjectStorage};
 

@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
 use crate::generate::{autoscaler, common_labels, flux, substituted, upgrade_plans};
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 

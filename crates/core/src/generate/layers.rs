@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::emit;
 use crate::generate::common_labels;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 

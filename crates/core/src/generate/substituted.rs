@@ -13,10 +13,9 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::json_value::value;
-
 use crate::emit;
 use crate::generate::common_labels;
+use crate::json_value::value;
 use crate::model::Site;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,11 +10,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::defaults::{DAY2, DRAIN_TIMEOUT};
 use crate::generate::common_labels;
 use crate::generate::layers::{self, SYSTEM};
+use crate::json_value::value;
 use crate::model::Site;
 
 /// The controller's namespace and ServiceAccount (upstream's names; the Plans run as it).

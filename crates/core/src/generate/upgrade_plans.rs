@@ -8,11 +8,10 @@
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::defaults::{DAY2, DRAIN_TIMEOUT};
 use crate::generate::common_labels;
 use crate::generate::system::{UPGRADE_NAMESPACE, UPGRADE_SERVICE_ACCOUNT};
+use crate::json_value::value;
 use crate::labels;
 use crate::model::Site;
 

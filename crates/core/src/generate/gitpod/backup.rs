@@ -4,11 +4,10 @@
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::defaults::{BACKUP_CLIENT_IMAGE, BACKUP_KEEP_DAYS, BACKUP_PREFIX, BACKUP_UPLOAD_IMAGE};
 use crate::generate::layers::no_substitution;
 use crate::gitpod_config::OBJECT_STORAGE_SECRET;
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::S3Storage;
 

@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::json_value::value;
-
 use crate::defaults;
 use crate::emit;
 use crate::generate::common_labels;
 use crate::generate::infrastructure::{GITPOD_NAMESPACE, csi};
 use crate::generate::layers::no_substitution;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 use crate::tree::sha256;

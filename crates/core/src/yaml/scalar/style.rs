@@ -30,6 +30,14 @@ pub enum Place {
 /// One deliberate difference from yaml.v3: a string with a tab is never a literal block,
 /// because kustomize's copy of yaml.v3 refuses those and railyard prints what kustomize prints.
 pub fn string_style(s: &str, place: Place) -> Style {
+    if is_word(s) {
+        // nothing of YAML's syntax can be in the way: only what the word reads as matters
+        return if reads_back_plain(s) {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+    }
     if place == Place::Value && is_clean_block(s) {
         return Style::Literal;
     }
@@ -41,6 +49,17 @@ pub fn string_style(s: &str, place: Place) -> Style {
         };
     }
     analysed_style(s, place)
+}
+
+/// A word: an ASCII letter, then letters, digits, `-`, `_`, `.` and `/` (most keys, kinds,
+/// names, versions and paths). It holds no blank, line break, `:` or `#`, and starts with no
+/// indicator, so the analysis allows it plain in every place, from one pass over the bytes.
+fn is_word(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
 /// For non-empty one-line printable ASCII without tabs (most keys, names, versions, paths,
@@ -278,6 +297,14 @@ mod tests {
         "svc-000-config",
         "app.kubernetes.io/name",
         "registry.example.com/team/app-0",
+        "NULL",
+        "False",
+        "Off",
+        "a.",
+        "x-",
+        "b/",
+        "z_",
+        "e...",
     ];
 
     /// Multi-line text, clean and with every reason a block is refused.
