@@ -176,11 +176,11 @@ pub fn k3s_addon_name(file: &str) -> &str {
 
 /// The templates, parsed on first use (once per process).
 struct Templates {
-    node: Template,
-    node_network: Template,
-    metadata_block: Template,
-    install_k3s: Template,
-    flux_handover: Template,
+    node: Template<'static>,
+    node_network: Template<'static>,
+    metadata_block: Template<'static>,
+    install_k3s: Template<'static>,
+    flux_handover: Template<'static>,
 }
 
 static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
