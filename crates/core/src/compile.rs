@@ -157,14 +157,16 @@ fn check(inputs: &Inputs) -> (Option<Checked>, Vec<Diagnostic>) {
     if !whole {
         return (None, diagnostics);
     }
-    let root = match only_document(site, &documents) {
-        Ok(root) => root,
-        Err(mut more) => {
-            diagnostics.append(&mut more);
-            return (None, diagnostics);
-        }
-    };
-    let json = JsonTree::new(&site.name, root);
+    if let Err(mut more) = only_document(site, &documents) {
+        diagnostics.append(&mut more);
+        return (None, diagnostics);
+    }
+    // the parsed document is not needed again: its texts move into the JSON
+    let root = documents
+        .into_iter()
+        .next()
+        .expect("only_document found one");
+    let json = JsonTree::from_node(&site.name, root);
     let skipped = yaml::skipped_keys(&site.text, &diagnostics);
     diagnostics.extend(schema::check(&json).into_iter().filter(|d| {
         !skipped

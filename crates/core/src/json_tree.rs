@@ -3,6 +3,7 @@
 //! Schema checks and semantic rules speak JSON pointers; this table turns a pointer back into
 //! the file position and the dotted YAML path the user sees.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
@@ -28,6 +29,15 @@ pub struct JsonTree {
 
 impl JsonTree {
     pub fn new(file: &str, root: &Node) -> JsonTree {
+        JsonTree::convert(file, Cow::Borrowed(root))
+    }
+
+    /// [`JsonTree::new`] from a node the caller gives up: its texts move into the JSON.
+    pub fn from_node(file: &str, root: Node) -> JsonTree {
+        JsonTree::convert(file, Cow::Owned(root))
+    }
+
+    fn convert(file: &str, root: Cow<'_, Node>) -> JsonTree {
         let mut places = HashMap::new();
         let value = convert(root, String::new(), String::new(), None, &mut places);
         JsonTree {
@@ -113,71 +123,102 @@ impl JsonTree {
     }
 }
 
+/// Converts a node, borrowed (its texts copied) or owned (its texts moved), recording the place
+/// of it and of everything below it.
 fn convert(
-    node: &Node,
+    node: Cow<'_, Node>,
     pointer: String,
     yaml_path: String,
     key: Option<Span>,
     places: &mut HashMap<String, Place>,
 ) -> Json {
-    let value = match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    convert(
-                        item,
-                        format!("{pointer}/{i}"),
-                        format!("{yaml_path}[{i}]"),
-                        None,
-                        places,
-                    )
-                })
-                .collect(),
-        ),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|entry| {
-                    let child_path = if yaml_path.is_empty() {
-                        entry.key.clone()
-                    } else {
-                        joined(&yaml_path, ".", &entry.key)
-                    };
-                    // most keys need no escape, and a `replace` always makes a new string
-                    let child_pointer = if entry.key.contains(['~', '/']) {
-                        let escaped = entry.key.replace('~', "~0").replace('/', "~1");
-                        joined(&pointer, "/", &escaped)
-                    } else {
-                        joined(&pointer, "/", &entry.key)
-                    };
-                    let child = convert(
-                        &entry.value,
-                        child_pointer,
-                        child_path,
-                        Some(entry.key_span),
-                        places,
-                    );
-                    (entry.key.clone(), child)
-                })
-                .collect(),
-        ),
+    let span = node.span;
+    let value = match node {
+        Cow::Borrowed(node) => match &node.value {
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(
+                (items.iter().enumerate())
+                    .map(|(i, item)| {
+                        let (p, y) = item_place(&pointer, &yaml_path, i);
+                        convert(Cow::Borrowed(item), p, y, None, places)
+                    })
+                    .collect(),
+            ),
+            Value::Map(entries) => Json::Object(
+                (entries.iter())
+                    .map(|entry| {
+                        let (p, y) = entry_place(&pointer, &yaml_path, &entry.key);
+                        let child = Cow::Borrowed(&entry.value);
+                        let child = convert(child, p, y, Some(entry.key_span), places);
+                        (entry.key.clone(), child)
+                    })
+                    .collect(),
+            ),
+            scalar => scalar_json(scalar),
+        },
+        Cow::Owned(node) => match node.value {
+            Value::Str(s) => Json::String(s),
+            Value::Seq(items) => Json::Array(
+                (items.into_iter().enumerate())
+                    .map(|(i, item)| {
+                        let (p, y) = item_place(&pointer, &yaml_path, i);
+                        convert(Cow::Owned(item), p, y, None, places)
+                    })
+                    .collect(),
+            ),
+            Value::Map(entries) => Json::Object(
+                (entries.into_iter())
+                    .map(|entry| {
+                        let (p, y) = entry_place(&pointer, &yaml_path, &entry.key);
+                        let child = Cow::Owned(entry.value);
+                        let child = convert(child, p, y, Some(entry.key_span), places);
+                        (entry.key, child)
+                    })
+                    .collect(),
+            ),
+            scalar => scalar_json(&scalar),
+        },
     };
     places.insert(
         pointer,
         Place {
             key,
-            value: node.span,
+            value: span,
             yaml_path,
         },
     );
     value
+}
+
+/// A null, boolean or number as JSON (`convert` handles the rest).
+fn scalar_json(value: &Value) -> Json {
+    match value {
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        _ => Json::Null,
+    }
+}
+
+/// The pointer and YAML path of a sequence's item `i`.
+fn item_place(pointer: &str, yaml_path: &str, i: usize) -> (String, String) {
+    (format!("{pointer}/{i}"), format!("{yaml_path}[{i}]"))
+}
+
+/// The pointer and YAML path of a mapping's entry `key`.
+fn entry_place(pointer: &str, yaml_path: &str, key: &str) -> (String, String) {
+    let child_path = if yaml_path.is_empty() {
+        key.to_owned()
+    } else {
+        joined(yaml_path, ".", key)
+    };
+    // most keys need no escape, and a `replace` always makes a new string
+    let child_pointer = if key.contains(['~', '/']) {
+        joined(pointer, "/", &key.replace('~', "~0").replace('/', "~1"))
+    } else {
+        joined(pointer, "/", key)
+    };
+    (child_pointer, child_path)
 }
 
 /// `parent`, `separator` and `child` in one string of the right size.
