@@ -201,7 +201,7 @@ pub(super) fn push_literal_block(out: &mut String, s: &str, indent: usize) {
     }
     if !s.ends_with(is_break) {
         out.push('-');
-    } else if s.chars().count() == 1 || s[..s.len() - 1].ends_with(is_break) {
+    } else if s.chars().nth(1).is_none() || s[..s.len() - 1].ends_with(is_break) {
         out.push('+');
     }
     let body = s.strip_suffix('\n').unwrap_or(s);

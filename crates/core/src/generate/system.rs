@@ -42,11 +42,13 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn metadata(site: &Site, name: &str, namespace: Option<&str>) -> Json {
-    let mut metadata = value!({ "name": name, "labels": common_labels(site) });
-    if let Some(namespace) = namespace {
-        metadata["namespace"] = value!(namespace);
+    // built whole, so the map is made at its final size
+    match namespace {
+        Some(namespace) => {
+            value!({ "name": name, "labels": common_labels(site), "namespace": namespace })
+        }
+        None => value!({ "name": name, "labels": common_labels(site) }),
     }
-    metadata
 }
 
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Json {

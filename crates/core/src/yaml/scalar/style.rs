@@ -70,7 +70,7 @@ fn is_word(s: &str) -> bool {
 fn one_line_plain_allowed(s: &str) -> Option<bool> {
     let bytes = s.as_bytes();
     let (&first, &last) = (bytes.first()?, bytes.last()?);
-    if !bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+    if !every_byte(bytes, |b| (b' '..=b'~').contains(&b)) {
         return None;
     }
     let blank_after = |i: usize| bytes.get(i + 1).is_none_or(|&b| b == b' ');
@@ -96,9 +96,22 @@ fn one_line_plain_allowed(s: &str) -> Option<bool> {
 /// block is allowed, so such text needs no walk over its characters one by one.
 fn is_clean_block(s: &str) -> bool {
     s.contains('\n')
-        && s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && every_byte(s.as_bytes(), |b| b == b'\n' || (b' '..=b'~').contains(&b))
         && !s.ends_with(' ')
         && !s.contains(" \n")
+}
+
+/// Whether `test` holds for every byte. Scripts and configs are long, and every string written
+/// is asked this: sixteen bytes at a time without stopping early, a loop the compiler turns
+/// into vector instructions, costs a fraction of a byte-by-byte pass.
+fn every_byte(bytes: &[u8], test: impl Fn(u8) -> bool) -> bool {
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if !chunk.iter().fold(true, |all, &b| all & test(b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| test(b))
 }
 
 /// The style from libyaml's full analysis of the characters.
