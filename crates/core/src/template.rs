@@ -94,7 +94,7 @@ impl<'t> Template<'t> {
         let mut stack: Vec<(Option<Tag<'t>>, Vec<Node<'t>>)> = vec![(None, Vec::new())];
         for token in tokens {
             let node = match token {
-                Token::Text(text) if text.is_empty() => continue,
+                Token::Text("") => continue,
                 Token::Text(text) => Node::Text(text),
                 Token::Tag(Tag::Value(path)) => Node::Value(path),
                 Token::Tag(Tag::Json(path)) => Node::Json(path),
