@@ -16,7 +16,10 @@ use crate::yaml::{Node, Value};
 struct Place {
     key: Option<Span>,
     value: Span,
-    yaml_path: String,
+    /// Whether the value is a sequence's item (`[i]` in a YAML path) rather than a mapping's
+    /// entry (`.key`): with the ancestors' places, this spells the YAML path when a message
+    /// asks for it, instead of a string kept for every node.
+    item: bool,
 }
 
 /// One document as JSON plus where each part came from.
@@ -39,7 +42,7 @@ impl JsonTree {
 
     fn convert(file: &str, root: Cow<'_, Node>) -> JsonTree {
         let mut places = HashMap::new();
-        let value = convert(root, String::new(), String::new(), None, &mut places);
+        let value = convert(root, String::new(), None, &mut places);
         JsonTree {
             file: file.to_owned(),
             value,
@@ -49,8 +52,8 @@ impl JsonTree {
 
     /// The dotted YAML path (`spec.ssh.authorizedKeys[0]`) of a pointer, present in the file or not.
     pub fn yaml_path(&self, pointer: &str) -> String {
-        if let Some(place) = self.places.get(pointer) {
-            return place.yaml_path.clone();
+        if self.places.contains_key(pointer) {
+            return self.recorded_path(pointer);
         }
         let mut path = String::new();
         for segment in pointer.split('/').skip(1) {
@@ -62,6 +65,31 @@ impl JsonTree {
                     path.push('.');
                 }
                 path.push_str(&segment);
+            }
+        }
+        path
+    }
+
+    /// The YAML path of a pointer the file has, from the places of it and its ancestors: a
+    /// sequence's item is `[i]`, a mapping's entry `.key` (the key unescaped, as written).
+    fn recorded_path(&self, pointer: &str) -> String {
+        let mut path = String::with_capacity(pointer.len() + 8);
+        let mut end = 0;
+        for segment in pointer.split('/').skip(1) {
+            end += 1 + segment.len();
+            if self.places.get(&pointer[..end]).is_some_and(|p| p.item) {
+                path.push('[');
+                path.push_str(segment);
+                path.push(']');
+                continue;
+            }
+            if !path.is_empty() {
+                path.push('.');
+            }
+            if segment.contains('~') {
+                path.push_str(&segment.replace("~1", "/").replace("~0", "~"));
+            } else {
+                path.push_str(segment);
             }
         }
         path
@@ -128,7 +156,6 @@ impl JsonTree {
 fn convert(
     node: Cow<'_, Node>,
     pointer: String,
-    yaml_path: String,
     key: Option<Span>,
     places: &mut HashMap<String, Place>,
 ) -> Json {
@@ -139,17 +166,16 @@ fn convert(
             Value::Seq(items) => Json::Array(
                 (items.iter().enumerate())
                     .map(|(i, item)| {
-                        let (p, y) = item_place(&pointer, &yaml_path, i);
-                        convert(Cow::Borrowed(item), p, y, None, places)
+                        convert(Cow::Borrowed(item), item_pointer(&pointer, i), None, places)
                     })
                     .collect(),
             ),
             Value::Map(entries) => Json::Object(
                 (entries.iter())
                     .map(|entry| {
-                        let (p, y) = entry_place(&pointer, &yaml_path, &entry.key);
+                        let p = entry_pointer(&pointer, &entry.key);
                         let child = Cow::Borrowed(&entry.value);
-                        let child = convert(child, p, y, Some(entry.key_span), places);
+                        let child = convert(child, p, Some(entry.key_span), places);
                         (entry.key.clone(), child)
                     })
                     .collect(),
@@ -161,17 +187,16 @@ fn convert(
             Value::Seq(items) => Json::Array(
                 (items.into_iter().enumerate())
                     .map(|(i, item)| {
-                        let (p, y) = item_place(&pointer, &yaml_path, i);
-                        convert(Cow::Owned(item), p, y, None, places)
+                        convert(Cow::Owned(item), item_pointer(&pointer, i), None, places)
                     })
                     .collect(),
             ),
             Value::Map(entries) => Json::Object(
                 (entries.into_iter())
                     .map(|entry| {
-                        let (p, y) = entry_place(&pointer, &yaml_path, &entry.key);
+                        let p = entry_pointer(&pointer, &entry.key);
                         let child = Cow::Owned(entry.value);
-                        let child = convert(child, p, y, Some(entry.key_span), places);
+                        let child = convert(child, p, Some(entry.key_span), places);
                         (entry.key, child)
                     })
                     .collect(),
@@ -184,7 +209,8 @@ fn convert(
         Place {
             key,
             value: span,
-            yaml_path,
+            // only a sequence's items (and the root, never asked) have no key
+            item: key.is_none(),
         },
     );
     value
@@ -200,25 +226,19 @@ fn scalar_json(value: &Value) -> Json {
     }
 }
 
-/// The pointer and YAML path of a sequence's item `i`.
-fn item_place(pointer: &str, yaml_path: &str, i: usize) -> (String, String) {
-    (format!("{pointer}/{i}"), format!("{yaml_path}[{i}]"))
+/// The pointer of a sequence's item `i`.
+fn item_pointer(pointer: &str, i: usize) -> String {
+    format!("{pointer}/{i}")
 }
 
-/// The pointer and YAML path of a mapping's entry `key`.
-fn entry_place(pointer: &str, yaml_path: &str, key: &str) -> (String, String) {
-    let child_path = if yaml_path.is_empty() {
-        key.to_owned()
-    } else {
-        joined(yaml_path, ".", key)
-    };
+/// The pointer of a mapping's entry `key`.
+fn entry_pointer(pointer: &str, key: &str) -> String {
     // most keys need no escape, and a `replace` always makes a new string
-    let child_pointer = if key.contains(['~', '/']) {
+    if key.contains(['~', '/']) {
         joined(pointer, "/", &key.replace('~', "~0").replace('/', "~1"))
     } else {
         joined(pointer, "/", key)
-    };
-    (child_pointer, child_path)
+    }
 }
 
 /// `parent`, `separator` and `child` in one string of the right size.
@@ -228,4 +248,59 @@ fn joined(parent: &str, separator: &str, child: &str) -> String {
     text.push_str(separator);
     text.push_str(child);
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonTree;
+    use crate::source::SourceFile;
+    use crate::yaml::{self, Node, Value};
+
+    /// Every (pointer, YAML path) pair of `node`, the path spelled as each node is reached.
+    fn expected(node: &Node, pointer: &str, path: &str, out: &mut Vec<(String, String)>) {
+        out.push((pointer.to_owned(), path.to_owned()));
+        match &node.value {
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    expected(
+                        item,
+                        &format!("{pointer}/{i}"),
+                        &format!("{path}[{i}]"),
+                        out,
+                    );
+                }
+            }
+            Value::Map(entries) => {
+                for entry in entries {
+                    let escaped = entry.key.replace('~', "~0").replace('/', "~1");
+                    let child = if path.is_empty() {
+                        entry.key.clone()
+                    } else {
+                        format!("{path}.{}", entry.key)
+                    };
+                    expected(&entry.value, &format!("{pointer}/{escaped}"), &child, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The YAML path of every node, asked by its pointer, is spelled as the file nests it:
+    /// indices in brackets, keys (numeric, empty, with `/` or `~`) after dots.
+    #[test]
+    fn every_node_has_its_yaml_path() {
+        let text = "a:\n  b: [1, {c: 2, \"0\": [x]}]\n  \"1\": {\"x/y\": 1, \"~t\": [[z]]}\n  \"\": {e: 1}\nlist:\n- - deep\n";
+        let (documents, _) = yaml::parse_stream(&SourceFile::new("t.yaml", text));
+        let mut pairs = Vec::new();
+        expected(&documents[0], "", "", &mut pairs);
+        assert!(pairs.len() > 15);
+        for tree in [
+            JsonTree::new("t.yaml", &documents[0]),
+            JsonTree::from_node("t.yaml", documents[0].clone()),
+        ] {
+            for (pointer, path) in &pairs {
+                assert_eq!(&tree.yaml_path(pointer), path, "{pointer}");
+            }
+        }
+    }
 }
