@@ -65,10 +65,13 @@ pub fn named(site: &SourceFile) -> Named {
 /// The site's `metadata.name`, read before compiling, when it is a valid name (so that it can
 /// name its lock file): for the edge to find the lock of the site's last render.
 pub fn site_name(site: &SourceFile) -> Option<String> {
-    let (documents, _) = yaml::parse_stream(site);
-    string_at(documents.first(), &["metadata", "name"])
-        .filter(|name| crate::values::DnsLabel::parse(name).is_ok())
-        .map(str::to_owned)
+    const NAME: &[&str] = &["metadata", "name"];
+    // the parser's events up to the name, mostly; the whole tree when they cannot tell
+    let name = yaml::peek::string_at(&site.text, NAME).or_else(|| {
+        let (documents, _) = yaml::parse_stream(site);
+        string_at(documents.first(), NAME).map(str::to_owned)
+    });
+    name.filter(|name| crate::values::DnsLabel::parse(name).is_ok())
 }
 
 /// The secrets file a site names, relative to its directory, when it names a safe one.

@@ -6,6 +6,7 @@
 //! alias expansion, size: [`budget`]).
 
 mod budget;
+pub(crate) mod peek;
 pub mod scalar;
 mod scan_error;
 mod tags;
