@@ -80,11 +80,13 @@ fn one_line_plain_allowed(s: &str) -> Option<bool> {
         b'?' | b':' | b'-' => blank_after(0),
         _ => false,
     };
-    let inner_indicator = (1..bytes.len()).any(|i| match bytes[i] {
-        b':' => blank_after(i),
-        b'#' => bytes[i - 1] == b' ',
-        _ => false,
-    });
+    // most text has neither `:` nor `#`, which a vectorised pass tells first
+    let inner_indicator = !every_byte(&bytes[1..], |b| b != b':' && b != b'#')
+        && (1..bytes.len()).any(|i| match bytes[i] {
+            b':' => blank_after(i),
+            b'#' => bytes[i - 1] == b' ',
+            _ => false,
+        });
     let indicators =
         first_indicator || inner_indicator || s.starts_with("---") || s.starts_with("...");
     Some(!(first == b' ' || last == b' ' || indicators))
