@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use crate::diagnostic::{self, Diagnostic};
 use crate::json_tree::JsonTree;
 use crate::load_problem::LoadedFiles;
@@ -63,10 +65,13 @@ pub fn named(site: &SourceFile) -> Named {
 /// The site's `metadata.name`, read before compiling, when it is a valid name (so that it can
 /// name its lock file): for the edge to find the lock of the site's last render.
 pub fn site_name(site: &SourceFile) -> Option<String> {
-    let (documents, _) = yaml::parse_stream(site);
-    string_at(documents.first(), &["metadata", "name"])
-        .filter(|name| crate::values::DnsLabel::parse(name).is_ok())
-        .map(str::to_owned)
+    const NAME: &[&str] = &["metadata", "name"];
+    // the parser's events up to the name, mostly; the whole tree when they cannot tell
+    let name = yaml::peek::string_at(&site.text, NAME).or_else(|| {
+        let (documents, _) = yaml::parse_stream(site);
+        string_at(documents.first(), NAME).map(str::to_owned)
+    });
+    name.filter(|name| crate::values::DnsLabel::parse(name).is_ok())
 }
 
 /// The secrets file a site names, relative to its directory, when it names a safe one.
@@ -155,14 +160,16 @@ fn check(inputs: &Inputs) -> (Option<Checked>, Vec<Diagnostic>) {
     if !whole {
         return (None, diagnostics);
     }
-    let root = match only_document(site, &documents) {
-        Ok(root) => root,
-        Err(mut more) => {
-            diagnostics.append(&mut more);
-            return (None, diagnostics);
-        }
-    };
-    let json = JsonTree::new(&site.name, root);
+    if let Err(mut more) = only_document(site, &documents) {
+        diagnostics.append(&mut more);
+        return (None, diagnostics);
+    }
+    // the parsed document is not needed again: its texts move into the JSON
+    let root = documents
+        .into_iter()
+        .next()
+        .expect("only_document found one");
+    let json = JsonTree::from_node(&site.name, root);
     let skipped = yaml::skipped_keys(&site.text, &diagnostics);
     diagnostics.extend(schema::check(&json).into_iter().filter(|d| {
         !skipped
@@ -235,7 +242,8 @@ fn resolve(inputs: &Inputs) -> (Option<Resolved<'_>>, Vec<Diagnostic>) {
     let Some(Checked { json, secrets }) = checked else {
         return (None, diagnostics);
     };
-    let site_file: SiteFile = match serde_json::from_value(json.value.clone()) {
+    // deserialised from the tree itself: no copy of the site's JSON
+    let site_file = match SiteFile::deserialize(&json.value) {
         Ok(site_file) => site_file,
         Err(error) => {
             diagnostics.push(Diagnostic::error(&site.name, Span::default(), "", format!("the site does not match railyard's model: {error}")).hint("this is a railyard bug: the schema admitted a site the model cannot hold; please report it"));

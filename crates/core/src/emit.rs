@@ -14,8 +14,8 @@ mod tests;
 use serde_json::Value as Json;
 
 use key_order::go_yaml_key_order;
-use number::number_text;
-use string::{literal_block, push_string_scalar, string_scalar};
+use number::push_number;
+use string::{push_literal_block, push_spaces, push_string_scalar, string_scalar};
 
 use crate::yaml::scalar::Place;
 
@@ -40,50 +40,51 @@ fn as_literal(value: &Json) -> Option<&str> {
 
 /// One document, without a leading `---`, ending in a newline; keys in the order built.
 pub fn document(value: &Json) -> String {
-    Writer { sorted: false }.document(value)
+    let mut out = String::with_capacity(DOCUMENT_CAPACITY);
+    Writer { sorted: false }.document(&mut out, value);
+    out
 }
 
 /// Several documents separated by `---`.
 pub fn documents(values: &[Json]) -> String {
-    values
-        .iter()
-        .map(document)
-        .collect::<Vec<_>>()
-        .join("---\n")
+    let mut out = String::with_capacity(DOCUMENT_CAPACITY * values.len());
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        Writer { sorted: false }.document(&mut out, value);
+    }
+    out
 }
 
 /// One document as kustomize prints it: every mapping's keys sorted.
 pub fn sorted_document(value: &Json) -> String {
-    Writer { sorted: true }.document(value)
+    let mut out = String::with_capacity(DOCUMENT_CAPACITY);
+    Writer { sorted: true }.document(&mut out, value);
+    out
 }
+
+/// Room reserved for a document's text: most rendered objects fit, so the text grows rarely.
+const DOCUMENT_CAPACITY: usize = 1024;
 
 struct Writer {
     sorted: bool,
 }
 
 impl Writer {
-    fn document(&self, value: &Json) -> String {
-        let mut out = String::new();
+    fn document(&self, out: &mut String, value: &Json) {
         match value {
-            Json::Object(map) if !map.is_empty() => self.map(&mut out, map, 0),
-            Json::Array(items) if !items.is_empty() => self.seq(&mut out, items, 0, false),
+            Json::Object(map) if !map.is_empty() => self.map(out, map, 0),
+            Json::Array(items) if !items.is_empty() => self.seq(out, items, 0, false),
             scalar => {
-                push_scalar(&mut out, scalar, 0, Some(0));
+                push_scalar(out, scalar, 0, Some(0));
                 out.push('\n');
             }
         }
-        out
-    }
-
-    fn entries<'a>(&self, map: &'a serde_json::Map<String, Json>) -> Vec<(&'a String, &'a Json)> {
-        let mut entries: Vec<(&String, &Json)> = map.iter().collect();
-        if self.sorted {
-            entries.sort_by(|a, b| go_yaml_key_order(a.0, b.0));
-        }
-        entries
     }
 
     /// A mapping's entries; the first starts where the cursor is when `inline` (after `- `).
+    /// Built order needs no list of the entries; sorted order does.
     fn map_entries(
         &self,
         out: &mut String,
@@ -91,22 +92,35 @@ impl Writer {
         indent: usize,
         inline: bool,
     ) {
-        for (i, (key, value)) in self.entries(map).into_iter().enumerate() {
-            if i > 0 || !inline {
-                push_indent(out, indent);
+        if self.sorted {
+            let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+            entries.sort_by(|a, b| go_yaml_key_order(a.0, b.0));
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                self.entry(out, key, value, indent, i > 0 || !inline);
             }
-            let start = out.len();
-            push_string_scalar(out, key, indent, None, Place::Key);
-            let key = &out[start..];
-            let width = if key.is_ascii() {
-                key.len()
-            } else {
-                key.chars().count()
-            };
-            let column = indent + width + 2;
-            out.push(':');
-            self.value_after_key(out, value, indent, column);
+        } else {
+            for (i, (key, value)) in map.iter().enumerate() {
+                self.entry(out, key, value, indent, i > 0 || !inline);
+            }
         }
+    }
+
+    /// One `key: value` entry, indented first when `indented`.
+    fn entry(&self, out: &mut String, key: &str, value: &Json, indent: usize, indented: bool) {
+        if indented {
+            push_spaces(out, indent);
+        }
+        let start = out.len();
+        push_string_scalar(out, key, indent, None, Place::Key);
+        let key = &out[start..];
+        let width = if key.is_ascii() {
+            key.len()
+        } else {
+            key.chars().count()
+        };
+        let column = indent + width + 2;
+        out.push(':');
+        self.value_after_key(out, value, indent, column);
     }
 
     fn map(&self, out: &mut String, map: &serde_json::Map<String, Json>, indent: usize) {
@@ -117,7 +131,7 @@ impl Writer {
     fn value_after_key(&self, out: &mut String, value: &Json, indent: usize, column: usize) {
         if let Some(text) = as_literal(value) {
             out.push(' ');
-            out.push_str(&literal_block(text, indent + 2));
+            push_literal_block(out, text, indent + 2);
             out.push('\n');
             return;
         }
@@ -142,7 +156,7 @@ impl Writer {
     fn seq(&self, out: &mut String, items: &[Json], indent: usize, inline: bool) {
         for (i, item) in items.iter().enumerate() {
             if i > 0 || !inline {
-                push_indent(out, indent);
+                push_spaces(out, indent);
             }
             out.push_str("- ");
             match item {
@@ -159,17 +173,13 @@ impl Writer {
     }
 }
 
-fn push_indent(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
-}
-
 /// A scalar starting at `column` (`None`: never folded), continued at `indent` when folded,
 /// written straight into `out`.
 fn push_scalar(out: &mut String, value: &Json, indent: usize, column: Option<usize>) {
     match value {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) => out.push_str(&number_text(n)),
+        Json::Number(n) => push_number(out, n),
         Json::String(s) => push_string_scalar(out, s, indent, column, Place::Value),
         Json::Object(_) => out.push_str("{}"),
         Json::Array(_) => out.push_str("[]"),

@@ -7,10 +7,12 @@
 
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::diagnostic::Diagnostic;
+use crate::json_pointer;
 use crate::json_tree::JsonTree;
+use crate::json_value::value;
 use crate::rules::pointers as ptr;
 use crate::schema;
 use crate::values::Fqdn;
@@ -61,26 +63,25 @@ const OWNED: &[(&str, &str)] = &[
 ];
 
 fn ref_to(name: &str) -> Json {
-    json!({ "kind": "secret", "name": name })
+    value!({ "kind": "secret", "name": name })
 }
 
 /// railyard's base config for a site, from the site document's JSON.
 pub fn base(site: &Json) -> Json {
     let text = |pointer: &str| {
-        site.pointer(pointer)
+        json_pointer::get(site, pointer)
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned()
     };
-    let has = |pointer: &str| site.pointer(pointer).is_some_and(Json::is_object);
+    let has = |pointer: &str| json_pointer::get(site, pointer).is_some_and(Json::is_object);
     let mut config = Map::new();
-    config.insert("apiVersion".into(), json!("v1"));
-    config.insert("kind".into(), json!("Full"));
-    config.insert("domain".into(), json!(text(ptr::DOMAIN)));
+    config.insert("apiVersion".into(), value!("v1"));
+    config.insert("kind".into(), value!("Full"));
+    config.insert("domain".into(), value!(text(ptr::DOMAIN)));
     config.insert("certificate".into(), ref_to(CERTIFICATE_SECRET));
     config.insert("sshGatewayHostKey".into(), ref_to(SSH_HOST_KEY_SECRET));
-    let providers: Vec<Json> = site
-        .pointer(ptr::AUTH_PROVIDERS)
+    let providers: Vec<Json> = json_pointer::get(site, ptr::AUTH_PROVIDERS)
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
@@ -92,36 +93,36 @@ pub fn base(site: &Json) -> Json {
     }
     let database = if has(ptr::DATABASE_EXTERNAL) {
         let mut database =
-            json!({ "inCluster": false, "external": { "certificate": ref_to(DATABASE_SECRET) } });
-        if site.pointer(ptr::DATABASE_CA_CERT).is_some() {
-            database["ssl"] = json!({ "caCert": ref_to(DATABASE_CA_SECRET) });
+            value!({ "inCluster": false, "external": { "certificate": ref_to(DATABASE_SECRET) } });
+        if json_pointer::get(site, ptr::DATABASE_CA_CERT).is_some() {
+            database["ssl"] = value!({ "caCert": ref_to(DATABASE_CA_SECRET) });
         }
         database
     } else if has(ptr::CLOUD_SQL) {
-        json!({ "inCluster": false, "cloudSQL": { "instance": text(ptr::CLOUD_SQL_INSTANCE), "serviceAccount": ref_to(DATABASE_SECRET) } })
+        value!({ "inCluster": false, "cloudSQL": { "instance": text(ptr::CLOUD_SQL_INSTANCE), "serviceAccount": ref_to(DATABASE_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("database".into(), database);
     let storage = if has(ptr::S3) {
-        json!({ "inCluster": false, "s3": { "endpoint": text(ptr::S3_ENDPOINT), "bucket": text(ptr::S3_BUCKET), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "s3": { "endpoint": text(ptr::S3_ENDPOINT), "bucket": text(ptr::S3_BUCKET), "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
     } else if has(ptr::AZURE_STORAGE) {
-        json!({ "inCluster": false, "azure": { "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "azure": { "credentials": ref_to(OBJECT_STORAGE_SECRET) } })
     } else if has(ptr::CLOUD_STORAGE) {
-        json!({ "inCluster": false, "cloudStorage": { "project": text(ptr::CLOUD_STORAGE_PROJECT), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
+        value!({ "inCluster": false, "cloudStorage": { "project": text(ptr::CLOUD_STORAGE_PROJECT), "serviceAccount": ref_to(OBJECT_STORAGE_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("objectStorage".into(), storage);
     let registry = if has(ptr::REGISTRY_EXTERNAL) {
-        json!({ "inCluster": false, "external": { "url": text(ptr::REGISTRY_URL), "certificate": ref_to(REGISTRY_SECRET) } })
+        value!({ "inCluster": false, "external": { "url": text(ptr::REGISTRY_URL), "certificate": ref_to(REGISTRY_SECRET) } })
     } else {
-        json!({ "inCluster": true })
+        value!({ "inCluster": true })
     };
     config.insert("containerRegistry".into(), registry);
     config.insert(
         "workspace".into(),
-        json!({ "runtime": { "containerdRuntimeDir": CONTAINERD_RUNTIME_DIR, "containerdSocket": CONTAINERD_SOCKET, "fsShiftMethod": "fuse" } }),
+        value!({ "runtime": { "containerdRuntimeDir": CONTAINERD_RUNTIME_DIR, "containerdSocket": CONTAINERD_SOCKET, "fsShiftMethod": "fuse" } }),
     );
     Json::Object(config)
 }
@@ -146,7 +147,7 @@ pub fn deep_merge(base: &mut Json, overlay: &Json) {
 /// The merged config of a site, from the site document's JSON.
 pub fn merged(site: &Json) -> Json {
     let mut config = base(site);
-    if let Some(overrides) = site.pointer(PREFIX).filter(|o| o.is_object()) {
+    if let Some(overrides) = json_pointer::get(site, PREFIX).filter(|o| o.is_object()) {
         deep_merge(&mut config, overrides);
     }
     config
@@ -165,7 +166,7 @@ fn validator() -> &'static (Json, jsonschema::Validator) {
 
 /// Every problem with the site's Gitpod config, at the site file's lines.
 pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
-    let Some(overrides) = tree.value.pointer(PREFIX).and_then(Json::as_object) else {
+    let Some(overrides) = json_pointer::get(&tree.value, PREFIX).and_then(Json::as_object) else {
         return Vec::new();
     };
     let mut diagnostics = Vec::new();
@@ -174,7 +175,7 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
     let mut site = tree.value.clone();
     for (pointer, why) in OWNED {
         let full = format!("{PREFIX}{pointer}");
-        if tree.value.pointer(&full).is_some() {
+        if json_pointer::get(&tree.value, &full).is_some() {
             remove(&mut site, &full);
             let field = pointer.rsplit('/').next().unwrap_or_default();
             diagnostics.push(
@@ -196,10 +197,9 @@ pub fn check(tree: &JsonTree) -> Vec<Diagnostic> {
         tree, PREFIX, validator, schema, &config,
     ));
     fractional_integers(tree, schema, &config, PREFIX, &mut diagnostics);
-    if config.pointer("/blockNewUsers/enabled") == Some(&Json::Bool(true)) {
-        let passlist = config
-            .pointer("/blockNewUsers/passlist")
-            .and_then(Json::as_array);
+    if json_pointer::get(&config, "/blockNewUsers/enabled") == Some(&Json::Bool(true)) {
+        let passlist =
+            json_pointer::get(&config, "/blockNewUsers/passlist").and_then(Json::as_array);
         match passlist {
             Some(list) if !list.is_empty() => {
                 for (i, entry) in list.iter().enumerate() {

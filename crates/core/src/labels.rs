@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+
+use crate::json_value::value;
 
 /// The label naming the site an object or a cloud resource belongs to.
 pub const SITE: &str = "railyard.dev/site";
@@ -21,7 +23,7 @@ pub fn node_role(role: &str) -> String {
 
 /// The label selector, as a Plan's `nodeSelector.matchLabels`, of the nodes with `role`.
 pub fn node_role_match(role: &str) -> Json {
-    json!({ ROLE: role })
+    value!({ ROLE: role })
 }
 
 /// The standard Kubernetes label naming the tool that manages an object.
@@ -29,7 +31,7 @@ pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 /// The labels on every Kubernetes object railyard renders or applies for `site`.
 pub fn site(site: &str) -> Json {
-    json!({ MANAGED_BY: "railyard", SITE: site })
+    value!({ MANAGED_BY: "railyard", SITE: site })
 }
 
 /// The label selector for everything of `site`: `railyard.dev/site=<site>`.

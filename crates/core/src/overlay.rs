@@ -23,7 +23,6 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patch;
-mod pointer;
 mod remote;
 mod replacement;
 mod resource;
@@ -34,6 +33,9 @@ mod steps;
 mod transform;
 mod unmatched;
 mod work;
+
+// shared with the rules, which look the site up the same way
+use crate::json_pointer as pointer;
 
 use std::collections::BTreeMap;
 

@@ -73,7 +73,7 @@ impl Rules<'_> {
     }
 
     fn value(&self, pointer: &str) -> Option<&serde_json::Value> {
-        self.tree.value.pointer(pointer)
+        crate::json_pointer::get(&self.tree.value, pointer)
     }
 
     /// The length of the array at `pointer`, 0 when it is absent or not an array.

@@ -7,12 +7,15 @@
 //! than everything else a `validate` does (decision 0022); the real engine stays in the tests
 //! as the oracle these templates render the same under.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
-/// A parsed template.
+/// A parsed template, borrowing its text (the templates are embedded, so they live as long
+/// as the process).
 #[derive(Clone, Debug)]
-pub struct Template {
-    nodes: Vec<Node>,
+pub struct Template<'t> {
+    nodes: Vec<Node<'t>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,68 +35,66 @@ pub enum TemplateError {
 }
 
 #[derive(Clone, Debug)]
-enum Node {
-    Text(String),
-    Value(String),
-    Json(String),
-    Indent(usize, String),
-    If(String, Vec<Node>),
-    Each(String, Vec<Node>),
+enum Node<'t> {
+    Text(&'t str),
+    Value(&'t str),
+    Json(&'t str),
+    Indent(usize, &'t str),
+    If(&'t str, Vec<Node<'t>>),
+    Each(&'t str, Vec<Node<'t>>),
 }
 
 /// A tag as written, before blocks are nested.
 #[derive(Clone, Debug)]
-enum Tag {
-    Value(String),
-    Json(String),
-    Indent(usize, String),
-    Open { helper: String, path: String },
-    Close(String),
+enum Tag<'t> {
+    Value(&'t str),
+    Json(&'t str),
+    Indent(usize, &'t str),
+    Open { helper: &'t str, path: &'t str },
+    Close(&'t str),
 }
 
-impl Tag {
+impl<'t> Tag<'t> {
     /// Block tags are the ones Handlebars lets stand alone on a line.
     fn is_block(&self) -> bool {
         matches!(self, Tag::Open { .. } | Tag::Close(_))
     }
 
-    fn parse(inner: &str) -> Result<Tag, TemplateError> {
+    fn parse(inner: &'t str) -> Result<Tag<'t>, TemplateError> {
         let unknown = || TemplateError::UnknownTag(inner.to_owned());
-        let words: Vec<&str> = inner.split_whitespace().collect();
+        let words: Vec<&'t str> = inner.split_whitespace().collect();
         match words.as_slice() {
-            [close] if close.starts_with('/') => Ok(Tag::Close(close[1..].to_owned())),
+            [close] if close.starts_with('/') => Ok(Tag::Close(&close[1..])),
             [open, path] if open.starts_with('#') && matches!(&open[1..], "if" | "each") => {
                 Ok(Tag::Open {
-                    helper: open[1..].to_owned(),
-                    path: (*path).to_owned(),
+                    helper: &open[1..],
+                    path,
                 })
             }
-            ["json", path] => Ok(Tag::Json((*path).to_owned())),
+            ["json", path] => Ok(Tag::Json(path)),
             ["indent", width, path] => {
                 let width = width.parse().map_err(|_| unknown())?;
-                Ok(Tag::Indent(width, (*path).to_owned()))
+                Ok(Tag::Indent(width, path))
             }
-            [path] if !path.starts_with(['#', '/', '!', '>', '^']) => {
-                Ok(Tag::Value((*path).to_owned()))
-            }
+            [path] if !path.starts_with(['#', '/', '!', '>', '^']) => Ok(Tag::Value(path)),
             _ => Err(unknown()),
         }
     }
 }
 
-enum Token {
-    Text(String),
-    Tag(Tag),
+enum Token<'t> {
+    Text(&'t str),
+    Tag(Tag<'t>),
 }
 
-impl Template {
-    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+impl<'t> Template<'t> {
+    pub fn parse(text: &'t str) -> Result<Template<'t>, TemplateError> {
         let mut tokens = tokenize(text)?;
         strip_standalone(&mut tokens);
-        let mut stack: Vec<(Option<Tag>, Vec<Node>)> = vec![(None, Vec::new())];
+        let mut stack: Vec<(Option<Tag<'t>>, Vec<Node<'t>>)> = vec![(None, Vec::new())];
         for token in tokens {
             let node = match token {
-                Token::Text(text) if text.is_empty() => continue,
+                Token::Text("") => continue,
                 Token::Text(text) => Node::Text(text),
                 Token::Tag(Tag::Value(path)) => Node::Value(path),
                 Token::Tag(Tag::Json(path)) => Node::Json(path),
@@ -108,24 +109,33 @@ impl Template {
         }
         match stack.pop() {
             Some((None, nodes)) if stack.is_empty() => Ok(Template { nodes }),
-            Some((Some(Tag::Open { helper, .. }), _)) => Err(TemplateError::UnclosedBlock(helper)),
+            Some((Some(Tag::Open { helper, .. }), _)) => {
+                Err(TemplateError::UnclosedBlock(helper.to_owned()))
+            }
             _ => unreachable!("only the root has no tag"),
         }
     }
 
     /// The template with `data` as its context.
     pub fn render(&self, data: &Value) -> Result<String, TemplateError> {
-        let mut out = String::new();
+        // room for the template's own text and some values, so the text seldom grows
+        let written: usize = (self.nodes.iter())
+            .map(|node| match node {
+                Node::Text(text) => text.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut out = String::with_capacity(written + written / 2);
         render_nodes(&self.nodes, data, &mut out)?;
         Ok(out)
     }
 }
 
 /// Ends the innermost block, which `name` must name.
-fn close_block(
-    stack: &mut Vec<(Option<Tag>, Vec<Node>)>,
-    name: String,
-) -> Result<Node, TemplateError> {
+fn close_block<'t>(
+    stack: &mut Vec<(Option<Tag<'t>>, Vec<Node<'t>>)>,
+    name: &'t str,
+) -> Result<Node<'t>, TemplateError> {
     match stack.pop() {
         Some((Some(Tag::Open { helper, path }), nodes)) if helper == name => {
             Ok(if helper == "if" {
@@ -134,11 +144,11 @@ fn close_block(
                 Node::Each(path, nodes)
             })
         }
-        _ => Err(TemplateError::StrayClose(name)),
+        _ => Err(TemplateError::StrayClose(name.to_owned())),
     }
 }
 
-fn tokenize(text: &str) -> Result<Vec<Token>, TemplateError> {
+fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TemplateError> {
     let mut tokens = Vec::new();
     let mut rest = text;
     let mut offset = 0;
@@ -146,20 +156,20 @@ fn tokenize(text: &str) -> Result<Vec<Token>, TemplateError> {
         let end = rest[start..]
             .find("}}")
             .ok_or(TemplateError::UnclosedTag(offset + start))?;
-        tokens.push(Token::Text(rest[..start].to_owned()));
+        tokens.push(Token::Text(&rest[..start]));
         tokens.push(Token::Tag(Tag::parse(&rest[start + 2..start + end])?));
         offset += start + end + 2;
         rest = &rest[start + end + 2..];
     }
-    tokens.push(Token::Text(rest.to_owned()));
+    tokens.push(Token::Text(rest));
     Ok(tokens)
 }
 
 /// Removes the line of every block tag that stands alone on it: the blanks before it on its
 /// line, and the blanks and line break after it. Decided on the text as written, then applied.
-fn strip_standalone(tokens: &mut [Token]) {
+fn strip_standalone(tokens: &mut [Token<'_>]) {
     let texts = |i: usize| match tokens.get(i) {
-        Some(Token::Text(text)) => Some(text.as_str()),
+        Some(Token::Text(text)) => Some(*text),
         _ => None,
     };
     let mut cuts = Vec::new();
@@ -183,12 +193,12 @@ fn strip_standalone(tokens: &mut [Token]) {
     // start to the first, both measured on the text as written
     for &(before, head, _, _) in &cuts {
         if let Token::Text(text) = &mut tokens[before] {
-            text.truncate(head);
+            *text = &text[..head];
         }
     }
     for &(_, _, after, tail) in &cuts {
         if let Token::Text(text) = &mut tokens[after] {
-            text.drain(..tail.min(text.len()));
+            *text = &text[tail.min(text.len())..];
         }
     }
 }
@@ -217,7 +227,7 @@ fn blank_line_end(text: &str, template_end: bool) -> Option<usize> {
     }
 }
 
-fn render_nodes(nodes: &[Node], data: &Value, out: &mut String) -> Result<(), TemplateError> {
+fn render_nodes(nodes: &[Node<'_>], data: &Value, out: &mut String) -> Result<(), TemplateError> {
     for node in nodes {
         match node {
             Node::Text(text) => out.push_str(text),
@@ -249,12 +259,13 @@ fn lookup<'a>(data: &'a Value, path: &str) -> Result<&'a Value, TemplateError> {
         .ok_or_else(|| TemplateError::Missing(path.to_owned()))
 }
 
-fn scalar(path: &str, value: &Value) -> Result<String, TemplateError> {
+/// A scalar's text; a string is borrowed, not copied.
+fn scalar<'a>(path: &str, value: &'a Value) -> Result<Cow<'a, str>, TemplateError> {
     match value {
-        Value::String(text) => Ok(text.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Null => Ok(String::new()),
+        Value::String(text) => Ok(Cow::Borrowed(text)),
+        Value::Number(n) => Ok(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Ok(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Null => Ok(Cow::Borrowed("")),
         _ => Err(TemplateError::NotScalar(path.to_owned())),
     }
 }
@@ -288,7 +299,9 @@ fn indent(text: &str, width: usize, out: &mut String) {
             out.push('\n');
         }
         if !line.is_empty() {
-            out.extend(std::iter::repeat_n(' ', width));
+            for _ in 0..width {
+                out.push(' ');
+            }
             out.push_str(line);
         }
     }

@@ -36,7 +36,14 @@ impl Lock {
         outputs: &BTreeMap<String, Vec<u8>>,
     ) -> Lock {
         let inputs = Lock::digests(inputs);
-        let joined: String = inputs.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
+        let mut joined =
+            String::with_capacity(inputs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+        for (name, digest) in &inputs {
+            joined.push_str(name);
+            joined.push('\0');
+            joined.push_str(digest);
+            joined.push('\n');
+        }
         Lock {
             lock_version: LOCK_VERSION,
             tool: TOOL.to_owned(),

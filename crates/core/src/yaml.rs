@@ -6,12 +6,14 @@
 //! alias expansion, size: [`budget`]).
 
 mod budget;
+pub(crate) mod peek;
 pub mod scalar;
 mod scan_error;
 mod tags;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span as YamlSpan};
@@ -106,15 +108,23 @@ pub fn parse_stream_recovering(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>
         return (Vec::new(), vec![diagnostic::too_large(&file.name)], false);
     }
     let mut recovery = TabRecovery {
-        text: file.text.clone(),
+        text: Cow::Borrowed(&file.text),
         reported: Vec::new(),
         patched: Vec::new(),
         blanked_from: None,
         final_pass: false,
     };
     loop {
-        let attempt = SourceFile::new(file.name.clone(), recovery.text.clone());
-        let mut builder = Builder::new(&attempt);
+        // the file as it is until a tab is patched: most files are parsed once, uncopied
+        let patched;
+        let attempt = match &recovery.text {
+            Cow::Borrowed(_) => file,
+            Cow::Owned(text) => {
+                patched = SourceFile::new(file.name.clone(), text.clone());
+                &patched
+            }
+        };
+        let mut builder = Builder::new(attempt);
         let documents = builder.stream();
         if let Some(fix) = builder.tab.take()
             && recovery.reported.len() < MAX_TAB_RECOVERIES
@@ -140,18 +150,18 @@ pub fn parse_stream_recovering(file: &SourceFile) -> (Vec<Node>, Vec<Diagnostic>
 }
 
 /// The text as patched after tabs, with what was reported and done so far.
-struct TabRecovery {
-    text: String,
+struct TabRecovery<'a> {
+    text: Cow<'a, str>,
     reported: Vec<Diagnostic>,
     /// Starts of the lines patched so far, and whether the line was blanked as a last resort.
     patched: Vec<(usize, bool)>,
     /// The text before the last blanking, and where the parse stopped then.
-    blanked_from: Option<(String, usize)>,
+    blanked_from: Option<(Cow<'a, str>, usize)>,
     /// The last parse, after a blanking that did not help was undone.
     final_pass: bool,
 }
 
-impl TabRecovery {
+impl TabRecovery<'_> {
     fn on_patched(&self, at: usize) -> bool {
         let line = line_start(&self.text, at);
         self.patched.iter().any(|(start, _)| *start == line)
@@ -162,7 +172,7 @@ impl TabRecovery {
     fn patch(&mut self, fix: TabFix) {
         self.reported.extend(fix.reported);
         self.patched.push((line_start(&self.text, fix.at), false));
-        self.text = replace_bytes(&self.text, fix.tabs.into_iter());
+        self.text = Cow::Owned(replace_bytes(&self.text, fix.tabs.into_iter()));
         self.blanked_from = None;
     }
 
@@ -195,7 +205,7 @@ impl TabRecovery {
             .find('\n')
             .map_or(self.text.len(), |i| start + i);
         self.blanked_from = Some((self.text.clone(), at));
-        self.text = replace_bytes(&self.text, start..end);
+        self.text = Cow::Owned(replace_bytes(&self.text, start..end));
         true
     }
 
@@ -368,7 +378,7 @@ impl<'a> Builder<'a> {
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let text = self.unterminated_block(text, style, span);
-                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                let value = self.scalar(text, style, tag.as_deref(), span)?;
                 (Node { span, value }, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
@@ -525,7 +535,12 @@ impl<'a> Builder<'a> {
 /// A plain scalar's value in the tree, as [`scalar::resolve`] reads it. The tree keeps numbers
 /// as JSON does, so an integer above `i64::MAX` becomes a float, and a timestamp its RFC 3339 text.
 pub fn resolve_plain(text: &str) -> Value {
-    match scalar::resolve(text) {
+    plain_value(std::borrow::Cow::Borrowed(text))
+}
+
+/// [`resolve_plain`] on a text the caller owns, moved into the value when it is a string.
+fn plain_value(text: std::borrow::Cow<'_, str>) -> Value {
+    match scalar::resolve(&text) {
         Plain::Null => Value::Null,
         Plain::Bool(b) => Value::Bool(b),
         Plain::Int(i) => Value::Int(i),
@@ -533,6 +548,6 @@ pub fn resolve_plain(text: &str) -> Value {
         Plain::Uint(u) => Value::Float(u as f64),
         Plain::Float(f) => Value::Float(f),
         Plain::Timestamp(time) => Value::Str(time),
-        Plain::Str => Value::Str(text.to_owned()),
+        Plain::Str => Value::Str(text.into_owned()),
     }
 }

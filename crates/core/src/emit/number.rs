@@ -4,7 +4,18 @@
 /// as they are, floats as `strconv.FormatFloat(f, 'g', -1, 64)`: the exponent form when the
 /// decimal exponent is below -4 or at least 6 (`1.2345675e+06`, `1e+20`), else plain (`0.25`);
 /// integral values that fit 64 bits print as integers (`1e6` is `1000000`).
-pub(super) fn number_text(n: &serde_json::Number) -> String {
+pub(super) fn push_number(out: &mut String, n: &serde_json::Number) {
+    use std::fmt::Write as _;
+    if n.is_i64() || n.is_u64() {
+        // writing into a String cannot fail
+        let _ = write!(out, "{n}");
+    } else {
+        out.push_str(&number_text(n));
+    }
+}
+
+/// [`push_number`]'s text on its own.
+fn number_text(n: &serde_json::Number) -> String {
     if n.is_i64() || n.is_u64() {
         return n.to_string();
     }

@@ -21,46 +21,44 @@ pub(super) fn push_string_scalar(
     place: Place,
 ) {
     let style = string_style(s, place);
-    let unfolded = column.is_none() || place == Place::Key || (s.is_ascii() && !s.contains(' '));
-    if style == Style::Plain && unfolded {
-        out.push_str(s);
-        return;
-    }
-    out.push_str(&styled_scalar(style, s, indent, column, place));
-}
-
-fn styled_scalar(
-    style: Style,
-    s: &str,
-    indent: usize,
-    column: Option<usize>,
-    place: Place,
-) -> String {
     // keys are simple keys, never folded
     let column = if place == Place::Key { None } else { column };
     match style {
-        Style::Plain => fold(s, column, indent, false),
-        Style::Single => single_quoted(s, column, indent),
-        Style::Double => double_quoted(s, indent, column),
-        Style::Literal => literal_block(s, indent),
+        Style::Plain => fold(out, s, column, indent, false),
+        Style::Single => single_quoted(out, s, column, indent),
+        Style::Double => double_quoted(out, s, indent, column),
+        Style::Literal => push_literal_block(out, s, indent),
     }
 }
 
 /// libyaml's line width: a scalar breaks at the first space past this column.
 const WIDTH: usize = 80;
 
+/// Appends `count` spaces.
+pub(super) fn push_spaces(out: &mut String, count: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
+    }
+}
+
 /// A plain scalar, folded at spaces past `WIDTH` as libyaml folds it (`inner`: single-quoted
-/// rules, where the first and last characters never break).
-fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
+/// rules, where the first and last characters never break), appended to `out`.
+fn fold(out: &mut String, s: &str, column: Option<usize>, indent: usize, inner: bool) {
     let Some(mut column) = column else {
-        return s.to_owned();
+        out.push_str(s);
+        return;
     };
     // only a space past the width folds, and only LS and PS break: most text has neither
-    let unbroken = !s.contains(['\u{2028}', '\u{2029}']);
-    if unbroken && (column + s.len() <= WIDTH || !s.contains(' ')) {
-        return s.to_owned();
+    let unbroken = s.is_ascii() || !s.contains(['\u{2028}', '\u{2029}']);
+    if unbroken && (column + s.len() <= WIDTH || !s.as_bytes().contains(&b' ')) {
+        out.push_str(s);
+        return;
     }
-    let mut out = String::with_capacity(s.len());
+    out.reserve(s.len());
     let (mut spaces, mut breaks) = (false, false);
     let mut chars = s.chars().peekable();
     let mut i = 0;
@@ -70,7 +68,7 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
             let inside = !inner || (i > 0 && next.is_some());
             if !spaces && column > WIDTH && inside && next != Some(' ') {
                 out.push('\n');
-                out.extend(std::iter::repeat_n(' ', indent));
+                push_spaces(out, indent);
                 column = indent;
             } else {
                 out.push(' ');
@@ -85,7 +83,7 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
             breaks = true;
         } else {
             if breaks {
-                out.extend(std::iter::repeat_n(' ', indent));
+                push_spaces(out, indent);
                 column = indent;
             }
             out.push(c);
@@ -94,19 +92,29 @@ fn fold(s: &str, column: Option<usize>, indent: usize, inner: bool) -> String {
         }
         i += 1;
     }
-    out
 }
 
-fn single_quoted(s: &str, column: Option<usize>, indent: usize) -> String {
+fn single_quoted(out: &mut String, s: &str, column: Option<usize>, indent: usize) {
     // Quotes inside are doubled; fold on the escaped text, from just after the opening quote.
-    let escaped = s.replace('\'', "''");
-    format!("'{}'", fold(&escaped, column.map(|c| c + 1), indent, true))
+    out.push('\'');
+    if s.contains('\'') {
+        fold(
+            out,
+            &s.replace('\'', "''"),
+            column.map(|c| c + 1),
+            indent,
+            true,
+        );
+    } else {
+        fold(out, s, column.map(|c| c + 1), indent, true);
+    }
+    out.push('\'');
 }
 
 /// A double-quoted scalar with yaml.v3's escapes, folded past `WIDTH` like libyaml folds it.
-fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
+fn double_quoted(out: &mut String, s: &str, indent: usize, column: Option<usize>) {
     let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 2);
+    out.reserve(s.len() + 2);
     out.push('"');
     let mut at = column.map(|c| c + 1);
     let mut spaces = false;
@@ -114,17 +122,18 @@ fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
     // character, so a text that starts with one has every character escaped
     let escape_all = s.starts_with('\u{FEFF}');
     for (i, &c) in chars.iter().enumerate() {
-        let escaped = (escape_all || needs_escape(c)).then(|| escape(c));
-        if let Some(text) = escaped {
-            at = at.map(|a| a + text.chars().count());
-            out.push_str(&text);
+        if escape_all || needs_escape(c) {
+            let start = out.len();
+            push_escape(out, c);
+            // an escape is ASCII: its length is its width
+            at = at.map(|a| a + out.len() - start);
             spaces = false;
         } else if c == ' ' {
             let breaks =
                 at.is_some_and(|column| !spaces && column > WIDTH && i > 0 && i + 1 < chars.len());
             if breaks {
                 out.push('\n');
-                out.extend(std::iter::repeat_n(' ', indent));
+                push_spaces(out, indent);
                 at = Some(indent);
                 if chars.get(i + 1) == Some(&' ') {
                     out.push('\\');
@@ -142,7 +151,6 @@ fn double_quoted(s: &str, indent: usize, column: Option<usize>) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// Whether a character is escaped in double quotes: not printable, a byte order mark, a line
@@ -151,8 +159,9 @@ fn needs_escape(c: char) -> bool {
     !is_printable(c) || is_break(c) || matches!(c, '\u{FEFF}' | '"' | '\\')
 }
 
-/// A character's escape in double quotes, as libyaml writes it.
-fn escape(c: char) -> String {
+/// A character's escape in double quotes, as libyaml writes it, appended to `out`.
+fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
     let short = match c {
         '\0' => '0',
         '\u{7}' => 'a',
@@ -170,38 +179,38 @@ fn escape(c: char) -> String {
         '\u{2028}' => 'L',
         '\u{2029}' => 'P',
         _ => {
-            return match u32::from(c) {
-                v if v <= 0xFF => format!("\\x{v:02X}"),
-                v if v <= 0xFFFF => format!("\\u{v:04X}"),
-                v => format!("\\U{v:08X}"),
+            // writing into a String cannot fail
+            let _ = match u32::from(c) {
+                v if v <= 0xFF => write!(out, "\\x{v:02X}"),
+                v if v <= 0xFFFF => write!(out, "\\u{v:04X}"),
+                v => write!(out, "\\U{v:08X}"),
             };
+            return;
         }
     };
-    format!("\\{short}")
+    out.push('\\');
+    out.push(short);
 }
 
-pub(super) fn literal_block(s: &str, indent: usize) -> String {
+/// A literal block (`|`, with its indentation and chomping indicators) appended to `out`.
+pub(super) fn push_literal_block(out: &mut String, s: &str, indent: usize) {
     let first = s.chars().next();
-    let indicator = if first.is_some_and(|c| c == ' ' || is_break(c)) {
-        "2"
-    } else {
-        ""
-    };
-    let chomp = if !s.ends_with(is_break) {
-        "-"
-    } else if s.chars().count() == 1 || s[..s.len() - 1].ends_with(is_break) {
-        "+"
-    } else {
-        ""
-    };
+    out.push('|');
+    if first.is_some_and(|c| c == ' ' || is_break(c)) {
+        out.push('2');
+    }
+    if !s.ends_with(is_break) {
+        out.push('-');
+    } else if s.chars().nth(1).is_none() || s[..s.len() - 1].ends_with(is_break) {
+        out.push('+');
+    }
     let body = s.strip_suffix('\n').unwrap_or(s);
-    let mut out = format!("|{indicator}{chomp}");
+    out.reserve(body.len() + body.len() / 16 * indent);
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.extend(std::iter::repeat_n(' ', indent));
+            push_spaces(out, indent);
             out.push_str(line);
         }
     }
-    out
 }

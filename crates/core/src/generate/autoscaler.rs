@@ -7,12 +7,13 @@
 //! configuration sits in a Secret, so the agent token and the Hetzner token come from the
 //! secrets file at apply time and are never rendered (decision 0012).
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::defaults;
 use crate::emit;
 use crate::generate::substituted::reference;
 use crate::generate::{cloud_init, common_labels, k3s};
+use crate::json_value::value;
 use crate::labels;
 use crate::layout::{self, CLUSTER_AUTOSCALER as NAME};
 use crate::model::{Pool, PoolSize, Site};
@@ -47,11 +48,11 @@ pub fn cluster_config(site: &Site) -> Json {
         let taints: Vec<Json> = pool
             .taints
             .iter()
-            .map(|t| json!({ "key": t.key, "value": t.value.clone().unwrap_or_default(), "effect": k3s::taint_effect(t.effect) }))
+            .map(|t| value!({ "key": &t.key, "value": t.value.clone().unwrap_or_default(), "effect": k3s::taint_effect(t.effect) }))
             .collect();
         node_configs.insert(
             layout::cloud::node_group(&site.name, &pool.name),
-            json!({
+            value!({
                 "cloudInit": substituted_user_data(&cloud_init::pool_user_data(site, pool)),
                 "labels": k3s::pool_node_labels(pool).into_iter().map(|(k, v)| (k, Json::from(v))).collect::<Map<String, Json>>(),
                 "taints": taints,
@@ -59,9 +60,9 @@ pub fn cluster_config(site: &Site) -> Json {
             }),
         );
     }
-    json!({
-        "imagesForArch": { "amd64": site.image },
-        "defaultSubnetIPRange": site.network.subnet,
+    value!({
+        "imagesForArch": { "amd64": &site.image },
+        "defaultSubnetIPRange": &site.network.subnet,
         "nodeConfigs": node_configs,
     })
 }
@@ -101,7 +102,7 @@ fn secret(site: &Site) -> Json {
         .autoscaler_token
         .as_deref()
         .expect("validation requires a token for autoscaled pools");
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": common_labels(site) },

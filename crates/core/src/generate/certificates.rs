@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::generate::common_labels;
 use crate::generate::infrastructure::{
@@ -12,6 +12,7 @@ use crate::generate::infrastructure::{
 use crate::generate::layers::{self, CERTIFICATES};
 use crate::generate::substituted::{self, Entry};
 use crate::gitpod_config::CERTIFICATE_SECRET;
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::{Akamai, AzureDns, CloudDns, Dns01, Rfc2136, Route53};
 
@@ -43,7 +44,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn secret_ref(key: &str) -> Json {
-    json!({ "name": SOLVER_SECRET, "key": key })
+    value!({ "name": SOLVER_SECRET, "key": key })
 }
 
 /// The `dns01` solver and the solver Secret's entries it reads.
@@ -51,50 +52,50 @@ fn solver(dns01: &Dns01) -> (Json, Vec<Entry<'_>>) {
     let mut entries = Vec::new();
     let solver = if let Some(s) = &dns01.cloudflare {
         entries.push(substituted::text("api-token", &s.api_token.secret_key));
-        let mut solver = json!({ "apiTokenSecretRef": secret_ref("api-token") });
+        let mut solver = value!({ "apiTokenSecretRef": secret_ref("api-token") });
         if let Some(email) = &s.email {
-            solver["email"] = json!(email);
+            solver["email"] = value!(email);
         }
-        json!({ "cloudflare": solver })
+        value!({ "cloudflare": solver })
     } else if let Some(s) = &dns01.route53 {
-        json!({ "route53": route53(s, &mut entries) })
+        value!({ "route53": route53(s, &mut entries) })
     } else if let Some(s) = &dns01.digitalocean {
         entries.push(substituted::text("access-token", &s.token.secret_key));
-        json!({ "digitalocean": { "tokenSecretRef": secret_ref("access-token") } })
+        value!({ "digitalocean": { "tokenSecretRef": secret_ref("access-token") } })
     } else if let Some(s) = &dns01.azure_dns {
-        json!({ "azureDNS": azure_dns(s, &mut entries) })
+        value!({ "azureDNS": azure_dns(s, &mut entries) })
     } else if let Some(s) = &dns01.cloud_dns {
-        json!({ "cloudDNS": cloud_dns(s, &mut entries) })
+        value!({ "cloudDNS": cloud_dns(s, &mut entries) })
     } else if let Some(s) = &dns01.rfc2136 {
-        json!({ "rfc2136": rfc2136(s, &mut entries) })
+        value!({ "rfc2136": rfc2136(s, &mut entries) })
     } else if let Some(s) = &dns01.acme_dns {
         entries.push(substituted::base64("acmedns.json", &s.account.secret_key));
-        json!({ "acmeDNS": { "host": s.host, "accountSecretRef": secret_ref("acmedns.json") } })
+        value!({ "acmeDNS": { "host": &s.host, "accountSecretRef": secret_ref("acmedns.json") } })
     } else if let Some(s) = &dns01.akamai {
-        json!({ "akamai": akamai(s, &mut entries) })
+        value!({ "akamai": akamai(s, &mut entries) })
     } else if let Some(s) = &dns01.hetzner {
         // Hetzner's official webhook (formats.md §4).
         entries.push(substituted::text(HETZNER_TOKEN_KEY, &s.token.secret_key));
-        json!({ "webhook": { "groupName": "acme.hetzner.com", "solverName": "hetzner", "config": { "tokenSecretKeyRef": secret_ref(HETZNER_TOKEN_KEY) } } })
+        value!({ "webhook": { "groupName": "acme.hetzner.com", "solverName": "hetzner", "config": { "tokenSecretKeyRef": secret_ref(HETZNER_TOKEN_KEY) } } })
     } else if let Some(s) = &dns01.webhook {
-        let mut solver = json!({ "groupName": s.group_name, "solverName": s.solver_name });
+        let mut solver = value!({ "groupName": &s.group_name, "solverName": &s.solver_name });
         if let Some(config) = &s.config {
             solver["config"] = Json::Object(config.clone());
         }
-        json!({ "webhook": solver })
+        value!({ "webhook": solver })
     } else {
         unreachable!("validation admits exactly one DNS01 solver")
     };
-    (json!({ "dns01": solver }), entries)
+    (value!({ "dns01": solver }), entries)
 }
 
 fn route53<'a>(s: &'a Route53, entries: &mut Vec<Entry<'a>>) -> Json {
-    let mut solver = json!({ "region": s.region });
+    let mut solver = value!({ "region": &s.region });
     if let Some(zone) = &s.hosted_zone_id {
-        solver["hostedZoneID"] = json!(zone);
+        solver["hostedZoneID"] = value!(zone);
     }
     if let Some(role) = &s.role {
-        solver["role"] = json!(role);
+        solver["role"] = value!(role);
     }
     if let Some(id) = &s.access_key_id {
         entries.push(substituted::text("access-key-id", &id.secret_key));
@@ -108,26 +109,26 @@ fn route53<'a>(s: &'a Route53, entries: &mut Vec<Entry<'a>>) -> Json {
 }
 
 fn azure_dns<'a>(s: &'a AzureDns, entries: &mut Vec<Entry<'a>>) -> Json {
-    let mut solver = json!({ "subscriptionID": s.subscription_id, "resourceGroupName": s.resource_group_name, "hostedZoneName": s.hosted_zone_name });
+    let mut solver = value!({ "subscriptionID": &s.subscription_id, "resourceGroupName": &s.resource_group_name, "hostedZoneName": &s.hosted_zone_name });
     if let Some(environment) = &s.environment {
-        solver["environment"] = json!(environment);
+        solver["environment"] = value!(environment);
     }
     // A service principal only: the rules refuse a managed identity (decision 0020).
     if let (Some(client), Some(secret), Some(tenant)) =
         (&s.client_id, &s.client_secret, &s.tenant_id)
     {
         entries.push(substituted::text("client-secret", &secret.secret_key));
-        solver["clientID"] = json!(client);
+        solver["clientID"] = value!(client);
         solver["clientSecretSecretRef"] = secret_ref("client-secret");
-        solver["tenantID"] = json!(tenant);
+        solver["tenantID"] = value!(tenant);
     }
     solver
 }
 
 fn cloud_dns<'a>(s: &'a CloudDns, entries: &mut Vec<Entry<'a>>) -> Json {
-    let mut solver = json!({ "project": s.project });
+    let mut solver = value!({ "project": &s.project });
     if let Some(zone) = &s.hosted_zone_name {
-        solver["hostedZoneName"] = json!(zone);
+        solver["hostedZoneName"] = value!(zone);
     }
     if let Some(account) = &s.service_account {
         entries.push(substituted::base64("key.json", &account.secret_key));
@@ -137,12 +138,12 @@ fn cloud_dns<'a>(s: &'a CloudDns, entries: &mut Vec<Entry<'a>>) -> Json {
 }
 
 fn rfc2136<'a>(s: &'a Rfc2136, entries: &mut Vec<Entry<'a>>) -> Json {
-    let mut solver = json!({ "nameserver": s.nameserver });
+    let mut solver = value!({ "nameserver": &s.nameserver });
     if let Some(name) = &s.tsig_key_name {
-        solver["tsigKeyName"] = json!(name);
+        solver["tsigKeyName"] = value!(name);
     }
     if let Some(algorithm) = &s.tsig_algorithm {
-        solver["tsigAlgorithm"] = json!(algorithm);
+        solver["tsigAlgorithm"] = value!(algorithm);
     }
     if let Some(secret) = &s.tsig_secret {
         entries.push(substituted::text("tsig-secret", &secret.secret_key));
@@ -164,8 +165,8 @@ fn akamai<'a>(s: &'a Akamai, entries: &mut Vec<Entry<'a>>) -> Json {
         "access-token",
         &s.access_token.secret_key,
     ));
-    json!({
-        "serviceConsumerDomain": s.service_consumer_domain,
+    value!({
+        "serviceConsumerDomain": &s.service_consumer_domain,
         "clientTokenSecretRef": secret_ref("client-token"),
         "clientSecretSecretRef": secret_ref("client-secret"),
         "accessTokenSecretRef": secret_ref("access-token"),
@@ -178,14 +179,14 @@ fn cluster_issuer(site: &Site, solver: Json) -> Json {
         Some("staging") => LETS_ENCRYPT_STAGING,
         Some(url) => url,
     };
-    json!({
+    value!({
         "apiVersion": "cert-manager.io/v1",
         "kind": "ClusterIssuer",
         "metadata": { "name": ISSUER, "labels": common_labels(site) },
         "spec": {
             "acme": {
                 "server": server,
-                "email": site.cert_manager.email,
+                "email": &site.cert_manager.email,
                 "privateKeySecretRef": { "name": "issuer-account-key" },
                 "solvers": [solver],
             },
@@ -196,8 +197,8 @@ fn cluster_issuer(site: &Site, solver: Json) -> Json {
 /// The wildcard certificate Gitpod serves: `domain`, `*.domain` and `*.ws.domain`.
 fn certificate(site: &Site) -> Json {
     let mut labels = common_labels(site);
-    labels["app"] = json!("gitpod");
-    json!({
+    labels["app"] = value!("gitpod");
+    value!({
         "apiVersion": "cert-manager.io/v1",
         "kind": "Certificate",
         "metadata": { "name": CERTIFICATE_SECRET, "namespace": GITPOD_NAMESPACE, "labels": labels },
@@ -205,7 +206,7 @@ fn certificate(site: &Site) -> Json {
             "secretName": CERTIFICATE_SECRET,
             "secretTemplate": { "labels": { "app": "gitpod" } },
             "issuerRef": { "name": ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io" },
-            "dnsNames": [site.domain, format!("*.{}", site.domain), format!("*.ws.{}", site.domain)],
+            "dnsNames": [&site.domain, format!("*.{}", site.domain), format!("*.ws.{}", site.domain)],
         },
     })
 }

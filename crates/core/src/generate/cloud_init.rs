@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use serde_json::json;
-
 use crate::defaults;
 use crate::generate::k3s;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, Pool, Site};
 use crate::site::Provider;
@@ -105,27 +104,27 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: No
     let network_script = TEMPLATES
         .node_network
         .render(
-            &json!({ "network_cidr": site.network.cidr, "hcloud_provider_id": node.hcloud_provider_id }),
+            &value!({ "network_cidr": &site.network.cidr, "hcloud_provider_id": node.hcloud_provider_id }),
         )
         .expect("the network script renders");
     let metadata_script = TEMPLATES
         .metadata_block
-        .render(&json!({ "cluster_cidr": CLUSTER_CIDR, "wireserver": wireserver(site) }))
+        .render(&value!({ "cluster_cidr": CLUSTER_CIDR, "wireserver": wireserver(site) }))
         .expect("the metadata script renders");
     let install_script = TEMPLATES
         .install_k3s
-        .render(&json!({
+        .render(&value!({
             "url": defaults::K3S_INSTALL_SCRIPT.url,
             "sha256": defaults::K3S_INSTALL_SCRIPT.sha256,
-            "k3s_version": site.versions.k3s,
+            "k3s_version": &site.versions.k3s,
             "k3s_command": k3s_command,
         }))
         .expect("the k3s install script renders");
-    let data = json!({
+    let data = value!({
         "role": role,
-        "site": site.name,
+        "site": &site.name,
         "packages": PACKAGES,
-        "ssh_keys": site.ssh_keys,
+        "ssh_keys": &site.ssh_keys,
         "sshd_port_script": SSHD_PORT_SCRIPT,
         "node_network_script": network_script,
         "metadata_block_script": metadata_script,
@@ -146,9 +145,9 @@ fn render(site: &Site, role: &str, k3s_command: &str, k3s_config: &str, node: No
 /// (`false` elsewhere, which the template reads as absent).
 fn wireserver(site: &Site) -> serde_json::Value {
     if site.provider == Provider::Azure {
-        json!(defaults::AZURE_WIRESERVER)
+        value!(defaults::AZURE_WIRESERVER)
     } else {
-        json!(false)
+        value!(false)
     }
 }
 
@@ -163,10 +162,10 @@ fn flux_first_boot(text: &str) -> serde_json::Value {
     let handover = TEMPLATES
         .flux_handover
         .render(
-            &json!({ "manifest": manifest, "addon": k3s_addon_name(layout::K3S_FLUX_MANIFEST_FILE) }),
+            &value!({ "manifest": &manifest, "addon": k3s_addon_name(layout::K3S_FLUX_MANIFEST_FILE) }),
         )
         .expect("the handover script renders");
-    json!({ "manifest": manifest, "text": text, "handover": handover })
+    value!({ "manifest": manifest, "text": text, "handover": handover })
 }
 
 /// The name of the `Addon` k3s records a manifest under: the file name up to its first dot
@@ -177,11 +176,11 @@ pub fn k3s_addon_name(file: &str) -> &str {
 
 /// The templates, parsed on first use (once per process).
 struct Templates {
-    node: Template,
-    node_network: Template,
-    metadata_block: Template,
-    install_k3s: Template,
-    flux_handover: Template,
+    node: Template<'static>,
+    node_network: Template<'static>,
+    metadata_block: Template<'static>,
+    install_k3s: Template<'static>,
+    flux_handover: Template<'static>,
 }
 
 static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {

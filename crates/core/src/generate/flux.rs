@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::emit;
 use crate::generate::{common_labels, substituted};
+use crate::json_value::value;
 use crate::layout;
 use crate::model::{GitCredentials, Site};
 
@@ -40,7 +41,7 @@ pub fn generate(site: &Site, secrets_text: &str, files: &mut BTreeMap<String, Ve
 }
 
 fn kustomization(resources: &[&str]) -> String {
-    emit::document(&json!({
+    emit::document(&value!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,
@@ -48,19 +49,19 @@ fn kustomization(resources: &[&str]) -> String {
 }
 
 fn metadata(site: &Site) -> Json {
-    json!({ "name": layout::FLUX_SYNC_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) })
+    value!({ "name": layout::FLUX_SYNC_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) })
 }
 
 fn git_repository(site: &Site) -> Json {
-    let mut repository = json!({
+    let mut repository = value!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": metadata(site),
         "spec": {
             "interval": "1m0s",
-            "ref": { "branch": site.git.branch },
+            "ref": { "branch": &site.git.branch },
             "secretRef": { "name": GIT_SECRET },
-            "url": site.git.url,
+            "url": &site.git.url,
         },
     });
     match site.git.credentials {
@@ -70,7 +71,7 @@ fn git_repository(site: &Site) -> Json {
             }
         }
         // Flux reads a GitHub App's keys from the Secret only with the `github` provider.
-        GitCredentials::GitHubApp { .. } => repository["spec"]["provider"] = json!("github"),
+        GitCredentials::GitHubApp { .. } => repository["spec"]["provider"] = value!("github"),
         GitCredentials::DeployKey | GitCredentials::Basic { .. } => {}
     }
     repository
@@ -117,7 +118,7 @@ fn root_kustomization(site: &Site) -> Json {
     } else {
         format!("./{}/{}", site.git.root, layout::cluster_dir(&site.name))
     };
-    json!({
+    value!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
         "metadata": metadata(site),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::emit;
 use crate::generate::common_labels;
@@ -16,6 +16,7 @@ use crate::gitpod_config::{
     DATABASE_CA_SECRET, DATABASE_SECRET, OBJECT_STORAGE_SECRET, REGISTRY_SECRET,
     SSH_HOST_KEY_SECRET, auth_provider_secret,
 };
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::{Database, ObjectStorage};
 
@@ -51,7 +52,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn metadata(site: &Site, name: &str) -> Json {
-    json!({ "name": name, "namespace": GITPOD_NAMESPACE, "labels": common_labels(site) })
+    value!({ "name": name, "namespace": GITPOD_NAMESPACE, "labels": common_labels(site) })
 }
 
 fn secrets(site: &Site) -> Vec<Json> {
@@ -175,17 +176,17 @@ fn auth_provider(site: &Site, provider: &crate::site::AuthProvider) -> Json {
         crate::site::AuthProviderKind::GitLab => "GitLab",
         crate::site::AuthProviderKind::Bitbucket => "Bitbucket",
     };
-    let document = json!({
-        "id": provider.id,
-        "host": provider.host,
+    let document = value!({
+        "id": &provider.id,
+        "host": &provider.host,
         "type": kind,
         "oauth": {
-            "clientId": provider.client_id,
+            "clientId": &provider.client_id,
             "clientSecret": emit::literal(&substituted::reference(&provider.client_secret.secret_key)),
             "callBackUrl": format!("https://{}/auth/{}/callback", site.domain, provider.host),
         },
     });
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": metadata(site, &auth_provider_secret(&provider.id)),

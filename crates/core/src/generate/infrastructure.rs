@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::builtin_overlays;
 use crate::defaults::CHARTS;
 use crate::generate::layers::{self, INFRASTRUCTURE};
 use crate::generate::{autoscaler, common_labels, flux, substituted, upgrade_plans};
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 
@@ -62,7 +63,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             "cert-manager-webhook-hetzner",
             CHARTS.hetzner_webhook,
             "hcloud",
-            json!({ "groupName": "acme.hetzner.com" }),
+            value!({ "groupName": "acme.hetzner.com" }),
         ));
     }
     if let Some(csi) = &site.features.hetzner_csi {
@@ -75,7 +76,7 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
             "Opaque",
             &[substituted::text("token", &csi.token.secret_key)],
         ));
-        hetzner.push(helm_release(site, "hcloud-csi", "kube-system", "hcloud-csi", CHARTS.hetzner_csi, "hcloud", json!({ "storageClasses": [{ "name": csi::HETZNER_STORAGE_CLASS, "defaultStorageClass": false, "reclaimPolicy": "Delete" }] })));
+        hetzner.push(helm_release(site, "hcloud-csi", "kube-system", "hcloud-csi", CHARTS.hetzner_csi, "hcloud", value!({ "storageClasses": [{ "name": csi::HETZNER_STORAGE_CLASS, "defaultStorageClass": false, "reclaimPolicy": "Delete" }] })));
     }
     if !hetzner.is_empty() {
         documents.push(("hetzner.yaml".to_owned(), hetzner));
@@ -94,11 +95,11 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn namespace(site: &Site, name: &str) -> Json {
-    json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name, "labels": common_labels(site) } })
+    value!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name, "labels": common_labels(site) } })
 }
 
 fn helm_repository(site: &Site, name: &str, url: &str) -> Json {
-    json!({
+    value!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "HelmRepository",
         "metadata": { "name": name, "namespace": "flux-system", "labels": common_labels(site) },
@@ -115,7 +116,7 @@ fn helm_release(
     repository: &str,
     values: Json,
 ) -> Json {
-    json!({
+    value!({
         "apiVersion": "helm.toolkit.fluxcd.io/v2",
         "kind": "HelmRelease",
         "metadata": { "name": name, "namespace": namespace, "labels": common_labels(site) },
@@ -139,7 +140,7 @@ fn cert_manager(site: &Site) -> Json {
         "cert-manager",
         &site.versions.cert_manager,
         "jetstack",
-        json!({
+        value!({
             "crds": { "enabled": true, "keep": true },
             "extraArgs": ["--dns01-recursive-nameservers-only=true", "--dns01-recursive-nameservers=8.8.8.8:53,1.1.1.1:53"],
         }),

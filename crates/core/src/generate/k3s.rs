@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::emit;
 use crate::generate::common_labels;
+use crate::json_value::value;
 use crate::labels;
 use crate::layout;
 use crate::model::{CLUSTER_CIDR, GITPOD_NODE_LABELS, Pool, Server, Site};
@@ -27,18 +28,18 @@ const FLUX_CHART_REPO: &str = "https://fluxcd-community.github.io/helm-charts";
 /// One node role's k3s configuration file, as text.
 pub fn server_config(site: &Site, server: &Server) -> String {
     let mut config = serde_json::Map::new();
-    config.insert("token".into(), json!(placeholder::secret("k3s_token")));
+    config.insert("token".into(), value!(placeholder::secret("k3s_token")));
     config.insert(
         "agent-token".into(),
-        json!(placeholder::secret("k3s_agent_token")),
+        value!(placeholder::secret("k3s_agent_token")),
     );
     if site.has_dedicated_servers() {
         if server.index == 0 {
-            config.insert("cluster-init".into(), json!(true));
+            config.insert("cluster-init".into(), value!(true));
         } else {
             config.insert(
                 "server".into(),
-                json!(format!("https://{}:6443", site.api_address)),
+                value!(format!("https://{}:6443", site.api_address)),
             );
         }
     }
@@ -54,17 +55,17 @@ pub fn server_config(site: &Site, server: &Server) -> String {
     let own = placeholder::address(&layout::server_private_address(server.index));
     sans.retain(|san| *san != own);
     if !sans.is_empty() {
-        config.insert("tls-san".into(), json!(sans));
+        config.insert("tls-san".into(), value!(sans));
     }
-    config.insert("cluster-cidr".into(), json!(CLUSTER_CIDR));
-    config.insert("disable".into(), json!(["traefik"]));
-    config.insert("write-kubeconfig-mode".into(), json!("0600"));
-    config.insert("secrets-encryption".into(), json!(true));
-    let mut node_labels = vec![json!(labels::node_role(labels::SERVER_NODE))];
+    config.insert("cluster-cidr".into(), value!(CLUSTER_CIDR));
+    config.insert("disable".into(), value!(["traefik"]));
+    config.insert("write-kubeconfig-mode".into(), value!("0600"));
+    config.insert("secrets-encryption".into(), value!(true));
+    let mut node_labels = vec![value!(labels::node_role(labels::SERVER_NODE))];
     if server.runs_workloads {
         node_labels.extend(gitpod_node_labels());
     } else {
-        config.insert("node-taint".into(), json!([SERVER_TAINT]));
+        config.insert("node-taint".into(), value!([SERVER_TAINT]));
     }
     config.insert("node-label".into(), Json::from(node_labels));
     emit::document(&Json::Object(config))
@@ -72,10 +73,10 @@ pub fn server_config(site: &Site, server: &Server) -> String {
 
 /// The workers' k3s configuration: the agent token only, never the server token.
 pub fn worker_config(site: &Site) -> String {
-    emit::document(&json!({
+    emit::document(&value!({
         "server": format!("https://{}:6443", site.api_address),
         "token": placeholder::secret("k3s_agent_token"),
-        "node-label": std::iter::once(json!(labels::node_role(labels::AGENT_NODE)))
+        "node-label": std::iter::once(value!(labels::node_role(labels::AGENT_NODE)))
             .chain(gitpod_node_labels())
             .collect::<Vec<_>>(),
     }))
@@ -87,19 +88,19 @@ pub fn pool_config(site: &Site, pool: &Pool) -> String {
     let mut config = serde_json::Map::new();
     config.insert(
         "server".into(),
-        json!(format!("https://{}:6443", site.api_address)),
+        value!(format!("https://{}:6443", site.api_address)),
     );
     config.insert(
         "token".into(),
-        json!(placeholder::secret("k3s_agent_token")),
+        value!(placeholder::secret("k3s_agent_token")),
     );
     let node_labels: Vec<Json> = pool_node_labels(pool)
         .into_iter()
-        .map(|(k, v)| json!(format!("{k}={v}")))
+        .map(|(k, v)| value!(format!("{k}={v}")))
         .collect();
     config.insert("node-label".into(), Json::from(node_labels));
     if !pool.taints.is_empty() {
-        let taints: Vec<Json> = pool.taints.iter().map(|t| json!(taint(t))).collect();
+        let taints: Vec<Json> = pool.taints.iter().map(|t| value!(taint(t))).collect();
         config.insert("node-taint".into(), Json::from(taints));
     }
     emit::document(&Json::Object(config))
@@ -139,14 +140,14 @@ pub fn taint_effect(effect: TaintEffect) -> &'static str {
 
 /// The `HelmChart` that installs Flux's controllers, pinned, on the first server.
 pub fn flux_manifest(site: &Site) -> String {
-    emit::document(&json!({
+    emit::document(&value!({
         "apiVersion": "helm.cattle.io/v1",
         "kind": "HelmChart",
         "metadata": { "name": "flux2", "namespace": "kube-system", "labels": common_labels(site) },
         "spec": {
             "repo": FLUX_CHART_REPO,
             "chart": "flux2",
-            "version": site.versions.flux_chart,
+            "version": &site.versions.flux_chart,
             "targetNamespace": "flux-system",
             "createNamespace": true,
             // Image automation is not part of railyard's flow; the four default controllers are.
@@ -158,7 +159,7 @@ pub fn flux_manifest(site: &Site) -> String {
 fn gitpod_node_labels() -> impl Iterator<Item = Json> {
     GITPOD_NODE_LABELS
         .iter()
-        .map(|l| json!(format!("{l}=true")))
+        .map(|l| value!(format!("{l}=true")))
 }
 
 pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {

@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::emit;
 use crate::generate::common_labels;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 
@@ -59,7 +60,7 @@ pub fn write(
     let dir = layout::layer_dir(&site.name, layer.name);
     let mut names: Vec<&str> = documents.iter().map(|(name, _)| name.as_str()).collect();
     names.sort_unstable();
-    files.insert(format!("{dir}/kustomization.yaml"), emit::document(&json!({ "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": names })).into_bytes());
+    files.insert(format!("{dir}/kustomization.yaml"), emit::document(&value!({ "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": names })).into_bytes());
     for (name, objects) in &documents {
         files.insert(
             format!("{dir}/{name}"),
@@ -82,7 +83,7 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
             layout::layer_dir(&site.name, layer.name)
         )
     };
-    let mut spec = json!({
+    let mut spec = value!({
         "interval": "10m0s",
         "retryInterval": "2m0s",
         "timeout": layer.timeout,
@@ -92,13 +93,13 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
         "sourceRef": { "kind": "GitRepository", "name": layout::FLUX_SYNC_NAME },
     });
     if let Some(dependency) = layer.depends_on {
-        spec["dependsOn"] = json!([{ "name": dependency }]);
+        spec["dependsOn"] = value!([{ "name": dependency }]);
     }
     if layer.substitutes {
         spec["postBuild"] =
-            json!({ "substituteFrom": [{ "kind": "Secret", "name": site.secrets.secret_name }] });
+            value!({ "substituteFrom": [{ "kind": "Secret", "name": &site.secrets.secret_name }] });
     }
-    json!({
+    value!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
         "metadata": { "name": layer.name, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) },
@@ -108,5 +109,6 @@ fn flux_kustomization(site: &Site, layer: &Layer) -> Json {
 
 /// Marks an object whose text must reach the cluster as written, `${...}` included.
 pub fn no_substitution(object: &mut Json) {
-    object["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] = json!("disabled");
+    object["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] =
+        value!("disabled");
 }

@@ -11,10 +11,11 @@
 //! secrets file and goes under `data`. `tests/oracles/kube_api.rs` runs that pipeline against
 //! a real API server.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::emit;
 use crate::generate::common_labels;
+use crate::json_value::value;
 use crate::model::Site;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,13 +89,13 @@ pub fn secret(site: &Site, name: &str, namespace: &str, kind: &str, entries: &[E
             ),
             Encoding::Json => string_data.insert(
                 entry.key.to_owned(),
-                json!(format!("{}\n", reference(entry.source))),
+                value!(format!("{}\n", reference(entry.source))),
             ),
-            Encoding::Base64 => data.insert(entry.key.to_owned(), json!(reference(entry.source))),
-            Encoding::Plain => string_data.insert(entry.key.to_owned(), json!(entry.source)),
+            Encoding::Base64 => data.insert(entry.key.to_owned(), value!(reference(entry.source))),
+            Encoding::Plain => string_data.insert(entry.key.to_owned(), value!(entry.source)),
         };
     }
-    let mut secret = json!({
+    let mut secret = value!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": { "name": name, "namespace": namespace, "labels": common_labels(site) },

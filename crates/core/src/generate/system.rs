@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::defaults::{DAY2, DRAIN_TIMEOUT};
 use crate::generate::common_labels;
 use crate::generate::layers::{self, SYSTEM};
+use crate::json_value::value;
 use crate::model::Site;
 
 /// The controller's namespace and ServiceAccount (upstream's names; the Plans run as it).
@@ -41,20 +42,22 @@ pub fn generate(site: &Site, files: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn metadata(site: &Site, name: &str, namespace: Option<&str>) -> Json {
-    let mut metadata = json!({ "name": name, "labels": common_labels(site) });
-    if let Some(namespace) = namespace {
-        metadata["namespace"] = json!(namespace);
+    // built whole, so the map is made at its final size
+    match namespace {
+        Some(namespace) => {
+            value!({ "name": name, "labels": common_labels(site), "namespace": namespace })
+        }
+        None => value!({ "name": name, "labels": common_labels(site) }),
     }
-    metadata
 }
 
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Json {
-    json!({ "apiGroups": groups, "resources": resources, "verbs": verbs })
+    value!({ "apiGroups": groups, "resources": resources, "verbs": verbs })
 }
 
 fn binding(site: &Site, kind: &str, name: &str, role: &str, subject: (&str, &str)) -> Json {
     let namespace = (kind == "RoleBinding").then_some(subject.1);
-    json!({
+    value!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": kind,
         "metadata": metadata(site, name, namespace),
@@ -68,7 +71,7 @@ fn binding(site: &Site, kind: &str, name: &str, role: &str, subject: (&str, &str
 }
 
 fn role(site: &Site, kind: &str, name: &str, namespace: Option<&str>, rules: Vec<Json>) -> Json {
-    json!({
+    value!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": kind,
         "metadata": metadata(site, name, namespace),
@@ -79,16 +82,16 @@ fn role(site: &Site, kind: &str, name: &str, namespace: Option<&str>, rules: Vec
 fn upgrade_controller(site: &Site) -> Vec<Json> {
     let ns = Some(UPGRADE_NAMESPACE);
     let account = (UPGRADE_SERVICE_ACCOUNT, UPGRADE_NAMESPACE);
-    let mut namespace = json!({
+    let mut namespace = value!({
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": metadata(site, UPGRADE_NAMESPACE, None),
     });
     // The upgrade Jobs run privileged on the host (upstream's label).
-    namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = json!("privileged");
+    namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = value!("privileged");
     vec![
         namespace,
-        json!({
+        value!({
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": metadata(site, UPGRADE_SERVICE_ACCOUNT, ns),
@@ -139,7 +142,7 @@ fn controller_rules() -> Vec<Json> {
         rule(&[""], &["nodes"], &["update"]),
         rule(&[""], &["events"], &["get", "create", "patch", "update"]),
         rule(&["coordination.k8s.io"], &["leases"], &["create"]),
-        json!({
+        value!({
             "apiGroups": ["coordination.k8s.io"],
             "resources": ["leases"],
             "resourceNames": [CONTROLLER],
@@ -186,7 +189,7 @@ fn drainer_rules() -> Vec<Json> {
 
 /// Upstream's ConfigMap `default-controller-env` at v0.20.1, unchanged.
 fn controller_env(site: &Site) -> Json {
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata(site, "default-controller-env", Some(UPGRADE_NAMESPACE)),
@@ -208,13 +211,13 @@ fn controller_env(site: &Site) -> Json {
 
 fn host_path(name: &str, path: &str) -> (Json, Json) {
     (
-        json!({ "name": name, "hostPath": { "path": path, "type": "DirectoryOrCreate" } }),
-        json!({ "name": name, "mountPath": path, "readOnly": true }),
+        value!({ "name": name, "hostPath": { "path": path, "type": "DirectoryOrCreate" } }),
+        value!({ "name": name, "mountPath": path, "readOnly": true }),
     )
 }
 
 fn field_env(name: &str, path: &str) -> Json {
-    json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } })
+    value!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } })
 }
 
 /// Upstream's Deployment: on a control-plane node, tolerating the servers' taints (railyard's
@@ -228,15 +231,15 @@ fn controller_deployment(site: &Site) -> Json {
     .into_iter()
     .map(|(name, path)| host_path(name, path))
     .unzip();
-    volumes.push(json!({ "name": "tmp", "emptyDir": {} }));
-    mounts.push(json!({ "name": "tmp", "mountPath": "/tmp" }));
-    let control_plane = |effect: &str| json!({ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": effect });
-    let labels = json!({
+    volumes.push(value!({ "name": "tmp", "emptyDir": {} }));
+    mounts.push(value!({ "name": "tmp", "mountPath": "/tmp" }));
+    let control_plane = |effect: &str| value!({ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": effect });
+    let labels = value!({
         "app.kubernetes.io/component": "controller",
         "app.kubernetes.io/name": CONTROLLER,
         CONTROLLER_LABEL: CONTROLLER,
     });
-    json!({
+    value!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": metadata(site, CONTROLLER, Some(UPGRADE_NAMESPACE)),
@@ -331,11 +334,11 @@ fn kured(site: &Site) -> Vec<Json> {
             KURED,
             ns,
             vec![
-                json!({ "apiGroups": ["apps"], "resources": ["daemonsets"], "resourceNames": [KURED], "verbs": ["update"] }),
+                value!({ "apiGroups": ["apps"], "resources": ["daemonsets"], "resourceNames": [KURED], "verbs": ["update"] }),
             ],
         ),
         binding(site, "RoleBinding", KURED, KURED, account),
-        json!({
+        value!({
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": metadata(site, KURED, ns),
@@ -347,7 +350,7 @@ fn kured(site: &Site) -> Vec<Json> {
 /// Upstream's DaemonSet, tolerating railyard's dedicated-server taint too, so servers are
 /// patched and rebooted like every other node.
 fn kured_daemon_set(site: &Site) -> Json {
-    json!({
+    value!({
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": metadata(site, KURED, Some(KURED_NAMESPACE)),

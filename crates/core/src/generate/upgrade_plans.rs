@@ -6,11 +6,12 @@
 //! (`labels::node_role`), so the Plans and the nodes cannot disagree. The same version is the
 //! one every user-data installs, so a machine created after an upgrade joins at it.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::defaults::{DAY2, DRAIN_TIMEOUT};
 use crate::generate::common_labels;
 use crate::generate::system::{UPGRADE_NAMESPACE, UPGRADE_SERVICE_ACCOUNT};
+use crate::json_value::value;
 use crate::labels;
 use crate::model::Site;
 
@@ -28,18 +29,18 @@ pub fn plans(site: &Site) -> Vec<Json> {
 }
 
 fn plan(site: &Site, name: &str, role: &str, spec: Json) -> Json {
-    let mut full = json!({
+    let mut full = value!({
         "concurrency": 1,
         "nodeSelector": { "matchLabels": labels::node_role_match(role) },
         "serviceAccountName": UPGRADE_SERVICE_ACCOUNT,
         "upgrade": { "image": DAY2.k3s_upgrade_image },
-        "version": site.versions.k3s,
+        "version": &site.versions.k3s,
         "window": window(site),
     });
     if let (Some(full), Some(extra)) = (full.as_object_mut(), spec.as_object()) {
         full.extend(extra.clone());
     }
-    json!({
+    value!({
         "apiVersion": "upgrade.cattle.io/v1",
         "kind": "Plan",
         "metadata": { "name": name, "namespace": UPGRADE_NAMESPACE, "labels": common_labels(site) },
@@ -54,7 +55,7 @@ fn server_plan(site: &Site) -> Json {
         site,
         SERVER_PLAN,
         labels::SERVER_NODE,
-        json!({
+        value!({
             "cordon": true,
             "tolerations": [{ "key": "CriticalAddonsOnly", "operator": "Exists" }],
         }),
@@ -69,7 +70,7 @@ fn agent_plan(site: &Site) -> Json {
         site,
         AGENT_PLAN,
         labels::AGENT_NODE,
-        json!({
+        value!({
             "jobActiveDeadlineSecs": JOB_DEADLINE_SECONDS,
             "prepare": { "image": DAY2.k3s_upgrade_image, "args": ["prepare", SERVER_PLAN] },
             "drain": {
@@ -85,10 +86,10 @@ fn agent_plan(site: &Site) -> Json {
 /// The site's maintenance window in the Plan CRD's `window` shape.
 fn window(site: &Site) -> Json {
     let window = &site.maintenance;
-    json!({
-        "days": window.days,
-        "startTime": window.start,
-        "endTime": window.end,
-        "timeZone": window.time_zone,
+    value!({
+        "days": &window.days,
+        "startTime": &window.start,
+        "endTime": &window.end,
+        "timeZone": &window.time_zone,
     })
 }

@@ -123,7 +123,7 @@ impl Rules<'_> {
     fn references(&mut self, path: &str, info: &SecretsInfo) {
         let keys: Vec<&str> = info.keys.iter().map(String::as_str).collect();
         let mut references = Vec::new();
-        collect_secret_refs(&self.tree.value, String::new(), &mut references);
+        collect_secret_refs(&self.tree.value, &mut String::new(), &mut references);
         for (pointer, key) in references {
             if !secret_key_name(&key) {
                 self.error(
@@ -175,7 +175,7 @@ pub fn secret_references(site_text: &str) -> Vec<(String, String)> {
     };
     let tree = JsonTree::new(&file.name, root);
     let mut references = Vec::new();
-    collect_secret_refs(&tree.value, String::new(), &mut references);
+    collect_secret_refs(&tree.value, &mut String::new(), &mut references);
     references
         .into_iter()
         .map(|(pointer, key)| (tree.yaml_path(&pointer), key))
@@ -184,7 +184,10 @@ pub fn secret_references(site_text: &str) -> Vec<(String, String)> {
 
 /// Every `{secretKey: name}` object in the site, with the pointer to its `secretKey`; these
 /// pointers come from the document itself, so they always resolve.
-fn collect_secret_refs(value: &Json, pointer: String, out: &mut Vec<(String, String)>) {
+///
+/// One pointer buffer serves the whole walk: a segment is pushed for a child and cut after it.
+fn collect_secret_refs(value: &Json, pointer: &mut String, out: &mut Vec<(String, String)>) {
+    let len = pointer.len();
     match value {
         Json::Object(map) => {
             if let Some(Json::String(key)) = map.get("secretKey") {
@@ -192,13 +195,20 @@ fn collect_secret_refs(value: &Json, pointer: String, out: &mut Vec<(String, Str
             }
             for (k, v) in map {
                 if k != "config" {
-                    collect_secret_refs(v, format!("{pointer}/{k}"), out);
+                    pointer.push('/');
+                    pointer.push_str(k);
+                    collect_secret_refs(v, pointer, out);
+                    pointer.truncate(len);
                 }
             }
         }
         Json::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                collect_secret_refs(v, format!("{pointer}/{i}"), out);
+                use std::fmt::Write as _;
+                // writing into a String cannot fail
+                let _ = write!(pointer, "/{i}");
+                collect_secret_refs(v, pointer, out);
+                pointer.truncate(len);
             }
         }
         _ => {}

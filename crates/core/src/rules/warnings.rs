@@ -148,9 +148,10 @@ fn is_reserved(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let top = host.rsplit('.').next().unwrap_or_default();
     RESERVED_TOP_LEVEL.contains(&top)
-        || RESERVED_DOMAINS
-            .iter()
-            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || RESERVED_DOMAINS.iter().any(|d| {
+            host.strip_suffix(d)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
 }
 
 /// The numbers of a version, in order (`v1.36.2+k3s1` → 1, 36, 2, 1), for comparing pins of one

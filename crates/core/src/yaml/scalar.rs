@@ -31,6 +31,11 @@ pub enum Plain {
 /// start something else (a digit, a sign, `.`, or a letter of `true`, `null`, ...) leads to
 /// anything but a string, and `<<` is a string here: merge keys are the parser's business.
 pub fn resolve(text: &str) -> Plain {
+    // every word below is five bytes at most, and past them a letter starts only strings: the
+    // names and keys written out are asked this, and most are longer
+    if text.len() > 5 && text.as_bytes()[0].is_ascii_alphabetic() {
+        return Plain::Str;
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "true" | "True" | "TRUE" => return Plain::Bool(true),
@@ -62,24 +67,26 @@ pub fn reads_back_plain(text: &str) -> bool {
 
 /// YAML 1.1's boolean words, which yaml.v3 reads as strings but quotes when writing.
 pub fn is_yaml11_bool(text: &str) -> bool {
-    matches!(
-        text,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
+    // the words are three bytes at most
+    text.len() <= 3
+        && matches!(
+            text,
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "on"
+                | "On"
+                | "ON"
+                | "off"
+                | "Off"
+                | "OFF"
+        )
 }
 
 /// yaml.v3's order for a text starting with a digit or a sign: a timestamp, then Go's
@@ -88,7 +95,12 @@ fn number_or_time(text: &str) -> Plain {
     if let Some(time) = timestamp::parse(text) {
         return Plain::Timestamp(time);
     }
-    let plain = text.replace('_', "");
+    // a `replace` always makes a new string; most numbers have no `_`
+    let plain = if text.contains('_') {
+        std::borrow::Cow::Owned(text.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     if let Some(i) = go_int(&plain) {
         return Plain::Int(i);
     }

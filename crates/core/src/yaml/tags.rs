@@ -7,7 +7,7 @@ use saphyr_parser::{ScalarStyle, Tag};
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 
-use super::{Abort, Builder, Value, resolve_plain};
+use super::{Abort, Builder, Value, plain_value, resolve_plain};
 
 impl Builder<'_> {
     /// A block scalar that ends the file without a final line break has no final line break
@@ -67,9 +67,10 @@ impl Builder<'_> {
         );
     }
 
+    /// The value of a scalar; its text is moved in when it is a string.
     pub(super) fn scalar(
         &mut self,
-        text: &str,
+        text: Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&Tag>,
         span: Span,
@@ -81,8 +82,8 @@ impl Builder<'_> {
                 ""
             };
             let resolved = match core {
-                "str" => Some(Value::Str(text.to_owned())),
-                "null" | "bool" | "int" | "float" => match resolve_plain(text) {
+                "str" => Some(Value::Str(text.into_owned())),
+                "null" | "bool" | "int" | "float" => match resolve_plain(&text) {
                     v @ Value::Null if tag.suffix == "null" => Some(v),
                     v @ Value::Bool(_) if tag.suffix == "bool" => Some(v),
                     v @ Value::Int(_) if tag.suffix == "int" => Some(v),
@@ -101,8 +102,8 @@ impl Builder<'_> {
             };
         }
         Ok(match style {
-            ScalarStyle::Plain => resolve_plain(text),
-            _ => Value::Str(text.to_owned()),
+            ScalarStyle::Plain => plain_value(text),
+            _ => Value::Str(text.into_owned()),
         })
     }
 }

@@ -1,6 +1,8 @@
 //! cluster-autoscaler's Deployment: on the servers, with the flags railyard chooses on purpose.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+
+use crate::json_value::value;
 
 use super::{CONFIG_DIR, NAME, NAMESPACE, node_groups};
 use crate::generate::common_labels;
@@ -32,28 +34,28 @@ fn env(site: &Site) -> Vec<Json> {
     // No `HCLOUD_FIREWALL`: the site's firewall applies to every server with the site's label,
     // which the pools' `serverLabels` carry; naming it at creation too would apply it twice.
     let mut env = vec![
-        json!({ "name": "HCLOUD_TOKEN", "valueFrom": { "secretKeyRef": { "name": NAME, "key": layout::CLUSTER_AUTOSCALER_TOKEN_KEY } } }),
-        json!({ "name": "HCLOUD_CLUSTER_CONFIG_FILE", "value": format!("{CONFIG_DIR}/{}", layout::CLUSTER_AUTOSCALER_CONFIG_KEY) }),
-        json!({ "name": "HCLOUD_NETWORK", "value": cloud::network(&site.name) }),
-        json!({ "name": "HCLOUD_PUBLIC_IPV4", "value": "true" }),
-        json!({ "name": "HCLOUD_PUBLIC_IPV6", "value": "true" }),
+        value!({ "name": "HCLOUD_TOKEN", "valueFrom": { "secretKeyRef": { "name": NAME, "key": layout::CLUSTER_AUTOSCALER_TOKEN_KEY } } }),
+        value!({ "name": "HCLOUD_CLUSTER_CONFIG_FILE", "value": format!("{CONFIG_DIR}/{}", layout::CLUSTER_AUTOSCALER_CONFIG_KEY) }),
+        value!({ "name": "HCLOUD_NETWORK", "value": cloud::network(&site.name) }),
+        value!({ "name": "HCLOUD_PUBLIC_IPV4", "value": "true" }),
+        value!({ "name": "HCLOUD_PUBLIC_IPV6", "value": "true" }),
     ];
     // The provider takes one key; the first is the one bootstrap uploads first. The keys also
     // sit in the user-data, so every key reaches the node either way.
     if !site.ssh_keys.is_empty() {
-        env.push(json!({ "name": "HCLOUD_SSH_KEY", "value": cloud::ssh_key(&site.name, 0) }));
+        env.push(value!({ "name": "HCLOUD_SSH_KEY", "value": cloud::ssh_key(&site.name, 0) }));
     }
     env
 }
 
 pub(super) fn deployment(site: &Site, image: &str) -> Json {
-    let selector = json!({ "app.kubernetes.io/name": NAME });
+    let selector = value!({ "app.kubernetes.io/name": NAME });
     let mut pod_labels = common_labels(site);
-    pod_labels["app.kubernetes.io/name"] = json!(NAME);
-    let mut command = vec![json!("./cluster-autoscaler")];
-    command.extend(FLAGS.iter().map(|f| json!(f)));
+    pod_labels["app.kubernetes.io/name"] = value!(NAME);
+    let mut command = vec![value!("./cluster-autoscaler")];
+    command.extend(FLAGS.iter().map(|f| value!(f)));
     command.extend(node_groups(site).into_iter().map(Json::from));
-    json!({
+    value!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": common_labels(site) },

@@ -1,7 +1,9 @@
 //! cluster-autoscaler's ServiceAccount and RBAC: the permissions the upstream Hetzner example
 //! (`cloudprovider/hetzner/examples/cluster-autoscaler-run-on-master.yaml`) grants, no more.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+
+use crate::json_value::value;
 
 use super::{NAME, NAMESPACE};
 use crate::generate::common_labels;
@@ -11,7 +13,7 @@ use crate::model::Site;
 /// nodes, evict pods when draining, and hold its lease and status.
 fn cluster_rules() -> Json {
     let read = ["watch", "list", "get"];
-    json!([
+    value!([
         { "apiGroups": [""], "resources": ["events", "endpoints"], "verbs": ["create", "patch"] },
         { "apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"] },
         { "apiGroups": [""], "resources": ["pods/status"], "verbs": ["update"] },
@@ -30,7 +32,7 @@ fn cluster_rules() -> Json {
 
 /// Its status ConfigMaps in its own namespace.
 fn namespace_rules() -> Json {
-    json!([
+    value!([
         { "apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "list", "watch"] },
         { "apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-autoscaler-status", "cluster-autoscaler-priority-expander"], "verbs": ["delete", "get", "update", "watch"] },
     ])
@@ -38,12 +40,12 @@ fn namespace_rules() -> Json {
 
 pub(super) fn objects(site: &Site) -> Vec<Json> {
     let labels = common_labels(site);
-    let subject = json!([{ "kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE }]);
+    let subject = value!([{ "kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE }]);
     vec![
-        json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": labels } }),
-        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": { "name": NAME, "labels": labels }, "rules": cluster_rules() }),
-        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": labels }, "rules": namespace_rules() }),
-        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": { "name": NAME, "labels": labels }, "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME }, "subjects": subject }),
-        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": labels }, "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME }, "subjects": subject }),
+        value!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": &labels } }),
+        value!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": { "name": NAME, "labels": &labels }, "rules": cluster_rules() }),
+        value!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": &labels }, "rules": namespace_rules() }),
+        value!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": { "name": NAME, "labels": &labels }, "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME }, "subjects": &subject }),
+        value!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": { "name": NAME, "namespace": NAMESPACE, "labels": labels }, "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME }, "subjects": subject }),
     ]
 }

@@ -2,11 +2,12 @@
 //! client into the Pod's scratch volume, then uploads the dump off the cluster to the site's S3
 //! storage and deletes the dumps older than the retention there (decision 0014).
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::defaults::{BACKUP_CLIENT_IMAGE, BACKUP_KEEP_DAYS, BACKUP_PREFIX, BACKUP_UPLOAD_IMAGE};
 use crate::generate::layers::no_substitution;
 use crate::gitpod_config::OBJECT_STORAGE_SECRET;
+use crate::json_value::value;
 use crate::model::Site;
 use crate::site::S3Storage;
 
@@ -26,8 +27,8 @@ const SCRATCH: &str = "/backup";
 /// The CronJob, or none when the site has no S3 storage (a rule reports that).
 pub(super) fn cron_job(site: &Site, metadata: Json, schedule: &str, size: &str) -> Option<Json> {
     let s3 = site.gitpod.object_storage.as_ref()?.s3.as_ref()?;
-    let scratch = json!([{ "name": "scratch", "mountPath": SCRATCH }]);
-    let mut cron = json!({
+    let scratch = value!([{ "name": "scratch", "mountPath": SCRATCH }]);
+    let mut cron = value!({
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": metadata,
@@ -47,7 +48,7 @@ pub(super) fn cron_job(site: &Site, metadata: Json, schedule: &str, size: &str) 
                         env("DB_HOST", DATABASE_HOST),
                         secret_env("DB_PASSWORD", DATABASE_PASSWORD.0, DATABASE_PASSWORD.1),
                     ],
-                    "volumeMounts": scratch,
+                    "volumeMounts": &scratch,
                 }],
                 "containers": [{
                     "name": "upload",
@@ -70,7 +71,7 @@ pub(super) fn cron_job(site: &Site, metadata: Json, schedule: &str, size: &str) 
 /// section on `RCLONE_CONFIG_<NAME>_<OPTION>`): the site's endpoint, the keys from the object
 /// storage Secret Gitpod reads too, by reference only.
 fn upload_env(s3: &S3Storage) -> Json {
-    json!([
+    value!([
         env("BACKUP_DIR", SCRATCH),
         env(
             "BACKUP_DESTINATION",
@@ -96,9 +97,9 @@ fn upload_env(s3: &S3Storage) -> Json {
 }
 
 fn env(name: &str, value: &str) -> Json {
-    json!({ "name": name, "value": value })
+    value!({ "name": name, "value": value })
 }
 
 fn secret_env(name: &str, secret: &str, key: &str) -> Json {
-    json!({ "name": name, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
+    value!({ "name": name, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
 }

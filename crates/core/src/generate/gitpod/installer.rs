@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::defaults;
 use crate::emit;
 use crate::generate::common_labels;
 use crate::generate::infrastructure::{GITPOD_NAMESPACE, csi};
 use crate::generate::layers::no_substitution;
+use crate::json_value::value;
 use crate::layout;
 use crate::model::Site;
 use crate::tree::sha256;
@@ -39,13 +40,13 @@ const ROLLOUT_TIMEOUT: &str = "10m";
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 fn metadata(site: &Site, name: &str) -> Json {
-    json!({ "name": name, "namespace": GITPOD_NAMESPACE, "labels": common_labels(site) })
+    value!({ "name": name, "namespace": GITPOD_NAMESPACE, "labels": common_labels(site) })
 }
 
 /// `installer validate cluster` reads a kubeconfig file and nothing else (it never falls back to
 /// the in-cluster config), so the pod's own service account is written as one: paths only.
 fn in_cluster_kubeconfig() -> String {
-    emit::document(&json!({
+    emit::document(&value!({
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{ "name": "in-cluster", "cluster": {
@@ -59,7 +60,7 @@ fn in_cluster_kubeconfig() -> String {
 }
 
 pub(super) fn config_map(site: &Site, config_text: &str) -> Json {
-    let mut config_map = json!({
+    let mut config_map = value!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata(site, CONFIG_MAP),
@@ -76,43 +77,43 @@ pub(super) fn config_map(site: &Site, config_text: &str) -> Json {
 /// included. That is the least a Job that installs and prunes Gitpod can hold.
 pub(super) fn rbac(site: &Site) -> Vec<Json> {
     let labels = common_labels(site);
-    let verbs_all = json!([
+    let verbs_all = value!([
         "get", "list", "watch", "create", "update", "patch", "delete"
     ]);
     let cluster_role = format!("railyard-{INSTALLER}");
     vec![
-        json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(site, INSTALLER) }),
-        json!({
+        value!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(site, INSTALLER) }),
+        value!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
             "metadata": metadata(site, INSTALLER),
             "rules": [{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["*"] }],
         }),
-        json!({
+        value!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "RoleBinding",
             "metadata": metadata(site, INSTALLER),
             "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": INSTALLER },
             "subjects": [{ "kind": "ServiceAccount", "name": INSTALLER, "namespace": GITPOD_NAMESPACE }],
         }),
-        json!({
+        value!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRole",
-            "metadata": { "name": cluster_role, "labels": labels },
+            "metadata": { "name": &cluster_role, "labels": &labels },
             "rules": [
                 { "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "bind", "escalate"] },
-                { "apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": verbs_all },
-                { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"], "verbs": verbs_all },
-                { "apiGroups": ["scheduling.k8s.io"], "resources": ["priorityclasses"], "verbs": verbs_all },
+                { "apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": &verbs_all },
+                { "apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"], "verbs": &verbs_all },
+                { "apiGroups": ["scheduling.k8s.io"], "resources": ["priorityclasses"], "verbs": &verbs_all },
                 { "apiGroups": ["node.k8s.io"], "resources": ["runtimeclasses"], "verbs": verbs_all },
                 { "apiGroups": [""], "resources": ["namespaces", "nodes"], "verbs": ["get", "list", "watch"] },
                 { "apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": ["get", "list", "watch"] },
             ],
         }),
-        json!({
+        value!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
-            "metadata": { "name": cluster_role, "labels": labels },
+            "metadata": { "name": &cluster_role, "labels": labels },
             "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role },
             "subjects": [{ "kind": "ServiceAccount", "name": INSTALLER, "namespace": GITPOD_NAMESPACE }],
         }),
@@ -143,20 +144,20 @@ pub(super) fn job(site: &Site, config_text: &str) -> Json {
     let config = format!("{CONFIG_DIR}/{CONFIG_FILE}");
     let installer = |name: &str, args: &[&str]| {
         let mut mounts =
-            vec![json!({ "name": "config", "mountPath": CONFIG_DIR, "readOnly": true })];
+            vec![value!({ "name": "config", "mountPath": CONFIG_DIR, "readOnly": true })];
         if args.contains(&MANIFESTS_DIR) {
-            mounts.push(json!({ "name": "manifests", "mountPath": MANIFESTS_DIR }));
+            mounts.push(value!({ "name": "manifests", "mountPath": MANIFESTS_DIR }));
         }
-        json!({
+        value!({
             "name": name,
-            "image": installer_image,
+            "image": &installer_image,
             "command": ["/app/installer"],
             "args": args,
             "volumeMounts": mounts,
         })
     };
-    let env = |name: &str, value: &str| json!({ "name": name, "value": value });
-    let mut job = json!({
+    let env = |name: &str, value: &str| value!({ "name": name, "value": value });
+    let mut job = value!({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata(site, &format!("{INSTALLER}-{digest}")),
@@ -210,7 +211,7 @@ fn store_class(site: &Site, job: &mut Json) {
         .pointer_mut("/spec/template/spec/containers/0/env")
         .and_then(Json::as_array_mut)
     {
-        env.push(json!({ "name": "STORAGE_CLASS", "value": class }));
+        env.push(value!({ "name": "STORAGE_CLASS", "value": class }));
     }
 }
 
@@ -241,14 +242,19 @@ pub fn name_job(site_name: &str, files: &mut BTreeMap<String, Vec<u8>>) {
 /// again only when user overlays may have changed the Job, and on a Job they left alone it
 /// computes the same name.
 pub(super) fn rename(job: &mut Json, config_file: &[u8]) {
-    let Some(name) = job["metadata"]["name"].as_str().map(str::to_owned) else {
+    let Some(slot) = job.get_mut("metadata").and_then(|m| m.get_mut("name")) else {
         return;
     };
-    let mut unnamed = job.clone();
-    unnamed["metadata"]["name"] = Json::Null;
-    let mut text = emit::document(&unnamed).into_bytes();
+    if !slot.is_string() {
+        return;
+    }
+    let Json::String(name) = std::mem::take(slot) else {
+        return;
+    };
+    // the Job written with its name as `null`: taken out for the digest, not a copy
+    let mut text = emit::document(job).into_bytes();
     text.extend_from_slice(config_file);
-    job["metadata"]["name"] = json!(renamed(&name, &short_digest(&text)));
+    job["metadata"]["name"] = value!(renamed(&name, &short_digest(&text)));
 }
 
 /// `gitpod-installer-<generated>[suffix]` with the generated digest replaced by `digest`.

@@ -6,7 +6,9 @@
 //! secrets file; its storage class is never made the default, so k3s' local-path stays the
 //! class of every other claim.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+
+use crate::json_value::value;
 
 use super::{helm_release, helm_repository};
 use crate::defaults::{AZURE_DISK_CSI, DIGITALOCEAN_CSI, SCALEWAY_CSI};
@@ -95,7 +97,7 @@ fn scaleway(site: &Site, csi: &ScalewayCsi) -> Vec<Json> {
             substituted::plain("SCW_DEFAULT_ZONE", &site.location),
         ],
     );
-    let values = json!({
+    let values = value!({
         "storageClasses": [{
             "name": SCALEWAY_STORAGE_CLASS,
             "default": false,
@@ -132,17 +134,17 @@ fn azure_disk(site: &Site, csi: &AzureDiskCsi) -> Vec<Json> {
         "Opaque",
         &[substituted::plain(AZURE_CLOUD_CONFIG_KEY, &config)],
     );
-    let cloud_config = json!({
+    let cloud_config = value!({
         "cloudConfigSecretName": AZURE_CLOUD_CONFIG_SECRET,
         "cloudConfigSecretNamespace": KUBE_SYSTEM,
     });
     // Every node runs Linux: the Windows DaemonSets would only wait for nodes that never come.
-    let values = json!({
-        "controller": cloud_config,
+    let values = value!({
+        "controller": &cloud_config,
         "node": cloud_config,
         "windows": { "enabled": false },
     });
-    let class = json!({
+    let class = value!({
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": { "name": AZURE_DISK_STORAGE_CLASS, "labels": common_labels(site) },
@@ -174,15 +176,15 @@ fn azure_disk(site: &Site, csi: &AzureDiskCsi) -> Vec<Json> {
 /// the controller nor the node plugin asks the instance metadata service (which railyard
 /// closes to pods): the node's zone and VM size come from Resource Manager too.
 fn azure_cloud_config(site: &Site, csi: &AzureDiskCsi) -> String {
-    let config = json!({
+    let config = value!({
         "cloud": "AzurePublicCloud",
-        "tenantId": csi.tenant_id,
-        "subscriptionId": csi.subscription_id,
-        "aadClientId": csi.client_id,
+        "tenantId": &csi.tenant_id,
+        "subscriptionId": &csi.subscription_id,
+        "aadClientId": &csi.client_id,
         "aadClientSecret": substituted::reference(&csi.client_secret.secret_key),
         "useManagedIdentityExtension": false,
         "resourceGroup": cloud::resource_group(&site.name),
-        "location": site.location,
+        "location": &site.location,
         "vmType": "standard",
         "useInstanceMetadata": false,
     });
@@ -195,7 +197,7 @@ fn azure_cloud_config(site: &Site, csi: &AzureDiskCsi) -> String {
 
 /// DigitalOcean's release manifests at their tag; only the release's directory is fetched.
 fn digitalocean_source(site: &Site) -> Json {
-    json!({
+    value!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": { "name": DIGITALOCEAN_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) },
@@ -228,7 +230,7 @@ fn only(path: &str) -> String {
 /// Applies the release directory (CRDs, driver, snapshot controller) as upstream ships it, with
 /// one change: `do-block-storage` is not the default class, so local-path stays k3s' default.
 fn digitalocean_sync(site: &Site) -> Json {
-    let not_default = json!({
+    let not_default = value!({
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": {
@@ -236,7 +238,7 @@ fn digitalocean_sync(site: &Site) -> Json {
             "annotations": { "storageclass.kubernetes.io/is-default-class": "false" },
         },
     });
-    json!({
+    value!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
         "metadata": { "name": DIGITALOCEAN_NAME, "namespace": layout::FLUX_NAMESPACE, "labels": common_labels(site) },

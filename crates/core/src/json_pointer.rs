@@ -1,6 +1,7 @@
 //! JSON pointer look-ups without allocating: `serde_json`'s `pointer` builds a new string for
-//! every segment (it unescapes `~1` and `~0` with two `replace` calls), and the engine asks for
-//! names, kinds, labels and alias places of every object at every step. A segment is unescaped
+//! every segment (it unescapes `~1` and `~0` with two `replace` calls), and the overlay engine
+//! asks for names, kinds, labels and alias places of every object at every step (the rules ask
+//! for the site's fields the same way). A segment is unescaped
 //! only when it holds a `~`; the results are those of `Value::pointer` and `pointer_mut`.
 //! A key is looked up in a small mapping by comparing the keys in turn: the map hashes every
 //! key it is asked for (SipHash), which costs more than a few short comparisons.
@@ -10,7 +11,7 @@ use std::borrow::Cow;
 use serde_json::Value as Json;
 
 /// The value at `pointer` (RFC 6901), as `Value::pointer` finds it.
-pub(super) fn get<'a>(value: &'a Json, pointer: &str) -> Option<&'a Json> {
+pub(crate) fn get<'a>(value: &'a Json, pointer: &str) -> Option<&'a Json> {
     let rest = segments(pointer)?;
     let Some(rest) = rest else {
         return Some(value);
@@ -24,7 +25,7 @@ pub(super) fn get<'a>(value: &'a Json, pointer: &str) -> Option<&'a Json> {
 
 /// The parts of `text` between `/`s, as `text.split('/')` gives them, found by a plain byte
 /// loop: the pointers are short, and `split`'s searcher costs more to set up than to run.
-pub(super) fn segments_of(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn segments_of(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let text = rest?;
@@ -45,7 +46,7 @@ pub(super) fn segments_of(text: &str) -> impl Iterator<Item = &str> {
 const SCAN: usize = 8;
 
 /// The value of `key` in `node`, if `node` is a mapping that has it (`Value::get`).
-pub(super) fn child<'a>(node: &'a Json, key: &str) -> Option<&'a Json> {
+pub(crate) fn child<'a>(node: &'a Json, key: &str) -> Option<&'a Json> {
     match node {
         Json::Object(map) if map.len() <= SCAN => {
             map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
@@ -56,7 +57,7 @@ pub(super) fn child<'a>(node: &'a Json, key: &str) -> Option<&'a Json> {
 }
 
 /// [`child`], mutable.
-pub(super) fn child_mut<'a>(node: &'a mut Json, key: &str) -> Option<&'a mut Json> {
+pub(crate) fn child_mut<'a>(node: &'a mut Json, key: &str) -> Option<&'a mut Json> {
     let Json::Object(map) = node else {
         return None;
     };
@@ -70,7 +71,7 @@ pub(super) fn child_mut<'a>(node: &'a mut Json, key: &str) -> Option<&'a mut Jso
 }
 
 /// The value at `pointer`, mutable, as `Value::pointer_mut` finds it.
-pub(super) fn get_mut<'a>(value: &'a mut Json, pointer: &str) -> Option<&'a mut Json> {
+pub(crate) fn get_mut<'a>(value: &'a mut Json, pointer: &str) -> Option<&'a mut Json> {
     let rest = segments(pointer)?;
     let Some(rest) = rest else {
         return Some(value);
