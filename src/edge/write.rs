@@ -227,7 +227,8 @@ fn into_staging<'a>(
 ) -> Result<Staged<'a>, WriteError> {
     let out = guard.out;
     // The lock goes last, so that an old lock never describes new files or the reverse.
-    writes.sort_by_key(|(path, _)| *path == tree.lock_path());
+    let lock_path = tree.lock_path();
+    writes.sort_by_key(|(path, _)| *path == lock_path);
     let state = out.join(STATE_DIR);
     let staging = state.join(layout::staging_name(&tree.site));
     let mut journal = Journal {
