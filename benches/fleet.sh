@@ -66,14 +66,20 @@ for count in "${counts[@]}"; do
 done
 # One export per run length, merged into fleet-render.json in the order of the counts.
 parts=()
-if ((${#small[@]})); then
-  hyperfine --warmup 1 --runs 5 --shell=none --export-json target/bench/fleet-render-small.json "${small[@]}"
-  parts+=(target/bench/fleet-render-small.json)
-fi
-if ((${#large[@]})); then
-  hyperfine --runs 3 --shell=none --export-json target/bench/fleet-render-large.json "${large[@]}"
-  parts+=(target/bench/fleet-render-large.json)
-fi
+# timed LABEL RUNS: the commands gathered in `small` (one warmup, RUNS runs) and in `large`
+# (3 runs, no warmup), each group exported to target/bench/LABEL-{small,large}.json, in `parts`.
+timed() {
+  local label=$1 runs=$2
+  if ((${#small[@]})); then
+    hyperfine --warmup 1 --runs "$runs" --shell=none --export-json "target/bench/$label-small.json" "${small[@]}"
+    parts+=("target/bench/$label-small.json")
+  fi
+  if ((${#large[@]})); then
+    hyperfine --runs 3 --shell=none --export-json "target/bench/$label-large.json" "${large[@]}"
+    parts+=("target/bench/$label-large.json")
+  fi
+}
+timed fleet-render 5
 # The same renders with the output in RAM (/dev/shm, tmpfs): what railyard itself costs, with
 # the disk's file creation (ext4's journal and allocator on a loop device) taken out.
 shm=$(mktemp -d -p /dev/shm 2>/dev/null || true)
@@ -85,14 +91,7 @@ if [[ -n $shm ]]; then
       "$bin render --all $work/fleet-$count/sites --out $shm/rendered-$count")
     if ((count > 1000)); then large+=("${args[@]}"); else small+=("${args[@]}"); fi
   done
-  if ((${#small[@]})); then
-    hyperfine --warmup 1 --runs 10 --shell=none --export-json target/bench/fleet-shm-small.json "${small[@]}"
-    parts+=(target/bench/fleet-shm-small.json)
-  fi
-  if ((${#large[@]})); then
-    hyperfine --runs 3 --shell=none --export-json target/bench/fleet-shm-large.json "${large[@]}"
-    parts+=(target/bench/fleet-shm-large.json)
-  fi
+  timed fleet-shm 10
   rm -rf "$shm"/rendered-*
 fi
 python3 - "${parts[@]}" <<'PY'
