@@ -146,11 +146,14 @@ pub fn prepare<'a>(
     let mut guard = Guard::new(out);
     txn::recover(&mut guard, &tree.site)?;
     let lock_path = tree.lock_path();
-    let old_lock = guard.read(&lock_path)?;
+    let old_lock = match guard.read(&lock_path)? {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_error("read", &out.join(&lock_path))(e)),
+    };
     let recorded = match &old_lock {
-        Ok(bytes) => parse_lock(out, &lock_path, bytes)?.outputs,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Default::default(),
-        Err(e) => return Err(io_error("read", &out.join(&lock_path))(clone_error(e))),
+        Some(bytes) => parse_lock(out, &lock_path, bytes)?.outputs,
+        None => Default::default(),
     };
     // The tree's files and the lock, borrowed: a copy of every file cost more than the compare.
     let lock_text = tree.lock.to_text().into_bytes();
@@ -162,7 +165,9 @@ pub fn prepare<'a>(
     for (path, bytes) in files {
         // The lock was read above; it is not read twice.
         let read = if *path == lock_path {
-            old_lock.as_ref().map(|b| b.clone()).map_err(clone_error)
+            old_lock
+                .clone()
+                .ok_or_else(|| io::ErrorKind::NotFound.into())
         } else {
             guard.read(path)?
         };
@@ -207,14 +212,6 @@ pub fn prepare<'a>(
         return Ok(Prepared::Unchanged(summary));
     }
     into_staging(guard, tree, writes, removes, summary).map(Prepared::Staged)
-}
-
-/// An error of reading again, for a second look at one result: `io::Error` is not `Clone`.
-fn clone_error(error: &io::Error) -> io::Error {
-    match error.raw_os_error() {
-        Some(code) => io::Error::from_raw_os_error(code),
-        None => io::Error::new(error.kind(), error.to_string()),
-    }
 }
 
 /// Stages `writes` and journals them with `removes`: the second half of [`prepare`].
